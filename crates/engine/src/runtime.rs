@@ -1,0 +1,161 @@
+//! Model execution behind a small trait, so that the engine does not care
+//! which runtime (ONNX Runtime on CPU today; a GPU execution provider or another
+//! runtime tomorrow) executes its networks.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// A dense f32 tensor in row-major (NCHW for images) order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl Tensor {
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Self { shape, data }
+    }
+}
+
+/// The named outputs of one run, in the model's output order.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs(pub Vec<(String, Tensor)>);
+
+impl Outputs {
+    pub fn get(&self, name: &str) -> Result<&Tensor, RuntimeError> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+            .ok_or_else(|| RuntimeError::MissingOutput(name.to_string()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(
+        "cannot load ONNX Runtime from {path}: {reason}. Run `lfr models install` to put the library in the models directory"
+    )]
+    Library { path: PathBuf, reason: String },
+    #[error("cannot load model {model}: {reason}")]
+    Load { model: String, reason: String },
+    #[error("running model {model} failed: {reason}")]
+    Run { model: String, reason: String },
+    #[error("model output {0:?} is missing")]
+    MissingOutput(String),
+}
+
+/// A network ready to run. `run` takes `&mut self` because runtimes keep
+/// per-session scratch state; share a model between threads by giving each
+/// thread its own.
+pub trait Model: Send {
+    fn run(&mut self, inputs: &[(&str, &Tensor)]) -> Result<Outputs, RuntimeError>;
+}
+
+/// Something that turns ONNX bytes into a runnable [`Model`].
+pub trait Backend: Send + Sync {
+    /// `name` is used only in error messages.
+    fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError>;
+}
+
+/// ONNX Runtime on the CPU, loaded from a shared library at run time.
+pub struct OrtBackend {
+    env: ort::environment::Environment,
+    intra_threads: usize,
+}
+
+/// ONNX Runtime can be loaded into a process only once.
+static ORT_ENV: OnceLock<Mutex<Option<(PathBuf, ort::environment::Environment)>>> =
+    OnceLock::new();
+
+impl OrtBackend {
+    /// Loads `libonnxruntime` from `library` (once per process) and makes
+    /// sessions that use `intra_threads` threads each.
+    pub fn new(library: &Path, intra_threads: usize) -> Result<Self, RuntimeError> {
+        let cell = ORT_ENV.get_or_init(|| Mutex::new(None));
+        let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
+        let env = match &*guard {
+            Some((_, env)) => env.clone(),
+            None => {
+                if !library.is_file() {
+                    return Err(RuntimeError::Library {
+                        path: library.to_path_buf(),
+                        reason: "no such file".into(),
+                    });
+                }
+                let env = ort::init_from(library)
+                    .map_err(|e| RuntimeError::Library {
+                        path: library.to_path_buf(),
+                        reason: e.to_string(),
+                    })?
+                    .with_name("lfr")
+                    .with_telemetry(false)
+                    .build()
+                    .map_err(|e| RuntimeError::Library {
+                        path: library.to_path_buf(),
+                        reason: e.to_string(),
+                    })?;
+                *guard = Some((library.to_path_buf(), env.clone()));
+                env
+            }
+        };
+        Ok(Self {
+            env,
+            intra_threads: intra_threads.max(1),
+        })
+    }
+}
+
+impl Backend for OrtBackend {
+    fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError> {
+        let err = |e: &dyn std::fmt::Display| RuntimeError::Load {
+            model: name.to_string(),
+            reason: e.to_string(),
+        };
+        let session = ort::session::Session::builder(&self.env)
+            .map_err(|e| err(&e))?
+            .with_intra_threads(self.intra_threads)
+            .map_err(|e| err(&e))?
+            .with_inter_threads(1)
+            .map_err(|e| err(&e))?
+            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
+            .map_err(|e| err(&e))?
+            .commit_from_memory(onnx)
+            .map_err(|e| err(&e))?;
+        Ok(Box::new(OrtModel {
+            name: name.to_string(),
+            session,
+        }))
+    }
+}
+
+struct OrtModel {
+    name: String,
+    session: ort::session::Session,
+}
+
+impl Model for OrtModel {
+    fn run(&mut self, inputs: &[(&str, &Tensor)]) -> Result<Outputs, RuntimeError> {
+        let err = |e: &dyn std::fmt::Display| RuntimeError::Run {
+            model: self.name.clone(),
+            reason: e.to_string(),
+        };
+        let mut values = Vec::with_capacity(inputs.len());
+        for (name, t) in inputs {
+            let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
+            let v = ort::value::TensorRef::from_array_view((shape, t.data.as_slice()))
+                .map_err(|e| err(&e))?;
+            values.push((name.to_string(), v));
+        }
+        let outputs = self.session.run(values).map_err(|e| err(&e))?;
+        let mut out = Vec::with_capacity(outputs.len());
+        for (name, value) in outputs.iter() {
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(|e| err(&e))?;
+            let shape = shape.iter().map(|&d| d.max(0) as usize).collect();
+            out.push((name.to_string(), Tensor::new(shape, data.to_vec())));
+        }
+        Ok(Outputs(out))
+    }
+}
