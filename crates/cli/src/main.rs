@@ -22,7 +22,7 @@ enum Command {}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {};
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
