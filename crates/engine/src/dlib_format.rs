@@ -11,7 +11,9 @@
 
 /// Why a `.dat` file could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {what} at byte {offset}. The file is corrupt or not the expected model; reinstall it with `lfr models install`")]
+#[error(
+    "{file}: {what} at byte {offset}. The file is corrupt or not the expected model; reinstall it with `lfr models install`"
+)]
 pub struct FormatError {
     pub file: String,
     pub what: String,
@@ -53,10 +55,15 @@ impl<'a> Reader<'a> {
 
     /// An error at the current position.
     pub fn error(&self, what: impl Into<String>) -> FormatError {
+        self.error_at(self.pos, what)
+    }
+
+    /// An error about something that started at `offset`.
+    pub fn error_at(&self, offset: usize, what: impl Into<String>) -> FormatError {
         FormatError {
             file: self.name.clone(),
             what: what.into(),
-            offset: self.pos,
+            offset,
         }
     }
 

@@ -1,0 +1,96 @@
+//! What the engine's integration tests share: where the models and the shared
+//! test data are, with clear failures when they are missing.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The installed model file `name`, or a panic that says how to install it.
+pub fn model(name: &str) -> PathBuf {
+    let dir = lfr_models::ModelsDir::resolve(
+        std::env::var_os("LFR_MODELS").map(PathBuf::from).as_deref(),
+    );
+    dir.file(name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn model_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(model(name)).unwrap()
+}
+
+/// The shared test data folder (`../shared` beside the repository, or $LFR_SHARED).
+pub fn shared(rel: &str) -> PathBuf {
+    let root = std::env::var_os("LFR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    let p = root.join(rel);
+    assert!(
+        p.exists(),
+        "shared test data {} is missing: these tests need the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
+        p.display()
+    );
+    p
+}
+
+pub fn backend() -> lfr_engine::runtime::OrtBackend {
+    lfr_engine::runtime::OrtBackend::new(&model(lfr_models::files::ONNXRUNTIME), 1)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn load_rgb(path: &std::path::Path) -> image::RgbImage {
+    image::open(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .to_rgb8()
+}
+
+/// One face of `dlib-reference/reference.json`.
+pub struct ReferenceFace {
+    pub image: PathBuf,
+    pub box_ltrb: [f32; 4],
+    pub landmarks5: Vec<[f32; 2]>,
+    pub chip: PathBuf,
+    pub descriptor: Vec<f32>,
+}
+
+pub fn dlib_reference() -> Vec<ReferenceFace> {
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(shared("data/dlib-reference/reference.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for img in json["images"].as_array().unwrap() {
+        let image = shared(img["image"].as_str().unwrap());
+        for f in img["faces"].as_array().unwrap() {
+            let nums = |v: &serde_json::Value| -> Vec<f32> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap() as f32)
+                    .collect()
+            };
+            let b = nums(&f["box_ltrb"]);
+            out.push(ReferenceFace {
+                image: image.clone(),
+                box_ltrb: [b[0], b[1], b[2], b[3]],
+                landmarks5: f["landmarks5"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        let p = nums(p);
+                        [p[0], p[1]]
+                    })
+                    .collect(),
+                chip: shared("data/dlib-reference").join(f["chip_png"].as_str().unwrap()),
+                descriptor: nums(&f["descriptor"]),
+            });
+        }
+    }
+    out
+}
+
+pub fn euclidean(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f32>()
+        .sqrt()
+}
