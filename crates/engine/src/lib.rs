@@ -9,6 +9,8 @@
 //! `Frame -> detect -> Face{box, landmarks, quality} -> align -> Chip -> describe -> Template`,
 //! then `Template::compare` gives a distance that `calibration` turns into a score.
 
+pub mod describe;
 pub mod dlib_format;
 pub mod geometry;
+pub mod onnx;
 pub mod runtime;

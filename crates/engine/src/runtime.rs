@@ -67,8 +67,7 @@ pub struct OrtBackend {
 }
 
 /// ONNX Runtime can be loaded into a process only once.
-static ORT_ENV: OnceLock<Mutex<Option<(PathBuf, ort::environment::Environment)>>> =
-    OnceLock::new();
+static ORT_ENV: OnceLock<Mutex<Option<(PathBuf, ort::environment::Environment)>>> = OnceLock::new();
 
 impl OrtBackend {
     /// Loads `libonnxruntime` from `library` (once per process) and makes
