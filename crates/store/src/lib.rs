@@ -1,1 +1,262 @@
-//! placeholder
+//! lfr's storage: the domain's records in SQL (SQLite by default; the SQL is
+//! kept portable for PostgreSQL), subject data sealed with AES-256-GCM under
+//! per-deployment keys, and the hash-chained audit log.
+//!
+//! Every operation here takes the acting [`User`], asks the domain's
+//! [`policy`](lfr_domain::policy) whether it is allowed, and records the
+//! answer, allowed or refused, in the audit log in the same transaction as
+//! its effect. The CLI and the server are thin layers over these calls, so
+//! a rule cannot be skipped by using one front end rather than the other.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lfr_base::Clock;
+use lfr_domain::Refusal;
+use lfr_domain::audit::{AuditEvent, Outcome};
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy::{self, Action};
+use lfr_domain::retention::RetentionPolicy;
+use lfr_domain::role::User;
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+
+pub mod alerts;
+pub mod audit;
+pub mod crypto;
+mod db;
+pub mod deployments;
+pub mod import;
+pub mod keyring;
+mod migrate;
+pub mod reports;
+pub mod retention;
+pub mod users;
+pub mod watchlists;
+
+pub use keyring::Keyring;
+
+/// What can go wrong, each saying what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not signed in: {0}")]
+    Unauthenticated(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Crypto(String),
+    #[error("the data of deployment D{0} has been crypto-shredded and cannot be recovered")]
+    Shredded(DeploymentId),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database is behind the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: a connection pool, the operator's keyring and the clock.
+pub struct Store {
+    pool: sqlx::AnyPool,
+    keys: Keyring,
+    clock: Arc<dyn Clock>,
+    retention: RetentionPolicy,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (and migrates) the database at `url` (`sqlite://PATH` or
+    /// `postgres://...`), with the keyring in `keys`. `create` makes a new
+    /// SQLite file and master key if they do not exist (used by bootstrap).
+    pub async fn open(url: &str, keys: &Path, create: bool, clock: Arc<dyn Clock>) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "unsupported database URL `{url}`; use sqlite://PATH or postgres://USER@HOST/DB"
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if create && !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let opts = AnyPoolOptions::new();
+        // One SQLite connection serialises writers: no lock-upgrade failures
+        // between this process's own transactions.
+        let opts = match backend {
+            Backend::Sqlite => opts.max_connections(1),
+            Backend::Postgres => opts.max_connections(8),
+        };
+        let pool = opts.connect(&url).await.map_err(|e| match e {
+            sqlx::Error::Database(ref d) if backend == Backend::Sqlite => StoreError::Invalid(format!(
+                "cannot open the database {url}: {d}. Create it with `lfr user bootstrap`, or pass --db (LFR_DB)"
+            )),
+            e => StoreError::Db(e),
+        })?;
+        if backend == Backend::Sqlite {
+            // WAL is a property of the file and persists. sqlx already opens every
+            // SQLite connection with foreign_keys=ON, a 5 s busy timeout and SQLite's
+            // default synchronous=FULL: a committed (acknowledged) write survives a
+            // crash or power cut.
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
+        }
+        migrate::run(&pool, backend).await?;
+        let keys = Keyring::open(keys, create)?;
+        Ok(Self {
+            pool,
+            keys,
+            clock,
+            retention: RetentionPolicy::default(),
+            backend,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub fn retention_policy(&self) -> RetentionPolicy {
+        self.retention
+    }
+
+    /// Shortens the retention periods (a force may keep less, never more).
+    pub fn set_retention_policy(&mut self, p: RetentionPolicy) -> Result<()> {
+        let d = RetentionPolicy::default();
+        if p.alert_personal_data > d.alert_personal_data
+            || p.watchlist_after_end > d.watchlist_after_end
+            || p.footage > d.footage
+        {
+            return Err(StoreError::Invalid(
+                "retention periods may be shortened, never lengthened beyond the APP's".into(),
+            ));
+        }
+        self.retention = p;
+        Ok(())
+    }
+
+    pub(crate) fn now(&self) -> lfr_base::Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub(crate) fn event(
+        &self,
+        actor: &User,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: String,
+    ) -> AuditEvent {
+        AuditEvent {
+            at: self.now(),
+            actor: actor.username.clone(),
+            action: action.to_string(),
+            target: target.to_string(),
+            outcome,
+            detail,
+        }
+    }
+
+    /// Records an allowed action inside the transaction that performs it.
+    pub(crate) async fn allowed(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &User,
+        action: &str,
+        target: &str,
+        detail: impl Into<String>,
+    ) -> Result<()> {
+        audit::append(
+            conn,
+            &self.event(actor, action, target, Outcome::Allowed, detail.into()),
+        )
+        .await
+    }
+
+    /// Records a refusal in its own transaction and returns the refusal as
+    /// the error. Call only when no transaction of this store is open.
+    pub(crate) async fn refused(
+        &self,
+        actor: &User,
+        action: &str,
+        target: &str,
+        r: Refusal,
+    ) -> StoreError {
+        let ev = self.event(
+            actor,
+            action,
+            target,
+            Outcome::Refused,
+            format!("{}: {}", r.rule, r.message),
+        );
+        let res = async {
+            let mut tx = self.begin().await?;
+            audit::append(&mut tx, &ev).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        match res {
+            Ok(()) => StoreError::Refused(r),
+            Err(e) => e,
+        }
+    }
+
+    /// Refuses unless the actor's role allows `action`.
+    pub(crate) async fn permit(
+        &self,
+        actor: &User,
+        action: Action,
+        audit_action: &str,
+        target: &str,
+    ) -> Result<()> {
+        match policy::role_permits(actor, action) {
+            Ok(()) => Ok(()),
+            Err(r) => Err(self.refused(actor, audit_action, target, r).await),
+        }
+    }
+
+    /// Rolls back `tx`, audits the refusal, returns it as the error.
+    pub(crate) async fn refuse<T>(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        actor: &User,
+        action: &str,
+        target: &str,
+        r: Refusal,
+    ) -> Result<T> {
+        tx.rollback().await?;
+        Err(self.refused(actor, action, target, r).await)
+    }
+
+    pub(crate) fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// Raw pool, for tests that play the part of an attacker with database access.
+    #[doc(hidden)]
+    pub fn pool_for_tests(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+}

@@ -1,0 +1,25 @@
+//! The one step of watchlist import that needs the recognition engine.
+
+use crate::watchlist::{QualityGrade, Template};
+
+/// What the engine makes of one reference image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrolment {
+    /// The grade against the custody-photo ideal, with the reasons for any shortfall.
+    pub grade: QualityGrade,
+    pub reasons: Vec<String>,
+    /// The template of the one face in the image; `None` when the image is
+    /// unusable (no face, several faces), in which case `grade` is `Unusable`.
+    pub template: Option<Template>,
+}
+
+/// Grades a reference image and makes its template. Implemented over the
+/// engine by the binary; the domain and storage never see engine types.
+///
+/// An `Err` is for an image that cannot be read at all (corrupt, not an
+/// image); its message is shown to the user beside the manifest entry.
+pub trait Enroller {
+    /// The algorithm identifier the templates will carry.
+    fn algorithm(&self) -> String;
+    fn enrol(&self, image: &[u8]) -> Result<Enrolment, String>;
+}

@@ -1,0 +1,122 @@
+//! The figures of a deployment, as the APP and forces' published reports
+//! define them.
+//!
+//! Definitions followed (College of Policing, LFR APP,
+//! <https://www.college.police.uk/app/live-facial-recognition>, and the
+//! terms forces publish with it, e.g. South Wales Police, "Live Facial
+//! Recognition technology: terms and definitions"):
+//! - a *true alert* is one where the probe image is the candidate; it is
+//!   *confirmed* when engagement shows the person is the person on the
+//!   watchlist. A *false alert* is one the operator judges not to be the
+//!   candidate without engaging, or one engagement shows to be someone else
+//!   (*confirmed false alert*).
+//! - the *System False Alert Rate* is false alerts (confirmed or not) over
+//!   faces scanned, the measure of the technology; where a footfall count of
+//!   people passing is known it is also given per person.
+//! - the *Operational False Alert Rate* counts only false alerts confirmed
+//!   by engagement, over faces scanned: how often a member of the public
+//!   was approached in error.
+//! - the *True Recognition Rate* is the share of Blue Watchlist passes
+//!   through the Zone of Recognition that raised a correct alert.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{Alert, AlertClass};
+
+/// Counts the pipeline reports beside the alerts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub faces_scanned: u64,
+    pub dropped_frames: u64,
+    /// From a footfall counter, where the deployment had one.
+    pub people_passing: Option<u64>,
+    pub blue_passes: u64,
+    pub blue_passes_alerted: u64,
+}
+
+/// Recognition time percentiles in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: u32,
+    pub p90: u32,
+    pub p95: u32,
+    pub max: u32,
+}
+
+/// A deployment's figures. Computed from alert classes and counts only,
+/// so they survive the purge of personal data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub faces_scanned: u64,
+    pub dropped_frames: u64,
+    pub alerts: u64,
+    pub pending: u64,
+    pub awaiting_engagement: u64,
+    pub true_alerts_confirmed: u64,
+    pub true_alerts_unconfirmed: u64,
+    pub false_alerts_confirmed: u64,
+    pub false_alerts_unconfirmed: u64,
+    pub system_false_alert_rate: Option<f64>,
+    pub system_false_alert_rate_per_person: Option<f64>,
+    pub operational_false_alert_rate: Option<f64>,
+    pub true_recognition_rate: Option<f64>,
+    pub blue_passes: u64,
+    pub recognition_ms: Option<Percentiles>,
+    pub policing_outcomes: BTreeMap<String, u64>,
+}
+
+fn ratio(n: u64, d: u64) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl Metrics {
+    pub fn compute(alerts: &[Alert], counts: &Counts) -> Self {
+        let mut m = Metrics {
+            faces_scanned: counts.faces_scanned,
+            dropped_frames: counts.dropped_frames,
+            alerts: alerts.len() as u64,
+            blue_passes: counts.blue_passes,
+            ..Default::default()
+        };
+        for a in alerts {
+            match a.class() {
+                AlertClass::Pending => m.pending += 1,
+                AlertClass::AwaitingEngagement => m.awaiting_engagement += 1,
+                AlertClass::TrueConfirmed => m.true_alerts_confirmed += 1,
+                AlertClass::TrueUnconfirmed => m.true_alerts_unconfirmed += 1,
+                AlertClass::FalseConfirmed => m.false_alerts_confirmed += 1,
+                AlertClass::FalseUnconfirmed => m.false_alerts_unconfirmed += 1,
+            }
+            if let Some(o) = &a.policing_outcome {
+                *m.policing_outcomes
+                    .entry(o.value.as_str().to_string())
+                    .or_default() += 1;
+            }
+        }
+        let false_alerts = m.false_alerts_confirmed + m.false_alerts_unconfirmed;
+        m.system_false_alert_rate = ratio(false_alerts, counts.faces_scanned);
+        m.system_false_alert_rate_per_person =
+            counts.people_passing.and_then(|p| ratio(false_alerts, p));
+        m.operational_false_alert_rate = ratio(m.false_alerts_confirmed, counts.faces_scanned);
+        m.true_recognition_rate = ratio(counts.blue_passes_alerted, counts.blue_passes);
+        let mut times: Vec<u32> = alerts.iter().map(|a| a.recognition_ms).collect();
+        times.sort_unstable();
+        if !times.is_empty() {
+            m.recognition_ms = Some(Percentiles {
+                p50: percentile(&times, 50.0),
+                p90: percentile(&times, 90.0),
+                p95: percentile(&times, 95.0),
+                max: *times.last().unwrap_or(&0),
+            });
+        }
+        m
+    }
+}

@@ -1,0 +1,626 @@
+//! The rules of the APP that lfr enforces, one function per rule, each named
+//! after the rule it enforces. Every other module asks these; none repeats them.
+//!
+//! A rule returns `Ok(())` or a [`Refusal`] naming the rule and saying what
+//! would make the action allowed.
+
+use crate::alert::{Adjudication, Alert};
+use crate::authority::{Authority, AuthorityForm};
+use crate::deployment::{Deployment, DeploymentState};
+use crate::refusal::{Refusal, Verdict};
+use crate::retention::RetentionPolicy;
+use crate::role::{Role, User};
+use crate::watchlist::{Category, Consent, QualityGrade, Watchlist, WatchlistKind};
+use crate::{SignedDuration, Timestamp};
+
+/// The minimum threshold when the AO sets none. With the engine's
+/// calibration (a score `s` means two different people reach `s` or more
+/// with probability 10^(-10 s)), 0.64 is a false match rate of about 4e-7
+/// per comparison.
+pub const DEFAULT_MINIMUM_THRESHOLD: f64 = 0.64;
+
+/// No AO may authorise below this: at 0.5 a single comparison already
+/// falsely matches one time in 100,000, so a watchlist of 1,000 would raise
+/// a false alert for about one face in a hundred.
+pub const SYSTEM_FLOOR: f64 = 0.5;
+
+/// The longest one authority may cover.
+pub const MAX_AUTHORITY: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// The deployment record is due to the AO within this time of the end.
+pub const DEPLOYMENT_RECORD_DUE: SignedDuration = SignedDuration::from_hours(31 * 24);
+
+/// Longest deadline the AO may set for confirming urgent verbal authority.
+pub const MAX_VERBAL_CONFIRMATION: SignedDuration = SignedDuration::from_hours(72);
+
+str_enum! {
+    /// Everything a user can ask the system to do, for the role table.
+    pub enum Action {
+        ManageUsers = "manage_users",
+        ApplyForDeployment = "apply_for_deployment",
+        Authorise = "authorise",
+        ConfirmVerbalAuthority = "confirm_verbal_authority",
+        CancelAuthority = "cancel_authority",
+        StartRecognition = "start_recognition",
+        Suspend = "suspend",
+        Resume = "resume",
+        Terminate = "terminate",
+        Conclude = "conclude",
+        RecordReview = "record_review",
+        SubmitDeploymentRecord = "submit_deployment_record",
+        CompileWatchlist = "compile_watchlist",
+        ApproveWatchlist = "approve_watchlist",
+        RaiseAlert = "raise_alert",
+        ViewAlerts = "view_alerts",
+        Adjudicate = "adjudicate",
+        RecordEngagement = "record_engagement",
+        RecordCounts = "record_counts",
+        PlaceLegalHold = "place_legal_hold",
+        RunRetention = "run_retention",
+        ReadAudit = "read_audit",
+        ReadFullReport = "read_full_report",
+        ReadDeployments = "read_deployments",
+        PublishReport = "publish_report",
+    }
+}
+
+impl Action {
+    /// Which roles may take the action. The one table of who may do what.
+    pub fn allowed_roles(self) -> &'static [Role] {
+        use Role::*;
+        const COMMAND: &[Role] = &[SilverCommander, GoldCommander];
+        match self {
+            Action::ManageUsers => &[Administrator],
+            Action::ApplyForDeployment => COMMAND,
+            Action::Authorise | Action::ConfirmVerbalAuthority | Action::CancelAuthority => {
+                &[AuthorisingOfficer]
+            }
+            Action::StartRecognition
+            | Action::Suspend
+            | Action::Resume
+            | Action::Terminate
+            | Action::Conclude
+            | Action::RecordReview
+            | Action::SubmitDeploymentRecord => COMMAND,
+            Action::CompileWatchlist => COMMAND,
+            Action::ApproveWatchlist => &[AuthorisingOfficer],
+            Action::RaiseAlert => &[Operator, SystemEngineer],
+            Action::ViewAlerts => &[Operator, EngagementOfficer, SilverCommander, GoldCommander],
+            Action::Adjudicate => &[Operator],
+            Action::RecordEngagement => &[EngagementOfficer],
+            Action::RecordCounts => &[Operator, SystemEngineer],
+            Action::PlaceLegalHold => &[GoldCommander, SilverCommander],
+            Action::RunRetention => &[Administrator, SystemEngineer],
+            Action::ReadAudit => &[Auditor, Administrator],
+            Action::ReadFullReport => {
+                &[AuthorisingOfficer, GoldCommander, SilverCommander, Auditor]
+            }
+            Action::ReadDeployments => &[
+                AuthorisingOfficer,
+                GoldCommander,
+                SilverCommander,
+                Operator,
+                EngagementOfficer,
+                SystemEngineer,
+                Auditor,
+                Administrator,
+            ],
+            Action::PublishReport => &[
+                AuthorisingOfficer,
+                GoldCommander,
+                SilverCommander,
+                Auditor,
+                Administrator,
+            ],
+        }
+    }
+}
+
+/// Each action is allowed or refused by the user's roles.
+pub fn role_permits(user: &User, action: Action) -> Verdict {
+    if !user.active {
+        return Err(Refusal::new(
+            "role_permits",
+            format!(
+                "user {} is deactivated; an administrator can reactivate the account",
+                user.username
+            ),
+        ));
+    }
+    let roles = action.allowed_roles();
+    if user.has_any(roles) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(Refusal::new(
+            "role_permits",
+            format!(
+                "{} may not {}: it needs the role {}",
+                user.username,
+                action.as_str().replace('_', " "),
+                names.join(" or ")
+            ),
+        ))
+    }
+}
+
+/// Only the Silver Commander, or the Gold Commander above them, suspends or
+/// terminates a deployment.
+pub fn only_silver_commander_or_above_suspends_or_terminates(user: &User) -> Verdict {
+    if user.has_any(&[Role::SilverCommander, Role::GoldCommander]) {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "only_silver_commander_or_above_suspends_or_terminates",
+            format!(
+                "{} is not a Silver or Gold Commander; ask the Silver Commander to suspend or terminate",
+                user.username
+            ),
+        ))
+    }
+}
+
+/// The AO is a Superintendent or above.
+pub fn authorising_officer_is_superintendent_or_above(user: &User) -> Verdict {
+    if user.has(Role::AuthorisingOfficer) && user.rank.is_superintendent_or_above() {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "authorising_officer_is_superintendent_or_above",
+            format!(
+                "{} holds rank {}; authority must come from an Authorising Officer of Superintendent rank or above",
+                user.username, user.rank
+            ),
+        ))
+    }
+}
+
+/// The AO has recorded LFR training.
+pub fn authorising_officer_is_trained(user: &User) -> Verdict {
+    if user.training.is_some() {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "authorising_officer_is_trained",
+            format!(
+                "{} has no LFR training recorded; an administrator records it with `lfr user train`",
+                user.username
+            ),
+        ))
+    }
+}
+
+/// The AO is independent of the application: nobody authorises their own.
+pub fn authorising_officer_is_not_the_applicant(user: &User, deployment: &Deployment) -> Verdict {
+    if user.id != deployment.applied_by {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "authorising_officer_is_not_the_applicant",
+            "the applicant cannot authorise their own deployment; ask another Authorising Officer",
+        ))
+    }
+}
+
+/// No authority longer than 7 days: a series running longer needs new authority.
+pub fn authority_at_most_seven_days(valid_from: Timestamp, valid_until: Timestamp) -> Verdict {
+    let span = valid_until.duration_since(valid_from);
+    if span <= SignedDuration::ZERO {
+        return Err(Refusal::new(
+            "authority_at_most_seven_days",
+            "the authority must end after it starts",
+        ));
+    }
+    if span > MAX_AUTHORITY {
+        return Err(Refusal::new(
+            "authority_at_most_seven_days",
+            format!(
+                "the authority would run for {:.1} days; one authority covers at most 7 days, so apply again for the rest",
+                span.as_secs_f64() / 86_400.0
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The AO's minimum threshold is never below the system floor.
+pub fn minimum_threshold_not_below_system_floor(minimum: f64) -> Verdict {
+    if minimum.is_finite() && (SYSTEM_FLOOR..=1.0).contains(&minimum) {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "minimum_threshold_not_below_system_floor",
+            format!(
+                "minimum threshold {minimum} is outside [{SYSTEM_FLOOR}, 1]; choose {DEFAULT_MINIMUM_THRESHOLD} unless there is a recorded reason"
+            ),
+        ))
+    }
+}
+
+/// No threshold below the authorised minimum.
+pub fn threshold_not_below_authorised_minimum(threshold: f64, authority: &Authority) -> Verdict {
+    if threshold.is_finite() && threshold >= authority.minimum_threshold && threshold <= 1.0 {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "threshold_not_below_authorised_minimum",
+            format!(
+                "threshold {threshold} is below the authorised minimum {} (or above 1); raise it, or ask the AO for new authority",
+                authority.minimum_threshold
+            ),
+        ))
+    }
+}
+
+/// An urgent verbal authority's deadline for written confirmation is short
+/// and in the future when given.
+pub fn verbal_confirmation_deadline_is_reasonable(
+    granted_at: Timestamp,
+    confirm_by: Timestamp,
+) -> Verdict {
+    let d = confirm_by.duration_since(granted_at);
+    if d > SignedDuration::ZERO && d <= MAX_VERBAL_CONFIRMATION {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "verbal_confirmation_deadline_is_reasonable",
+            "urgent verbal authority must be confirmed in writing within 72 hours of being given",
+        ))
+    }
+}
+
+/// Verbal authority not confirmed in writing in time blocks further use.
+pub fn verbal_authority_confirmed_in_time(authority: &Authority, now: Timestamp) -> Verdict {
+    if authority.verbal_confirmation_overdue(now) {
+        let by = match &authority.form {
+            AuthorityForm::UrgentVerbal { confirm_by, .. } => confirm_by.to_string(),
+            AuthorityForm::Written => String::new(),
+        };
+        Err(Refusal::new(
+            "verbal_authority_confirmed_in_time",
+            format!(
+                "urgent verbal authority was not confirmed in writing by {by}; the series is blocked until new written authority is granted"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// No recognition without an active authorisation: the deployment is
+/// running, its authority is in force, uncancelled and (if verbal) confirmed in time.
+pub fn recognition_requires_active_authorisation(d: &Deployment, now: Timestamp) -> Verdict {
+    let rule = "recognition_requires_active_authorisation";
+    let Some(a) = &d.authority else {
+        return Err(Refusal::new(
+            rule,
+            format!(
+                "deployment D{} has no authority; an Authorising Officer must grant it",
+                d.id
+            ),
+        ));
+    };
+    if d.state != DeploymentState::Active {
+        return Err(Refusal::new(
+            rule,
+            format!(
+                "deployment D{} is {}, not active; the Silver Commander starts or resumes it",
+                d.id, d.state
+            ),
+        ));
+    }
+    if a.cancelled_at.is_some() {
+        return Err(Refusal::new(
+            rule,
+            format!("the authority for D{} has been cancelled", d.id),
+        ));
+    }
+    if !a.in_force(now) {
+        return Err(Refusal::new(
+            rule,
+            format!(
+                "the authority for D{} runs from {} to {}; it is not in force now",
+                d.id, a.valid_from, a.valid_until
+            ),
+        ));
+    }
+    verbal_authority_confirmed_in_time(a, now)
+}
+
+/// No deployment with an unreviewed watchlist: at least one watchlist, and
+/// every watchlist bound to the deployment approved as it now stands.
+pub fn watchlists_reviewed_before_deployment(watchlists: &[Watchlist]) -> Verdict {
+    let rule = "watchlists_reviewed_before_deployment";
+    if !watchlists.iter().any(|w| w.kind == WatchlistKind::Standard) {
+        return Err(Refusal::new(
+            rule,
+            "the deployment has no watchlist; create and import one with `lfr watchlist`",
+        ));
+    }
+    match watchlists.iter().find(|w| !w.is_approved_as_is()) {
+        None => Ok(()),
+        Some(w) => Err(Refusal::new(
+            rule,
+            format!(
+                "watchlist W{} ({}) has not been approved since its last change; an Authorising Officer reviews it with `lfr watchlist approve W{}`",
+                w.id, w.name, w.id
+            ),
+        )),
+    }
+}
+
+/// A watchlist cannot change once its deployment has ended or its data was purged.
+pub fn watchlist_open_for_changes(w: &Watchlist, d: &Deployment) -> Verdict {
+    if w.purged_at.is_some() || d.state.is_ended() {
+        Err(Refusal::new(
+            "watchlist_open_for_changes",
+            format!(
+                "watchlist W{} belongs to ended deployment D{}; compile a new watchlist for a new deployment",
+                w.id, d.id
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Each image on a Blue Watchlist needs the volunteer's recorded written consent.
+pub fn blue_watchlist_images_need_consent(
+    kind: WatchlistKind,
+    consent: Option<&Consent>,
+) -> Verdict {
+    match (kind, consent) {
+        (WatchlistKind::Blue, None) => Err(Refusal::new(
+            "blue_watchlist_images_need_consent",
+            "a Blue Watchlist image needs the volunteer's written consent: give form_reference, signed_on and recorded_by",
+        )),
+        (WatchlistKind::Blue, Some(c))
+            if c.form_reference.trim().is_empty()
+                || c.signed_on.trim().is_empty()
+                || c.recorded_by.trim().is_empty() =>
+        {
+            Err(Refusal::new(
+                "blue_watchlist_images_need_consent",
+                "the consent record is incomplete: form_reference, signed_on and recorded_by are all required",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Volunteers belong on Blue Watchlists and only there.
+pub fn category_fits_watchlist(kind: WatchlistKind, category: Category) -> Verdict {
+    let blue = kind == WatchlistKind::Blue;
+    let volunteer = category == Category::Volunteer;
+    if blue == volunteer {
+        Ok(())
+    } else if blue {
+        Err(Refusal::new(
+            "category_fits_watchlist",
+            format!("a Blue Watchlist holds volunteers only, not `{category}`"),
+        ))
+    } else {
+        Err(Refusal::new(
+            "category_fits_watchlist",
+            "volunteers go on a Blue Watchlist, not a standard one",
+        ))
+    }
+}
+
+/// Every inclusion carries a justification and a source.
+pub fn inclusion_is_justified(justification: &str, source: &str) -> Verdict {
+    if justification.trim().len() < 10 || source.trim().is_empty() {
+        Err(Refusal::new(
+            "inclusion_is_justified",
+            "each inclusion needs a justification (at least a sentence) and a source",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An image with no usable single face is never enrolled.
+pub fn reference_image_is_usable(grade: QualityGrade, reasons: &[String]) -> Verdict {
+    if grade == QualityGrade::Unusable {
+        Err(Refusal::new(
+            "reference_image_is_usable",
+            format!(
+                "the image is unusable ({}); supply a frontal, passport-like photograph",
+                reasons.join("; ")
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Words that name protected characteristics (Equality Act 2010) or proxies
+/// for them; an import that tries to record one is refused.
+pub const PROTECTED_CHARACTERISTICS: &[&str] = &[
+    "age",
+    "date_of_birth",
+    "dob",
+    "disability",
+    "gender",
+    "gender_reassignment",
+    "sex",
+    "marriage",
+    "civil_partnership",
+    "pregnancy",
+    "maternity",
+    "race",
+    "ethnicity",
+    "ethnic_origin",
+    "nationality",
+    "colour",
+    "religion",
+    "belief",
+    "sexual_orientation",
+];
+
+/// No protected characteristic is stored.
+pub fn no_protected_characteristics(field: &str) -> Verdict {
+    let f = field.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    if PROTECTED_CHARACTERISTICS.contains(&f.as_str()) {
+        Err(Refusal::new(
+            "no_protected_characteristics",
+            format!(
+                "`{field}` is a protected characteristic and is never stored; remove it from the manifest"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An alert is adjudicated once, by the operator; decisions are not rewritten.
+pub fn adjudication_is_final(alert: &Alert) -> Verdict {
+    if alert.adjudication.is_some() {
+        Err(Refusal::new(
+            "adjudication_is_final",
+            format!(
+                "alert A{} was already adjudicated; add a note instead",
+                alert.id
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Engagement follows only an alert passed for engagement, and is recorded once.
+pub fn engagement_follows_passed_alert(alert: &Alert) -> Verdict {
+    let rule = "engagement_follows_passed_alert";
+    match &alert.adjudication {
+        Some(a) if a.value == Adjudication::PassedForEngagement => {
+            if alert.engagement.is_some() {
+                Err(Refusal::new(
+                    rule,
+                    format!(
+                        "the engagement outcome of A{} is already recorded",
+                        alert.id
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Err(Refusal::new(
+            rule,
+            format!(
+                "alert A{} was adjudicated false without engagement",
+                alert.id
+            ),
+        )),
+        None => Err(Refusal::new(
+            rule,
+            format!(
+                "alert A{} has not been adjudicated; the operator must pass it for engagement first",
+                alert.id
+            ),
+        )),
+    }
+}
+
+/// A policing outcome follows an engagement, once.
+pub fn policing_outcome_follows_engagement(alert: &Alert) -> Verdict {
+    let rule = "policing_outcome_follows_engagement";
+    if alert.engagement.is_none() {
+        Err(Refusal::new(
+            rule,
+            format!("record the engagement outcome of A{} first", alert.id),
+        ))
+    } else if alert.policing_outcome.is_some() {
+        Err(Refusal::new(
+            rule,
+            format!("the policing outcome of A{} is already recorded", alert.id),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Alert personal data (probe image, candidate link) is deleted within 24 hours of the alert.
+pub fn alert_personal_data_deadline(alert_at: Timestamp, p: &RetentionPolicy) -> Timestamp {
+    alert_at
+        .checked_add(p.alert_personal_data)
+        .expect("time in range")
+}
+
+/// Watchlist data is deleted within 24 hours of the deployment's end.
+pub fn watchlist_data_deadline(deployment_end: Timestamp, p: &RetentionPolicy) -> Timestamp {
+    deployment_end
+        .checked_add(p.watchlist_after_end)
+        .expect("time in range")
+}
+
+/// Footage is deleted within 31 days unless a legal hold keeps it.
+pub fn footage_deadline(recorded_at: Timestamp, p: &RetentionPolicy) -> Timestamp {
+    recorded_at.checked_add(p.footage).expect("time in range")
+}
+
+/// The deployment record is due to the AO within 31 days of the end.
+pub fn deployment_record_deadline(ended_at: Timestamp) -> Timestamp {
+    ended_at
+        .checked_add(DEPLOYMENT_RECORD_DUE)
+        .expect("time in range")
+}
+
+/// Reviews come at the planned interval while a deployment runs: the next
+/// one is due this long after the last (or after the start).
+pub fn next_review_due(d: &Deployment) -> Option<Timestamp> {
+    if !matches!(
+        d.state,
+        DeploymentState::Active | DeploymentState::Suspended
+    ) {
+        return None;
+    }
+    let since = d.last_review_at.or(d.started_at)?;
+    let every = SignedDuration::from_mins(i64::from(d.application.review_interval_minutes.max(1)));
+    since.checked_add(every).ok()
+}
+
+/// Fields of the application that must be filled in before it is accepted.
+pub fn application_is_complete(a: &crate::deployment::Application) -> Verdict {
+    let fields = [
+        ("location", &a.location),
+        ("legitimate_aim", &a.legitimate_aim),
+        ("legal_basis", &a.legal_basis),
+        ("necessity", &a.necessity),
+        ("proportionality", &a.proportionality),
+        ("safeguards", &a.safeguards),
+        ("alternatives_considered", &a.alternatives_considered),
+        ("watchlist_composition", &a.watchlist_composition),
+        ("resources", &a.resources),
+    ];
+    let missing: Vec<&str> = fields
+        .iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(n, _)| *n)
+        .collect();
+    let rule = "application_is_complete";
+    if !missing.is_empty() {
+        return Err(Refusal::new(
+            rule,
+            format!("the application is missing: {}", missing.join(", ")),
+        ));
+    }
+    if a.assets == 0 {
+        return Err(Refusal::new(
+            rule,
+            "the application must name at least one asset (camera or van)",
+        ));
+    }
+    if a.ends_at <= a.starts_at {
+        return Err(Refusal::new(
+            rule,
+            "the deployment must end after it starts",
+        ));
+    }
+    minimum_threshold_not_below_system_floor(a.threshold_requested)
+        .map_err(|r| Refusal::new(rule, r.message))
+}
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;

@@ -1,0 +1,572 @@
+//! Each rule, tested as a rule: the refusal, and the effect when it holds.
+
+use super::*;
+use crate::alert::{Alert, Decision, EngagementOutcome, PolicingOutcome};
+use crate::deployment::{Application, DeploymentStyle, UseCase};
+use crate::ids::*;
+use crate::role::{Rank, Training};
+use lfr_base::{Clock, SimulatedClock};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn user(id: i64, roles: &[Role], rank: Rank, trained: bool) -> User {
+    User {
+        id: UserId(id),
+        username: format!("user{id}"),
+        display_name: format!("User {id}"),
+        roles: roles.to_vec(),
+        rank,
+        training: trained.then(|| Training {
+            course: "LFR AO".into(),
+            completed_on: t("2026-01-01T00:00:00Z"),
+        }),
+        active: true,
+    }
+}
+
+fn ao() -> User {
+    user(2, &[Role::AuthorisingOfficer], Rank::Superintendent, true)
+}
+fn silver() -> User {
+    user(3, &[Role::SilverCommander], Rank::Inspector, false)
+}
+
+fn deployment() -> Deployment {
+    Deployment {
+        id: DeploymentId(1),
+        application: Application {
+            location: "High Street, Cardiff".into(),
+            use_case: UseCase::Event,
+            style: DeploymentStyle::Van,
+            assets: 2,
+            starts_at: t("2026-11-22T09:00:00Z"),
+            ends_at: t("2026-11-22T18:00:00Z"),
+            legitimate_aim: "prevent crime".into(),
+            legal_basis: "common law".into(),
+            necessity: "n".into(),
+            proportionality: "p".into(),
+            safeguards: "s".into(),
+            alternatives_considered: "a".into(),
+            watchlist_composition: "w".into(),
+            resources: "r".into(),
+            threshold_requested: 0.64,
+            review_interval_minutes: 120,
+        },
+        applied_by: UserId(3),
+        applied_at: t("2026-11-20T09:00:00Z"),
+        state: DeploymentState::Applied,
+        authority: None,
+        started_at: None,
+        ended_at: None,
+        last_review_at: None,
+        record_submitted_at: None,
+    }
+}
+
+fn written(from: &str, until: &str) -> Authority {
+    Authority {
+        granted_by: UserId(2),
+        granted_at: t(from),
+        form: AuthorityForm::Written,
+        rationale: "necessary and proportionate".into(),
+        valid_from: t(from),
+        valid_until: t(until),
+        minimum_threshold: DEFAULT_MINIMUM_THRESHOLD,
+        cancelled_at: None,
+    }
+}
+
+fn approved_watchlist() -> Watchlist {
+    Watchlist {
+        id: WatchlistId(1),
+        deployment: DeploymentId(1),
+        kind: WatchlistKind::Standard,
+        name: "event".into(),
+        revision: 3,
+        approval: Some(crate::watchlist::Approval {
+            by: UserId(2),
+            at: t("2026-11-21T00:00:00Z"),
+            revision: 3,
+            note: String::new(),
+        }),
+        created_at: t("2026-11-20T00:00:00Z"),
+        purged_at: None,
+    }
+}
+
+fn authorised() -> Deployment {
+    let mut d = deployment();
+    d.authorise(
+        &ao(),
+        written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn no_recognition_without_an_active_authorisation() {
+    let clock = SimulatedClock::at("2026-11-22T10:00:00Z");
+    let mut d = deployment();
+    let r = recognition_requires_active_authorisation(&d, clock.now()).unwrap_err();
+    assert_eq!(r.rule, "recognition_requires_active_authorisation");
+    // Authorised but not started: still no.
+    d = authorised();
+    assert!(recognition_requires_active_authorisation(&d, clock.now()).is_err());
+    d.start(clock.now(), &[approved_watchlist()]).unwrap();
+    assert!(recognition_requires_active_authorisation(&d, clock.now()).is_ok());
+    // Past the authority's end: no, even though nobody pressed stop.
+    clock.advance(SignedDuration::from_hours(23));
+    assert!(recognition_requires_active_authorisation(&d, clock.now()).is_err());
+    // Suspended: no.
+    let mut d2 = authorised();
+    d2.start(t("2026-11-22T10:00:00Z"), &[approved_watchlist()])
+        .unwrap();
+    d2.suspend(&silver()).unwrap();
+    assert!(recognition_requires_active_authorisation(&d2, t("2026-11-22T11:00:00Z")).is_err());
+}
+
+#[test]
+fn no_start_before_the_authority_is_in_force() {
+    let mut d = authorised();
+    let r = d
+        .start(t("2026-11-22T07:00:00Z"), &[approved_watchlist()])
+        .unwrap_err();
+    assert_eq!(r.rule, "recognition_requires_active_authorisation");
+    assert_eq!(
+        d.state,
+        DeploymentState::Authorised,
+        "a refused start changes nothing"
+    );
+}
+
+#[test]
+fn no_threshold_below_the_authorised_minimum() {
+    let a = written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z");
+    assert_eq!(
+        threshold_not_below_authorised_minimum(0.63, &a)
+            .unwrap_err()
+            .rule,
+        "threshold_not_below_authorised_minimum"
+    );
+    assert!(threshold_not_below_authorised_minimum(0.64, &a).is_ok());
+    assert!(threshold_not_below_authorised_minimum(0.7, &a).is_ok());
+    assert!(threshold_not_below_authorised_minimum(f64::NAN, &a).is_err());
+    let mut lower = a.clone();
+    lower.minimum_threshold = 0.6;
+    assert!(threshold_not_below_authorised_minimum(0.62, &lower).is_ok());
+}
+
+#[test]
+fn no_authorised_minimum_below_the_system_floor() {
+    let mut d = deployment();
+    let mut a = written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z");
+    a.minimum_threshold = SYSTEM_FLOOR - 0.01;
+    assert_eq!(
+        d.authorise(&ao(), a).unwrap_err().rule,
+        "minimum_threshold_not_below_system_floor"
+    );
+    assert_eq!(d.state, DeploymentState::Applied);
+}
+
+#[test]
+fn no_authority_longer_than_seven_days() {
+    let mut d = deployment();
+    let r = d
+        .authorise(
+            &ao(),
+            written("2026-11-22T08:00:00Z", "2026-11-29T08:00:01Z"),
+        )
+        .unwrap_err();
+    assert_eq!(r.rule, "authority_at_most_seven_days");
+    assert!(
+        d.authorise(
+            &ao(),
+            written("2026-11-22T08:00:00Z", "2026-11-29T08:00:00Z")
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn no_deployment_with_an_unreviewed_watchlist() {
+    let now = t("2026-11-22T10:00:00Z");
+    let mut d = authorised();
+    assert_eq!(
+        d.start(now, &[]).unwrap_err().rule,
+        "watchlists_reviewed_before_deployment"
+    );
+    let mut w = approved_watchlist();
+    w.revision += 1; // changed after approval
+    assert_eq!(
+        d.start(now, &[w.clone()]).unwrap_err().rule,
+        "watchlists_reviewed_before_deployment"
+    );
+    w.approval = None;
+    assert!(d.start(now, &[w]).is_err());
+    assert_eq!(d.state, DeploymentState::Authorised);
+    d.start(now, &[approved_watchlist()]).unwrap();
+    assert_eq!(d.state, DeploymentState::Active);
+}
+
+#[test]
+fn no_authorising_officer_below_superintendent() {
+    let mut d = deployment();
+    let inspector = user(4, &[Role::AuthorisingOfficer], Rank::ChiefInspector, true);
+    let r = d
+        .authorise(
+            &inspector,
+            written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
+        )
+        .unwrap_err();
+    assert_eq!(r.rule, "authorising_officer_is_superintendent_or_above");
+    let staff = user(5, &[Role::AuthorisingOfficer], Rank::Staff, true);
+    assert!(authorising_officer_is_superintendent_or_above(&staff).is_err());
+    let acc = user(
+        6,
+        &[Role::AuthorisingOfficer],
+        Rank::AssistantChiefConstable,
+        true,
+    );
+    assert!(authorising_officer_is_superintendent_or_above(&acc).is_ok());
+    let untrained = user(
+        7,
+        &[Role::AuthorisingOfficer],
+        Rank::ChiefSuperintendent,
+        false,
+    );
+    assert_eq!(
+        d.authorise(
+            &untrained,
+            written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z")
+        )
+        .unwrap_err()
+        .rule,
+        "authorising_officer_is_trained"
+    );
+}
+
+#[test]
+fn the_applicant_cannot_authorise_their_own_deployment() {
+    let mut d = deployment();
+    d.applied_by = ao().id;
+    let r = d
+        .authorise(
+            &ao(),
+            written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
+        )
+        .unwrap_err();
+    assert_eq!(r.rule, "authorising_officer_is_not_the_applicant");
+}
+
+fn verbal(granted: &str, confirm_by: &str) -> Authority {
+    let mut a = written(granted, "2026-11-25T08:00:00Z");
+    a.form = AuthorityForm::UrgentVerbal {
+        confirm_by: t(confirm_by),
+        confirmed_at: None,
+    };
+    a
+}
+
+#[test]
+fn unconfirmed_verbal_authority_is_flagged_and_blocks_the_series() {
+    let clock = SimulatedClock::at("2026-11-22T08:00:00Z");
+    let mut d = deployment();
+    d.authorise(
+        &ao(),
+        verbal("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
+    )
+    .unwrap();
+    d.start(clock.now(), &[approved_watchlist()]).unwrap();
+    assert!(
+        d.outstanding(clock.now())
+            .iter()
+            .any(|o| o.what.contains("verbal") && !o.overdue)
+    );
+    d.suspend(&silver()).unwrap();
+    clock.advance(SignedDuration::from_hours(25)); // deadline passed, unconfirmed
+    assert!(
+        d.outstanding(clock.now())
+            .iter()
+            .any(|o| o.what.contains("verbal") && o.overdue),
+        "flagged"
+    );
+    let r = d.start(clock.now(), &[approved_watchlist()]).unwrap_err();
+    assert_eq!(r.rule, "verbal_authority_confirmed_in_time");
+    assert_eq!(d.state, DeploymentState::Suspended);
+    // Late confirmation does not unblock it.
+    assert_eq!(
+        d.confirm_verbal(&ao(), clock.now()).unwrap_err().rule,
+        "verbal_authority_confirmed_in_time"
+    );
+}
+
+#[test]
+fn verbal_authority_confirmed_in_time_keeps_the_series_going() {
+    let mut d = deployment();
+    d.authorise(
+        &ao(),
+        verbal("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
+    )
+    .unwrap();
+    d.confirm_verbal(&ao(), t("2026-11-22T20:00:00Z")).unwrap();
+    d.start(t("2026-11-24T09:00:00Z"), &[approved_watchlist()])
+        .unwrap();
+    assert!(recognition_requires_active_authorisation(&d, t("2026-11-24T10:00:00Z")).is_ok());
+}
+
+#[test]
+fn verbal_confirmation_deadline_is_bounded() {
+    let mut d = deployment();
+    let r = d
+        .authorise(
+            &ao(),
+            verbal("2026-11-22T08:00:00Z", "2026-11-26T08:00:00Z"),
+        )
+        .unwrap_err();
+    assert_eq!(r.rule, "verbal_confirmation_deadline_is_reasonable");
+}
+
+#[test]
+fn blue_watchlist_images_need_consent_rule() {
+    let c = Consent {
+        form_reference: "CF-1".into(),
+        signed_on: "2026-11-20".into(),
+        recorded_by: "PC 1".into(),
+    };
+    assert_eq!(
+        blue_watchlist_images_need_consent(WatchlistKind::Blue, None)
+            .unwrap_err()
+            .rule,
+        "blue_watchlist_images_need_consent"
+    );
+    assert!(blue_watchlist_images_need_consent(WatchlistKind::Blue, Some(&c)).is_ok());
+    let blank = Consent {
+        form_reference: " ".into(),
+        ..c
+    };
+    assert!(blue_watchlist_images_need_consent(WatchlistKind::Blue, Some(&blank)).is_err());
+    assert!(blue_watchlist_images_need_consent(WatchlistKind::Standard, None).is_ok());
+}
+
+#[test]
+fn only_silver_commander_or_above_suspends_or_terminates_rule() {
+    let now = t("2026-11-22T10:00:00Z");
+    let mut d = authorised();
+    d.start(now, &[approved_watchlist()]).unwrap();
+    for u in [
+        ao(),
+        user(8, &[Role::Operator], Rank::Constable, false),
+        user(9, &[Role::Administrator], Rank::Staff, false),
+    ] {
+        assert_eq!(
+            d.suspend(&u).unwrap_err().rule,
+            "only_silver_commander_or_above_suspends_or_terminates"
+        );
+        assert_eq!(
+            d.terminate(&u, now).unwrap_err().rule,
+            "only_silver_commander_or_above_suspends_or_terminates"
+        );
+    }
+    assert_eq!(d.state, DeploymentState::Active);
+    let gold = user(10, &[Role::GoldCommander], Rank::ChiefSuperintendent, false);
+    d.suspend(&gold).unwrap();
+    d.terminate(&silver(), now).unwrap();
+    assert_eq!(d.state, DeploymentState::Terminated);
+    assert_eq!(d.ended_at, Some(now));
+}
+
+#[test]
+fn role_table_refuses_and_says_which_role_is_needed() {
+    let op = user(8, &[Role::Operator], Rank::Constable, false);
+    let r = role_permits(&op, Action::Authorise).unwrap_err();
+    assert!(r.message.contains("authorising_officer"), "{r}");
+    assert!(role_permits(&op, Action::Adjudicate).is_ok());
+    let mut gone = op.clone();
+    gone.active = false;
+    assert!(role_permits(&gone, Action::Adjudicate).is_err());
+    // Every action has at least one role that may take it.
+    for a in Action::ALL {
+        assert!(!a.allowed_roles().is_empty(), "{a}");
+    }
+}
+
+#[test]
+fn retention_deadlines_hold_at_24_hours_and_31_days_under_a_moved_clock() {
+    let p = RetentionPolicy::default();
+    let clock = SimulatedClock::at("2026-11-22T10:00:00Z");
+    let alert_at = clock.now();
+    let due = alert_personal_data_deadline(alert_at, &p);
+    clock.advance(SignedDuration::from_hours(24) - SignedDuration::from_secs(1));
+    assert!(clock.now() < due, "not yet due just before 24 hours");
+    clock.advance(SignedDuration::from_secs(1));
+    assert!(clock.now() >= due, "due at 24 hours");
+    let recorded = t("2026-11-01T00:00:00Z");
+    assert_eq!(footage_deadline(recorded, &p), t("2026-12-02T00:00:00Z"));
+    assert_eq!(
+        watchlist_data_deadline(t("2026-11-22T18:00:00Z"), &p),
+        t("2026-11-23T18:00:00Z")
+    );
+}
+
+#[test]
+fn deployment_record_is_due_within_31_days_and_listed_when_overdue() {
+    let clock = SimulatedClock::at("2026-11-22T10:00:00Z");
+    let mut d = authorised();
+    d.start(clock.now(), &[approved_watchlist()]).unwrap();
+    clock.advance(SignedDuration::from_hours(6));
+    d.conclude(clock.now()).unwrap();
+    let rec = |d: &Deployment, now| {
+        d.outstanding(now)
+            .into_iter()
+            .find(|o| o.what.contains("record"))
+            .unwrap()
+    };
+    assert!(!rec(&d, clock.now()).overdue);
+    clock.advance(SignedDuration::from_hours(31 * 24 + 1));
+    assert!(rec(&d, clock.now()).overdue);
+    d.cancel_authority(&ao(), clock.now()).unwrap();
+    d.submit_record(clock.now()).unwrap();
+    assert!(
+        d.outstanding(clock.now()).is_empty(),
+        "{:?}",
+        d.outstanding(clock.now())
+    );
+}
+
+#[test]
+fn reviews_are_due_at_the_planned_interval() {
+    let clock = SimulatedClock::at("2026-11-22T10:00:00Z");
+    let mut d = authorised();
+    d.start(clock.now(), &[approved_watchlist()]).unwrap();
+    assert_eq!(next_review_due(&d), Some(t("2026-11-22T12:00:00Z")));
+    clock.advance(SignedDuration::from_mins(121));
+    assert!(
+        d.outstanding(clock.now())
+            .iter()
+            .any(|o| o.what == "review" && o.overdue)
+    );
+    d.last_review_at = Some(clock.now());
+    assert!(d.outstanding(clock.now()).is_empty());
+}
+
+#[test]
+fn authority_is_cancelled_only_after_the_deployment_ends() {
+    let now = t("2026-11-22T10:00:00Z");
+    let mut d = authorised();
+    d.start(now, &[approved_watchlist()]).unwrap();
+    assert!(d.cancel_authority(&ao(), now).is_err());
+    d.conclude(now).unwrap();
+    d.cancel_authority(&ao(), now).unwrap();
+    assert!(
+        d.start(now, &[approved_watchlist()]).is_err(),
+        "no restart after the end"
+    );
+}
+
+fn alert() -> Alert {
+    Alert {
+        id: AlertId(1),
+        deployment: DeploymentId(1),
+        inclusion: InclusionId(1),
+        candidate_image: ImageId(1),
+        camera: "cam1".into(),
+        at: t("2026-11-22T10:00:00Z"),
+        score: 0.7,
+        threshold: 0.64,
+        recognition_ms: 200,
+        adjudication: None,
+        engagement: None,
+        policing_outcome: None,
+        purged_at: None,
+    }
+}
+
+fn decided<T>(v: T) -> Option<Decision<T>> {
+    Some(Decision {
+        value: v,
+        by: UserId(1),
+        at: t("2026-11-22T10:01:00Z"),
+        note: String::new(),
+    })
+}
+
+#[test]
+fn adjudication_engagement_and_outcome_come_in_order_once() {
+    let mut a = alert();
+    assert_eq!(
+        engagement_follows_passed_alert(&a).unwrap_err().rule,
+        "engagement_follows_passed_alert"
+    );
+    assert!(adjudication_is_final(&a).is_ok());
+    a.adjudication = decided(crate::alert::Adjudication::FalseAlertNoEngagement);
+    assert!(adjudication_is_final(&a).is_err());
+    assert!(engagement_follows_passed_alert(&a).is_err());
+    a.adjudication = decided(crate::alert::Adjudication::PassedForEngagement);
+    assert!(engagement_follows_passed_alert(&a).is_ok());
+    assert!(policing_outcome_follows_engagement(&a).is_err());
+    a.engagement = decided(EngagementOutcome::ConfirmedTrue);
+    assert!(engagement_follows_passed_alert(&a).is_err());
+    assert!(policing_outcome_follows_engagement(&a).is_ok());
+    a.policing_outcome = decided(PolicingOutcome::Arrest);
+    assert!(policing_outcome_follows_engagement(&a).is_err());
+}
+
+#[test]
+fn metrics_follow_the_app_definitions() {
+    use crate::metrics::{Counts, Metrics};
+    let mut alerts = Vec::new();
+    let mut a = alert();
+    a.adjudication = decided(crate::alert::Adjudication::FalseAlertNoEngagement);
+    alerts.push(a.clone());
+    a.adjudication = decided(crate::alert::Adjudication::PassedForEngagement);
+    a.engagement = decided(EngagementOutcome::ConfirmedFalse);
+    a.recognition_ms = 400;
+    alerts.push(a.clone());
+    a.engagement = decided(EngagementOutcome::ConfirmedTrue);
+    a.policing_outcome = decided(PolicingOutcome::Arrest);
+    a.recognition_ms = 100;
+    alerts.push(a.clone());
+    let counts = Counts {
+        faces_scanned: 10_000,
+        dropped_frames: 3,
+        people_passing: Some(4_000),
+        blue_passes: 10,
+        blue_passes_alerted: 8,
+    };
+    let m = Metrics::compute(&alerts, &counts);
+    assert_eq!(
+        (
+            m.alerts,
+            m.false_alerts_unconfirmed,
+            m.false_alerts_confirmed,
+            m.true_alerts_confirmed
+        ),
+        (3, 1, 1, 1)
+    );
+    assert_eq!(m.system_false_alert_rate, Some(2.0 / 10_000.0));
+    assert_eq!(m.system_false_alert_rate_per_person, Some(2.0 / 4_000.0));
+    assert_eq!(m.operational_false_alert_rate, Some(1.0 / 10_000.0));
+    assert_eq!(m.true_recognition_rate, Some(0.8));
+    assert_eq!(m.recognition_ms.as_ref().unwrap().p50, 200);
+    assert_eq!(m.recognition_ms.as_ref().unwrap().max, 400);
+    assert_eq!(m.policing_outcomes.get("arrest"), Some(&1));
+    assert_eq!(
+        Metrics::compute(&[], &Counts::default()).system_false_alert_rate,
+        None
+    );
+}
+
+#[test]
+fn incomplete_applications_are_refused_naming_the_gaps() {
+    let mut a = deployment().application;
+    a.necessity = " ".into();
+    a.safeguards = String::new();
+    let r = application_is_complete(&a).unwrap_err();
+    assert!(
+        r.message.contains("necessity") && r.message.contains("safeguards"),
+        "{r}"
+    );
+}

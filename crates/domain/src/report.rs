@@ -1,0 +1,111 @@
+//! What is published. The types here have no field that could hold a name
+//! or an image: the public report is built from the deployment's public
+//! facts and its figures, never from subject data.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+use crate::deployment::{Deployment, DeploymentState, DeploymentStyle, UseCase};
+use crate::metrics::Metrics;
+
+/// The post-deployment report a force publishes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicReport {
+    pub deployment: String,
+    pub location: String,
+    pub use_case: UseCase,
+    pub date: String,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+    pub duration_minutes: Option<i64>,
+    pub assets: u32,
+    pub style: DeploymentStyle,
+    /// Watchlist size, counted as inclusions.
+    pub watchlist_inclusions: u64,
+    pub minimum_threshold_authorised: Option<f64>,
+    pub faces_scanned: u64,
+    pub alerts: u64,
+    pub positive_alerts_confirmed: u64,
+    pub positive_alerts_unconfirmed: u64,
+    pub false_alerts_confirmed: u64,
+    pub false_alerts_unconfirmed: u64,
+    /// System False Alert Rate: false alerts over faces scanned.
+    pub false_alert_rate: Option<f64>,
+    pub policing_outcomes: BTreeMap<String, u64>,
+}
+
+impl PublicReport {
+    pub fn new(d: &Deployment, inclusions: u64, m: &Metrics, now: Timestamp) -> Self {
+        let start = d.started_at;
+        let end = d.effective_end(now);
+        Self {
+            deployment: format!("D{}", d.id),
+            location: d.application.location.clone(),
+            use_case: d.application.use_case,
+            date: start
+                .unwrap_or(d.application.starts_at)
+                .strftime("%Y-%m-%d")
+                .to_string(),
+            started_at: start,
+            ended_at: end,
+            duration_minutes: match (start, end) {
+                (Some(s), Some(e)) => Some(e.duration_since(s).as_secs() / 60),
+                _ => None,
+            },
+            assets: d.application.assets,
+            style: d.application.style,
+            watchlist_inclusions: inclusions,
+            minimum_threshold_authorised: d.authority.as_ref().map(|a| a.minimum_threshold),
+            faces_scanned: m.faces_scanned,
+            alerts: m.alerts,
+            positive_alerts_confirmed: m.true_alerts_confirmed,
+            positive_alerts_unconfirmed: m.true_alerts_unconfirmed,
+            false_alerts_confirmed: m.false_alerts_confirmed,
+            false_alerts_unconfirmed: m.false_alerts_unconfirmed,
+            false_alert_rate: m.system_false_alert_rate,
+            policing_outcomes: m.policing_outcomes.clone(),
+        }
+    }
+}
+
+/// Advance notice to the public of a planned or running deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpcomingNotice {
+    pub deployment: String,
+    pub location: String,
+    pub use_case: UseCase,
+    pub style: DeploymentStyle,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub running_now: bool,
+}
+
+impl UpcomingNotice {
+    /// Authorised deployments that have not ended, soonest first.
+    pub fn list(deployments: &[Deployment], now: Timestamp) -> Vec<Self> {
+        let mut v: Vec<Self> = deployments
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DeploymentState::Authorised
+                        | DeploymentState::Active
+                        | DeploymentState::Suspended
+                ) && d.application.ends_at > now
+            })
+            .map(|d| Self {
+                deployment: format!("D{}", d.id),
+                location: d.application.location.clone(),
+                use_case: d.application.use_case,
+                style: d.application.style,
+                starts_at: d.application.starts_at,
+                ends_at: d.application.ends_at,
+                running_now: d.state == DeploymentState::Active,
+            })
+            .collect();
+        v.sort_by_key(|n| n.starts_at);
+        v
+    }
+}

@@ -1,0 +1,426 @@
+//! Alerts, their adjudication, engagement and outcome, and the counts the
+//! pipeline reports. Each write commits before the call returns: once a
+//! caller has an alert id or a recorded decision, a crash cannot lose it.
+
+use lfr_domain::alert::{Adjudication, Alert, Decision, EngagementOutcome, PolicingOutcome};
+use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId};
+use lfr_domain::policy::{self, Action};
+use lfr_domain::role::User;
+use lfr_domain::{Refusal, Timestamp};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{from_json, json, ms, next_id, opt_ts, ts};
+use crate::{Result, Store, StoreError};
+
+/// What the recognition pipeline reports when a face scores at or above the threshold.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub deployment: DeploymentId,
+    pub candidate_image: ImageId,
+    pub camera: String,
+    pub score: f64,
+    pub threshold: f64,
+    pub recognition_ms: u32,
+    /// The probe crop, as an encoded image (JPEG or PNG).
+    pub probe: Vec<u8>,
+}
+
+fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
+    fn decision<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<Decision<T>>> {
+        s.map(|s| from_json(&s, "decision")).transpose()
+    }
+    Ok(Alert {
+        id: AlertId(r.try_get("id")?),
+        deployment: DeploymentId(r.try_get("deployment")?),
+        inclusion: InclusionId(r.try_get("inclusion")?),
+        candidate_image: ImageId(r.try_get("candidate_image")?),
+        camera: r.try_get("camera")?,
+        at: ts(r.try_get("at_ms")?),
+        score: r.try_get("score")?,
+        threshold: r.try_get("threshold")?,
+        recognition_ms: r
+            .try_get::<i64, _>("recognition_ms")?
+            .clamp(0, u32::MAX as i64) as u32,
+        adjudication: decision(r.try_get("adjudication")?)?,
+        engagement: decision(r.try_get("engagement")?)?,
+        policing_outcome: decision(r.try_get("policing_outcome")?)?,
+        purged_at: opt_ts(r.try_get("purged_ms")?),
+    })
+}
+
+async fn load(conn: &mut AnyConnection, id: AlertId) -> Result<Alert> {
+    let r = sqlx::query("SELECT * FROM alerts WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no alert A{id}; `lfr alert list DEPLOYMENT` shows them"
+            ))
+        })?;
+    row_to_alert(&r)
+}
+
+pub(crate) async fn load_for_deployment(
+    conn: &mut AnyConnection,
+    d: DeploymentId,
+) -> Result<Vec<Alert>> {
+    let rows = sqlx::query("SELECT * FROM alerts WHERE deployment = $1 ORDER BY at_ms, id")
+        .bind(d.0)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(row_to_alert).collect()
+}
+
+impl Store {
+    /// Records an alert. Refused unless recognition is authorised now, the
+    /// threshold is not below the authorised minimum, the score reaches the
+    /// threshold, and the candidate is on this deployment's watchlist.
+    pub async fn raise_alert(&self, actor: &User, a: NewAlert) -> Result<Alert> {
+        let target = format!("D{}", a.deployment);
+        self.permit(actor, Action::RaiseAlert, "alert.raise", &target)
+            .await?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let d = crate::deployments::load(&mut tx, a.deployment).await?;
+        let candidate = sqlx::query(
+            "SELECT i.id FROM reference_images r JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
+             WHERE r.id = $1 AND w.deployment = $2",
+        )
+        .bind(a.candidate_image.0)
+        .bind(a.deployment.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let check = || -> Result<i64, Refusal> {
+            policy::recognition_requires_active_authorisation(&d, now)?;
+            let authority = d.authority.as_ref().expect("checked above");
+            policy::threshold_not_below_authorised_minimum(a.threshold, authority)?;
+            if !(a.score.is_finite() && a.score >= a.threshold && a.score <= 1.0) {
+                return Err(Refusal::new(
+                    "alert_at_or_above_threshold",
+                    format!(
+                        "score {} is below the threshold {}: not an alert",
+                        a.score, a.threshold
+                    ),
+                ));
+            }
+            let Some(row) = &candidate else {
+                return Err(Refusal::new(
+                    "alert_candidate_on_watchlist",
+                    format!(
+                        "image IMG{} is not on a watchlist of D{}",
+                        a.candidate_image, a.deployment
+                    ),
+                ));
+            };
+            Ok(row.try_get::<i64, _>(0).unwrap_or_default())
+        };
+        let inclusion = match check() {
+            Ok(i) => i,
+            Err(r) => return self.refuse(tx, actor, "alert.raise", &target, r).await,
+        };
+        let id = next_id(&mut tx, "alerts").await?;
+        let probe = self
+            .keys()
+            .data_key(a.deployment)?
+            .seal(&a.probe, &format!("alert:{id}:probe"))?;
+        sqlx::query(
+            "INSERT INTO alerts (id, deployment, inclusion, candidate_image, camera, at_ms, score, threshold, recognition_ms, probe_enc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(a.deployment.0)
+        .bind(inclusion)
+        .bind(a.candidate_image.0)
+        .bind(&a.camera)
+        .bind(ms(now))
+        .bind(a.score)
+        .bind(a.threshold)
+        .bind(i64::from(a.recognition_ms))
+        .bind(probe)
+        .execute(&mut *tx)
+        .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "alert.raise",
+            &format!("A{id}"),
+            format!(
+                "D{} camera {} score {:.3} threshold {}",
+                a.deployment, a.camera, a.score, a.threshold
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Alert {
+            id: AlertId(id),
+            deployment: a.deployment,
+            inclusion: InclusionId(inclusion),
+            candidate_image: a.candidate_image,
+            camera: a.camera,
+            at: now,
+            score: a.score,
+            threshold: a.threshold,
+            recognition_ms: a.recognition_ms,
+            adjudication: None,
+            engagement: None,
+            policing_outcome: None,
+            purged_at: None,
+        })
+    }
+
+    async fn decide<F>(
+        &self,
+        actor: &User,
+        id: AlertId,
+        action: Action,
+        name: &str,
+        column: &str,
+        f: F,
+    ) -> Result<Alert>
+    where
+        F: FnOnce(&mut Alert, Timestamp) -> Result<(String, String), Refusal>,
+    {
+        let target = format!("A{id}");
+        self.permit(actor, action, name, &target).await?;
+        let mut tx = self.begin().await?;
+        let mut a = load(&mut tx, id).await?;
+        let (value, detail) = match f(&mut a, self.now()) {
+            Ok(v) => v,
+            Err(r) => return self.refuse(tx, actor, name, &target, r).await,
+        };
+        // `column` is one of three fixed names chosen by this module.
+        sqlx::query(&format!("UPDATE alerts SET {column} = $1 WHERE id = $2"))
+            .bind(value)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(&mut tx, actor, name, &target, detail).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// The operator's adjudication: false alert without engagement, or passed on.
+    pub async fn adjudicate(
+        &self,
+        actor: &User,
+        id: AlertId,
+        value: Adjudication,
+        note: &str,
+    ) -> Result<Alert> {
+        let by = actor.id;
+        self.decide(
+            actor,
+            id,
+            Action::Adjudicate,
+            "alert.adjudicate",
+            "adjudication",
+            |a, now| {
+                policy::adjudication_is_final(a)?;
+                let d = Decision {
+                    value,
+                    by,
+                    at: now,
+                    note: note.into(),
+                };
+                let s = json(&d);
+                a.adjudication = Some(d);
+                Ok((s, value.to_string()))
+            },
+        )
+        .await
+    }
+
+    /// The engagement officer's finding.
+    pub async fn record_engagement(
+        &self,
+        actor: &User,
+        id: AlertId,
+        value: EngagementOutcome,
+        note: &str,
+    ) -> Result<Alert> {
+        let by = actor.id;
+        self.decide(
+            actor,
+            id,
+            Action::RecordEngagement,
+            "alert.engagement",
+            "engagement",
+            |a, now| {
+                policy::engagement_follows_passed_alert(a)?;
+                let d = Decision {
+                    value,
+                    by,
+                    at: now,
+                    note: note.into(),
+                };
+                let s = json(&d);
+                a.engagement = Some(d);
+                Ok((s, value.to_string()))
+            },
+        )
+        .await
+    }
+
+    /// What policing action followed.
+    pub async fn record_policing_outcome(
+        &self,
+        actor: &User,
+        id: AlertId,
+        value: PolicingOutcome,
+        note: &str,
+    ) -> Result<Alert> {
+        let by = actor.id;
+        self.decide(
+            actor,
+            id,
+            Action::RecordEngagement,
+            "alert.outcome",
+            "policing_outcome",
+            |a, now| {
+                policy::policing_outcome_follows_engagement(a)?;
+                let d = Decision {
+                    value,
+                    by,
+                    at: now,
+                    note: note.into(),
+                };
+                let s = json(&d);
+                a.policing_outcome = Some(d);
+                Ok((s, value.to_string()))
+            },
+        )
+        .await
+    }
+
+    pub async fn alert(&self, actor: &User, id: AlertId) -> Result<Alert> {
+        self.permit(actor, Action::ViewAlerts, "alert.read", &format!("A{id}"))
+            .await?;
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, id).await
+    }
+
+    pub async fn alerts(&self, actor: &User, d: DeploymentId) -> Result<Vec<Alert>> {
+        self.permit(actor, Action::ViewAlerts, "alert.list", &format!("D{d}"))
+            .await?;
+        let mut conn = self.pool.acquire().await?;
+        load_for_deployment(&mut conn, d).await
+    }
+
+    /// The probe image of an alert (until retention deletes it). Audited.
+    pub async fn probe_image(&self, actor: &User, id: AlertId) -> Result<Vec<u8>> {
+        let target = format!("A{id}");
+        self.permit(actor, Action::ViewAlerts, "alert.probe", &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("SELECT deployment, probe_enc FROM alerts WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no alert A{id}")))?;
+        let d = DeploymentId(r.try_get(0)?);
+        let sealed: Option<Vec<u8>> = r.try_get(1)?;
+        let sealed = sealed.ok_or_else(|| {
+            StoreError::NotFound(format!("the probe image of A{id} was deleted by retention"))
+        })?;
+        let bytes = self
+            .keys()
+            .data_key(d)?
+            .open(&sealed, &format!("alert:{id}:probe"))?
+            .to_vec();
+        self.allowed(&mut tx, actor, "alert.probe", &target, "probe image viewed")
+            .await?;
+        tx.commit().await?;
+        Ok(bytes)
+    }
+
+    /// Adds to a camera's counts of faces scanned and frames dropped (and,
+    /// where a footfall counter is fitted, people passing).
+    pub async fn record_counts(
+        &self,
+        actor: &User,
+        d: DeploymentId,
+        camera: &str,
+        faces_scanned: u64,
+        dropped_frames: u64,
+        people_passing: Option<u64>,
+    ) -> Result<()> {
+        let target = format!("D{d}");
+        self.permit(actor, Action::RecordCounts, "counts.record", &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        crate::deployments::load(&mut tx, d).await?;
+        let id = next_id(&mut tx, "scan_counts").await?;
+        sqlx::query("INSERT INTO scan_counts (id, deployment, camera, at_ms, faces_scanned, dropped_frames, people_passing) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id)
+            .bind(d.0)
+            .bind(camera)
+            .bind(ms(self.now()))
+            .bind(faces_scanned as i64)
+            .bind(dropped_frames as i64)
+            .bind(people_passing.map(|p| p as i64))
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "counts.record",
+            &target,
+            format!("camera {camera}: {faces_scanned} faces, {dropped_frames} dropped frames"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records one walk-through of a Blue Watchlist volunteer, and whether it alerted.
+    pub async fn record_blue_pass(
+        &self,
+        actor: &User,
+        d: DeploymentId,
+        inclusion: InclusionId,
+        alerted: bool,
+    ) -> Result<()> {
+        let target = format!("I{inclusion}");
+        self.permit(actor, Action::RecordCounts, "blue.pass", &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        let on_blue = sqlx::query(
+            "SELECT 1 FROM inclusions i JOIN watchlists w ON i.watchlist = w.id WHERE i.id = $1 AND w.deployment = $2 AND w.kind = 'blue'",
+        )
+        .bind(inclusion.0)
+        .bind(d.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if on_blue.is_none() {
+            let r = Refusal::new(
+                "blue_pass_is_a_volunteer",
+                format!("I{inclusion} is not on a Blue Watchlist of D{d}"),
+            );
+            return self.refuse(tx, actor, "blue.pass", &target, r).await;
+        }
+        let id = next_id(&mut tx, "blue_passes").await?;
+        sqlx::query("INSERT INTO blue_passes (id, deployment, inclusion, at_ms, alerted) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(d.0)
+            .bind(inclusion.0)
+            .bind(ms(self.now()))
+            .bind(i64::from(alerted))
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "blue.pass",
+            &target,
+            if alerted {
+                "pass alerted"
+            } else {
+                "pass not alerted"
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,514 @@
+//! Deployments through their lifecycle, each step checked by the domain and audited.
+
+use lfr_domain::authority::{Authority, AuthorityForm};
+use lfr_domain::deployment::{Application, AssessmentKind, Deployment, Document, Outstanding};
+use lfr_domain::ids::{DeploymentId, UserId};
+use lfr_domain::policy::{self, Action};
+use lfr_domain::review::Review;
+use lfr_domain::role::User;
+use lfr_domain::watchlist::Watchlist;
+use lfr_domain::{Refusal, Timestamp};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{from_json, json, ms, next_id, opt_ts, parse, ts};
+use crate::{Result, Store, StoreError};
+
+/// What the AO grants.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub verbal_confirm_by: Option<Timestamp>,
+    pub rationale: String,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub minimum_threshold: f64,
+}
+
+/// A review as entered by the Silver Commander.
+#[derive(Debug, Clone)]
+pub struct ReviewInput {
+    pub legality: String,
+    pub necessity: String,
+    pub proportionality: String,
+    pub performance: String,
+    pub engagements: String,
+    pub continue_deployment: bool,
+}
+
+fn row_to_deployment(r: &sqlx::any::AnyRow) -> Result<Deployment> {
+    let authority: Option<String> = r.try_get("authority")?;
+    Ok(Deployment {
+        id: DeploymentId(r.try_get("id")?),
+        application: from_json(&r.try_get::<String, _>("application")?, "application")?,
+        applied_by: UserId(r.try_get("applied_by")?),
+        applied_at: ts(r.try_get("applied_ms")?),
+        state: parse(&r.try_get::<String, _>("state")?)?,
+        authority: authority
+            .map(|a| from_json::<Authority>(&a, "authority"))
+            .transpose()?,
+        started_at: opt_ts(r.try_get("started_ms")?),
+        ended_at: opt_ts(r.try_get("ended_ms")?),
+        last_review_at: opt_ts(r.try_get("last_review_ms")?),
+        record_submitted_at: opt_ts(r.try_get("record_submitted_ms")?),
+    })
+}
+
+pub(crate) async fn load(conn: &mut AnyConnection, id: DeploymentId) -> Result<Deployment> {
+    let r = sqlx::query("SELECT * FROM deployments WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no deployment D{id}; `lfr deployment list` shows them"
+            ))
+        })?;
+    row_to_deployment(&r)
+}
+
+pub(crate) async fn load_all(conn: &mut AnyConnection) -> Result<Vec<Deployment>> {
+    let rows = sqlx::query("SELECT * FROM deployments ORDER BY id")
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(row_to_deployment).collect()
+}
+
+async fn save(conn: &mut AnyConnection, d: &Deployment) -> Result<()> {
+    sqlx::query(
+        "UPDATE deployments SET state = $1, authority = $2, started_ms = $3, ended_ms = $4,
+         last_review_ms = $5, record_submitted_ms = $6 WHERE id = $7",
+    )
+    .bind(d.state.as_str())
+    .bind(d.authority.as_ref().map(json))
+    .bind(d.started_at.map(ms))
+    .bind(d.ended_at.map(ms))
+    .bind(d.last_review_at.map(ms))
+    .bind(d.record_submitted_at.map(ms))
+    .bind(d.id.0)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// An officer applies for a deployment. Its data key is made now.
+    pub async fn apply(&self, actor: &User, app: Application) -> Result<Deployment> {
+        self.permit(actor, Action::ApplyForDeployment, "deployment.apply", "-")
+            .await?;
+        if let Err(r) = policy::application_is_complete(&app) {
+            return Err(self.refused(actor, "deployment.apply", "-", r).await);
+        }
+        let mut tx = self.begin().await?;
+        let id = DeploymentId(next_id(&mut tx, "deployments").await?);
+        let d = Deployment {
+            id,
+            application: app,
+            applied_by: actor.id,
+            applied_at: self.now(),
+            state: lfr_domain::deployment::DeploymentState::Applied,
+            authority: None,
+            started_at: None,
+            ended_at: None,
+            last_review_at: None,
+            record_submitted_at: None,
+        };
+        sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.0)
+            .bind(json(&d.application))
+            .bind(actor.id.0)
+            .bind(ms(d.applied_at))
+            .bind(d.state.as_str())
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "deployment.apply",
+            &format!("D{id}"),
+            format!("{} ({})", d.application.location, d.application.use_case),
+        )
+        .await?;
+        // The key file is made before the commit: a crash between the two leaves
+        // an unused key file, never a deployment without a key.
+        self.keys().create(id)?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Attaches an assessment (CIA, EIA, DPIA, camera self-assessment).
+    pub async fn attach_document(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        kind: AssessmentKind,
+        file_name: &str,
+        content: &[u8],
+    ) -> Result<Document> {
+        let target = format!("D{id}");
+        self.permit(
+            actor,
+            Action::ApplyForDeployment,
+            "deployment.attach",
+            &target,
+        )
+        .await?;
+        let mut tx = self.begin().await?;
+        load(&mut tx, id).await?;
+        let sha = hex::encode(Sha256::digest(content));
+        let doc_id = next_id(&mut tx, "documents").await?;
+        sqlx::query("INSERT INTO documents (id, deployment, kind, file_name, sha256, content, added_by, added_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(doc_id)
+            .bind(id.0)
+            .bind(kind.as_str())
+            .bind(file_name)
+            .bind(&sha)
+            .bind(content.to_vec())
+            .bind(actor.id.0)
+            .bind(ms(self.now()))
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "deployment.attach",
+            &target,
+            format!("{kind} {file_name} sha256 {sha}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Document {
+            kind,
+            file_name: file_name.into(),
+            sha256: sha,
+        })
+    }
+
+    pub async fn documents(&self, actor: &User, id: DeploymentId) -> Result<Vec<Document>> {
+        self.permit(
+            actor,
+            Action::ReadDeployments,
+            "deployment.read",
+            &format!("D{id}"),
+        )
+        .await?;
+        let rows = sqlx::query(
+            "SELECT kind, file_name, sha256 FROM documents WHERE deployment = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Document {
+                    kind: parse(&r.try_get::<String, _>(0)?)?,
+                    file_name: r.try_get(1)?,
+                    sha256: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Loads, applies one lifecycle step, saves and audits, or audits the refusal.
+    async fn step<F>(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        action: Action,
+        name: &str,
+        detail: String,
+        f: F,
+    ) -> Result<Deployment>
+    where
+        F: FnOnce(&mut Deployment, &[Watchlist], Timestamp) -> Result<(), Refusal>,
+    {
+        let target = format!("D{id}");
+        self.permit(actor, action, name, &target).await?;
+        let mut tx = self.begin().await?;
+        let mut d = load(&mut tx, id).await?;
+        let wls = crate::watchlists::load_for_deployment(&mut tx, id).await?;
+        if let Err(r) = f(&mut d, &wls, self.now()) {
+            return self.refuse(tx, actor, name, &target, r).await;
+        }
+        save(&mut tx, &d).await?;
+        self.allowed(&mut tx, actor, name, &target, detail).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// An Authorising Officer grants written authority, or urgent verbal
+    /// authority with a deadline for written confirmation.
+    pub async fn authorise(&self, actor: &User, id: DeploymentId, g: Grant) -> Result<Deployment> {
+        let now = self.now();
+        let authority = Authority {
+            granted_by: actor.id,
+            granted_at: now,
+            form: match g.verbal_confirm_by {
+                None => AuthorityForm::Written,
+                Some(confirm_by) => AuthorityForm::UrgentVerbal {
+                    confirm_by,
+                    confirmed_at: None,
+                },
+            },
+            rationale: g.rationale,
+            valid_from: g.valid_from,
+            valid_until: g.valid_until,
+            minimum_threshold: g.minimum_threshold,
+            cancelled_at: None,
+        };
+        let detail = format!(
+            "{} authority {} to {}, minimum threshold {}",
+            if g.verbal_confirm_by.is_some() {
+                "urgent verbal"
+            } else {
+                "written"
+            },
+            g.valid_from,
+            g.valid_until,
+            g.minimum_threshold
+        );
+        let ao = actor.clone();
+        self.step(
+            actor,
+            id,
+            Action::Authorise,
+            "deployment.authorise",
+            detail,
+            move |d, _, _| d.authorise(&ao, authority),
+        )
+        .await
+    }
+
+    pub async fn confirm_verbal(&self, actor: &User, id: DeploymentId) -> Result<Deployment> {
+        let ao = actor.clone();
+        self.step(
+            actor,
+            id,
+            Action::ConfirmVerbalAuthority,
+            "deployment.confirm_verbal",
+            "confirmed in writing".into(),
+            move |d, _, now| d.confirm_verbal(&ao, now),
+        )
+        .await
+    }
+
+    /// Starts recognition, or resumes it after a suspension.
+    pub async fn start(&self, actor: &User, id: DeploymentId) -> Result<Deployment> {
+        self.step(
+            actor,
+            id,
+            Action::StartRecognition,
+            "deployment.start",
+            "recognition started".into(),
+            |d, w, now| d.start(now, w),
+        )
+        .await
+    }
+
+    pub async fn suspend(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        reason: &str,
+    ) -> Result<Deployment> {
+        let by = actor.clone();
+        self.step(
+            actor,
+            id,
+            Action::Suspend,
+            "deployment.suspend",
+            reason.into(),
+            move |d, _, _| d.suspend(&by),
+        )
+        .await
+    }
+
+    pub async fn terminate(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        reason: &str,
+    ) -> Result<Deployment> {
+        let by = actor.clone();
+        self.step(
+            actor,
+            id,
+            Action::Terminate,
+            "deployment.terminate",
+            reason.into(),
+            move |d, _, now| d.terminate(&by, now),
+        )
+        .await
+    }
+
+    pub async fn conclude(&self, actor: &User, id: DeploymentId) -> Result<Deployment> {
+        self.step(
+            actor,
+            id,
+            Action::Conclude,
+            "deployment.conclude",
+            "concluded as planned".into(),
+            |d, _, now| d.conclude(now),
+        )
+        .await
+    }
+
+    pub async fn cancel_authority(&self, actor: &User, id: DeploymentId) -> Result<Deployment> {
+        let ao = actor.clone();
+        self.step(
+            actor,
+            id,
+            Action::CancelAuthority,
+            "deployment.cancel_authority",
+            "authority cancelled".into(),
+            move |d, _, now| d.cancel_authority(&ao, now),
+        )
+        .await
+    }
+
+    pub async fn submit_record(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        note: &str,
+    ) -> Result<Deployment> {
+        self.step(
+            actor,
+            id,
+            Action::SubmitDeploymentRecord,
+            "deployment.record",
+            note.into(),
+            |d, _, now| d.submit_record(now),
+        )
+        .await
+    }
+
+    /// Records a review; a decision not to continue suspends the deployment.
+    pub async fn record_review(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        r: ReviewInput,
+    ) -> Result<Review> {
+        let target = format!("D{id}");
+        self.permit(actor, Action::RecordReview, "deployment.review", &target)
+            .await?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let mut d = load(&mut tx, id).await?;
+        use lfr_domain::deployment::DeploymentState::*;
+        if !matches!(d.state, Active | Suspended) {
+            let refusal = Refusal::new(
+                "deployment_lifecycle",
+                format!("D{id} is {}; reviews are recorded while it runs", d.state),
+            );
+            return self
+                .refuse(tx, actor, "deployment.review", &target, refusal)
+                .await;
+        }
+        let review = Review {
+            at: now,
+            by: actor.id,
+            legality: r.legality,
+            necessity: r.necessity,
+            proportionality: r.proportionality,
+            performance: r.performance,
+            engagements: r.engagements,
+            continue_deployment: r.continue_deployment,
+        };
+        let rid = next_id(&mut tx, "reviews").await?;
+        sqlx::query(
+            "INSERT INTO reviews (id, deployment, at_ms, by_user, legality, necessity, proportionality, performance, engagements, continue_deployment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(rid)
+        .bind(id.0)
+        .bind(ms(now))
+        .bind(actor.id.0)
+        .bind(&review.legality)
+        .bind(&review.necessity)
+        .bind(&review.proportionality)
+        .bind(&review.performance)
+        .bind(&review.engagements)
+        .bind(i64::from(review.continue_deployment))
+        .execute(&mut *tx)
+        .await?;
+        d.last_review_at = Some(now);
+        if !review.continue_deployment && d.state == Active {
+            d.suspend(actor)?;
+        }
+        save(&mut tx, &d).await?;
+        let detail = if review.continue_deployment {
+            "review: continue"
+        } else {
+            "review: do not continue (suspended)"
+        };
+        self.allowed(&mut tx, actor, "deployment.review", &target, detail)
+            .await?;
+        tx.commit().await?;
+        Ok(review)
+    }
+
+    pub async fn reviews(&self, actor: &User, id: DeploymentId) -> Result<Vec<Review>> {
+        self.permit(
+            actor,
+            Action::ReadDeployments,
+            "deployment.read",
+            &format!("D{id}"),
+        )
+        .await?;
+        let rows = sqlx::query("SELECT * FROM reviews WHERE deployment = $1 ORDER BY at_ms")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Review {
+                    at: ts(r.try_get("at_ms")?),
+                    by: UserId(r.try_get("by_user")?),
+                    legality: r.try_get("legality")?,
+                    necessity: r.try_get("necessity")?,
+                    proportionality: r.try_get("proportionality")?,
+                    performance: r.try_get("performance")?,
+                    engagements: r.try_get("engagements")?,
+                    continue_deployment: r.try_get::<i64, _>("continue_deployment")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn deployment(&self, actor: &User, id: DeploymentId) -> Result<Deployment> {
+        self.permit(
+            actor,
+            Action::ReadDeployments,
+            "deployment.read",
+            &format!("D{id}"),
+        )
+        .await?;
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, id).await
+    }
+
+    pub async fn deployments(&self, actor: &User) -> Result<Vec<Deployment>> {
+        self.permit(
+            actor,
+            Action::ReadDeployments,
+            "deployment.list",
+            "deployments",
+        )
+        .await?;
+        let mut conn = self.pool.acquire().await?;
+        load_all(&mut conn).await
+    }
+
+    /// Everything owed across deployments: late reviews, unconfirmed verbal
+    /// authority, uncancelled authority, deployment records due or overdue.
+    pub async fn outstanding(&self, actor: &User) -> Result<Vec<(DeploymentId, Outstanding)>> {
+        let now = self.now();
+        Ok(self
+            .deployments(actor)
+            .await?
+            .into_iter()
+            .flat_map(|d| d.outstanding(now).into_iter().map(move |o| (d.id, o)))
+            .collect())
+    }
+}

@@ -1,0 +1,75 @@
+//! Schema migrations: one file per step in `migrations/`, applied in order,
+//! each in its own transaction, recorded in `schema_migrations`.
+
+use sqlx::Row;
+
+use crate::db::ms;
+use crate::{Backend, Result, StoreError};
+
+struct Step {
+    version: i64,
+    name: &'static str,
+    /// Portable SQL (BLOB is rewritten to BYTEA for PostgreSQL).
+    common: Option<&'static str>,
+    sqlite: Option<&'static str>,
+    postgres: Option<&'static str>,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        name: "initial",
+        common: Some(include_str!("../migrations/0001_initial.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Step {
+        version: 2,
+        name: "audit_append_only",
+        common: None,
+        sqlite: Some(include_str!(
+            "../migrations/0002_audit_append_only.sqlite.sql"
+        )),
+        postgres: Some(include_str!(
+            "../migrations/0002_audit_append_only.postgres.sql"
+        )),
+    },
+];
+
+pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let latest = STEPS.last().map_or(0, |s| s.version);
+    if current > latest {
+        return Err(StoreError::Invalid(format!(
+            "the database is at schema version {current}, newer than this lfr understands ({latest}); upgrade lfr"
+        )));
+    }
+    for step in STEPS.iter().filter(|s| s.version > current) {
+        let sql = match (backend, step.common) {
+            (Backend::Sqlite, Some(c)) => c.to_string(),
+            (Backend::Postgres, Some(c)) => c.replace("BLOB", "BYTEA"),
+            (Backend::Sqlite, None) => step.sqlite.unwrap_or_default().to_string(),
+            (Backend::Postgres, None) => step.postgres.unwrap_or_default().to_string(),
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(&sql).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",
+        )
+        .bind(step.version)
+        .bind(step.name)
+        .bind(ms(lfr_base::Timestamp::now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}

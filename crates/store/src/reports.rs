@@ -1,0 +1,94 @@
+//! Metrics, the public report and the public notice of upcoming deployments.
+
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::metrics::{Counts, Metrics};
+use lfr_domain::policy::Action;
+use lfr_domain::report::{PublicReport, UpcomingNotice};
+use lfr_domain::role::User;
+use sqlx::{AnyConnection, Row};
+
+use crate::{Result, Store};
+
+async fn counts(conn: &mut AnyConnection, d: DeploymentId) -> Result<Counts> {
+    let r = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(faces_scanned), 0) AS BIGINT), CAST(COALESCE(SUM(dropped_frames), 0) AS BIGINT),
+                CAST(SUM(people_passing) AS BIGINT)
+         FROM scan_counts WHERE deployment = $1",
+    )
+    .bind(d.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let b = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(alerted), 0) AS BIGINT) FROM blue_passes WHERE deployment = $1").bind(d.0).fetch_one(&mut *conn).await?;
+    let people: Option<i64> = r.try_get(2)?;
+    Ok(Counts {
+        faces_scanned: r.try_get::<i64, _>(0)? as u64,
+        dropped_frames: r.try_get::<i64, _>(1)? as u64,
+        people_passing: people.map(|p| p as u64),
+        blue_passes: b.try_get::<i64, _>(0)? as u64,
+        blue_passes_alerted: b.try_get::<i64, _>(1)? as u64,
+    })
+}
+
+async fn inclusions(conn: &mut AnyConnection, d: DeploymentId) -> Result<u64> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM inclusions i JOIN watchlists w ON i.watchlist = w.id WHERE w.deployment = $1 AND w.kind = 'standard'",
+    )
+    .bind(d.0)
+    .fetch_one(conn)
+    .await?
+    .try_get(0)?;
+    Ok(n as u64)
+}
+
+impl Store {
+    async fn compute_metrics(&self, conn: &mut AnyConnection, d: DeploymentId) -> Result<Metrics> {
+        let alerts = crate::alerts::load_for_deployment(conn, d).await?;
+        let c = counts(conn, d).await?;
+        Ok(Metrics::compute(&alerts, &c))
+    }
+
+    /// The full figures, for command and oversight.
+    pub async fn metrics(&self, actor: &User, d: DeploymentId) -> Result<Metrics> {
+        self.permit(
+            actor,
+            Action::ReadFullReport,
+            "report.metrics",
+            &format!("D{d}"),
+        )
+        .await?;
+        let mut conn = self.pool.acquire().await?;
+        crate::deployments::load(&mut conn, d).await?;
+        self.compute_metrics(&mut conn, d).await
+    }
+
+    /// The published post-deployment report. Built from public facts and
+    /// figures only; it has no field that could carry a name or an image.
+    pub async fn public_report(&self, actor: &User, d: DeploymentId) -> Result<PublicReport> {
+        let target = format!("D{d}");
+        self.permit(actor, Action::PublishReport, "report.public", &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        let dep = crate::deployments::load(&mut tx, d).await?;
+        let m = self.compute_metrics(&mut tx, d).await?;
+        let n = inclusions(&mut tx, d).await?;
+        let report = PublicReport::new(&dep, n, &m, self.now());
+        self.allowed(
+            &mut tx,
+            actor,
+            "report.public",
+            &target,
+            "public report produced",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Planned and running deployments, for the public notice. Public by
+    /// design, so it needs no user.
+    pub async fn upcoming(&self) -> Result<Vec<UpcomingNotice>> {
+        let mut conn = self.pool.acquire().await?;
+        let all = crate::deployments::load_all(&mut conn).await?;
+        Ok(UpcomingNotice::list(&all, self.now()))
+    }
+}

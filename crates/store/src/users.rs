@@ -1,0 +1,365 @@
+//! Users, roles and sign-in.
+//!
+//! A user proves who they are with a bearer token issued once when the
+//! account is created (or reissued by an administrator). Only its SHA-256
+//! is stored: tokens carry 256 bits of randomness, so a slow password hash
+//! adds nothing, and a stolen database yields no usable token.
+
+use lfr_domain::Timestamp;
+use lfr_domain::audit::Outcome;
+use lfr_domain::ids::UserId;
+use lfr_domain::policy::Action;
+use lfr_domain::role::{Rank, Role, Training, User};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use crate::db::{ms, next_id, opt_ts, parse};
+use crate::{Result, Store, StoreError, audit};
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub rank: Rank,
+}
+
+/// A freshly issued token: shown once, never stored.
+pub type Token = Zeroizing<String>;
+
+fn new_token() -> Result<Token> {
+    let mut b = Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(&mut b[..])
+        .map_err(|e| StoreError::Crypto(format!("no system randomness: {e}")))?;
+    Ok(Zeroizing::new(format!("lfr_{}", hex::encode(&b[..]))))
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.trim().as_bytes()))
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn row_to_user(r: &sqlx::any::AnyRow) -> Result<User> {
+    let roles: String = r.try_get("roles")?;
+    let course: Option<String> = r.try_get("training_course")?;
+    let completed = opt_ts(r.try_get("training_completed_ms")?);
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        roles: roles
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(parse::<Role>)
+            .collect::<Result<_>>()?,
+        rank: parse(&r.try_get::<String, _>("rank")?)?,
+        training: match (course, completed) {
+            (Some(course), Some(completed_on)) => Some(Training {
+                course,
+                completed_on,
+            }),
+            _ => None,
+        },
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+fn valid_username(u: &str) -> Result<()> {
+    if !u.is_empty()
+        && u.len() <= 64
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "username `{u}` must be 1-64 letters, digits, dots, dashes or underscores (e.g. a collar number)"
+        )))
+    }
+}
+
+impl Store {
+    async fn insert_user(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        n: &NewUser,
+    ) -> Result<(User, Token)> {
+        valid_username(&n.username)?;
+        if n.roles.is_empty() {
+            return Err(StoreError::Invalid(
+                "give the user at least one role with --role".into(),
+            ));
+        }
+        let taken = sqlx::query("SELECT 1 FROM users WHERE username = $1")
+            .bind(&n.username)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "user {} already exists",
+                n.username
+            )));
+        }
+        let id = next_id(conn, "users").await?;
+        let token = new_token()?;
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, roles, rank, token_hash, active, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+        )
+        .bind(id)
+        .bind(&n.username)
+        .bind(&n.display_name)
+        .bind(roles_text(&n.roles))
+        .bind(n.rank.as_str())
+        .bind(token_hash(&token))
+        .bind(ms(self.now()))
+        .execute(&mut *conn)
+        .await?;
+        let user = User {
+            id: UserId(id),
+            username: n.username.clone(),
+            display_name: n.display_name.clone(),
+            roles: n.roles.clone(),
+            rank: n.rank,
+            training: None,
+            active: true,
+        };
+        Ok((user, token))
+    }
+
+    /// Creates the first Administrator. Refused once any user exists.
+    pub async fn bootstrap(&self, username: &str, display_name: &str) -> Result<(User, Token)> {
+        let mut tx = self.begin().await?;
+        let any = sqlx::query("SELECT 1 FROM users LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if any.is_some() {
+            return Err(StoreError::Invalid(
+                "the system already has users; an administrator adds more with `lfr user add`"
+                    .into(),
+            ));
+        }
+        let n = NewUser {
+            username: username.into(),
+            display_name: display_name.into(),
+            roles: vec![Role::Administrator],
+            rank: Rank::Staff,
+        };
+        let (user, token) = self.insert_user(&mut tx, &n).await?;
+        self.allowed(
+            &mut tx,
+            &user,
+            "user.bootstrap",
+            &format!("U{}", user.id),
+            "first administrator created",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((user, token))
+    }
+
+    /// Finds the user a token belongs to. Failed sign-ins are audited.
+    pub async fn authenticate(&self, token: &str) -> Result<User> {
+        let row = sqlx::query("SELECT * FROM users WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&self.pool)
+            .await?;
+        let user = match row {
+            Some(r) => row_to_user(&r)?,
+            None => {
+                let mut tx = self.begin().await?;
+                let ev = lfr_domain::audit::AuditEvent {
+                    at: self.now(),
+                    actor: "(unknown)".into(),
+                    action: "user.sign_in".into(),
+                    target: "-".into(),
+                    outcome: Outcome::Refused,
+                    detail: "unknown or revoked token".into(),
+                };
+                audit::append(&mut tx, &ev).await?;
+                tx.commit().await?;
+                return Err(StoreError::Unauthenticated(
+                    "the token is unknown or was revoked; ask an administrator for a new one (`lfr user token USERNAME`)".into(),
+                ));
+            }
+        };
+        if !user.active {
+            return Err(StoreError::Unauthenticated(format!(
+                "{} is deactivated; ask an administrator",
+                user.username
+            )));
+        }
+        Ok(user)
+    }
+
+    async fn user_row(&self, conn: &mut sqlx::AnyConnection, username: &str) -> Result<User> {
+        let r = sqlx::query("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "no user {username}; `lfr user list` shows who exists"
+                ))
+            })?;
+        row_to_user(&r)
+    }
+
+    /// An administrator creates an account and receives its first token.
+    pub async fn create_user(&self, actor: &User, n: &NewUser) -> Result<(User, Token)> {
+        self.permit(actor, Action::ManageUsers, "user.create", &n.username)
+            .await?;
+        let mut tx = self.begin().await?;
+        let (user, token) = self.insert_user(&mut tx, n).await?;
+        let detail = format!("roles {}; rank {}", roles_text(&user.roles), user.rank);
+        self.allowed(
+            &mut tx,
+            actor,
+            "user.create",
+            &format!("U{} {}", user.id, user.username),
+            detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((user, token))
+    }
+
+    /// Records LFR training (needed before someone may authorise).
+    pub async fn record_training(
+        &self,
+        actor: &User,
+        username: &str,
+        course: &str,
+        completed_on: Timestamp,
+    ) -> Result<User> {
+        self.permit(actor, Action::ManageUsers, "user.training", username)
+            .await?;
+        let mut tx = self.begin().await?;
+        let mut u = self.user_row(&mut tx, username).await?;
+        sqlx::query(
+            "UPDATE users SET training_course = $1, training_completed_ms = $2 WHERE id = $3",
+        )
+        .bind(course)
+        .bind(ms(completed_on))
+        .bind(u.id.0)
+        .execute(&mut *tx)
+        .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "user.training",
+            &format!("U{} {}", u.id, u.username),
+            format!("{course}, completed {completed_on}"),
+        )
+        .await?;
+        tx.commit().await?;
+        u.training = Some(Training {
+            course: course.into(),
+            completed_on,
+        });
+        Ok(u)
+    }
+
+    /// Replaces a user's roles and rank.
+    pub async fn set_roles(
+        &self,
+        actor: &User,
+        username: &str,
+        roles: &[Role],
+        rank: Option<Rank>,
+    ) -> Result<User> {
+        self.permit(actor, Action::ManageUsers, "user.roles", username)
+            .await?;
+        if roles.is_empty() {
+            return Err(StoreError::Invalid("give at least one role".into()));
+        }
+        let mut tx = self.begin().await?;
+        let mut u = self.user_row(&mut tx, username).await?;
+        u.roles = roles.to_vec();
+        if let Some(r) = rank {
+            u.rank = r;
+        }
+        sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")
+            .bind(roles_text(&u.roles))
+            .bind(u.rank.as_str())
+            .bind(u.id.0)
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "user.roles",
+            &format!("U{} {}", u.id, u.username),
+            format!("roles {}; rank {}", roles_text(&u.roles), u.rank),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    /// Revokes the old token and issues a new one.
+    pub async fn reissue_token(&self, actor: &User, username: &str) -> Result<Token> {
+        self.permit(actor, Action::ManageUsers, "user.token", username)
+            .await?;
+        let mut tx = self.begin().await?;
+        let u = self.user_row(&mut tx, username).await?;
+        let token = new_token()?;
+        sqlx::query("UPDATE users SET token_hash = $1 WHERE id = $2")
+            .bind(token_hash(&token))
+            .bind(u.id.0)
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "user.token",
+            &format!("U{} {}", u.id, u.username),
+            "token reissued; the old one no longer works",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Deactivates or reactivates an account.
+    pub async fn set_active(&self, actor: &User, username: &str, active: bool) -> Result<()> {
+        self.permit(actor, Action::ManageUsers, "user.active", username)
+            .await?;
+        let mut tx = self.begin().await?;
+        let u = self.user_row(&mut tx, username).await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(u.id.0)
+            .execute(&mut *tx)
+            .await?;
+        let what = if active { "reactivated" } else { "deactivated" };
+        self.allowed(
+            &mut tx,
+            actor,
+            "user.active",
+            &format!("U{} {}", u.id, u.username),
+            what,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_users(&self, actor: &User) -> Result<Vec<User>> {
+        self.permit(actor, Action::ReadDeployments, "user.list", "users")
+            .await?;
+        let rows = sqlx::query("SELECT * FROM users ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_to_user).collect()
+    }
+}

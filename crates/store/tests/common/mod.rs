@@ -1,0 +1,250 @@
+//! A small world for the store's tests: a temporary database and keyring,
+//! a simulated clock, and one user per role.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use lfr_base::{SignedDuration, SimulatedClock, Timestamp};
+use lfr_domain::deployment::{Application, DeploymentStyle, UseCase};
+use lfr_domain::ids::{DeploymentId, ImageId, WatchlistId};
+use lfr_domain::manifest::ManifestEntry;
+use lfr_domain::role::{Rank, Role, User};
+use lfr_domain::watchlist::{Category, Consent, QualityGrade, Template, WatchlistKind};
+use lfr_store::Store;
+use lfr_store::deployments::Grant;
+use lfr_store::import::{PreparedEntry, PreparedImage};
+use lfr_store::users::NewUser;
+
+pub const DAY_ONE: &str = "2026-11-22T08:00:00Z";
+/// A name and image bytes that must never leak into public output.
+pub const SUBJECT_NAME: &str = "Zebedee Quuxworth";
+pub const IMAGE_MARKER: &[u8] = b"REFERENCE-IMAGE-OF-ZEBEDEE";
+pub const PROBE_MARKER: &[u8] = b"PROBE-CROP-OF-A-PASSER-BY";
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub clock: Arc<SimulatedClock>,
+    pub store: Store,
+    pub admin: User,
+    pub ao: User,
+    pub inspector_ao: User,
+    pub gold: User,
+    pub silver: User,
+    pub operator: User,
+    pub engagement: User,
+    pub engineer: User,
+    pub auditor: User,
+}
+
+pub fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+pub fn hours(h: i64) -> SignedDuration {
+    SignedDuration::from_hours(h)
+}
+
+impl World {
+    pub async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("lfr.db").display());
+        let clock = Arc::new(SimulatedClock::at(DAY_ONE));
+        let store = Store::open(&url, &dir.path().join("keys"), true, clock.clone())
+            .await
+            .unwrap();
+        let (admin, _) = store
+            .bootstrap("admin", "System Administrator")
+            .await
+            .unwrap();
+        let mk = |name: &str, roles: &[Role], rank: Rank| NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            roles: roles.to_vec(),
+            rank,
+        };
+        let s = &store;
+        let add = |n: NewUser| {
+            let admin = admin.clone();
+            async move { s.create_user(&admin, &n).await.unwrap().0 }
+        };
+        let ao = add(mk(
+            "supt.ao",
+            &[Role::AuthorisingOfficer],
+            Rank::Superintendent,
+        ))
+        .await;
+        let ao = store
+            .record_training(
+                &admin,
+                &ao.username,
+                "LFR Authorising Officer course",
+                t("2026-01-10T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+        let inspector_ao = add(mk("insp.ao", &[Role::AuthorisingOfficer], Rank::Inspector)).await;
+        let inspector_ao = store
+            .record_training(
+                &admin,
+                &inspector_ao.username,
+                "LFR course",
+                t("2026-01-10T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+        let gold = add(mk(
+            "gold",
+            &[Role::GoldCommander],
+            Rank::ChiefSuperintendent,
+        ))
+        .await;
+        let silver = add(mk("silver", &[Role::SilverCommander], Rank::ChiefInspector)).await;
+        let operator = add(mk("operator", &[Role::Operator], Rank::Constable)).await;
+        let engagement = add(mk("engager", &[Role::EngagementOfficer], Rank::Constable)).await;
+        let engineer = add(mk("engineer", &[Role::SystemEngineer], Rank::Staff)).await;
+        let auditor = add(mk("auditor", &[Role::Auditor], Rank::Staff)).await;
+        World {
+            dir,
+            url,
+            clock,
+            store,
+            admin,
+            ao,
+            inspector_ao,
+            gold,
+            silver,
+            operator,
+            engagement,
+            engineer,
+            auditor,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        use lfr_base::Clock;
+        self.clock.now()
+    }
+
+    pub fn application(&self) -> Application {
+        let now = self.now();
+        Application {
+            location: "Queen Street, Cardiff".into(),
+            use_case: UseCase::Event,
+            style: DeploymentStyle::Van,
+            assets: 2,
+            starts_at: now.checked_add(hours(1)).unwrap(),
+            ends_at: now.checked_add(hours(10)).unwrap(),
+            legitimate_aim: "Prevention and detection of crime at the match".into(),
+            legal_basis: "Common law policing powers; DPA 2018 Part 3".into(),
+            necessity: "Intelligence of wanted offenders attending".into(),
+            proportionality: "Bounded in time and place; small watchlist".into(),
+            safeguards: "Signage, immediate deletion, human adjudication".into(),
+            alternatives_considered: "Spotters alone; judged insufficient".into(),
+            watchlist_composition: "Wanted by courts and suspects for violence".into(),
+            resources: "One van, six officers".into(),
+            threshold_requested: 0.64,
+            review_interval_minutes: 120,
+        }
+    }
+
+    pub fn grant(&self) -> Grant {
+        Grant {
+            verbal_confirm_by: None,
+            rationale: "Lawful, necessary and proportionate for the reasons given".into(),
+            valid_from: self.now(),
+            valid_until: self.now().checked_add(hours(24)).unwrap(),
+            minimum_threshold: 0.64,
+        }
+    }
+
+    /// An applied and authorised deployment with an imported, approved watchlist.
+    pub async fn authorised(&self) -> (DeploymentId, WatchlistId) {
+        let d = self
+            .store
+            .apply(&self.silver, self.application())
+            .await
+            .unwrap()
+            .id;
+        self.store
+            .authorise(&self.ao, d, self.grant())
+            .await
+            .unwrap();
+        let w = self
+            .store
+            .create_watchlist(&self.silver, d, WatchlistKind::Standard, "match day")
+            .await
+            .unwrap()
+            .id;
+        self.store
+            .commit_import(
+                &self.silver,
+                w,
+                &[entry("S1", SUBJECT_NAME), entry("S2", "Another Person")],
+            )
+            .await
+            .unwrap();
+        self.store
+            .approve_watchlist(&self.ao, w, "reviewed each inclusion")
+            .await
+            .unwrap();
+        (d, w)
+    }
+
+    /// A running deployment and the id of a reference image on its watchlist.
+    pub async fn running(&self) -> (DeploymentId, ImageId) {
+        let (d, _) = self.authorised().await;
+        self.store.start(&self.silver, d).await.unwrap();
+        let g = self.store.gallery(&self.operator, d).await.unwrap();
+        (d, g[0].image)
+    }
+
+    pub fn new_alert(
+        &self,
+        d: DeploymentId,
+        img: ImageId,
+        score: f64,
+    ) -> lfr_store::alerts::NewAlert {
+        lfr_store::alerts::NewAlert {
+            deployment: d,
+            candidate_image: img,
+            camera: "van-1-left".into(),
+            score,
+            threshold: 0.64,
+            recognition_ms: 180,
+            probe: PROBE_MARKER.to_vec(),
+        }
+    }
+}
+
+/// A prepared inclusion, as `import::prepare` returns after the engine has
+/// graded the image and made its template.
+pub fn entry(reference: &str, name: &str) -> PreparedEntry {
+    PreparedEntry {
+        entry: ManifestEntry {
+            reference: reference.into(),
+            name: name.into(),
+            category: Category::WantedByCourts,
+            justification: "Warrant issued for failing to appear at court".into(),
+            source: "PNC warrant WA/2026/1".into(),
+            under_18: false,
+            images: vec![],
+        },
+        images: vec![image(None)],
+    }
+}
+
+pub fn image(consent: Option<Consent>) -> PreparedImage {
+    PreparedImage {
+        file: "front.jpg".into(),
+        bytes: IMAGE_MARKER.to_vec(),
+        consent,
+        grade: QualityGrade::Good,
+        reasons: vec![],
+        template: Template {
+            algorithm: "yunet-sim5-dlibresnet-v1".into(),
+            vector: vec![0.25; 128],
+        },
+    }
+}

@@ -1,0 +1,638 @@
+//! The data lifecycle: encryption at rest, retention on the clock, legal
+//! holds, crypto-shredding, the public report, the audit chain, atomic
+//! import and crash safety.
+
+mod common;
+
+use common::*;
+use lfr_domain::alert::Adjudication;
+use lfr_domain::retention::{HoldReason, HoldTarget};
+use lfr_domain::watchlist::WatchlistKind;
+use lfr_store::StoreError;
+use sqlx::Row;
+
+fn db_bytes(w: &World) -> Vec<u8> {
+    let mut all = Vec::new();
+    for f in ["lfr.db", "lfr.db-wal"] {
+        if let Ok(b) = std::fs::read(w.dir.path().join(f)) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|x| x == needle)
+}
+
+#[tokio::test]
+async fn names_images_and_templates_are_encrypted_at_rest() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    w.store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .await
+        .unwrap();
+    let raw = db_bytes(&w);
+    assert!(raw.len() > 10_000);
+    for secret in [
+        SUBJECT_NAME.as_bytes(),
+        IMAGE_MARKER,
+        PROBE_MARKER,
+        b"PNC warrant",
+    ] {
+        assert!(
+            !contains(&raw, secret),
+            "{} is stored in the clear",
+            String::from_utf8_lossy(secret)
+        );
+    }
+    // ... and still readable through the store by those allowed.
+    assert_eq!(
+        w.store.reference_image(&w.operator, img).await.unwrap(),
+        IMAGE_MARKER
+    );
+}
+
+#[tokio::test]
+async fn alert_personal_data_is_purged_at_24_hours_and_statistics_survive() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .await
+        .unwrap();
+    w.store
+        .adjudicate(
+            &w.operator,
+            a.id,
+            Adjudication::FalseAlertNoEngagement,
+            "different person, glasses",
+        )
+        .await
+        .unwrap();
+    w.clock
+        .advance(hours(24) - lfr_base::SignedDuration::from_secs(1));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(s.alerts_purged, 0);
+    assert_eq!(
+        w.store.probe_image(&w.operator, a.id).await.unwrap(),
+        PROBE_MARKER
+    );
+    w.clock.advance(lfr_base::SignedDuration::from_secs(1));
+    let s = w.store.run_retention_automatically().await.unwrap();
+    assert_eq!(s.alerts_purged, 1);
+    assert!(matches!(
+        w.store.probe_image(&w.operator, a.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let kept = w.store.alert(&w.operator, a.id).await.unwrap();
+    assert_eq!(
+        kept.adjudication.as_ref().unwrap().note,
+        "",
+        "free-text notes go with the personal data"
+    );
+    let m = w.store.metrics(&w.auditor, d).await.unwrap();
+    assert_eq!(
+        (m.alerts, m.false_alerts_unconfirmed),
+        (1, 1),
+        "statistics survive the purge"
+    );
+}
+
+#[tokio::test]
+async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_held_then_the_key() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .await
+        .unwrap();
+    let clip = |n: &str| {
+        let p = w.dir.path().join(n);
+        std::fs::write(&p, b"footage").unwrap();
+        p
+    };
+    let (p1, p2) = (clip("cam1-0900.mp4"), clip("cam1-1000.mp4"));
+    let now = w.now();
+    let _f1 = w
+        .store
+        .register_footage(&w.engineer, d, "cam1", p1.to_str().unwrap(), now, now)
+        .await
+        .unwrap();
+    let f2 = w
+        .store
+        .register_footage(&w.engineer, d, "cam1", p2.to_str().unwrap(), now, now)
+        .await
+        .unwrap();
+    let hold = w
+        .store
+        .place_hold(
+            &w.gold,
+            HoldTarget::Footage(f2),
+            HoldReason::Complaint,
+            "Complaint ref CO/123 about the stop",
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            w.store
+                .place_hold(&w.gold, HoldTarget::Footage(f2), HoldReason::Cpia, "")
+                .await,
+            Err(StoreError::Refused(_))
+        ),
+        "a hold needs its reason recorded"
+    );
+    w.clock.advance(hours(4));
+    w.store.conclude(&w.silver, d).await.unwrap();
+    let (_, viewer) = w
+        .store
+        .create_user(
+            &w.admin,
+            &lfr_store::users::NewUser {
+                username: "viewer".into(),
+                display_name: "Viewer".into(),
+                roles: vec![lfr_domain::role::Role::Operator],
+                rank: lfr_domain::role::Rank::Constable,
+            },
+        )
+        .await
+        .unwrap();
+    // A backup taken now holds everything, sealed.
+    let backup = w.dir.path().join("backup.db");
+    sqlx::query(&format!("VACUUM INTO '{}'", backup.display()))
+        .execute(w.store.pool_for_tests())
+        .await
+        .unwrap();
+
+    w.clock
+        .advance(hours(24) - lfr_base::SignedDuration::from_secs(1));
+    assert_eq!(
+        w.store
+            .run_retention(&w.engineer)
+            .await
+            .unwrap()
+            .watchlists_purged,
+        0
+    );
+    assert!(w.store.reference_image(&w.operator, img).await.is_ok());
+    w.clock.advance(lfr_base::SignedDuration::from_secs(1));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!((s.watchlists_purged, s.images_deleted), (1, 2));
+    assert!(w.store.reference_image(&w.operator, img).await.is_err());
+    assert!(w.store.gallery(&w.operator, d).await.is_err());
+
+    // Footage: 31 days.
+    w.clock
+        .set(now.checked_add(hours(31 * 24)).unwrap() - lfr_base::SignedDuration::from_secs(1));
+    assert_eq!(
+        w.store
+            .run_retention(&w.engineer)
+            .await
+            .unwrap()
+            .footage_deleted,
+        0
+    );
+    assert!(p1.exists());
+    w.clock.advance(lfr_base::SignedDuration::from_secs(1));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!((s.footage_deleted, s.held, s.keys_shredded), (1, 1, 0));
+    assert!(!p1.exists() && p2.exists(), "held footage stays");
+    // Released: deleted on the next run, and with nothing left the key goes.
+    w.store
+        .release_hold(&w.gold, hold.id, "complaint closed")
+        .await
+        .unwrap();
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!((s.footage_deleted, s.keys_shredded), (1, 1));
+    assert!(!p2.exists());
+    assert!(
+        !w.dir
+            .path()
+            .join("keys")
+            .join(format!("deployment-{}.key", d.0))
+            .exists()
+    );
+
+    // The backup still has the ciphertext, but without the key it is noise.
+    let clock = std::sync::Arc::new(lfr_base::SimulatedClock::new(w.now()));
+    let restored = lfr_store::Store::open(
+        &format!("sqlite://{}", backup.display()),
+        &w.dir.path().join("keys"),
+        false,
+        clock,
+    )
+    .await
+    .unwrap();
+    let op = restored.authenticate(&viewer).await.unwrap();
+    assert!(matches!(
+        restored.reference_image(&op, img).await,
+        Err(StoreError::Shredded(_))
+    ));
+    assert!(matches!(
+        restored.probe_image(&op, a.id).await,
+        Err(StoreError::Shredded(_))
+    ));
+    // Figures outlive everything.
+    let m = w.store.metrics(&w.auditor, d).await.unwrap();
+    assert_eq!(m.alerts, 1);
+}
+
+#[tokio::test]
+async fn a_deployment_hold_keeps_alerts_and_watchlist() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .await
+        .unwrap();
+    w.store
+        .place_hold(
+            &w.silver,
+            HoldTarget::Deployment(d),
+            HoldReason::Cpia,
+            "Evidence for case 44/2026 (disclosure)",
+        )
+        .await
+        .unwrap();
+    w.store.conclude(&w.silver, d).await.unwrap();
+    w.clock.advance(hours(24 * 40));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(
+        (s.alerts_purged, s.watchlists_purged, s.keys_shredded),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        w.store.probe_image(&w.operator, a.id).await.unwrap(),
+        PROBE_MARKER
+    );
+}
+
+#[tokio::test]
+async fn the_public_report_never_contains_a_name_or_an_image() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    for score in [0.7, 0.9] {
+        let a = w
+            .store
+            .raise_alert(&w.operator, w.new_alert(d, img, score))
+            .await
+            .unwrap();
+        w.store
+            .adjudicate(
+                &w.operator,
+                a.id,
+                Adjudication::PassedForEngagement,
+                &format!("looks like {SUBJECT_NAME}"),
+            )
+            .await
+            .unwrap();
+    }
+    w.store
+        .record_counts(&w.engineer, d, "van-1-left", 12_000, 4, None)
+        .await
+        .unwrap();
+    w.clock.advance(hours(3));
+    w.store.conclude(&w.silver, d).await.unwrap();
+    let r = w.store.public_report(&w.silver, d).await.unwrap();
+    let json = serde_json::to_string(&r).unwrap();
+    let probe_hex = hex_encode(PROBE_MARKER);
+    for forbidden in [
+        SUBJECT_NAME,
+        "Zebedee",
+        "Quuxworth",
+        "Another Person",
+        "PNC warrant",
+        "REFERENCE-IMAGE",
+        "PROBE-CROP",
+        &probe_hex,
+        "S1",
+        "front.jpg",
+    ] {
+        assert!(
+            !json.contains(forbidden),
+            "public report contains {forbidden}: {json}"
+        );
+    }
+    assert_eq!(r.alerts, 2);
+    assert_eq!(r.watchlist_inclusions, 2);
+    assert_eq!(r.faces_scanned, 12_000);
+    assert_eq!(r.minimum_threshold_authorised, Some(0.64));
+    assert_eq!(r.duration_minutes, Some(180));
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[tokio::test]
+async fn tampering_with_any_audit_entry_is_detected_and_named() {
+    let w = World::new().await;
+    w.running().await;
+    let pool = w.store.pool_for_tests();
+    let clean = w.store.verify_audit(&w.auditor).await.unwrap();
+    assert!(clean.first_tampered.is_none());
+    assert!(clean.entries > 10);
+    // The database refuses changes outright...
+    let e = sqlx::query("UPDATE audit_log SET detail = 'nothing happened' WHERE seq = 5")
+        .execute(pool)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    assert!(
+        sqlx::query("DELETE FROM audit_log WHERE seq = 5")
+            .execute(pool)
+            .await
+            .is_err()
+    );
+    // ...and someone who gets past that is caught by the chain.
+    let original_actor: String = sqlx::query("SELECT actor FROM audit_log WHERE seq = 7")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 7")
+        .execute(pool)
+        .await
+        .unwrap();
+    let v = w.store.verify_chain().await.unwrap();
+    assert_eq!(v.first_tampered.as_ref().unwrap().seq, 7, "{v:?}");
+    assert!(v.first_tampered.unwrap().reason.contains("altered"));
+    // Put it back: the chain checks out again.
+    sqlx::query("UPDATE audit_log SET actor = $1 WHERE seq = 7")
+        .bind(&original_actor)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(
+        w.store
+            .verify_chain()
+            .await
+            .unwrap()
+            .first_tampered
+            .is_none()
+    );
+    // Removing an entry is caught too, at the gap.
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(pool)
+        .await
+        .unwrap();
+    let v = w.store.verify_chain().await.unwrap();
+    assert_eq!(v.first_tampered.unwrap().seq, 3);
+}
+
+#[tokio::test]
+async fn a_bad_import_leaves_nothing_behind() {
+    let w = World::new().await;
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    let wl = w
+        .store
+        .create_watchlist(&w.silver, d, WatchlistKind::Standard, "wl")
+        .await
+        .unwrap()
+        .id;
+    // The second entry collides with the first inside the database: the whole import goes.
+    let e = w
+        .store
+        .commit_import(
+            &w.silver,
+            wl,
+            &[entry("S1", "One"), entry("S2", "Two"), entry("S1", "Dup")],
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("S1"), "{e}");
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM inclusions")
+        .fetch_one(w.store.pool_for_tests())
+        .await
+        .unwrap()
+        .get(0);
+    let imgs: i64 = sqlx::query("SELECT COUNT(*) FROM reference_images")
+        .fetch_one(w.store.pool_for_tests())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((n, imgs), (0, 0));
+    assert_eq!(w.store.watchlist(&w.silver, wl).await.unwrap().revision, 1);
+    // A bad entry the rules catch is refused whole as well.
+    let mut bad = entry("S9", "Nine");
+    bad.entry.justification = "x".into();
+    assert!(
+        w.store
+            .commit_import(&w.silver, wl, &[entry("S1", "One"), bad])
+            .await
+            .is_err()
+    );
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM inclusions")
+        .fetch_one(w.store.pool_for_tests())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}
+
+/// An enroller for tests of the checks that must refuse before any image
+/// reaches the engine: reaching it is the failure.
+struct MustNotReachTheEngine;
+impl lfr_domain::enrol::Enroller for MustNotReachTheEngine {
+    fn algorithm(&self) -> String {
+        "none".into()
+    }
+    fn enrol(&self, _: &[u8]) -> Result<lfr_domain::enrol::Enrolment, String> {
+        panic!("validation should have refused this import before enrolment")
+    }
+}
+
+#[test]
+fn import_problems_are_all_reported_before_the_engine_runs() {
+    use lfr_store::import::{ImportSource, prepare};
+    let dir = tempfile::tempdir().unwrap();
+    let e = prepare(
+        &ImportSource::open(dir.path()).unwrap(),
+        WatchlistKind::Standard,
+        &MustNotReachTheEngine,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no manifest.json"), "{e}");
+    std::fs::write(dir.path().join("manifest.json"), r#"{"entries":[
+        {"ref":"S1","name":"A","category":"wanted_by_courts","justification":"Warrant for failing to appear","source":"PNC","under_18":false,"images":["missing.jpg"]},
+        {"ref":"S2","name":"B","category":"suspected_of_offence","justification":"Suspect in a robbery at the market","source":"CAD 12","under_18":false,"images":["gone.png"]}]}"#).unwrap();
+    let e = prepare(
+        &ImportSource::open(dir.path()).unwrap(),
+        WatchlistKind::Standard,
+        &MustNotReachTheEngine,
+    )
+    .unwrap_err();
+    assert_eq!(e.0.len(), 2, "{e}");
+    assert!(e.0[0].contains("missing.jpg") && e.0[1].contains("gone.png"));
+    // Archives are read the same way.
+    let tar_path = dir.path().join("import.tar.gz");
+    {
+        let f = std::fs::File::create(&tar_path).unwrap();
+        let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+            f,
+            flate2::Compression::fast(),
+        ));
+        b.append_path_with_name(dir.path().join("manifest.json"), "manifest.json")
+            .unwrap();
+        b.into_inner().unwrap().finish().unwrap();
+    }
+    let e = prepare(
+        &ImportSource::open(&tar_path).unwrap(),
+        WatchlistKind::Standard,
+        &MustNotReachTheEngine,
+    )
+    .unwrap_err();
+    assert_eq!(e.0.len(), 2, "{e}");
+    std::fs::write(dir.path().join("junk.tar.gz"), b"not gzip at all").unwrap();
+    assert!(ImportSource::open(&dir.path().join("junk.tar.gz")).is_err());
+}
+
+#[tokio::test]
+async fn a_crash_mid_write_loses_nothing_acknowledged() {
+    if let Ok(cfg) = std::env::var("LFR_CRASH_CHILD") {
+        return crash_child(&cfg).await;
+    }
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let (_, token) = w
+        .store
+        .create_user(
+            &w.admin,
+            &lfr_store::users::NewUser {
+                username: "pipeline".into(),
+                display_name: "Pipeline".into(),
+                roles: vec![lfr_domain::role::Role::Operator],
+                rank: lfr_domain::role::Rank::Staff,
+            },
+        )
+        .await
+        .unwrap();
+    let keys = w.dir.path().join("keys");
+    let mut acked_alerts = Vec::new();
+    let mut acked_adjudications = Vec::new();
+    for (round, kill_after_ms) in [150u64, 400, 900].into_iter().enumerate() {
+        let cfg = format!(
+            "{}|{}|{}|{}|{}|{}",
+            w.url,
+            keys.display(),
+            token.as_str(),
+            d.0,
+            img.0,
+            round
+        );
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_crash_mid_write_loses_nothing_acknowledged",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("LFR_CRASH_CHILD", cfg)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            std::io::BufReader::new(out)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+        child.kill().unwrap(); // SIGKILL: no destructors, no flush, mid-transaction
+        child.wait().unwrap();
+        for line in reader.join().unwrap() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            match parts.as_slice() {
+                ["ACK-ALERT", id] => acked_alerts.push(id.parse::<i64>().unwrap()),
+                ["ACK-ADJ", id] => acked_adjudications.push(id.parse::<i64>().unwrap()),
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        acked_alerts.len() >= 3,
+        "the child acknowledged too little to test anything: {acked_alerts:?}"
+    );
+    // Reopen after the crashes, as a restarted server would.
+    let clock = std::sync::Arc::new(lfr_base::SimulatedClock::new(w.now()));
+    let s = lfr_store::Store::open(&w.url, &keys, false, clock)
+        .await
+        .unwrap();
+    let ok: String = sqlx::query("PRAGMA integrity_check")
+        .fetch_one(s.pool_for_tests())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ok, "ok");
+    let op = s.authenticate(&token).await.unwrap();
+    for id in &acked_alerts {
+        let id = lfr_domain::ids::AlertId(*id);
+        s.alert(&op, id)
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged alert A{id} lost: {e}"));
+        assert_eq!(s.probe_image(&op, id).await.unwrap(), PROBE_MARKER);
+    }
+    for id in &acked_adjudications {
+        let a = s.alert(&op, lfr_domain::ids::AlertId(*id)).await.unwrap();
+        assert!(
+            a.adjudication.is_some(),
+            "acknowledged adjudication of A{id} lost"
+        );
+    }
+    let v = s.verify_chain().await.unwrap();
+    assert!(v.first_tampered.is_none(), "{v:?}");
+}
+
+/// The child: raises and adjudicates alerts as fast as it can, printing
+/// each id only after the store has returned (acknowledged) it.
+async fn crash_child(cfg: &str) {
+    use std::io::Write;
+    let p: Vec<&str> = cfg.split('|').collect();
+    let clock = std::sync::Arc::new(lfr_base::SimulatedClock::at("2026-11-22T09:00:00Z"));
+    let s = lfr_store::Store::open(p[0], std::path::Path::new(p[1]), false, clock)
+        .await
+        .unwrap();
+    let op = s.authenticate(p[2]).await.unwrap();
+    let d = lfr_domain::ids::DeploymentId(p[3].parse().unwrap());
+    let img = lfr_domain::ids::ImageId(p[4].parse().unwrap());
+    let mut out = std::io::stdout();
+    loop {
+        let a = s
+            .raise_alert(
+                &op,
+                lfr_store::alerts::NewAlert {
+                    deployment: d,
+                    candidate_image: img,
+                    camera: format!("cam-{}", p[5]),
+                    score: 0.7,
+                    threshold: 0.64,
+                    recognition_ms: 100,
+                    probe: PROBE_MARKER.to_vec(),
+                },
+            )
+            .await
+            .unwrap();
+        writeln!(out, "ACK-ALERT {}", a.id.0).unwrap();
+        out.flush().unwrap();
+        s.adjudicate(&op, a.id, Adjudication::FalseAlertNoEngagement, "")
+            .await
+            .unwrap();
+        writeln!(out, "ACK-ADJ {}", a.id.0).unwrap();
+        out.flush().unwrap();
+    }
+}

@@ -1,0 +1,492 @@
+//! The APP's rules, enforced through the store, each with the refusal or
+//! the effect, and each refusal audited.
+
+mod common;
+
+use common::*;
+use lfr_domain::alert::{Adjudication, EngagementOutcome, PolicingOutcome};
+use lfr_domain::deployment::DeploymentState;
+use lfr_domain::watchlist::{Consent, WatchlistKind};
+use lfr_store::StoreError;
+use lfr_store::audit::AuditFilter;
+
+fn rule(e: StoreError) -> &'static str {
+    match e {
+        StoreError::Refused(r) => r.rule,
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+async fn last_refusal(w: &World, target: &str) -> String {
+    let f = AuditFilter {
+        target: Some(target.into()),
+        refused_only: true,
+        limit: 1,
+        ..Default::default()
+    };
+    let e = w.store.audit_entries(&w.auditor, &f).await.unwrap();
+    assert_eq!(e.len(), 1, "a refusal on {target} should be audited");
+    e[0].event.detail.clone()
+}
+
+#[tokio::test]
+async fn no_recognition_without_an_active_authorisation() {
+    let w = World::new().await;
+    let (d, _) = w.authorised().await;
+    // Authorised but not started: no templates for the pipeline, no alerts.
+    assert_eq!(
+        rule(w.store.gallery(&w.operator, d).await.unwrap_err()),
+        "recognition_requires_active_authorisation"
+    );
+    w.store.start(&w.silver, d).await.unwrap();
+    let g = w.store.gallery(&w.operator, d).await.unwrap();
+    assert_eq!(g.len(), 2);
+    let img = g[0].image;
+    w.store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .await
+        .unwrap();
+    w.store
+        .suspend(&w.silver, d, "crowd too dense")
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(
+            w.store
+                .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+                .await
+                .unwrap_err()
+        ),
+        "recognition_requires_active_authorisation"
+    );
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("recognition_requires_active_authorisation")
+    );
+    // The authority runs out while active: refused though nobody pressed stop.
+    w.store.start(&w.silver, d).await.unwrap();
+    w.clock.advance(hours(25));
+    assert_eq!(
+        rule(
+            w.store
+                .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+                .await
+                .unwrap_err()
+        ),
+        "recognition_requires_active_authorisation"
+    );
+}
+
+#[tokio::test]
+async fn no_threshold_below_the_authorised_minimum() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let mut a = w.new_alert(d, img, 0.7);
+    a.threshold = 0.6;
+    assert_eq!(
+        rule(w.store.raise_alert(&w.operator, a).await.unwrap_err()),
+        "threshold_not_below_authorised_minimum"
+    );
+    // A score under the threshold is not an alert at all.
+    assert_eq!(
+        rule(
+            w.store
+                .raise_alert(&w.operator, w.new_alert(d, img, 0.63))
+                .await
+                .unwrap_err()
+        ),
+        "alert_at_or_above_threshold"
+    );
+    assert!(w.store.alerts(&w.operator, d).await.unwrap().is_empty());
+    // An AO cannot authorise a minimum below the system floor either.
+    let d2 = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    let mut g = w.grant();
+    g.minimum_threshold = 0.4;
+    assert_eq!(
+        rule(w.store.authorise(&w.ao, d2, g).await.unwrap_err()),
+        "minimum_threshold_not_below_system_floor"
+    );
+}
+
+#[tokio::test]
+async fn no_authority_longer_than_seven_days() {
+    let w = World::new().await;
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    let mut g = w.grant();
+    g.valid_until = w.now().checked_add(hours(7 * 24 + 1)).unwrap();
+    assert_eq!(
+        rule(w.store.authorise(&w.ao, d, g).await.unwrap_err()),
+        "authority_at_most_seven_days"
+    );
+    assert_eq!(
+        w.store.deployment(&w.silver, d).await.unwrap().state,
+        DeploymentState::Applied
+    );
+    assert!(last_refusal(&w, &format!("D{d}")).await.contains("7 days"));
+}
+
+#[tokio::test]
+async fn no_deployment_with_an_unreviewed_watchlist() {
+    let w = World::new().await;
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    w.store.authorise(&w.ao, d, w.grant()).await.unwrap();
+    assert_eq!(
+        rule(w.store.start(&w.silver, d).await.unwrap_err()),
+        "watchlists_reviewed_before_deployment"
+    );
+    let wl = w
+        .store
+        .create_watchlist(&w.silver, d, WatchlistKind::Standard, "wl")
+        .await
+        .unwrap()
+        .id;
+    w.store
+        .commit_import(&w.silver, wl, &[entry("S1", "Person One")])
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(w.store.start(&w.silver, d).await.unwrap_err()),
+        "watchlists_reviewed_before_deployment"
+    );
+    w.store.approve_watchlist(&w.ao, wl, "ok").await.unwrap();
+    // A change after approval needs a new review.
+    w.store
+        .commit_import(&w.silver, wl, &[entry("S2", "Person Two")])
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(w.store.start(&w.silver, d).await.unwrap_err()),
+        "watchlists_reviewed_before_deployment"
+    );
+    w.store
+        .approve_watchlist(&w.ao, wl, "ok again")
+        .await
+        .unwrap();
+    assert_eq!(
+        w.store.start(&w.silver, d).await.unwrap().state,
+        DeploymentState::Active
+    );
+}
+
+#[tokio::test]
+async fn no_authorising_officer_below_superintendent() {
+    let w = World::new().await;
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    assert_eq!(
+        rule(
+            w.store
+                .authorise(&w.inspector_ao, d, w.grant())
+                .await
+                .unwrap_err()
+        ),
+        "authorising_officer_is_superintendent_or_above"
+    );
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("inspector")
+    );
+    // Nor may an inspector approve a watchlist.
+    let wl = w
+        .store
+        .create_watchlist(&w.silver, d, WatchlistKind::Standard, "wl")
+        .await
+        .unwrap()
+        .id;
+    w.store
+        .commit_import(&w.silver, wl, &[entry("S1", "Person One")])
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(
+            w.store
+                .approve_watchlist(&w.inspector_ao, wl, "ok")
+                .await
+                .unwrap_err()
+        ),
+        "authorising_officer_is_superintendent_or_above"
+    );
+}
+
+#[tokio::test]
+async fn unconfirmed_verbal_authority_is_flagged_and_blocks_the_series() {
+    let w = World::new().await;
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    let mut g = w.grant();
+    g.valid_until = w.now().checked_add(hours(72)).unwrap();
+    g.verbal_confirm_by = Some(w.now().checked_add(hours(12)).unwrap());
+    w.store.authorise(&w.ao, d, g).await.unwrap();
+    let wl = w
+        .store
+        .create_watchlist(&w.silver, d, WatchlistKind::Standard, "wl")
+        .await
+        .unwrap()
+        .id;
+    w.store
+        .commit_import(&w.silver, wl, &[entry("S1", "Person One")])
+        .await
+        .unwrap();
+    w.store.approve_watchlist(&w.ao, wl, "ok").await.unwrap();
+    w.store.start(&w.silver, d).await.unwrap();
+    w.store
+        .suspend(&w.silver, d, "end of day one")
+        .await
+        .unwrap();
+    w.clock.advance(hours(13));
+    let owed = w.store.outstanding(&w.silver).await.unwrap();
+    assert!(
+        owed.iter()
+            .any(|(id, o)| *id == d && o.what.contains("verbal") && o.overdue),
+        "{owed:?}"
+    );
+    assert_eq!(
+        rule(w.store.start(&w.silver, d).await.unwrap_err()),
+        "verbal_authority_confirmed_in_time"
+    );
+    assert_eq!(
+        rule(w.store.confirm_verbal(&w.ao, d).await.unwrap_err()),
+        "verbal_authority_confirmed_in_time"
+    );
+}
+
+#[tokio::test]
+async fn blue_watchlist_images_need_consent() {
+    let w = World::new().await;
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    let blue = w
+        .store
+        .create_watchlist(&w.silver, d, WatchlistKind::Blue, "volunteers")
+        .await
+        .unwrap()
+        .id;
+    let mut vol = entry("V1", "Volunteer One");
+    vol.entry.category = lfr_domain::watchlist::Category::Volunteer;
+    vol.entry.justification = "Blue Watchlist volunteer for TRR".into();
+    assert_eq!(
+        rule(
+            w.store
+                .commit_import(&w.silver, blue, &[vol.clone()])
+                .await
+                .unwrap_err()
+        ),
+        "blue_watchlist_images_need_consent"
+    );
+    vol.images = vec![image(Some(Consent {
+        form_reference: "CF-7".into(),
+        signed_on: "2026-11-20".into(),
+        recorded_by: "PC 99".into(),
+    }))];
+    assert_eq!(
+        w.store
+            .commit_import(&w.silver, blue, &[vol])
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn only_the_silver_commander_or_above_suspends_or_terminates() {
+    let w = World::new().await;
+    let (d, _) = w.running().await;
+    for u in [&w.operator, &w.ao, &w.admin, &w.engineer] {
+        assert_eq!(
+            rule(w.store.suspend(u, d, "x").await.unwrap_err()),
+            "role_permits"
+        );
+        assert_eq!(
+            rule(w.store.terminate(u, d, "x").await.unwrap_err()),
+            "role_permits"
+        );
+    }
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("silver_commander")
+    );
+    assert_eq!(
+        w.store
+            .suspend(&w.gold, d, "gold's call")
+            .await
+            .unwrap()
+            .state,
+        DeploymentState::Suspended
+    );
+    assert_eq!(
+        w.store
+            .terminate(&w.silver, d, "intelligence changed")
+            .await
+            .unwrap()
+            .state,
+        DeploymentState::Terminated
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_through_to_the_deployment_record() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.81))
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(
+            w.store
+                .record_engagement(&w.engagement, a.id, EngagementOutcome::ConfirmedTrue, "")
+                .await
+                .unwrap_err()
+        ),
+        "engagement_follows_passed_alert"
+    );
+    assert_eq!(
+        rule(
+            w.store
+                .adjudicate(&w.engagement, a.id, Adjudication::PassedForEngagement, "")
+                .await
+                .unwrap_err()
+        ),
+        "role_permits"
+    );
+    w.store
+        .adjudicate(
+            &w.operator,
+            a.id,
+            Adjudication::PassedForEngagement,
+            "looks alike",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(
+            w.store
+                .adjudicate(&w.operator, a.id, Adjudication::FalseAlertNoEngagement, "")
+                .await
+                .unwrap_err()
+        ),
+        "adjudication_is_final"
+    );
+    w.store
+        .record_engagement(
+            &w.engagement,
+            a.id,
+            EngagementOutcome::ConfirmedTrue,
+            "identity confirmed",
+        )
+        .await
+        .unwrap();
+    w.store
+        .record_policing_outcome(&w.engagement, a.id, PolicingOutcome::Arrest, "")
+        .await
+        .unwrap();
+    w.clock.advance(hours(2));
+    w.store
+        .record_review(
+            &w.silver,
+            d,
+            lfr_store::deployments::ReviewInput {
+                legality: "lawful".into(),
+                necessity: "still needed".into(),
+                proportionality: "fine".into(),
+                performance: "no false alerts".into(),
+                engagements: "one arrest".into(),
+                continue_deployment: true,
+            },
+        )
+        .await
+        .unwrap();
+    w.store.conclude(&w.silver, d).await.unwrap();
+    let owed = w.store.outstanding(&w.silver).await.unwrap();
+    assert!(
+        owed.iter()
+            .any(|(_, o)| o.what.contains("record") && !o.overdue)
+    );
+    w.store.cancel_authority(&w.ao, d).await.unwrap();
+    w.clock.advance(hours(24 * 32));
+    assert!(
+        w.store
+            .outstanding(&w.silver)
+            .await
+            .unwrap()
+            .iter()
+            .any(|(_, o)| o.what.contains("record") && o.overdue)
+    );
+    w.store
+        .submit_record(&w.silver, d, "record sent to Supt AO")
+        .await
+        .unwrap();
+    assert!(w.store.outstanding(&w.silver).await.unwrap().is_empty());
+    let m = w.store.metrics(&w.auditor, d).await.unwrap();
+    assert_eq!((m.alerts, m.true_alerts_confirmed), (1, 1));
+    let v = w.store.verify_audit(&w.auditor).await.unwrap();
+    assert!(v.first_tampered.is_none() && v.entries > 20, "{v:?}");
+}
+
+#[tokio::test]
+async fn every_action_is_by_role_and_refusals_are_audited() {
+    let w = World::new().await;
+    assert_eq!(
+        rule(
+            w.store
+                .apply(&w.operator, w.application())
+                .await
+                .unwrap_err()
+        ),
+        "role_permits"
+    );
+    assert_eq!(
+        rule(w.store.verify_audit(&w.operator).await.unwrap_err()),
+        "role_permits"
+    );
+    assert_eq!(
+        rule(w.store.run_retention(&w.operator).await.unwrap_err()),
+        "role_permits"
+    );
+    let refused = w
+        .store
+        .audit_entries(
+            &w.auditor,
+            &AuditFilter {
+                actor: Some("operator".into()),
+                refused_only: true,
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 3);
+    // An unknown token is refused and audited too.
+    assert!(matches!(
+        w.store.authenticate("lfr_not-a-token").await,
+        Err(StoreError::Unauthenticated(_))
+    ));
+    // A second bootstrap is refused.
+    assert!(w.store.bootstrap("mallory", "Mallory").await.is_err());
+}
+
+#[tokio::test]
+async fn tokens_sign_users_in_and_reissue_revokes() {
+    let w = World::new().await;
+    let (u, tok) = w
+        .store
+        .create_user(
+            &w.admin,
+            &lfr_store::users::NewUser {
+                username: "pc1234".into(),
+                display_name: "PC 1234".into(),
+                roles: vec![lfr_domain::role::Role::Operator],
+                rank: lfr_domain::role::Rank::Constable,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.authenticate(&tok).await.unwrap().id, u.id);
+    let new = w.store.reissue_token(&w.admin, "pc1234").await.unwrap();
+    assert!(w.store.authenticate(&tok).await.is_err());
+    assert_eq!(w.store.authenticate(&new).await.unwrap().username, "pc1234");
+    w.store.set_active(&w.admin, "pc1234", false).await.unwrap();
+    assert!(w.store.authenticate(&new).await.is_err());
+}
