@@ -10,7 +10,10 @@
 //! then `Template::compare` gives a distance that `calibration` turns into a score.
 
 pub mod describe;
+pub mod detect;
+pub mod draw;
 pub mod dlib_format;
 pub mod geometry;
 pub mod onnx;
+pub mod quality;
 pub mod runtime;

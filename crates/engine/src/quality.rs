@@ -1,0 +1,237 @@
+//! Face quality: cheap measures computed for every detected face, and the
+//! grading of a watchlist reference image against the custody-photo ideal.
+
+mod pixels;
+mod pose;
+
+pub use pixels::Exposure;
+pub use pose::{Pose, estimate as estimate_pose};
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::detect::Face;
+use crate::geometry::Landmarks5;
+
+/// Quality measures of one face.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Quality {
+    /// Pixels between the eye centres in the frame.
+    pub inter_eye_px: f32,
+    /// The detector's confidence, 0-1.
+    pub score: f32,
+    pub pose: Pose,
+    /// Fine detail relative to contrast on a face patch normalised to 32 px
+    /// between the eyes (see [`SHARPNESS_GOOD`] for what the values mean).
+    pub sharpness: f32,
+    pub exposure: Exposure,
+    /// Mouth width over eye distance; grows with a broad smile.
+    pub mouth_ratio: f32,
+}
+
+/// Measures one face. Costs one 64x64 resample of the face region plus a
+/// handful of arithmetic, whatever the face's size.
+pub fn measure(img: &RgbImage, lm: &Landmarks5, score: f32) -> Quality {
+    let iod = lm.inter_eye_distance();
+    let patch = pixels::Patch::from_face(img, lm);
+    Quality {
+        inter_eye_px: iod,
+        score,
+        pose: pose::estimate(lm),
+        sharpness: patch.sharpness(),
+        exposure: patch.exposure(),
+        mouth_ratio: lm.mouth_left().distance(lm.mouth_right()) / iod.max(1e-3),
+    }
+}
+
+/// A reference image's grade against the custody-photo ideal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Grade {
+    /// Meets the ideal.
+    Good,
+    /// Usable, with the deviations listed.
+    Acceptable,
+    /// Not fit to enrol: take or find another image.
+    Poor,
+}
+
+/// What the grading found: the grade, the face it judged, and every reason
+/// the image falls short, in plain English.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceGrade {
+    pub grade: Grade,
+    /// Index into the faces given, of the face judged (the largest).
+    pub face: Option<usize>,
+    pub reasons: Vec<String>,
+}
+
+// Thresholds. The distributions quoted come from `detect_measure` (the first
+// 1,000 LFW images, the four `stills/people` portraits, the four reference
+// portraits), YuNet at full resolution.
+
+/// APP image guidance: at least 20 px between the eyes.
+pub const MIN_IOD: f32 = 20.0;
+/// APP image guidance: up to 100 px between the eyes. A larger face is not a
+/// worse face: it is graded Acceptable and noted, because the enrolment will
+/// scale it down and the extra detail is unused.
+pub const MAX_IOD: f32 = 100.0;
+/// Pose limits (degrees) for Good and for Acceptable: |yaw|, |pitch|, |roll|.
+pub const POSE_GOOD: [f32; 3] = [12.0, 15.0, 8.0];
+pub const POSE_ACCEPTABLE: [f32; 3] = [25.0, 25.0, 15.0];
+/// Sharpness at or above this is in focus.
+pub const SHARPNESS_GOOD: f32 = 0.05;
+/// Below this the face is too blurred to enrol.
+pub const SHARPNESS_POOR: f32 = 0.02;
+/// Mean face luma: outside GOOD is under/over-exposed, outside POOR unusable.
+pub const BRIGHTNESS_GOOD: (f32, f32) = (70.0, 200.0);
+pub const BRIGHTNESS_POOR: (f32, f32) = (40.0, 225.0);
+/// Fraction of the face burnt to white above which highlights are lost.
+pub const CLIPPED_BRIGHT_GOOD: f32 = 0.02;
+pub const CLIPPED_BRIGHT_POOR: f32 = 0.10;
+/// Cheek balance (darker over brighter) for Good / Acceptable.
+pub const EVENNESS_GOOD: f32 = 0.75;
+pub const EVENNESS_POOR: f32 = 0.5;
+/// Mouth width over eye distance above which the expression is not neutral.
+pub const MOUTH_RATIO_SMILE: f32 = 1.0;
+/// A second face with at least this fraction of the subject's eye distance
+/// makes it unclear who the reference is of.
+pub const RIVAL_FACE: f32 = 0.5;
+
+/// Grades a candidate reference image, given the faces the detector found in
+/// it (e.g. with `DetectorConfig::stills()`).
+pub fn grade_reference(img: &RgbImage, faces: &[Face]) -> ReferenceGrade {
+    let mut acceptable = Vec::new();
+    if is_greyscale(img) {
+        acceptable.push("the image is greyscale; a colour image is preferred".to_string());
+    }
+    let mut poor = Vec::new();
+    let Some((idx, face)) = faces.iter().enumerate().max_by(|a, b| {
+        a.1.quality
+            .inter_eye_px
+            .total_cmp(&b.1.quality.inter_eye_px)
+    }) else {
+        return ReferenceGrade {
+            grade: Grade::Poor,
+            face: None,
+            reasons: vec!["no face was found".into()],
+        };
+    };
+    let q = &face.quality;
+
+    let rivals = faces
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| *i != idx && f.quality.inter_eye_px >= RIVAL_FACE * q.inter_eye_px)
+        .count();
+    let others = faces.len() - 1 - rivals;
+    if rivals > 0 {
+        poor.push(format!(
+            "{} faces of similar size: crop the image to the subject",
+            rivals + 1
+        ));
+    } else if others > 0 {
+        acceptable.push(format!(
+            "{others} smaller face(s) in the background; the largest face is taken as the subject"
+        ));
+    }
+
+    let iod = q.inter_eye_px;
+    if iod < MIN_IOD {
+        poor.push(format!(
+            "the face is too small: {iod:.0} px between the eyes, at least {MIN_IOD:.0} needed"
+        ));
+    } else if iod > MAX_IOD {
+        acceptable.push(format!(
+            "{iod:.0} px between the eyes, above the {MAX_IOD:.0} px guidance: it will be scaled down"
+        ));
+    }
+
+    let p = q.pose;
+    let checks = [
+        ("turned", p.yaw, "left or right"),
+        ("tilted", p.pitch, "up or down"),
+        ("leaning", p.roll, "to one side"),
+    ];
+    for (i, (name, v, turn)) in checks.into_iter().enumerate() {
+        let (good, acc) = (POSE_GOOD[i], POSE_ACCEPTABLE[i]);
+        let msg = format!(
+            "the head is {name} {:.0} degrees {turn} (frontal is within {good:.0})",
+            v.abs()
+        );
+        if v.abs() > acc {
+            poor.push(msg);
+        } else if v.abs() > good {
+            acceptable.push(msg);
+        }
+    }
+
+    if q.sharpness < SHARPNESS_POOR {
+        poor.push("the face is blurred (out of focus or moving)".into());
+    } else if q.sharpness < SHARPNESS_GOOD {
+        acceptable.push("the face is slightly soft (not fully in focus)".into());
+    }
+
+    let e = q.exposure;
+    if e.mean < BRIGHTNESS_POOR.0 {
+        poor.push(format!(
+            "the face is far too dark (mean brightness {:.0} of 255)",
+            e.mean
+        ));
+    } else if e.mean > BRIGHTNESS_POOR.1 {
+        poor.push(format!(
+            "the face is far too bright (mean brightness {:.0} of 255)",
+            e.mean
+        ));
+    } else if e.mean < BRIGHTNESS_GOOD.0 {
+        acceptable.push(format!(
+            "the face is dark (mean brightness {:.0} of 255)",
+            e.mean
+        ));
+    } else if e.mean > BRIGHTNESS_GOOD.1 {
+        acceptable.push(format!(
+            "the face is bright (mean brightness {:.0} of 255)",
+            e.mean
+        ));
+    }
+    let burnt = e.clipped_bright * 100.0;
+    if e.clipped_bright > CLIPPED_BRIGHT_POOR {
+        poor.push(format!("{burnt:.0}% of the face is burnt out to white"));
+    } else if e.clipped_bright > CLIPPED_BRIGHT_GOOD {
+        acceptable.push(format!("{burnt:.0}% of the face is burnt out to white"));
+    }
+    let uneven = format!(
+        "the lighting is uneven: one side of the face is {:.0}% darker than the other",
+        (1.0 - e.evenness) * 100.0
+    );
+    if e.evenness < EVENNESS_POOR {
+        poor.push(uneven);
+    } else if e.evenness < EVENNESS_GOOD {
+        acceptable.push(uneven);
+    }
+
+    if q.mouth_ratio > MOUTH_RATIO_SMILE {
+        acceptable.push("the expression may not be neutral (a wide mouth, as in a smile)".into());
+    }
+
+    let grade = if !poor.is_empty() {
+        Grade::Poor
+    } else if !acceptable.is_empty() {
+        Grade::Acceptable
+    } else {
+        Grade::Good
+    };
+    poor.append(&mut acceptable);
+    ReferenceGrade {
+        grade,
+        face: Some(idx),
+        reasons: poor,
+    }
+}
+
+/// True when every sampled pixel has equal red, green and blue.
+fn is_greyscale(img: &RgbImage) -> bool {
+    let step = (img.width() as usize * img.height() as usize / 10_000).max(1);
+    img.pixels()
+        .step_by(step)
+        .all(|p| p[0] == p[1] && p[1] == p[2])
+}
