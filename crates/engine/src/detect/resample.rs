@@ -10,35 +10,102 @@ use crate::runtime::Tensor;
 /// YuNet's strides end at 32, so inputs are padded to multiples of 32.
 const DIVISOR: usize = 32;
 
-/// Filter taps for one output position: first source index and weights.
+/// Filter taps for every output position along one axis: `n` weights per
+/// output starting at `starts[i]`, stored flat. A fixed width keeps the inner
+/// loops free of per-output allocations and bounds checks.
 pub(crate) struct Taps {
-    pub start: usize,
+    pub n: usize,
+    pub starts: Vec<usize>,
     pub weights: Vec<f32>,
+}
+
+impl Taps {
+    pub fn at(&self, i: usize) -> (usize, &[f32]) {
+        (self.starts[i], &self.weights[i * self.n..(i + 1) * self.n])
+    }
 }
 
 /// Taps that resample the source span `origin..origin + src` (in a row of
 /// `limit` samples; positions outside repeat the edge) to `dst` samples.
-pub(crate) fn taps(origin: f32, src: f32, dst: usize, limit: usize) -> Vec<Taps> {
+/// Shrinking averages the source pixels each output pixel covers (area
+/// weights, as OpenCV's `INTER_AREA`), so nothing aliases and the cost stays
+/// at about two taps per output; enlarging interpolates linearly.
+pub(crate) fn taps(origin: f32, src: f32, dst: usize, limit: usize) -> Taps {
     let scale = src / dst as f32;
-    let support = scale.max(1.0);
-    (0..dst)
-        .map(|i| {
-            let centre = origin + (i as f32 + 0.5) * scale;
-            let lo = ((centre - support).floor().max(0.0) as usize).min(limit - 1);
-            let hi = ((centre + support).ceil() as usize).clamp(lo + 1, limit);
-            let mut weights: Vec<f32> = (lo..hi)
-                .map(|j| (1.0 - ((j as f32 + 0.5 - centre) / support).abs()).max(0.0))
-                .collect();
-            let sum: f32 = weights.iter().sum();
-            if sum > 0.0 {
-                weights.iter_mut().for_each(|w| *w /= sum);
+    let n = (scale.ceil() as usize + 1).max(2).min(limit);
+    let mut starts = Vec::with_capacity(dst);
+    let mut weights = vec![0f32; dst * n];
+    for i in 0..dst {
+        let centre = origin + (i as f32 + 0.5) * scale;
+        let reach = if scale > 1.0 { scale / 2.0 } else { 0.5 };
+        let lo = (centre - reach).floor().max(0.0) as usize;
+        let start = lo.min(limit - n);
+        let w = &mut weights[i * n..(i + 1) * n];
+        for (k, wk) in w.iter_mut().enumerate() {
+            let j = (start + k) as f32;
+            *wk = if scale > 1.0 {
+                // Overlap of source pixel [j, j + 1) with the output's span.
+                ((j + 1.0).min(centre + reach) - j.max(centre - reach)).max(0.0)
             } else {
-                weights.iter_mut().for_each(|w| *w = 0.0);
-                weights[0] = 1.0;
+                (1.0 - (j + 0.5 - centre).abs()).max(0.0)
+            };
+        }
+        let sum: f32 = w.iter().sum();
+        if sum > 0.0 {
+            w.iter_mut().for_each(|x| *x /= sum);
+        } else {
+            // Entirely outside the source: repeat the nearest edge sample.
+            let nearest = (centre.max(0.0) as usize).min(limit - 1) - start;
+            w[nearest] = 1.0;
+        }
+        starts.push(start);
+    }
+    Taps { n, starts, weights }
+}
+
+/// Resamples an interleaved `CH`-channel u8 image (`stride` bytes per row):
+/// rows by `yt`, then columns by `xt`, calling `put` with each output row's
+/// `CH`-interleaved values. Vertical first: it shrinks the row count before
+/// the costlier horizontal gather, and its inner loop runs along contiguous
+/// rows, which the compiler vectorises. Only the columns `xt` reads are touched.
+pub(crate) fn resample_rows<const CH: usize>(
+    raw: &[u8],
+    stride: usize,
+    xt: &Taps,
+    yt: &Taps,
+    mut put: impl FnMut(usize, &[f32]),
+) {
+    let ow = xt.starts.len();
+    let c0 = xt.starts.iter().copied().min().unwrap_or(0);
+    let c1 = xt.starts.iter().copied().max().unwrap_or(0) + xt.n;
+    let mut acc = vec![0f32; (c1 - c0) * CH];
+    let mut out = vec![0f32; ow * CH];
+    for y in 0..yt.starts.len() {
+        let (sy, wy) = yt.at(y);
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        for (k, &w) in wy.iter().enumerate() {
+            if w == 0.0 {
+                continue;
             }
-            Taps { start: lo, weights }
-        })
-        .collect()
+            let base = (sy + k) * stride;
+            let row = &raw[base + c0 * CH..base + c1 * CH];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += w * v as f32;
+            }
+        }
+        for (x, o) in out.chunks_exact_mut(CH).enumerate() {
+            let (sx, wx) = xt.at(x);
+            let src = &acc[(sx - c0) * CH..(sx - c0 + xt.n) * CH];
+            let mut v = [0f32; CH];
+            for (&w, px) in wx.iter().zip(src.chunks_exact(CH)) {
+                for c in 0..CH {
+                    v[c] += w * px[c];
+                }
+            }
+            o.copy_from_slice(&v);
+        }
+        put(y, &out);
+    }
 }
 
 /// The window of `img` as a 1x3xHxW BGR tensor of raw 0-255 values, zero-padded
@@ -50,61 +117,29 @@ pub(crate) fn bgr_tensor(img: &RgbImage, w: &Window) -> Tensor {
     let pw = ow.div_ceil(DIVISOR) * DIVISOR;
     let ph = oh.div_ceil(DIVISOR) * DIVISOR;
     let mut data = vec![0f32; 3 * pw * ph];
+    let (bp, rest) = data.split_at_mut(pw * ph);
+    let (gp, rp) = rest.split_at_mut(pw * ph);
+    let mut store = |y: usize, row: &[f32]| {
+        let span = y * pw..y * pw + ow;
+        let (b, g, r) = (&mut bp[span.clone()], &mut gp[span.clone()], &mut rp[span]);
+        for (((px, b), g), r) in row.chunks_exact(3).zip(b).zip(g).zip(r) {
+            *r = px[0];
+            *g = px[1];
+            *b = px[2];
+        }
+    };
     let raw = img.as_raw();
-    let plane = pw * ph;
-
     if ow == w.src_w as usize && oh == w.src_h as usize {
+        let mut row = vec![0f32; ow * 3];
         for y in 0..oh {
-            let row = &raw[((w.y0 as usize + y) * iw + w.x0 as usize) * 3..][..ow * 3];
-            for (x, px) in row.chunks_exact(3).enumerate() {
-                let o = y * pw + x;
-                data[o] = px[2] as f32;
-                data[plane + o] = px[1] as f32;
-                data[2 * plane + o] = px[0] as f32;
-            }
+            let src = &raw[((w.y0 as usize + y) * iw + w.x0 as usize) * 3..][..ow * 3];
+            row.iter_mut().zip(src).for_each(|(d, &s)| *d = s as f32);
+            store(y, &row);
         }
-        return Tensor::new(vec![1, 3, ph, pw], data);
-    }
-
-    let xt = taps(w.x0 as f32, w.src_w as f32, ow, iw);
-    let yt = taps(w.y0 as f32, w.src_h as f32, oh, ih);
-    // Horizontal pass over the source rows the vertical taps need.
-    let row_lo = yt.first().map_or(0, |t| t.start);
-    let row_hi = yt
-        .last()
-        .map_or(0, |t| t.start + t.weights.len())
-        .max(row_lo);
-    let mut horiz = vec![0f32; (row_hi - row_lo) * ow * 3];
-    for sy in row_lo..row_hi {
-        let src = &raw[sy * iw * 3..(sy + 1) * iw * 3];
-        let dst = &mut horiz[(sy - row_lo) * ow * 3..][..ow * 3];
-        for (x, t) in xt.iter().enumerate() {
-            let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
-            for (k, &wt) in t.weights.iter().enumerate() {
-                let p = &src[(t.start + k) * 3..];
-                r += wt * p[0] as f32;
-                g += wt * p[1] as f32;
-                b += wt * p[2] as f32;
-            }
-            dst[x * 3] = r;
-            dst[x * 3 + 1] = g;
-            dst[x * 3 + 2] = b;
-        }
-    }
-    for (y, t) in yt.iter().enumerate() {
-        for x in 0..ow {
-            let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
-            for (k, &wt) in t.weights.iter().enumerate() {
-                let p = &horiz[((t.start - row_lo + k) * ow + x) * 3..];
-                r += wt * p[0];
-                g += wt * p[1];
-                b += wt * p[2];
-            }
-            let o = y * pw + x;
-            data[o] = b;
-            data[plane + o] = g;
-            data[2 * plane + o] = r;
-        }
+    } else {
+        let xt = taps(w.x0 as f32, w.src_w as f32, ow, iw);
+        let yt = taps(w.y0 as f32, w.src_h as f32, oh, ih);
+        resample_rows::<3>(raw, iw * 3, &xt, &yt, store);
     }
     Tensor::new(vec![1, 3, ph, pw], data)
 }
@@ -114,14 +149,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn halving_averages_neighbours() {
+    fn shrinking_averages_covered_pixels() {
         let t = taps(0.0, 8.0, 4, 8);
-        assert_eq!(t.len(), 4);
-        // Output 1 is centred between source 2 and 3.
-        assert_eq!(t[1].start, 1);
-        assert_eq!(t[1].weights, vec![0.125, 0.375, 0.375, 0.125]);
-        // At the edge the weights are renormalised.
-        assert!((t[0].weights.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(t.starts.len(), 4);
+        // Output 1 covers source pixels 2 and 3.
+        let (start, w) = t.at(1);
+        assert_eq!(start, 2);
+        assert_eq!(w, &[0.5, 0.5, 0.0]);
+        // At the edges the weights are renormalised and stay in the row.
+        for i in [0, 3] {
+            let (start, w) = t.at(i);
+            assert!(start + w.len() <= 8);
+            assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
+        // A third: output 0 covers pixel 0 and half of pixel 1.
+        let t = taps(0.0, 3.0, 2, 3);
+        assert_eq!(t.at(0), (0, &[2.0 / 3.0, 1.0 / 3.0, 0.0][..]));
     }
 
     #[test]
@@ -153,5 +196,14 @@ mod tests {
         let t = bgr_tensor(&img, &half);
         let red = t.data[2 * 32 * 32 + 2 * 32 + 10];
         assert!((red - 20.5).abs() < 0.01, "{red}");
+        // Enlarged: linear interpolation between neighbours.
+        let double = Window {
+            out_w: 80,
+            out_h: 20,
+            ..w
+        };
+        let t = bgr_tensor(&img, &double);
+        let red = t.data[2 * 32 * 96 + 4 * 96 + 11];
+        assert!((red - 5.25).abs() < 0.01, "{red}");
     }
 }

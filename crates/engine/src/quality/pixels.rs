@@ -4,7 +4,7 @@
 
 use image::RgbImage;
 
-use crate::detect::resample::taps;
+use crate::detect::resample::{resample_rows, taps};
 use crate::geometry::{Landmarks5, Point};
 
 /// Side of the grey patch. The patch spans twice the face's size (the larger
@@ -30,26 +30,19 @@ impl Patch {
         let (iw, ih) = (img.width() as usize, img.height() as usize);
         let xt = taps(x0, side, PATCH, iw);
         let yt = taps(y0, side, PATCH, ih);
-        let raw = img.as_raw();
-        let mut horiz = vec![0f32; PATCH * PATCH];
-        for (y, t) in yt.iter().enumerate() {
-            let out = &mut horiz[y * PATCH..(y + 1) * PATCH];
-            for (k, &wy) in t.weights.iter().enumerate() {
-                let row = &raw[(t.start + k) * iw * 3..][..iw * 3];
-                for (x, tx) in xt.iter().enumerate() {
-                    let mut v = 0.0;
-                    for (j, &wx) in tx.weights.iter().enumerate() {
-                        let p = &row[(tx.start + j) * 3..];
-                        v += wx * (0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32);
-                    }
-                    out[x] += wy * v;
-                }
+        let mut luma = vec![0f32; PATCH * PATCH];
+        resample_rows::<3>(img.as_raw(), iw * 3, &xt, &yt, |y, row| {
+            for (l, p) in luma[y * PATCH..(y + 1) * PATCH]
+                .iter_mut()
+                .zip(row.chunks_exact(3))
+            {
+                *l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
             }
-        }
+        });
         let nose_col =
             (((lm.nose().x - x0) / side * PATCH as f32) as isize).clamp(8, PATCH as isize - 8);
         Patch {
-            luma: horiz,
+            luma,
             nose_col: nose_col as usize,
         }
     }

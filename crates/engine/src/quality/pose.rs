@@ -20,16 +20,17 @@ pub struct Pose {
 
 /// The mean face in units of the distance between the eyes, origin between
 /// the eyes, x to the image's right, y down, z away from the camera. The x and
-/// y of nose and mouth are the mean of YuNet's landmarks over 1,000 LFW faces
-/// (mostly frontal, so their mean is close to a frontal face); the depths are
+/// y of nose and mouth are the mean of YuNet's landmarks over 1,150 LFW faces
+/// (`detect_measure`; LFW is mostly frontal and its yaw and roll average out,
+/// so the mean is close to a frontal face); the depths are
 /// rounded anthropometric figures (the nose tip about 35 mm in front of the
 /// pupils, the mouth corners about 6 mm, for 63 mm between the pupils).
 const MEAN_FACE: [[f32; 3]; 5] = [
     [-0.5, 0.0, 0.0],
     [0.5, 0.0, 0.0],
-    [0.0, 0.60, -0.55],
-    [-0.42, 1.02, -0.10],
-    [0.42, 1.02, -0.10],
+    [0.0, 0.585, -0.55],
+    [-0.435, 1.052, -0.10],
+    [0.435, 1.052, -0.10],
 ];
 
 type V3 = [f32; 3];
