@@ -7,4 +7,27 @@ pub struct Global {
     /// Models directory (default: $XDG_DATA_HOME/lfr/models, or ~/.local/share/lfr/models).
     #[arg(long, global = true, env = "LFR_MODELS", value_name = "DIR")]
     pub models: Option<PathBuf>,
+
+    /// Database URL: sqlite://PATH or postgres://... (default: sqlite in $XDG_DATA_HOME/lfr/lfr.db).
+    #[arg(long, global = true, env = "LFR_DB", value_name = "URL")]
+    pub db: Option<String>,
+
+    /// The operator's key directory: master key and per-deployment data keys
+    /// (default: $XDG_DATA_HOME/lfr/keys). Keep it out of database backups.
+    #[arg(long, global = true, env = "LFR_KEYS", value_name = "DIR")]
+    pub keys: Option<PathBuf>,
+
+    /// Your sign-in token, as issued by `lfr user bootstrap`, `lfr user add` or `lfr user token`.
+    #[arg(
+        long,
+        global = true,
+        env = "LFR_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
 }

@@ -18,11 +18,41 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Deployments: apply, authorise, start, suspend, review, conclude, record.
+    #[command(subcommand)]
+    Deployment(cmds::deployment::DeploymentCmd),
+    /// Watchlists: create, import, approve, inspect.
+    #[command(subcommand)]
+    Watchlist(cmds::watchlist::WatchlistCmd),
+    /// Alerts: adjudicate, record engagement and outcome, counts.
+    #[command(subcommand)]
+    Alert(cmds::alert::AlertCmd),
+    /// Retention: delete data on time; legal holds.
+    #[command(subcommand)]
+    Retention(cmds::retention::RetentionCmd),
+    /// The audit log: read it and verify its hash chain.
+    #[command(subcommand)]
+    Audit(cmds::audit::AuditCmd),
+    /// A deployment's figures, its public report, upcoming deployments.
+    Report(cmds::report::ReportArgs),
+    /// Users, roles, training and sign-in tokens.
+    #[command(subcommand)]
+    User(cmds::user::UserCmd),
+}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let g = &cli.global;
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Deployment(c) => cmds::deployment::run(g, c),
+        Command::Watchlist(c) => cmds::watchlist::run(g, c),
+        Command::Alert(c) => cmds::alert::run(g, c),
+        Command::Retention(c) => cmds::retention::run(g, c),
+        Command::Audit(c) => cmds::audit::run(g, c),
+        Command::Report(a) => cmds::report::run(g, a),
+        Command::User(c) => cmds::user::run(g, c),
+    };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -62,6 +62,13 @@ fn entry_hash(seq: i64, e: &AuditEvent, prev: &str) -> String {
 /// Appends an entry inside the caller's transaction, so the record of an
 /// action commits (or not) with the action itself.
 pub(crate) async fn append(conn: &mut AnyConnection, e: &AuditEvent) -> Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        // Concurrent writers queue here, so no two entries claim the same place in
+        // the chain. (SQLite's single writer already serialises them.)
+        sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *conn)
+            .await?;
+    }
     let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;

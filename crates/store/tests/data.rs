@@ -27,7 +27,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test]
 async fn names_images_and_templates_are_encrypted_at_rest() {
-    let w = World::new().await;
+    let w = World::sqlite().await;
     let (d, img) = w.running().await;
     w.store
         .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
@@ -103,7 +103,7 @@ async fn alert_personal_data_is_purged_at_24_hours_and_statistics_survive() {
 
 #[tokio::test]
 async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_held_then_the_key() {
-    let w = World::new().await;
+    let w = World::sqlite().await;
     let (d, img) = w.running().await;
     let a = w
         .store
@@ -331,7 +331,7 @@ fn hex_encode(b: &[u8]) -> String {
 
 #[tokio::test]
 async fn tampering_with_any_audit_entry_is_detected_and_named() {
-    let w = World::new().await;
+    let w = World::sqlite().await;
     w.running().await;
     let pool = w.store.pool_for_tests();
     let clean = w.store.verify_audit(&w.auditor).await.unwrap();
@@ -505,7 +505,7 @@ async fn a_crash_mid_write_loses_nothing_acknowledged() {
     if let Ok(cfg) = std::env::var("LFR_CRASH_CHILD") {
         return crash_child(&cfg).await;
     }
-    let w = World::new().await;
+    let w = World::sqlite().await;
     let (d, img) = w.running().await;
     let (_, token) = w
         .store

@@ -1,0 +1,292 @@
+//! `lfr alert`: alerts, adjudication, engagement, outcomes and the counts
+//! the figures are built from.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use lfr_domain::alert::{Adjudication, Alert, EngagementOutcome, PolicingOutcome};
+use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId};
+use lfr_store::alerts::NewAlert;
+
+use super::session::{block_on, fields, print_json, show_opt_time, show_time, signed_in, table};
+use crate::Global;
+
+#[derive(Subcommand, Debug)]
+pub enum AlertCmd {
+    /// Record an alert from a recognition pipeline (LFR Operator or System Engineer).
+    /// Refused unless the deployment is active under authority and the threshold is allowed.
+    Raise {
+        deployment: DeploymentId,
+        /// The candidate reference image (IMG id) the probe matched.
+        #[arg(long)]
+        image: ImageId,
+        #[arg(long)]
+        score: f64,
+        #[arg(long)]
+        threshold: f64,
+        #[arg(long)]
+        camera: String,
+        /// The probe crop (JPEG or PNG).
+        #[arg(long)]
+        probe: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        recognition_ms: u32,
+    },
+    /// List a deployment's alerts.
+    List { deployment: DeploymentId },
+    /// Show one alert; optionally write its probe and candidate images out (audited).
+    Show {
+        alert: AlertId,
+        #[arg(long, value_name = "FILE")]
+        probe_out: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        candidate_out: Option<PathBuf>,
+    },
+    /// The operator's decision: false_alert_no_engagement or passed_for_engagement.
+    Adjudicate {
+        alert: AlertId,
+        decision: Adjudication,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The engagement officer's finding: confirmed_true, confirmed_false or unconfirmed.
+    Engage {
+        alert: AlertId,
+        outcome: EngagementOutcome,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The policing outcome: arrest, voluntary_attendance, street_bail, safeguarding, no_further_action.
+    Outcome {
+        alert: AlertId,
+        outcome: PolicingOutcome,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Add to a camera's counts of faces scanned and dropped frames.
+    Counts {
+        deployment: DeploymentId,
+        #[arg(long)]
+        camera: String,
+        #[arg(long)]
+        faces: u64,
+        #[arg(long, default_value_t = 0)]
+        dropped: u64,
+        /// People passing, from a footfall counter where fitted.
+        #[arg(long)]
+        people: Option<u64>,
+    },
+    /// Record a Blue Watchlist volunteer's walk-through and whether it alerted.
+    BluePass {
+        deployment: DeploymentId,
+        #[arg(long)]
+        inclusion: InclusionId,
+        /// yes or no.
+        #[arg(long)]
+        alerted: String,
+    },
+}
+
+fn status(a: &Alert) -> String {
+    a.class().to_string()
+}
+
+pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
+    block_on(async move {
+        let (store, me) = signed_in(g).await?;
+        let show = |a: &Alert| -> Result<()> {
+            if g.json {
+                print_json(a)
+            } else {
+                println!(
+                    "A{}: {} (score {:.3}, camera {})",
+                    a.id,
+                    status(a),
+                    a.score,
+                    a.camera
+                );
+                Ok(())
+            }
+        };
+        match cmd {
+            AlertCmd::Raise {
+                deployment,
+                image,
+                score,
+                threshold,
+                camera,
+                probe,
+                recognition_ms,
+            } => {
+                let bytes = std::fs::read(&probe)
+                    .with_context(|| format!("cannot read the probe image {}", probe.display()))?;
+                let a = store
+                    .raise_alert(
+                        &me,
+                        NewAlert {
+                            deployment,
+                            candidate_image: image,
+                            camera,
+                            score,
+                            threshold,
+                            recognition_ms,
+                            probe: bytes,
+                        },
+                    )
+                    .await?;
+                show(&a)
+            }
+            AlertCmd::List { deployment } => {
+                let all = store.alerts(&me, deployment).await?;
+                if g.json {
+                    return print_json(&all);
+                }
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            format!("A{}", a.id),
+                            show_time(a.at),
+                            a.camera.clone(),
+                            format!("{:.3}", a.score),
+                            a.threshold.to_string(),
+                            format!("I{}", a.inclusion),
+                            status(a),
+                            a.policing_outcome
+                                .as_ref()
+                                .map(|o| o.value.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            if a.purged_at.is_some() {
+                                "purged".into()
+                            } else {
+                                "held".into()
+                            },
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "id",
+                        "time",
+                        "camera",
+                        "score",
+                        "threshold",
+                        "inclusion",
+                        "status",
+                        "outcome",
+                        "images",
+                    ],
+                    &rows,
+                );
+                Ok(())
+            }
+            AlertCmd::Show {
+                alert,
+                probe_out,
+                candidate_out,
+            } => {
+                let a = store.alert(&me, alert).await?;
+                if let Some(p) = probe_out {
+                    std::fs::write(&p, store.probe_image(&me, alert).await?)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
+                }
+                if let Some(p) = candidate_out {
+                    std::fs::write(&p, store.reference_image(&me, a.candidate_image).await?)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
+                }
+                if g.json {
+                    return print_json(&a);
+                }
+                let dec = |d: Option<String>| d.unwrap_or_else(|| "-".into());
+                fields(&[
+                    ("alert", format!("A{} on D{}", a.id, a.deployment)),
+                    ("time", show_time(a.at)),
+                    ("camera", a.camera.clone()),
+                    (
+                        "score",
+                        format!("{:.3} (threshold {})", a.score, a.threshold),
+                    ),
+                    ("recognition", format!("{} ms", a.recognition_ms)),
+                    (
+                        "candidate",
+                        format!("I{} image IMG{}", a.inclusion, a.candidate_image),
+                    ),
+                    ("status", status(&a)),
+                    (
+                        "adjudication",
+                        dec(a.adjudication.as_ref().map(|d| {
+                            format!("{} by U{} at {} {}", d.value, d.by, show_time(d.at), d.note)
+                        })),
+                    ),
+                    (
+                        "engagement",
+                        dec(a.engagement.as_ref().map(|d| {
+                            format!("{} by U{} at {} {}", d.value, d.by, show_time(d.at), d.note)
+                        })),
+                    ),
+                    (
+                        "outcome",
+                        dec(a
+                            .policing_outcome
+                            .as_ref()
+                            .map(|d| format!("{} by U{} {}", d.value, d.by, d.note))),
+                    ),
+                    ("purged", show_opt_time(a.purged_at)),
+                ]);
+                Ok(())
+            }
+            AlertCmd::Adjudicate {
+                alert,
+                decision,
+                note,
+            } => show(&store.adjudicate(&me, alert, decision, &note).await?),
+            AlertCmd::Engage {
+                alert,
+                outcome,
+                note,
+            } => show(&store.record_engagement(&me, alert, outcome, &note).await?),
+            AlertCmd::Outcome {
+                alert,
+                outcome,
+                note,
+            } => show(
+                &store
+                    .record_policing_outcome(&me, alert, outcome, &note)
+                    .await?,
+            ),
+            AlertCmd::Counts {
+                deployment,
+                camera,
+                faces,
+                dropped,
+                people,
+            } => {
+                store
+                    .record_counts(&me, deployment, &camera, faces, dropped, people)
+                    .await?;
+                println!("recorded {faces} faces scanned, {dropped} dropped frames on {camera}");
+                Ok(())
+            }
+            AlertCmd::BluePass {
+                deployment,
+                inclusion,
+                alerted,
+            } => {
+                let alerted = match alerted.to_ascii_lowercase().as_str() {
+                    "yes" | "y" | "true" => true,
+                    "no" | "n" | "false" => false,
+                    _ => bail!("--alerted takes yes or no"),
+                };
+                store
+                    .record_blue_pass(&me, deployment, inclusion, alerted)
+                    .await?;
+                println!(
+                    "recorded a Blue Watchlist pass of I{inclusion} ({})",
+                    if alerted { "alerted" } else { "no alert" }
+                );
+                Ok(())
+            }
+        }
+    })
+}

@@ -1,0 +1,448 @@
+//! `lfr deployment`: from application to the deployment record.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use lfr_domain::deployment::{Application, AssessmentKind, Deployment, DeploymentStyle, UseCase};
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD;
+use lfr_store::deployments::{Grant, ReviewInput};
+
+use super::session::{
+    block_on, fields, parse_time, print_json, show_opt_time, show_time, signed_in, table,
+};
+use crate::Global;
+
+#[derive(Subcommand, Debug)]
+pub enum DeploymentCmd {
+    /// Apply for a deployment (Silver or Gold Commander).
+    Apply(Box<ApplyArgs>),
+    /// Attach an assessment document: cia, eia, dpia or camera_self_assessment.
+    Attach {
+        deployment: DeploymentId,
+        #[arg(long)]
+        kind: AssessmentKind,
+        file: PathBuf,
+    },
+    /// Grant authority (Authorising Officer, Superintendent or above, trained).
+    Authorise {
+        deployment: DeploymentId,
+        /// Why the use is lawful, necessary and proportionate.
+        #[arg(long)]
+        rationale: String,
+        /// Start of the authority (default: the application's start).
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the authority, at most 7 days after its start (default: the application's end).
+        #[arg(long)]
+        until: Option<String>,
+        /// Lowest Similarity Score threshold allowed.
+        #[arg(long, default_value_t = DEFAULT_MINIMUM_THRESHOLD)]
+        minimum_threshold: f64,
+        /// Urgent verbal authority, to be confirmed in writing by this time (at most 72 hours).
+        #[arg(long, value_name = "TIME")]
+        verbal_confirm_by: Option<String>,
+    },
+    /// Confirm urgent verbal authority in writing (Authorising Officer).
+    Confirm { deployment: DeploymentId },
+    /// Start recognition (Silver or Gold Commander).
+    Start { deployment: DeploymentId },
+    /// Suspend recognition (Silver or Gold Commander).
+    Suspend {
+        deployment: DeploymentId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resume after a suspension (Silver or Gold Commander).
+    Resume { deployment: DeploymentId },
+    /// End early (Silver or Gold Commander).
+    Terminate {
+        deployment: DeploymentId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End as planned (Silver or Gold Commander).
+    Conclude { deployment: DeploymentId },
+    /// Record a review while the deployment runs (Silver or Gold Commander).
+    Review {
+        deployment: DeploymentId,
+        #[arg(long)]
+        legality: String,
+        #[arg(long)]
+        necessity: String,
+        #[arg(long)]
+        proportionality: String,
+        #[arg(long)]
+        performance: String,
+        #[arg(long)]
+        engagements: String,
+        /// The review finds the deployment should not continue: it is suspended.
+        #[arg(long)]
+        stop: bool,
+    },
+    /// Cancel the authority after the deployment ends (Authorising Officer).
+    Cancel { deployment: DeploymentId },
+    /// Record that the deployment record went to the AO (due within 31 days of the end).
+    Record {
+        deployment: DeploymentId,
+        #[arg(long)]
+        note: String,
+    },
+    /// List deployments.
+    List,
+    /// Show one deployment: application, authority, reviews, documents, what is owed.
+    Show { deployment: DeploymentId },
+    /// What is owed or overdue across deployments: reviews, confirmations, records.
+    Outstanding,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// Read the whole application from a JSON file (fields as in `lfr deployment show --json`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "use_case"])]
+    pub from_file: Option<PathBuf>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub location: Option<String>,
+    /// proactive, event or incident.
+    #[arg(long, required_unless_present = "from_file")]
+    pub use_case: Option<UseCase>,
+    /// van or wired.
+    #[arg(long, default_value = "van")]
+    pub style: DeploymentStyle,
+    /// Number of cameras or vans.
+    #[arg(long, default_value_t = 1)]
+    pub assets: u32,
+    #[arg(long, required_unless_present = "from_file")]
+    pub starts: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub ends: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub legitimate_aim: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub legal_basis: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub necessity: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub proportionality: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub safeguards: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub alternatives: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub watchlist_composition: Option<String>,
+    #[arg(long, required_unless_present = "from_file")]
+    pub resources: Option<String>,
+    /// The threshold asked for.
+    #[arg(long, default_value_t = DEFAULT_MINIMUM_THRESHOLD)]
+    pub threshold: f64,
+    /// Minutes between the Silver Commander's reviews.
+    #[arg(long, default_value_t = 120)]
+    pub review_every: u32,
+}
+
+fn application(a: ApplyArgs) -> Result<Application> {
+    if let Some(f) = a.from_file {
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        return serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid application", f.display()));
+    }
+    let s = |o: Option<String>| o.unwrap_or_default();
+    Ok(Application {
+        location: s(a.location),
+        use_case: a.use_case.expect("required by clap"),
+        style: a.style,
+        assets: a.assets,
+        starts_at: parse_time(&s(a.starts))?,
+        ends_at: parse_time(&s(a.ends))?,
+        legitimate_aim: s(a.legitimate_aim),
+        legal_basis: s(a.legal_basis),
+        necessity: s(a.necessity),
+        proportionality: s(a.proportionality),
+        safeguards: s(a.safeguards),
+        alternatives_considered: s(a.alternatives),
+        watchlist_composition: s(a.watchlist_composition),
+        resources: s(a.resources),
+        threshold_requested: a.threshold,
+        review_interval_minutes: a.review_every,
+    })
+}
+
+fn summary(g: &Global, d: &Deployment) -> Result<()> {
+    if g.json {
+        return print_json(d);
+    }
+    println!("D{}: {} ({})", d.id, d.state, d.application.location);
+    Ok(())
+}
+
+pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
+    block_on(async move {
+        let (store, me) = signed_in(g).await?;
+        match cmd {
+            DeploymentCmd::Apply(a) => summary(g, &store.apply(&me, application(*a)?).await?),
+            DeploymentCmd::Attach {
+                deployment,
+                kind,
+                file,
+            } => {
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let doc = store
+                    .attach_document(&me, deployment, kind, &name, &bytes)
+                    .await?;
+                if g.json {
+                    print_json(&doc)
+                } else {
+                    println!(
+                        "attached {} {} (sha256 {})",
+                        doc.kind, doc.file_name, doc.sha256
+                    );
+                    Ok(())
+                }
+            }
+            DeploymentCmd::Authorise {
+                deployment,
+                rationale,
+                from,
+                until,
+                minimum_threshold,
+                verbal_confirm_by,
+            } => {
+                let d = store.deployment(&me, deployment).await?;
+                let grant = Grant {
+                    verbal_confirm_by: verbal_confirm_by.as_deref().map(parse_time).transpose()?,
+                    rationale,
+                    valid_from: from
+                        .as_deref()
+                        .map(parse_time)
+                        .transpose()?
+                        .unwrap_or(d.application.starts_at),
+                    valid_until: until
+                        .as_deref()
+                        .map(parse_time)
+                        .transpose()?
+                        .unwrap_or(d.application.ends_at),
+                    minimum_threshold,
+                };
+                summary(g, &store.authorise(&me, deployment, grant).await?)
+            }
+            DeploymentCmd::Confirm { deployment } => {
+                summary(g, &store.confirm_verbal(&me, deployment).await?)
+            }
+            DeploymentCmd::Start { deployment } | DeploymentCmd::Resume { deployment } => {
+                summary(g, &store.start(&me, deployment).await?)
+            }
+            DeploymentCmd::Suspend { deployment, reason } => {
+                summary(g, &store.suspend(&me, deployment, &reason).await?)
+            }
+            DeploymentCmd::Terminate { deployment, reason } => {
+                summary(g, &store.terminate(&me, deployment, &reason).await?)
+            }
+            DeploymentCmd::Conclude { deployment } => {
+                summary(g, &store.conclude(&me, deployment).await?)
+            }
+            DeploymentCmd::Review {
+                deployment,
+                legality,
+                necessity,
+                proportionality,
+                performance,
+                engagements,
+                stop,
+            } => {
+                let r = store
+                    .record_review(
+                        &me,
+                        deployment,
+                        ReviewInput {
+                            legality,
+                            necessity,
+                            proportionality,
+                            performance,
+                            engagements,
+                            continue_deployment: !stop,
+                        },
+                    )
+                    .await?;
+                if g.json {
+                    print_json(&r)
+                } else {
+                    println!(
+                        "review recorded for D{deployment}{}",
+                        if stop {
+                            "; the deployment is suspended"
+                        } else {
+                            ""
+                        }
+                    );
+                    Ok(())
+                }
+            }
+            DeploymentCmd::Cancel { deployment } => {
+                summary(g, &store.cancel_authority(&me, deployment).await?)
+            }
+            DeploymentCmd::Record { deployment, note } => {
+                summary(g, &store.submit_record(&me, deployment, &note).await?)
+            }
+            DeploymentCmd::List => {
+                let all = store.deployments(&me).await?;
+                if g.json {
+                    return print_json(&all);
+                }
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            format!("D{}", d.id),
+                            d.state.to_string(),
+                            d.application.location.clone(),
+                            d.application.use_case.to_string(),
+                            show_time(d.application.starts_at),
+                            show_time(d.application.ends_at),
+                            d.authority
+                                .as_ref()
+                                .map(|a| a.minimum_threshold.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "id",
+                        "state",
+                        "location",
+                        "use",
+                        "starts",
+                        "ends",
+                        "min threshold",
+                    ],
+                    &rows,
+                );
+                Ok(())
+            }
+            DeploymentCmd::Show { deployment } => {
+                let d = store.deployment(&me, deployment).await?;
+                let reviews = store.reviews(&me, deployment).await?;
+                let docs = store.documents(&me, deployment).await?;
+                let owed = d.outstanding(store.clock().now());
+                if g.json {
+                    return print_json(
+                        &serde_json::json!({ "deployment": d, "reviews": reviews, "documents": docs, "outstanding": owed }),
+                    );
+                }
+                let a = &d.application;
+                let mut f = vec![
+                    ("deployment", format!("D{} ({})", d.id, d.state)),
+                    ("location", a.location.clone()),
+                    (
+                        "use case",
+                        format!("{}, {} x{}", a.use_case, a.style, a.assets),
+                    ),
+                    (
+                        "planned",
+                        format!("{} to {}", show_time(a.starts_at), show_time(a.ends_at)),
+                    ),
+                    ("legitimate aim", a.legitimate_aim.clone()),
+                    ("legal basis", a.legal_basis.clone()),
+                    ("necessity", a.necessity.clone()),
+                    ("proportionality", a.proportionality.clone()),
+                    ("safeguards", a.safeguards.clone()),
+                    ("alternatives", a.alternatives_considered.clone()),
+                    ("watchlist", a.watchlist_composition.clone()),
+                    ("resources", a.resources.clone()),
+                    ("threshold asked", a.threshold_requested.to_string()),
+                    (
+                        "reviews every",
+                        format!("{} min", a.review_interval_minutes),
+                    ),
+                ];
+                if let Some(au) = &d.authority {
+                    let form = match &au.form {
+                        lfr_domain::authority::AuthorityForm::Written => "written".to_string(),
+                        lfr_domain::authority::AuthorityForm::UrgentVerbal {
+                            confirm_by,
+                            confirmed_at,
+                        } => match confirmed_at {
+                            Some(c) => format!("urgent verbal, confirmed {}", show_time(*c)),
+                            None => format!(
+                                "urgent verbal, to be confirmed by {}",
+                                show_time(*confirm_by)
+                            ),
+                        },
+                    };
+                    f.push((
+                        "authority",
+                        format!(
+                            "{form}, by U{} at {}",
+                            au.granted_by,
+                            show_time(au.granted_at)
+                        ),
+                    ));
+                    f.push((
+                        "valid",
+                        format!(
+                            "{} to {}",
+                            show_time(au.valid_from),
+                            show_time(au.valid_until)
+                        ),
+                    ));
+                    f.push(("min threshold", au.minimum_threshold.to_string()));
+                    f.push(("rationale", au.rationale.clone()));
+                    f.push(("cancelled", show_opt_time(au.cancelled_at)));
+                }
+                f.push(("started", show_opt_time(d.started_at)));
+                f.push(("ended", show_opt_time(d.ended_at)));
+                f.push(("reviews", reviews.len().to_string()));
+                f.push(("record sent", show_opt_time(d.record_submitted_at)));
+                for doc in &docs {
+                    f.push((
+                        "document",
+                        format!("{} {} ({})", doc.kind, doc.file_name, &doc.sha256[..12]),
+                    ));
+                }
+                for o in &owed {
+                    f.push((
+                        "OWED",
+                        format!(
+                            "{} due {}{}",
+                            o.what,
+                            show_time(o.due),
+                            if o.overdue { " OVERDUE" } else { "" }
+                        ),
+                    ));
+                }
+                fields(&f);
+                Ok(())
+            }
+            DeploymentCmd::Outstanding => {
+                let owed = store.outstanding(&me).await?;
+                if g.json {
+                    return print_json(&owed.iter().map(|(d, o)| serde_json::json!({ "deployment": d, "what": o.what, "due": o.due, "overdue": o.overdue })).collect::<Vec<_>>());
+                }
+                let rows: Vec<Vec<String>> = owed
+                    .iter()
+                    .map(|(d, o)| {
+                        vec![
+                            format!("D{d}"),
+                            o.what.clone(),
+                            show_time(o.due),
+                            if o.overdue {
+                                "OVERDUE".into()
+                            } else {
+                                "due".into()
+                            },
+                        ]
+                    })
+                    .collect();
+                table(&["deployment", "owed", "due", "status"], &rows);
+                Ok(())
+            }
+        }
+    })
+}

@@ -1,0 +1,122 @@
+//! `lfr retention`: delete what is past its time; legal holds keep what the law needs kept.
+
+use anyhow::Result;
+use clap::Subcommand;
+use lfr_domain::ids::{DeploymentId, HoldId};
+use lfr_domain::retention::{HoldReason, HoldTarget};
+
+use super::session::{block_on, fields, print_json, show_opt_time, show_time, signed_in, table};
+use crate::Global;
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCmd {
+    /// Run retention now (Administrator or System Engineer). The server also runs it on a timer.
+    Run,
+    /// Keep data past its deletion time for a recorded legal reason (Silver or Gold Commander).
+    Hold {
+        /// A<alert id>, F<footage id> or D<deployment id>.
+        target: HoldTarget,
+        /// dpa_2018, mopi, cpia, complaint or conduct_investigation.
+        #[arg(long)]
+        reason: HoldReason,
+        /// The case, complaint or request reference and why the data is needed.
+        #[arg(long)]
+        note: String,
+    },
+    /// Release a hold; the next run deletes what it kept if its time has passed.
+    Release {
+        hold: HoldId,
+        #[arg(long)]
+        note: String,
+    },
+    /// List legal holds.
+    Holds,
+    /// List a deployment's registered footage and whether it was deleted.
+    Footage { deployment: DeploymentId },
+}
+
+pub fn run(g: &Global, cmd: RetentionCmd) -> Result<()> {
+    block_on(async move {
+        let (store, me) = signed_in(g).await?;
+        match cmd {
+            RetentionCmd::Run => {
+                let s = store.run_retention(&me).await?;
+                if g.json {
+                    return print_json(&s);
+                }
+                fields(&[
+                    ("alerts purged", s.alerts_purged.to_string()),
+                    ("watchlists purged", s.watchlists_purged.to_string()),
+                    ("reference images deleted", s.images_deleted.to_string()),
+                    ("footage deleted", s.footage_deleted.to_string()),
+                    ("deployment keys shredded", s.keys_shredded.to_string()),
+                    ("kept by legal holds", s.held.to_string()),
+                ]);
+                Ok(())
+            }
+            RetentionCmd::Hold {
+                target,
+                reason,
+                note,
+            } => {
+                let h = store.place_hold(&me, target, reason, &note).await?;
+                if g.json {
+                    print_json(&h)
+                } else {
+                    println!("H{}: {} held ({})", h.id, h.target, h.reason);
+                    Ok(())
+                }
+            }
+            RetentionCmd::Release { hold, note } => {
+                store.release_hold(&me, hold, &note).await?;
+                println!("H{hold} released");
+                Ok(())
+            }
+            RetentionCmd::Holds => {
+                let hs = store.holds(&me).await?;
+                if g.json {
+                    return print_json(&hs);
+                }
+                let rows: Vec<Vec<String>> = hs
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            format!("H{}", h.id),
+                            h.target.to_string(),
+                            h.reason.to_string(),
+                            h.note.clone(),
+                            show_time(h.placed_at),
+                            show_opt_time(h.released_at),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["id", "target", "reason", "note", "placed", "released"],
+                    &rows,
+                );
+                Ok(())
+            }
+            RetentionCmd::Footage { deployment } => {
+                let fs = store.footage(&me, deployment).await?;
+                if g.json {
+                    return print_json(&fs);
+                }
+                let rows: Vec<Vec<String>> = fs
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            format!("F{}", f.id),
+                            f.camera.clone(),
+                            show_time(f.started_at),
+                            show_time(f.ended_at),
+                            f.path.clone(),
+                            show_opt_time(f.deleted_at),
+                        ]
+                    })
+                    .collect();
+                table(&["id", "camera", "from", "to", "path", "deleted"], &rows);
+                Ok(())
+            }
+        }
+    })
+}

@@ -1,0 +1,222 @@
+//! `lfr user`: accounts, roles, training and sign-in tokens.
+
+use anyhow::Result;
+use clap::Subcommand;
+use lfr_domain::role::{Rank, Role, User};
+use lfr_store::users::NewUser;
+
+use super::session::{block_on, fields, open, parse_time, print_json, show_time, signed_in, table};
+use crate::Global;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Create the database, the operator's master key and the first Administrator (once).
+    Bootstrap {
+        #[arg(long)]
+        username: String,
+        /// Full name, as it should appear in the audit log.
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a user and print their sign-in token (Administrator).
+    Add {
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Roles, comma-separated: administrator, authorising_officer, gold_commander,
+        /// silver_commander, operator, engagement_officer, system_engineer, auditor.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<Role>,
+        /// Police rank (constable ... chief_constable), or `staff`.
+        #[arg(long, default_value = "staff")]
+        rank: Rank,
+    },
+    /// Record a user's LFR training (required before authorising) (Administrator).
+    Train {
+        username: String,
+        #[arg(long)]
+        course: String,
+        /// Date completed, e.g. 2026-01-10.
+        #[arg(long)]
+        completed: String,
+    },
+    /// Replace a user's roles (and rank) (Administrator).
+    Roles {
+        username: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<Role>,
+        #[arg(long)]
+        rank: Option<Rank>,
+    },
+    /// Issue a new token, revoking the old one (Administrator).
+    Token { username: String },
+    /// Stop a user signing in (Administrator).
+    Deactivate { username: String },
+    /// Let a deactivated user sign in again (Administrator).
+    Activate { username: String },
+    /// List users.
+    List,
+    /// Show who the current token signs in as.
+    Whoami,
+}
+
+fn roles(u: &User) -> String {
+    u.roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn show_token(g: &Global, u: &User, token: &str) -> Result<()> {
+    if g.json {
+        return print_json(&serde_json::json!({ "user": u, "token": token }));
+    }
+    println!(
+        "{} ({}) can now sign in. Their token, shown only this once:\n",
+        u.username,
+        roles(u)
+    );
+    println!("  {token}\n");
+    println!("Give it to them privately; they use it with `export LFR_TOKEN=...` (or --token).");
+    Ok(())
+}
+
+pub fn run(g: &Global, cmd: UserCmd) -> Result<()> {
+    block_on(async move {
+        if let UserCmd::Bootstrap { username, name } = &cmd {
+            let store = open(g, true).await?;
+            let (u, token) = store.bootstrap(username, name).await?;
+            return show_token(g, &u, &token);
+        }
+        let (store, me) = signed_in(g).await?;
+        match cmd {
+            UserCmd::Bootstrap { .. } => unreachable!("handled above"),
+            UserCmd::Add {
+                username,
+                name,
+                role,
+                rank,
+            } => {
+                let (u, token) = store
+                    .create_user(
+                        &me,
+                        &NewUser {
+                            username,
+                            display_name: name,
+                            roles: role,
+                            rank,
+                        },
+                    )
+                    .await?;
+                show_token(g, &u, &token)
+            }
+            UserCmd::Train {
+                username,
+                course,
+                completed,
+            } => {
+                let u = store
+                    .record_training(&me, &username, &course, parse_time(&completed)?)
+                    .await?;
+                if g.json {
+                    print_json(&u)
+                } else {
+                    println!("recorded: {} completed {course}", u.username);
+                    Ok(())
+                }
+            }
+            UserCmd::Roles {
+                username,
+                role,
+                rank,
+            } => {
+                let u = store.set_roles(&me, &username, &role, rank).await?;
+                if g.json {
+                    print_json(&u)
+                } else {
+                    println!(
+                        "{} now has roles {} (rank {})",
+                        u.username,
+                        roles(&u),
+                        u.rank
+                    );
+                    Ok(())
+                }
+            }
+            UserCmd::Token { username } => {
+                let token = store.reissue_token(&me, &username).await?;
+                if g.json {
+                    print_json(
+                        &serde_json::json!({ "username": username, "token": token.as_str() }),
+                    )
+                } else {
+                    println!(
+                        "new token for {username} (the old one no longer works):\n\n  {}\n",
+                        token.as_str()
+                    );
+                    Ok(())
+                }
+            }
+            UserCmd::Deactivate { username } => {
+                store.set_active(&me, &username, false).await?;
+                println!("{username} can no longer sign in");
+                Ok(())
+            }
+            UserCmd::Activate { username } => {
+                store.set_active(&me, &username, true).await?;
+                println!("{username} can sign in again");
+                Ok(())
+            }
+            UserCmd::List => {
+                let users = store.list_users(&me).await?;
+                if g.json {
+                    return print_json(&users);
+                }
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            format!("U{}", u.id),
+                            u.username.clone(),
+                            u.display_name.clone(),
+                            u.rank.to_string(),
+                            roles(u),
+                            u.training
+                                .as_ref()
+                                .map(|t| format!("{} ({})", t.course, show_time(t.completed_on)))
+                                .unwrap_or_else(|| "-".into()),
+                            if u.active { "yes".into() } else { "no".into() },
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "id", "username", "name", "rank", "roles", "training", "active",
+                    ],
+                    &rows,
+                );
+                Ok(())
+            }
+            UserCmd::Whoami => {
+                if g.json {
+                    return print_json(&me);
+                }
+                fields(&[
+                    ("user", format!("U{} {}", me.id, me.username)),
+                    ("name", me.display_name.clone()),
+                    ("rank", me.rank.to_string()),
+                    ("roles", roles(&me)),
+                    (
+                        "training",
+                        me.training
+                            .as_ref()
+                            .map(|t| t.course.clone())
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                ]);
+                Ok(())
+            }
+        }
+    })
+}

@@ -1,0 +1,465 @@
+//! The domain commands end to end, as a person or a script would run them:
+//! the real binary, a real SQLite database, real keys.
+
+use std::path::Path;
+use std::process::Command;
+
+const NAME: &str = "Zebedee Quuxworth";
+const IMAGE: &[u8] = b"REFERENCE-IMAGE-BYTES-OF-ZEBEDEE";
+const PROBE: &[u8] = b"PROBE-CROP-BYTES-OF-A-PASSER-BY";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+struct Out {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("lfr.db").display())
+    }
+
+    fn keys(&self) -> std::path::PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    fn run(&self, token: Option<&str>, args: &[&str]) -> Out {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
+        c.args(args)
+            .env("LFR_DB", self.db())
+            .env("LFR_KEYS", self.keys())
+            .env_remove("LFR_TOKEN");
+        if let Some(t) = token {
+            c.env("LFR_TOKEN", t);
+        }
+        let o = c.output().unwrap();
+        Out {
+            ok: o.status.success(),
+            stdout: String::from_utf8_lossy(&o.stdout).into(),
+            stderr: String::from_utf8_lossy(&o.stderr).into(),
+        }
+    }
+
+    fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
+        let o = self.run(token, args);
+        assert!(o.ok, "lfr {args:?} failed:\n{}\n{}", o.stdout, o.stderr);
+        o.stdout
+    }
+
+    fn json(&self, token: Option<&str>, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(token, &a)).unwrap()
+    }
+
+    fn add_user(&self, admin: &str, name: &str, role: &str, rank: &str) -> String {
+        let v = self.json(
+            Some(admin),
+            &[
+                "user", "add", name, "--name", name, "--role", role, "--rank", rank,
+            ],
+        );
+        v["token"].as_str().unwrap().to_string()
+    }
+}
+
+fn tok(v: &serde_json::Value) -> String {
+    v["token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_deployment_from_application_to_public_report() {
+    let e = Env::new();
+    // Nothing works before bootstrap, and the error says what to do.
+    let o = e.run(Some("x"), &["deployment", "list"]);
+    assert!(
+        !o.ok && o.stderr.contains("lfr user bootstrap"),
+        "{}",
+        o.stderr
+    );
+    let admin = tok(&e.json(
+        None,
+        &[
+            "user",
+            "bootstrap",
+            "--username",
+            "admin",
+            "--name",
+            "Sys Admin",
+        ],
+    ));
+    assert!(
+        !e.run(
+            None,
+            &[
+                "user",
+                "bootstrap",
+                "--username",
+                "again",
+                "--name",
+                "Again"
+            ]
+        )
+        .ok
+    );
+    let o = e.run(None, &["deployment", "list"]);
+    assert!(!o.ok && o.stderr.contains("LFR_TOKEN"), "{}", o.stderr);
+
+    let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
+    let ao = e.add_user(&admin, "supt", "authorising_officer", "superintendent");
+    let operator = e.add_user(&admin, "pc1", "operator", "constable");
+    let engager = e.add_user(&admin, "pc2", "engagement_officer", "constable");
+    let auditor = e.add_user(&admin, "audit", "auditor", "staff");
+    let engineer = e.add_user(&admin, "eng", "system_engineer", "staff");
+    e.ok(
+        Some(&admin),
+        &[
+            "user",
+            "train",
+            "supt",
+            "--course",
+            "LFR AO",
+            "--completed",
+            "2026-01-10",
+        ],
+    );
+    assert!(
+        e.ok(Some(&admin), &["user", "list"])
+            .contains("authorising_officer")
+    );
+
+    let d = e.json(
+        Some(&silver),
+        &[
+            "deployment",
+            "apply",
+            "--location",
+            "Queen Street, Cardiff",
+            "--use-case",
+            "event",
+            "--assets",
+            "2",
+            "--starts",
+            "now",
+            "--ends",
+            "+8h",
+            "--legitimate-aim",
+            "Prevent crime at the match",
+            "--legal-basis",
+            "Common law; DPA 2018 Part 3",
+            "--necessity",
+            "Intelligence of wanted offenders",
+            "--proportionality",
+            "Bounded; small watchlist",
+            "--safeguards",
+            "Signage; human review",
+            "--alternatives",
+            "Spotters alone",
+            "--watchlist-composition",
+            "Wanted by courts",
+            "--resources",
+            "One van",
+        ],
+    );
+    let id = format!("D{}", d["id"]);
+    let dpia = e.dir.path().join("dpia.pdf");
+    std::fs::write(&dpia, b"%PDF-1.4 dpia").unwrap();
+    e.ok(
+        Some(&silver),
+        &[
+            "deployment",
+            "attach",
+            &id,
+            "--kind",
+            "dpia",
+            dpia.to_str().unwrap(),
+        ],
+    );
+    // The operator may not authorise; the refusal names the role needed.
+    let o = e.run(
+        Some(&operator),
+        &["deployment", "authorise", &id, "--rationale", "x"],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("authorising_officer"),
+        "{}",
+        o.stderr
+    );
+    let o = e.run(
+        Some(&ao),
+        &[
+            "deployment",
+            "authorise",
+            &id,
+            "--rationale",
+            "Necessary",
+            "--until",
+            "+8d",
+        ],
+    );
+    assert!(!o.ok && o.stderr.contains("7 days"), "{}", o.stderr);
+    e.ok(
+        Some(&ao),
+        &[
+            "deployment",
+            "authorise",
+            &id,
+            "--rationale",
+            "Necessary and proportionate",
+            "--from",
+            "now",
+            "--until",
+            "+12h",
+        ],
+    );
+    let w = e.json(
+        Some(&silver),
+        &["watchlist", "create", &id, "--name", "match day"],
+    );
+    let wid = format!("W{}", w["id"]);
+    let o = e.run(Some(&silver), &["deployment", "start", &id]);
+    assert!(!o.ok && o.stderr.contains("watchlist"), "{}", o.stderr);
+
+    // Import validation without the engine.
+    let imp = e.dir.path().join("import");
+    std::fs::create_dir(&imp).unwrap();
+    std::fs::write(imp.join("manifest.json"), format!(r#"{{"entries":[{{"ref":"S1","name":"{NAME}","category":"wanted_by_courts",
+        "justification":"Warrant for failing to appear","source":"PNC WA/1","under_18":false,"images":["s1.jpg"]}}]}}"#)).unwrap();
+    let o = e.run(
+        Some(&silver),
+        &[
+            "watchlist",
+            "import",
+            &wid,
+            imp.to_str().unwrap(),
+            "--check",
+        ],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("s1.jpg") && o.stderr.contains("not found"),
+        "{}",
+        o.stderr
+    );
+    std::fs::write(imp.join("s1.jpg"), IMAGE).unwrap();
+    assert!(
+        e.ok(
+            Some(&silver),
+            &[
+                "watchlist",
+                "import",
+                &wid,
+                imp.to_str().unwrap(),
+                "--check"
+            ]
+        )
+        .contains("valid, 1 inclusions")
+    );
+
+    // Enrolment itself is the engine's: seed the watchlist through the store as
+    // the import would after enrolment.
+    seed(&e, &silver, w["id"].as_i64().unwrap());
+    e.ok(
+        Some(&ao),
+        &[
+            "watchlist",
+            "approve",
+            &wid,
+            "--note",
+            "each inclusion reviewed",
+        ],
+    );
+    assert!(
+        e.ok(Some(&silver), &["watchlist", "show", &wid])
+            .contains(NAME),
+        "commanders see names"
+    );
+    assert!(
+        !e.ok(Some(&operator), &["watchlist", "show", &wid])
+            .contains(NAME),
+        "operators do not"
+    );
+    e.ok(Some(&silver), &["deployment", "start", &id]);
+
+    let probe = e.dir.path().join("probe.jpg");
+    std::fs::write(&probe, PROBE).unwrap();
+    let img = e.json(Some(&operator), &["watchlist", "show", &wid]); // ids only
+    assert_eq!(img.as_array().unwrap().len(), 1);
+    let o = e.run(
+        Some(&operator),
+        &[
+            "alert",
+            "raise",
+            &id,
+            "--image",
+            "IMG1",
+            "--score",
+            "0.7",
+            "--threshold",
+            "0.6",
+            "--camera",
+            "c1",
+            "--probe",
+            probe.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("threshold_not_below_authorised_minimum"),
+        "{}",
+        o.stderr
+    );
+    let a = e.json(
+        Some(&operator),
+        &[
+            "alert",
+            "raise",
+            &id,
+            "--image",
+            "IMG1",
+            "--score",
+            "0.71",
+            "--threshold",
+            "0.64",
+            "--camera",
+            "c1",
+            "--probe",
+            probe.to_str().unwrap(),
+            "--recognition-ms",
+            "210",
+        ],
+    );
+    let aid = format!("A{}", a["id"]);
+    e.ok(
+        Some(&operator),
+        &[
+            "alert",
+            "adjudicate",
+            &aid,
+            "passed_for_engagement",
+            "--note",
+            &format!("looks like {NAME}"),
+        ],
+    );
+    e.ok(Some(&engager), &["alert", "engage", &aid, "confirmed-true"]);
+    e.ok(Some(&engager), &["alert", "outcome", &aid, "arrest"]);
+    e.ok(
+        Some(&engineer),
+        &[
+            "alert",
+            "counts",
+            &id,
+            "--camera",
+            "c1",
+            "--faces",
+            "15000",
+            "--dropped",
+            "3",
+        ],
+    );
+    assert!(
+        e.ok(Some(&operator), &["alert", "list", &id])
+            .contains("true_confirmed")
+    );
+    let o = e.run(
+        Some(&operator),
+        &["deployment", "suspend", &id, "--reason", "x"],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("silver_commander"),
+        "{}",
+        o.stderr
+    );
+    e.ok(Some(&silver), &["deployment", "conclude", &id]);
+    assert!(
+        e.ok(Some(&silver), &["deployment", "outstanding"])
+            .contains("deployment record")
+    );
+
+    let public = e.ok(Some(&silver), &["report", &id, "--public", "--json"]);
+    for bad in [
+        NAME,
+        "Zebedee",
+        "Quuxworth",
+        "PNC",
+        "REFERENCE-IMAGE",
+        "PROBE-CROP",
+        "s1.jpg",
+        "S1\"",
+    ] {
+        assert!(!public.contains(bad), "public report leaks {bad}: {public}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&public).unwrap();
+    assert_eq!(v["alerts"], 1);
+    assert_eq!(v["positive_alerts_confirmed"], 1);
+    assert_eq!(v["watchlist_inclusions"], 1);
+    assert_eq!(v["faces_scanned"], 15000);
+    assert_eq!(v["policing_outcomes"]["arrest"], 1);
+    let full = e.ok(Some(&auditor), &["report", &id]);
+    assert!(full.contains("p50 210 ms"), "{full}");
+
+    let verify = e.ok(Some(&auditor), &["audit", "verify"]);
+    assert!(verify.contains("audit log intact"), "{verify}");
+    let refused = e.ok(Some(&auditor), &["audit", "log", "--refused"]);
+    assert!(
+        refused.contains("deployment.suspend") && refused.contains("pc1"),
+        "{refused}"
+    );
+    let o = e.run(Some(&operator), &["audit", "verify"]);
+    assert!(!o.ok && o.stderr.contains("auditor"), "{}", o.stderr);
+}
+
+fn seed(e: &Env, silver_token: &str, watchlist: i64) {
+    use lfr_domain::manifest::ManifestEntry;
+    use lfr_domain::watchlist::{Category, QualityGrade, Template};
+    use lfr_store::import::{PreparedEntry, PreparedImage};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = lfr_store::Store::open(
+            &e.db(),
+            Path::new(&e.keys()),
+            false,
+            std::sync::Arc::new(lfr_base::RealClock),
+        )
+        .await
+        .unwrap();
+        let silver = store.authenticate(silver_token).await.unwrap();
+        let entry = PreparedEntry {
+            entry: ManifestEntry {
+                reference: "S1".into(),
+                name: NAME.into(),
+                category: Category::WantedByCourts,
+                justification: "Warrant for failing to appear".into(),
+                source: "PNC WA/1".into(),
+                under_18: false,
+                images: vec![],
+            },
+            images: vec![PreparedImage {
+                file: "s1.jpg".into(),
+                bytes: IMAGE.to_vec(),
+                consent: None,
+                grade: QualityGrade::Good,
+                reasons: vec![],
+                template: Template {
+                    algorithm: "test".into(),
+                    vector: vec![0.1; 128],
+                },
+            }],
+        };
+        store
+            .commit_import(&silver, lfr_domain::ids::WatchlistId(watchlist), &[entry])
+            .await
+            .unwrap();
+    });
+}
