@@ -419,3 +419,32 @@ fn draw_for_inspection() {
     img.save(out.join("multiface.png")).unwrap();
     assert!(!faces.is_empty());
 }
+
+/// Draws the stills detector's faces on every portrait in `stills/people`
+/// into `$LFR_DRAW_OUT`, with their grades printed.
+#[test]
+#[ignore]
+fn draw_portraits() {
+    let out = std::env::var_os("LFR_DRAW_OUT")
+        .map(PathBuf::from)
+        .expect("set LFR_DRAW_OUT to a folder");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut det = detector(DetectorConfig::stills());
+    for dir in std::fs::read_dir(shared("data/stills/people")).unwrap() {
+        let dir = dir.unwrap().path();
+        let mut img = load_image(&dir.join("1.jpg")).unwrap();
+        let faces = det.detect(&img).unwrap();
+        let g = lfr_engine::quality::grade_reference(&img, &faces);
+        eprintln!("{}: {:?}", dir.display(), g);
+        for f in &faces {
+            eprintln!(
+                "   score {:.2} box {:?} eyes {:.0}",
+                f.score, f.bbox, f.quality.inter_eye_px
+            );
+        }
+        lfr_engine::draw::draw_faces(&mut img, &faces);
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        img.save(out.join(format!("{name}.png"))).unwrap();
+        assert!(!faces.is_empty());
+    }
+}
