@@ -39,8 +39,11 @@ impl Patch {
                 *l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
             }
         });
-        let nose_col =
-            (((lm.nose().x - x0) / side * PATCH as f32) as isize).clamp(8, PATCH as isize - 8);
+        // Kept clear of the patch's outer eighth so that both cheeks keep at
+        // least 4 columns, even for a face turned far aside.
+        let margin = (PATCH / 8 + 6) as isize;
+        let nose_col = (((lm.nose().x - x0) / side * PATCH as f32) as isize)
+            .clamp(margin, PATCH as isize - margin);
         Patch {
             luma,
             nose_col: nose_col as usize,
@@ -128,4 +131,59 @@ fn variance(v: &[f32]) -> f32 {
     let n = v.len() as f32;
     let m = v.iter().sum::<f32>() / n;
     v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eyes 40 px apart around (100, 100) in a 200x200 image.
+    fn landmarks() -> Landmarks5 {
+        Landmarks5([
+            Point::new(80.0, 90.0),
+            Point::new(120.0, 90.0),
+            Point::new(100.0, 110.0),
+            Point::new(84.0, 130.0),
+            Point::new(116.0, 130.0),
+        ])
+    }
+
+    #[test]
+    fn fine_texture_is_sharper_than_smooth_shading() {
+        let fine = RgbImage::from_fn(200, 200, |x, y| {
+            let v = if (x / 2 + y / 2) % 2 == 0 { 90 } else { 160 };
+            image::Rgb([v, v, v])
+        });
+        let smooth = image::imageops::blur(&fine, 3.0);
+        let (a, b) = (
+            Patch::from_face(&fine, &landmarks()).sharpness(),
+            Patch::from_face(&smooth, &landmarks()).sharpness(),
+        );
+        assert!(a > 10.0 * b, "fine {a} vs smooth {b}");
+    }
+
+    #[test]
+    fn exposure_sees_level_clipping_and_sides() {
+        let even = RgbImage::from_pixel(200, 200, image::Rgb([120, 120, 120]));
+        let e = Patch::from_face(&even, &landmarks()).exposure();
+        assert!((e.mean - 120.0).abs() < 0.5);
+        assert_eq!((e.clipped_dark, e.clipped_bright), (0.0, 0.0));
+        assert!(e.evenness > 0.99);
+
+        let side = RgbImage::from_fn(200, 200, |x, _| {
+            let v = if x < 100 { 60 } else { 255 };
+            image::Rgb([v, v, v])
+        });
+        let e = Patch::from_face(&side, &landmarks()).exposure();
+        assert!(e.evenness < 0.3, "{e:?}");
+        assert!(e.clipped_bright > 0.4 && e.clipped_bright < 0.6, "{e:?}");
+    }
+
+    #[test]
+    fn a_face_at_the_border_is_measured_without_panicking() {
+        let img = RgbImage::from_pixel(50, 50, image::Rgb([100, 100, 100]));
+        let lm = Landmarks5(landmarks().0.map(|p| Point::new(p.x - 90.0, p.y - 90.0)));
+        let e = Patch::from_face(&img, &lm).exposure();
+        assert!((e.mean - 100.0).abs() < 0.5);
+    }
 }
