@@ -448,3 +448,37 @@ fn draw_portraits() {
         assert!(!faces.is_empty());
     }
 }
+
+/// Wall-clock time per 1080p frame for the whole-frame policies, with one and
+/// two ONNX Runtime threads (best of five passes over the frames).
+#[test]
+#[ignore]
+fn video_timing_by_threads() {
+    let frames = video_frames();
+    for threads in [1, 2] {
+        for (name, scale) in [
+            ("native", InputScale::Native),
+            ("default (x0.75)", InputScale::FitMinFace),
+            ("x0.5", InputScale::Factor(0.5)),
+        ] {
+            let config = DetectorConfig {
+                scale,
+                ..DetectorConfig::default()
+            };
+            let mut det = detector_threads(config, threads);
+            det.detect(&frames[0]).unwrap();
+            let mut best = f64::MAX;
+            let mut faces = 0;
+            for _ in 0..5 {
+                let t = Instant::now();
+                faces = frames
+                    .iter()
+                    .map(|f| det.detect(f).unwrap().len())
+                    .sum::<usize>();
+                best = best.min(t.elapsed().as_secs_f64() * 1000.0 / frames.len() as f64);
+            }
+            eprintln!("{threads} thread(s) {name:16} {best:6.1} ms/frame ({faces} faces)");
+            assert!(faces > 0);
+        }
+    }
+}
