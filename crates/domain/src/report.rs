@@ -109,3 +109,87 @@ impl UpcomingNotice {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deployment::{Application, DeploymentState};
+    use crate::ids::{DeploymentId, UserId};
+
+    fn d(id: i64, state: DeploymentState, starts: &str, ends: &str) -> Deployment {
+        Deployment {
+            id: DeploymentId(id),
+            application: Application {
+                location: format!("Place {id}"),
+                use_case: UseCase::Proactive,
+                style: DeploymentStyle::Wired,
+                assets: 1,
+                starts_at: starts.parse().unwrap(),
+                ends_at: ends.parse().unwrap(),
+                legitimate_aim: "a".into(),
+                legal_basis: "b".into(),
+                necessity: "c".into(),
+                proportionality: "d".into(),
+                safeguards: "e".into(),
+                alternatives_considered: "f".into(),
+                watchlist_composition: "g".into(),
+                resources: "h".into(),
+                threshold_requested: 0.64,
+                review_interval_minutes: 60,
+            },
+            applied_by: UserId(1),
+            applied_at: "2026-11-01T00:00:00Z".parse().unwrap(),
+            state,
+            authority: None,
+            started_at: None,
+            ended_at: None,
+            last_review_at: None,
+            record_submitted_at: None,
+        }
+    }
+
+    #[test]
+    fn the_public_notice_lists_authorised_deployments_yet_to_end_soonest_first() {
+        let now: Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+        let all = [
+            d(
+                1,
+                DeploymentState::Authorised,
+                "2026-11-25T09:00:00Z",
+                "2026-11-25T17:00:00Z",
+            ),
+            d(
+                2,
+                DeploymentState::Active,
+                "2026-11-22T09:00:00Z",
+                "2026-11-22T17:00:00Z",
+            ),
+            d(
+                3,
+                DeploymentState::Applied,
+                "2026-11-23T09:00:00Z",
+                "2026-11-23T17:00:00Z",
+            ),
+            d(
+                4,
+                DeploymentState::Concluded,
+                "2026-11-20T09:00:00Z",
+                "2026-11-20T17:00:00Z",
+            ),
+            d(
+                5,
+                DeploymentState::Authorised,
+                "2026-11-21T09:00:00Z",
+                "2026-11-21T17:00:00Z",
+            ),
+        ];
+        let n = UpcomingNotice::list(&all, now);
+        let ids: Vec<&str> = n.iter().map(|x| x.deployment.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["D2", "D1"],
+            "not yet authorised, ended and past ones are left out"
+        );
+        assert!(n[0].running_now && !n[1].running_now);
+    }
+}

@@ -76,7 +76,7 @@ impl Template {
             u32::from_le_bytes(b.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
         let alg = b.get(4..4 + n).ok_or_else(bad)?;
         let rest = &b[4 + n..];
-        if rest.len() % 4 != 0 {
+        if !rest.len().is_multiple_of(4) {
             return Err(bad());
         }
         Ok(Self {

@@ -144,9 +144,8 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut prev = GENESIS.to_string();
-        let mut expected_seq = 1;
         let mut first_tampered = None;
-        for r in &rows {
+        for (expected_seq, r) in (1i64..).zip(rows.iter()) {
             let e = match row_to_entry(r) {
                 Ok(e) => e,
                 Err(err) => {
@@ -178,7 +177,6 @@ impl Store {
                 break;
             }
             prev = e.hash;
-            expected_seq += 1;
         }
         Ok(Verification {
             entries: rows.len() as u64,

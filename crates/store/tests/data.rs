@@ -636,3 +636,55 @@ async fn crash_child(cfg: &str) {
         out.flush().unwrap();
     }
 }
+
+#[tokio::test]
+async fn retention_runs_by_itself_on_a_timer() {
+    use std::sync::{Arc, Mutex};
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .await
+        .unwrap();
+    w.clock.advance(hours(25));
+    let World {
+        dir: _dir,
+        store,
+        operator,
+        auditor,
+        ..
+    } = w;
+    let store = Arc::new(store);
+    let runs: Arc<Mutex<Vec<Option<u64>>>> = Arc::default();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let seen = runs.clone();
+    let task = tokio::spawn(store.clone().retention_loop(
+        std::time::Duration::from_millis(20),
+        async move {
+            let _ = stopped.await;
+        },
+        move |r| seen.lock().unwrap().push(r.ok().map(|s| s.alerts_purged)),
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    let runs = runs.lock().unwrap().clone();
+    assert!(runs.len() >= 2, "{runs:?}");
+    assert_eq!(runs[0], Some(1), "the first run purges the day-old alert");
+    assert!(runs[1..].iter().all(|r| *r == Some(0)));
+    assert!(store.probe_image(&operator, a.id).await.is_err());
+    let by_system = store
+        .audit_entries(
+            &auditor,
+            &lfr_store::audit::AuditFilter {
+                actor: Some("system".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_system.len(), runs.len());
+    assert!(by_system.iter().all(|e| e.event.action == "retention.run"));
+}
