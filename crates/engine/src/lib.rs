@@ -9,11 +9,13 @@
 //! `Frame -> detect -> Face{box, landmarks, quality} -> align -> Chip -> describe -> Template`,
 //! then `Template::compare` gives a distance that `calibration` turns into a score.
 
+pub mod align;
 pub mod describe;
 pub mod detect;
 pub mod draw;
 pub mod dlib_format;
 pub mod geometry;
+pub mod landmarks;
 pub mod onnx;
 pub mod quality;
 pub mod runtime;
