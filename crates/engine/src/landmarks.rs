@@ -287,11 +287,10 @@ fn read_tree(r: &mut Reader, n: usize) -> Result<Tree, FormatError> {
     let mut leaves = Vec::with_capacity(n_leaves * n);
     for _ in 0..n_leaves {
         let at = r.position();
-        let v = float_column(r, n)?;
-        if v.len() != n {
-            return Err(r.error_here(at, format!("a leaf has {} values, the shape {n}", v.len())));
+        let len = float_column_into(r, n, &mut leaves)?;
+        if len != n {
+            return Err(r.error_here(at, format!("a leaf has {len} values, the shape {n}")));
         }
-        leaves.extend_from_slice(&v);
     }
     Ok(Tree { splits, leaves })
 }
@@ -299,6 +298,17 @@ fn read_tree(r: &mut Reader, n: usize) -> Result<Tree, FormatError> {
 /// A `matrix<float,0,1>`: dimensions (negated in the current format, swapped
 /// in the old one), then the values.
 fn float_column(r: &mut Reader, max_len: usize) -> Result<Vec<f32>, FormatError> {
+    let mut v = Vec::new();
+    float_column_into(r, max_len, &mut v)?;
+    Ok(v)
+}
+
+/// Appends a float column to `out` (no allocation per leaf); returns its length.
+fn float_column_into(
+    r: &mut Reader,
+    max_len: usize,
+    out: &mut Vec<f32>,
+) -> Result<usize, FormatError> {
     let at = r.position();
     let (mut rows, mut cols) = (r.int()?, r.int()?);
     if rows < 0 || cols < 0 {
@@ -312,7 +322,10 @@ fn float_column(r: &mut Reader, max_len: usize) -> Result<Vec<f32>, FormatError>
             format!("expected a column of at most {max_len} floats, found a {rows}x{cols} matrix"),
         ));
     }
-    (0..rows).map(|_| finite_f32(r)).collect()
+    for _ in 0..rows {
+        out.push(finite_f32(r)?);
+    }
+    Ok(rows as usize)
 }
 
 fn finite_f32(r: &mut Reader) -> Result<f32, FormatError> {
