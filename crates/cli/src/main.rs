@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 
 mod cmds;
 mod global;
+mod progress;
+mod recognition;
 
 pub use global::Global;
 
@@ -19,6 +21,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find faces in an image, with landmarks and quality measures.
+    Detect(cmds::detect::DetectArgs),
+    /// The Similarity Score between the faces of two photographs.
+    Compare(cmds::compare::CompareArgs),
+    /// Grade a watchlist image against the custody-photo ideal.
+    Quality(cmds::quality::QualityArgs),
+    /// Benchmarks: LFW accuracy, video speed.
+    #[command(subcommand)]
+    Bench(cmds::bench::BenchCmd),
+    /// Compute the score calibration from a labelled face set.
+    Calibrate(cmds::calibrate::CalibrateArgs),
     /// Deployments: apply, authorise, start, suspend, review, conclude, record.
     #[command(subcommand)]
     Deployment(cmds::deployment::DeploymentCmd),
@@ -45,6 +58,11 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let g = &cli.global;
     let result: anyhow::Result<()> = match cli.command {
+        Command::Detect(a) => cmds::detect::run(g, a),
+        Command::Compare(a) => cmds::compare::run(g, a),
+        Command::Quality(a) => cmds::quality::run(g, a),
+        Command::Bench(c) => cmds::bench::run(g, c),
+        Command::Calibrate(a) => cmds::calibrate::run(g, a),
         Command::Deployment(c) => cmds::deployment::run(g, c),
         Command::Watchlist(c) => cmds::watchlist::run(g, c),
         Command::Alert(c) => cmds::alert::run(g, c),

@@ -10,12 +10,15 @@
 //! then `Template::compare` gives a distance that `calibration` turns into a score.
 
 pub mod align;
+pub mod calibration;
 pub mod describe;
 pub mod detect;
-pub mod draw;
 pub mod dlib_format;
+pub mod draw;
 pub mod geometry;
 pub mod landmarks;
 pub mod onnx;
+pub mod pipeline;
 pub mod quality;
 pub mod runtime;
+pub mod template;

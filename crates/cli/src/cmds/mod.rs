@@ -1,8 +1,13 @@
 //! One module per subcommand.
 pub mod alert;
 pub mod audit;
+pub mod bench;
+pub mod calibrate;
+pub mod compare;
 pub mod deployment;
+pub mod detect;
 pub mod enrol;
+pub mod quality;
 pub mod report;
 pub mod retention;
 mod session;

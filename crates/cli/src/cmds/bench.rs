@@ -1,0 +1,252 @@
+//! `lfr bench ...`: accuracy and speed, measured the standard way.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use lfr_engine::detect::DetectorConfig;
+use lfr_engine::pipeline::Engine;
+use lfr_engine::template::Algorithm;
+use lfr_eval::faceset::{self, Described};
+use lfr_eval::lfw::{self, Protocol};
+
+use crate::Global;
+use crate::progress::Progress;
+use crate::recognition::{EngineArgs, model_files};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCmd {
+    /// LFW: 10-fold View 2 accuracy and true match rates at fixed false match rates.
+    Lfw(LfwArgs),
+    /// A video: frames per second of detection plus descriptors, per stage.
+    Video(VideoArgs),
+}
+
+pub fn run(g: &Global, cmd: BenchCmd) -> Result<()> {
+    match cmd {
+        BenchCmd::Lfw(a) => lfw_bench(g, a),
+        BenchCmd::Video(a) => video_bench(g, a),
+    }
+}
+
+/// Where LFW is and how to describe it.
+#[derive(clap::Args, Debug)]
+pub struct LfwData {
+    /// The LFW folder, holding `images/<Name>/<Name>_NNNN.jpg` and `pairs.txt`.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Keep descriptors in this file and reuse them on the next run (LFW is
+    /// public research data; deployments never cache templates).
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+impl LfwData {
+    pub fn workers(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        })
+    }
+}
+
+/// Descriptors for every LFW image, from the cache or computed.
+pub fn describe_lfw(g: &Global, data: &LfwData) -> Result<(Algorithm, Vec<Described>, f64)> {
+    let images_dir = data.data.join("images");
+    if !images_dir.is_dir() {
+        bail!(
+            "{} has no images/ folder: give the LFW folder that holds images/ and pairs.txt",
+            data.data.display()
+        );
+    }
+    let files = model_files(g)?;
+    let config = data.engine.config(DetectorConfig::stills());
+    let algorithm = lfr_engine::pipeline::algorithm(config.align);
+    if let Some(cache) = &data.cache
+        && cache.exists()
+        && let Some(set) = faceset::load(cache, &algorithm)?
+    {
+        eprintln!("using {} descriptors from {}", set.len(), cache.display());
+        return Ok((algorithm, set, 0.0));
+    }
+    let ids = lfw::all_images(&images_dir)?;
+    let jobs: Vec<_> = ids
+        .iter()
+        .map(|id| (id.clone(), id.path(&images_dir)))
+        .collect();
+    let progress = Progress::new("describing LFW images", jobs.len());
+    let started = Instant::now();
+    let (algorithm, set) =
+        faceset::describe_all(&files, &config, &jobs, data.workers(), &|done, _| {
+            progress.set(done)
+        })?;
+    progress.finish();
+    let secs = started.elapsed().as_secs_f64();
+    if let Some(cache) = &data.cache {
+        faceset::save(cache, &algorithm, &set)?;
+    }
+    Ok((algorithm, set, secs))
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LfwArgs {
+    #[command(flatten)]
+    pub data: LfwData,
+    /// Use this calibration instead of the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+}
+
+fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
+    let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
+    let (algorithm, set, secs) = describe_lfw(g, &args.data)?;
+    let calibration = match &args.calibration {
+        Some(p) => lfr_engine::calibration::Calibration::from_json(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )?,
+        None => lfr_engine::calibration::Calibration::shipped(&algorithm)?,
+    };
+    let r = lfr_eval::lfw_bench::run(&protocol, &set, &calibration, args.data.workers());
+    if g.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!("algorithm: {}", r.algorithm);
+        if secs > 0.0 {
+            println!(
+                "described {} images in {secs:.0} s ({:.1} ms per image per worker)",
+                r.images,
+                secs * 1000.0 * args.data.workers() as f64 / r.images as f64
+            );
+        }
+        println!(
+            "faces: none found in {} of {} images; several in {}",
+            r.images_without_face, r.images, r.images_with_several_faces
+        );
+        println!(
+            "LFW View 2, 10 folds of 600 pairs: accuracy {:.4} ± {:.4} ({} pairs lacked a face)",
+            r.accuracy, r.accuracy_std, r.pairs_missing_a_face
+        );
+        println!(
+            "held-out people N-Z: {} people, {} images, {} genuine pairs ({:.0}% of them {}), {} impostor pairs",
+            r.eval_people,
+            r.eval_images,
+            r.eval_genuine_pairs,
+            100.0 * r.largest_person_share,
+            r.largest_person,
+            r.eval_impostor_pairs
+        );
+        println!(
+            "thresholds from the calibration on people A-M ({} impostor pairs):",
+            r.calibration_pairs
+        );
+        println!(
+            "{:>6} {:>8} {:>8} {:>10} {:>12} {:>24} {:>9} {:>9}",
+            "score",
+            "FMR",
+            "distance",
+            "TMR pairs",
+            "TMR persons",
+            "measured FMR N-Z (95%)",
+            "FAR 1k",
+            "FAR 10k"
+        );
+        for p in &r.points {
+            println!(
+                "{:>6.3} {:>8.0e} {:>8.4} {:>10.4} {:>12.4} {:>24} {:>9.1e} {:>9.1e}",
+                p.score,
+                p.calibrated_fmr,
+                p.distance,
+                p.tmr_pairs,
+                p.tmr_persons,
+                format!(
+                    "{:.1e} ({}) [{:.0e},{:.0e}]",
+                    p.measured_fmr, p.impostors_beyond, p.measured_fmr_ci.0, p.measured_fmr_ci.1
+                ),
+                p.false_alert_rate_1k,
+                p.false_alert_rate_10k
+            );
+        }
+        println!("accuracy: {:.4}", r.accuracy);
+    }
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VideoArgs {
+    /// Video file or stream URL.
+    #[arg(long, value_name = "FILE")]
+    pub input: String,
+    /// Stop after this many frames.
+    #[arg(long)]
+    pub frames: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
+    let mut engine = Engine::open(&model_files(g)?, &args.engine.config(DetectorConfig::default()))?;
+    let mut decoder = lfr_video::Decoder::open(&args.input, &Default::default())?;
+    let (w, h) = decoder.size();
+    let total = lfr_video::probe(&args.input)?.frames.map(|n| n as usize);
+    let progress = Progress::new(
+        "analysing frames",
+        args.frames.or(total).unwrap_or(0),
+    );
+    let (mut decode, mut detect, mut describe) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut frames, mut faces) = (0usize, 0usize);
+    let started = Instant::now();
+    loop {
+        if args.frames.is_some_and(|n| frames >= n) {
+            break;
+        }
+        let t0 = Instant::now();
+        let Some(frame) = decoder.next_frame()? else {
+            break;
+        };
+        let t1 = Instant::now();
+        let found = engine.detect(&frame)?;
+        let t2 = Instant::now();
+        let templates = engine.templates(&frame, &found)?;
+        let t3 = Instant::now();
+        decode += (t1 - t0).as_secs_f64();
+        detect += (t2 - t1).as_secs_f64();
+        describe += (t3 - t2).as_secs_f64();
+        frames += 1;
+        faces += templates.len();
+        progress.set(frames);
+    }
+    progress.finish();
+    let wall = started.elapsed().as_secs_f64();
+    if frames == 0 {
+        bail!("{} gave no frames", args.input);
+    }
+    let analysis = detect + describe;
+    let fps = frames as f64 / analysis;
+    let ms = |s: f64| 1000.0 * s / frames as f64;
+    if g.json {
+        let v = serde_json::json!({
+            "input": args.input, "width": w, "height": h, "frames": frames, "faces": faces,
+            "faces_per_frame": faces as f64 / frames as f64,
+            "ms_per_frame": { "decode_wait": ms(decode), "detect": ms(detect), "align_describe": ms(describe) },
+            "ms_per_face_align_describe": 1000.0 * describe / faces.max(1) as f64,
+            "threads_per_model": args.engine.threads, "wall_seconds": wall, "fps": fps,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}: {w}x{h}, {frames} frames, {faces} faces ({:.1} per frame)", args.input, faces as f64 / frames as f64);
+        println!("  decode (waiting on FFmpeg): {:7.1} ms/frame", ms(decode));
+        println!("  detect + quality:           {:7.1} ms/frame", ms(detect));
+        println!(
+            "  align + describe:           {:7.1} ms/frame ({:.1} ms per face)",
+            ms(describe),
+            1000.0 * describe / faces.max(1) as f64
+        );
+        println!("  wall time {wall:.1} s, {} thread(s) per model", args.engine.threads);
+        println!("fps: {fps:.1}");
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! From descriptor distance to a calibrated Similarity Score.
+//!
+//! A score `s` in [0, 1] means: two *different* people reach `s` or more
+//! with probability `10^(-10 s)`, as measured on the calibration set. So 0.5
+//! is a false match rate (FMR) of 1e-5 per comparison and 0.64 about 4e-7.
+//! An Authorising Officer setting a threshold can therefore read it as a
+//! false match rate, whatever algorithm is in use, provided each algorithm
+//! ships its own calibration.
+//!
+//! The calibration is the empirical distribution of impostor distances,
+//! kept as knots of (distance, log10 FMR). Below the smallest observed
+//! impostor distances the count is too small to trust, so the tail is a line
+//! in log10 FMR fitted to the next few decades and anchored at the last
+//! trustworthy knot; scores that high are extrapolated, and reports say so.
+
+use serde::{Deserialize, Serialize};
+
+use crate::template::Algorithm;
+
+/// Knots are trusted down to this many impostor pairs at or below the distance.
+const MIN_TRUSTED_COUNT: usize = 10;
+/// The tail line is fitted over FMRs from the trusted limit up to this.
+const TAIL_FIT_MAX_FMR: f64 = 1e-4;
+/// Ratio between successive knot counts: about 1,000 knots for 1e8 pairs.
+const KNOT_STEP: f64 = 1.02;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    pub algorithm: Algorithm,
+    /// What the impostor pairs were, for the record.
+    pub source: String,
+    pub impostor_pairs: u64,
+    /// (distance, log10 FMR), distance increasing, log10 FMR non-decreasing.
+    pub knots: Vec<(f32, f64)>,
+    /// d(log10 FMR)/d(distance) used below the first knot.
+    pub tail_slope: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalibrationError {
+    #[error("need at least {need} impostor distances to calibrate, got {got}")]
+    TooFew { need: usize, got: usize },
+    #[error("calibration file is invalid: {0}")]
+    Invalid(String),
+    #[error(
+        "no calibration for algorithm {0}; compute one with `lfr calibrate` on a labelled face set"
+    )]
+    Missing(Algorithm),
+}
+
+/// Calibrations shipped with lfr, by algorithm (JSON written by `lfr calibrate`).
+const SHIPPED: &[&str] = &[include_str!(
+    "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.json"
+)];
+
+impl Calibration {
+    /// The shipped calibration for `algorithm`, if there is one.
+    pub fn shipped(algorithm: &Algorithm) -> Result<Self, CalibrationError> {
+        for text in SHIPPED {
+            let c = Self::from_json(text)?;
+            if &c.algorithm == algorithm {
+                return Ok(c);
+            }
+        }
+        Err(CalibrationError::Missing(algorithm.clone()))
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, CalibrationError> {
+        let c: Calibration =
+            serde_json::from_str(text).map_err(|e| CalibrationError::Invalid(e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Pretty JSON with one knot per line, so that a changed calibration diffs readably.
+    pub fn to_json(&self) -> String {
+        let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
+        let knots: Vec<String> = self
+            .knots
+            .iter()
+            .map(|(d, l)| format!("    [{d}, {l}]"))
+            .collect();
+        format!(
+            "{{\n  \"algorithm\": {},\n  \"source\": {},\n  \"impostor_pairs\": {},\n  \"tail_slope\": {},\n  \"knots\": [\n{}\n  ]\n}}",
+            q(self.algorithm.as_str()),
+            q(&self.source),
+            self.impostor_pairs,
+            self.tail_slope,
+            knots.join(",\n")
+        )
+    }
+
+    fn validate(&self) -> Result<(), CalibrationError> {
+        let bad = |m: &str| Err(CalibrationError::Invalid(m.to_string()));
+        if self.knots.len() < 2 {
+            return bad("fewer than two knots");
+        }
+        if !(self.tail_slope.is_finite() && self.tail_slope > 0.0) {
+            return bad("tail slope must be positive");
+        }
+        for w in self.knots.windows(2) {
+            if !(w[1].0 > w[0].0 && w[1].1 >= w[0].1) {
+                return bad("knots are not monotone");
+            }
+        }
+        if self
+            .knots
+            .iter()
+            .any(|k| !k.0.is_finite() || !k.1.is_finite() || k.1 > 0.0)
+        {
+            return bad("knot values out of range");
+        }
+        Ok(())
+    }
+
+    /// Fits a calibration to impostor distances (all pairs of different people).
+    pub fn fit(
+        algorithm: Algorithm,
+        source: impl Into<String>,
+        mut impostors: Vec<f32>,
+    ) -> Result<Self, CalibrationError> {
+        let n = impostors.len();
+        let need = 100 * MIN_TRUSTED_COUNT;
+        if n < need {
+            return Err(CalibrationError::TooFew { need, got: n });
+        }
+        impostors.retain(|d| d.is_finite());
+        impostors.sort_unstable_by(|a, b| a.total_cmp(b));
+        let nf = n as f64;
+        // Knot at count k: FMR(d_k) = k / n where d_k is the k-th smallest distance.
+        let mut knots: Vec<(f32, f64)> = Vec::new();
+        let mut k = MIN_TRUSTED_COUNT as f64;
+        loop {
+            let count = (k.round() as usize).min(impostors.len());
+            let d = impostors[count - 1];
+            let l = (count as f64 / nf).log10();
+            match knots.last_mut() {
+                // Ties: keep one knot per distance, at the largest count.
+                Some(last) if last.0 >= d => last.1 = l,
+                _ => knots.push((d, l)),
+            }
+            if count == impostors.len() {
+                break;
+            }
+            k *= KNOT_STEP;
+        }
+        let (d0, l0) = knots[0];
+        // Least squares slope through the anchor (d0, l0) over the fit range.
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for &(d, l) in knots.iter().filter(|k| k.1 <= TAIL_FIT_MAX_FMR.log10()) {
+            let (x, y) = ((d - d0) as f64, l - l0);
+            sxy += x * y;
+            sxx += x * x;
+        }
+        let tail_slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        let c = Self {
+            algorithm,
+            source: source.into(),
+            impostor_pairs: n as u64,
+            knots,
+            tail_slope,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// log10 of the false match rate at `distance`.
+    pub fn log10_fmr(&self, distance: f32) -> f64 {
+        let (d0, l0) = self.knots[0];
+        if distance <= d0 {
+            return l0 - self.tail_slope * (d0 - distance) as f64;
+        }
+        let last = self.knots[self.knots.len() - 1];
+        if distance >= last.0 {
+            return last.1;
+        }
+        let i = self.knots.partition_point(|k| k.0 <= distance);
+        let (a, b) = (self.knots[i - 1], self.knots[i]);
+        let t = ((distance - a.0) / (b.0 - a.0)) as f64;
+        a.1 + t * (b.1 - a.1)
+    }
+
+    /// The Similarity Score of two templates `distance` apart.
+    pub fn score(&self, distance: f32) -> f64 {
+        if distance.is_nan() {
+            return 0.0;
+        }
+        (-self.log10_fmr(distance) / 10.0).clamp(0.0, 1.0)
+    }
+
+    /// The largest distance that still scores at least `score`.
+    pub fn distance_at(&self, score: f64) -> f32 {
+        let target = -10.0 * score.clamp(0.0, 1.0);
+        let (d0, l0) = self.knots[0];
+        if target <= l0 {
+            return d0 - ((l0 - target) / self.tail_slope) as f32;
+        }
+        let i = self.knots.partition_point(|k| k.1 < target);
+        if i >= self.knots.len() {
+            return self.knots[self.knots.len() - 1].0;
+        }
+        let (a, b) = (self.knots[i - 1], self.knots[i]);
+        if b.1 == a.1 {
+            return a.0;
+        }
+        let t = (target - a.1) / (b.1 - a.1);
+        a.0 + (t as f32) * (b.0 - a.0)
+    }
+
+    /// The false match rate a score stands for, by definition of the scale.
+    pub fn fmr_of_score(score: f64) -> f64 {
+        10f64.powf(-10.0 * score)
+    }
+
+    /// Scores above this are extrapolated beyond the calibration data.
+    pub fn extrapolated_above(&self) -> f64 {
+        -self.knots[0].1 / 10.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Impostor distances spread like a real set: many near 1, few near 0.4.
+    fn synthetic(n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let u = (i as f64 + 0.5) / n as f64;
+                (0.4 + 0.6 * u.powf(0.25)) as f32
+            })
+            .collect()
+    }
+
+    fn fitted() -> Calibration {
+        Calibration::fit(Algorithm("t".into()), "synthetic", synthetic(200_000)).unwrap()
+    }
+
+    #[test]
+    fn score_falls_as_distance_grows() {
+        let c = fitted();
+        let mut prev = f64::INFINITY;
+        for i in 0..=300 {
+            let s = c.score(i as f32 / 200.0);
+            assert!((0.0..=1.0).contains(&s));
+            assert!(s <= prev, "score rose at distance {}", i as f32 / 200.0);
+            prev = s;
+        }
+        assert_eq!(c.score(0.0), 1.0);
+        assert_eq!(c.score(2.0), 0.0);
+    }
+
+    #[test]
+    fn score_means_false_match_rate() {
+        let c = fitted();
+        let imp = synthetic(200_000);
+        for s in [0.1, 0.2, 0.3, 0.4] {
+            let d = c.distance_at(s);
+            let fmr = imp.iter().filter(|&&x| x <= d).count() as f64 / imp.len() as f64;
+            let want = Calibration::fmr_of_score(s);
+            assert!(
+                (fmr / want - 1.0).abs() < 0.1,
+                "score {s}: fmr {fmr} vs {want}"
+            );
+            assert!((c.score(d) - s).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json_and_rejects_nonsense() {
+        let c = fitted();
+        assert_eq!(Calibration::from_json(&c.to_json()).unwrap(), c);
+        let mut bad = c.clone();
+        bad.knots.reverse();
+        assert!(Calibration::from_json(&bad.to_json()).is_err());
+        assert!(Calibration::from_json("{").is_err());
+        assert!(Calibration::fit(Algorithm("t".into()), "", vec![0.5; 10]).is_err());
+    }
+}

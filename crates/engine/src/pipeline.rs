@@ -1,0 +1,212 @@
+//! The engine as one object: an image in, faces and templates out, and
+//! scores between templates. Each thread that recognises faces owns one
+//! [`Engine`] (the models keep per-run scratch state).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use image::RgbImage;
+
+use crate::align::{AlignError, AlignMethod, Aligner};
+use crate::calibration::{Calibration, CalibrationError};
+use crate::describe::{DescribeError, Describer};
+use crate::detect::{DetectError, Detector, DetectorConfig, Face};
+use crate::landmarks::{LandmarksError, ShapePredictor};
+use crate::runtime::{OrtBackend, RuntimeError};
+use crate::template::{Algorithm, Template, TemplateError};
+
+/// Where the model files are. Resolving and verifying them is the caller's
+/// job (the `lfr-models` crate does it for the `lfr` tool).
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    pub onnxruntime: PathBuf,
+    pub yunet: PathBuf,
+    pub dlib_resnet: PathBuf,
+    /// Needed only for [`AlignMethod::Dlib5Cascade`].
+    pub dlib_shape5: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub detector: DetectorConfig,
+    pub align: AlignMethod,
+    /// Threads each model may use for one run.
+    pub threads: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            detector: DetectorConfig::default(),
+            align: AlignMethod::YuNet5,
+            threads: 1,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error(transparent)]
+    Align(#[from] AlignError),
+    #[error(transparent)]
+    Describe(#[from] DescribeError),
+    #[error(transparent)]
+    Landmarks(#[from] LandmarksError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
+    #[error("cannot read model file {path}: {source}. Run `lfr models install`")]
+    ModelFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no face found in {0}")]
+    NoFace(String),
+}
+
+/// Names of the pipeline's parts, recorded in every template.
+pub const DETECTOR_ID: &str = "yunet-n-dynamic";
+pub const EMBEDDER_ID: &str = "dlib-resnet-v1";
+
+/// The algorithm identifier for an alignment method.
+pub fn algorithm(align: AlignMethod) -> Algorithm {
+    let aligner = match align {
+        AlignMethod::YuNet5 => "align-yunet5-v1",
+        AlignMethod::Dlib5Cascade => "align-dlib5-cascade-v1",
+    };
+    Algorithm::new(DETECTOR_ID, aligner, EMBEDDER_ID)
+}
+
+pub struct Engine {
+    detector: Detector,
+    aligner: Aligner,
+    describer: Describer,
+    algorithm: Algorithm,
+    calibration: Option<Arc<Calibration>>,
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
+    std::fs::read(path).map_err(|source| EngineError::ModelFile {
+        path: path.clone(),
+        source,
+    })
+}
+
+impl Engine {
+    pub fn open(files: &ModelFiles, config: &EngineConfig) -> Result<Self, EngineError> {
+        let backend = OrtBackend::new(&files.onnxruntime, config.threads)?;
+        let detector = Detector::new(&backend, &read(&files.yunet)?, config.detector)?;
+        let describer = Describer::dlib_resnet(&backend, &read(&files.dlib_resnet)?)?;
+        let aligner = match config.align {
+            AlignMethod::YuNet5 => Aligner::yunet5(),
+            AlignMethod::Dlib5Cascade => {
+                let path = files
+                    .dlib_shape5
+                    .as_ref()
+                    .ok_or_else(|| EngineError::ModelFile {
+                        path: PathBuf::from("shape_predictor_5_face_landmarks.dat"),
+                        source: std::io::Error::new(std::io::ErrorKind::NotFound, "not given"),
+                    })?;
+                let sp = ShapePredictor::load(path)?;
+                Aligner::dlib5_cascade(Arc::new(sp))
+            }
+        };
+        let algorithm = algorithm(config.align);
+        let calibration = Calibration::shipped(&algorithm).ok().map(Arc::new);
+        Ok(Self {
+            detector,
+            aligner,
+            describer,
+            algorithm,
+            calibration,
+        })
+    }
+
+    pub fn algorithm(&self) -> &Algorithm {
+        &self.algorithm
+    }
+
+    /// Replaces the calibration (for example with one computed by `lfr calibrate`).
+    pub fn set_calibration(&mut self, c: Calibration) -> Result<(), EngineError> {
+        if c.algorithm != self.algorithm {
+            return Err(CalibrationError::Missing(self.algorithm.clone()).into());
+        }
+        self.calibration = Some(Arc::new(c));
+        Ok(())
+    }
+
+    pub fn calibration(&self) -> Result<&Calibration, EngineError> {
+        self.calibration
+            .as_deref()
+            .ok_or_else(|| CalibrationError::Missing(self.algorithm.clone()).into())
+    }
+
+    pub fn detector(&mut self) -> &mut Detector {
+        &mut self.detector
+    }
+
+    /// Every face in the image, best first, with quality measures.
+    pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>, EngineError> {
+        Ok(self.detector.detect(image)?)
+    }
+
+    /// A template for each of `faces` (found in `image`), described in one batch.
+    pub fn templates(
+        &mut self,
+        image: &RgbImage,
+        faces: &[Face],
+    ) -> Result<Vec<Template>, EngineError> {
+        let chips = faces
+            .iter()
+            .map(|f| Ok(self.aligner.align(image, &f.bbox, &f.landmarks)?.chip))
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        let refs: Vec<&RgbImage> = chips.iter().collect();
+        Ok(self
+            .describer
+            .describe(&refs)?
+            .into_iter()
+            .map(|v| Template::new(self.algorithm.clone(), v))
+            .collect())
+    }
+
+    /// The template of the face a single-subject photograph is of: the
+    /// detected face nearest the image centre, weighted towards larger faces.
+    pub fn subject_template(
+        &mut self,
+        image: &RgbImage,
+        name: &str,
+    ) -> Result<(Face, Template), EngineError> {
+        let faces = self.detect(image)?;
+        let face = subject_face(image, &faces)
+            .ok_or_else(|| EngineError::NoFace(name.to_string()))?
+            .clone();
+        let t = self
+            .templates(image, std::slice::from_ref(&face))?
+            .remove(0);
+        Ok((face, t))
+    }
+
+    /// The Similarity Score of two templates.
+    pub fn score(&self, a: &Template, b: &Template) -> Result<f64, EngineError> {
+        let d = a.distance(b)?;
+        Ok(self.calibration()?.score(d))
+    }
+}
+
+/// The face a portrait is of: the one nearest the centre, measured in
+/// face widths so that a large central face beats a small one near it.
+pub fn subject_face<'a>(image: &RgbImage, faces: &'a [Face]) -> Option<&'a Face> {
+    let (cx, cy) = (image.width() as f32 / 2.0, image.height() as f32 / 2.0);
+    faces.iter().min_by(|a, b| {
+        let off = |f: &Face| {
+            let (fx, fy) = (f.bbox.x + f.bbox.w / 2.0, f.bbox.y + f.bbox.h / 2.0);
+            ((fx - cx).powi(2) + (fy - cy).powi(2)).sqrt() / f.bbox.w.max(1.0)
+        };
+        off(a).total_cmp(&off(b))
+    })
+}

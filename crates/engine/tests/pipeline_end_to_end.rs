@@ -1,0 +1,82 @@
+//! The whole engine on the `face_recognition` test photographs: three of
+//! Obama, one of Biden. Same person must score above the default threshold
+//! (0.64), different people below it.
+
+mod support;
+
+use lfr_engine::detect::DetectorConfig;
+use lfr_engine::pipeline::{Engine, EngineConfig, ModelFiles};
+use support::*;
+
+fn engine() -> Engine {
+    let files = ModelFiles {
+        onnxruntime: model(lfr_models::files::ONNXRUNTIME),
+        yunet: model(lfr_models::files::YUNET),
+        dlib_resnet: model(lfr_models::files::DLIB_RESNET),
+        dlib_shape5: Some(model(lfr_models::files::DLIB_SHAPE5)),
+    };
+    let config = EngineConfig {
+        detector: DetectorConfig::stills(),
+        ..Default::default()
+    };
+    Engine::open(&files, &config).unwrap()
+}
+
+fn template(e: &mut Engine, name: &str) -> lfr_engine::template::Template {
+    let path = shared(&format!("data/dlib-reference/images/{name}.jpg"));
+    let img = load_rgb(&path);
+    e.subject_template(&img, name).unwrap().1
+}
+
+#[test]
+fn obama_matches_obama_and_not_biden() {
+    let mut e = engine();
+    let obama: Vec<_> = ["obama", "obama2", "obama3"]
+        .iter()
+        .map(|n| template(&mut e, n))
+        .collect();
+    let biden = template(&mut e, "biden");
+    for i in 0..3 {
+        for j in i + 1..3 {
+            let s = e.score(&obama[i], &obama[j]).unwrap();
+            eprintln!("obama {i} vs obama {j}: {s:.3}");
+            assert!(s >= 0.64, "obama {i} vs {j} scored {s}");
+        }
+        let s = e.score(&obama[i], &biden).unwrap();
+        eprintln!("obama {i} vs biden: {s:.3}");
+        assert!(s < 0.64, "obama {i} vs biden scored {s}");
+    }
+}
+
+#[test]
+fn the_score_is_symmetric_and_a_template_matches_itself_fully() {
+    let mut e = engine();
+    let a = template(&mut e, "obama");
+    let b = template(&mut e, "obama2");
+    assert_eq!(e.score(&a, &b).unwrap(), e.score(&b, &a).unwrap());
+    assert_eq!(e.score(&a, &a).unwrap(), 1.0);
+}
+
+#[test]
+fn a_photograph_without_a_face_is_a_clear_error() {
+    let mut e = engine();
+    let blank = image::RgbImage::from_pixel(300, 300, image::Rgb([128, 128, 128]));
+    let err = e.subject_template(&blank, "blank.png").unwrap_err();
+    assert!(
+        err.to_string().contains("no face found in blank.png"),
+        "{err}"
+    );
+}
+
+#[test]
+fn templates_record_their_algorithm_and_alignments_do_not_mix() {
+    let mut e = engine();
+    let a = template(&mut e, "obama");
+    assert_eq!(
+        a.algorithm.as_str(),
+        "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1"
+    );
+    let mut other = a.clone();
+    other.algorithm = lfr_engine::pipeline::algorithm(lfr_engine::align::AlignMethod::Dlib5Cascade);
+    assert!(e.score(&a, &other).is_err());
+}

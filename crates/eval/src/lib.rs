@@ -1,0 +1,8 @@
+//! Measuring the engine the way a reviewer would: on labelled face sets, by
+//! the standard protocols, with the figures an Authorising Officer needs.
+
+pub mod faceset;
+pub mod lfw;
+pub mod lfw_bench;
+pub mod pairs;
+pub mod verification;

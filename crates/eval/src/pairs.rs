@@ -1,0 +1,74 @@
+//! All-pairs distances within a described face set, split into genuine
+//! pairs (same person) and impostor pairs (different people).
+
+use lfr_engine::template::euclidean;
+
+/// A face set ready for pairing: each item is (person index, descriptor).
+pub struct Labelled<'a> {
+    pub items: Vec<(usize, &'a [f32])>,
+}
+
+/// Distances of every pair of images of the same person, with the person.
+pub fn genuine(set: &Labelled) -> Vec<(usize, f32)> {
+    let mut out = Vec::new();
+    for (i, (pa, a)) in set.items.iter().enumerate() {
+        for (pb, b) in &set.items[i + 1..] {
+            if pa == pb {
+                out.push((*pa, euclidean(a, b)));
+            }
+        }
+    }
+    out
+}
+
+/// Distances of every pair of images of different people, computed on
+/// `threads` threads. 43.7 million pairs take a few seconds.
+pub fn impostor(set: &Labelled, threads: usize) -> Vec<f32> {
+    let n = set.items.len();
+    let threads = threads.max(1);
+    // Row i pairs with n-1-i others: interleave rows so threads share work evenly.
+    let parts: Vec<Vec<f32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut i = t;
+                    while i < n {
+                        let (pa, a) = set.items[i];
+                        for &(pb, b) in &set.items[i + 1..] {
+                            if pa != pb {
+                                out.push(euclidean(a, b));
+                            }
+                        }
+                        i += threads;
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        all.extend(p);
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_pairs_by_person() {
+        let v = [[0.0f32, 0.0], [3.0, 4.0], [0.0, 1.0]];
+        let set = Labelled {
+            items: vec![(0, &v[0][..]), (0, &v[1][..]), (1, &v[2][..])],
+        };
+        assert_eq!(genuine(&set), vec![(0, 5.0)]);
+        let mut imp = impostor(&set, 2);
+        imp.sort_by(f32::total_cmp);
+        assert_eq!(imp.len(), 2);
+        assert_eq!(imp[0], 1.0);
+    }
+}

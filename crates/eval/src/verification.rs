@@ -1,0 +1,179 @@
+//! Face verification figures: 10-fold accuracy by the LFW protocol, and true
+//! match rates at fixed false match rates.
+
+/// One scored comparison.
+#[derive(Debug, Clone, Copy)]
+pub struct Trial {
+    pub distance: f32,
+    pub same: bool,
+}
+
+/// The threshold maximising accuracy on `trials` ("same" when distance <= threshold).
+pub fn best_threshold(trials: &[Trial]) -> f32 {
+    let mut t: Vec<Trial> = trials.to_vec();
+    t.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+    let different = t.iter().filter(|x| !x.same).count();
+    // Start with a threshold below everything: all "different".
+    let mut correct = different;
+    let (mut best, mut best_at) = (correct, t.first().map_or(0.0, |x| x.distance - 1e-6));
+    for (i, x) in t.iter().enumerate() {
+        if x.same {
+            correct += 1;
+        } else {
+            correct -= 1;
+        }
+        // Only between distinct distances can a threshold separate them.
+        let next = t.get(i + 1).map(|n| n.distance);
+        if next != Some(x.distance) && correct > best {
+            best = correct;
+            best_at = match next {
+                Some(n) => (x.distance + n) / 2.0,
+                None => x.distance,
+            };
+        }
+    }
+    best_at
+}
+
+pub fn accuracy(trials: &[Trial], threshold: f32) -> f64 {
+    let ok = trials
+        .iter()
+        .filter(|t| (t.distance <= threshold) == t.same)
+        .count();
+    ok as f64 / trials.len().max(1) as f64
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// The standard LFW View 2 figure: for each fold, the threshold is chosen on
+/// the other nine and accuracy measured on the held-out one.
+#[derive(Debug, Clone)]
+pub struct FoldedAccuracy {
+    pub per_fold: Vec<f64>,
+    pub thresholds: Vec<f32>,
+    pub mean: f64,
+    pub std: f64,
+}
+
+pub fn ten_fold(folds: &[Vec<Trial>]) -> FoldedAccuracy {
+    let mut per_fold = Vec::new();
+    let mut thresholds = Vec::new();
+    for (i, test) in folds.iter().enumerate() {
+        let train: Vec<Trial> = folds
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, f)| f.iter().copied())
+            .collect();
+        let th = best_threshold(&train);
+        thresholds.push(th);
+        per_fold.push(accuracy(test, th));
+    }
+    let (mean, std) = mean_std(&per_fold);
+    FoldedAccuracy {
+        per_fold,
+        thresholds,
+        mean,
+        std,
+    }
+}
+
+/// Fraction of `genuine` distances at or below `threshold`.
+pub fn match_rate(genuine: &[f32], threshold: f32) -> f64 {
+    genuine.iter().filter(|&&d| d <= threshold).count() as f64 / genuine.len().max(1) as f64
+}
+
+/// A person-weighted match rate: each person's genuine pairs give that
+/// person's rate, and people count equally (so one much-photographed person
+/// cannot dominate the figure).
+pub fn match_rate_by_person(genuine: &[(usize, f32)], threshold: f32) -> f64 {
+    let people = genuine.iter().map(|g| g.0).max().map_or(0, |m| m + 1);
+    let mut hits = vec![0usize; people];
+    let mut all = vec![0usize; people];
+    for &(p, d) in genuine {
+        all[p] += 1;
+        if d <= threshold {
+            hits[p] += 1;
+        }
+    }
+    let rates: Vec<f64> = all
+        .iter()
+        .zip(&hits)
+        .filter(|(a, _)| **a > 0)
+        .map(|(a, h)| *h as f64 / *a as f64)
+        .collect();
+    rates.iter().sum::<f64>() / rates.len().max(1) as f64
+}
+
+/// Chance that a passer-by matches at least one of `watchlist` entries when
+/// each comparison falsely matches with probability `fmr` (independence assumed).
+pub fn false_alert_rate(fmr: f64, watchlist: u64) -> f64 {
+    1.0 - (1.0 - fmr).powf(watchlist as f64)
+}
+
+/// A Wilson score interval (95 %) for `k` successes in `n` trials.
+pub fn wilson95(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let z = 1.959964;
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(d: f32, same: bool) -> Trial {
+        Trial { distance: d, same }
+    }
+
+    #[test]
+    fn best_threshold_separates_separable_sets() {
+        let trials = [t(0.1, true), t(0.2, true), t(0.5, false), t(0.7, false)];
+        let th = best_threshold(&trials);
+        assert!(th > 0.2 && th < 0.5, "{th}");
+        assert_eq!(accuracy(&trials, th), 1.0);
+    }
+
+    #[test]
+    fn ten_fold_holds_each_fold_out() {
+        let good = vec![t(0.1, true), t(0.9, false)];
+        // A fold where "same" pairs are far: the others' threshold gets it wrong.
+        let odd = vec![t(0.95, true), t(0.05, false)];
+        let mut folds = vec![good.clone(); 9];
+        folds.push(odd);
+        let r = ten_fold(&folds);
+        assert_eq!(r.per_fold[0], 1.0);
+        assert_eq!(r.per_fold[9], 0.0);
+        assert!((r.mean - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn person_weighting_counts_people_equally() {
+        // Person 0: 3 pairs all matched; person 1: one pair missed.
+        let g = [(0, 0.1), (0, 0.1), (0, 0.1), (1, 0.9)];
+        assert_eq!(match_rate_by_person(&g, 0.5), 0.5);
+        assert_eq!(match_rate(&g.map(|x| x.1), 0.5), 0.75);
+    }
+
+    #[test]
+    fn false_alert_rate_grows_with_watchlist() {
+        let a = false_alert_rate(1e-6, 1000);
+        assert!((a - 1e-3).abs() < 1e-5);
+        assert!(false_alert_rate(1e-6, 10_000) > a);
+        let (lo, hi) = wilson95(0, 1000);
+        assert_eq!(lo, 0.0);
+        assert!(hi > 0.003 && hi < 0.004);
+    }
+}

@@ -1,0 +1,200 @@
+//! Decoding video with FFmpeg as a child process.
+//!
+//! FFmpeg is the best-kept decoder there is (H.264, H.265, RTSP, files), and
+//! running it as a separate process means a malformed stream can at worst
+//! kill that process: lfr sees the stream end, reports it, and carries on.
+//! Frames arrive as raw RGB on a pipe.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use image::RgbImage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VideoError {
+    #[error(
+        "cannot run {program}: {source}. Install FFmpeg (Debian/Ubuntu: `apt-get install ffmpeg`)"
+    )]
+    Spawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
+    #[error("cannot open video {input}: {reason}")]
+    Open { input: String, reason: String },
+    #[error("reading frames from {input} failed: {source}")]
+    Read {
+        input: String,
+        source: std::io::Error,
+    },
+}
+
+/// What FFprobe says about a video's first video stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoInfo {
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second, if the container says.
+    pub fps: Option<f64>,
+    pub frames: Option<u64>,
+    pub codec: String,
+}
+
+/// Asks `ffprobe` for the size, rate and codec of `input` (a file or URL).
+pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height,avg_frame_rate,nb_frames,codec_name",
+            "-of",
+            "json",
+            input,
+        ])
+        .output()
+        .map_err(|source| VideoError::Spawn {
+            program: "ffprobe",
+            source,
+        })?;
+    let open_err = |reason: String| VideoError::Open {
+        input: input.to_string(),
+        reason,
+    };
+    if !out.status.success() {
+        return Err(open_err(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| open_err(e.to_string()))?;
+    let s = v["streams"]
+        .get(0)
+        .ok_or_else(|| open_err("no video stream".into()))?;
+    let dim = |k: &str| {
+        s[k].as_u64()
+            .filter(|&d| d > 0 && d <= 16384)
+            .map(|d| d as u32)
+            .ok_or_else(|| open_err(format!("no valid {k}")))
+    };
+    let fps = s["avg_frame_rate"].as_str().and_then(|r| {
+        let (n, d) = r.split_once('/')?;
+        let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+        (d > 0.0 && n > 0.0).then_some(n / d)
+    });
+    Ok(VideoInfo {
+        width: dim("width")?,
+        height: dim("height")?,
+        fps,
+        frames: s["nb_frames"].as_str().and_then(|n| n.parse().ok()),
+        codec: s["codec_name"].as_str().unwrap_or("unknown").to_string(),
+    })
+}
+
+/// How to read the input.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// Pace frames at the video's own rate, as a camera would deliver them
+    /// (FFmpeg's `-re`), instead of as fast as possible.
+    pub realtime: bool,
+    /// Scale frames to this width (keeping the aspect ratio).
+    pub width: Option<u32>,
+}
+
+/// A running decoder yielding RGB frames.
+pub struct Decoder {
+    input: String,
+    child: Child,
+    stdout: ChildStdout,
+    width: u32,
+    height: u32,
+    frame_bytes: usize,
+}
+
+impl Decoder {
+    pub fn open(input: &str, opts: &DecodeOptions) -> Result<Self, VideoError> {
+        let info = probe(input)?;
+        let (width, height) = match opts.width {
+            Some(w) if w != info.width => {
+                let h = ((info.height as u64 * w as u64) / info.width as u64) as u32 & !1;
+                (w, h.max(2))
+            }
+            _ => (info.width, info.height),
+        };
+        let mut cmd = Command::new("ffmpeg");
+        cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin"]);
+        if opts.realtime {
+            cmd.arg("-re");
+        }
+        if Path::new(input).exists() {
+            cmd.args(["-i", input]);
+        } else {
+            cmd.args(["-rtsp_transport", "tcp", "-i", input]);
+        }
+        cmd.args(["-an", "-f", "rawvideo", "-pix_fmt", "rgb24"]);
+        if (width, height) != (info.width, info.height) {
+            cmd.args(["-vf", &format!("scale={width}:{height}")]);
+        }
+        cmd.arg("-")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().map_err(|source| VideoError::Spawn {
+            program: "ffmpeg",
+            source,
+        })?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        Ok(Self {
+            input: input.to_string(),
+            child,
+            stdout,
+            width,
+            height,
+            frame_bytes: width as usize * height as usize * 3,
+        })
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// The next frame, or `None` at the end of the stream.
+    pub fn next_frame(&mut self) -> Result<Option<RgbImage>, VideoError> {
+        let mut buf = vec![0u8; self.frame_bytes];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.stdout.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(VideoError::Read {
+                        input: self.input.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        // A partial frame at the end of a stream is discarded.
+        if filled < buf.len() {
+            return Ok(None);
+        }
+        Ok(RgbImage::from_raw(self.width, self.height, buf))
+    }
+}
+
+impl Iterator for Decoder {
+    type Item = Result<RgbImage, VideoError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_frame().transpose()
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

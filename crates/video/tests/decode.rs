@@ -1,0 +1,62 @@
+//! Decoding the shared crowd video, and refusing what is not a video.
+
+use lfr_video::{DecodeOptions, Decoder, probe};
+
+fn crowd() -> String {
+    let p = std::env::var("LFR_SHARED")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").to_string())
+        + "/data/video/arcade-crowd-1080p.mp4";
+    assert!(
+        std::path::Path::new(&p).exists(),
+        "shared test video {p} is missing: these tests need the read-only `shared/` folder beside the repository (or set LFR_SHARED)"
+    );
+    p
+}
+
+#[test]
+fn probes_and_decodes_every_frame_of_the_crowd_video() {
+    let input = crowd();
+    let info = probe(&input).unwrap();
+    assert_eq!((info.width, info.height), (1920, 1080));
+    assert!((info.fps.unwrap() - 25.0).abs() < 0.01);
+    let mut d = Decoder::open(&input, &DecodeOptions::default()).unwrap();
+    let mut n = 0;
+    let mut last_mean = 0u64;
+    for f in &mut d {
+        let f = f.unwrap();
+        assert_eq!(f.dimensions(), (1920, 1080));
+        last_mean = f.as_raw().iter().map(|&b| b as u64).sum::<u64>() / f.as_raw().len() as u64;
+        n += 1;
+    }
+    assert_eq!(n, info.frames.unwrap_or(105));
+    assert!(
+        last_mean > 10 && last_mean < 245,
+        "frames have real content"
+    );
+}
+
+#[test]
+fn scales_on_request() {
+    let mut d = Decoder::open(
+        &crowd(),
+        &DecodeOptions {
+            width: Some(960),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(d.next_frame().unwrap().unwrap().dimensions(), (960, 540));
+}
+
+#[test]
+fn garbage_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("lfr-video-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("garbage.mp4");
+    std::fs::write(&bad, b"this is not a video at all").unwrap();
+    let e = Decoder::open(bad.to_str().unwrap(), &DecodeOptions::default())
+        .err()
+        .expect("garbage must not open");
+    assert!(e.to_string().contains("cannot open video"), "{e}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
