@@ -87,13 +87,17 @@ pub fn parse(text: &str, kind: WatchlistKind) -> Result<Vec<ManifestEntry>, Mani
             Some(r) => format!("entry {} (ref {r})", i + 1),
             None => format!("entry {}", i + 1),
         };
+        let mut value = value;
         let mut bad = |msg: String| problems.push(format!("{label}: {msg}"));
-        if let Some(obj) = value.as_object() {
-            for k in obj.keys() {
-                if let Err(r) = policy::no_protected_characteristics(k) {
+        if let Some(obj) = value.as_object_mut() {
+            // Reported once as what it is, then set aside so the rest of the entry is still checked.
+            obj.retain(|k, _| match policy::no_protected_characteristics(k) {
+                Ok(()) => true,
+                Err(r) => {
                     bad(r.message);
+                    false
                 }
-            }
+            });
         }
         let e: RawEntry = match serde_json::from_value(value) {
             Ok(e) => e,

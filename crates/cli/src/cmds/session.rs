@@ -40,18 +40,14 @@ pub fn keys_dir(g: &Global) -> PathBuf {
 /// Opens the store; `create` makes a new database and master key (bootstrap only).
 pub async fn open(g: &Global, create: bool) -> Result<Store> {
     let url = db_url(g);
-    if create && let Some(path) = url.strip_prefix("sqlite://") {
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let file = std::path::Path::new(path.split('?').next().unwrap_or(path));
+        if create && let Some(dir) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-    }
-    if !create && let Some(path) = url.strip_prefix("sqlite://") {
-        let p = path.split('?').next().unwrap_or(path);
-        if !std::path::Path::new(p).exists() {
+        if !create && !file.exists() {
+            let p = file.display();
             bail!(
                 "no database at {p}. Create one with `lfr user bootstrap --username NAME --name \"FULL NAME\"`, or point --db (LFR_DB) at it"
             );
