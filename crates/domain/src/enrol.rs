@@ -8,8 +8,8 @@ pub struct Enrolment {
     /// The grade against the custody-photo ideal, with the reasons for any shortfall.
     pub grade: QualityGrade,
     pub reasons: Vec<String>,
-    /// The template of the one face in the image; `None` when the image is
-    /// unusable (no face, several faces), in which case `grade` is `Unusable`.
+    /// The template of the face graded; `None` when there is no face to
+    /// enrol (the grade is then `Poor`).
     pub template: Option<Template>,
 }
 

@@ -419,13 +419,13 @@ pub fn inclusion_is_justified(justification: &str, source: &str) -> Verdict {
     }
 }
 
-/// An image with no usable single face is never enrolled.
+/// An image graded poor (not fit to enrol) is never enrolled.
 pub fn reference_image_is_usable(grade: QualityGrade, reasons: &[String]) -> Verdict {
-    if grade == QualityGrade::Unusable {
+    if grade == QualityGrade::Poor {
         Err(Refusal::new(
             "reference_image_is_usable",
             format!(
-                "the image is unusable ({}); supply a frontal, passport-like photograph",
+                "the image is not fit to enrol ({}); supply a frontal, passport-like photograph",
                 reasons.join("; ")
             ),
         ))

@@ -570,3 +570,13 @@ fn incomplete_applications_are_refused_naming_the_gaps() {
         "{r}"
     );
 }
+
+#[test]
+fn reference_images_graded_poor_are_never_enrolled() {
+    let reasons = vec!["no face found".to_string()];
+    let r = reference_image_is_usable(QualityGrade::Poor, &reasons).unwrap_err();
+    assert_eq!(r.rule, "reference_image_is_usable");
+    assert!(r.message.contains("no face found"));
+    assert!(reference_image_is_usable(QualityGrade::Acceptable, &[]).is_ok());
+    assert!(reference_image_is_usable(QualityGrade::Good, &[]).is_ok());
+}

@@ -37,13 +37,15 @@ str_enum! {
 str_enum! {
     /// How well a reference image suits recognition, against the
     /// custody-photo ideal (frontal, neutral, evenly lit, 20-100 px between
-    /// the eyes). Set by the engine at import.
+    /// the eyes). Set by the engine's grading at import; the same three
+    /// grades as `lfr quality`.
     pub enum QualityGrade {
+        /// Meets the ideal.
         Good = "good",
+        /// Usable, with the shortfalls recorded as reasons.
         Acceptable = "acceptable",
+        /// Not fit to enrol: never stored.
         Poor = "poor",
-        /// No usable single face: never enrolled.
-        Unusable = "unusable",
     }
 }
 

@@ -426,6 +426,11 @@ async fn a_bad_import_leaves_nothing_behind() {
         .get(0);
     assert_eq!((n, imgs), (0, 0));
     assert_eq!(w.store.watchlist(&w.silver, wl).await.unwrap().revision, 1);
+    // An image the engine graded poor never gets in.
+    let mut poor = entry("S3", "Three");
+    poor.images[0].grade = lfr_domain::watchlist::QualityGrade::Poor;
+    let e = w.store.commit_import(&w.silver, wl, &[entry("S1", "One"), poor]).await.unwrap_err();
+    assert!(matches!(e, StoreError::Refused(ref r) if r.rule == "reference_image_is_usable"), "{e}");
     // A bad entry the rules catch is refused whole as well.
     let mut bad = entry("S9", "Nine");
     bad.entry.justification = "x".into();
