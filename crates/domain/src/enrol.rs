@@ -18,7 +18,7 @@ pub struct Enrolment {
 ///
 /// An `Err` is for an image that cannot be read at all (corrupt, not an
 /// image); its message is shown to the user beside the manifest entry.
-pub trait Enroller {
+pub trait Enroller: Send + Sync {
     /// The algorithm identifier the templates will carry.
     fn algorithm(&self) -> String;
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String>;

@@ -469,7 +469,15 @@ impl Store {
     /// The templates the recognition pipeline searches. Released only while
     /// the deployment may run recognition: no recognition without an active
     /// authorisation, and only from approved watchlists.
-    pub async fn gallery(&self, actor: &User, d: DeploymentId) -> Result<Vec<GalleryEntry>> {
+    /// `algorithm` is the pipeline's template algorithm: templates made by
+    /// another never compare, so a mismatch is refused until the watchlist
+    /// is re-enrolled ([`Store::reenrol_watchlist`]).
+    pub async fn gallery(
+        &self,
+        actor: &User,
+        d: DeploymentId,
+        algorithm: &str,
+    ) -> Result<Vec<GalleryEntry>> {
         let target = format!("D{d}");
         self.permit(actor, Action::RaiseAlert, "watchlist.gallery", &target)
             .await?;
@@ -487,13 +495,28 @@ impl Store {
         }
         let key = self.keys().data_key(d)?;
         let rows = sqlx::query(
-            "SELECT i.id AS inc, i.category, r.id AS img, r.template_enc FROM reference_images r
+            "SELECT i.id AS inc, i.category, i.watchlist AS wl, r.id AS img, r.algorithm, r.template_enc FROM reference_images r
              JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
              WHERE w.deployment = $1 AND r.template_enc IS NOT NULL ORDER BY r.id",
         )
         .bind(d.0)
         .fetch_all(&mut *tx)
         .await?;
+        for r in &rows {
+            let made_by: String = r.try_get("algorithm")?;
+            if made_by != algorithm {
+                let wl: i64 = r.try_get("wl")?;
+                let refusal = Refusal::new(
+                    "templates_match_the_algorithm",
+                    format!(
+                        "W{wl} holds templates made by `{made_by}`, not `{algorithm}`; re-enrol it from its reference images with `lfr watchlist reenrol W{wl}`"
+                    ),
+                );
+                return self
+                    .refuse(tx, actor, "watchlist.gallery", &target, refusal)
+                    .await;
+            }
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let img: i64 = r.try_get("img")?;
@@ -551,5 +574,90 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(bytes)
+    }
+
+    /// Makes every template of a watchlist again from its stored reference
+    /// images, with the enroller's (new) algorithm. All or nothing: if any
+    /// image fails, nothing changes and every failure is listed. Who is on
+    /// the watchlist does not change, so its approval stands.
+    pub async fn reenrol_watchlist(
+        &self,
+        actor: &User,
+        id: WatchlistId,
+        enroller: &dyn lfr_domain::enrol::Enroller,
+    ) -> Result<usize> {
+        let target = format!("W{id}");
+        self.permit(
+            actor,
+            Action::CompileWatchlist,
+            "watchlist.reenrol",
+            &target,
+        )
+        .await?;
+        let mut tx = self.begin().await?;
+        let w = load(&mut tx, id).await?;
+        let d = crate::deployments::load(&mut tx, w.deployment).await?;
+        if let Err(r) = policy::watchlist_open_for_changes(&w, &d) {
+            return self
+                .refuse(tx, actor, "watchlist.reenrol", &target, r)
+                .await;
+        }
+        let key = self.keys().data_key(w.deployment)?;
+        let rows = sqlx::query(
+            "SELECT r.id, r.file_name, r.image_enc FROM reference_images r JOIN inclusions i ON r.inclusion = i.id
+             WHERE i.watchlist = $1 AND r.image_enc IS NOT NULL ORDER BY r.id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let algorithm = enroller.algorithm();
+        let mut problems = Vec::new();
+        let mut updates = Vec::new();
+        for r in &rows {
+            let img: i64 = r.try_get(0)?;
+            let file: String = r.try_get(1)?;
+            let sealed: Vec<u8> = r.try_get(2)?;
+            let bytes = key.open(&sealed, &format!("image:{img}:image"))?;
+            match enroller.enrol(&bytes) {
+                Err(m) => problems.push(format!("IMG{img} ({file}): {m}")),
+                Ok(en) => match (
+                    policy::reference_image_is_usable(en.grade, &en.reasons),
+                    en.template,
+                ) {
+                    (Err(r), _) => problems.push(format!("IMG{img} ({file}): {}", r.message)),
+                    (Ok(()), None) => {
+                        problems.push(format!("IMG{img} ({file}): no template could be made"))
+                    }
+                    (Ok(()), Some(t)) => updates.push((img, en.grade, en.reasons, t)),
+                },
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "{} image(s) could not be re-enrolled; nothing was changed:\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            )));
+        }
+        for (img, grade, reasons, t) in &updates {
+            sqlx::query("UPDATE reference_images SET algorithm = $1, grade = $2, grade_reasons = $3, template_enc = $4 WHERE id = $5")
+                .bind(&t.algorithm)
+                .bind(grade.as_str())
+                .bind(json(reasons))
+                .bind(key.seal(&t.to_bytes(), &format!("image:{img}:template"))?)
+                .bind(img)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.allowed(
+            &mut tx,
+            actor,
+            "watchlist.reenrol",
+            &target,
+            format!("{} templates remade with {algorithm}", updates.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(updates.len())
     }
 }

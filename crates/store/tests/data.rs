@@ -183,7 +183,12 @@ async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_he
     let s = w.store.run_retention(&w.engineer).await.unwrap();
     assert_eq!((s.watchlists_purged, s.images_deleted), (1, 2));
     assert!(w.store.reference_image(&w.operator, img).await.is_err());
-    assert!(w.store.gallery(&w.operator, d).await.is_err());
+    assert!(
+        w.store
+            .gallery(&w.operator, d, TEST_ALGORITHM)
+            .await
+            .is_err()
+    );
 
     // Footage: 31 days.
     w.clock
@@ -429,8 +434,15 @@ async fn a_bad_import_leaves_nothing_behind() {
     // An image the engine graded poor never gets in.
     let mut poor = entry("S3", "Three");
     poor.images[0].grade = lfr_domain::watchlist::QualityGrade::Poor;
-    let e = w.store.commit_import(&w.silver, wl, &[entry("S1", "One"), poor]).await.unwrap_err();
-    assert!(matches!(e, StoreError::Refused(ref r) if r.rule == "reference_image_is_usable"), "{e}");
+    let e = w
+        .store
+        .commit_import(&w.silver, wl, &[entry("S1", "One"), poor])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Refused(ref r) if r.rule == "reference_image_is_usable"),
+        "{e}"
+    );
     // A bad entry the rules catch is refused whole as well.
     let mut bad = entry("S9", "Nine");
     bad.entry.justification = "x".into();

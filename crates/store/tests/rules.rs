@@ -35,11 +35,20 @@ async fn no_recognition_without_an_active_authorisation() {
     let (d, _) = w.authorised().await;
     // Authorised but not started: no templates for the pipeline, no alerts.
     assert_eq!(
-        rule(w.store.gallery(&w.operator, d).await.unwrap_err()),
+        rule(
+            w.store
+                .gallery(&w.operator, d, TEST_ALGORITHM)
+                .await
+                .unwrap_err()
+        ),
         "recognition_requires_active_authorisation"
     );
     w.store.start(&w.silver, d).await.unwrap();
-    let g = w.store.gallery(&w.operator, d).await.unwrap();
+    let g = w
+        .store
+        .gallery(&w.operator, d, TEST_ALGORITHM)
+        .await
+        .unwrap();
     assert_eq!(g.len(), 2);
     let img = g[0].image;
     w.store
@@ -489,4 +498,26 @@ async fn tokens_sign_users_in_and_reissue_revokes() {
     assert_eq!(w.store.authenticate(&new).await.unwrap().username, "pc1234");
     w.store.set_active(&w.admin, "pc1234", false).await.unwrap();
     assert!(w.store.authenticate(&new).await.is_err());
+}
+
+#[tokio::test]
+async fn templates_of_another_algorithm_are_not_released() {
+    let w = World::new().await;
+    let (d, _) = w.authorised().await;
+    w.store.start(&w.silver, d).await.unwrap();
+    let e = w
+        .store
+        .gallery(&w.operator, d, "another-detector+aligner+embedder-v2")
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "templates_match_the_algorithm");
+    assert!(last_refusal(&w, &format!("D{d}")).await.contains("reenrol"));
+    assert_eq!(
+        w.store
+            .gallery(&w.operator, d, TEST_ALGORITHM)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -31,6 +31,9 @@ pub enum WatchlistCmd {
         #[arg(long)]
         check: bool,
     },
+    /// Remake every template from the stored reference images with the current
+    /// recognition algorithm (after an engine upgrade). All or nothing.
+    Reenrol { watchlist: WatchlistId },
     /// Approve the watchlist as it now stands (Authorising Officer). Any later change needs a new approval.
     Approve {
         watchlist: WatchlistId,
@@ -104,6 +107,22 @@ pub fn run(g: &Global, cmd: WatchlistCmd) -> Result<()> {
                 }
                 println!(
                     "imported {n} inclusions into W{watchlist}; an Authorising Officer must now approve it (`lfr watchlist approve W{watchlist}`)"
+                );
+                Ok(())
+            }
+            WatchlistCmd::Reenrol { watchlist } => {
+                let enroller = super::enrol::engine_enroller(g)?;
+                let n = store
+                    .reenrol_watchlist(&me, watchlist, enroller.as_ref())
+                    .await?;
+                if g.json {
+                    return print_json(
+                        &serde_json::json!({ "reenrolled": n, "algorithm": enroller.algorithm() }),
+                    );
+                }
+                println!(
+                    "W{watchlist}: {n} templates remade with {}",
+                    enroller.algorithm()
                 );
                 Ok(())
             }

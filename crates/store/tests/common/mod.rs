@@ -17,6 +17,8 @@ use lfr_store::import::{PreparedEntry, PreparedImage};
 use lfr_store::users::NewUser;
 
 pub const DAY_ONE: &str = "2026-11-22T08:00:00Z";
+/// The algorithm the test templates claim to be made by.
+pub const TEST_ALGORITHM: &str = "yunet-sim5-dlibresnet-v1";
 /// A name and image bytes that must never leak into public output.
 pub const SUBJECT_NAME: &str = "Zebedee Quuxworth";
 pub const IMAGE_MARKER: &[u8] = b"REFERENCE-IMAGE-OF-ZEBEDEE";
@@ -235,7 +237,11 @@ impl World {
     pub async fn running(&self) -> (DeploymentId, ImageId) {
         let (d, _) = self.authorised().await;
         self.store.start(&self.silver, d).await.unwrap();
-        let g = self.store.gallery(&self.operator, d).await.unwrap();
+        let g = self
+            .store
+            .gallery(&self.operator, d, TEST_ALGORITHM)
+            .await
+            .unwrap();
         (d, g[0].image)
     }
 
@@ -282,7 +288,7 @@ pub fn image(consent: Option<Consent>) -> PreparedImage {
         grade: QualityGrade::Good,
         reasons: vec![],
         template: Template {
-            algorithm: "yunet-sim5-dlibresnet-v1".into(),
+            algorithm: TEST_ALGORITHM.into(),
             vector: vec![0.25; 128],
         },
     }
