@@ -372,10 +372,13 @@ impl Deployment {
             if let Some(end) = self.ended_at
                 && a.cancelled_at.is_none()
             {
+                let due = end
+                    .checked_add(crate::policy::AUTHORITY_CANCELLATION_DUE)
+                    .expect("time in range");
                 out.push(Outstanding {
                     what: "cancellation of authority".into(),
-                    due: end,
-                    overdue: true,
+                    due,
+                    overdue: now > due,
                 });
             }
         }

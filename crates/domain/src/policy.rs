@@ -30,6 +30,10 @@ pub const MAX_AUTHORITY: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// The deployment record is due to the AO within this time of the end.
 pub const DEPLOYMENT_RECORD_DUE: SignedDuration = SignedDuration::from_hours(31 * 24);
 
+/// The AO cancels the authority promptly once the deployment ends: listed
+/// as overdue after this long.
+pub const AUTHORITY_CANCELLATION_DUE: SignedDuration = SignedDuration::from_hours(24);
+
 /// Longest deadline the AO may set for confirming urgent verbal authority.
 pub const MAX_VERBAL_CONFIRMATION: SignedDuration = SignedDuration::from_hours(72);
 

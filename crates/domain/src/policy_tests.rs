@@ -418,6 +418,26 @@ fn deployment_record_is_due_within_31_days_and_listed_when_overdue() {
     d.start(clock.now(), &[approved_watchlist()]).unwrap();
     clock.advance(SignedDuration::from_hours(6));
     d.conclude(clock.now()).unwrap();
+    let cancel = |d: &Deployment, now| {
+        d.outstanding(now)
+            .into_iter()
+            .find(|o| o.what.contains("cancellation"))
+            .unwrap()
+    };
+    assert!(
+        !cancel(&d, clock.now()).overdue,
+        "due, not yet overdue, at the end"
+    );
+    assert!(
+        cancel(
+            &d,
+            clock
+                .now()
+                .checked_add(SignedDuration::from_hours(25))
+                .unwrap()
+        )
+        .overdue
+    );
     let rec = |d: &Deployment, now| {
         d.outstanding(now)
             .into_iter()
