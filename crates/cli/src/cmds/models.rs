@@ -71,11 +71,7 @@ fn install(dir: &ModelsDir, a: InstallArgs) -> anyhow::Result<()> {
 fn list(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
     let statuses = lfr_models::status::check(dir)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(dir, &statuses))?
-        );
-        return Ok(());
+        return print_json(dir, &statuses);
     }
     print_table(dir, &statuses)
 }
@@ -83,10 +79,7 @@ fn list(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
 fn verify(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
     let statuses = lfr_models::status::check(dir)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(dir, &statuses))?
-        );
+        print_json(dir, &statuses)?;
     } else {
         let width = name_width();
         let mut out = std::io::stdout().lock();
@@ -123,7 +116,10 @@ fn verify(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
         );
     }
     if !json {
-        println!("verified: every required model file matches its pinned SHA-256");
+        writeln!(
+            std::io::stdout(),
+            "verified: every required model file matches its pinned SHA-256"
+        )?;
     }
     Ok(())
 }
@@ -174,11 +170,11 @@ fn print_table(dir: &ModelsDir, statuses: &[FileStatus]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn to_json(dir: &ModelsDir, statuses: &[FileStatus]) -> serde_json::Value {
+fn print_json(dir: &ModelsDir, statuses: &[FileStatus]) -> anyhow::Result<()> {
     let files: Vec<serde_json::Value> = statuses
         .iter()
         .map(|s| {
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "file": s.file.name,
                 "path": s.path,
                 "version": s.file.version,
@@ -189,13 +185,23 @@ fn to_json(dir: &ModelsDir, statuses: &[FileStatus]) -> serde_json::Value {
                 "role": s.file.role,
                 "provenance": s.file.provenance,
                 "status": s.state.label(),
-                "state": s.state,
                 "problem": s.is_problem(),
                 "installed": s.record,
-            })
+            });
+            match &s.state {
+                State::Corrupt { sha256, size } => {
+                    v["actual_sha256"] = sha256.as_str().into();
+                    v["actual_size"] = (*size).into();
+                }
+                State::Unreadable { error } => v["error"] = error.as_str().into(),
+                State::Installed | State::Missing => {}
+            }
+            v
         })
         .collect();
-    serde_json::json!({ "dir": dir.root(), "files": files })
+    let doc = serde_json::json!({ "dir": dir.root(), "files": files });
+    writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&doc)?)?;
+    Ok(())
 }
 
 fn name_width() -> usize {
