@@ -21,13 +21,15 @@ pub struct EngineArgs {
     pub threads: usize,
 }
 
+/// The installed model files, each checked against its pinned SHA-256
+/// before the engine is allowed to load it.
 pub fn model_files(g: &Global) -> Result<ModelFiles> {
     let dir = ModelsDir::resolve(g.models.as_deref());
     Ok(ModelFiles {
-        onnxruntime: dir.file(files::ONNXRUNTIME)?,
-        yunet: dir.file(files::YUNET)?,
-        dlib_resnet: dir.file(files::DLIB_RESNET)?,
-        dlib_shape5: dir.file(files::DLIB_SHAPE5).ok(),
+        onnxruntime: dir.verified(files::ONNXRUNTIME)?,
+        yunet: dir.verified(files::YUNET)?,
+        dlib_resnet: dir.verified(files::DLIB_RESNET)?,
+        dlib_shape5: dir.verified(files::DLIB_SHAPE5).ok(),
     })
 }
 

@@ -265,9 +265,41 @@ fn a_deployment_from_application_to_public_report() {
         .contains("valid, 1 inclusions")
     );
 
-    // Enrolment itself is the engine's: seed the watchlist through the store as
-    // the import would after enrolment.
-    seed(&e, &silver, w["id"].as_i64().unwrap());
+    // Enrolment runs the engine: an image that is not a photograph is
+    // refused and nothing is imported; a real photograph is enrolled.
+    let o = e.run(
+        Some(&silver),
+        &["watchlist", "import", &wid, imp.to_str().unwrap()],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("s1.jpg") && o.stderr.contains("nothing was imported"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        e.json(Some(&silver), &["watchlist", "show", &wid])
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "a refused import leaves nothing behind"
+    );
+    std::fs::copy(
+        shared("data/dlib-reference/images/obama.jpg"),
+        imp.join("s1.jpg"),
+    )
+    .unwrap();
+    let out = e.ok(
+        Some(&silver),
+        &["watchlist", "import", &wid, imp.to_str().unwrap()],
+    );
+    assert!(out.contains("imported 1 inclusions"), "{out}");
+    let re = e.json(Some(&silver), &["watchlist", "reenrol", &wid]);
+    assert_eq!(re["reenrolled"], 1, "{re}");
+    assert_eq!(
+        re["algorithm"], "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1",
+        "{re}"
+    );
     e.ok(
         Some(&ao),
         &[
@@ -417,49 +449,16 @@ fn a_deployment_from_application_to_public_report() {
     assert!(!o.ok && o.stderr.contains("auditor"), "{}", o.stderr);
 }
 
-fn seed(e: &Env, silver_token: &str, watchlist: i64) {
-    use lfr_domain::manifest::ManifestEntry;
-    use lfr_domain::watchlist::{Category, QualityGrade, Template};
-    use lfr_store::import::{PreparedEntry, PreparedImage};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let store = lfr_store::Store::open(
-            &e.db(),
-            Path::new(&e.keys()),
-            false,
-            std::sync::Arc::new(lfr_base::RealClock),
-        )
-        .await
-        .unwrap();
-        let silver = store.authenticate(silver_token).await.unwrap();
-        let entry = PreparedEntry {
-            entry: ManifestEntry {
-                reference: "S1".into(),
-                name: NAME.into(),
-                category: Category::WantedByCourts,
-                justification: "Warrant for failing to appear".into(),
-                source: "PNC WA/1".into(),
-                under_18: false,
-                images: vec![],
-            },
-            images: vec![PreparedImage {
-                file: "s1.jpg".into(),
-                bytes: IMAGE.to_vec(),
-                consent: None,
-                grade: QualityGrade::Good,
-                reasons: vec![],
-                template: Template {
-                    algorithm: "test".into(),
-                    vector: vec![0.1; 128],
-                },
-            }],
-        };
-        store
-            .commit_import(&silver, lfr_domain::ids::WatchlistId(watchlist), &[entry])
-            .await
-            .unwrap();
-    });
+/// A file of the shared test data beside the repository (or under $LFR_SHARED).
+fn shared(rel: &str) -> std::path::PathBuf {
+    let root = std::env::var_os("LFR_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let p = root.join(rel);
+    assert!(
+        p.exists(),
+        "shared test data {} is missing: this test needs the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
+        p.display()
+    );
+    p
 }

@@ -48,9 +48,8 @@ pub struct LfwData {
 
 impl LfwData {
     pub fn workers(&self) -> usize {
-        self.workers.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        })
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
 
@@ -188,14 +187,14 @@ pub struct VideoArgs {
 }
 
 fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
-    let mut engine = Engine::open(&model_files(g)?, &args.engine.config(DetectorConfig::default()))?;
+    let mut engine = Engine::open(
+        &model_files(g)?,
+        &args.engine.config(DetectorConfig::default()),
+    )?;
     let mut decoder = lfr_video::Decoder::open(&args.input, &Default::default())?;
     let (w, h) = decoder.size();
     let total = lfr_video::probe(&args.input)?.frames.map(|n| n as usize);
-    let progress = Progress::new(
-        "analysing frames",
-        args.frames.or(total).unwrap_or(0),
-    );
+    let progress = Progress::new("analysing frames", args.frames.or(total).unwrap_or(0));
     let (mut decode, mut detect, mut describe) = (0.0f64, 0.0f64, 0.0f64);
     let (mut frames, mut faces) = (0usize, 0usize);
     let started = Instant::now();
@@ -237,7 +236,11 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{}: {w}x{h}, {frames} frames, {faces} faces ({:.1} per frame)", args.input, faces as f64 / frames as f64);
+        println!(
+            "{}: {w}x{h}, {frames} frames, {faces} faces ({:.1} per frame)",
+            args.input,
+            faces as f64 / frames as f64
+        );
         println!("  decode (waiting on FFmpeg): {:7.1} ms/frame", ms(decode));
         println!("  detect + quality:           {:7.1} ms/frame", ms(detect));
         println!(
@@ -245,7 +248,10 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             ms(describe),
             1000.0 * describe / faces.max(1) as f64
         );
-        println!("  wall time {wall:.1} s, {} thread(s) per model", args.engine.threads);
+        println!(
+            "  wall time {wall:.1} s, {} thread(s) per model",
+            args.engine.threads
+        );
         println!("fps: {fps:.1}");
     }
     Ok(())

@@ -29,9 +29,7 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
     let n = impostors.len();
     let calibration = Calibration::fit(
         algorithm,
-        format!(
-            "LFW people A-M, all {n} impostor pairs of the images in which a face was found"
-        ),
+        format!("LFW people A-M, all {n} impostor pairs of the images in which a face was found"),
         impostors,
     )?;
     std::fs::write(&args.out, calibration.to_json() + "\n")

@@ -29,8 +29,10 @@ pub fn run(g: &Global, args: DetectArgs) -> Result<()> {
     } else {
         DetectorConfig::stills()
     };
-    let mut engine =
-        lfr_engine::pipeline::Engine::open(&crate::recognition::model_files(g)?, &args.engine.config(detector))?;
+    let mut engine = lfr_engine::pipeline::Engine::open(
+        &crate::recognition::model_files(g)?,
+        &args.engine.config(detector),
+    )?;
     let img = load_image(&args.image)?;
     let faces = engine.detect(&img)?;
     if g.json {
@@ -46,7 +48,13 @@ pub fn run(g: &Global, args: DetectArgs) -> Result<()> {
         if !faces.is_empty() {
             println!(
                 "{:>3}  {:>20}  {:>5}  {:>7}  {:>17}  {:>9}  {:>10}",
-                "#", "box x,y,w,h", "score", "eyes px", "yaw/pitch/roll °", "sharpness", "brightness"
+                "#",
+                "box x,y,w,h",
+                "score",
+                "eyes px",
+                "yaw/pitch/roll °",
+                "sharpness",
+                "brightness"
             );
         }
         for (i, f) in faces.iter().enumerate() {
