@@ -13,8 +13,9 @@ use lfr_engine::runtime::OrtBackend;
 use lfr_models::{ModelsDir, files};
 
 fn model(name: &str) -> std::path::PathBuf {
-    let dir = ModelsDir::resolve(std::env::var_os("LFR_MODELS").map(Into::into).as_deref());
-    dir.file(name).unwrap_or_else(|e| panic!("{e}"))
+    ModelsDir::from_env()
+        .verified(name)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn crowd_frame() -> image::RgbImage {

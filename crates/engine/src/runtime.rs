@@ -119,7 +119,7 @@ impl Backend for OrtBackend {
             .map_err(|e| err(&e))?
             .with_inter_threads(1)
             .map_err(|e| err(&e))?
-            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
+            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
             .map_err(|e| err(&e))?
             .commit_from_memory(onnx)
             .map_err(|e| err(&e))?;
