@@ -1,0 +1,241 @@
+// lfr console: sends forms to the API as JSON, keeps pages live over
+// Server-Sent Events, and gives the alert queue its keyboard shortcuts.
+// No build step and no libraries: this file is served as written.
+"use strict";
+
+function announce(text) {
+  const live = document.getElementById("announce");
+  if (!live) return;
+  live.textContent = "";
+  setTimeout(() => { live.textContent = text; }, 50);
+}
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  let data = null;
+  const text = await res.text();
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = { message: text }; }
+  if (!res.ok) {
+    const msg = (data && data.message) || res.statusText;
+    const err = new Error(msg);
+    err.status = res.status;
+    err.rule = data && data.rule;
+    throw err;
+  }
+  return data;
+}
+
+// Form fields as the API wants them: numbers, booleans, RFC 3339 times.
+function formBody(form) {
+  const body = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.type === "checkbox") body[el.name] = el.checked;
+    else if (el.type === "radio") { if (el.checked) body[el.name] = el.value; }
+    else if (el.type === "number") { if (el.value !== "") body[el.name] = Number(el.value); }
+    else if (el.type === "datetime-local") { if (el.value) body[el.name] = new Date(el.value).toISOString(); }
+    else body[el.name] = el.value;
+  }
+  return body;
+}
+
+function showError(container, e) {
+  const box = container.querySelector(".error");
+  const text = e.rule ? `Refused (${e.rule}): ${e.message}` : e.message;
+  if (box) box.textContent = text; else announce(text);
+}
+
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target.closest("form.api");
+  if (!form) return;
+  ev.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  try {
+    await api("POST", form.dataset.api, formBody(form));
+    const then = form.dataset.then || "reload";
+    if (then === "reload") location.reload();
+    else location.assign(then);
+  } catch (e) {
+    if (e.status === 401 && form.id !== "signin") { location.assign("/signin"); return; }
+    showError(form, e);
+    const box = form.querySelector(".error");
+    if (box) { box.setAttribute("tabindex", "-1"); box.focus(); }
+  } finally {
+    if (button) button.disabled = false;
+  }
+});
+
+document.addEventListener("click", async (ev) => {
+  if (ev.target.closest("[data-signout]")) {
+    await fetch("/api/session", { method: "DELETE", credentials: "same-origin" });
+    location.assign("/signin");
+  }
+  const decide = ev.target.closest("[data-decide]");
+  if (decide) adjudicate(decide.closest("article.alert"), decide.dataset.decide);
+  const verify = ev.target.closest("[data-verify-audit]");
+  if (verify) {
+    const out = document.getElementById("verify-result");
+    try {
+      const v = await api("GET", "/api/audit/verify");
+      out.textContent = v.first_tampered
+        ? `TAMPERED from entry ${v.first_tampered.seq}: ${v.first_tampered.reason}`
+        : `Intact: ${v.entries} entries, head ${v.head.slice(0, 16)}...`;
+    } catch (e) { out.textContent = e.message; }
+  }
+});
+
+// Sign-in links carry the token in the fragment, which never reaches a server log.
+function signInFromLink() {
+  const form = document.getElementById("signin");
+  if (!form) return;
+  const m = location.hash.match(/token=([A-Za-z0-9_]+)/);
+  if (!m) return;
+  history.replaceState(null, "", location.pathname);
+  form.querySelector("[name=token]").value = m[1];
+  form.requestSubmit();
+}
+
+// ---- Alert queues ----
+
+const queue = document.querySelector("[data-queue]");
+const mode = queue ? queue.dataset.queue : null;
+
+async function fetchCard(id) {
+  const res = await fetch(`/console/alerts/${id}/card?mode=${mode}`, { credentials: "same-origin" });
+  if (!res.ok) return null;
+  const t = document.createElement("template");
+  t.innerHTML = (await res.text()).trim();
+  return t.content.firstElementChild;
+}
+
+function pendingCards() {
+  return Array.from(document.querySelectorAll("#pending article.alert"));
+}
+
+function updateCount() {
+  const n = pendingCards().length;
+  const c = document.getElementById("pending-count");
+  if (c) c.textContent = `(${n})`;
+  const empty = document.getElementById("empty");
+  if (empty) empty.hidden = n > 0;
+}
+
+// Puts a fresh card where its state belongs; returns it.
+function place(card) {
+  const id = card.dataset.alert;
+  const old = document.getElementById(`alert-${id}`);
+  if (mode === "operator") {
+    if (card.dataset.class === "pending") {
+      if (old) old.replaceWith(card); else document.getElementById("pending").append(card);
+    } else {
+      if (old) old.remove();
+      document.getElementById("decided").prepend(card);
+    }
+    updateCount();
+  } else if (mode === "engagement") {
+    const relevant = ["awaiting_engagement", "true_confirmed", "false_confirmed", "true_unconfirmed"].includes(card.dataset.class);
+    if (old) old.replaceWith(card); else if (relevant) queue.append(card);
+  }
+  return card;
+}
+
+function current() {
+  const focused = document.activeElement && document.activeElement.closest("article.alert");
+  return focused || pendingCards()[0] || null;
+}
+
+async function adjudicate(card, decision) {
+  if (!card) return;
+  const id = card.dataset.alert;
+  const buttons = card.querySelectorAll("[data-decide]");
+  if (!buttons.length) return;
+  buttons.forEach((b) => { b.disabled = true; });
+  const next = pendingCards().find((c) => c !== card && c.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_PRECEDING)
+    || pendingCards().find((c) => c !== card);
+  try {
+    await api("POST", `/api/alerts/${id}/adjudication`, { decision });
+    announce(`Alert A${id}: ${decision === "passed_for_engagement" ? "passed for engagement" : "not a match"}.`);
+    const fresh = await fetchCard(id);
+    if (fresh) place(fresh);
+    if (next) next.focus(); else document.getElementById("h-pending").setAttribute("tabindex", "-1");
+  } catch (e) {
+    buttons.forEach((b) => { b.disabled = false; });
+    showError(card, e);
+  }
+}
+
+document.addEventListener("keydown", (ev) => {
+  if (!queue || mode !== "operator") return;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.target.closest("input, textarea, select, [contenteditable]")) return;
+  const key = ev.key.toLowerCase();
+  const cards = Array.from(document.querySelectorAll("article.alert"));
+  if (key === "f" || key === "e") {
+    ev.preventDefault();
+    adjudicate(current(), key === "f" ? "false_alert_no_engagement" : "passed_for_engagement");
+  } else if (key === "j" || key === "k") {
+    ev.preventDefault();
+    const at = cards.indexOf(current());
+    const to = cards[Math.max(0, Math.min(cards.length - 1, at + (key === "j" ? 1 : -1)))];
+    if (to) to.focus();
+  }
+});
+
+// ---- Live updates ----
+
+function listen(onEvent) {
+  const es = new EventSource("/api/events");
+  for (const name of ["alert.raised", "alert.updated", "deployment.changed", "camera.figures"]) {
+    es.addEventListener(name, (m) => onEvent(name, JSON.parse(m.data)));
+  }
+  es.addEventListener("resync", () => location.reload());
+  es.addEventListener("hello", () => { document.body.dataset.live = "yes"; });
+  return es;
+}
+
+if (queue) {
+  listen(async (name, e) => {
+    if (name !== "alert.raised" && name !== "alert.updated") return;
+    const id = e.alert.slice(1);
+    const card = await fetchCard(id);
+    if (!card) return;
+    const isNew = name === "alert.raised";
+    if (isNew) card.classList.add("new");
+    place(card);
+    if (isNew && mode === "operator") {
+      const cat = e.category ? `, ${e.category.replace(/_/g, " ")}` : "";
+      announce(`New alert A${id} on camera ${e.camera}, score ${Number(e.score).toFixed(2)}${cat}.`);
+      if (!document.activeElement || document.activeElement === document.body) card.focus();
+    }
+  });
+}
+
+const figures = document.querySelector("[data-live-figures]");
+if (figures) {
+  let timer = null;
+  const refresh = async () => {
+    const res = await fetch(figures.dataset.liveFigures, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const t = document.createElement("template");
+    t.innerHTML = (await res.text()).trim();
+    const fresh = t.content.firstElementChild;
+    const old = document.getElementById("figures");
+    if (fresh && old) old.replaceWith(fresh);
+  };
+  listen((name, e) => {
+    const mine = document.getElementById("figures");
+    if (mine && e.deployment !== `D${mine.dataset.deployment}`) return;
+    if (name === "deployment.changed") { location.reload(); return; }
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 200);
+  });
+  setInterval(refresh, 5000);
+}
+
+signInFromLink();

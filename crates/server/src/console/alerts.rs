@@ -1,0 +1,253 @@
+//! The operator's alert queue and the engagement officer's page: each alert
+//! shown as the probe crop beside the candidate image, with the score, the
+//! subject's watchlist category and the camera, and the decision buttons
+//! or forms of the viewer's role.
+
+use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
+use lfr_domain::alert::{Adjudication, AlertClass, EngagementOutcome, PolicingOutcome};
+use lfr_domain::deployment::DeploymentState;
+use lfr_domain::policy::Action;
+use lfr_domain::role::User;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{PageResult, as_user, layout, signed_in, time};
+use crate::App;
+use crate::api::alerts::{AlertView, view};
+use crate::auth::role_allows;
+
+/// Which page a card is drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Operator,
+    Engagement,
+}
+
+/// Every alert of the deployments that are running (or suspended).
+async fn running_alerts(app: &App, user: &User) -> Result<Vec<AlertView>, super::PageError> {
+    let deployments = as_user(app.store.deployments(user).await, user)?;
+    let mut out = Vec::new();
+    for d in deployments.iter().filter(|d| {
+        matches!(
+            d.state,
+            DeploymentState::Active | DeploymentState::Suspended
+        )
+    }) {
+        for a in as_user(app.store.alerts(user, d.id).await, user)? {
+            out.push(view(app, user, a).await);
+        }
+    }
+    out.sort_by_key(|v| (v.alert.at, v.alert.id));
+    Ok(out)
+}
+
+fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+/// One alert, drawn for the operator or the engagement officer.
+pub fn card(v: &AlertView, user: &User, mode: Mode) -> Markup {
+    let a = &v.alert;
+    let id = a.id.0;
+    let h = format!("alert-{id}-h");
+    let reference = v
+        .subject
+        .as_ref()
+        .map(|s| s.reference.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let class = v.class.as_str();
+    html! {
+        article.alert.(class) id=(format!("alert-{id}")) data-alert=(id) data-class=(class) tabindex="-1" aria-labelledby=(h) {
+            h3 id=(h) {
+                "Alert A" (id) " · " (a.camera) " · " time datetime=(a.at.to_string()) { (time::clock(a.at)) }
+            }
+            div.pair {
+                figure {
+                    @if let Some(src) = &v.probe {
+                        img src=(src) alt=(format!("Probe: the face seen by camera {}", a.camera)) width="240" height="240";
+                    } @else {
+                        p.gone { "Probe image deleted by retention" }
+                    }
+                    figcaption { "Seen by the camera" }
+                }
+                figure {
+                    img src=(v.candidate) alt=(format!("Candidate: watchlist reference image of {reference}")) width="240" height="240";
+                    figcaption { "Watchlist image" }
+                }
+            }
+            dl.facts {
+                dt { "Score" } dd.score { (format!("{:.3}", a.score)) }
+                dt { "Threshold" } dd { (format!("{:.2}", a.threshold)) }
+                @if let Some(s) = &v.subject {
+                    dt { "Category" } dd.category { (words(s.category.as_str())) @if s.under_18 { " (under 18)" } }
+                    dt { "Reference" } dd { (s.reference) " on W" (s.watchlist) @if s.watchlist_kind.as_str() == "blue" { " (Blue Watchlist volunteer)" } }
+                }
+                dt { "Camera" } dd { (a.camera) }
+                dt { "Recognised in" } dd { (a.recognition_ms) " ms" }
+                dt { "Status" } dd.status { (words(class)) }
+            }
+            @match mode {
+                Mode::Operator => (operator_actions(v, user)),
+                Mode::Engagement => (engagement_actions(v, user)),
+            }
+        }
+    }
+}
+
+fn operator_actions(v: &AlertView, user: &User) -> Markup {
+    let id = v.alert.id.0;
+    html! {
+        @if v.class == AlertClass::Pending && role_allows(user, Action::Adjudicate) {
+            div.decide role="group" aria-label=(format!("Adjudicate alert A{id}")) {
+                button.no type="button" data-alert=(id) data-decide=(Adjudication::FalseAlertNoEngagement.as_str()) aria-keyshortcuts="F" {
+                    "Not a match " kbd { "F" }
+                }
+                button.yes type="button" data-alert=(id) data-decide=(Adjudication::PassedForEngagement.as_str()) aria-keyshortcuts="E" {
+                    "Possible match: engage " kbd { "E" }
+                }
+                p.error role="alert" {}
+            }
+        } @else if let Some(d) = &v.alert.adjudication {
+            p.decided { "Adjudicated " (words(d.value.as_str())) " at " (time::clock(d.at)) }
+        }
+    }
+}
+
+fn engagement_actions(v: &AlertView, user: &User) -> Markup {
+    let id = v.alert.id.0;
+    if !role_allows(user, Action::RecordEngagement) {
+        return html! {};
+    }
+    html! {
+        @if v.alert.engagement.is_none() {
+            form.api data-api=(format!("/api/alerts/{id}/engagement")) data-then="reload" {
+                fieldset {
+                    legend { "What did engaging the person show?" }
+                    @for (value, label) in [
+                        (EngagementOutcome::ConfirmedTrue, "It is the person on the watchlist"),
+                        (EngagementOutcome::ConfirmedFalse, "It is someone else"),
+                        (EngagementOutcome::Unconfirmed, "Could not be established (e.g. not located)"),
+                    ] {
+                        p.choice {
+                            input type="radio" name="outcome" value=(value.as_str()) id=(format!("e{id}-{value}")) required;
+                            label for=(format!("e{id}-{value}")) { (label) }
+                        }
+                    }
+                }
+                p.field {
+                    label for=(format!("e{id}-note")) { "Note (deleted with the alert's personal data after 24 hours)" }
+                    textarea id=(format!("e{id}-note")) name="note" rows="2" {}
+                }
+                p.error role="alert" {}
+                button type="submit" { "Record finding for A" (id) }
+            }
+        } @else if v.alert.policing_outcome.is_none() {
+            @if let Some(e) = &v.alert.engagement { p.decided { "Finding: " (words(e.value.as_str())) } }
+            form.api data-api=(format!("/api/alerts/{id}/outcome")) data-then="reload" {
+                p.field {
+                    label for=(format!("o{id}")) { "Policing outcome" }
+                    select id=(format!("o{id}")) name="outcome" required {
+                        option value="" { "Choose..." }
+                        @for o in PolicingOutcome::ALL {
+                            option value=(o.as_str()) { (words(o.as_str())) }
+                        }
+                    }
+                }
+                p.field {
+                    label for=(format!("o{id}-note")) { "Note" }
+                    textarea id=(format!("o{id}-note")) name="note" rows="2" {}
+                }
+                p.error role="alert" {}
+                button type="submit" { "Record outcome for A" (id) }
+            }
+        } @else {
+            p.decided { "Outcome recorded: " (words(v.alert.policing_outcome.as_ref().map(|o| o.value.as_str()).unwrap_or(""))) }
+        }
+    }
+}
+
+/// `GET /console/alerts`: the operator's live queue, oldest waiting first.
+pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
+    let c = signed_in(&parts, &app).await?;
+    let all = running_alerts(&app, &c.user).await?;
+    let (pending, decided): (Vec<_>, Vec<_>) =
+        all.iter().partition(|v| v.class == AlertClass::Pending);
+    let body = html! {
+        p.keys {
+            "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
+            kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."
+        }
+        section aria-labelledby="h-pending" {
+            h2 #h-pending { "Waiting for a decision " span #pending-count { "(" (pending.len()) ")" } }
+            div #pending data-queue="operator" {
+                @for v in &pending { (card(v, &c.user, Mode::Operator)) }
+            }
+            p #empty.quiet hidden[!pending.is_empty()] { "No alert is waiting. New alerts appear here by themselves." }
+        }
+        section aria-labelledby="h-decided" {
+            h2 #h-decided { "Decided" }
+            div #decided {
+                @for v in decided.iter().rev().take(20) { (card(v, &c.user, Mode::Operator)) }
+            }
+        }
+    };
+    Ok(layout(
+        "Alert queue",
+        Some(&c.user),
+        "/console/alerts",
+        body,
+    ))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CardQuery {
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// `GET /console/alerts/{a}/card`: one card, for the script to insert.
+pub async fn card_fragment(
+    parts: Parts,
+    State(app): State<App>,
+    Path(a): Path<String>,
+    Query(q): Query<CardQuery>,
+) -> PageResult {
+    let c = signed_in(&parts, &app).await?;
+    let id = as_user(crate::api::id(&a), &c.user)?;
+    let alert = as_user(app.store.alert(&c.user, id).await, &c.user)?;
+    let v = view(&app, &c.user, alert).await;
+    Ok(card(&v, &c.user, q.mode))
+}
+
+/// `GET /console/engagement`: alerts passed for engagement, then those
+/// awaiting a policing outcome.
+pub async fn engagement(parts: Parts, State(app): State<App>) -> PageResult {
+    let c = signed_in(&parts, &app).await?;
+    let all = running_alerts(&app, &c.user).await?;
+    let open: Vec<_> = all
+        .iter()
+        .filter(|v| {
+            v.alert
+                .adjudication
+                .as_ref()
+                .is_some_and(|d| d.value == Adjudication::PassedForEngagement)
+                && v.alert.policing_outcome.is_none()
+        })
+        .collect();
+    let body = html! {
+        p { "Alerts the operator passed for engagement. Record what engaging the person showed, then what followed." }
+        div #engage data-queue="engagement" {
+            @for v in &open { (card(v, &c.user, Mode::Engagement)) }
+        }
+        @if open.is_empty() { p.quiet { "Nothing to record. Alerts passed for engagement appear here by themselves." } }
+    };
+    Ok(layout(
+        "Engagement",
+        Some(&c.user),
+        "/console/engagement",
+        body,
+    ))
+}

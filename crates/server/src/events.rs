@@ -1,0 +1,225 @@
+//! What changed, told to whoever listens: the console (Server-Sent Events),
+//! other systems (the same stream, or MQTT) and the metrics.
+//!
+//! An event is a notice, not a record: the store is the record. Events carry
+//! no image and no name. Callers whose roles may view alerts also get the
+//! score's context (the subject's watchlist category, the inclusion's
+//! reference) and the links to the probe and candidate images, which are
+//! fetched separately through audited endpoints; everyone else gets the bare
+//! fact that an alert happened on a camera.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt};
+use lfr_domain::alert::Alert;
+use lfr_domain::deployment::{Deployment, DeploymentState};
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy::Action;
+use lfr_domain::role::User;
+use lfr_domain::watchlist::Category;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, watch};
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::App;
+use crate::auth::{Caller, role_allows};
+use crate::prometheus::Counters;
+
+/// Something that changed.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A new alert, with the subject's category when the raiser knew it.
+    AlertRaised {
+        alert: Alert,
+        category: Option<Category>,
+    },
+    /// An operator adjudicated, or an engagement officer recorded a finding or outcome.
+    AlertUpdated { alert: Alert, by: String },
+    /// A deployment moved through its lifecycle (or was reviewed).
+    DeploymentChanged {
+        deployment: DeploymentId,
+        state: DeploymentState,
+        action: String,
+        by: String,
+    },
+    /// A camera's figures moved on (sent by the live pipeline now and then).
+    CameraFigures {
+        deployment: DeploymentId,
+        camera: String,
+    },
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::AlertRaised { .. } => "alert.raised",
+            Event::AlertUpdated { .. } => "alert.updated",
+            Event::DeploymentChanged { .. } => "deployment.changed",
+            Event::CameraFigures { .. } => "camera.figures",
+        }
+    }
+
+    pub fn deployment(&self) -> DeploymentId {
+        match self {
+            Event::AlertRaised { alert, .. } | Event::AlertUpdated { alert, .. } => {
+                alert.deployment
+            }
+            Event::DeploymentChanged { deployment, .. }
+            | Event::CameraFigures { deployment, .. } => *deployment,
+        }
+    }
+
+    /// The event as JSON, with alert context only when `detail` is true
+    /// (the viewer's roles may view alerts).
+    pub fn to_json(&self, detail: bool) -> Value {
+        let mut v = json!({ "type": self.name(), "deployment": format!("D{}", self.deployment()) });
+        let o = v.as_object_mut().expect("object");
+        match self {
+            Event::AlertRaised { alert, category } => {
+                alert_fields(o, alert, detail);
+                if detail && let Some(c) = category {
+                    o.insert("category".into(), json!(c));
+                }
+            }
+            Event::AlertUpdated { alert, by } => {
+                alert_fields(o, alert, detail);
+                o.insert("by".into(), json!(by));
+            }
+            Event::DeploymentChanged {
+                state, action, by, ..
+            } => {
+                o.insert("state".into(), json!(state));
+                o.insert("action".into(), json!(action));
+                o.insert("by".into(), json!(by));
+            }
+            Event::CameraFigures { camera, .. } => {
+                o.insert("camera".into(), json!(camera));
+            }
+        }
+        v
+    }
+}
+
+fn alert_fields(o: &mut serde_json::Map<String, Value>, a: &Alert, detail: bool) {
+    o.insert("alert".into(), json!(format!("A{}", a.id)));
+    o.insert("camera".into(), json!(a.camera));
+    o.insert("at".into(), json!(a.at));
+    o.insert("class".into(), json!(a.class()));
+    if detail {
+        o.insert("score".into(), json!(a.score));
+        o.insert("threshold".into(), json!(a.threshold));
+        o.insert("recognition_ms".into(), json!(a.recognition_ms));
+        o.insert("probe".into(), json!(format!("/api/alerts/{}/probe", a.id)));
+        o.insert(
+            "candidate".into(),
+            json!(format!("/api/images/{}", a.candidate_image)),
+        );
+    }
+}
+
+/// The broadcast point. Cheap to clone; hand one to the live pipeline.
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Event>>,
+    shutdown: watch::Sender<bool>,
+    pub counters: Arc<Counters>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        // A slow listener that falls this far behind is told to resync
+        // rather than holding everyone else back.
+        let (tx, _) = broadcast::channel(1024);
+        Self {
+            tx,
+            shutdown: watch::channel(false).0,
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    pub fn publish(&self, e: Event) {
+        self.counters.count(&e);
+        // No listener is not an error: the store already holds the record.
+        let _ = self.tx.send(Arc::new(e));
+    }
+
+    pub fn alert_raised(&self, alert: &Alert, category: Option<Category>) {
+        self.publish(Event::AlertRaised {
+            alert: alert.clone(),
+            category,
+        });
+    }
+
+    pub fn alert_updated(&self, alert: &Alert, by: &User) {
+        self.publish(Event::AlertUpdated {
+            alert: alert.clone(),
+            by: by.username.clone(),
+        });
+    }
+
+    pub fn deployment_changed(&self, d: &Deployment, action: &str, by: &User) {
+        self.publish(Event::DeploymentChanged {
+            deployment: d.id,
+            state: d.state,
+            action: action.into(),
+            by: by.username.clone(),
+        });
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+
+    pub fn listeners(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// Ends every open event stream, so the server can stop.
+    pub fn close(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static + use<> {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|v| *v).await;
+        }
+    }
+}
+
+/// `GET /api/events`: Server-Sent Events for the signed-in caller.
+/// Event names are the `type` field (`alert.raised`, ...); a `resync` event
+/// means events were missed and the client should reload what it shows.
+pub async fn stream(
+    State(app): State<App>,
+    caller: Caller,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let detail = role_allows(&caller.user, Action::ViewAlerts);
+    let rx = app.hub.subscribe();
+    let hello = futures_util::stream::once(async move {
+        Ok(SseEvent::default()
+            .event("hello")
+            .data(json!({ "user": caller.user.username, "detail": detail }).to_string()))
+    });
+    let events = BroadcastStream::new(rx).map(move |m| {
+        Ok(match m {
+            Ok(e) => SseEvent::default()
+                .event(e.name())
+                .data(e.to_json(detail).to_string()),
+            Err(_lagged) => SseEvent::default().event("resync").data("{}"),
+        })
+    });
+    let closed = app.hub.closed();
+    Sse::new(hello.chain(events).take_until(closed))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
