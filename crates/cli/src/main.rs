@@ -52,6 +52,8 @@ enum Command {
     /// Users, roles, training and sign-in tokens.
     #[command(subcommand)]
     User(cmds::user::UserCmd),
+    /// The web console, API and cameras; `--demo` sets up a sample deployment.
+    Serve(Box<cmds::serve::ServeArgs>),
     /// Model files: install (online or from a local directory), list, verify.
     #[command(subcommand)]
     Models(cmds::models::ModelsCmd),
@@ -74,6 +76,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(a) => cmds::report::run(g, a),
         Command::User(c) => cmds::user::run(g, c),
         Command::Models(c) => cmds::models::run(g, c),
+        Command::Serve(a) => cmds::serve::run(g, *a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

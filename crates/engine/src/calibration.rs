@@ -90,7 +90,7 @@ impl Calibration {
         )
     }
 
-    fn validate(&self) -> Result<(), CalibrationError> {
+    pub(crate) fn validate(&self) -> Result<(), CalibrationError> {
         let bad = |m: &str| Err(CalibrationError::Invalid(m.to_string()));
         if self.knots.len() < 2 {
             return bad("fewer than two knots");
@@ -145,9 +145,12 @@ impl Calibration {
             k *= KNOT_STEP;
         }
         let (d0, l0) = knots[0];
-        // Least squares slope through the anchor (d0, l0) over the fit range.
+        // Least squares slope through the anchor (d0, l0) over the fit range:
+        // FMR up to 1e-4, or the first decade when the set is too small to
+        // reach that far.
+        let fit_max = TAIL_FIT_MAX_FMR.log10().max(l0 + 1.0);
         let (mut sxy, mut sxx) = (0.0, 0.0);
-        for &(d, l) in knots.iter().filter(|k| k.1 <= TAIL_FIT_MAX_FMR.log10()) {
+        for &(d, l) in knots.iter().filter(|k| k.1 <= fit_max) {
             let (x, y) = ((d - d0) as f64, l - l0);
             sxy += x * y;
             sxx += x * x;

@@ -186,7 +186,8 @@ mod tests {
                 number: 1
             }
         );
-        assert_eq!(p.images().len(), 7);
+        // A_1 A_2 B_1 C_3 D_2 D_4 E_1 F_1
+        assert_eq!(p.images().len(), 8);
         assert_eq!(
             p.folds[0][0].a.path(Path::new("/x")),
             PathBuf::from("/x/A/A_0001.jpg")

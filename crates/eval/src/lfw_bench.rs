@@ -1,14 +1,19 @@
 //! `lfr bench lfw`: the standard LFW accuracy, and what the calibrated
-//! scale means on people the calibration never saw.
+//! scale means on people the calibration never saw, before and after each
+//! of lfr's accuracy steps (clean data, several pictures, normalisation).
 
 use std::collections::HashMap;
 
-use lfr_engine::calibration::Calibration;
+use lfr_engine::calibration::{Calibration, CalibrationError};
+use lfr_engine::fusion::FusionCalibration;
 use serde::Serialize;
 
+use crate::exclusions::{Exclusions, Kind};
 use crate::faceset::Described;
-use crate::lfw::{ImageId, Protocol, is_calibration_person};
-use crate::pairs::{self, Labelled};
+use crate::fused::{self, FusionRow, Scorers};
+use crate::lfw::{ImageId, Protocol};
+use crate::pairs;
+use crate::people::{Half, People};
 use crate::verification::{
     FoldedAccuracy, Trial, false_alert_rate, match_rate, match_rate_by_person, ten_fold, wilson95,
 };
@@ -38,6 +43,32 @@ pub struct OperatingPoint {
     pub false_alert_rate_10k: f64,
 }
 
+/// TMR and measured FMR of one way of scoring single images, on all
+/// genuine and impostor pairs of people N-Z.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub genuine_pairs: usize,
+    pub impostor_pairs: u64,
+    pub points: Vec<OperatingPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExclusionSummary {
+    pub same_person: usize,
+    pub images: usize,
+    pub duplicates: usize,
+    pub images_left_out_nz: usize,
+}
+
+/// One of the closest impostor pairs among people N-Z.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosePair {
+    pub a: String,
+    pub b: String,
+    pub statistic: f32,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LfwReport {
     pub algorithm: String,
@@ -48,6 +79,7 @@ pub struct LfwReport {
     pub accuracy_std: f64,
     pub accuracy_per_fold: Vec<f64>,
     pub pairs_missing_a_face: usize,
+    pub exclusions: ExclusionSummary,
     pub eval_people: usize,
     pub eval_images: usize,
     pub eval_genuine_pairs: usize,
@@ -56,15 +88,93 @@ pub struct LfwReport {
     pub largest_person_share: f64,
     pub largest_person: String,
     pub calibration_pairs: u64,
+    /// The shipped calibration on clean people N-Z (the headline table).
     pub points: Vec<OperatingPoint>,
+    /// Single images, step by step: before cleaning, clean, clean + AS-norm.
+    pub steps: Vec<Step>,
+    /// Several pictures per side.
+    pub fusion: Vec<FusionRow>,
+    /// The closest impostor pairs of clean N-Z, raw and normalised.
+    pub closest_raw: Vec<ClosePair>,
+    pub closest_normalised: Vec<ClosePair>,
+}
+
+/// What the bench needs besides the descriptors.
+pub struct BenchInputs<'a> {
+    pub protocol: &'a Protocol,
+    pub calibration: &'a Calibration,
+    pub fusion: &'a FusionCalibration,
+    pub exclusions: &'a Exclusions,
+    /// Random enrol/probe splits per person for the fusion rows.
+    pub splits: usize,
+    /// Closest impostor pairs to list.
+    pub closest: usize,
+    pub threads: usize,
+}
+
+/// (references, frames) of the fusion rows.
+pub const FUSION_ROWS: [(usize, usize); 7] =
+    [(1, 1), (2, 1), (3, 1), (1, 3), (2, 2), (3, 3), (4, 4)];
+
+fn points(
+    scores: &[f64],
+    calibration_distance: &dyn Fn(f64) -> f32,
+    genuine: &[(usize, f32)],
+    impostor_sorted: &[f32],
+) -> Vec<OperatingPoint> {
+    let genuine_d: Vec<f32> = genuine.iter().map(|g| g.1).collect();
+    scores
+        .iter()
+        .map(|&score| {
+            let distance = calibration_distance(score);
+            let beyond = impostor_sorted.partition_point(|&d| d <= distance) as u64;
+            let n = impostor_sorted.len() as u64;
+            let fmr = Calibration::fmr_of_score(score);
+            OperatingPoint {
+                score,
+                calibrated_fmr: fmr,
+                distance,
+                tmr_pairs: match_rate(&genuine_d, distance),
+                tmr_persons: match_rate_by_person(genuine, distance),
+                impostors_beyond: beyond,
+                measured_fmr: beyond as f64 / n.max(1) as f64,
+                measured_fmr_ci: wilson95(beyond, n),
+                false_alert_rate_1k: false_alert_rate(fmr, 1_000),
+                false_alert_rate_10k: false_alert_rate(fmr, 10_000),
+            }
+        })
+        .collect()
+}
+
+fn step(
+    name: &'static str,
+    scores: &[f64],
+    distance: &dyn Fn(f64) -> f32,
+    genuine: &[(usize, f32)],
+    mut impostor: Vec<f32>,
+) -> Step {
+    impostor.sort_unstable_by(f32::total_cmp);
+    Step {
+        name,
+        genuine_pairs: genuine.len(),
+        impostor_pairs: impostor.len() as u64,
+        points: points(scores, distance, genuine, &impostor),
+    }
 }
 
 pub fn run(
-    protocol: &Protocol,
     set: &[Described],
-    calibration: &Calibration,
-    threads: usize,
-) -> LfwReport {
+    inputs: &BenchInputs,
+    progress: &dyn Fn(&str),
+) -> Result<LfwReport, CalibrationError> {
+    let BenchInputs {
+        protocol,
+        calibration,
+        fusion,
+        exclusions,
+        threads,
+        ..
+    } = *inputs;
     let by_id: HashMap<&ImageId, &Described> = set.iter().map(|d| (&d.id, d)).collect();
     let vector = |id: &ImageId| by_id.get(id).and_then(|d| d.vector.as_deref());
 
@@ -98,25 +208,106 @@ pub fn run(
         ..
     } = ten_fold(&folds);
 
-    // Evaluation people: N to Z, never used for calibration.
-    let mut people: Vec<&str> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut items = Vec::new();
-    for d in set.iter().filter(|d| !is_calibration_person(&d.id.person)) {
-        if let Some(v) = d.vector.as_deref() {
-            let p = *index.entry(&d.id.person).or_insert_with(|| {
-                people.push(&d.id.person);
-                people.len() - 1
-            });
-            items.push((p, v));
-        }
-    }
-    let labelled = Labelled { items };
-    let genuine = pairs::genuine(&labelled);
-    let mut impostor = pairs::impostor(&labelled, threads);
-    impostor.sort_unstable_by(f32::total_cmp);
-    let genuine_d: Vec<f32> = genuine.iter().map(|g| g.1).collect();
-    let mut per_person = vec![0usize; people.len()];
+    let fmr_scores: Vec<f64> = FMRS.iter().map(|f| -f.log10() / 10.0).collect();
+    let mut headline_scores = fmr_scores.clone();
+    headline_scores.push(0.64);
+
+    // Step 0: as lfr stood before cleaning: every image, calibrated on every A-M pair.
+    progress("step 0: every image, calibration on every A-M pair");
+    let all_am = People::of(set, Half::Calibration, None);
+    let before_cal = Calibration::fit(
+        calibration.algorithm.clone(),
+        "LFW people A-M, every image",
+        pairs::impostor(&all_am.labelled(), threads),
+    )?;
+    drop(all_am);
+    let all_nz = People::of(set, Half::Evaluation, None);
+    let (g0, i0) = fused::all_pairs(&all_nz, None, threads);
+    let before = step(
+        "before: every image",
+        &fmr_scores,
+        &|s| before_cal.distance_at(s),
+        &g0,
+        i0,
+    );
+    let images_all_nz = all_nz.image_count();
+    drop(all_nz);
+
+    // Step 1: clean data, the shipped calibration (fitted on clean A-M).
+    progress("step 1: clean N-Z, shipped calibration");
+    let nz = People::of(set, Half::Evaluation, Some(exclusions));
+    let (genuine, impostor) = fused::all_pairs(&nz, None, threads);
+    let clean = step(
+        "clean",
+        &headline_scores,
+        &|s| calibration.distance_at(s),
+        &genuine,
+        impostor,
+    );
+
+    // Step 3 on single images: AS-norm with the shipped cohort and (1, 1) curve.
+    progress("step 3: AS-norm on single images");
+    let one = fusion.curve(1, 1).ok_or(CalibrationError::Invalid(
+        "fused calibration lacks the (1, 1) curve".into(),
+    ))?;
+    let (gn, inorm) =
+        fused::all_pairs(&nz, Some(fused::CohortUse::unseen(&fusion.cohort)), threads);
+    let normalised = step(
+        "clean + AS-norm",
+        &fmr_scores,
+        &|s| one.calibration.distance_at(s),
+        &gn,
+        inorm,
+    );
+
+    // Step 2: several pictures. Raw fused curves are fitted here on clean A-M
+    // with the same code as `lfr calibrate`, to show fusion without normalisation.
+    progress("step 2: fitting raw fused curves on clean A-M");
+    let am = People::of(set, Half::Calibration, Some(exclusions));
+    let raw = fused::fit_curves(
+        &am,
+        &calibration.algorithm,
+        None,
+        Some(&FUSION_ROWS),
+        threads,
+        &|_, _| {},
+    )?;
+    drop(am);
+    let scorers = Scorers {
+        single: calibration,
+        raw: &raw,
+        normalised: fusion,
+    };
+    let fusion_rows = FUSION_ROWS
+        .iter()
+        .map(|&(k, m)| {
+            progress(&format!("step 2: {k} reference(s) against {m} frame(s)"));
+            fused::evaluate(&nz, k, m, inputs.splits, &FMRS, &scorers, threads)
+        })
+        .collect();
+
+    let name = |p: usize| nz.names[p].to_string();
+    let close = |cohort| {
+        fused::closest_impostors(&nz, cohort, inputs.closest)
+            .into_iter()
+            .map(|(a, b, s)| ClosePair {
+                a: name(a),
+                b: name(b),
+                statistic: s,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (closest_raw, closest_normalised) = if inputs.closest > 0 {
+        progress("closest impostor pairs");
+        (
+            close(None),
+            close(Some(fused::CohortUse::unseen(&fusion.cohort))),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+
+    let mut per_person = vec![0usize; nz.names.len()];
     for g in &genuine {
         per_person[g.0] += 1;
     }
@@ -124,34 +315,10 @@ pub fn run(
         .iter()
         .enumerate()
         .max_by_key(|x| x.1)
-        .map(|(i, n)| (people[i].to_string(), *n))
+        .map(|(i, n)| (nz.names[i].to_string(), *n))
         .unwrap_or_default();
 
-    let mut scores: Vec<f64> = FMRS.iter().map(|f| -f.log10() / 10.0).collect();
-    scores.push(0.64);
-    let points = scores
-        .into_iter()
-        .map(|score| {
-            let distance = calibration.distance_at(score);
-            let beyond = impostor.partition_point(|&d| d <= distance) as u64;
-            let n = impostor.len() as u64;
-            let fmr = Calibration::fmr_of_score(score);
-            OperatingPoint {
-                score,
-                calibrated_fmr: fmr,
-                distance,
-                tmr_pairs: match_rate(&genuine_d, distance),
-                tmr_persons: match_rate_by_person(&genuine, distance),
-                impostors_beyond: beyond,
-                measured_fmr: beyond as f64 / n.max(1) as f64,
-                measured_fmr_ci: wilson95(beyond, n),
-                false_alert_rate_1k: false_alert_rate(fmr, 1_000),
-                false_alert_rate_10k: false_alert_rate(fmr, 10_000),
-            }
-        })
-        .collect();
-
-    LfwReport {
+    Ok(LfwReport {
         algorithm: calibration.algorithm.to_string(),
         images: set.len(),
         images_without_face: set.iter().filter(|d| d.vector.is_none()).count(),
@@ -160,27 +327,34 @@ pub fn run(
         accuracy_std: std,
         accuracy_per_fold: per_fold,
         pairs_missing_a_face: missing,
-        eval_people: people.len(),
-        eval_images: labelled.items.len(),
+        exclusions: ExclusionSummary {
+            same_person: exclusions.count(Kind::SamePerson),
+            images: exclusions.count(Kind::Image),
+            duplicates: exclusions.count(Kind::Duplicate),
+            images_left_out_nz: images_all_nz - nz.image_count(),
+        },
+        eval_people: nz.names.len(),
+        eval_images: nz.image_count(),
         eval_genuine_pairs: genuine.len(),
-        eval_impostor_pairs: impostor.len() as u64,
+        eval_impostor_pairs: clean.impostor_pairs,
         largest_person_share: top_n as f64 / genuine.len().max(1) as f64,
         largest_person: top,
         calibration_pairs: calibration.impostor_pairs,
-        points,
-    }
+        points: clean.points.clone(),
+        steps: vec![before, clean, normalised],
+        fusion: fusion_rows,
+        closest_raw,
+        closest_normalised,
+    })
 }
 
-/// Impostor distances among the calibration people (A to M).
-pub fn calibration_impostors(set: &[Described], threads: usize) -> Vec<f32> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut items = Vec::new();
-    for d in set.iter().filter(|d| is_calibration_person(&d.id.person)) {
-        if let Some(v) = d.vector.as_deref() {
-            let n = index.len();
-            let p = *index.entry(&d.id.person).or_insert(n);
-            items.push((p, v));
-        }
-    }
-    pairs::impostor(&Labelled { items }, threads)
+/// Impostor distances among the calibration people (A to M), less the
+/// exclusion list's images and same-person pairs.
+pub fn calibration_impostors(
+    set: &[Described],
+    exclusions: &Exclusions,
+    threads: usize,
+) -> Vec<f32> {
+    let am = People::of(set, Half::Calibration, Some(exclusions));
+    pairs::impostor(&am.labelled(), threads)
 }

@@ -4,8 +4,21 @@
 use lfr_engine::template::euclidean;
 
 /// A face set ready for pairing: each item is (person index, descriptor).
+/// `groups`, if given, maps each person index to a group: two names of one
+/// person share a group, and their pairs are neither genuine nor impostor.
 pub struct Labelled<'a> {
     pub items: Vec<(usize, &'a [f32])>,
+    pub groups: Option<Vec<usize>>,
+}
+
+impl Labelled<'_> {
+    /// Whether people `a` and `b` are different people (and not two names of one).
+    pub fn different(&self, a: usize, b: usize) -> bool {
+        match &self.groups {
+            Some(g) => g[a] != g[b],
+            None => a != b,
+        }
+    }
 }
 
 /// Distances of every pair of images of the same person, with the person.
@@ -36,7 +49,7 @@ pub fn impostor(set: &Labelled, threads: usize) -> Vec<f32> {
                     while i < n {
                         let (pa, a) = set.items[i];
                         for &(pb, b) in &set.items[i + 1..] {
-                            if pa != pb {
+                            if set.different(pa, pb) {
                                 out.push(euclidean(a, b));
                             }
                         }
@@ -64,11 +77,19 @@ mod tests {
         let v = [[0.0f32, 0.0], [3.0, 4.0], [0.0, 1.0]];
         let set = Labelled {
             items: vec![(0, &v[0][..]), (0, &v[1][..]), (1, &v[2][..])],
+            groups: None,
         };
         assert_eq!(genuine(&set), vec![(0, 5.0)]);
         let mut imp = impostor(&set, 2);
         imp.sort_by(f32::total_cmp);
         assert_eq!(imp.len(), 2);
         assert_eq!(imp[0], 1.0);
+        // Two names of one person: no impostor pairs, no genuine pairs.
+        let merged = Labelled {
+            items: set.items.clone(),
+            groups: Some(vec![0, 0]),
+        };
+        assert!(impostor(&merged, 1).is_empty());
+        assert_eq!(genuine(&merged).len(), 1);
     }
 }

@@ -20,8 +20,8 @@ pub struct CameraStatus {
     pub faces_scanned: u64,
     /// Frames the pipeline dropped on purpose because it could not keep up.
     pub dropped_frames: u64,
-    /// The last problem with the stream, in words, if any.
-    pub last_error: Option<String>,
+    /// What last happened to the stream, in words (a reconnection, an end, damaged data).
+    pub detail: Option<String>,
 }
 
 /// The live pipeline as the server sees it.
@@ -54,6 +54,52 @@ impl ReportedCameras {
         {
             Some(c) => *c = s,
             None => l.push(s),
+        }
+    }
+}
+
+impl ReportedCameras {
+    /// Reports figures; true when anything shown changed. Keeps the last
+    /// detail when the report has none.
+    pub fn report_if_changed(&self, mut s: CameraStatus) -> bool {
+        let mut l = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        match l
+            .iter_mut()
+            .find(|c| c.deployment == s.deployment && c.name == s.name)
+        {
+            Some(c) => {
+                if s.detail.is_none() {
+                    s.detail = c.detail.clone();
+                }
+                let changed = *c != s;
+                *c = s;
+                changed
+            }
+            None => {
+                l.push(s);
+                true
+            }
+        }
+    }
+
+    /// Records a change of a camera's state, with what happened.
+    pub fn note(&self, d: DeploymentId, name: &str, state: &str, detail: Option<String>) {
+        let mut l = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        match l.iter_mut().find(|c| c.deployment == d && c.name == name) {
+            Some(c) => {
+                c.state = state.into();
+                c.detail = detail;
+            }
+            None => l.push(CameraStatus {
+                deployment: d,
+                name: name.into(),
+                location: String::new(),
+                state: state.into(),
+                frames_analysed: 0,
+                faces_scanned: 0,
+                dropped_frames: 0,
+                detail,
+            }),
         }
     }
 }

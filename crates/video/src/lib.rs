@@ -11,6 +11,9 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use image::RgbImage;
 
+pub mod stream;
+pub use stream::{Frame, Killer, Stream, StreamOptions};
+
 #[derive(Debug, thiserror::Error)]
 pub enum VideoError {
     #[error(
@@ -27,6 +30,15 @@ pub enum VideoError {
         input: String,
         source: std::io::Error,
     },
+    #[error("{input} stalled: no frame for {} ms; FFmpeg was stopped", after.as_millis())]
+    Stalled {
+        input: String,
+        after: std::time::Duration,
+    },
+    #[error("{input} sent bytes that are not video frames: {reason}")]
+    Garbage { input: String, reason: String },
+    #[error("decoding {input} failed: {reason}")]
+    Failed { input: String, reason: String },
 }
 
 /// What FFprobe says about a video's first video stream.

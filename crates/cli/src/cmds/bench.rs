@@ -98,80 +98,196 @@ pub struct LfwArgs {
     /// Use this calibration instead of the shipped one.
     #[arg(long, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
+    /// Use this fused calibration (cohort and curves) instead of the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub fusion_calibration: Option<PathBuf>,
+    /// Random enrol/probe splits per person for the multi-image rows.
+    #[arg(long, default_value_t = 10)]
+    pub splits: usize,
+    /// Also list the N closest impostor pairs of people N-Z, raw and normalised.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub closest: usize,
+}
+
+fn read_text(p: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
 }
 
 fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
+    use lfr_engine::calibration::Calibration;
+    use lfr_engine::fusion::FusionCalibration;
     let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
     let (algorithm, set, secs) = describe_lfw(g, &args.data)?;
     let calibration = match &args.calibration {
-        Some(p) => lfr_engine::calibration::Calibration::from_json(
-            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-        )?,
-        None => lfr_engine::calibration::Calibration::shipped(&algorithm)?,
+        Some(p) => Calibration::from_json(&read_text(p)?)?,
+        None => Calibration::shipped(&algorithm)?,
     };
-    let r = lfr_eval::lfw_bench::run(&protocol, &set, &calibration, args.data.workers());
+    let fusion = match &args.fusion_calibration {
+        Some(p) => FusionCalibration::from_json(&read_text(p)?)?,
+        None => FusionCalibration::shipped(&algorithm)?,
+    };
+    let exclusions = lfr_eval::exclusions::Exclusions::lfw();
+    let inputs = lfr_eval::lfw_bench::BenchInputs {
+        protocol: &protocol,
+        calibration: &calibration,
+        fusion: &fusion,
+        exclusions: &exclusions,
+        splits: args.splits.max(1),
+        closest: args.closest,
+        threads: args.data.workers(),
+    };
+    let r = lfr_eval::lfw_bench::run(&set, &inputs, &|what| eprintln!("{what}..."))?;
     if g.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
-    } else {
-        println!("algorithm: {}", r.algorithm);
-        if secs > 0.0 {
-            println!(
-                "described {} images in {secs:.0} s ({:.1} ms per image per worker)",
-                r.images,
-                secs * 1000.0 * args.data.workers() as f64 / r.images as f64
-            );
-        }
-        println!(
-            "faces: none found in {} of {} images; several in {}",
-            r.images_without_face, r.images, r.images_with_several_faces
-        );
-        println!(
-            "LFW View 2, 10 folds of 600 pairs: accuracy {:.4} ± {:.4} ({} pairs lacked a face)",
-            r.accuracy, r.accuracy_std, r.pairs_missing_a_face
-        );
-        println!(
-            "held-out people N-Z: {} people, {} images, {} genuine pairs ({:.0}% of them {}), {} impostor pairs",
-            r.eval_people,
-            r.eval_images,
-            r.eval_genuine_pairs,
-            100.0 * r.largest_person_share,
-            r.largest_person,
-            r.eval_impostor_pairs
-        );
-        println!(
-            "thresholds from the calibration on people A-M ({} impostor pairs):",
-            r.calibration_pairs
-        );
-        println!(
-            "{:>6} {:>8} {:>8} {:>10} {:>12} {:>24} {:>9} {:>9}",
-            "score",
-            "FMR",
-            "distance",
-            "TMR pairs",
-            "TMR persons",
-            "measured FMR N-Z (95%)",
-            "FAR 1k",
-            "FAR 10k"
-        );
-        for p in &r.points {
-            println!(
-                "{:>6.3} {:>8.0e} {:>8.4} {:>10.4} {:>12.4} {:>24} {:>9.1e} {:>9.1e}",
-                p.score,
-                p.calibrated_fmr,
-                p.distance,
-                p.tmr_pairs,
-                p.tmr_persons,
-                format!(
-                    "{:.1e} ({}) [{:.0e},{:.0e}]",
-                    p.measured_fmr, p.impostors_beyond, p.measured_fmr_ci.0, p.measured_fmr_ci.1
-                ),
-                p.false_alert_rate_1k,
-                p.false_alert_rate_10k
-            );
-        }
-        println!("accuracy: {:.4}", r.accuracy);
+        return Ok(());
     }
+    println!("algorithm: {}", r.algorithm);
+    if secs > 0.0 {
+        println!(
+            "described {} images in {secs:.0} s ({:.1} ms per image per worker)",
+            r.images,
+            secs * 1000.0 * args.data.workers() as f64 / r.images as f64
+        );
+    }
+    println!(
+        "faces: none found in {} of {} images; several in {}",
+        r.images_without_face, r.images, r.images_with_several_faces
+    );
+    println!(
+        "LFW View 2, 10 folds of 600 pairs: accuracy {:.4} ± {:.4} ({} pairs lacked a face)",
+        r.accuracy, r.accuracy_std, r.pairs_missing_a_face
+    );
+    let x = &r.exclusions;
+    println!(
+        "exclusion list: {} pairs of names of one person, {} mislabelled or doubly-named images, {} duplicate photographs ({} images of people N-Z left out)",
+        x.same_person, x.images, x.duplicates, x.images_left_out_nz
+    );
+    println!(
+        "held-out people N-Z: {} people, {} images, {} genuine pairs ({:.0}% of them {}), {} impostor pairs",
+        r.eval_people,
+        r.eval_images,
+        r.eval_genuine_pairs,
+        100.0 * r.largest_person_share,
+        r.largest_person,
+        r.eval_impostor_pairs
+    );
+    println!(
+        "thresholds from the calibration on people A-M ({} impostor pairs):",
+        r.calibration_pairs
+    );
+    println!(
+        "{:>6} {:>8} {:>8} {:>10} {:>12} {:>24} {:>9} {:>9}",
+        "score",
+        "FMR",
+        "distance",
+        "TMR pairs",
+        "TMR persons",
+        "measured FMR N-Z (95%)",
+        "FAR 1k",
+        "FAR 10k"
+    );
+    for p in &r.points {
+        println!(
+            "{:>6.3} {:>8.0e} {:>8.4} {:>10.4} {:>12.4} {:>24} {:>9.1e} {:>9.1e}",
+            p.score,
+            p.calibrated_fmr,
+            p.distance,
+            p.tmr_pairs,
+            p.tmr_persons,
+            measured(p.measured_fmr, p.impostors_beyond, p.measured_fmr_ci),
+            p.false_alert_rate_1k,
+            p.false_alert_rate_10k
+        );
+    }
+    println!(
+        "single images, step by step (TMR pairs / persons; measured FMR with impostor pairs beyond):"
+    );
+    println!(
+        "{:<22} {:>17} {:>17} {:>17}   {}",
+        "", "FMR 1e-4", "FMR 1e-5", "FMR 1e-6", "measured FMR at 1e-4 | 1e-5 | 1e-6"
+    );
+    for s in &r.steps {
+        let tmr: Vec<String> = s
+            .points
+            .iter()
+            .take(4)
+            .skip(1)
+            .map(|p| format!("{:.3} / {:.3}", p.tmr_pairs, p.tmr_persons))
+            .collect();
+        let fmr: Vec<String> = s
+            .points
+            .iter()
+            .take(4)
+            .skip(1)
+            .map(|p| format!("{:.1e} ({})", p.measured_fmr, p.impostors_beyond))
+            .collect();
+        println!(
+            "{:<22} {:>17} {:>17} {:>17}   {}",
+            s.name,
+            tmr[0],
+            tmr[1],
+            tmr[2],
+            fmr.join(" | ")
+        );
+    }
+    println!(
+        "several pictures: subjects of k images against probes of m other images of the same people N-Z ({} random splits per person; TMR per split):",
+        args.splits.max(1)
+    );
+    println!(
+        "{:>2} {:>2} {:>6} {:<16} {:>7} {:>7} {:>7}   {}",
+        "k",
+        "m",
+        "people",
+        "method",
+        "1e-4",
+        "1e-5",
+        "1e-6",
+        "measured FMR at 1e-4 | 1e-5 | 1e-6 (of N comparisons)"
+    );
+    for row in &r.fusion {
+        for (i, mth) in row.methods.iter().enumerate() {
+            let fmr: Vec<String> = (1..4)
+                .map(|j| format!("{:.1e} ({})", mth.measured_fmr[j], mth.impostors_beyond[j]))
+                .collect();
+            let lead = if i == 0 {
+                format!("{:>2} {:>2} {:>6}", row.references, row.frames, row.people)
+            } else {
+                format!("{:>2} {:>2} {:>6}", "", "", "")
+            };
+            println!(
+                "{lead} {:<16} {:>7.3} {:>7.3} {:>7.3}   {}{}",
+                mth.method,
+                mth.tmr[1],
+                mth.tmr[2],
+                mth.tmr[3],
+                fmr.join(" | "),
+                if i == 0 {
+                    format!(" (of {})", row.impostor)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    for (what, list) in [
+        ("raw distance", &r.closest_raw),
+        ("AS-norm", &r.closest_normalised),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        println!("closest impostor pairs of people N-Z by {what}:");
+        for (i, c) in list.iter().enumerate() {
+            println!("{:>4} {:>8.4} {} | {}", i + 1, c.statistic, c.a, c.b);
+        }
+    }
+    println!("accuracy: {:.4}", r.accuracy);
     Ok(())
+}
+
+fn measured(rate: f64, count: u64, ci: (f64, f64)) -> String {
+    format!("{rate:.1e} ({count}) [{:.0e},{:.0e}]", ci.0, ci.1)
 }
 
 #[derive(clap::Args, Debug)]

@@ -11,6 +11,7 @@ pub mod models;
 pub mod quality;
 pub mod report;
 pub mod retention;
+pub mod serve;
 mod session;
 pub mod user;
 pub mod watchlist;

@@ -237,7 +237,8 @@ pub struct CameraFigures {
     pub false_alert_rate: Option<f64>,
     pub recognition_ms_p50: Option<u32>,
     pub recognition_ms_p95: Option<u32>,
-    pub last_error: Option<String>,
+    /// What last happened to the stream, in words.
+    pub detail: Option<String>,
 }
 
 /// What the Silver Commander's dashboard shows.
@@ -289,7 +290,7 @@ pub fn camera_figures(app: &App, d: DeploymentId, alerts: &[Alert]) -> Vec<Camer
                 false_alert_rate: m.system_false_alert_rate,
                 recognition_ms_p50: m.recognition_ms.as_ref().map(|p| p.p50),
                 recognition_ms_p95: m.recognition_ms.as_ref().map(|p| p.p95),
-                last_error: status.and_then(|s| s.last_error.clone()),
+                detail: status.and_then(|s| s.detail.clone()),
             }
         })
         .collect()

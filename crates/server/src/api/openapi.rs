@@ -217,7 +217,7 @@ fn schemas() -> Value {
         "CameraFigures": obj(&["camera", "state", "faces_scanned", "dropped_frames", "alerts", "false_alerts"], json!({
             "camera": s(), "location": nullable(s()), "state": s(), "faces_scanned": i(), "dropped_frames": i(),
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),
-            "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "last_error": nullable(s()) })),
+            "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "detail": nullable(s()) })),
         "Figures": obj(&["deployment", "totals", "cameras"], json!({
             "deployment": r("Deployment"), "totals": r("Metrics"), "cameras": { "type": "array", "items": r("CameraFigures") } })),
         "Subject": obj(&["reference", "category", "watchlist", "watchlist_kind", "under_18"], json!({

@@ -68,7 +68,7 @@ pub fn figures(f: &Figures) -> Markup {
                     @for c in &f.cameras {
                         tr data-camera=(c.camera) {
                             th scope="row" { (c.camera) @if let Some(l) = &c.location { br; small { (l) } } }
-                            td.(c.state.replace(' ', "-")) { (c.state) @if let Some(e) = &c.last_error { br; small { (e) } } }
+                            td.(c.state.replace(' ', "-")) { (c.state) @if let Some(e) = &c.detail { br; small { (e) } } }
                             td.faces { (count(c.faces_scanned)) }
                             td.alerts { (count(c.alerts)) }
                             td { (time::rate(c.false_alert_rate)) }

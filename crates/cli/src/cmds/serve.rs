@@ -1,0 +1,290 @@
+//! `lfr serve`: the console, the API and the cameras of a deployment, in
+//! one process. `lfr serve --demo` sets up a whole sample deployment first,
+//! so a newcomer sees alerts arrive within a minute.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::role::User;
+use lfr_live::{CameraConfig, LiveConfig, LiveEvent, Session};
+use lfr_server::cameras::ReportedCameras;
+use lfr_server::{App, CameraStatus, Event, Hub};
+use lfr_store::Store;
+
+use super::session::open;
+use crate::Global;
+
+mod demo;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on. The default serves this machine only; to serve
+    /// a network, put a TLS-terminating proxy in front (the session cookie is
+    /// `Secure`, so browsers send it only over HTTPS or to localhost).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where published post-deployment reports are kept (default: $XDG_DATA_HOME/lfr/published).
+    #[arg(long, value_name = "DIR")]
+    pub publish_dir: Option<PathBuf>,
+    /// Publish alert and state-change events to an MQTT broker:
+    /// mqtt://HOST[:PORT][/TOPIC-PREFIX]. Off by default.
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<lfr_server::mqtt::MqttTarget>,
+    /// Run the cameras of this deployment (needs --cameras and a token of a
+    /// System Engineer or Operator in LFR_TOKEN, whom the pipeline acts as).
+    #[arg(long, value_name = "DEPLOYMENT", requires = "cameras")]
+    pub deployment: Option<DeploymentId>,
+    /// The cameras, as a JSON list of {name, location, source, zone}
+    /// (see docs/console.md).
+    #[arg(long, value_name = "FILE", requires = "deployment")]
+    pub cameras: Option<PathBuf>,
+    /// Set up a sample deployment, users and a Blue Watchlist of demo
+    /// volunteers in a fresh temporary database, and replay a video as a camera.
+    #[arg(long, conflicts_with_all = ["deployment", "cameras"])]
+    pub demo: bool,
+    /// The video the demo replays (looping, in real time).
+    #[arg(long, value_name = "FILE", requires = "demo")]
+    pub video: Option<PathBuf>,
+    /// How many demo volunteers to pick from the video.
+    #[arg(long, default_value_t = 6, requires = "demo")]
+    pub volunteers: usize,
+    /// Write the demo's sign-in links as JSON to this file (for scripts and tests).
+    #[arg(long, value_name = "FILE", requires = "demo")]
+    pub demo_info: Option<PathBuf>,
+}
+
+pub fn run(g: &Global, a: ServeArgs) -> Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(serve(g, a))
+}
+
+/// The pipeline's part: which deployment, on which cameras, as whom.
+pub struct Pipeline {
+    pub deployment: DeploymentId,
+    pub cameras: Vec<CameraConfig>,
+    pub actor: User,
+}
+
+async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another lfr serve running? Choose another with --listen",
+                a.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let (store, publish_dir, pipeline, _demo_dir) = if a.demo {
+        let d = demo::setup(g, &a, addr).await?;
+        (d.store, d.publish_dir, Some(d.pipeline), Some(d.dir))
+    } else {
+        let store = Arc::new(open(g, false).await?);
+        let pipeline = match (&a.deployment, &a.cameras) {
+            (Some(d), Some(file)) => Some(pipeline_from_args(g, &store, *d, file).await?),
+            _ => None,
+        };
+        let dir = a
+            .publish_dir
+            .clone()
+            .unwrap_or_else(|| data_dir().join("published"));
+        (store, dir, pipeline, None)
+    };
+    let cameras = Arc::new(ReportedCameras::default());
+    let app = App::new(store.clone(), cameras.clone(), publish_dir)?;
+    let hub = app.hub.clone();
+
+    if let Some(target) = a.mqtt.clone() {
+        eprintln!(
+            "publishing events to MQTT {}:{} under {}/",
+            target.host, target.port, target.prefix
+        );
+        lfr_server::mqtt::spawn(&hub, target, &format!("lfr-{}", std::process::id()));
+    }
+    let retention = tokio::spawn(store.clone().retention_loop(
+        Duration::from_secs(60),
+        std::future::pending(),
+        |r| {
+            if let Err(e) = r {
+                eprintln!("retention run failed: {e}");
+            }
+        },
+    ));
+    let live = match pipeline {
+        Some(p) => {
+            let models = crate::recognition::model_files(g)?;
+            Some(tokio::spawn(run_pipeline(
+                store.clone(),
+                hub.clone(),
+                cameras.clone(),
+                p,
+                models,
+            )))
+        }
+        None => None,
+    };
+    eprintln!("lfr console: http://{addr}/  (Ctrl-C stops)");
+    let stop_hub = hub.clone();
+    lfr_server::serve(app, listener, async move {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("stopping...");
+        stop_hub.close();
+    })
+    .await?;
+    retention.abort();
+    if let Some(l) = live {
+        l.abort();
+    }
+    Ok(())
+}
+
+async fn pipeline_from_args(
+    g: &Global,
+    store: &Store,
+    deployment: DeploymentId,
+    file: &PathBuf,
+) -> Result<Pipeline> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the camera list {}", file.display()))?;
+    let cameras: Vec<CameraConfig> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a camera list; see docs/console.md for its format",
+            file.display()
+        )
+    })?;
+    let Some(token) = g.token.as_deref().filter(|t| !t.trim().is_empty()) else {
+        bail!(
+            "the pipeline acts as a user: set LFR_TOKEN to the token of a System Engineer (or Operator)"
+        );
+    };
+    let actor = store.authenticate(token).await?;
+    Ok(Pipeline {
+        deployment,
+        cameras,
+        actor,
+    })
+}
+
+/// `$XDG_DATA_HOME/lfr`, as the other commands use.
+fn data_dir() -> PathBuf {
+    match std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d).join("lfr"),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into()))
+            .join(".local/share/lfr"),
+    }
+}
+
+fn status_word(s: lfr_live::CameraStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{s:?}"))
+}
+
+/// Runs the cameras while the deployment may run recognition: starts the
+/// session when it becomes possible, passes alerts and figures to the
+/// console, asks the session to re-read the deployment whenever someone
+/// suspends, resumes or ends it, and stops it when the deployment ends.
+async fn run_pipeline(
+    store: Arc<Store>,
+    hub: Hub,
+    cameras: Arc<ReportedCameras>,
+    p: Pipeline,
+    models: lfr_engine::pipeline::ModelFiles,
+) {
+    let mut changes = hub.subscribe();
+    let mut last_error = String::new();
+    loop {
+        let session = Session::start(
+            store.clone(),
+            p.actor.clone(),
+            p.deployment,
+            p.cameras.clone(),
+            models.clone(),
+            LiveConfig::default(),
+        )
+        .await;
+        let session = match session {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = e.to_string();
+                if msg != last_error {
+                    eprintln!("cameras of D{} not started: {msg}", p.deployment);
+                    last_error = msg;
+                }
+                // Try again when the deployment changes, or every 10 s.
+                let _ = tokio::time::timeout(Duration::from_secs(10), async {
+                    while let Ok(e) = changes.recv().await {
+                        if matches!(&*e, Event::DeploymentChanged { deployment, .. } if *deployment == p.deployment) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+                continue;
+            }
+        };
+        eprintln!("cameras of D{} running", p.deployment);
+        last_error.clear();
+        let mut events = session.subscribe();
+        let ended = loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Ok(LiveEvent::Alert(a)) => hub.alert_raised(&a.alert, Some(a.category)),
+                    Ok(LiveEvent::Figures(figs)) => {
+                        for f in figs {
+                            let s = CameraStatus {
+                                deployment: p.deployment,
+                                name: f.camera.clone(),
+                                location: f.location.clone(),
+                                state: status_word(f.status),
+                                frames_analysed: f.frames_analysed,
+                                faces_scanned: f.faces_scanned,
+                                dropped_frames: f.frames_dropped,
+                                detail: None,
+                            };
+                            let changed = cameras.report_if_changed(s);
+                            if changed {
+                                hub.publish(Event::CameraFigures { deployment: p.deployment, camera: f.camera });
+                            }
+                        }
+                    }
+                    Ok(LiveEvent::Camera(c)) => {
+                        cameras.note(p.deployment, &c.camera, &status_word(c.status), Some(c.detail.clone()));
+                        hub.publish(Event::CameraFigures { deployment: p.deployment, camera: c.camera });
+                    }
+                    Ok(LiveEvent::AlertRefused { camera, reason }) => {
+                        eprintln!("camera {camera}: a match was not recorded: {reason}");
+                    }
+                    Ok(LiveEvent::Recognition(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break false,
+                },
+                ch = changes.recv() => {
+                    if let Ok(e) = ch
+                        && let Event::DeploymentChanged { deployment, state, .. } = &*e
+                        && *deployment == p.deployment
+                    {
+                        if state.is_ended() {
+                            break true;
+                        }
+                        session.refresh().await;
+                    }
+                }
+            }
+        };
+        session.stop().await;
+        if ended {
+            eprintln!("D{} has ended; its cameras are stopped", p.deployment);
+            return;
+        }
+    }
+}

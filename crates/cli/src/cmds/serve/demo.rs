@@ -1,0 +1,269 @@
+//! `lfr serve --demo`: a whole deployment set up in a fresh temporary
+//! database, through the same store calls (and the same rules) as a real
+//! one: users for every role, an application, written authority, a Blue
+//! Watchlist of demo volunteers picked from the video, the AO's approval,
+//! and the Silver Commander's start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use lfr_base::{RealClock, SignedDuration, Timestamp};
+use lfr_domain::deployment::{Application, DeploymentStyle, UseCase};
+use lfr_domain::role::{Rank, Role};
+use lfr_domain::watchlist::WatchlistKind;
+use lfr_live::{CameraConfig, Source};
+use lfr_store::Store;
+use lfr_store::deployments::Grant;
+use lfr_store::users::NewUser;
+
+use super::{Pipeline, ServeArgs};
+use crate::Global;
+
+/// A temporary directory removed when the demo stops.
+pub struct DemoDir(pub PathBuf);
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Demo {
+    pub store: Arc<Store>,
+    pub publish_dir: PathBuf,
+    pub pipeline: Pipeline,
+    pub dir: DemoDir,
+}
+
+fn default_video() -> PathBuf {
+    let shared = std::env::var_os("LFR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared"));
+    shared.join("data/video/arcade-crowd-1080p.mp4")
+}
+
+fn later(h: i64) -> Result<Timestamp> {
+    Ok(Timestamp::now().checked_add(SignedDuration::from_hours(h))?)
+}
+
+/// One demo user: who, and how to sign in as them.
+#[derive(serde::Serialize)]
+struct Account {
+    role: &'static str,
+    username: String,
+    token: String,
+    link: String,
+}
+
+pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> {
+    let video = a.video.clone().unwrap_or_else(default_video);
+    if !video.is_file() {
+        bail!(
+            "the demo video {} is missing; pass --video FILE (any video with faces), or set LFR_SHARED to the shared data folder",
+            video.display()
+        );
+    }
+    let models = crate::recognition::model_files(g)?;
+    let dir = DemoDir(std::env::temp_dir().join(format!("lfr-demo-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0)
+        .with_context(|| format!("cannot create {}", dir.0.display()))?;
+    let url = format!("sqlite://{}", dir.0.join("lfr.db").display());
+    let store = Arc::new(Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?);
+    eprintln!(
+        "demo: a fresh database in {} (deleted when the demo stops)",
+        dir.0.display()
+    );
+
+    let (admin, admin_token) = store.bootstrap("admin", "Demo Administrator").await?;
+    let base = format!("http://{addr}");
+    let link = |t: &str| format!("{base}/signin#token={t}");
+    let mut accounts = vec![Account {
+        role: "administrator",
+        username: admin.username.clone(),
+        link: link(&admin_token),
+        token: admin_token.to_string(),
+    }];
+    let people: [(&str, &str, Role, Rank, &'static str); 6] = [
+        (
+            "supt.ao",
+            "Supt A. Authoriser",
+            Role::AuthorisingOfficer,
+            Rank::Superintendent,
+            "authorising_officer",
+        ),
+        (
+            "silver",
+            "Ch Insp S. Commander",
+            Role::SilverCommander,
+            Rank::ChiefInspector,
+            "silver_commander",
+        ),
+        (
+            "operator",
+            "PC O. Operator",
+            Role::Operator,
+            Rank::Constable,
+            "operator",
+        ),
+        (
+            "engager",
+            "PC E. Engager",
+            Role::EngagementOfficer,
+            Rank::Constable,
+            "engagement_officer",
+        ),
+        (
+            "auditor",
+            "A. Auditor",
+            Role::Auditor,
+            Rank::Staff,
+            "auditor",
+        ),
+        (
+            "engineer",
+            "S. Engineer (camera pipeline)",
+            Role::SystemEngineer,
+            Rank::Staff,
+            "system_engineer",
+        ),
+    ];
+    let mut users = Vec::new();
+    for (username, name, role, rank, label) in people {
+        let (u, token) = store
+            .create_user(
+                &admin,
+                &NewUser {
+                    username: username.into(),
+                    display_name: name.into(),
+                    roles: vec![role],
+                    rank,
+                },
+            )
+            .await?;
+        accounts.push(Account {
+            role: label,
+            username: u.username.clone(),
+            link: link(&token),
+            token: token.to_string(),
+        });
+        users.push(u);
+    }
+    let ao = store
+        .record_training(
+            &admin,
+            "supt.ao",
+            "LFR Authorising Officer course (demo)",
+            Timestamp::now(),
+        )
+        .await?;
+    let (silver, engineer) = (users[1].clone(), users[5].clone());
+
+    let app = Application {
+        location: "Demo: amusement arcade (replayed video)".into(),
+        use_case: UseCase::Event,
+        style: DeploymentStyle::Wired,
+        assets: 1,
+        starts_at: Timestamp::now(),
+        ends_at: later(12)?,
+        legitimate_aim: "Demonstration of the LFR workflow".into(),
+        legal_basis: "None: a demonstration on public sample footage".into(),
+        necessity: "Training staff on the console".into(),
+        proportionality: "Recorded footage; Blue Watchlist volunteers only".into(),
+        safeguards: "Fresh temporary database, deleted when the demo stops".into(),
+        alternatives_considered: "Slides; less instructive".into(),
+        watchlist_composition: "Blue Watchlist of demo volunteers".into(),
+        resources: "One replayed camera".into(),
+        threshold_requested: lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD,
+        review_interval_minutes: 60,
+    };
+    let d = store.apply(&silver, app).await?;
+    store
+        .authorise(
+            &ao,
+            d.id,
+            Grant {
+                verbal_confirm_by: None,
+                rationale: "Demonstration: lawful use of sample footage with volunteers only"
+                    .into(),
+                valid_from: Timestamp::now(),
+                valid_until: later(12)?,
+                minimum_threshold: lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD,
+            },
+        )
+        .await?;
+
+    eprintln!(
+        "demo: picking {} volunteers from {} (takes a minute)...",
+        a.volunteers,
+        video.display()
+    );
+    let (vols, enroller) = {
+        let (video, models, n) = (video.clone(), models.clone(), a.volunteers);
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let v = lfr_live::demo::pick_volunteers(&video, &models, n)?;
+            let e = lfr_live::enrol::EngineEnroller::open(&models)?;
+            Ok((v, e))
+        })
+        .await??
+    };
+    if vols.is_empty() {
+        bail!(
+            "no face in {} is clear enough to enrol as a demo volunteer; try another --video",
+            video.display()
+        );
+    }
+    let w = store
+        .create_watchlist(&silver, d.id, WatchlistKind::Blue, "Demo volunteers")
+        .await?;
+    let src = lfr_live::demo::blue_watchlist(&vols, "PC O. Operator");
+    let entries = lfr_store::import::prepare(&src, WatchlistKind::Blue, &enroller)
+        .map_err(|p| anyhow::anyhow!("the demo volunteers did not import: {p:?}"))?;
+    store.commit_import(&silver, w.id, &entries).await?;
+    store
+        .approve_watchlist(&ao, w.id, "Demo volunteers, consent recorded")
+        .await?;
+    store.start(&silver, d.id).await?;
+
+    println!(
+        "\nlfr demo: D{} is active with a Blue Watchlist of {} volunteers.",
+        d.id,
+        vols.len()
+    );
+    println!("Open a link to sign in as that role (tokens are shown only here):\n");
+    for acc in &accounts {
+        println!("  {:<20} {}", acc.role, acc.link);
+    }
+    println!("\nAlerts arrive in the operator's queue as the volunteers walk past the camera.\n");
+    if let Some(path) = &a.demo_info {
+        write_info(path, &base, d.id.0, &accounts)?;
+    }
+    let camera = CameraConfig {
+        name: "arcade".into(),
+        location: "Arcade entrance (replayed video)".into(),
+        source: Source::File {
+            path: video,
+            realtime: true,
+            looped: true,
+        },
+        zone: None,
+    };
+    Ok(Demo {
+        store,
+        publish_dir: dir.0.join("published"),
+        pipeline: Pipeline {
+            deployment: d.id,
+            cameras: vec![camera],
+            actor: engineer,
+        },
+        dir,
+    })
+}
+
+fn write_info(path: &Path, base: &str, deployment: i64, accounts: &[Account]) -> Result<()> {
+    let info = serde_json::json!({ "url": base, "deployment": deployment, "accounts": accounts });
+    std::fs::write(path, serde_json::to_vec_pretty(&info)?)
+        .with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,425 @@
+//! Several pictures on each side: a subject's reference images against the
+//! best frames of a track, with a Similarity Score calibrated *as fused*.
+//!
+//! # The rule
+//! 1. Each side keeps at most [`MAX_REFERENCES`] reference templates and at
+//!    most [`MAX_FRAMES`] probe frames, the best by the quality the caller
+//!    gives (for a track: the engine's face quality of each frame).
+//! 2. Each side's kept templates are averaged with equal weights: the mean
+//!    descriptor is a better estimate of the face than any one picture.
+//!    Quality chooses the pictures but does not weight them, because the
+//!    calibration below was measured on equal-weight means; weighting them
+//!    would change the false match rate the score stands for.
+//! 3. The distance of the two means is normalised against the impostor
+//!    cohort ([`crate::normalise`]).
+//! 4. The normalised statistic becomes a score through the curve fitted for
+//!    exactly that number of references `k` and frames `m`: a score `s`
+//!    means that a *subject* of `k` images and a *probe* of `m` images of
+//!    different people reach `s` or more with probability `10^(-10 s)` on the
+//!    calibration set (LFW people A-M, subject-against-subject comparisons
+//!    drawn from people with several images). The false match rate of the
+//!    fused score is thus measured, not derived from the single-image rate.
+//!
+//! # Use in the live pipeline
+//! ```ignore
+//! let matcher = Matcher::shipped(engine.algorithm())?;
+//! // At enrolment (or when the watchlist is loaded): one per subject.
+//! let subject = matcher.reference(&refs.iter().map(|t| Sample::new(t, 1.0)).collect::<Vec<_>>())?;
+//! // For each track: its frames' templates with their quality in [0, 1].
+//! let probe = matcher.probe(&frames)?;
+//! let m = matcher.compare(&probe, &subject)?;
+//! if m.score >= threshold { /* alert */ }
+//! ```
+//! A [`Fused`] template holds its cohort statistics, so comparing a probe
+//! with every watchlist subject costs one distance per subject.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::calibration::{Calibration, CalibrationError};
+use crate::normalise::{Cohort, CohortStats};
+use crate::template::{Algorithm, Template, TemplateError, euclidean};
+
+/// Reference templates of one subject that fusion uses, at most.
+pub const MAX_REFERENCES: usize = 4;
+/// Probe frames of one track that fusion uses, at most.
+pub const MAX_FRAMES: usize = 4;
+
+/// One picture offered to fusion: its template and its quality (higher is
+/// better; only the order matters).
+#[derive(Debug, Clone, Copy)]
+pub struct Sample<'a> {
+    pub template: &'a Template,
+    pub quality: f32,
+}
+
+impl<'a> Sample<'a> {
+    pub fn new(template: &'a Template, quality: f32) -> Self {
+        Self { template, quality }
+    }
+}
+
+/// The fused template of one side: the mean of its kept pictures and that
+/// mean's cohort neighbourhood. Zeroed when dropped, like [`Template`].
+#[derive(Clone)]
+pub struct Fused {
+    algorithm: Algorithm,
+    vector: Vec<f32>,
+    count: usize,
+    stats: CohortStats,
+}
+
+impl Fused {
+    /// Pictures averaged into this template.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    pub fn algorithm(&self) -> &Algorithm {
+        &self.algorithm
+    }
+}
+
+impl std::fmt::Debug for Fused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fused({}, {} pictures)", self.algorithm, self.count)
+    }
+}
+
+impl Drop for Fused {
+    fn drop(&mut self) {
+        self.vector.zeroize();
+    }
+}
+
+/// The outcome of one fused comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FusedMatch {
+    /// Calibrated Similarity Score in [0, 1].
+    pub score: f64,
+    /// Whether the score lies beyond the calibration data (extrapolated).
+    pub extrapolated: bool,
+    /// References and frames that were fused.
+    pub references: usize,
+    pub frames: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FusionError {
+    #[error("nothing to fuse: give at least one template")]
+    Empty,
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
+    #[error(
+        "no fused calibration for {references} reference(s) and {frames} frame(s); recompute with `lfr calibrate`"
+    )]
+    NoCurve { references: usize, frames: usize },
+}
+
+/// The score curve for subjects of `references` images against probes of `frames` images.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FusedCurve {
+    pub references: usize,
+    pub frames: usize,
+    /// Distinct (subject, probe person) pairs behind the comparisons: the
+    /// comparisons reuse people, so this bounds how independent the tail is.
+    pub subject_pairs: u64,
+    /// Maps the normalised statistic to the score (its "distance" is the statistic).
+    pub calibration: Calibration,
+}
+
+/// Everything fused scoring needs for one algorithm: the cohort and one
+/// curve per (references, frames).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FusionCalibration {
+    pub algorithm: Algorithm,
+    pub source: String,
+    pub cohort: Cohort,
+    pub curves: Vec<FusedCurve>,
+}
+
+/// Fused calibrations shipped with lfr (JSON written by `lfr calibrate`).
+const SHIPPED: &[&str] = &[];
+
+impl FusionCalibration {
+    pub fn shipped(algorithm: &Algorithm) -> Result<Self, CalibrationError> {
+        for text in SHIPPED {
+            let c = Self::from_json(text)?;
+            if &c.algorithm == algorithm {
+                return Ok(c);
+            }
+        }
+        Err(CalibrationError::Missing(algorithm.clone()))
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, CalibrationError> {
+        let c: Self =
+            serde_json::from_str(text).map_err(|e| CalibrationError::Invalid(e.to_string()))?;
+        c.cohort.validate()?;
+        for curve in &c.curves {
+            curve.calibration.validate()?;
+            if curve.calibration.algorithm != c.algorithm {
+                return Err(CalibrationError::Invalid(
+                    "a fused curve names another algorithm".into(),
+                ));
+            }
+        }
+        Ok(c)
+    }
+
+    /// JSON with one cohort vector and one knot per line.
+    pub fn to_json(&self) -> String {
+        let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
+        let vectors: Vec<String> = self
+            .cohort
+            .vectors
+            .iter()
+            .map(|v| {
+                let xs: Vec<String> = v.iter().map(|x| format!("{x:.5}")).collect();
+                format!("      [{}]", xs.join(","))
+            })
+            .collect();
+        let curves: Vec<String> = self
+            .curves
+            .iter()
+            .map(|c| {
+                let cal = c.calibration.to_json().replace('\n', "\n    ");
+                format!(
+                    "    {{\"references\": {}, \"frames\": {}, \"subject_pairs\": {}, \"calibration\":\n    {cal}}}",
+                    c.references, c.frames, c.subject_pairs
+                )
+            })
+            .collect();
+        format!(
+            "{{\n  \"algorithm\": {},\n  \"source\": {},\n  \"cohort\": {{\n    \"top_k\": {},\n    \"vectors\": [\n{}\n    ]\n  }},\n  \"curves\": [\n{}\n  ]\n}}",
+            q(self.algorithm.as_str()),
+            q(&self.source),
+            self.cohort.top_k,
+            vectors.join(",\n"),
+            curves.join(",\n")
+        )
+    }
+
+    pub fn curve(&self, references: usize, frames: usize) -> Option<&FusedCurve> {
+        self.curves
+            .iter()
+            .find(|c| c.references == references && c.frames == frames)
+    }
+}
+
+/// Fuses and scores templates of one algorithm.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    calibration: Arc<FusionCalibration>,
+}
+
+impl Matcher {
+    pub fn new(calibration: FusionCalibration) -> Self {
+        Self {
+            calibration: Arc::new(calibration),
+        }
+    }
+
+    /// The matcher of the fused calibration shipped for `algorithm`.
+    pub fn shipped(algorithm: &Algorithm) -> Result<Self, FusionError> {
+        Ok(Self::new(FusionCalibration::shipped(algorithm)?))
+    }
+
+    pub fn calibration(&self) -> &FusionCalibration {
+        &self.calibration
+    }
+
+    /// A subject's fused reference: the best [`MAX_REFERENCES`] of `samples`.
+    pub fn reference(&self, samples: &[Sample]) -> Result<Fused, FusionError> {
+        self.fuse(samples, MAX_REFERENCES)
+    }
+
+    /// A track's fused probe: the best [`MAX_FRAMES`] of `frames`.
+    pub fn probe(&self, frames: &[Sample]) -> Result<Fused, FusionError> {
+        self.fuse(frames, MAX_FRAMES)
+    }
+
+    fn fuse(&self, samples: &[Sample], max: usize) -> Result<Fused, FusionError> {
+        let algorithm = &self.calibration.algorithm;
+        let mut kept: Vec<&Sample> = samples.iter().collect();
+        kept.sort_by(|a, b| b.quality.total_cmp(&a.quality));
+        kept.truncate(max);
+        let first = kept.first().ok_or(FusionError::Empty)?;
+        let dims = self.calibration.cohort.dims();
+        for s in &kept {
+            if &s.template.algorithm != algorithm {
+                return Err(TemplateError::AlgorithmMismatch(
+                    s.template.algorithm.clone(),
+                    algorithm.clone(),
+                )
+                .into());
+            }
+            if s.template.vector.len() != dims {
+                return Err(TemplateError::Length(s.template.vector.len(), dims).into());
+            }
+        }
+        let vector = mean(kept.iter().map(|s| s.template.vector.as_slice()));
+        debug_assert_eq!(vector.len(), first.template.vector.len());
+        let stats = self.calibration.cohort.stats(&vector);
+        Ok(Fused {
+            algorithm: algorithm.clone(),
+            vector,
+            count: kept.len(),
+            stats,
+        })
+    }
+
+    /// The calibrated score of a fused probe against a fused reference.
+    pub fn compare(&self, probe: &Fused, reference: &Fused) -> Result<FusedMatch, FusionError> {
+        for f in [probe, reference] {
+            if f.algorithm != self.calibration.algorithm {
+                return Err(TemplateError::AlgorithmMismatch(
+                    f.algorithm.clone(),
+                    self.calibration.algorithm.clone(),
+                )
+                .into());
+            }
+        }
+        let (k, m) = (reference.count, probe.count);
+        let curve = self.calibration.curve(k, m).ok_or(FusionError::NoCurve {
+            references: k,
+            frames: m,
+        })?;
+        let d = euclidean(&probe.vector, &reference.vector);
+        let statistic = Cohort::normalise(d, probe.stats, reference.stats);
+        let score = curve.calibration.score(statistic);
+        Ok(FusedMatch {
+            score,
+            extrapolated: score > curve.calibration.extrapolated_above(),
+            references: k,
+            frames: m,
+        })
+    }
+}
+
+/// The equal-weight mean of vectors of one length.
+pub fn mean<'a>(vectors: impl IntoIterator<Item = &'a [f32]>) -> Vec<f32> {
+    let mut sum: Vec<f32> = Vec::new();
+    let mut n = 0usize;
+    for v in vectors {
+        if sum.is_empty() {
+            sum = vec![0.0; v.len()];
+        }
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += x;
+        }
+        n += 1;
+    }
+    let n = n.max(1) as f32;
+    sum.iter_mut().for_each(|s| *s /= n);
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alg() -> Algorithm {
+        Algorithm("t/a/e".into())
+    }
+
+    /// A calibration whose curves map the statistic linearly to log10 FMR.
+    fn calibration() -> FusionCalibration {
+        let cohort =
+            Cohort::new(3, (0..20).map(|i| vec![(i as f32) * 0.3, 1.0]).collect()).unwrap();
+        let stats: Vec<f32> = (0..20_000).map(|i| -3.0 + i as f32 * 3e-4).collect();
+        let curves = [(1, 1), (2, 1), (2, 2)]
+            .into_iter()
+            .map(|(k, m)| FusedCurve {
+                references: k,
+                frames: m,
+                subject_pairs: 100,
+                calibration: Calibration::fit(alg(), "synthetic", stats.clone()).unwrap(),
+            })
+            .collect();
+        FusionCalibration {
+            algorithm: alg(),
+            source: "synthetic".into(),
+            cohort,
+            curves,
+        }
+    }
+
+    fn t(v: [f32; 2]) -> Template {
+        Template::new(alg(), v.to_vec())
+    }
+
+    #[test]
+    fn keeps_the_best_pictures_and_averages_them() {
+        let m = Matcher::new(calibration());
+        let (a, b, c) = (t([0.0, 0.0]), t([2.0, 0.0]), t([100.0, 0.0]));
+        let f = m
+            .fuse(
+                &[
+                    Sample::new(&a, 0.9),
+                    Sample::new(&c, 0.1),
+                    Sample::new(&b, 0.8),
+                ],
+                2,
+            )
+            .unwrap();
+        assert_eq!(f.count(), 2);
+        assert_eq!(f.vector, vec![1.0, 0.0]);
+        assert!(matches!(m.probe(&[]), Err(FusionError::Empty)));
+    }
+
+    #[test]
+    fn scores_use_the_curve_of_the_fused_counts() {
+        let m = Matcher::new(calibration());
+        let (a, b) = (t([1.0, 1.0]), t([1.1, 1.0]));
+        let one = m.reference(&[Sample::new(&a, 1.0)]).unwrap();
+        let two = m
+            .reference(&[Sample::new(&a, 1.0), Sample::new(&b, 1.0)])
+            .unwrap();
+        let probe = m.probe(&[Sample::new(&b, 1.0)]).unwrap();
+        let r = m.compare(&probe, &two).unwrap();
+        assert_eq!((r.references, r.frames), (2, 1));
+        assert!((0.0..=1.0).contains(&r.score));
+        // Closer pairs score higher.
+        let far = m.probe(&[Sample::new(&t([4.0, 1.0]), 1.0)]).unwrap();
+        assert!(m.compare(&far, &one).unwrap().score < m.compare(&probe, &one).unwrap().score);
+        // No curve for three frames against one reference.
+        let three = m
+            .probe(&[
+                Sample::new(&a, 1.0),
+                Sample::new(&b, 1.0),
+                Sample::new(&a, 0.5),
+            ])
+            .unwrap();
+        assert!(matches!(
+            m.compare(&three, &one),
+            Err(FusionError::NoCurve { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_other_algorithms_and_round_trips_json() {
+        let c = calibration();
+        let m = Matcher::new(c.clone());
+        let other = Template::new(Algorithm("x".into()), vec![0.0, 0.0]);
+        assert!(matches!(
+            m.probe(&[Sample::new(&other, 1.0)]),
+            Err(FusionError::Template(_))
+        ));
+        let back = FusionCalibration::from_json(&c.to_json()).unwrap();
+        assert_eq!(back.curves, c.curves);
+        assert_eq!(back.cohort.top_k, 3);
+        assert!(FusionCalibration::from_json("{}").is_err());
+        assert!(
+            format!(
+                "{:?}",
+                m.probe(&[Sample::new(&t([0.5, 0.25]), 1.0)]).unwrap()
+            )
+            .contains("1 pictures")
+        );
+    }
+}

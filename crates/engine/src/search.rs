@@ -1,0 +1,225 @@
+//! 1:N search: one probe template against every reference template of a
+//! watchlist, best candidates first.
+//!
+//! Watchlists are small (the APP speaks of hundreds to a few thousand
+//! people), so an exhaustive scan of a contiguous matrix is both exact and
+//! fast: 10,000 references of 128 values are 1.3 million multiply-adds, a
+//! fraction of a millisecond, against 7-10 ms to describe the probe. No
+//! approximate index, hence no candidate ever missed by the index.
+//!
+//! A subject may have several reference images; a subject's score is that of
+//! its closest image, and each subject appears once in the results.
+
+use zeroize::Zeroize;
+
+use crate::calibration::Calibration;
+use crate::template::{Algorithm, Template, TemplateError};
+
+/// One result of a search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// The caller's number for the subject, as given to [`WatchlistIndex::add`].
+    pub subject: u64,
+    /// The caller's number for the reference image that came closest.
+    pub image: u64,
+    /// Euclidean distance between the descriptors.
+    pub distance: f32,
+    /// The calibrated Similarity Score, 0-1.
+    pub score: f64,
+}
+
+/// Reference templates of one algorithm, stored as one matrix. The values
+/// are zeroed when the index is dropped: watchlist templates leave memory
+/// with the recognition session that needed them.
+pub struct WatchlistIndex {
+    algorithm: Algorithm,
+    dims: usize,
+    /// Row-major, `dims` values per reference.
+    matrix: Vec<f32>,
+    /// `(subject, image)` of each row.
+    rows: Vec<(u64, u64)>,
+}
+
+impl std::fmt::Debug for WatchlistIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WatchlistIndex({}, {} references)",
+            self.algorithm,
+            self.rows.len()
+        )
+    }
+}
+
+impl Drop for WatchlistIndex {
+    fn drop(&mut self) {
+        self.matrix.zeroize();
+    }
+}
+
+impl WatchlistIndex {
+    /// An empty index for templates of `algorithm`, of `capacity` references
+    /// (reserving up front means the matrix is never reallocated, so no
+    /// stale copy of a template is left in freed memory by growth).
+    pub fn with_capacity(algorithm: Algorithm, dims: usize, capacity: usize) -> Self {
+        Self {
+            algorithm,
+            dims,
+            matrix: Vec::with_capacity(dims * capacity),
+            rows: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn algorithm(&self) -> &Algorithm {
+        &self.algorithm
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Adds a reference template. Refused if it was made by another
+    /// algorithm or has another length.
+    pub fn add(&mut self, subject: u64, image: u64, t: &Template) -> Result<(), TemplateError> {
+        if t.algorithm != self.algorithm {
+            return Err(TemplateError::AlgorithmMismatch(
+                self.algorithm.clone(),
+                t.algorithm.clone(),
+            ));
+        }
+        if t.vector.len() != self.dims {
+            return Err(TemplateError::Length(self.dims, t.vector.len()));
+        }
+        if self.matrix.len() + self.dims > self.matrix.capacity() {
+            // Grow by hand: copy into a larger matrix and zero the old one,
+            // rather than let `Vec` free it with the values still in it.
+            let mut bigger = Vec::with_capacity((self.matrix.capacity() * 2).max(64 * self.dims));
+            bigger.extend_from_slice(&self.matrix);
+            self.matrix.zeroize();
+            self.matrix = bigger;
+        }
+        self.matrix.extend_from_slice(&t.vector);
+        self.rows.push((subject, image));
+        Ok(())
+    }
+
+    /// The `k` best subjects for `probe`, closest first, with calibrated
+    /// scores. Each subject appears once, with its closest image.
+    pub fn search(
+        &self,
+        probe: &Template,
+        calibration: &Calibration,
+        k: usize,
+    ) -> Result<Vec<Candidate>, TemplateError> {
+        if probe.algorithm != self.algorithm {
+            return Err(TemplateError::AlgorithmMismatch(
+                self.algorithm.clone(),
+                probe.algorithm.clone(),
+            ));
+        }
+        if probe.vector.len() != self.dims {
+            return Err(TemplateError::Length(self.dims, probe.vector.len()));
+        }
+        if k == 0 || self.rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Squared distances: the square root is taken only for the winners.
+        let mut best: Vec<(u64, u64, f32)> = Vec::with_capacity(k + 1);
+        for (row, &(subject, image)) in self.matrix.chunks_exact(self.dims).zip(&self.rows) {
+            let d2 = squared_distance(row, &probe.vector);
+            if let Some(b) = best.iter_mut().find(|b| b.0 == subject) {
+                if d2 < b.2 {
+                    *b = (subject, image, d2);
+                }
+            } else if best.len() < k || d2 < best[best.len() - 1].2 {
+                best.push((subject, image, d2));
+            } else {
+                continue;
+            }
+            best.sort_by(|a, b| a.2.total_cmp(&b.2));
+            best.truncate(k);
+        }
+        Ok(best
+            .into_iter()
+            .map(|(subject, image, d2)| {
+                let distance = d2.sqrt();
+                Candidate {
+                    subject,
+                    image,
+                    distance,
+                    score: calibration.score(distance),
+                }
+            })
+            .collect())
+    }
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    // Four independent sums let the compiler vectorise the loop.
+    let mut acc = [0f32; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..4 {
+            let d = x[i] - y[i];
+            acc[i] += d * d;
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| (x - y) * (x - y)).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alg() -> Algorithm {
+        Algorithm("test/a/e".into())
+    }
+
+    fn t(v: &[f32]) -> Template {
+        Template::new(alg(), v.to_vec())
+    }
+
+    #[test]
+    fn best_image_per_subject_closest_first() {
+        let cal = Calibration::shipped(&crate::pipeline::algorithm(
+            crate::align::AlignMethod::YuNet5,
+        ))
+        .unwrap();
+        let mut idx = WatchlistIndex::with_capacity(alg(), 4, 1);
+        idx.add(1, 10, &t(&[1.0, 0.0, 0.0, 0.0])).unwrap();
+        idx.add(1, 11, &t(&[0.2, 0.0, 0.0, 0.0])).unwrap();
+        idx.add(2, 20, &t(&[0.0, 0.5, 0.0, 0.0])).unwrap();
+        idx.add(3, 30, &t(&[0.0, 0.0, 3.0, 0.0])).unwrap();
+        assert_eq!(idx.len(), 4);
+        let r = idx.search(&t(&[0.0, 0.0, 0.0, 0.0]), &cal, 2).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].subject, r[0].image), (1, 11));
+        assert!((r[0].distance - 0.2).abs() < 1e-6);
+        assert_eq!((r[1].subject, r[1].image), (2, 20));
+        assert!(r[0].score > r[1].score);
+        let all = idx.search(&t(&[0.0, 0.0, 2.9, 0.0]), &cal, 10).unwrap();
+        assert_eq!(all.len(), 3, "one result per subject");
+        assert_eq!(all[0].subject, 3);
+    }
+
+    #[test]
+    fn other_algorithms_and_lengths_are_refused() {
+        let cal = Calibration::shipped(&crate::pipeline::algorithm(
+            crate::align::AlignMethod::YuNet5,
+        ))
+        .unwrap();
+        let mut idx = WatchlistIndex::with_capacity(alg(), 2, 1);
+        let other = Template::new(Algorithm("x/y/z".into()), vec![0.0; 2]);
+        assert!(idx.add(1, 1, &other).is_err());
+        assert!(idx.add(1, 1, &t(&[0.0; 3])).is_err());
+        idx.add(1, 1, &t(&[0.0; 2])).unwrap();
+        assert!(idx.search(&other, &cal, 1).is_err());
+        assert!(idx.search(&t(&[0.0; 2]), &cal, 0).unwrap().is_empty());
+    }
+}

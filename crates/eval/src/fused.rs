@@ -1,0 +1,537 @@
+//! Several pictures per side, on LFW: fitting the fused score curves on
+//! people A-M, and measuring them on people N-Z.
+//!
+//! A comparison is a *subject* (the mean of `k` images of one person)
+//! against a *probe* (the mean of `m` images of one person). Impostor
+//! comparisons for a curve are drawn from A-M people with enough images:
+//! with `k = 1` every image is a subject, otherwise each person gives up to
+//! [`DRAWS`] distinct random `k`-subsets (likewise for probes). When `k = m`
+//! subjects and probes are the same draws and each unordered pair counts once.
+
+use std::collections::HashSet;
+
+use lfr_engine::calibration::{Calibration, CalibrationError};
+use lfr_engine::fusion::{FusedCurve, FusionCalibration, MAX_FRAMES, MAX_REFERENCES, mean};
+use lfr_engine::normalise::{Cohort, CohortStats};
+use lfr_engine::template::{Algorithm, euclidean};
+use serde::Serialize;
+
+use crate::people::People;
+use crate::verification::wilson95;
+
+/// Distinct random subsets drawn per person for a side of more than one image.
+pub const DRAWS: usize = 8;
+/// Cohort: every `COHORT_STRIDE`-th A-M person gives one blended entry.
+pub const COHORT_STRIDE: usize = 4;
+/// Neighbours that describe a template's neighbourhood in that cohort.
+/// Chosen on A-M only (cohort from people A-F, measured on G-M).
+pub const COHORT_TOP_K: usize = 25;
+
+/// A small deterministic generator (SplitMix64), so that draws repeat exactly.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// One side of a comparison.
+struct Side<'a> {
+    person: usize,
+    vector: Vec<f32>,
+    stats: Option<CohortStats>,
+    /// The first picture alone, for the single-image figure on the same draw.
+    first: &'a [f32],
+}
+
+/// A cohort, and for calibration the people behind each of its entries:
+/// a side's neighbourhood then leaves out the entries built from its own
+/// person, as for the unseen people the matcher meets in service.
+#[derive(Clone, Copy)]
+pub struct CohortUse<'a> {
+    pub cohort: &'a Cohort,
+    pub owners: Option<&'a [[usize; 3]]>,
+}
+
+impl<'a> CohortUse<'a> {
+    pub fn unseen(cohort: &'a Cohort) -> Self {
+        Self {
+            cohort,
+            owners: None,
+        }
+    }
+
+    fn stats(&self, person: usize, v: &[f32]) -> CohortStats {
+        match self.owners {
+            Some(o) => self.cohort.stats_without(v, |e| o[e].contains(&person)),
+            None => self.cohort.stats(v),
+        }
+    }
+}
+
+fn side<'a>(person: usize, pics: &[&'a [f32]], cohort: Option<CohortUse>) -> Side<'a> {
+    let vector = mean(pics.iter().copied());
+    let stats = cohort.map(|c| c.stats(person, &vector));
+    Side {
+        person,
+        vector,
+        stats,
+        first: pics[0],
+    }
+}
+
+/// Sides of `k` pictures: every image when `k = 1`, else up to [`DRAWS`]
+/// distinct `k`-subsets per person with at least `k` images.
+fn draws<'a>(
+    people: &People<'a>,
+    k: usize,
+    cohort: Option<CohortUse>,
+    rng: &mut Rng,
+) -> Vec<Side<'a>> {
+    let mut out = Vec::new();
+    for (p, imgs) in people.images.iter().enumerate() {
+        if imgs.len() < k {
+            continue;
+        }
+        if k == 1 {
+            out.extend(imgs.iter().map(|v| side(p, &[*v], cohort)));
+            continue;
+        }
+        let mut seen: HashSet<Vec<usize>> = HashSet::new();
+        let mut idx: Vec<usize> = (0..imgs.len()).collect();
+        for _ in 0..4 * DRAWS {
+            if seen.len() == DRAWS {
+                break;
+            }
+            rng.shuffle(&mut idx);
+            let mut pick = idx[..k].to_vec();
+            pick.sort_unstable();
+            if seen.insert(pick.clone()) {
+                let pics: Vec<&[f32]> = pick.iter().map(|&i| imgs[i]).collect();
+                out.push(side(p, &pics, cohort));
+            }
+        }
+    }
+    out
+}
+
+fn statistic(a: &Side, b: &Side) -> f32 {
+    let d = euclidean(&a.vector, &b.vector);
+    match (a.stats, b.stats) {
+        (Some(x), Some(y)) => Cohort::normalise(d, x, y),
+        _ => d,
+    }
+}
+
+/// Impostor statistics of every subject against every probe of another
+/// person (each unordered pair once when both sides are the same draws).
+fn impostor_statistics(
+    people: &People,
+    subjects: &[Side],
+    probes: Option<&[Side]>,
+    threads: usize,
+) -> Vec<f32> {
+    let threads = threads.max(1);
+    let parts: Vec<Vec<f32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut i = t;
+                    while i < subjects.len() {
+                        let a = &subjects[i];
+                        let others = match probes {
+                            Some(p) => p,
+                            None => &subjects[i + 1..],
+                        };
+                        for b in others {
+                            if people.groups[a.person] != people.groups[b.person] {
+                                out.push(statistic(a, b));
+                            }
+                        }
+                        i += threads;
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    parts.concat()
+}
+
+/// Distinct pairs of different people behind a set of comparisons.
+fn person_pairs(people: &People, subjects: &[Side], probes: &[Side], symmetric: bool) -> u64 {
+    let a: HashSet<usize> = subjects.iter().map(|s| s.person).collect();
+    let b: HashSet<usize> = probes.iter().map(|s| s.person).collect();
+    let mut n = 0u64;
+    for &x in &a {
+        for &y in &b {
+            if people.groups[x] != people.groups[y] {
+                n += 1;
+            }
+        }
+    }
+    if symmetric { n / 2 } else { n }
+}
+
+/// Fits one curve per (references, frames) up to the fusion limits, on the
+/// statistic normalised by `cohort` (or the raw distance of the means).
+/// `only`, if given, limits the curves to those (references, frames).
+pub fn fit_curves(
+    people: &People,
+    algorithm: &Algorithm,
+    cohort: Option<CohortUse>,
+    only: Option<&[(usize, usize)]>,
+    threads: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<FusedCurve>, CalibrationError> {
+    let mut curves = Vec::new();
+    let wanted = |k: usize, m: usize| only.is_none_or(|o| o.contains(&(k, m)));
+    let total = match only {
+        Some(o) => o.len(),
+        None => MAX_REFERENCES * MAX_FRAMES,
+    };
+    for k in 1..=MAX_REFERENCES {
+        if !(1..=MAX_FRAMES).any(|m| wanted(k, m)) {
+            continue;
+        }
+        let subjects = draws(people, k, cohort, &mut Rng::new(1000 + k as u64));
+        for m in 1..=MAX_FRAMES {
+            if !wanted(k, m) {
+                continue;
+            }
+            progress(curves.len(), total);
+            let (stats, pairs) = if k == m {
+                (
+                    impostor_statistics(people, &subjects, None, threads),
+                    person_pairs(people, &subjects, &subjects, true),
+                )
+            } else {
+                let probes = draws(people, m, cohort, &mut Rng::new(2000 + m as u64));
+                (
+                    impostor_statistics(people, &subjects, Some(&probes), threads),
+                    person_pairs(people, &subjects, &probes, false),
+                )
+            };
+            let n = stats.len();
+            let what = if cohort.is_some() {
+                "AS-norm statistic"
+            } else {
+                "distance"
+            };
+            let calibration = Calibration::fit(
+                algorithm.clone(),
+                format!(
+                    "LFW people A-M: {n} impostor comparisons of subjects of {k} image(s) against probes of {m} image(s) ({pairs} pairs of people); {what} of the mean descriptors"
+                ),
+                stats,
+            )?;
+            curves.push(FusedCurve {
+                references: k,
+                frames: m,
+                subject_pairs: pairs,
+                calibration,
+            });
+        }
+    }
+    progress(total, total);
+    Ok(curves)
+}
+
+/// The whole fused calibration from A-M: the cohort and its curves.
+pub fn calibrate(
+    people: &People,
+    algorithm: &Algorithm,
+    threads: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<FusionCalibration, CalibrationError> {
+    let (cohort, owners) =
+        Cohort::from_people_with_owners(&people.means(), COHORT_STRIDE, COHORT_TOP_K)?;
+    let using = CohortUse {
+        cohort: &cohort,
+        owners: Some(&owners),
+    };
+    let curves = fit_curves(people, algorithm, Some(using), None, threads, progress)?;
+    Ok(FusionCalibration {
+        algorithm: algorithm.clone(),
+        source: format!(
+            "LFW people A-M less the exclusion list: cohort of {} entries (each the mean of three people's mean descriptors, every {COHORT_STRIDE}th of {} people), top {COHORT_TOP_K}",
+            cohort.vectors.len(),
+            people.names.len()
+        ),
+        cohort,
+        curves,
+    })
+}
+
+/// Every genuine pair (with its person) and every impostor pair of single
+/// images, as raw distances or, with a cohort, as normalised statistics.
+pub fn all_pairs(
+    people: &People,
+    cohort: Option<CohortUse>,
+    threads: usize,
+) -> (Vec<(usize, f32)>, Vec<f32>) {
+    let sides = draws(people, 1, cohort, &mut Rng::new(0));
+    let mut genuine = Vec::new();
+    for (i, a) in sides.iter().enumerate() {
+        for b in &sides[i + 1..] {
+            if a.person == b.person {
+                genuine.push((a.person, statistic(a, b)));
+            }
+        }
+    }
+    (genuine, impostor_statistics(people, &sides, None, threads))
+}
+
+/// The `n` closest impostor pairs of single images, as (person, person, statistic).
+pub fn closest_impostors(
+    people: &People,
+    cohort: Option<CohortUse>,
+    n: usize,
+) -> Vec<(usize, usize, f32)> {
+    let sides = draws(people, 1, cohort, &mut Rng::new(0));
+    let mut best: Vec<(usize, usize, f32)> = Vec::new();
+    let mut worst_kept = f32::INFINITY;
+    for (i, a) in sides.iter().enumerate() {
+        for b in &sides[i + 1..] {
+            if people.groups[a.person] == people.groups[b.person] {
+                continue;
+            }
+            let s = statistic(a, b);
+            if best.len() < n || s < worst_kept {
+                best.push((a.person, b.person, s));
+                if best.len() > 4 * n.max(1) {
+                    best.sort_by(|x, y| x.2.total_cmp(&y.2));
+                    best.truncate(n);
+                    worst_kept = best.last().map_or(f32::INFINITY, |x| x.2);
+                }
+            }
+        }
+    }
+    best.sort_by(|x, y| x.2.total_cmp(&y.2));
+    best.truncate(n);
+    best
+}
+
+/// One method's figures on one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodFigures {
+    pub method: &'static str,
+    /// True match rate at each of `FMRS` (each split counts once).
+    pub tmr: Vec<f64>,
+    /// Impostor comparisons at or beyond each threshold, and the rate with its 95 % interval.
+    pub impostors_beyond: Vec<u64>,
+    pub measured_fmr: Vec<f64>,
+    pub measured_fmr_ci: Vec<(f64, f64)>,
+}
+
+/// Subjects of `k` images against probes of `m` other images of people N-Z.
+#[derive(Debug, Clone, Serialize)]
+pub struct FusionRow {
+    pub references: usize,
+    pub frames: usize,
+    pub people: usize,
+    pub genuine: usize,
+    pub impostor: u64,
+    pub methods: Vec<MethodFigures>,
+}
+
+/// How a row's thresholds are set.
+pub struct Scorers<'a> {
+    /// The single-image calibration (first picture of each side).
+    pub single: &'a Calibration,
+    /// Raw fused curves (fitted on A-M without normalisation).
+    pub raw: &'a [FusedCurve],
+    /// The normalised fused calibration.
+    pub normalised: &'a FusionCalibration,
+}
+
+/// Measures `k` references against `m` frames on `people` (N-Z): each
+/// person with at least `k + m` images is split `splits` times at random
+/// into `k` enrolled and `m` probe images; every probe is compared with its
+/// own subject (genuine) and with every other person's subjects (impostor).
+pub fn evaluate(
+    people: &People,
+    k: usize,
+    m: usize,
+    splits: usize,
+    fmrs: &[f64],
+    scorers: &Scorers,
+    threads: usize,
+) -> FusionRow {
+    let cohort = CohortUse::unseen(&scorers.normalised.cohort);
+    let mut rng = Rng::new(7 + 100 * k as u64 + m as u64);
+    let (mut subjects, mut probes) = (Vec::new(), Vec::new());
+    let mut persons = 0;
+    for (p, imgs) in people.images.iter().enumerate() {
+        if imgs.len() < k + m {
+            continue;
+        }
+        persons += 1;
+        let mut idx: Vec<usize> = (0..imgs.len()).collect();
+        for _ in 0..splits {
+            rng.shuffle(&mut idx);
+            let pics: Vec<&[f32]> = idx[..k + m].iter().map(|&i| imgs[i]).collect();
+            subjects.push(side(p, &pics[..k], Some(cohort)));
+            probes.push(side(p, &pics[k..], Some(cohort)));
+        }
+    }
+    let scores = |s: f64| -> [f32; 3] {
+        let raw = scorers
+            .raw
+            .iter()
+            .find(|c| c.references == k && c.frames == m)
+            .map_or(f32::NAN, |c| c.calibration.distance_at(s));
+        let norm = scorers
+            .normalised
+            .curve(k, m)
+            .map_or(f32::NAN, |c| c.calibration.distance_at(s));
+        [scorers.single.distance_at(s), raw, norm]
+    };
+    let thresholds: Vec<[f32; 3]> = fmrs.iter().map(|f| scores(-f.log10() / 10.0)).collect();
+    let measures = |a: &Side, b: &Side| -> [f32; 3] {
+        let d = euclidean(&a.vector, &b.vector);
+        [
+            euclidean(a.first, b.first),
+            d,
+            Cohort::normalise(d, a.stats.unwrap(), b.stats.unwrap()),
+        ]
+    };
+    // Genuine: each probe against its own subject.
+    let mut hits = vec![[0usize; 3]; fmrs.len()];
+    for (a, b) in probes.iter().zip(&subjects) {
+        let x = measures(a, b);
+        for (h, t) in hits.iter_mut().zip(&thresholds) {
+            for j in 0..3 {
+                h[j] += (x[j] <= t[j]) as usize;
+            }
+        }
+    }
+    // Impostor: every probe against every other person's subjects.
+    let threads = threads.max(1);
+    let (beyond, total) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (probes, subjects, thresholds) = (&probes, &subjects, &thresholds);
+                s.spawn(move || {
+                    let mut beyond = vec![[0u64; 3]; thresholds.len()];
+                    let mut total = 0u64;
+                    let mut i = t;
+                    while i < probes.len() {
+                        let a = &probes[i];
+                        for b in subjects.iter() {
+                            if people.groups[a.person] == people.groups[b.person] {
+                                continue;
+                            }
+                            total += 1;
+                            let x = measures(a, b);
+                            for (bb, th) in beyond.iter_mut().zip(thresholds) {
+                                for j in 0..3 {
+                                    bb[j] += (x[j] <= th[j]) as u64;
+                                }
+                            }
+                        }
+                        i += threads;
+                    }
+                    (beyond, total)
+                })
+            })
+            .collect();
+        let mut beyond = vec![[0u64; 3]; thresholds.len()];
+        let mut total = 0;
+        for h in handles {
+            let (b, n) = h.join().unwrap();
+            total += n;
+            for (x, y) in beyond.iter_mut().zip(b) {
+                for j in 0..3 {
+                    x[j] += y[j];
+                }
+            }
+        }
+        (beyond, total)
+    });
+    let names = ["single image", "fused", "fused + AS-norm"];
+    let methods = (0..3)
+        .map(|j| MethodFigures {
+            method: names[j],
+            tmr: hits
+                .iter()
+                .map(|h| h[j] as f64 / probes.len().max(1) as f64)
+                .collect(),
+            impostors_beyond: beyond.iter().map(|b| b[j]).collect(),
+            measured_fmr: beyond
+                .iter()
+                .map(|b| b[j] as f64 / total.max(1) as f64)
+                .collect(),
+            measured_fmr_ci: beyond.iter().map(|b| wilson95(b[j], total)).collect(),
+        })
+        .collect();
+    FusionRow {
+        references: k,
+        frames: m,
+        people: persons,
+        genuine: probes.len(),
+        impostor: total,
+        methods,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rng_is_repeatable_and_shuffles_everything() {
+        let mut a = Rng::new(3);
+        let mut b = Rng::new(3);
+        assert_eq!(a.next(), b.next());
+        let mut v: Vec<usize> = (0..50).collect();
+        a.shuffle(&mut v);
+        assert_ne!(v, (0..50).collect::<Vec<_>>());
+        v.sort_unstable();
+        assert_eq!(v, (0..50).collect::<Vec<_>>());
+    }
+
+    fn people_fixture(vs: &[Vec<f32>]) -> People<'_> {
+        // Person p has images 3p, 3p+1, 3p+2; persons 2 and 3 are one person under two names.
+        People {
+            names: vec!["a", "b", "c", "d"],
+            images: (0..4)
+                .map(|p| (0..3).map(|i| vs[3 * p + i].as_slice()).collect())
+                .collect(),
+            groups: vec![0, 1, 2, 2],
+        }
+    }
+
+    #[test]
+    fn draws_are_distinct_subsets_and_pairs_skip_one_person() {
+        let vs: Vec<Vec<f32>> = (0..12).map(|i| vec![i as f32, (i % 3) as f32]).collect();
+        let people = people_fixture(&vs);
+        let ones = draws(&people, 1, None, &mut Rng::new(1));
+        assert_eq!(ones.len(), 12);
+        let twos = draws(&people, 2, None, &mut Rng::new(1));
+        // Three distinct pairs per person of three images.
+        assert_eq!(twos.len(), 12);
+        let imp = impostor_statistics(&people, &ones, None, 2);
+        // 66 pairs of images, less 4*3 same-person and 9 between the two names of person 2/3.
+        assert_eq!(imp.len(), 66 - 12 - 9);
+        assert_eq!(person_pairs(&people, &ones, &ones, true), 5);
+    }
+}

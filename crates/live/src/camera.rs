@@ -1,0 +1,166 @@
+//! What a camera is to lfr: a name, a place, where its pictures come from,
+//! and the part of the picture where recognition is authorised.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One camera of a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraConfig {
+    /// Unique within the session; recorded with every alert and count.
+    pub name: String,
+    /// Where it points, in words an operator knows ("Queen Street, north entrance").
+    pub location: String,
+    pub source: Source,
+    /// The Zone of Recognition in frame pixels. Faces whose centre lies
+    /// outside it are neither tracked nor compared; `None` is the whole frame.
+    #[serde(default)]
+    pub zone: Option<Zone>,
+}
+
+/// Where frames come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// A network camera (`rtsp://...`; H.264 or H.265, whatever FFmpeg reads).
+    /// Reconnected with exponential backoff when it drops.
+    Rtsp { url: String },
+    /// A video file (or a FIFO). `realtime` paces it at its own frame rate,
+    /// as a camera would; `looped` starts it again at its end.
+    File {
+        path: PathBuf,
+        #[serde(default)]
+        realtime: bool,
+        #[serde(default)]
+        looped: bool,
+    },
+    /// A folder of JPEG/PNG images, read in name order at `fps`.
+    Images {
+        dir: PathBuf,
+        fps: f64,
+        #[serde(default)]
+        looped: bool,
+    },
+}
+
+impl Source {
+    /// How the source is described in events and logs (no credentials:
+    /// the user-info part of a URL is cut).
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Rtsp { url } => match (url.find("://"), url.rfind('@')) {
+                (Some(s), Some(at)) if at > s => format!("{}://{}", &url[..s], &url[at + 1..]),
+                _ => url.clone(),
+            },
+            Source::File { path, .. } => path.display().to_string(),
+            Source::Images { dir, .. } => format!("{}/ (images)", dir.display()),
+        }
+    }
+}
+
+/// A region of the frame: a polygon, given clockwise or anticlockwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<[f32; 2]>", into = "Vec<[f32; 2]>")]
+pub struct Zone {
+    points: Vec<[f32; 2]>,
+}
+
+impl Zone {
+    /// An axis-aligned rectangle.
+    pub fn rect(x: f32, y: f32, w: f32, h: f32) -> Self {
+        Self {
+            points: vec![[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
+        }
+    }
+
+    /// A polygon of at least three finite points.
+    pub fn polygon(points: Vec<[f32; 2]>) -> Result<Self, String> {
+        if points.len() < 3 {
+            return Err(format!(
+                "a zone needs at least three points, {} given",
+                points.len()
+            ));
+        }
+        if points.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("a zone's points must be finite numbers".into());
+        }
+        Ok(Self { points })
+    }
+
+    pub fn points(&self) -> &[[f32; 2]] {
+        &self.points
+    }
+
+    /// Whether (x, y) lies inside (even-odd rule; points on an edge may go
+    /// either way, which does not matter at the scale of a face).
+    pub fn contains(&self, x: f32, y: f32) -> bool {
+        let mut inside = false;
+        let n = self.points.len();
+        for i in 0..n {
+            let [xi, yi] = self.points[i];
+            let [xj, yj] = self.points[(i + n - 1) % n];
+            if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+}
+
+impl TryFrom<Vec<[f32; 2]>> for Zone {
+    type Error = String;
+    fn try_from(v: Vec<[f32; 2]>) -> Result<Self, String> {
+        Zone::polygon(v)
+    }
+}
+
+impl From<Zone> for Vec<[f32; 2]> {
+    fn from(z: Zone) -> Self {
+        z.points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rectangles_and_concave_polygons() {
+        let r = Zone::rect(10.0, 10.0, 100.0, 50.0);
+        assert!(r.contains(50.0, 30.0));
+        assert!(!r.contains(5.0, 30.0));
+        assert!(!r.contains(50.0, 70.0));
+        // An L shape: the notch at the top right is outside.
+        let l = Zone::polygon(vec![
+            [0.0, 0.0],
+            [50.0, 0.0],
+            [50.0, 50.0],
+            [100.0, 50.0],
+            [100.0, 100.0],
+            [0.0, 100.0],
+        ])
+        .unwrap();
+        assert!(l.contains(25.0, 25.0));
+        assert!(!l.contains(75.0, 25.0));
+        assert!(l.contains(75.0, 75.0));
+        assert!(Zone::polygon(vec![[0.0, 0.0], [1.0, 1.0]]).is_err());
+        assert!(Zone::polygon(vec![[0.0, 0.0], [1.0, f32::NAN], [2.0, 0.0]]).is_err());
+    }
+
+    #[test]
+    fn configs_read_from_json_and_urls_hide_credentials() {
+        let c: CameraConfig = serde_json::from_str(
+            r#"{"name":"cam1","location":"North gate",
+                "source":{"kind":"rtsp","url":"rtsp://admin:secret@10.0.0.5/stream1"},
+                "zone":[[0,0],[100,0],[100,100]]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.source.describe(), "rtsp://10.0.0.5/stream1");
+        assert!(c.zone.unwrap().contains(80.0, 10.0));
+        let bad: Result<CameraConfig, _> = serde_json::from_str(
+            r#"{"name":"c","location":"l","source":{"kind":"file","path":"a.mp4"},"zone":[[0,0]]}"#,
+        );
+        assert!(bad.unwrap_err().to_string().contains("three points"));
+    }
+}

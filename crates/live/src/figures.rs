@@ -1,0 +1,179 @@
+//! Per-camera counters, updated by the source and analysis threads without
+//! locks, and the snapshot the dashboard shows.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use lfr_domain::metrics::Percentiles;
+use serde::Serialize;
+
+use crate::events::CameraStatus;
+
+/// Recognition times kept for percentiles; the oldest go first.
+const KEEP_TIMES: usize = 4096;
+
+/// The running counts of one camera.
+#[derive(Debug)]
+pub struct Counters {
+    pub frames_decoded: AtomicU64,
+    pub frames_analysed: AtomicU64,
+    /// Replaced in the hand-off before analysis reached them.
+    pub frames_dropped: AtomicU64,
+    /// Discarded unanalysed while recognition was paused.
+    pub frames_paused: AtomicU64,
+    /// Faces found by the detector inside the zone.
+    pub detections: AtomicU64,
+    /// Faces found outside the zone, ignored.
+    pub outside_zone: AtomicU64,
+    pub tracks: AtomicU64,
+    /// Tracks that passed the quality gate at least once (see the crate docs).
+    pub faces_scanned: AtomicU64,
+    pub templates: AtomicU64,
+    pub matches: AtomicU64,
+    pub alerts: AtomicU64,
+    /// Milliseconds spent analysing, for the analysed frame rate's cost.
+    pub analysis_ms: AtomicU64,
+    status: Mutex<CameraStatus>,
+    times: Mutex<Vec<u32>>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            frames_decoded: AtomicU64::new(0),
+            frames_analysed: AtomicU64::new(0),
+            frames_dropped: AtomicU64::new(0),
+            frames_paused: AtomicU64::new(0),
+            detections: AtomicU64::new(0),
+            outside_zone: AtomicU64::new(0),
+            tracks: AtomicU64::new(0),
+            faces_scanned: AtomicU64::new(0),
+            templates: AtomicU64::new(0),
+            matches: AtomicU64::new(0),
+            alerts: AtomicU64::new(0),
+            analysis_ms: AtomicU64::new(0),
+            status: Mutex::new(CameraStatus::Connecting),
+            times: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+pub(crate) fn add(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+fn get(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}
+
+impl Counters {
+    pub fn set_status(&self, s: CameraStatus) {
+        *self.status.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        *self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records the recognition time of one alert.
+    pub fn recognition_time(&self, ms: u32) {
+        let mut t = self.times.lock().unwrap_or_else(|e| e.into_inner());
+        if t.len() == KEEP_TIMES {
+            t.remove(0);
+        }
+        t.push(ms);
+    }
+
+    /// Every recognition time kept, oldest first.
+    pub fn recognition_times(&self) -> Vec<u32> {
+        self.times.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Nearest-rank percentiles of recognition times.
+pub fn percentiles(times: &[u32]) -> Option<Percentiles> {
+    if times.is_empty() {
+        return None;
+    }
+    let mut s = times.to_vec();
+    s.sort_unstable();
+    let at = |p: f64| s[((p / 100.0 * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1];
+    Some(Percentiles {
+        p50: at(50.0),
+        p90: at(90.0),
+        p95: at(95.0),
+        max: *s.last().unwrap(),
+    })
+}
+
+/// A camera's figures at one moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraFigures {
+    pub camera: String,
+    pub location: String,
+    pub status: CameraStatus,
+    pub frames_decoded: u64,
+    pub frames_analysed: u64,
+    pub frames_dropped: u64,
+    pub frames_paused: u64,
+    pub detections: u64,
+    pub outside_zone: u64,
+    pub tracks: u64,
+    pub faces_scanned: u64,
+    pub templates: u64,
+    pub matches: u64,
+    pub alerts: u64,
+    /// Frames analysed per second since the camera started.
+    pub analysed_fps: f64,
+    /// Frames decoded per second since the camera started.
+    pub decoded_fps: f64,
+    /// Mean analysis time of a frame (detection, tracking, templates, search).
+    pub analysis_ms_per_frame: f64,
+    pub recognition_ms: Option<Percentiles>,
+}
+
+impl CameraFigures {
+    pub(crate) fn of(name: &str, location: &str, c: &Counters, since: Instant) -> Self {
+        let secs = since.elapsed().as_secs_f64().max(1e-3);
+        let analysed = get(&c.frames_analysed);
+        Self {
+            camera: name.to_string(),
+            location: location.to_string(),
+            status: c.status(),
+            frames_decoded: get(&c.frames_decoded),
+            frames_analysed: analysed,
+            frames_dropped: get(&c.frames_dropped),
+            frames_paused: get(&c.frames_paused),
+            detections: get(&c.detections),
+            outside_zone: get(&c.outside_zone),
+            tracks: get(&c.tracks),
+            faces_scanned: get(&c.faces_scanned),
+            templates: get(&c.templates),
+            matches: get(&c.matches),
+            alerts: get(&c.alerts),
+            analysed_fps: analysed as f64 / secs,
+            decoded_fps: get(&c.frames_decoded) as f64 / secs,
+            analysis_ms_per_frame: get(&c.analysis_ms) as f64 / analysed.max(1) as f64,
+            recognition_ms: percentiles(&c.recognition_times()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert!(percentiles(&[]).is_none());
+        let t: Vec<u32> = (1..=100).collect();
+        let p = percentiles(&t).unwrap();
+        assert_eq!((p.p50, p.p90, p.p95, p.max), (50, 90, 95, 100));
+        let c = Counters::default();
+        for ms in [300, 100, 200] {
+            c.recognition_time(ms);
+        }
+        assert_eq!(percentiles(&c.recognition_times()).unwrap().p50, 200);
+    }
+}

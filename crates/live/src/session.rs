@@ -1,0 +1,542 @@
+//! A recognition session: the cameras of one deployment, its gallery, and
+//! the store that every alert and count is written to.
+//!
+//! Three parts run beside the camera and analysis threads:
+//! - the recorder, which writes each match with `Store::raise_alert` and
+//!   only then tells subscribers (so a console never shows an alert the
+//!   database does not hold), and stamps camera events;
+//! - the housekeeper, which re-reads the deployment (pausing or resuming
+//!   recognition as its authority allows), records counts and publishes
+//!   figures;
+//! - the broadcast channel subscribers listen on.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lfr_domain::Refusal;
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy;
+use lfr_domain::role::User;
+use lfr_engine::align::AlignMethod;
+use lfr_engine::calibration::Calibration;
+use lfr_engine::detect::DetectorConfig;
+use lfr_engine::pipeline::{EngineConfig, EngineError, ModelFiles};
+use lfr_store::alerts::NewAlert;
+use lfr_store::{Store, StoreError};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::EVENT_BUFFER;
+use crate::analysis::{AnalysisConfig, Recognition};
+use crate::backoff::Backoff;
+use crate::camera::CameraConfig;
+use crate::events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, RecognitionState};
+use crate::figures::{CameraFigures, Counters, add};
+use crate::gallery::Gallery;
+use crate::gate::QualityGate;
+use crate::runner::{Output, Runner, RunnerConfig};
+use crate::source::SourceSettings;
+use crate::threshold::Threshold;
+use crate::tracker::TrackerConfig;
+
+/// Everything about a session that is not the deployment's to decide.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    pub gate: QualityGate,
+    pub tracker: TrackerConfig,
+    /// Templates made per track at most.
+    pub templates_per_track: u32,
+    /// Detector settings; the default suits 1080p video (faces down to 20
+    /// px between the eyes, frames shrunk to 0.75).
+    pub detector: DetectorConfig,
+    pub align: AlignMethod,
+    /// Analysis workers, each with its own engine. `None`: one per core,
+    /// but no more than there are cameras (a camera is analysed by one
+    /// worker at a time, so its tracker sees frames in order).
+    pub workers: Option<usize>,
+    /// Threads each model may use. `None`: the cores left over once each
+    /// worker has one (so a single camera on two cores detects with two).
+    pub threads_per_worker: Option<usize>,
+    /// Ask the decoder for at most this many frames per second per camera.
+    pub max_fps_per_camera: Option<f64>,
+    pub stall_timeout: Duration,
+    pub backoff: Backoff,
+    /// How often counts are written to the store (and always at stop).
+    pub counts_interval: Duration,
+    /// How often the deployment is re-read to pause or resume recognition.
+    pub state_poll: Duration,
+    /// How often [`LiveEvent::Figures`] is broadcast.
+    pub figures_interval: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        let a = AnalysisConfig::default();
+        Self {
+            gate: a.gate,
+            tracker: a.tracker,
+            templates_per_track: a.templates_per_track,
+            detector: DetectorConfig::default(),
+            align: AlignMethod::YuNet5,
+            workers: None,
+            threads_per_worker: None,
+            max_fps_per_camera: None,
+            stall_timeout: Duration::from_secs(10),
+            backoff: Backoff::default(),
+            counts_interval: Duration::from_secs(60),
+            state_poll: Duration::from_secs(5),
+            figures_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What the housekeeper can be asked.
+enum Control {
+    Refresh(oneshot::Sender<RecognitionState>),
+}
+
+/// Who the session acts as, and for which deployment.
+#[derive(Clone)]
+struct Context {
+    store: Arc<Store>,
+    actor: User,
+    deployment: DeploymentId,
+    algorithm: lfr_engine::template::Algorithm,
+    events: broadcast::Sender<LiveEvent>,
+    state: Arc<Mutex<RecognitionState>>,
+    cameras: Arc<Vec<(CameraConfig, Arc<Counters>)>>,
+}
+
+/// A running session. Stop it with [`Session::stop`]; dropping it stops
+/// the threads too, but without recording the last counts.
+pub struct Session {
+    ctx: Context,
+    /// Subscribed at start, handed to the first caller of `subscribe`.
+    first: Mutex<Option<broadcast::Receiver<LiveEvent>>>,
+    runner: Option<Arc<Runner>>,
+    control: mpsc::Sender<Control>,
+    shutdown: Option<oneshot::Sender<()>>,
+    housekeeper: Option<JoinHandle<Vec<(u64, u64)>>>,
+    recorder: Option<JoinHandle<()>>,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Session {
+    /// Starts recognition for `deployment` on `cameras`. Fails when the
+    /// deployment may not run recognition now (the store's refusal says
+    /// why), when the models cannot be loaded, or when the cameras are
+    /// misconfigured.
+    pub async fn start(
+        store: Arc<Store>,
+        actor: User,
+        deployment: DeploymentId,
+        cameras: Vec<CameraConfig>,
+        models: ModelFiles,
+        config: LiveConfig,
+    ) -> Result<Session, LiveError> {
+        check_cameras(&cameras)?;
+        let algorithm = lfr_engine::pipeline::algorithm(config.align);
+        let (events, first) = broadcast::channel(EVENT_BUFFER);
+        let recognition = fetch_recognition(&store, &actor, deployment, &algorithm).await?;
+        let workers = config
+            .workers
+            .unwrap_or_else(|| cores().min(cameras.len()))
+            .max(1);
+        let threads = config
+            .threads_per_worker
+            .unwrap_or_else(|| (cores() / workers).max(1));
+        let runner_config = RunnerConfig {
+            engine: EngineConfig {
+                detector: config.detector,
+                align: config.align,
+                threads,
+            },
+            analysis: AnalysisConfig {
+                gate: config.gate,
+                tracker: config.tracker,
+                templates_per_track: config.templates_per_track,
+                ..AnalysisConfig::default()
+            },
+            sources: SourceSettings {
+                backoff: config.backoff,
+                stall_timeout: config.stall_timeout,
+                max_fps: config.max_fps_per_camera,
+            },
+            workers,
+        };
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let runner = tokio::task::spawn_blocking(move || {
+            Runner::start(cameras, &models, &runner_config, Some(recognition), out_tx)
+        })
+        .await
+        .map_err(|e| LiveError::Config(format!("starting the cameras failed: {e}")))??;
+        let runner = Arc::new(runner);
+        let ctx = Context {
+            store,
+            actor,
+            deployment,
+            algorithm,
+            events,
+            state: Arc::new(Mutex::new(RecognitionState::Running)),
+            cameras: Arc::new(runner.cameras()),
+        };
+        let recorder = tokio::spawn(record(ctx.clone(), out_rx));
+        let (control, control_rx) = mpsc::channel(8);
+        let (shutdown, shutdown_rx) = oneshot::channel();
+        let housekeeper = tokio::spawn(housekeep(
+            ctx.clone(),
+            runner.clone(),
+            config.clone(),
+            control_rx,
+            shutdown_rx,
+        ));
+        let _ = ctx
+            .events
+            .send(LiveEvent::Recognition(RecognitionState::Running));
+        Ok(Session {
+            ctx,
+            first: Mutex::new(Some(first)),
+            runner: Some(runner),
+            control,
+            shutdown: Some(shutdown),
+            housekeeper: Some(housekeeper),
+            recorder: Some(recorder),
+        })
+    }
+
+    /// Events from now on; the first subscriber also gets every event since
+    /// the session started (so that no camera's first status is missed).
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.first
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| self.ctx.events.subscribe())
+    }
+
+    /// Each camera's figures now.
+    pub fn figures(&self) -> Vec<CameraFigures> {
+        self.runner.as_ref().map_or_else(Vec::new, |r| r.figures())
+    }
+
+    pub fn state(&self) -> RecognitionState {
+        self.ctx
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the deployment now (call it after suspending, resuming or
+    /// terminating) and returns whether recognition runs.
+    pub async fn refresh(&self) -> RecognitionState {
+        let (tx, rx) = oneshot::channel();
+        if self.control.send(Control::Refresh(tx)).await.is_err() {
+            return self.state();
+        }
+        rx.await.unwrap_or_else(|_| self.state())
+    }
+
+    /// Stops the cameras, writes every match still on its way, records the
+    /// last counts and returns the final figures. The gallery is zeroed.
+    pub async fn stop(mut self) -> Vec<CameraFigures> {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        let recorded = match self.housekeeper.take() {
+            Some(h) => h.await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let figures = self.figures();
+        if let Some(r) = self.runner.take() {
+            // The housekeeper has ended, so this is the only reference.
+            let _ = tokio::task::spawn_blocking(move || match Arc::try_unwrap(r) {
+                Ok(r) => r.stop(),
+                Err(r) => r.halt(),
+            })
+            .await;
+        }
+        // The threads are gone, so the channel closes once drained.
+        if let Some(r) = self.recorder.take() {
+            let _ = r.await;
+        }
+        record_counts(&self.ctx, &recorded).await;
+        set_state(&self.ctx, RecognitionState::Stopped);
+        // Alerts written while draining count too.
+        let final_figures: Vec<CameraFigures> = self
+            .ctx
+            .cameras
+            .iter()
+            .zip(figures)
+            .map(|((_, c), mut f)| {
+                f.status = CameraStatus::Stopped;
+                f.alerts = c.alerts.load(std::sync::atomic::Ordering::Relaxed);
+                f.recognition_ms = crate::figures::percentiles(&c.recognition_times());
+                f
+            })
+            .collect();
+        let _ = self
+            .ctx
+            .events
+            .send(LiveEvent::Figures(final_figures.clone()));
+        final_figures
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(r) = &self.runner {
+            r.halt();
+        }
+    }
+}
+
+fn check_cameras(cameras: &[CameraConfig]) -> Result<(), LiveError> {
+    if cameras.is_empty() {
+        return Err(LiveError::Config(
+            "no cameras given: a session needs at least one".into(),
+        ));
+    }
+    let mut names = HashSet::new();
+    for c in cameras {
+        if c.name.trim().is_empty() {
+            return Err(LiveError::Config("a camera has no name".into()));
+        }
+        if !names.insert(c.name.as_str()) {
+            return Err(LiveError::Config(format!(
+                "two cameras are called `{}`; names must be unique",
+                c.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The gallery and threshold, if the deployment may run recognition now.
+async fn fetch_recognition(
+    store: &Store,
+    actor: &User,
+    deployment: DeploymentId,
+    algorithm: &lfr_engine::template::Algorithm,
+) -> Result<Recognition, LiveError> {
+    let d = store.deployment(actor, deployment).await?;
+    policy::recognition_requires_active_authorisation(&d, store.clock().now())?;
+    let threshold = Threshold::in_force(&d)?;
+    let entries = store.gallery(actor, deployment, algorithm.as_str()).await?;
+    let calibration = Calibration::shipped(algorithm).map_err(EngineError::from)?;
+    let gallery = Gallery::new(algorithm, calibration, entries).map_err(EngineError::from)?;
+    Ok(Recognition {
+        gallery: Arc::new(gallery),
+        threshold,
+    })
+}
+
+fn set_state(ctx: &Context, s: RecognitionState) {
+    let mut cur = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    if *cur != s {
+        *cur = s.clone();
+        drop(cur);
+        let _ = ctx.events.send(LiveEvent::Recognition(s));
+    }
+}
+
+/// Writes matches as alerts, in order, and stamps camera events.
+async fn record(ctx: Context, mut rx: mpsc::UnboundedReceiver<Output>) {
+    while let Some(o) = rx.recv().await {
+        match o {
+            Output::Match(m) => raise(&ctx, m).await,
+            Output::Status(s) => {
+                let name = ctx.cameras[s.camera].0.name.clone();
+                let _ = ctx.events.send(LiveEvent::Camera(CameraEvent {
+                    camera: name,
+                    at: ctx.store.clock().now(),
+                    status: s.status,
+                    detail: s.detail,
+                }));
+            }
+            Output::Error { camera, detail } => {
+                let (cfg, counters) = &ctx.cameras[camera];
+                let _ = ctx.events.send(LiveEvent::Camera(CameraEvent {
+                    camera: cfg.name.clone(),
+                    at: ctx.store.clock().now(),
+                    status: counters.status(),
+                    detail: format!("analysing a frame failed: {detail}"),
+                }));
+            }
+        }
+    }
+}
+
+/// How long a match is retried when the database fails (not refuses).
+const RAISE_RETRIES: u32 = 30;
+
+async fn raise(ctx: &Context, m: Match) {
+    let Some((cfg, counters)) = ctx.cameras.iter().find(|(c, _)| c.name == m.camera) else {
+        return;
+    };
+    let recognition_ms = m
+        .first_qualified
+        .elapsed()
+        .as_millis()
+        .min(u32::MAX as u128) as u32;
+    let alert = NewAlert {
+        deployment: ctx.deployment,
+        candidate_image: m.image,
+        camera: m.camera.clone(),
+        score: m.score,
+        threshold: m.threshold,
+        recognition_ms,
+        probe: m.probe,
+    };
+    let mut wait = Duration::from_millis(100);
+    for attempt in 1..=RAISE_RETRIES {
+        match ctx.store.raise_alert(&ctx.actor, alert.clone()).await {
+            Ok(a) => {
+                add(&counters.alerts, 1);
+                counters.recognition_time(recognition_ms);
+                let _ = ctx.events.send(LiveEvent::Alert(RaisedAlert {
+                    alert: a,
+                    category: m.category,
+                    location: cfg.location.clone(),
+                    track: m.track,
+                }));
+                return;
+            }
+            Err(StoreError::Refused(r)) => {
+                let _ = ctx.events.send(LiveEvent::AlertRefused {
+                    camera: m.camera.clone(),
+                    reason: r.to_string(),
+                });
+                return;
+            }
+            Err(e) if attempt == RAISE_RETRIES => {
+                tracing::error!(camera = %m.camera, "an alert could not be recorded: {e}");
+                let _ = ctx.events.send(LiveEvent::AlertRefused {
+                    camera: m.camera.clone(),
+                    reason: format!("the database did not accept the alert: {e}"),
+                });
+            }
+            Err(e) => {
+                tracing::warn!(camera = %m.camera, attempt, "recording an alert failed, retrying: {e}");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Adds to the store's counts what each camera counted since the last call;
+/// `recorded` is what was recorded before, per camera (faces, dropped).
+async fn record_counts(ctx: &Context, recorded: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut now = Vec::with_capacity(ctx.cameras.len());
+    for (i, (cfg, c)) in ctx.cameras.iter().enumerate() {
+        let faces = c.faces_scanned.load(std::sync::atomic::Ordering::Relaxed);
+        let dropped = c.frames_dropped.load(std::sync::atomic::Ordering::Relaxed);
+        let (f0, d0) = recorded.get(i).copied().unwrap_or((0, 0));
+        if faces == f0 && dropped == d0 {
+            now.push((f0, d0));
+            continue;
+        }
+        match ctx
+            .store
+            .record_counts(
+                &ctx.actor,
+                ctx.deployment,
+                &cfg.name,
+                faces - f0,
+                dropped - d0,
+                None,
+            )
+            .await
+        {
+            Ok(()) => now.push((faces, dropped)),
+            Err(e) => {
+                tracing::warn!(camera = %cfg.name, "recording counts failed; they are kept for the next attempt: {e}");
+                now.push((f0, d0));
+            }
+        }
+    }
+    now
+}
+
+/// Re-reads the deployment and pauses or resumes recognition to match.
+async fn check_state(ctx: &Context, runner: &Runner) -> RecognitionState {
+    let d = match ctx.store.deployment(&ctx.actor, ctx.deployment).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!("re-reading the deployment failed: {e}");
+            return ctx.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        }
+    };
+    let verdict = policy::recognition_requires_active_authorisation(&d, ctx.store.clock().now());
+    let state = match verdict {
+        Err(r) => {
+            runner.set_recognition(None);
+            RecognitionState::Paused { reason: r.message }
+        }
+        Ok(()) if runner.recognising() => RecognitionState::Running,
+        Ok(()) => {
+            match fetch_recognition(&ctx.store, &ctx.actor, ctx.deployment, &ctx.algorithm).await {
+                Ok(r) => {
+                    runner.set_recognition(Some(r));
+                    RecognitionState::Running
+                }
+                Err(e) => RecognitionState::Paused {
+                    reason: e.to_string(),
+                },
+            }
+        }
+    };
+    set_state(ctx, state.clone());
+    state
+}
+
+async fn housekeep(
+    ctx: Context,
+    runner: Arc<Runner>,
+    config: LiveConfig,
+    mut control: mpsc::Receiver<Control>,
+    mut shutdown: oneshot::Receiver<()>,
+) -> Vec<(u64, u64)> {
+    let mut recorded = vec![(0, 0); ctx.cameras.len()];
+    let mut counts = tokio::time::interval(config.counts_interval);
+    let mut poll = tokio::time::interval(config.state_poll);
+    let mut figures = tokio::time::interval(config.figures_interval);
+    for i in [&mut counts, &mut poll, &mut figures] {
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i.reset();
+    }
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = counts.tick() => recorded = record_counts(&ctx, &recorded).await,
+            _ = poll.tick() => { check_state(&ctx, &runner).await; }
+            _ = figures.tick() => {
+                let _ = ctx.events.send(LiveEvent::Figures(runner.figures()));
+            }
+            Some(c) = control.recv() => match c {
+                Control::Refresh(reply) => {
+                    let s = check_state(&ctx, &runner).await;
+                    let _ = reply.send(s);
+                }
+            },
+        }
+    }
+    recorded
+}

@@ -1,0 +1,266 @@
+//! One thread per camera that keeps frames coming: it opens the source,
+//! pushes frames into the hand-off, and when the source fails (drops,
+//! stalls, sends garbage, cannot be opened) it says so and tries again after
+//! an exponential backoff. A file that ends is reported and, unless looped,
+//! left ended.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lfr_video::{Frame, Killer, Stream, StreamOptions, VideoError};
+
+use crate::backoff::{Backoff, Retry};
+use crate::camera::{CameraConfig, Source};
+use crate::events::CameraStatus;
+use crate::figures::Counters;
+use crate::handoff::Handoff;
+
+/// What a source thread reports; the session stamps and broadcasts it.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub camera: usize,
+    pub status: CameraStatus,
+    pub detail: String,
+}
+
+/// Settings shared by every source.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceSettings {
+    pub backoff: Backoff,
+    pub stall_timeout: Duration,
+    pub max_fps: Option<f64>,
+}
+
+/// The pieces a source thread needs.
+pub struct SourceContext {
+    pub camera: usize,
+    pub config: CameraConfig,
+    pub settings: SourceSettings,
+    pub handoff: Arc<Handoff>,
+    pub counters: Arc<Counters>,
+    pub report: Box<dyn Fn(StatusChange) + Send>,
+    pub stop: Arc<AtomicBool>,
+    /// The running stream's killer, so that stopping does not wait for a frame.
+    pub killer: Arc<Mutex<Option<Killer>>>,
+}
+
+/// How a source run ended.
+enum Outcome {
+    /// Reached its end and is not to be restarted.
+    Ended,
+    /// Failed; try again after a wait.
+    Failed(CameraStatus, String),
+    Stopped,
+}
+
+impl SourceContext {
+    fn say(&self, status: CameraStatus, detail: impl Into<String>) {
+        let detail = detail.into();
+        if status != self.counters.status() || status != CameraStatus::Streaming {
+            self.counters.set_status(status);
+            (self.report)(StatusChange {
+                camera: self.camera,
+                status,
+                detail,
+            });
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Sleeps, waking early when the session stops.
+    fn pause(&self, d: Duration) {
+        let until = Instant::now() + d;
+        while !self.stopped() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
+        }
+    }
+
+    /// The thread's body.
+    pub fn run(self) {
+        let mut retry = Retry::new(self.settings.backoff);
+        loop {
+            if self.stopped() {
+                break;
+            }
+            self.say(
+                CameraStatus::Connecting,
+                format!("opening {}", self.config.source.describe()),
+            );
+            let started = Instant::now();
+            let outcome = match &self.config.source {
+                Source::Rtsp { url } => self.stream(url, false, false),
+                Source::File {
+                    path,
+                    realtime,
+                    looped,
+                } => self.stream(&path.to_string_lossy(), *realtime, *looped),
+                Source::Images { dir, fps, looped } => self.images(dir, *fps, *looped),
+            };
+            match outcome {
+                Outcome::Stopped => break,
+                Outcome::Ended => {
+                    self.say(CameraStatus::Ended, "the source reached its end");
+                    return;
+                }
+                Outcome::Failed(status, why) => {
+                    if self.stopped() {
+                        break;
+                    }
+                    let wait = retry.after_failure(started.elapsed());
+                    self.say(status, why.clone());
+                    self.say(
+                        CameraStatus::Reconnecting,
+                        format!(
+                            "attempt {} in {} ms ({why})",
+                            retry.attempt(),
+                            wait.as_millis()
+                        ),
+                    );
+                    self.pause(wait);
+                }
+            }
+        }
+        self.say(CameraStatus::Stopped, "stopped");
+    }
+
+    fn deliver(&self, frame: Frame, first: &mut bool) {
+        if *first {
+            *first = false;
+            self.say(
+                CameraStatus::Streaming,
+                format!("{}x{}", frame.image.width(), frame.image.height()),
+            );
+        }
+        self.handoff.push(self.camera, frame);
+    }
+
+    fn stream(&self, input: &str, realtime: bool, looped: bool) -> Outcome {
+        let opts = StreamOptions {
+            realtime,
+            looped,
+            width: None,
+            max_fps: self.settings.max_fps,
+            stall_timeout: self.settings.stall_timeout,
+        };
+        let mut stream = match Stream::open(input, &opts) {
+            Ok(s) => s,
+            Err(e) => return Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
+        };
+        *self.killer.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream.killer());
+        let is_file = Path::new(input).exists();
+        let mut first = true;
+        let mut last_warning: Option<Instant> = None;
+        let outcome = loop {
+            if self.stopped() {
+                break Outcome::Stopped;
+            }
+            match stream.next_frame() {
+                Ok(Some(frame)) => {
+                    self.deliver(frame, &mut first);
+                    // Damage the decoder concealed: said at most every 5 s.
+                    if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5))
+                        && let Some((n, lines)) = stream.take_diagnostics()
+                    {
+                        last_warning = Some(Instant::now());
+                        self.say(
+                            CameraStatus::Degraded,
+                            format!("the decoder reported {n} problem(s): {}", lines.join("; ")),
+                        );
+                        first = true; // say Streaming again with the next frame
+                    }
+                }
+                Ok(None) if is_file && !looped => break Outcome::Ended,
+                Ok(None) => {
+                    break Outcome::Failed(
+                        CameraStatus::Reconnecting,
+                        "the stream ended".to_string(),
+                    );
+                }
+                Err(e @ VideoError::Stalled { .. }) => {
+                    break Outcome::Failed(CameraStatus::Stalled, e.to_string());
+                }
+                Err(e) if self.stopped() => {
+                    let _ = e;
+                    break Outcome::Stopped;
+                }
+                Err(e) => break Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
+            }
+        };
+        *self.killer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        outcome
+    }
+
+    /// A folder of images, in name order, paced at `fps`. An unreadable
+    /// image is reported and skipped; an empty or missing folder is a failure.
+    fn images(&self, dir: &Path, fps: f64, looped: bool) -> Outcome {
+        let interval = Duration::from_secs_f64(1.0 / fps.clamp(0.01, 1000.0));
+        let mut first = true;
+        let mut index = 0u64;
+        loop {
+            let files = match list_images(dir) {
+                Ok(f) if !f.is_empty() => f,
+                Ok(_) => {
+                    return Outcome::Failed(
+                        CameraStatus::Reconnecting,
+                        format!("{} holds no JPEG or PNG images", dir.display()),
+                    );
+                }
+                Err(e) => {
+                    return Outcome::Failed(
+                        CameraStatus::Reconnecting,
+                        format!("cannot read {}: {e}", dir.display()),
+                    );
+                }
+            };
+            let mut next = Instant::now();
+            for f in files {
+                if self.stopped() {
+                    return Outcome::Stopped;
+                }
+                if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                    self.pause(wait);
+                }
+                next += interval;
+                match image::open(&f) {
+                    Ok(img) => {
+                        let frame = Frame {
+                            image: img.to_rgb8(),
+                            index,
+                            captured: Instant::now(),
+                        };
+                        index += 1;
+                        self.deliver(frame, &mut first);
+                    }
+                    Err(e) => {
+                        self.say(
+                            CameraStatus::Degraded,
+                            format!("skipped {}: not a readable image ({e})", f.display()),
+                        );
+                        first = true;
+                    }
+                }
+            }
+            if !looped {
+                return Outcome::Ended;
+            }
+        }
+    }
+}
+
+fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}

@@ -1,0 +1,236 @@
+//! Face tracking across frames, so that one person passing is one track:
+//! counted once as a face scanned, described only at their best frames,
+//! and alerted at most once per watchlist subject.
+//!
+//! Association is greedy on a cost: boxes that overlap (intersection over
+//! union at least `min_iou`) pair first, by overlap; then boxes whose
+//! centres are close, measured in face widths. The allowed jump grows with
+//! the time since the track was last seen, because when analysis falls
+//! behind (frames dropped) a walking person moves further between the
+//! frames that are analysed. A face of very different size is never the
+//! same track.
+
+use std::time::{Duration, Instant};
+
+use lfr_engine::geometry::BoundingBox;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrackerConfig {
+    /// Overlap at and above which a detection continues a track.
+    pub min_iou: f32,
+    /// Centre jump allowed between consecutive analysed frames, in face widths.
+    pub max_jump: f32,
+    /// Extra jump allowed per second since the track was last seen, in face
+    /// widths (a brisk walk crosses about two face widths a second at 5 m).
+    pub jump_per_second: f32,
+    /// Largest ratio of box widths between a track and its next detection.
+    pub max_size_ratio: f32,
+    /// A track not seen for this long has ended: the person has left, or
+    /// turned away for good.
+    #[serde(with = "millis")]
+    pub max_age: Duration,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        Self {
+            min_iou: 0.2,
+            max_jump: 1.0,
+            jump_per_second: 3.0,
+            max_size_ratio: 1.6,
+            max_age: Duration::from_millis(1200),
+        }
+    }
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+/// One person's passage, as far as the pipeline needs to remember it.
+/// Nothing biometric is kept here: templates are searched and dropped
+/// (zeroed) in the frame they are made.
+#[derive(Debug, Clone)]
+pub struct Track {
+    pub id: u64,
+    pub bbox: BoundingBox,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+    /// Frames in which the track was detected.
+    pub hits: u32,
+    /// When the first frame that passed the quality gate arrived: the start
+    /// of recognition time.
+    pub first_qualified: Option<Instant>,
+    /// Templates made for this track so far.
+    pub described: u32,
+    /// Merit of the best face described so far.
+    pub best_merit: f32,
+    /// Watchlist subjects this track has alerted on (at most one alert each).
+    pub alerted: Vec<u64>,
+}
+
+/// Tracks of one camera.
+#[derive(Debug)]
+pub struct Tracker {
+    config: TrackerConfig,
+    tracks: Vec<Track>,
+    next_id: u64,
+}
+
+fn centre(b: &BoundingBox) -> (f32, f32) {
+    (b.x + b.w / 2.0, b.y + b.h / 2.0)
+}
+
+impl Tracker {
+    pub fn new(config: TrackerConfig) -> Self {
+        Self {
+            config,
+            tracks: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    pub fn active(&self) -> usize {
+        self.tracks.len()
+    }
+
+    pub fn track_mut(&mut self, index: usize) -> &mut Track {
+        &mut self.tracks[index]
+    }
+
+    pub fn track(&self, index: usize) -> &Track {
+        &self.tracks[index]
+    }
+
+    /// Ends every track (recognition paused, or the stream restarted).
+    pub fn clear(&mut self) -> Vec<Track> {
+        std::mem::take(&mut self.tracks)
+    }
+
+    /// Takes the detections of a frame seen at `at`. Returns, for each box,
+    /// the index of its track (for [`Tracker::track_mut`]) and whether the
+    /// track is new; then the tracks that ended (not seen for `max_age`).
+    pub fn update(
+        &mut self,
+        at: Instant,
+        boxes: &[BoundingBox],
+    ) -> (Vec<(usize, bool)>, Vec<Track>) {
+        let c = self.config;
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (ti, t) in self.tracks.iter().enumerate() {
+            let dt = at.saturating_duration_since(t.last_seen).as_secs_f32();
+            let reach = c.max_jump + c.jump_per_second * dt;
+            let (tx, ty) = centre(&t.bbox);
+            for (bi, b) in boxes.iter().enumerate() {
+                let ratio = (b.w / t.bbox.w.max(1.0)).max(t.bbox.w / b.w.max(1.0));
+                if ratio > c.max_size_ratio {
+                    continue;
+                }
+                let iou = t.bbox.iou(b);
+                let cost = if iou >= c.min_iou {
+                    1.0 - iou
+                } else {
+                    let (bx, by) = centre(b);
+                    let jump = ((bx - tx).powi(2) + (by - ty).powi(2)).sqrt() / t.bbox.w.max(1.0);
+                    if jump > reach {
+                        continue;
+                    }
+                    1.0 + jump
+                };
+                pairs.push((cost, ti, bi));
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut track_taken = vec![false; self.tracks.len()];
+        let mut out: Vec<Option<(usize, bool)>> = vec![None; boxes.len()];
+        for (_, ti, bi) in pairs {
+            if track_taken[ti] || out[bi].is_some() {
+                continue;
+            }
+            track_taken[ti] = true;
+            out[bi] = Some((ti, false));
+            let t = &mut self.tracks[ti];
+            t.bbox = boxes[bi];
+            t.last_seen = at;
+            t.hits += 1;
+        }
+        // Tracks not continued and too old end; removing them shifts indices,
+        // so end them before numbering new tracks.
+        let mut ended = Vec::new();
+        let mut keep = Vec::with_capacity(self.tracks.len());
+        let mut remap = vec![usize::MAX; self.tracks.len()];
+        for (i, t) in std::mem::take(&mut self.tracks).into_iter().enumerate() {
+            if at.saturating_duration_since(t.last_seen) > c.max_age {
+                ended.push(t);
+            } else {
+                remap[i] = keep.len();
+                keep.push(t);
+            }
+        }
+        self.tracks = keep;
+        let mut result = Vec::with_capacity(boxes.len());
+        for (bi, o) in out.into_iter().enumerate() {
+            match o {
+                Some((ti, new)) => result.push((remap[ti], new)),
+                None => {
+                    self.tracks.push(Track {
+                        id: self.next_id,
+                        bbox: boxes[bi],
+                        first_seen: at,
+                        last_seen: at,
+                        hits: 1,
+                        first_qualified: None,
+                        described: 0,
+                        best_merit: 0.0,
+                        alerted: Vec::new(),
+                    });
+                    self.next_id += 1;
+                    result.push((self.tracks.len() - 1, true));
+                }
+            }
+        }
+        (result, ended)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(x: f32, y: f32, w: f32) -> BoundingBox {
+        BoundingBox { x, y, w, h: w }
+    }
+
+    #[test]
+    fn walkers_keep_their_tracks_and_leave() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        // Two people walking towards each other.
+        let (r, _) = t.update(ms(0), &[b(100.0, 100.0, 40.0), b(400.0, 100.0, 40.0)]);
+        assert_eq!(r, [(0, true), (1, true)]);
+        let ids: Vec<u64> = r.iter().map(|&(i, _)| t.track(i).id).collect();
+        let (r, ended) = t.update(ms(100), &[b(380.0, 102.0, 41.0), b(115.0, 100.0, 40.0)]);
+        assert!(ended.is_empty());
+        assert_eq!((t.track(r[0].0).id, r[0].1), (ids[1], false));
+        assert_eq!((t.track(r[1].0).id, r[1].1), (ids[0], false));
+        // Half a second of dropped frames: a larger jump is still the same person.
+        let (r, _) = t.update(ms(600), &[b(190.0, 100.0, 42.0)]);
+        assert_eq!((t.track(r[0].0).id, r[0].1), (ids[0], false));
+        // A face of very different size is someone else.
+        let (r, _) = t.update(ms(700), &[b(190.0, 100.0, 120.0)]);
+        assert!(r[0].1);
+        // Long gone: the tracks end.
+        let (_, ended) = t.update(ms(5000), &[]);
+        assert_eq!(ended.len(), 3);
+        assert_eq!(t.active(), 0);
+    }
+}
