@@ -171,10 +171,12 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         legitimate_aim: "Demonstration of the LFR workflow".into(),
         legal_basis: "None: a demonstration on public sample footage".into(),
         necessity: "Training staff on the console".into(),
-        proportionality: "Recorded footage; Blue Watchlist volunteers only".into(),
+        proportionality: "Recorded public footage; nobody in it is sought".into(),
         safeguards: "Fresh temporary database, deleted when the demo stops".into(),
         alternatives_considered: "Slides; less instructive".into(),
-        watchlist_composition: "Blue Watchlist of demo volunteers".into(),
+        watchlist_composition:
+            "Stand-in subjects and Blue Watchlist volunteers, all passers-by in the sample video"
+                .into(),
         resources: "One replayed camera".into(),
         threshold_requested: lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD,
         review_interval_minutes: 60,
@@ -209,34 +211,61 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         })
         .await??
     };
-    if vols.is_empty() {
+    if vols.len() < 2 {
         bail!(
-            "no face in {} is clear enough to enrol as a demo volunteer; try another --video",
+            "only {} face(s) in {} are clear enough to enrol; the demo needs two (one stand-in watchlist subject, one volunteer): try another --video or more --volunteers",
+            vols.len(),
             video.display()
         );
     }
-    let w = store
-        .create_watchlist(&silver, d.id, WatchlistKind::Blue, "Demo volunteers")
-        .await?;
-    let src = lfr_live::demo::blue_watchlist(&vols, "PC O. Operator");
-    let entries = lfr_store::import::prepare(&src, WatchlistKind::Blue, &enroller)
-        .map_err(|p| anyhow::anyhow!("the demo volunteers did not import: {p:?}"))?;
-    store.commit_import(&silver, w.id, &entries).await?;
-    store
-        .approve_watchlist(&ao, w.id, "Demo volunteers, consent recorded")
-        .await?;
+    // A deployment needs a standard watchlist (a Blue Watchlist alone only
+    // tests the system), so half the passers-by stand in for sought people
+    // and the other half are Blue Watchlist volunteers.
+    let (subjects, volunteers): (Vec<_>, Vec<_>) = vols
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let subjects: Vec<_> = subjects.into_iter().map(|(_, v)| v).collect();
+    let volunteers: Vec<_> = volunteers.into_iter().map(|(_, v)| v).collect();
+    let lists = [
+        (
+            WatchlistKind::Standard,
+            "Demo subjects (stand-ins from the sample video)",
+            standard_watchlist(&subjects),
+        ),
+        (
+            WatchlistKind::Blue,
+            "Demo volunteers",
+            lfr_live::demo::blue_watchlist(&volunteers, "PC O. Operator"),
+        ),
+    ];
+    for (kind, name, src) in lists {
+        let w = store.create_watchlist(&silver, d.id, kind, name).await?;
+        let entries = lfr_store::import::prepare(&src, kind, &enroller)
+            .map_err(|p| anyhow::anyhow!("the demo watchlist {name} did not import: {p}"))?;
+        store.commit_import(&silver, w.id, &entries).await?;
+        store
+            .approve_watchlist(
+                &ao,
+                w.id,
+                "Demo watchlist: passers-by in public sample footage",
+            )
+            .await?;
+    }
     store.start(&silver, d.id).await?;
 
     println!(
-        "\nlfr demo: D{} is active with a Blue Watchlist of {} volunteers.",
+        "\nlfr demo: D{} is active: {} stand-in subject(s) on a watchlist, {} Blue Watchlist volunteer(s).",
         d.id,
-        vols.len()
+        subjects.len(),
+        volunteers.len()
     );
     println!("Open a link to sign in as that role (tokens are shown only here):\n");
     for acc in &accounts {
         println!("  {:<20} {}", acc.role, acc.link);
     }
-    println!("\nAlerts arrive in the operator's queue as the volunteers walk past the camera.\n");
+    println!("\nAlerts arrive in the operator's queue as these people walk past the camera.\n");
     if let Some(path) = &a.demo_info {
         write_info(path, &base, d.id.0, &accounts)?;
     }
@@ -266,4 +295,31 @@ fn write_info(path: &Path, base: &str, deployment: i64, accounts: &[Account]) ->
     let info = serde_json::json!({ "url": base, "deployment": deployment, "accounts": accounts });
     std::fs::write(path, serde_json::to_vec_pretty(&info)?)
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A standard watchlist of passers-by standing in for sought people. The
+/// category is the mildest that still shows the whole workflow; nobody in
+/// the footage is sought.
+fn standard_watchlist(people: &[lfr_live::demo::Volunteer]) -> lfr_store::import::ImportSource {
+    let mut files = std::collections::BTreeMap::new();
+    let mut entries = Vec::new();
+    for (i, v) in people.iter().enumerate() {
+        let file = format!("s{:02}.jpg", i + 1);
+        files.insert(file.clone(), v.jpeg.clone());
+        entries.push(serde_json::json!({
+            "ref": format!("S{:02}", i + 1),
+            "name": format!("Demo subject {}", i + 1),
+            "category": "missing_person_at_risk",
+            "justification": "Demo: a passer-by in public sample footage standing in for a missing person; nobody is sought",
+            "source": "Frame of the demo video",
+            "under_18": false,
+            "images": [file],
+        }));
+    }
+    files.insert(
+        "manifest.json".to_string(),
+        serde_json::to_vec_pretty(&serde_json::json!({ "entries": entries }))
+            .expect("JSON of strings"),
+    );
+    lfr_store::import::ImportSource::from_files("demo subjects", files)
 }

@@ -1,0 +1,221 @@
+// End-to-end test of the lfr console in a real headless Chromium.
+//
+//   node console.mjs DEMO-INFO.json
+//
+// DEMO-INFO.json is what `lfr serve --demo --demo-info FILE` writes: the
+// server's URL, the demo deployment and a sign-in link per role. The
+// scenario is the one the console exists for: an operator signs in, an alert
+// raised from the replayed video arrives in the queue by itself, the
+// operator adjudicates with the keyboard, the engagement officer records
+// what engaging showed and the policing outcome, and the Silver Commander's
+// figures change without a reload; a user whose role does not allow
+// adjudication is refused both in the browser and in the API.
+//
+// Environment: LFR_CHROMIUM (default /usr/bin/chromium), LFR_ALERT_WAIT_S
+// (how long to wait for the first alert, default 150), LFR_SCREENSHOTS (a
+// directory to keep a screenshot of each page in, for people to look at).
+
+import { readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const infoPath = process.argv[2];
+if (!infoPath) {
+  console.error("usage: node console.mjs DEMO-INFO.json (written by lfr serve --demo --demo-info)");
+  process.exit(2);
+}
+const info = JSON.parse(readFileSync(infoPath, "utf8"));
+const account = (role) => {
+  const a = info.accounts.find((x) => x.role === role);
+  if (!a) throw new Error(`${infoPath} has no ${role} account`);
+  return a;
+};
+const executablePath = process.env.LFR_CHROMIUM || "/usr/bin/chromium";
+const alertWait = Number(process.env.LFR_ALERT_WAIT_S || 150) * 1000;
+const shots = process.env.LFR_SCREENSHOTS || null;
+if (shots) mkdirSync(shots, { recursive: true });
+
+let step = "starting";
+const t0 = Date.now();
+function log(msg) {
+  console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+}
+function check(cond, msg) {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+// Signs a fresh browser context in through the role's link, as a person
+// would (the token travels in the link's fragment, the console keeps only a
+// cookie); returns the page, left wherever the console sent it.
+async function signIn(browser, role) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, colorScheme: "dark" });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error(`[${role}] page error: ${e.message}`));
+  await page.goto(account(role).link);
+  await page.waitForURL((u) => u.pathname.startsWith("/console/"), { timeout: 20_000 });
+  const who = await page.locator(".who").innerText();
+  check(who.includes(`(${role.replace(/_/g, " ")})`), `${role} is shown as signed in (got "${who}")`);
+  check(!page.url().includes("token"), "the token is wiped from the address bar");
+  return page;
+}
+
+async function number(page, selector) {
+  const text = (await page.locator(selector).innerText()).trim();
+  const n = Number(text);
+  check(Number.isFinite(n), `${selector} is a number (got "${text}")`);
+  return n;
+}
+
+async function main() {
+  step = `launching ${executablePath}`;
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    // Root (as in CI containers) cannot use Chromium's sandbox.
+    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
+  });
+  log(`Chromium ${browser.version()}; console at ${info.url}`);
+  try {
+    await scenario(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function scenario(browser) {
+  const d = info.deployment;
+
+  step = "anonymous visitor";
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${info.url}/console/alerts`);
+    check(new URL(page.url()).pathname === "/signin", "an anonymous visitor is sent to sign in");
+    const api = await context.request.get(`${info.url}/api/deployments/${d}/alerts`);
+    check(api.status() === 401, `the API refuses an anonymous caller with 401 (got ${api.status()})`);
+    await page.goto(info.url);
+    await page.getByRole("heading", { name: "Where LFR will be used" }).waitFor();
+    check((await page.getByText("In use now").count()) >= 1, "the public page shows the demo deployment in use");
+    await shot(page, "public");
+    await context.close();
+  }
+
+  step = "Silver Commander opens the dashboard";
+  const silver = await signIn(browser, "silver_commander");
+  check(new URL(silver.url()).pathname === "/console/dashboard", `the commander starts on the dashboard (got ${silver.url()})`);
+  await silver.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
+  const before = {
+    alerts: await number(silver, "#t-alerts"),
+    trueAlerts: await number(silver, "#t-true"),
+  };
+  log(`commander sees ${before.alerts} alert(s), ${before.trueAlerts} confirmed true`);
+
+  step = "operator signs in";
+  const op = await signIn(browser, "operator");
+  check(new URL(op.url()).pathname === "/console/alerts", `the operator starts on the alert queue (got ${op.url()})`);
+  await op.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
+  log("operator's queue is listening for alerts");
+
+  step = `waiting up to ${alertWait / 1000} s for an alert from the replayed video`;
+  const card = op.locator("#pending article.alert").first();
+  await card.waitFor({ timeout: alertWait });
+  const id = await card.getAttribute("data-alert");
+  log(`alert A${id} is in the operator's queue`);
+  const text = await card.innerText();
+  check(/Score\s+0\.\d{3}/.test(text), "the card shows the score");
+  check(/Category\s+\S/.test(text), "the card shows the subject's watchlist category");
+  check(text.includes("arcade"), "the card names the camera");
+  const probe = card.getByRole("img", { name: /^Probe/ });
+  const candidate = card.getByRole("img", { name: /^Candidate/ });
+  for (const [name, img] of [["probe", probe], ["candidate", candidate]]) {
+    await img.waitFor();
+    const w = await img.evaluate(async (el) => { await el.decode().catch(() => {}); return el.naturalWidth; });
+    check(w > 0, `the ${name} image is shown`);
+  }
+  await shot(op, "operator-queue");
+
+  step = "operator adjudicates with the keyboard";
+  // The shortcut acts on the focused alert, or the oldest waiting one.
+  await card.focus();
+  await op.keyboard.press("e");
+  const decided = op.locator(`#decided #alert-${id}`);
+  await decided.waitFor({ timeout: 15_000 });
+  check((await decided.innerText()).includes("passed for engagement"), "the card says it was passed for engagement");
+  log(`operator passed A${id} for engagement`);
+
+  step = "a user without the role is refused";
+  const engager = await signIn(browser, "engagement_officer");
+  check(new URL(engager.url()).pathname === "/console/engagement", `the engagement officer starts on the engagement page (got ${engager.url()})`);
+  {
+    const navs = await engager.getByRole("navigation", { name: "Console" }).innerText();
+    check(!navs.includes("Alert queue"), "the engagement officer is not offered the operator's queue");
+    // In the API, with the browser's own session: adjudication is the operator's.
+    const res = await engager.evaluate(async (alert) => {
+      const r = await fetch(`/api/alerts/${alert}/adjudication`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ decision: "false_alert_no_engagement" }),
+      });
+      return { status: r.status, body: await r.json() };
+    }, id);
+    check(res.status === 403, `the API refuses the engagement officer's adjudication with 403 (got ${res.status})`);
+    check(res.body.rule === "role_permits", `the refusal names the rule (got ${JSON.stringify(res.body)})`);
+  }
+  const auditor = await signIn(browser, "auditor");
+  {
+    const res = await auditor.goto(`${info.url}/console/alerts`);
+    check(res.status() === 403, `the alert queue is refused to the auditor with 403 (got ${res.status()})`);
+    await auditor.getByRole("heading", { name: "Not allowed" }).waitFor();
+    check((await auditor.getByRole("alert").innerText()).includes("role_permits"), "the refusal page names the rule");
+    await shot(auditor, "refused");
+    const api = await auditor.context().request.post(`${info.url}/api/alerts/${id}/adjudication`, {
+      headers: { authorization: `Bearer ${account("auditor").token}` },
+      data: { decision: "false_alert_no_engagement" },
+    });
+    check(api.status() === 403, `the API refuses the auditor's bearer token with 403 (got ${api.status()})`);
+    await auditor.goto(`${info.url}/console/audit`);
+    await auditor.getByText("role_permits").first().waitFor({ timeout: 10_000 });
+    log("the refusals are in the audit log the auditor reads");
+  }
+
+  step = "engagement officer records the finding and the outcome";
+  const mine = engager.locator(`#alert-${id}`);
+  await mine.waitFor({ timeout: 15_000 });
+  await shot(engager, "engagement");
+  await mine.getByLabel("It is the person on the watchlist").check();
+  await mine.getByRole("button", { name: `Record finding for A${id}` }).click();
+  const outcome = engager.locator(`#alert-${id}`).getByLabel("Policing outcome");
+  await outcome.waitFor({ timeout: 15_000 });
+  const options = await outcome.locator("option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  check(options.length > 0, "the outcome form offers policing outcomes");
+  await outcome.selectOption(options[0]);
+  await engager.locator(`#alert-${id}`).getByRole("button", { name: `Record outcome for A${id}` }).click();
+  await engager.locator(`#alert-${id}`).waitFor({ state: "detached", timeout: 15_000 }).catch(() => {});
+  log(`engagement officer recorded confirmed true and "${options[0]}" for A${id}`);
+
+  step = "the commander's figures change";
+  // No reload: the dashboard redraws itself from the event stream.
+  await silver.waitForFunction(
+    (n) => Number(document.querySelector("#t-true")?.textContent) === n,
+    before.trueAlerts + 1,
+    { timeout: 15_000 },
+  );
+  const after = {
+    alerts: await number(silver, "#t-alerts"),
+    trueAlerts: await number(silver, "#t-true"),
+  };
+  check(after.alerts >= before.alerts + 1 || before.alerts >= 1, "the dashboard counts the alert");
+  log(`commander now sees ${after.alerts} alert(s), ${after.trueAlerts} confirmed true`);
+  await shot(silver, "dashboard");
+}
+
+main().then(
+  () => log("PASS"),
+  (e) => {
+    console.error(`FAIL while ${step}: ${e.message}`);
+    process.exitCode = 1;
+  },
+);
