@@ -120,12 +120,15 @@ async function scenario(browser) {
   log("operator's queue is listening for alerts");
 
   step = `waiting up to ${alertWait / 1000} s for an alert from the replayed video`;
-  const card = op.locator("#pending article.alert").first();
+  // Not one already waiting when the page loaded: one the event stream
+  // brings in while the operator watches (the demo video loops, so its
+  // volunteers keep walking past).
+  const card = op.locator("#pending article.alert.new").first();
   await card.waitFor({ timeout: alertWait });
   const id = await card.getAttribute("data-alert");
   log(`alert A${id} is in the operator's queue`);
   const text = await card.innerText();
-  check(/Score\s+0\.\d{3}/.test(text), "the card shows the score");
+  check(/Score\s+[01]\.\d{3}/.test(text), `the card shows the score (got "${text}")`);
   check(/Category\s+\S/.test(text), "the card shows the subject's watchlist category");
   check(text.includes("arcade"), "the card names the camera");
   const probe = card.getByRole("img", { name: /^Probe/ });
@@ -176,8 +179,13 @@ async function scenario(browser) {
       data: { decision: "false_alert_no_engagement" },
     });
     check(api.status() === 403, `the API refuses the auditor's bearer token with 403 (got ${api.status()})`);
-    await auditor.goto(`${info.url}/console/audit`);
-    await auditor.getByText("role_permits").first().waitFor({ timeout: 10_000 });
+    // Both refusals are in the audit log the auditor reads.
+    await auditor.goto(`${info.url}/console/audit?refused=true`);
+    const refusals = auditor.locator("table.audit tbody tr.refused");
+    for (const who of ["engager", "auditor"]) {
+      const row = refusals.filter({ hasText: who }).filter({ hasText: `A${id}` });
+      check((await row.count()) >= 1, `the audit log records ${who}'s refused adjudication of A${id}`);
+    }
     log("the refusals are in the audit log the auditor reads");
   }
 

@@ -67,14 +67,14 @@ pub fn card(v: &AlertView, user: &User, mode: Mode) -> Markup {
             div.pair {
                 figure {
                     @if let Some(src) = &v.probe {
-                        img src=(src) alt=(format!("Probe: the face seen by camera {}", a.camera)) width="240" height="240";
+                        img src=(src) alt=(format!("Probe: the face seen by camera {}", a.camera)) width="280" height="280";
                     } @else {
                         p.gone { "Probe image deleted by retention" }
                     }
                     figcaption { "Seen by the camera" }
                 }
                 figure {
-                    img src=(v.candidate) alt=(format!("Candidate: watchlist reference image of {reference}")) width="240" height="240";
+                    img src=(v.candidate) alt=(format!("Candidate: watchlist reference image of {reference}")) width="280" height="280";
                     figcaption { "Watchlist image" }
                 }
             }
