@@ -57,6 +57,9 @@ enum Command {
     /// Model files: install (online or from a local directory), list, verify.
     #[command(subcommand)]
     Models(cmds::models::ModelsCmd),
+    /// Evaluation: seeded walk-throughs, threshold sweeps, equitability.
+    #[command(subcommand)]
+    Eval(cmds::eval::EvalCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -77,6 +80,7 @@ fn main() -> std::process::ExitCode {
         Command::User(c) => cmds::user::run(g, c),
         Command::Models(c) => cmds::models::run(g, c),
         Command::Serve(a) => cmds::serve::run(g, *a),
+        Command::Eval(c) => cmds::eval::run(g, c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

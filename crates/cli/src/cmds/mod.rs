@@ -7,6 +7,7 @@ pub mod compare;
 pub mod deployment;
 pub mod detect;
 pub mod enrol;
+pub mod eval;
 pub mod models;
 pub mod quality;
 pub mod report;

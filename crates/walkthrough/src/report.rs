@@ -1,0 +1,139 @@
+//! The report of a run: every figure in one JSON document, from which the
+//! HTML page is drawn.
+
+use serde::{Deserialize, Serialize};
+
+use crate::equity::{self, AttributeReport, Labels};
+use crate::record::Record;
+use crate::score::{self, Figures};
+use crate::sweep::{self, DetPoint, Row, ZeroFalseAlerts};
+use crate::truth::{Crowd, Role, Truth};
+
+pub const REPORT_FORMAT: &str = "lfr-walkthrough-report/1";
+pub const REPORT_JSON: &str = "report.json";
+pub const REPORT_HTML: &str = "report.html";
+/// The watchlist sizes of the NPL's table.
+pub const NPL_SIZES: [usize; 2] = [1_000, 10_000];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Speed {
+    pub frames: u32,
+    pub frames_in_video: u32,
+    /// Every frame is analysed (the run is not paced in real time), so
+    /// none is dropped; a frame the decoder never delivered is counted here.
+    pub dropped_frames: u32,
+    pub workers: usize,
+    pub wall_seconds: f64,
+    pub frame_ms_mean: f64,
+    pub frame_ms_p95: f64,
+    /// Frames analysed per second of wall time.
+    pub fps: f64,
+    pub detections: u64,
+    pub templates: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    pub watchlist_size: usize,
+    pub extrapolated: bool,
+    pub points: Vec<DetPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub format: String,
+    pub seed: u64,
+    pub passes: usize,
+    pub blue_passes: usize,
+    pub public_passes: usize,
+    pub crowd: Crowd,
+    pub video_seconds: f64,
+    pub algorithm: String,
+    pub identities_enrolled: usize,
+    pub blue_not_enrolled: Vec<String>,
+    /// At the run's threshold and watchlist size.
+    pub figures: Figures,
+    /// Templates whose live gallery answer differed from the replay (0 expected).
+    pub live_replay_disagreements: usize,
+    pub speed: Speed,
+    pub sweep: Vec<Row>,
+    pub zero_false_alerts: ZeroFalseAlerts,
+    pub det: Vec<Curve>,
+    pub equitability: Option<Vec<AttributeReport>>,
+    pub notes: Vec<String>,
+}
+
+fn speed(record: &Record) -> Speed {
+    let a = &record.analysis;
+    let mut ms: Vec<f64> = a.frame_ms.iter().map(|&x| x as f64).collect();
+    ms.sort_by(f64::total_cmp);
+    let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+    let p95 = ms
+        .get(((ms.len() as f64 * 0.95).ceil() as usize).saturating_sub(1))
+        .copied()
+        .unwrap_or(0.0);
+    Speed {
+        frames: a.frames,
+        frames_in_video: a.frames_expected,
+        dropped_frames: a.frames_expected.saturating_sub(a.frames),
+        workers: a.workers,
+        wall_seconds: a.wall_seconds,
+        frame_ms_mean: mean,
+        frame_ms_p95: p95,
+        fps: a.frames as f64 / a.wall_seconds.max(1e-9),
+        detections: a.detections,
+        templates: a.templates,
+    }
+}
+
+pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report {
+    let at = score::attribute(truth, record);
+    let n = record.watchlist_size;
+    let thresholds = sweep::npl_thresholds();
+    let mut sizes: Vec<usize> = vec![n];
+    sizes.extend(NPL_SIZES.iter().copied().filter(|&s| s != n));
+    let sweep_rows = sweep::sweep(truth, record, &at, &sizes, &thresholds);
+    let det = sizes
+        .iter()
+        .map(|&s| Curve {
+            watchlist_size: s,
+            extrapolated: s > record.subjects.len(),
+            points: sweep::det(truth, record, &at, s),
+        })
+        .collect();
+    let mut notes = vec![
+        format!(
+            "Watchlists larger than the {} identities enrolled are extrapolated from the share of enrolled identities each pass reached (see docs/evaluation.md).",
+            record.subjects.len()
+        ),
+        "The video is a simulation: head turns, blur, lighting and occlusion are image transforms of LFW photographs, not footage of people walking.".into(),
+    ];
+    if truth.video.frames_sha256 != record.frames_sha256 {
+        notes
+            .push("The run record was made against a different build of this walk-through.".into());
+    }
+    Report {
+        format: REPORT_FORMAT.into(),
+        seed: truth.seed,
+        passes: truth.passes.len(),
+        blue_passes: truth.blue_passes(),
+        public_passes: truth
+            .passes
+            .iter()
+            .filter(|p| p.role == Role::Public)
+            .count(),
+        crowd: truth.crowd.clone(),
+        video_seconds: truth.video.frames as f64 / truth.video.fps as f64,
+        algorithm: record.algorithm.clone(),
+        identities_enrolled: record.subjects.len(),
+        blue_not_enrolled: record.blue_not_enrolled.clone(),
+        figures: score::figures(truth, record, &at, n, record.threshold),
+        live_replay_disagreements: score::live_disagreements(record),
+        speed: speed(record),
+        sweep: sweep_rows,
+        zero_false_alerts: sweep::zero_false_alerts(truth, record, &at, n),
+        det,
+        equitability: labels.map(|l| equity::by_group(truth, record, &at, l, n, &thresholds)),
+        notes,
+    }
+}

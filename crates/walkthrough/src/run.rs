@@ -1,0 +1,395 @@
+//! `lfr eval walkthrough run`: enrol the Blue Watchlist padded to size, then
+//! every frame of the video through the live pipeline's parts (detection,
+//! quality gate, tracker, templates of a track's best faces, the live
+//! gallery's 1:N search), recording what each template scored.
+//!
+//! `lfr_live::analysis::CameraAnalysis::process` needs a deployment's
+//! threshold and reports only matches above it, so this loop repeats its
+//! few lines of decisions with the same public parts and settings
+//! ([`AnalysisConfig::default`]) and records every score instead.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use lfr_domain::ids::{ImageId as DomainImageId, InclusionId};
+use lfr_domain::watchlist::{Category, Template as StoredTemplate};
+use lfr_engine::detect::{DetectorConfig, Face};
+use lfr_engine::pipeline::{Engine, EngineConfig, EngineError, ModelFiles};
+use lfr_engine::search::WatchlistIndex;
+use lfr_engine::template::{Template, TemplateError};
+use lfr_eval::exclusions::Exclusions;
+use lfr_eval::faceset::{self, Described};
+use lfr_eval::lfw::ImageId;
+use lfr_live::analysis::AnalysisConfig;
+use lfr_live::gallery::Gallery;
+use lfr_live::gate::merit;
+use lfr_live::tracker::Tracker;
+use lfr_store::watchlists::GalleryEntry;
+use lfr_video::{DecodeOptions, Decoder, VideoError};
+
+use crate::cast::{self, CastError};
+use crate::record::{
+    Analysis, Detection, Probe, RECORD_FORMAT, Record, Subject, SubjectRole, TrackRecord,
+};
+use crate::truth::{Enrolment, Truth, TruthError};
+
+/// Scores below this are not kept: far below any threshold a force would
+/// use (0.25 is a false match rate of about 3e-3 per comparison).
+pub const FLOOR: f64 = 0.25;
+/// Candidates kept per template at most.
+pub const KEPT: usize = 128;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub threshold: f64,
+    pub watchlist_size: usize,
+    /// Padding identities described at most (default: every one available).
+    pub pool: Option<usize>,
+    pub workers: usize,
+    /// A descriptor cache of LFW made by `lfr bench lfw --cache`, if any.
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Truth(#[from] TruthError),
+    #[error(transparent)]
+    Cast(#[from] CastError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    FaceSet(#[from] faceset::FaceSetError),
+    #[error(transparent)]
+    Video(#[from] VideoError),
+    #[error("{0}")]
+    Watchlist(String),
+}
+
+/// Descriptors of the images needed, from the cache where it has them.
+fn describe(
+    files: &ModelFiles,
+    images: &Path,
+    wanted: &[ImageId],
+    o: &RunOptions,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<HashMap<ImageId, Vec<f32>>, RunError> {
+    let config = EngineConfig {
+        detector: DetectorConfig::stills(),
+        ..EngineConfig::default()
+    };
+    let mut out: HashMap<ImageId, Vec<f32>> = HashMap::new();
+    if let Some(path) = &o.cache
+        && path.exists()
+    {
+        let algorithm = lfr_engine::pipeline::algorithm(config.align);
+        if let Some(set) = faceset::load(path, &algorithm)? {
+            let want: std::collections::HashSet<&ImageId> = wanted.iter().collect();
+            for d in set {
+                if want.contains(&d.id)
+                    && let Some(v) = d.vector
+                {
+                    out.insert(d.id, v);
+                }
+            }
+        }
+    }
+    let jobs: Vec<(ImageId, PathBuf)> = wanted
+        .iter()
+        .filter(|id| !out.contains_key(*id))
+        .map(|id| (id.clone(), id.path(images)))
+        .collect();
+    if !jobs.is_empty() {
+        let total = jobs.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let (_, described): (_, Vec<Described>) =
+            faceset::describe_all(files, &config, &jobs, o.workers, &|n, _| {
+                done.store(n, std::sync::atomic::Ordering::Relaxed);
+            })?;
+        progress("enrolling", total, total);
+        for d in described {
+            if let Some(v) = d.vector {
+                out.insert(d.id, v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the walk-through in `dir` (made by `build`), with LFW at `lfw`.
+pub fn run(
+    dir: &Path,
+    lfw: &Path,
+    o: &RunOptions,
+    files: &ModelFiles,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<Record, RunError> {
+    let truth = Truth::load(dir)?;
+    let enrolment = Enrolment::load(dir)?;
+    let images = lfw.join("images");
+    let exclusions = Exclusions::lfw();
+    let people = cast::evaluation_people(&images, &exclusions)?;
+    let passers: Vec<&str> = truth.passes.iter().map(|p| p.person.as_str()).collect();
+    let mut pool = cast::padding_pool(&people, &exclusions, &passers, truth.seed);
+    let blue_count = enrolment.subjects.len();
+    let pool_wanted = o
+        .pool
+        .unwrap_or(usize::MAX)
+        .max(o.watchlist_size.saturating_sub(blue_count));
+    pool.truncate(pool_wanted);
+
+    let mut wanted: Vec<ImageId> = enrolment
+        .subjects
+        .iter()
+        .flat_map(|s| {
+            s.images.iter().map(|&n| ImageId {
+                person: s.person.clone(),
+                number: n,
+            })
+        })
+        .collect();
+    wanted.extend(pool.iter().cloned());
+    progress("enrolling", 0, wanted.len());
+    let vectors = describe(files, &images, &wanted, o, progress)?;
+
+    // Subjects: Blue first, then padding; the watchlist of size N is the first N.
+    let mut subjects: Vec<Subject> = Vec::new();
+    let mut templates: Vec<Vec<&[f32]>> = Vec::new();
+    let mut blue_not_enrolled = Vec::new();
+    for s in &enrolment.subjects {
+        let (imgs, vs): (Vec<u32>, Vec<&[f32]>) = s
+            .images
+            .iter()
+            .filter_map(|&n| {
+                let id = ImageId {
+                    person: s.person.clone(),
+                    number: n,
+                };
+                vectors.get(&id).map(|v| (n, v.as_slice()))
+            })
+            .unzip();
+        if imgs.is_empty() {
+            blue_not_enrolled.push(s.person.clone());
+            continue;
+        }
+        subjects.push(Subject {
+            person: s.person.clone(),
+            role: SubjectRole::Blue,
+            images: imgs,
+        });
+        templates.push(vs);
+    }
+    for id in &pool {
+        if let Some(v) = vectors.get(id) {
+            subjects.push(Subject {
+                person: id.person.clone(),
+                role: SubjectRole::Padding,
+                images: vec![id.number],
+            });
+            templates.push(vec![v.as_slice()]);
+        }
+    }
+    if subjects.len() < o.watchlist_size {
+        return Err(RunError::Watchlist(format!(
+            "only {} identities can be enrolled from LFW people N-Z who do not pass (Blue volunteers included); ask for --watchlist-size {} or less",
+            subjects.len(),
+            subjects.len()
+        )));
+    }
+
+    let video_config = EngineConfig::default();
+    let mut engines: Vec<Engine> = (0..o.workers.max(1))
+        .map(|_| Engine::open(files, &video_config))
+        .collect::<Result<_, _>>()?;
+    let algorithm = engines[0].algorithm().clone();
+    let calibration = engines[0].calibration()?.clone();
+    let dims = templates[0][0].len();
+    let algorithm_name = algorithm.as_str();
+    let entries: Vec<GalleryEntry> = templates
+        .iter()
+        .take(o.watchlist_size)
+        .enumerate()
+        .flat_map(|(si, vs)| {
+            let category = match subjects[si].role {
+                SubjectRole::Blue => Category::Volunteer,
+                // Stand-ins for the subjects of an operational watchlist.
+                SubjectRole::Padding => Category::WantedByCourts,
+            };
+            vs.iter().enumerate().map(move |(k, v)| GalleryEntry {
+                inclusion: InclusionId(si as i64),
+                image: DomainImageId((si * 1000 + k) as i64),
+                category,
+                template: StoredTemplate {
+                    algorithm: algorithm_name.to_string(),
+                    vector: v.to_vec(),
+                },
+            })
+        })
+        .collect();
+    let gallery = Gallery::new(&algorithm, calibration.clone(), entries)?;
+    let mut everyone = WatchlistIndex::with_capacity(algorithm.clone(), dims, subjects.len() * 2);
+    for (si, vs) in templates.iter().enumerate() {
+        for (k, v) in vs.iter().enumerate() {
+            everyone.add(
+                si as u64,
+                k as u64,
+                &Template::new(algorithm.clone(), v.to_vec()),
+            )?;
+        }
+    }
+    drop(templates);
+    drop(vectors);
+
+    let config = AnalysisConfig::default();
+    let mut tracker = Tracker::new(config.tracker);
+    let video = dir.join(&truth.video.file);
+    let mut decoder = Decoder::open(&video.to_string_lossy(), &DecodeOptions::default())?;
+    let fps = truth.video.fps as f64;
+    let origin = Instant::now();
+    let started = Instant::now();
+    let mut tracks: HashMap<u64, TrackRecord> = HashMap::new();
+    let mut detections = Vec::new();
+    let mut probes = Vec::new();
+    let mut frame_ms = Vec::new();
+    let mut described = 0u64;
+    let mut frame_no = 0u32;
+    let total = truth.video.frames as usize;
+    loop {
+        // Detection on every worker at once, one frame each; the rest in frame order.
+        let mut batch: Vec<RgbImage> = Vec::new();
+        while batch.len() < engines.len() {
+            match decoder.next_frame()? {
+                Some(f) => batch.push(f),
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let found: Vec<Result<(Vec<Face>, f32), EngineError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = engines
+                .iter_mut()
+                .zip(&batch)
+                .map(|(e, img)| {
+                    s.spawn(move || {
+                        let t = Instant::now();
+                        e.detect(img)
+                            .map(|f| (f, t.elapsed().as_secs_f32() * 1000.0))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("detection thread"))
+                .collect()
+        });
+        for (image, found) in batch.iter().zip(found) {
+            let (faces, detect_ms) = found?;
+            let t = Instant::now();
+            let at = origin + Duration::from_secs_f64(frame_no as f64 / fps);
+            let boxes: Vec<_> = faces.iter().map(|f| f.bbox).collect();
+            let (assigned, _ended) = tracker.update(at, &boxes);
+            let mut chosen: Vec<(usize, usize)> = Vec::new();
+            for (fi, (face, &(ti, _new))) in faces.iter().zip(&assigned).enumerate() {
+                let gated = config.gate.passes(&face.quality);
+                let tr = tracker.track_mut(ti);
+                let rec = tracks.entry(tr.id).or_insert(TrackRecord {
+                    id: tr.id,
+                    first_frame: frame_no,
+                    last_frame: frame_no,
+                    first_qualified: None,
+                });
+                rec.last_frame = frame_no;
+                let b = face.bbox;
+                detections.push(Detection {
+                    frame: frame_no,
+                    track: tr.id,
+                    face: [b.x, b.y, b.w, b.h],
+                    gated,
+                });
+                if !gated {
+                    continue;
+                }
+                if tr.first_qualified.is_none() {
+                    tr.first_qualified = Some(at);
+                    rec.first_qualified = Some(frame_no);
+                }
+                let m = merit(&face.quality);
+                let wanted = tr.described == 0
+                    || (tr.described < config.templates_per_track
+                        && m >= tr.best_merit * config.better_by);
+                if wanted {
+                    tr.described += 1;
+                    tr.best_merit = tr.best_merit.max(m);
+                    chosen.push((fi, ti));
+                }
+            }
+            if !chosen.is_empty() {
+                let faces_chosen: Vec<Face> =
+                    chosen.iter().map(|&(fi, _)| faces[fi].clone()).collect();
+                let made = engines[0].templates(image, &faces_chosen)?;
+                described += made.len() as u64;
+                for (template, &(fi, ti)) in made.into_iter().zip(&chosen) {
+                    let live: Vec<(u32, f64)> = gallery
+                        .search(&template, 0.0)?
+                        .into_iter()
+                        .map(|h| (h.inclusion.0 as u32, h.score))
+                        .collect();
+                    let all: Vec<(u32, f64)> = everyone
+                        .search(&template, &calibration, KEPT)?
+                        .into_iter()
+                        .filter(|c| c.score >= FLOOR)
+                        .map(|c| (c.subject as u32, c.score))
+                        .collect();
+                    drop(template);
+                    let b = faces[fi].bbox;
+                    probes.push(Probe {
+                        frame: frame_no,
+                        track: tracker.track(ti).id,
+                        face: [b.x, b.y, b.w, b.h],
+                        merit: merit(&faces[fi].quality),
+                        live,
+                        all,
+                    });
+                }
+            }
+            frame_ms.push(detect_ms + t.elapsed().as_secs_f32() * 1000.0);
+            frame_no += 1;
+            progress("analysing", frame_no as usize, total);
+        }
+    }
+    let mut tracks: Vec<TrackRecord> = tracks.into_values().collect();
+    tracks.sort_by_key(|t| t.id);
+    Ok(Record {
+        format: RECORD_FORMAT.into(),
+        frames_sha256: truth.video.frames_sha256.clone(),
+        algorithm: algorithm.as_str().to_string(),
+        calibration: calibration.source.clone(),
+        threshold: o.threshold,
+        watchlist_size: o.watchlist_size,
+        subjects,
+        blue_not_enrolled,
+        floor: FLOOR,
+        kept: KEPT,
+        gate: config.gate,
+        tracker: config.tracker,
+        templates_per_track: config.templates_per_track,
+        better_by: config.better_by,
+        analysis: Analysis {
+            frames: frame_no,
+            frames_expected: truth.video.frames,
+            workers: engines.len(),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            frame_ms,
+            detections: detections.len() as u64,
+            templates: described,
+        },
+        tracks,
+        detections,
+        probes,
+    })
+}

@@ -1,0 +1,37 @@
+//! Shared by the walk-through tests: the models and the shared LFW.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use lfr_engine::pipeline::ModelFiles;
+
+/// The installed models, or a panic that says how to install them.
+pub fn models() -> ModelFiles {
+    let dir = lfr_models::ModelsDir::resolve(
+        std::env::var_os("LFR_MODELS").map(PathBuf::from).as_deref(),
+    );
+    let f = |n: &str| {
+        dir.file(n)
+            .unwrap_or_else(|e| panic!("model file {n} is missing ({e}): run `lfr models install`"))
+    };
+    ModelFiles {
+        onnxruntime: f(lfr_models::files::ONNXRUNTIME),
+        yunet: f(lfr_models::files::YUNET),
+        dlib_resnet: f(lfr_models::files::DLIB_RESNET),
+        dlib_shape5: None,
+    }
+}
+
+/// LFW in the shared test data (`../shared` beside the repository, or $LFR_SHARED).
+pub fn lfw() -> PathBuf {
+    let root = std::env::var_os("LFR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    let p = root.join("data/lfw");
+    assert!(
+        p.join("images").is_dir(),
+        "shared test data {} is missing: the walk-through tests need LFW in the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
+        p.join("images").display()
+    );
+    p
+}
