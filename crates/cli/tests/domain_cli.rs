@@ -401,6 +401,33 @@ fn a_deployment_from_application_to_public_report() {
         e.ok(Some(&operator), &["alert", "list", &id])
             .contains("true_confirmed")
     );
+    // Footage is registered for retention by path; a file that is not there is refused.
+    let clip = e.dir.path().join("c1-0001.mp4");
+    std::fs::write(&clip, b"recorded footage").unwrap();
+    let window = [
+        "--from",
+        "2026-11-22T10:00:00Z",
+        "--to",
+        "2026-11-22T10:05:00Z",
+    ];
+    let mut args = vec!["retention", "register-footage", &id, "--camera", "c1"];
+    args.extend(window);
+    let missing = e.dir.path().join("nothing.mp4");
+    let o = e.run(
+        Some(&engineer),
+        &[&args[..], &[missing.to_str().unwrap()]].concat(),
+    );
+    assert!(
+        !o.ok && o.stderr.contains("cannot find the recording"),
+        "{}",
+        o.stderr
+    );
+    e.ok(
+        Some(&engineer),
+        &[&args[..], &[clip.to_str().unwrap()]].concat(),
+    );
+    let listed = e.ok(Some(&operator), &["retention", "footage", &id]);
+    assert!(listed.contains("c1-0001.mp4"), "{listed}");
     let o = e.run(
         Some(&operator),
         &["deployment", "suspend", &id, "--reason", "x"],

@@ -1,7 +1,8 @@
 //! `lfr retention`: delete what is past its time; legal holds keep what the law needs kept.
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use lfr_domain::Timestamp;
 use lfr_domain::ids::{DeploymentId, HoldId};
 use lfr_domain::retention::{HoldReason, HoldTarget};
 
@@ -33,6 +34,21 @@ pub enum RetentionCmd {
     Holds,
     /// List a deployment's registered footage and whether it was deleted.
     Footage { deployment: DeploymentId },
+    /// Register a recorded footage file, so that retention deletes it 31 days
+    /// after it ends unless a legal hold keeps it (System Engineer or Operator).
+    RegisterFootage {
+        deployment: DeploymentId,
+        /// The camera that recorded it.
+        #[arg(long)]
+        camera: String,
+        /// When the recording starts and ends, e.g. 2026-11-22T10:00:00Z.
+        #[arg(long)]
+        from: Timestamp,
+        #[arg(long)]
+        to: Timestamp,
+        /// The recording on disk; retention deletes this file.
+        path: std::path::PathBuf,
+    },
 }
 
 pub fn run(g: &Global, cmd: RetentionCmd) -> Result<()> {
@@ -93,6 +109,38 @@ pub fn run(g: &Global, cmd: RetentionCmd) -> Result<()> {
                 table(
                     &["id", "target", "reason", "note", "placed", "released"],
                     &rows,
+                );
+                Ok(())
+            }
+            RetentionCmd::RegisterFootage {
+                deployment,
+                camera,
+                from,
+                to,
+                path,
+            } => {
+                if to < from {
+                    bail!("--to {to} is before --from {from}; give the recording's start and end");
+                }
+                // Retention deletes by path: store the absolute path of a file that exists.
+                let path = path.canonicalize().with_context(|| {
+                    format!(
+                        "cannot find the recording {}; register a file that exists",
+                        path.display()
+                    )
+                })?;
+                let path = path
+                    .to_str()
+                    .context("the recording's path is not valid UTF-8; rename the file")?;
+                let id = store
+                    .register_footage(&me, deployment, &camera, path, from, to)
+                    .await?;
+                if g.json {
+                    return print_json(&serde_json::json!({ "id": id.0, "path": path }));
+                }
+                println!(
+                    "F{}: {path} registered; deleted 31 days after {to} unless held",
+                    id.0
                 );
                 Ok(())
             }
