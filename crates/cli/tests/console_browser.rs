@@ -18,7 +18,7 @@ const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 /// models over the start of the video) and how long the browser scenario
 /// may take (it waits for the first alert of the replayed video).
 const SETUP_LIMIT: Duration = Duration::from_secs(300);
-const SCENARIO_LIMIT: Duration = Duration::from_secs(300);
+const SCENARIO_LIMIT: Duration = Duration::from_secs(420);
 
 fn shared() -> PathBuf {
     std::env::var_os("LFR_SHARED")

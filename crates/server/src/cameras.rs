@@ -14,7 +14,8 @@ pub struct CameraStatus {
     pub deployment: DeploymentId,
     pub name: String,
     pub location: String,
-    /// `running`, `reconnecting`, `stopped`, `failed`, ...: the pipeline's word.
+    /// The pipeline's word: `connecting`, `streaming`, `degraded`, `stalled`,
+    /// `reconnecting`, `ended` or `stopped` (see `lfr_live::CameraStatus`).
     pub state: String,
     pub frames_analysed: u64,
     pub faces_scanned: u64,

@@ -138,10 +138,10 @@ pub fn render(app: &App) -> String {
         &mut out,
         "lfr_camera_up",
         "gauge",
-        "1 while the camera's stream is running.",
+        "1 while frames arrive from the camera (streaming, or degraded but decoding).",
     );
     for s in &cams {
-        let up = u8::from(s.state == "running");
+        let up = u8::from(matches!(s.state.as_str(), "streaming" | "degraded"));
         let _ = writeln!(
             out,
             "lfr_camera_up{{deployment=\"D{}\",camera=\"{}\"}} {up}",

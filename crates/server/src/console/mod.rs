@@ -174,6 +174,8 @@ pub fn layout(title: &str, user: Option<&User>, current: &str, body: Markup) -> 
                 meta name="color-scheme" content="dark";
                 title { (title) " · lfr" }
                 link rel="stylesheet" href="/assets/console.css";
+                // No icon to fetch: an empty one keeps browsers from asking for /favicon.ico.
+                link rel="icon" href="data:,";
                 script src="/assets/console.js" defer {}
             }
             body {
