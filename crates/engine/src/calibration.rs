@@ -117,8 +117,21 @@ impl Calibration {
     pub fn fit(
         algorithm: Algorithm,
         source: impl Into<String>,
-        mut impostors: Vec<f32>,
+        impostors: Vec<f32>,
     ) -> Result<Self, CalibrationError> {
+        Self::fit_with_step(algorithm, source, impostors, KNOT_STEP)
+    }
+
+    /// As [`Calibration::fit`], with successive knots `step` times as many
+    /// pairs apart (at least 1.01). Coarser knots keep a file with many
+    /// curves small: at 1.1 each knot is 0.04 of a decade from the next.
+    pub fn fit_with_step(
+        algorithm: Algorithm,
+        source: impl Into<String>,
+        mut impostors: Vec<f32>,
+        step: f64,
+    ) -> Result<Self, CalibrationError> {
+        let step = step.max(1.01);
         let n = impostors.len();
         let need = 100 * MIN_TRUSTED_COUNT;
         if n < need {
@@ -142,7 +155,7 @@ impl Calibration {
             if count == impostors.len() {
                 break;
             }
-            k *= KNOT_STEP;
+            k *= step;
         }
         let (d0, l0) = knots[0];
         // Least squares slope through the anchor (d0, l0) over the fit range:
@@ -278,5 +291,18 @@ mod tests {
         assert!(Calibration::from_json(&bad.to_json()).is_err());
         assert!(Calibration::from_json("{").is_err());
         assert!(Calibration::fit(Algorithm("t".into()), "", vec![0.5; 10]).is_err());
+    }
+
+    #[test]
+    fn coarser_knots_keep_the_meaning_of_scores() {
+        let fine = fitted();
+        let coarse =
+            Calibration::fit_with_step(Algorithm("t".into()), "synthetic", synthetic(200_000), 1.1)
+                .unwrap();
+        assert!(coarse.knots.len() * 3 < fine.knots.len());
+        for s in [0.1, 0.2, 0.3, 0.4] {
+            let (a, b) = (fine.distance_at(s), coarse.distance_at(s));
+            assert!((a - b).abs() < 2e-3, "score {s}: {a} vs {b}");
+        }
     }
 }

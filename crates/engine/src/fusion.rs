@@ -22,16 +22,19 @@
 //!
 //! # Use in the live pipeline
 //! ```ignore
-//! let matcher = Matcher::shipped(engine.algorithm())?;
-//! // At enrolment (or when the watchlist is loaded): one per subject.
-//! let subject = matcher.reference(&refs.iter().map(|t| Sample::new(t, 1.0)).collect::<Vec<_>>())?;
-//! // For each track: its frames' templates with their quality in [0, 1].
-//! let probe = matcher.probe(&frames)?;
-//! let m = matcher.compare(&probe, &subject)?;
-//! if m.score >= threshold { /* alert */ }
+//! // When the deployment's watchlist is loaded: one fused reference per subject.
+//! let mut gallery = FusedWatchlist::new(Matcher::shipped(engine.algorithm())?);
+//! gallery.add_subject(inclusion_id, &[(image_id, &template, quality), ...])?;
+//! // For each track: keep its best frames (templates are zeroed when dropped).
+//! let mut track = TrackProbe::default();
+//! if track.offer(template, quality) { // kept among the best MAX_FRAMES
+//!     let probe = gallery.matcher().probe_track(&track)?;
+//!     for c in gallery.search(&probe, 3)? { if c.score >= threshold { /* alert */ } }
+//! }
 //! ```
-//! A [`Fused`] template holds its cohort statistics, so comparing a probe
-//! with every watchlist subject costs one distance per subject.
+//! (`FusedWatchlist` lives in [`crate::search`].) A [`Fused`] template holds
+//! its cohort statistics, so comparing a probe with every watchlist subject
+//! costs one distance per subject.
 
 use std::sync::Arc;
 
@@ -80,6 +83,10 @@ impl Fused {
     pub fn algorithm(&self) -> &Algorithm {
         &self.algorithm
     }
+
+    pub(crate) fn vector(&self) -> &[f32] {
+        &self.vector
+    }
 }
 
 impl std::fmt::Debug for Fused {
@@ -118,6 +125,8 @@ pub enum FusionError {
         "no fused calibration for {references} reference(s) and {frames} frame(s); recompute with `lfr calibrate`"
     )]
     NoCurve { references: usize, frames: usize },
+    #[error("subject {0} is already in the watchlist: give all its images at once")]
+    Duplicate(u64),
 }
 
 /// The score curve for subjects of `references` images against probes of `frames` images.
@@ -142,8 +151,11 @@ pub struct FusionCalibration {
     pub curves: Vec<FusedCurve>,
 }
 
-/// Fused calibrations shipped with lfr (JSON written by `lfr calibrate`).
-const SHIPPED: &[&str] = &[];
+/// Fused calibrations shipped with lfr (JSON written by `lfr calibrate
+/// --fusion-out`): the cohort and the 16 curves, about half a megabyte.
+const SHIPPED: &[&str] = &[include_str!(
+    "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.fused.json"
+)];
 
 impl FusionCalibration {
     pub fn shipped(algorithm: &Algorithm) -> Result<Self, CalibrationError> {
@@ -171,7 +183,7 @@ impl FusionCalibration {
         Ok(c)
     }
 
-    /// JSON with one cohort vector and one knot per line.
+    /// JSON with one cohort vector per line and one knot per line.
     pub fn to_json(&self) -> String {
         let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
         let vectors: Vec<String> = self
@@ -179,7 +191,9 @@ impl FusionCalibration {
             .vectors
             .iter()
             .map(|v| {
-                let xs: Vec<String> = v.iter().map(|x| format!("{x:.5}")).collect();
+                // Shortest exact form: the file holds the very cohort the
+                // curves were fitted with.
+                let xs: Vec<String> = v.iter().map(|x| format!("{x}")).collect();
                 format!("      [{}]", xs.join(","))
             })
             .collect();
@@ -243,6 +257,11 @@ impl Matcher {
         self.fuse(frames, MAX_FRAMES)
     }
 
+    /// The fused probe of the frames a [`TrackProbe`] kept.
+    pub fn probe_track(&self, track: &TrackProbe) -> Result<Fused, FusionError> {
+        self.probe(&track.samples())
+    }
+
     fn fuse(&self, samples: &[Sample], max: usize) -> Result<Fused, FusionError> {
         let algorithm = &self.calibration.algorithm;
         let mut kept: Vec<&Sample> = samples.iter().collect();
@@ -301,6 +320,50 @@ impl Matcher {
     }
 }
 
+/// The best frames of one track so far, at most [`MAX_FRAMES`], each with
+/// its quality. The live pipeline offers every described frame; a frame
+/// that is not among the best is dropped at once (its vector zeroed), and
+/// the kept ones are zeroed when the track ends and this is dropped.
+#[derive(Default)]
+pub struct TrackProbe {
+    /// Best first.
+    kept: Vec<(Template, f32)>,
+}
+
+impl std::fmt::Debug for TrackProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrackProbe({} frames)", self.kept.len())
+    }
+}
+
+impl TrackProbe {
+    /// Offers one frame's template. Returns whether it was kept, i.e.
+    /// whether the fused probe changed and is worth searching again.
+    pub fn offer(&mut self, template: Template, quality: f32) -> bool {
+        let at = self.kept.partition_point(|(_, q)| *q >= quality);
+        if at >= MAX_FRAMES {
+            return false;
+        }
+        self.kept.insert(at, (template, quality));
+        self.kept.truncate(MAX_FRAMES);
+        true
+    }
+
+    /// Frames kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The kept frames as samples for [`Matcher::probe`].
+    pub fn samples(&self) -> Vec<Sample<'_>> {
+        self.kept.iter().map(|(t, q)| Sample::new(t, *q)).collect()
+    }
+}
+
 /// The equal-weight mean of vectors of one length.
 pub fn mean<'a>(vectors: impl IntoIterator<Item = &'a [f32]>) -> Vec<f32> {
     let mut sum: Vec<f32> = Vec::new();
@@ -320,21 +383,26 @@ pub fn mean<'a>(vectors: impl IntoIterator<Item = &'a [f32]>) -> Vec<f32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn alg() -> Algorithm {
         Algorithm("t/a/e".into())
     }
 
-    /// A calibration whose curves map the statistic linearly to log10 FMR.
     fn calibration() -> FusionCalibration {
+        synthetic(&[(1, 1), (2, 1), (2, 2)])
+    }
+
+    /// A calibration of algorithm `t/a/e` on 2-d vectors whose curves map
+    /// the statistic linearly to log10 FMR.
+    pub(crate) fn synthetic(counts: &[(usize, usize)]) -> FusionCalibration {
         let cohort =
             Cohort::new(3, (0..20).map(|i| vec![(i as f32) * 0.3, 1.0]).collect()).unwrap();
         let stats: Vec<f32> = (0..20_000).map(|i| -3.0 + i as f32 * 3e-4).collect();
-        let curves = [(1, 1), (2, 1), (2, 2)]
-            .into_iter()
-            .map(|(k, m)| FusedCurve {
+        let curves = counts
+            .iter()
+            .map(|&(k, m)| FusedCurve {
                 references: k,
                 frames: m,
                 subject_pairs: 100,
@@ -421,5 +489,48 @@ mod tests {
             )
             .contains("1 pictures")
         );
+    }
+
+    #[test]
+    fn a_track_keeps_its_best_frames() {
+        let m = Matcher::new(calibration());
+        let mut track = TrackProbe::default();
+        for (i, q) in [0.2, 0.9, 0.5, 0.1, 0.7].into_iter().enumerate() {
+            let kept = track.offer(t([i as f32, 0.0]), q);
+            // The fifth frame (0.7) displaces the 0.1 frame; 0.1 itself was kept
+            // while there was room.
+            assert!(kept, "frame {i}");
+        }
+        assert_eq!(track.len(), MAX_FRAMES);
+        assert!(
+            !track.offer(t([9.0, 9.0]), 0.05),
+            "worse than every kept frame"
+        );
+        let qualities: Vec<f32> = track.samples().iter().map(|s| s.quality).collect();
+        assert_eq!(qualities, vec![0.9, 0.7, 0.5, 0.2]);
+        let probe = m.probe_track(&track).unwrap();
+        assert_eq!(probe.count(), MAX_FRAMES);
+        // Frames 1, 4, 2, 0 averaged.
+        assert_eq!(probe.vector, vec![7.0 / 4.0, 0.0]);
+        assert!(matches!(
+            m.probe_track(&TrackProbe::default()),
+            Err(FusionError::Empty)
+        ));
+    }
+
+    #[test]
+    fn the_default_algorithm_ships_every_curve() {
+        let alg = crate::pipeline::algorithm(crate::align::AlignMethod::YuNet5);
+        let c = FusionCalibration::shipped(&alg).unwrap();
+        assert_eq!(c.cohort.dims(), 128);
+        for k in 1..=MAX_REFERENCES {
+            for m in 1..=MAX_FRAMES {
+                let curve = c.curve(k, m).expect("a curve for every count");
+                assert!(curve.calibration.impostor_pairs > 1_000_000);
+            }
+        }
+        // Exactly the cohort the curves were fitted with: the file round-trips.
+        assert_eq!(FusionCalibration::from_json(&c.to_json()).unwrap(), c);
+        assert!(FusionCalibration::shipped(&Algorithm("x/y/z".into())).is_err());
     }
 }

@@ -7,13 +7,21 @@
 //! fraction of a millisecond, against 7-10 ms to describe the probe. No
 //! approximate index, hence no candidate ever missed by the index.
 //!
-//! A subject may have several reference images; a subject's score is that of
-//! its closest image, and each subject appears once in the results.
+//! Two ways to score a subject with several reference images:
+//! - [`WatchlistIndex`]: one template against each image; a subject's score
+//!   is that of its closest image (each subject appears once). The
+//!   single-image calibration then *understates* the false match rate, since
+//!   a subject of `k` images gives a stranger `k` chances.
+//! - [`FusedWatchlist`]: one fused reference per subject against a track's
+//!   fused probe ([`crate::fusion`]), scored by the curve calibrated for
+//!   exactly that many references and frames. This is the more accurate of
+//!   the two at low false match rates (see docs/accuracy.md).
 
 use zeroize::Zeroize;
 
 use crate::calibration::Calibration;
-use crate::template::{Algorithm, Template, TemplateError};
+use crate::fusion::{Fused, FusionError, MAX_REFERENCES, Matcher, Sample};
+use crate::template::{Algorithm, Template, TemplateError, euclidean};
 
 /// One result of a search.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,6 +166,120 @@ impl WatchlistIndex {
     }
 }
 
+/// One result of a fused search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FusedCandidate {
+    /// The caller's number for the subject, as given to [`FusedWatchlist::add_subject`].
+    pub subject: u64,
+    /// The fused reference image closest to the fused probe: the one to
+    /// show the operator beside the probe.
+    pub image: u64,
+    /// The calibrated Similarity Score of the fused comparison.
+    pub score: f64,
+    /// Whether the score lies beyond the calibration data.
+    pub extrapolated: bool,
+    /// Reference images and probe frames fused.
+    pub references: usize,
+    pub frames: usize,
+}
+
+struct FusedSubject {
+    subject: u64,
+    reference: Fused,
+    /// The fused images' numbers and templates (zeroed on drop), to name
+    /// the closest one.
+    images: Vec<(u64, Template)>,
+}
+
+/// A watchlist of fused references, one per subject: each subject's best
+/// [`MAX_REFERENCES`] images by quality, averaged. Dropping it zeroes every
+/// template it holds.
+pub struct FusedWatchlist {
+    matcher: Matcher,
+    subjects: Vec<FusedSubject>,
+}
+
+impl std::fmt::Debug for FusedWatchlist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FusedWatchlist({} subjects)", self.subjects.len())
+    }
+}
+
+impl FusedWatchlist {
+    pub fn new(matcher: Matcher) -> Self {
+        Self {
+            matcher,
+            subjects: Vec::new(),
+        }
+    }
+
+    /// The matcher, to fuse a track's probe with ([`Matcher::probe_track`]).
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Subjects held.
+    pub fn len(&self) -> usize {
+        self.subjects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subjects.is_empty()
+    }
+
+    /// Adds a subject from its reference images as `(image number,
+    /// template, quality)`: the best [`MAX_REFERENCES`] by quality are
+    /// fused. Refused if a template is of another algorithm or length, or
+    /// if the subject was already added.
+    pub fn add_subject(
+        &mut self,
+        subject: u64,
+        references: &[(u64, &Template, f32)],
+    ) -> Result<(), FusionError> {
+        if self.subjects.iter().any(|s| s.subject == subject) {
+            return Err(FusionError::Duplicate(subject));
+        }
+        let mut best: Vec<&(u64, &Template, f32)> = references.iter().collect();
+        best.sort_by(|a, b| b.2.total_cmp(&a.2));
+        best.truncate(MAX_REFERENCES);
+        let samples: Vec<Sample> = best.iter().map(|r| Sample::new(r.1, r.2)).collect();
+        let reference = self.matcher.reference(&samples)?;
+        self.subjects.push(FusedSubject {
+            subject,
+            reference,
+            images: best.iter().map(|r| (r.0, (*r.1).clone())).collect(),
+        });
+        Ok(())
+    }
+
+    /// The `k` best subjects for a fused probe, best first.
+    pub fn search(&self, probe: &Fused, k: usize) -> Result<Vec<FusedCandidate>, FusionError> {
+        let mut all = Vec::with_capacity(self.subjects.len());
+        for s in &self.subjects {
+            let m = self.matcher.compare(probe, &s.reference)?;
+            all.push((s, m));
+        }
+        all.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+        all.truncate(k);
+        Ok(all
+            .into_iter()
+            .map(|(s, m)| FusedCandidate {
+                subject: s.subject,
+                image: s
+                    .images
+                    .iter()
+                    .map(|(id, t)| (*id, euclidean(&t.vector, probe.vector())))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map_or(0, |x| x.0),
+                score: m.score,
+                extrapolated: m.extrapolated,
+                references: m.references,
+                frames: m.frames,
+            })
+            .collect())
+    }
+}
+
 fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     // Four independent sums let the compiler vectorise the loop.
     let mut acc = [0f32; 4];
@@ -221,5 +343,55 @@ mod tests {
         idx.add(1, 1, &t(&[0.0; 2])).unwrap();
         assert!(idx.search(&other, &cal, 1).is_err());
         assert!(idx.search(&t(&[0.0; 2]), &cal, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn fused_watchlist_scores_subjects_by_their_fused_references() {
+        let alg = Algorithm("t/a/e".into());
+        let tt = |x: f32, y: f32| Template::new(alg.clone(), vec![x, y]);
+        let counts: Vec<(usize, usize)> = (1..=MAX_REFERENCES)
+            .flat_map(|k| (1..=crate::fusion::MAX_FRAMES).map(move |m| (k, m)))
+            .collect();
+        let matcher = Matcher::new(crate::fusion::tests::synthetic(&counts));
+        let mut w = FusedWatchlist::new(matcher);
+        let (a1, a2, far) = (tt(1.0, 1.0), tt(1.2, 1.0), tt(30.0, 1.0));
+        w.add_subject(7, &[(70, &a1, 0.9), (71, &a2, 0.8)]).unwrap();
+        w.add_subject(8, &[(80, &far, 0.9)]).unwrap();
+        assert!(matches!(
+            w.add_subject(8, &[(81, &a1, 0.9)]),
+            Err(FusionError::Duplicate(8))
+        ));
+        assert_eq!(w.len(), 2);
+        let mut track = crate::fusion::TrackProbe::default();
+        assert!(track.offer(tt(1.15, 1.0), 0.5));
+        assert!(track.offer(tt(1.25, 1.0), 0.6));
+        let probe = w.matcher().probe_track(&track).unwrap();
+        let r = w.search(&probe, 5).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].subject, 7);
+        // The probe's mean (1.2, 1) is image 71 itself.
+        assert_eq!(r[0].image, 71);
+        assert_eq!((r[0].references, r[0].frames), (2, 2));
+        assert!(r[0].score > r[1].score);
+        assert_eq!(w.search(&probe, 1).unwrap().len(), 1);
+        // A subject's references beyond MAX_REFERENCES: the worst is left out.
+        let five: Vec<Template> = (0..5).map(|i| tt(50.0 + i as f32, 1.0)).collect();
+        let refs: Vec<(u64, &Template, f32)> = five
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (90 + i as u64, t, i as f32))
+            .collect();
+        w.add_subject(9, &refs).unwrap();
+        let nine = w
+            .search(&probe, 3)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.subject == 9)
+            .unwrap();
+        assert_eq!(nine.references, MAX_REFERENCES);
+        assert_eq!(nine.image, 91, "image 90 (quality 0) is not fused");
+        // Another algorithm is refused.
+        let other = Template::new(Algorithm("x".into()), vec![0.0, 0.0]);
+        assert!(w.add_subject(10, &[(1, &other, 1.0)]).is_err());
     }
 }

@@ -21,11 +21,22 @@ use crate::verification::wilson95;
 
 /// Distinct random subsets drawn per person for a side of more than one image.
 pub const DRAWS: usize = 8;
-/// Cohort: every `COHORT_STRIDE`-th A-M person gives one blended entry.
-pub const COHORT_STRIDE: usize = 4;
-/// Neighbours that describe a template's neighbourhood in that cohort.
-/// Chosen on A-M only (cohort from people A-F, measured on G-M).
-pub const COHORT_TOP_K: usize = 25;
+/// Cohort: every `COHORT_STRIDE`-th A-M person gives one blended entry
+/// (444 of 3,990 people). Chosen on A-M only (`examples/cohort_tuning.rs`:
+/// cohort from people A-F, judged on G-M): 445 entries came within 0.02 of
+/// 890 entries in true match rate per person at FMR 1e-5 and 1e-6, 223
+/// entries lost 0.03-0.05; the shipped file stays under half a megabyte.
+pub const COHORT_STRIDE: usize = 9;
+/// Neighbours that describe a template's neighbourhood in that cohort
+/// (about a ninth of it; 50 did as well as 100 and better than 25).
+pub const COHORT_TOP_K: usize = 50;
+/// Knot spacing of the fused curves: 16 curves at the single-image
+/// calibration's spacing would make a shipped file of half a megabyte.
+pub const FUSED_KNOT_STEP: f64 = 1.1;
+/// Decimals kept of the cohort's values in the shipped file; the curves
+/// are fitted with the cohort already rounded, so that the file holds
+/// exactly the cohort they were measured with.
+pub const COHORT_DECIMALS: i32 = 4;
 
 /// A small deterministic generator (SplitMix64), so that draws repeat exactly.
 pub struct Rng(u64);
@@ -236,12 +247,13 @@ pub fn fit_curves(
             } else {
                 "distance"
             };
-            let calibration = Calibration::fit(
+            let calibration = Calibration::fit_with_step(
                 algorithm.clone(),
                 format!(
                     "LFW people A-M: {n} impostor comparisons of subjects of {k} image(s) against probes of {m} image(s) ({pairs} pairs of people); {what} of the mean descriptors"
                 ),
                 stats,
+                FUSED_KNOT_STEP,
             )?;
             curves.push(FusedCurve {
                 references: k,
@@ -262,8 +274,12 @@ pub fn calibrate(
     threads: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Result<FusionCalibration, CalibrationError> {
-    let (cohort, owners) =
+    let (mut cohort, owners) =
         Cohort::from_people_with_owners(&people.means(), COHORT_STRIDE, COHORT_TOP_K)?;
+    let scale = 10f64.powi(COHORT_DECIMALS);
+    for x in cohort.vectors.iter_mut().flatten() {
+        *x = ((*x as f64 * scale).round() / scale) as f32;
+    }
     let using = CohortUse {
         cohort: &cohort,
         owners: Some(&owners),
@@ -330,12 +346,64 @@ pub fn closest_impostors(
     best
 }
 
+/// The look-alike cluster of a list of close impostor pairs: people are
+/// joined when a listed pair links them, and the cluster is the connected
+/// group that holds the most listed pairs. Returns its people.
+pub fn largest_cluster(pairs: &[(usize, usize, f32)]) -> HashSet<usize> {
+    // Union-find over the people named in the list.
+    let mut parent: std::collections::HashMap<usize, usize> = Default::default();
+    fn root(parent: &mut std::collections::HashMap<usize, usize>, x: usize) -> usize {
+        let p = *parent.entry(x).or_insert(x);
+        if p == x {
+            return x;
+        }
+        let r = root(parent, p);
+        parent.insert(x, r);
+        r
+    }
+    for &(a, b, _) in pairs {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        if ra != rb {
+            parent.insert(ra, rb);
+        }
+    }
+    let mut edges: std::collections::HashMap<usize, usize> = Default::default();
+    for &(a, _, _) in pairs {
+        *edges.entry(root(&mut parent, a)).or_default() += 1;
+    }
+    // The largest by pairs; ties go to the smaller root, so the answer repeats.
+    let Some(best) = edges
+        .iter()
+        .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
+        .map(|x| *x.0)
+    else {
+        return HashSet::new();
+    };
+    let people: Vec<usize> = parent.keys().copied().collect();
+    people
+        .into_iter()
+        .filter(|&p| root(&mut parent, p) == best)
+        .collect()
+}
+
+/// Share of `pairs` whose two people are both in `cluster`.
+pub fn share_within(pairs: &[(usize, usize, f32)], cluster: &HashSet<usize>) -> f64 {
+    let n = pairs
+        .iter()
+        .filter(|(a, b, _)| cluster.contains(a) && cluster.contains(b))
+        .count();
+    n as f64 / pairs.len().max(1) as f64
+}
+
 /// One method's figures on one row.
 #[derive(Debug, Clone, Serialize)]
 pub struct MethodFigures {
     pub method: &'static str,
-    /// True match rate at each of `FMRS` (each split counts once).
+    /// True match rate at each score threshold (each split counts once),
+    /// with a 95 % Wilson interval (splits of one person are not
+    /// independent, so the interval is a lower bound on the uncertainty).
     pub tmr: Vec<f64>,
+    pub tmr_ci: Vec<(f64, f64)>,
     /// Impostor comparisons at or beyond each threshold, and the rate with its 95 % interval.
     pub impostors_beyond: Vec<u64>,
     pub measured_fmr: Vec<f64>,
@@ -367,12 +435,13 @@ pub struct Scorers<'a> {
 /// person with at least `k + m` images is split `splits` times at random
 /// into `k` enrolled and `m` probe images; every probe is compared with its
 /// own subject (genuine) and with every other person's subjects (impostor).
+/// Thresholds are the calibrated ones at each of `scores`.
 pub fn evaluate(
     people: &People,
     k: usize,
     m: usize,
     splits: usize,
-    fmrs: &[f64],
+    scores_at: &[f64],
     scorers: &Scorers,
     threads: usize,
 ) -> FusionRow {
@@ -405,7 +474,7 @@ pub fn evaluate(
             .map_or(f32::NAN, |c| c.calibration.distance_at(s));
         [scorers.single.distance_at(s), raw, norm]
     };
-    let thresholds: Vec<[f32; 3]> = fmrs.iter().map(|f| scores(-f.log10() / 10.0)).collect();
+    let thresholds: Vec<[f32; 3]> = scores_at.iter().map(|&s| scores(s)).collect();
     let measures = |a: &Side, b: &Side| -> [f32; 3] {
         let d = euclidean(&a.vector, &b.vector);
         [
@@ -415,7 +484,7 @@ pub fn evaluate(
         ]
     };
     // Genuine: each probe against its own subject.
-    let mut hits = vec![[0usize; 3]; fmrs.len()];
+    let mut hits = vec![[0usize; 3]; scores_at.len()];
     for (a, b) in probes.iter().zip(&subjects) {
         let x = measures(a, b);
         for (h, t) in hits.iter_mut().zip(&thresholds) {
@@ -475,6 +544,10 @@ pub fn evaluate(
                 .iter()
                 .map(|h| h[j] as f64 / probes.len().max(1) as f64)
                 .collect(),
+            tmr_ci: hits
+                .iter()
+                .map(|h| wilson95(h[j] as u64, probes.len() as u64))
+                .collect(),
             impostors_beyond: beyond.iter().map(|b| b[j]).collect(),
             measured_fmr: beyond
                 .iter()
@@ -533,5 +606,23 @@ mod tests {
         // 66 pairs of images, less 4*3 same-person and 9 between the two names of person 2/3.
         assert_eq!(imp.len(), 66 - 12 - 9);
         assert_eq!(person_pairs(&people, &ones, &ones, true), 5);
+    }
+
+    #[test]
+    fn the_cluster_is_the_connected_group_with_most_pairs() {
+        // 1-2-3 chained by three pairs; 7-8 by two (the same two people twice).
+        let pairs = [
+            (1, 2, 0.1),
+            (7, 8, 0.2),
+            (2, 3, 0.3),
+            (7, 8, 0.4),
+            (3, 1, 0.5),
+            (4, 5, 0.6),
+        ];
+        let c = largest_cluster(&pairs);
+        assert_eq!(c, HashSet::from([1, 2, 3]));
+        assert_eq!(share_within(&pairs, &c), 0.5);
+        assert!(largest_cluster(&[]).is_empty());
+        assert_eq!(share_within(&[(4, 5, 0.1), (1, 9, 0.2)], &c), 0.0);
     }
 }

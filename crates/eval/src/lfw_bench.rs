@@ -28,8 +28,11 @@ pub struct OperatingPoint {
     /// The false match rate the calibration (people A-M) promises at that score.
     pub calibrated_fmr: f64,
     pub distance: f32,
-    /// True match rate over all genuine pairs of people N-Z.
+    /// True match rate over all genuine pairs of people N-Z, with its 95 %
+    /// Wilson interval (pairs share images, so the interval is a lower
+    /// bound on the uncertainty).
     pub tmr_pairs: f64,
+    pub tmr_pairs_ci: (f64, f64),
     /// True match rate averaged over people N-Z (each person counts once).
     pub tmr_persons: f64,
     /// Impostor pairs of people N-Z at or beyond the threshold, and the rate.
@@ -59,6 +62,40 @@ pub struct ExclusionSummary {
     pub images: usize,
     pub duplicates: usize,
     pub images_left_out_nz: usize,
+}
+
+/// One rung of the ladder: a way of scoring, with the figures at each
+/// headline threshold (FMR 1e-4, 1e-5, 1e-6 and score 0.64).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rung {
+    pub name: String,
+    /// What was compared.
+    pub population: String,
+    pub genuine: u64,
+    pub impostor: u64,
+    pub scores: Vec<f64>,
+    pub tmr: Vec<f64>,
+    pub tmr_ci: Vec<(f64, f64)>,
+    pub impostors_beyond: Vec<u64>,
+    pub measured_fmr: Vec<f64>,
+    pub measured_fmr_ci: Vec<(f64, f64)>,
+}
+
+/// How much of the closest impostor pairs one look-alike cluster holds
+/// (see [`fused::largest_cluster`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct LookAlikes {
+    /// Closest impostor pairs looked at, by each measure.
+    pub pairs: usize,
+    /// The cluster of the raw closest pairs: its people.
+    pub cluster: Vec<String>,
+    /// Share of the raw closest pairs within that cluster.
+    pub share_raw: f64,
+    /// Share of the AS-norm closest pairs within the same people.
+    pub share_normalised: f64,
+    /// The cluster of the AS-norm closest pairs, and its share of them.
+    pub cluster_normalised: Vec<String>,
+    pub share_normalised_own: f64,
 }
 
 /// One of the closest impostor pairs among people N-Z.
@@ -94,9 +131,13 @@ pub struct LfwReport {
     pub steps: Vec<Step>,
     /// Several pictures per side.
     pub fusion: Vec<FusionRow>,
+    /// Step by step at the headline thresholds, ending with fusion at the
+    /// ladder's (references, frames).
+    pub ladder: Vec<Rung>,
     /// The closest impostor pairs of clean N-Z, raw and normalised.
     pub closest_raw: Vec<ClosePair>,
     pub closest_normalised: Vec<ClosePair>,
+    pub look_alikes: Option<LookAlikes>,
 }
 
 /// What the bench needs besides the descriptors.
@@ -107,8 +148,10 @@ pub struct BenchInputs<'a> {
     pub exclusions: &'a Exclusions,
     /// Random enrol/probe splits per person for the fusion rows.
     pub splits: usize,
-    /// Closest impostor pairs to list.
+    /// Closest impostor pairs to list and to measure the look-alike cluster on.
     pub closest: usize,
+    /// (references, frames) of the ladder's fusion rung.
+    pub ladder: (usize, usize),
     pub threads: usize,
 }
 
@@ -135,6 +178,10 @@ fn points(
                 calibrated_fmr: fmr,
                 distance,
                 tmr_pairs: match_rate(&genuine_d, distance),
+                tmr_pairs_ci: wilson95(
+                    genuine_d.iter().filter(|&&d| d <= distance).count() as u64,
+                    genuine_d.len() as u64,
+                ),
                 tmr_persons: match_rate_by_person(genuine, distance),
                 impostors_beyond: beyond,
                 measured_fmr: beyond as f64 / n.max(1) as f64,
@@ -224,8 +271,8 @@ pub fn run(
     let all_nz = People::of(set, Half::Evaluation, None);
     let (g0, i0) = fused::all_pairs(&all_nz, None, threads);
     let before = step(
-        "before: every image",
-        &fmr_scores,
+        "baseline (raw list)",
+        &headline_scores,
         &|s| before_cal.distance_at(s),
         &g0,
         i0,
@@ -238,7 +285,7 @@ pub fn run(
     let nz = People::of(set, Half::Evaluation, Some(exclusions));
     let (genuine, impostor) = fused::all_pairs(&nz, None, threads);
     let clean = step(
-        "clean",
+        "+ exclusions",
         &headline_scores,
         &|s| calibration.distance_at(s),
         &genuine,
@@ -253,8 +300,8 @@ pub fn run(
     let (gn, inorm) =
         fused::all_pairs(&nz, Some(fused::CohortUse::unseen(&fusion.cohort)), threads);
     let normalised = step(
-        "clean + AS-norm",
-        &fmr_scores,
+        "+ AS-norm",
+        &headline_scores,
         &|s| one.calibration.distance_at(s),
         &gn,
         inorm,
@@ -278,34 +325,109 @@ pub fn run(
         raw: &raw,
         normalised: fusion,
     };
-    let fusion_rows = FUSION_ROWS
+    let mut rows: Vec<(usize, usize)> = FUSION_ROWS.to_vec();
+    if !rows.contains(&inputs.ladder) {
+        rows.push(inputs.ladder);
+    }
+    let fusion_rows: Vec<FusionRow> = rows
         .iter()
         .map(|&(k, m)| {
             progress(&format!("step 2: {k} reference(s) against {m} frame(s)"));
-            fused::evaluate(&nz, k, m, inputs.splits, &FMRS, &scorers, threads)
+            fused::evaluate(
+                &nz,
+                k,
+                m,
+                inputs.splits,
+                &headline_scores,
+                &scorers,
+                threads,
+            )
         })
         .collect();
 
     let name = |p: usize| nz.names[p].to_string();
-    let close = |cohort| {
-        fused::closest_impostors(&nz, cohort, inputs.closest)
-            .into_iter()
-            .map(|(a, b, s)| ClosePair {
+    let listed = |pairs: &[(usize, usize, f32)]| {
+        pairs
+            .iter()
+            .map(|&(a, b, s)| ClosePair {
                 a: name(a),
                 b: name(b),
                 statistic: s,
             })
             .collect::<Vec<_>>()
     };
-    let (closest_raw, closest_normalised) = if inputs.closest > 0 {
-        progress("closest impostor pairs");
-        (
-            close(None),
-            close(Some(fused::CohortUse::unseen(&fusion.cohort))),
-        )
-    } else {
-        (Vec::new(), Vec::new())
+    let names = |c: &std::collections::HashSet<usize>| {
+        let mut v: Vec<String> = c.iter().map(|&p| name(p)).collect();
+        v.sort();
+        v
     };
+    let (closest_raw, closest_normalised, look_alikes) = if inputs.closest > 0 {
+        progress("closest impostor pairs");
+        let raw = fused::closest_impostors(&nz, None, inputs.closest);
+        let norm = fused::closest_impostors(
+            &nz,
+            Some(fused::CohortUse::unseen(&fusion.cohort)),
+            inputs.closest,
+        );
+        let cluster = fused::largest_cluster(&raw);
+        let cluster_norm = fused::largest_cluster(&norm);
+        let look = LookAlikes {
+            pairs: inputs.closest,
+            cluster: names(&cluster),
+            share_raw: fused::share_within(&raw, &cluster),
+            share_normalised: fused::share_within(&norm, &cluster),
+            cluster_normalised: names(&cluster_norm),
+            share_normalised_own: fused::share_within(&norm, &cluster_norm),
+        };
+        (listed(&raw), listed(&norm), Some(look))
+    } else {
+        (Vec::new(), Vec::new(), None)
+    };
+    let mut ladder: Vec<Rung> = [&before, &clean, &normalised]
+        .into_iter()
+        .zip([
+            "N-Z, every image; calibration on every A-M pair",
+            "N-Z less the exclusion list; shipped calibration",
+            "N-Z less the exclusion list; shipped cohort and (1, 1) curve",
+        ])
+        .map(|(s, population)| Rung {
+            name: s.name.to_string(),
+            population: population.to_string(),
+            genuine: s.genuine_pairs as u64,
+            impostor: s.impostor_pairs,
+            scores: headline_scores.clone(),
+            tmr: s.points.iter().map(|p| p.tmr_pairs).collect(),
+            tmr_ci: s.points.iter().map(|p| p.tmr_pairs_ci).collect(),
+            impostors_beyond: s.points.iter().map(|p| p.impostors_beyond).collect(),
+            measured_fmr: s.points.iter().map(|p| p.measured_fmr).collect(),
+            measured_fmr_ci: s.points.iter().map(|p| p.measured_fmr_ci).collect(),
+        })
+        .collect();
+    let (lk, lm) = inputs.ladder;
+    if let Some(row) = fusion_rows
+        .iter()
+        .find(|r| (r.references, r.frames) == (lk, lm))
+    {
+        for mth in &row.methods {
+            ladder.push(Rung {
+                name: format!("{} ({lk} refs, {lm} frames)", mth.method),
+                population: format!(
+                    "N-Z people with {} or more images ({}), {} random splits each",
+                    lk + lm,
+                    row.people,
+                    inputs.splits
+                ),
+                genuine: row.genuine as u64,
+                impostor: row.impostor,
+                scores: headline_scores.clone(),
+                tmr: mth.tmr.clone(),
+                tmr_ci: mth.tmr_ci.clone(),
+                impostors_beyond: mth.impostors_beyond.clone(),
+                measured_fmr: mth.measured_fmr.clone(),
+                measured_fmr_ci: mth.measured_fmr_ci.clone(),
+            });
+        }
+    }
 
     let mut per_person = vec![0usize; nz.names.len()];
     for g in &genuine {
@@ -343,8 +465,10 @@ pub fn run(
         points: clean.points.clone(),
         steps: vec![before, clean, normalised],
         fusion: fusion_rows,
+        ladder,
         closest_raw,
         closest_normalised,
+        look_alikes,
     })
 }
 

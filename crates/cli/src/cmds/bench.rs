@@ -104,9 +104,29 @@ pub struct LfwArgs {
     /// Random enrol/probe splits per person for the multi-image rows.
     #[arg(long, default_value_t = 10)]
     pub splits: usize,
-    /// Also list the N closest impostor pairs of people N-Z, raw and normalised.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Closest impostor pairs of people N-Z (raw and normalised) on which
+    /// the look-alike cluster is measured; 0 skips the measure.
+    #[arg(long, default_value_t = 100, value_name = "N")]
     pub closest: usize,
+    /// Also print those closest pairs.
+    #[arg(long)]
+    pub list_closest: bool,
+    /// Reference images (k) and probe frames (m) of the step-by-step
+    /// table's fusion step.
+    #[arg(long, default_value = "2,2", value_name = "K,M", value_parser = parse_pair)]
+    pub ladder: (usize, usize),
+}
+
+fn parse_pair(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("expected K,M with 1 <= K, M <= 4, e.g. 2,2; got {s:?}");
+    let (k, m) = s.split_once(',').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let m: usize = m.trim().parse().map_err(|_| bad())?;
+    let max = lfr_engine::fusion::MAX_REFERENCES.min(lfr_engine::fusion::MAX_FRAMES);
+    if !(1..=max).contains(&k) || !(1..=max).contains(&m) {
+        return Err(bad());
+    }
+    Ok((k, m))
 }
 
 fn read_text(p: &std::path::Path) -> Result<String> {
@@ -134,6 +154,7 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
         exclusions: &exclusions,
         splits: args.splits.max(1),
         closest: args.closest,
+        ladder: args.ladder,
         threads: args.data.workers(),
     };
     let r = lfr_eval::lfw_bench::run(&set, &inputs, &|what| eprintln!("{what}..."))?;
@@ -200,55 +221,40 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
         );
     }
     println!(
-        "single images, step by step (TMR pairs / persons; measured FMR with impostor pairs beyond):"
+        "step by step on clean people N-Z: TMR [95%] and the measured FMR (impostor comparisons beyond the threshold, of all; 95% interval):"
     );
-    println!(
-        "{:<22} {:>17} {:>17} {:>17}   {}",
-        "", "FMR 1e-4", "FMR 1e-5", "FMR 1e-6", "measured FMR at 1e-4 | 1e-5 | 1e-6"
-    );
-    for s in &r.steps {
-        let tmr: Vec<String> = s
-            .points
-            .iter()
-            .take(4)
-            .skip(1)
-            .map(|p| format!("{:.3} / {:.3}", p.tmr_pairs, p.tmr_persons))
-            .collect();
-        let fmr: Vec<String> = s
-            .points
-            .iter()
-            .take(4)
-            .skip(1)
-            .map(|p| format!("{:.1e} ({})", p.measured_fmr, p.impostors_beyond))
-            .collect();
+    for r in &r.ladder {
         println!(
-            "{:<22} {:>17} {:>17} {:>17}   {}",
-            s.name,
-            tmr[0],
-            tmr[1],
-            tmr[2],
-            fmr.join(" | ")
+            "  {} — {}: {} genuine, {} impostor comparisons",
+            r.name, r.population, r.genuine, r.impostor
         );
+        for i in 1..r.scores.len() {
+            println!(
+                "    {:>14}  TMR {:.3} [{:.3},{:.3}]  measured FMR {}",
+                threshold_name(r.scores[i]),
+                r.tmr[i],
+                r.tmr_ci[i].0,
+                r.tmr_ci[i].1,
+                measured(
+                    r.measured_fmr[i],
+                    r.impostors_beyond[i],
+                    r.measured_fmr_ci[i]
+                )
+            );
+        }
     }
     println!(
-        "several pictures: subjects of k images against probes of m other images of the same people N-Z ({} random splits per person; TMR per split):",
+        "several pictures: subjects of k images against probes of m other images of the same people N-Z ({} random splits per person); TMR, and impostor comparisons beyond (of all):",
         args.splits.max(1)
     );
     println!(
-        "{:>2} {:>2} {:>6} {:<16} {:>7} {:>7} {:>7}   {}",
-        "k",
-        "m",
-        "people",
-        "method",
-        "1e-4",
-        "1e-5",
-        "1e-6",
-        "measured FMR at 1e-4 | 1e-5 | 1e-6 (of N comparisons)"
+        "{:>2} {:>2} {:>6} {:<16} {:>14} {:>14} {:>14} {:>14}",
+        "k", "m", "people", "method", "FMR 1e-4", "FMR 1e-5", "FMR 1e-6", "score 0.64"
     );
     for row in &r.fusion {
         for (i, mth) in row.methods.iter().enumerate() {
-            let fmr: Vec<String> = (1..4)
-                .map(|j| format!("{:.1e} ({})", mth.measured_fmr[j], mth.impostors_beyond[j]))
+            let cells: Vec<String> = (1..mth.tmr.len())
+                .map(|j| format!("{:.3} ({})", mth.tmr[j], mth.impostors_beyond[j]))
                 .collect();
             let lead = if i == 0 {
                 format!("{:>2} {:>2} {:>6}", row.references, row.frames, row.people)
@@ -256,14 +262,15 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
                 format!("{:>2} {:>2} {:>6}", "", "", "")
             };
             println!(
-                "{lead} {:<16} {:>7.3} {:>7.3} {:>7.3}   {}{}",
+                "{lead} {:<16} {:>14}{}",
                 mth.method,
-                mth.tmr[1],
-                mth.tmr[2],
-                mth.tmr[3],
-                fmr.join(" | "),
+                cells
+                    .iter()
+                    .map(|c| format!("{c:>14}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 if i == 0 {
-                    format!(" (of {})", row.impostor)
+                    format!("   of {} impostor, {} genuine", row.impostor, row.genuine)
                 } else {
                     String::new()
                 }
@@ -274,7 +281,7 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
         ("raw distance", &r.closest_raw),
         ("AS-norm", &r.closest_normalised),
     ] {
-        if list.is_empty() {
+        if list.is_empty() || !args.list_closest {
             continue;
         }
         println!("closest impostor pairs of people N-Z by {what}:");
@@ -282,8 +289,33 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             println!("{:>4} {:>8.4} {} | {}", i + 1, c.statistic, c.a, c.b);
         }
     }
+    if let Some(l) = &r.look_alikes {
+        println!(
+            "look-alike cluster (the connected group of people holding most of the {} closest impostor pairs by raw distance; {} people): {:.0}% of the raw closest pairs, {:.0}% of the AS-norm closest pairs",
+            l.pairs,
+            l.cluster.len(),
+            100.0 * l.share_raw,
+            100.0 * l.share_normalised
+        );
+        println!("  its people: {}", l.cluster.join(", "));
+        println!(
+            "  the AS-norm closest pairs' own largest cluster ({} people) holds {:.0}% of them: {}",
+            l.cluster_normalised.len(),
+            100.0 * l.share_normalised_own,
+            l.cluster_normalised.join(", ")
+        );
+    }
     println!("accuracy: {:.4}", r.accuracy);
     Ok(())
+}
+
+fn threshold_name(score: f64) -> String {
+    let fmr = -10.0 * score;
+    if (fmr - fmr.round()).abs() < 1e-9 {
+        format!("FMR 1e{}", fmr.round())
+    } else {
+        format!("score {score:.2}")
+    }
 }
 
 fn measured(rate: f64, count: u64, ci: (f64, f64)) -> String {
