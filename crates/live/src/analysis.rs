@@ -153,6 +153,8 @@ impl CameraAnalysis {
                     threshold: recognition.threshold.value(),
                     first_qualified: t.first_qualified.unwrap_or(frame.captured),
                     decided: Instant::now(),
+                    frame_captured: frame.captured,
+                    template: t.described,
                     probe: probe_crop(&frame.image, &faces[fi]),
                 });
             }

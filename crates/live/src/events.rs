@@ -96,6 +96,12 @@ pub struct Match {
     pub first_qualified: Instant,
     /// The match was decided then.
     pub decided: Instant,
+    /// The frame that matched arrived from the decoder then (recognition
+    /// time less this part is time spent waiting for a good enough face).
+    pub frame_captured: Instant,
+    /// Which of the track's templates matched (1: the first face that
+    /// passed the gate).
+    pub template: u32,
     /// The face with its surroundings, JPEG.
     pub probe: Vec<u8>,
 }

@@ -34,8 +34,18 @@ pub struct Counters {
     pub alerts: AtomicU64,
     /// Milliseconds spent analysing, for the analysed frame rate's cost.
     pub analysis_ms: AtomicU64,
+    /// Most frames ever waiting in the hand-off at once (bounded by
+    /// [`crate::handoff::SLOT_FRAMES`]; reported to show that it is).
+    pub peak_frames_waiting: AtomicU64,
+    /// Matches handed to the recorder and not yet written (or refused).
+    pub matches_pending: AtomicU64,
+    pub peak_matches_pending: AtomicU64,
+    /// Alerts decided on the first template of their track.
+    pub first_template_alerts: AtomicU64,
     status: Mutex<CameraStatus>,
     times: Mutex<Vec<u32>>,
+    /// From the arrival of the frame that matched to the alert's hand-off.
+    frame_times: Mutex<Vec<u32>>,
 }
 
 impl Default for Counters {
@@ -53,14 +63,24 @@ impl Default for Counters {
             matches: AtomicU64::new(0),
             alerts: AtomicU64::new(0),
             analysis_ms: AtomicU64::new(0),
+            peak_frames_waiting: AtomicU64::new(0),
+            matches_pending: AtomicU64::new(0),
+            peak_matches_pending: AtomicU64::new(0),
+            first_template_alerts: AtomicU64::new(0),
             status: Mutex::new(CameraStatus::Connecting),
             times: Mutex::new(Vec::new()),
+            frame_times: Mutex::new(Vec::new()),
         }
     }
 }
 
 pub(crate) fn add(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Raises `peak` to `value` if it is higher.
+pub(crate) fn peak(peak: &AtomicU64, value: u64) {
+    peak.fetch_max(value, Ordering::Relaxed);
 }
 
 fn get(c: &AtomicU64) -> u64 {
@@ -78,17 +98,34 @@ impl Counters {
 
     /// Records the recognition time of one alert.
     pub fn recognition_time(&self, ms: u32) {
-        let mut t = self.times.lock().unwrap_or_else(|e| e.into_inner());
-        if t.len() == KEEP_TIMES {
-            t.remove(0);
-        }
-        t.push(ms);
+        keep(&self.times, ms);
     }
 
     /// Every recognition time kept, oldest first.
     pub fn recognition_times(&self) -> Vec<u32> {
         self.times.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+
+    /// Records how long the frame that raised an alert took from decoder to
+    /// store (the pipeline's own latency, without the wait for a good face).
+    pub fn matching_frame_time(&self, ms: u32) {
+        keep(&self.frame_times, ms);
+    }
+
+    pub fn matching_frame_times(&self) -> Vec<u32> {
+        self.frame_times
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+fn keep(times: &Mutex<Vec<u32>>, ms: u32) {
+    let mut t = times.lock().unwrap_or_else(|e| e.into_inner());
+    if t.len() == KEEP_TIMES {
+        t.remove(0);
+    }
+    t.push(ms);
 }
 
 /// Nearest-rank percentiles of recognition times.
@@ -131,6 +168,15 @@ pub struct CameraFigures {
     /// Mean analysis time of a frame (detection, tracking, templates, search).
     pub analysis_ms_per_frame: f64,
     pub recognition_ms: Option<Percentiles>,
+    /// From the arrival of the frame that matched to the alert's hand-off to
+    /// the store: the part of recognition time the pipeline's speed decides.
+    pub matching_frame_ms: Option<Percentiles>,
+    /// Alerts decided on the first face of a track that passed the gate.
+    pub first_template_alerts: u64,
+    /// Most frames waiting for analysis at once.
+    pub peak_frames_waiting: u64,
+    /// Most matches waiting to be written as alerts at once.
+    pub peak_matches_pending: u64,
 }
 
 impl CameraFigures {
@@ -156,6 +202,10 @@ impl CameraFigures {
             decoded_fps: get(&c.frames_decoded) as f64 / secs,
             analysis_ms_per_frame: get(&c.analysis_ms) as f64 / analysed.max(1) as f64,
             recognition_ms: percentiles(&c.recognition_times()),
+            matching_frame_ms: percentiles(&c.matching_frame_times()),
+            first_template_alerts: get(&c.first_template_alerts),
+            peak_frames_waiting: get(&c.peak_frames_waiting),
+            peak_matches_pending: get(&c.peak_matches_pending),
         }
     }
 }

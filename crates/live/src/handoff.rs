@@ -17,7 +17,7 @@ use std::time::Duration;
 use lfr_video::Frame;
 
 use crate::analysis::CameraAnalysis;
-use crate::figures::{Counters, add};
+use crate::figures::{Counters, add, peak};
 
 /// Frames waiting per camera. One: a worker that frees up takes the newest
 /// frame, never one that was already stale when the worker was busy.
@@ -85,6 +85,7 @@ impl Handoff {
             add(&slot.counters.frames_dropped, 1);
         }
         slot.frames.push_back(frame);
+        peak(&slot.counters.peak_frames_waiting, slot.frames.len() as u64);
         drop(s);
         self.ready.notify_one();
     }

@@ -96,6 +96,7 @@ pub mod session;
 mod source;
 pub mod threshold;
 pub mod tracker;
+pub mod walkthrough;
 
 pub use camera::{CameraConfig, Source, Zone};
 pub use events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, RecognitionState};

@@ -2,7 +2,7 @@
 //! analysis workers, each with its own engine, sharing the cameras through
 //! the hand-off.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::analysis::{AnalysisConfig, CameraAnalysis, Recognition};
 use crate::camera::CameraConfig;
 use crate::events::{CameraStatus, Match};
-use crate::figures::{CameraFigures, Counters, add};
+use crate::figures::{CameraFigures, Counters, add, peak};
 
 use crate::handoff::Handoff;
 use crate::source::{SourceContext, SourceSettings, StatusChange};
@@ -216,7 +216,10 @@ fn work(
             }
             Some(r) => match w.analysis.process(engine, &w.frame, &r) {
                 Ok(matches) => {
+                    let c = &counters[w.camera];
                     for m in matches {
+                        let pending = c.matches_pending.fetch_add(1, Ordering::Relaxed) + 1;
+                        peak(&c.peak_matches_pending, pending);
                         let _ = out.send(Output::Match(m));
                     }
                 }

@@ -288,6 +288,13 @@ impl Session {
                 f.status = CameraStatus::Stopped;
                 f.alerts = c.alerts.load(std::sync::atomic::Ordering::Relaxed);
                 f.recognition_ms = crate::figures::percentiles(&c.recognition_times());
+                f.matching_frame_ms = crate::figures::percentiles(&c.matching_frame_times());
+                f.first_template_alerts = c
+                    .first_template_alerts
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                f.peak_matches_pending = c
+                    .peak_matches_pending
+                    .load(std::sync::atomic::Ordering::Relaxed);
                 f
             })
             .collect();
@@ -390,11 +397,18 @@ async fn raise(ctx: &Context, m: Match) {
     let Some((cfg, counters)) = ctx.cameras.iter().find(|(c, _)| c.name == m.camera) else {
         return;
     };
-    let recognition_ms = m
-        .first_qualified
-        .elapsed()
-        .as_millis()
-        .min(u32::MAX as u128) as u32;
+    write_alert(ctx, cfg, counters, m).await;
+    counters
+        .matches_pending
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Writes one match as an alert, retrying while the database fails, and
+/// announces it only once it is committed.
+async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: Match) {
+    let ms = |t: std::time::Instant| t.elapsed().as_millis().min(u32::MAX as u128) as u32;
+    let recognition_ms = ms(m.first_qualified);
+    let frame_ms = ms(m.frame_captured);
     let alert = NewAlert {
         deployment: ctx.deployment,
         candidate_image: m.image,
@@ -410,6 +424,10 @@ async fn raise(ctx: &Context, m: Match) {
             Ok(a) => {
                 add(&counters.alerts, 1);
                 counters.recognition_time(recognition_ms);
+                counters.matching_frame_time(frame_ms);
+                if m.template == 1 {
+                    add(&counters.first_template_alerts, 1);
+                }
                 let _ = ctx.events.send(LiveEvent::Alert(RaisedAlert {
                     alert: a,
                     category: m.category,

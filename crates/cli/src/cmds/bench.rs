@@ -20,12 +20,15 @@ pub enum BenchCmd {
     Lfw(LfwArgs),
     /// A video: frames per second of detection plus descriptors, per stage.
     Video(VideoArgs),
+    /// A live session replaying a video as cameras: drops, recognition time, memory.
+    Live(super::bench_live::LiveArgs),
 }
 
 pub fn run(g: &Global, cmd: BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Lfw(a) => lfw_bench(g, a),
         BenchCmd::Video(a) => video_bench(g, a),
+        BenchCmd::Live(a) => super::bench_live::run(g, a),
     }
 }
 

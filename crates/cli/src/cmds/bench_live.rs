@@ -1,0 +1,330 @@
+//! `lfr bench live`: a whole live session, measured. A Blue Watchlist
+//! walk-through is set up in a temporary database (volunteers picked from
+//! the video), then the video is replayed in real time as one or more
+//! cameras through [`lfr_live::Session`], exactly as `lfr serve` runs them,
+//! and each camera's figures are reported: frames decoded, analysed and
+//! dropped, faces scanned, alerts, recognition time, the longest queues and
+//! the process's peak memory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use lfr_base::RealClock;
+use lfr_live::{CameraConfig, CameraFigures, LiveConfig, LiveEvent, Session, Source};
+use lfr_store::Store;
+use serde::Serialize;
+
+use crate::Global;
+use crate::recognition::model_files;
+
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// The video each camera replays, looping, in real time (default: the
+    /// shared crowd video, ../shared/data/video/arcade-crowd-1080p.mp4 or under $LFR_SHARED).
+    #[arg(long, value_name = "FILE")]
+    pub video: Option<PathBuf>,
+    /// Cameras replaying the video at once.
+    #[arg(long, default_value_t = 1)]
+    pub cameras: usize,
+    /// Frames per second each camera delivers (default: the video's own rate).
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// How long the cameras run, after set-up.
+    #[arg(long, default_value_t = 60.0)]
+    pub seconds: f64,
+    /// Volunteers on the Blue Watchlist, picked from the video.
+    #[arg(long, default_value_t = 6)]
+    pub volunteers: usize,
+    /// The LFW images folder (`<Name>/<Name>_0001.jpg`) from which the
+    /// standard watchlist's strangers are enrolled (default: ../shared/data/lfw/images).
+    #[arg(long, value_name = "DIR")]
+    pub lfw: Option<PathBuf>,
+    /// People on the standard watchlist (strangers: nobody in the video).
+    #[arg(long, default_value_t = 40)]
+    pub strangers: usize,
+    /// Analysis workers (default: one per core, no more than cameras).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+/// The whole run, as `--json` prints it.
+#[derive(Serialize)]
+struct Report {
+    video: String,
+    cameras: usize,
+    fps: Option<f64>,
+    seconds: f64,
+    volunteers: usize,
+    strangers: usize,
+    cores: usize,
+    /// Set-up (picking and enrolling volunteers), not part of the run.
+    setup_seconds: f64,
+    /// Peak resident memory of the process during the run, and at its end.
+    peak_rss_mib: f64,
+    final_rss_mib: f64,
+    /// CPU time the process used during the run, per second of wall time
+    /// (2.0 = both cores busy). FFmpeg decodes in child processes, not counted here.
+    cpu_load: f64,
+    /// Alerts announced by the session / alerts the store holds after it.
+    alerts_announced: usize,
+    alerts_in_store: usize,
+    /// Recognition time of every alert in the store, all cameras together.
+    recognition_ms: Option<lfr_domain::metrics::Percentiles>,
+    per_camera: Vec<CameraFigures>,
+}
+
+fn shared(rel: &str) -> PathBuf {
+    std::env::var_os("LFR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared"))
+        .join(rel)
+}
+
+/// A temporary directory removed at the end.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A field of /proc/self/status in KiB (VmRSS, VmHWM).
+fn status_kib(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// User plus system CPU time of this process, in seconds.
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    Some(ticks / 100.0)
+}
+
+pub fn run(g: &Global, a: LiveArgs) -> Result<()> {
+    if a.cameras == 0 {
+        bail!("--cameras must be at least 1");
+    }
+    if !(a.seconds > 0.0) {
+        bail!("--seconds must be positive");
+    }
+    let video = a
+        .video
+        .clone()
+        .unwrap_or_else(|| shared("data/video/arcade-crowd-1080p.mp4"));
+    if !video.is_file() {
+        bail!(
+            "the video {} is missing; pass --video FILE or set LFR_SHARED to the shared data folder",
+            video.display()
+        );
+    }
+    let lfw = a.lfw.clone().unwrap_or_else(|| shared("data/lfw/images"));
+    if !lfw.is_dir() {
+        bail!(
+            "the LFW images folder {} is missing; pass --lfw DIR or set LFR_SHARED to the shared data folder",
+            lfw.display()
+        );
+    }
+    let models = model_files(g)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(bench(g, a, video, lfw, models))
+}
+
+async fn bench(
+    g: &Global,
+    a: LiveArgs,
+    video: PathBuf,
+    lfw: PathBuf,
+    models: lfr_engine::pipeline::ModelFiles,
+) -> Result<()> {
+    let dir = TempDir(std::env::temp_dir().join(format!("lfr-bench-live-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0)
+        .with_context(|| format!("cannot create {}", dir.0.display()))?;
+    let url = format!("sqlite://{}", dir.0.join("lfr.db").display());
+    let store = Arc::new(Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?);
+
+    let t0 = Instant::now();
+    eprintln!(
+        "setting up a walk-through: picking {} volunteers from {}...",
+        a.volunteers,
+        video.display()
+    );
+    let w = lfr_live::walkthrough::setup(&store, &video, &models, a.volunteers, &lfw, a.strangers)
+        .await?;
+    let setup_seconds = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "{} volunteers enrolled in {setup_seconds:.1} s; running {} camera(s) for {} s...",
+        w.volunteers.len(),
+        a.cameras,
+        a.seconds
+    );
+
+    let cameras: Vec<CameraConfig> = (1..=a.cameras)
+        .map(|i| CameraConfig {
+            name: format!("camera-{i}"),
+            location: format!("replay {i} of {}", video.display()),
+            source: Source::File {
+                path: video.clone(),
+                realtime: true,
+                looped: true,
+            },
+            zone: None,
+        })
+        .collect();
+    let config = LiveConfig {
+        workers: a.workers,
+        max_fps_per_camera: a.fps,
+        ..LiveConfig::default()
+    };
+    let session = Session::start(
+        store.clone(),
+        w.engineer.clone(),
+        w.deployment,
+        cameras,
+        models,
+        config,
+    )
+    .await?;
+    let mut events = session.subscribe();
+    let cpu0 = cpu_seconds();
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(a.seconds);
+    let mut peak_rss = 0u64;
+    let mut announced = 0usize;
+    let mut sample = tokio::time::interval(Duration::from_millis(100));
+    while Instant::now() < until {
+        tokio::select! {
+            _ = sample.tick() => {
+                peak_rss = peak_rss.max(status_kib("VmRSS:").unwrap_or(0));
+            }
+            ev = events.recv() => match ev {
+                Ok(LiveEvent::Alert(_)) => announced += 1,
+                Ok(LiveEvent::AlertRefused { camera, reason }) => {
+                    eprintln!("{camera}: an alert was refused: {reason}");
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    eprintln!("(the benchmark fell {n} events behind)");
+                }
+                Err(_) => break,
+            },
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = match (cpu0, cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) / wall,
+        _ => f64::NAN,
+    };
+    let per_camera = session.stop().await;
+    // Alerts announced after the loop ended (written during stop).
+    while let Ok(ev) = events.try_recv() {
+        if matches!(ev, LiveEvent::Alert(_)) {
+            announced += 1;
+        }
+    }
+    let alerts = store.alerts(&w.silver, w.deployment).await?;
+    let times: Vec<u32> = alerts.iter().map(|a| a.recognition_ms).collect();
+    let report = Report {
+        video: video.display().to_string(),
+        cameras: a.cameras,
+        fps: a.fps,
+        seconds: wall,
+        volunteers: w.volunteers.len(),
+        strangers: a.strangers,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        setup_seconds,
+        peak_rss_mib: peak_rss as f64 / 1024.0,
+        final_rss_mib: status_kib("VmRSS:").unwrap_or(0) as f64 / 1024.0,
+        cpu_load: cpu,
+        alerts_announced: announced,
+        alerts_in_store: alerts.len(),
+        recognition_ms: lfr_live::figures::percentiles(&times),
+        per_camera,
+    };
+    if g.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report) {
+    let fps = r
+        .fps
+        .map_or("the video's own rate".to_string(), |f| format!("{f} fps"));
+    println!(
+        "{}: {} camera(s) at {fps}, real time, {:.0} s, {} volunteer(s), {} cores",
+        r.video, r.cameras, r.seconds, r.volunteers, r.cores
+    );
+    println!(
+        "{:<10} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>18} {:>9} {:>6}",
+        "camera",
+        "decoded",
+        "analysed",
+        "dropped",
+        "fps",
+        "ms/fr",
+        "faces",
+        "alerts",
+        "recog p50/p95/max",
+        "waiting",
+        "queued"
+    );
+    for c in &r.per_camera {
+        let times = c.recognition_ms.as_ref().map_or("-".to_string(), |p| {
+            format!("{}/{}/{} ms", p.p50, p.p95, p.max)
+        });
+        println!(
+            "{:<10} {:>8} {:>8} {:>8} {:>6.1} {:>7.0} {:>6} {:>6} {:>18} {:>9} {:>6}",
+            c.camera,
+            c.frames_decoded,
+            c.frames_analysed,
+            c.frames_dropped,
+            c.analysed_fps,
+            c.analysis_ms_per_frame,
+            c.faces_scanned,
+            c.alerts,
+            times,
+            c.peak_frames_waiting,
+            c.peak_matches_pending
+        );
+    }
+    println!(
+        "peak RSS {:.0} MiB (at the end {:.0} MiB); lfr's CPU load {:.2} cores (FFmpeg not counted)",
+        r.peak_rss_mib, r.final_rss_mib, r.cpu_load
+    );
+    println!(
+        "alerts: {} announced, {} in the store",
+        r.alerts_announced, r.alerts_in_store
+    );
+    for c in &r.per_camera {
+        if let Some(p) = &c.matching_frame_ms {
+            println!(
+                "{}: {} of {} alerts on a track's first template; the matching frame took p50 {} ms, p95 {} ms, max {} ms from decoder to store",
+                c.camera, c.first_template_alerts, c.alerts, p.p50, p.p95, p.max
+            );
+        }
+    }
+    if let Some(p) = &r.recognition_ms {
+        println!(
+            "recognition time, all cameras ({} alerts): p50 {} ms, p95 {} ms, max {} ms",
+            r.alerts_in_store, p.p50, p.p95, p.max
+        );
+    }
+}
