@@ -23,9 +23,9 @@ use crate::verification::wilson95;
 pub const DRAWS: usize = 8;
 /// Cohort: every `COHORT_STRIDE`-th A-M person gives one blended entry
 /// (444 of 3,990 people). Chosen on A-M only (`examples/cohort_tuning.rs`:
-/// cohort from people A-F, judged on G-M): 445 entries came within 0.02 of
+/// cohort from people A-F, judged on G-M): 445 entries came within 0.025 of
 /// 890 entries in true match rate per person at FMR 1e-5 and 1e-6, 223
-/// entries lost 0.03-0.05; the shipped file stays under half a megabyte.
+/// entries lost 0.03-0.05; the shipped file is about half a megabyte.
 pub const COHORT_STRIDE: usize = 9;
 /// Neighbours that describe a template's neighbourhood in that cohort
 /// (about a ninth of it; 50 did as well as 100 and better than 25).
