@@ -177,6 +177,11 @@ async function scenario(browser) {
   step = "engagement officer records the finding and the outcome";
   const mine = engager.locator(`#alert-${id}`);
   await mine.waitFor({ timeout: 15_000 });
+  // Keyboard users meet the skip link first, and it leads to the content.
+  await engager.keyboard.press("Tab");
+  check((await engager.evaluate(() => document.activeElement.textContent)) === "Skip to main content", "the first Tab stop is the skip link");
+  await engager.keyboard.press("Enter");
+  check((await engager.evaluate(() => document.activeElement.id)) === "main", "the skip link moves focus to the main content");
   await shot(engager, "engagement");
   await mine.getByLabel("It is the person on the watchlist").check();
   await mine.getByRole("button", { name: `Record finding for A${id}` }).click();
