@@ -121,7 +121,12 @@ pub fn build(
             o.blue, o.passes
         )));
     }
-    if o.width < 320 || o.height < 240 || o.width % 2 == 1 || o.height % 2 == 1 || o.fps == 0 {
+    if o.width < 320
+        || o.height < 240
+        || !o.width.is_multiple_of(2)
+        || !o.height.is_multiple_of(2)
+        || o.fps == 0
+    {
         return Err(BuildError::Options(
             "the frame must be at least 320x240 with even sides, and fps at least 1".into(),
         ));

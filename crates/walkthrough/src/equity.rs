@@ -83,11 +83,13 @@ impl Labels {
 }
 
 fn ln_factorials(n: u64) -> Vec<f64> {
-    let mut v = vec![0.0; n as usize + 1];
-    for i in 1..=n as usize {
-        v[i] = v[i - 1] + (i as f64).ln();
-    }
-    v
+    let mut acc = 0.0;
+    std::iter::once(0.0)
+        .chain((1..=n).map(|i| {
+            acc += (i as f64).ln();
+            acc
+        }))
+        .collect()
 }
 
 /// Two-sided Fisher's exact test for the table `[[a, b], [c, d]]` (group 1

@@ -42,13 +42,21 @@ impl Pose {
     /// the frontal surface coordinate `u` it shows (the inverse of
     /// [`Pose::to_frame`]).
     pub fn from_frame(&self, x: f32, y: f32) -> (f32, f32, f32) {
-        let (s, c) = self.roll.sin_cos();
+        let (u2, v) = self.outline_point(self.roll.sin_cos(), x, y);
+        (u2, v, self.surface_u(u2))
+    }
+
+    /// The outline coordinates of a frame point, given `roll.sin_cos()`
+    /// (computed once per head when drawing).
+    pub fn outline_point(&self, (s, c): (f32, f32), x: f32, y: f32) -> (f32, f32) {
         let (dx, dy) = (x - self.x, y - self.y);
-        let u2 = (c * dx + s * dy) / self.iod;
-        let v = (-s * dx + c * dy) / self.iod;
+        ((c * dx + s * dy) / self.iod, (-s * dx + c * dy) / self.iod)
+    }
+
+    /// The frontal surface coordinate shown at outline coordinate `u2`.
+    pub fn surface_u(&self, u2: f32) -> f32 {
         let phi = (u2 / RADIUS).clamp(-1.0, 1.0).asin() - self.yaw;
-        let u = RADIUS * phi.clamp(-1.5708, 1.5708).sin();
-        (u2, v, u)
+        RADIUS * phi.clamp(-1.5708, 1.5708).sin()
     }
 
     /// The eyes as they appear: image-left then image-right.

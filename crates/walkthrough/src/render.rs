@@ -21,7 +21,8 @@ pub struct Sprite {
     /// Between the eyes, the distance between them, and their angle.
     origin: (f32, f32),
     iod: f32,
-    angle: f32,
+    /// Sine and cosine of the eyes' angle in the photograph.
+    angle: (f32, f32),
     skin: [f32; 3],
 }
 
@@ -45,7 +46,7 @@ impl Sprite {
             levels,
             origin,
             iod,
-            angle,
+            angle: angle.sin_cos(),
             skin: [0.0; 3],
         };
         // Skin colour: the cheeks, for the neck and hands.
@@ -56,7 +57,7 @@ impl Sprite {
 
     /// Bilinear sample at head units (u, v) of blur level `level`.
     fn sample(&self, level: usize, u: f32, v: f32) -> [f32; 3] {
-        let (s, c) = self.angle.sin_cos();
+        let (s, c) = self.angle;
         let (dx, dy) = (u * self.iod, v * self.iod);
         let x = self.origin.0 + c * dx - s * dy;
         let y = self.origin.1 + s * dx + c * dy;
@@ -226,8 +227,8 @@ impl Scene {
 
 fn blend(frame: &mut RgbImage, x: u32, y: u32, c: [f32; 3], alpha: f32) {
     let p = frame.get_pixel_mut(x, y);
-    for k in 0..3 {
-        p[k] = (p[k] as f32 * (1.0 - alpha) + c[k].clamp(0.0, 255.0) * alpha).round() as u8;
+    for (d, c) in p.0.iter_mut().zip(c) {
+        *d = (*d as f32 * (1.0 - alpha) + c.clamp(0.0, 255.0) * alpha).round() as u8;
     }
 }
 
@@ -297,11 +298,12 @@ fn draw_head(frame: &mut RgbImage, look: &Look) {
         .collect();
     let gain: [f32; 3] = [0, 1, 2].map(|k| look.gain * look.tint[k]);
     let occluder = look.occluder.map(|c| c as f32 * look.gain);
+    let roll = p.roll.sin_cos();
     for y in y0..y1 {
         for x in x0..x1 {
             let (mut acc, mut alpha) = ([0f32; 3], 0f32);
             for &(ox, oy) in &offsets {
-                let (u2, v, u) = p.from_frame(x as f32 - ox, y as f32 - oy);
+                let (u2, v) = p.outline_point(roll, x as f32 - ox, y as f32 - oy);
                 let a = Pose::outline_alpha(u2, v);
                 if a == 0.0 {
                     continue;
@@ -309,11 +311,11 @@ fn draw_head(frame: &mut RgbImage, look: &Look) {
                 let c = if m.occluded && v > 0.95 {
                     occluder
                 } else {
-                    let s = sprite.sample(level, u, v);
+                    let s = sprite.sample(level, p.surface_u(u2), v);
                     [0, 1, 2].map(|k| s[k] * gain[k])
                 };
-                for k in 0..3 {
-                    acc[k] += c[k] * a;
+                for (acc, c) in acc.iter_mut().zip(c) {
+                    *acc += c * a;
                 }
                 alpha += a;
             }
