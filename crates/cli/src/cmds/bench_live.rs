@@ -67,6 +67,9 @@ struct Report {
     /// CPU time the process used during the run, per second of wall time
     /// (2.0 = both cores busy). FFmpeg decodes in child processes, not counted here.
     cpu_load: f64,
+    /// The machine's one-minute load average at the start and end of the
+    /// run: figures measured beside other work are not an idle machine's.
+    load_average: (f64, f64),
     /// Alerts announced by the session / alerts the store holds after it.
     alerts_announced: usize,
     alerts_in_store: usize,
@@ -98,6 +101,14 @@ fn status_kib(field: &str) -> Option<u64> {
         .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
+}
+
+/// The one-minute load average.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN)
 }
 
 /// User plus system CPU time of this process, in seconds.
@@ -202,6 +213,7 @@ async fn bench(
     .await?;
     let mut events = session.subscribe();
     let cpu0 = cpu_seconds();
+    let load0 = load_average();
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(a.seconds);
     let mut peak_rss = 0u64;
@@ -251,6 +263,7 @@ async fn bench(
         peak_rss_mib: peak_rss as f64 / 1024.0,
         final_rss_mib: status_kib("VmRSS:").unwrap_or(0) as f64 / 1024.0,
         cpu_load: cpu,
+        load_average: (load0, load_average()),
         alerts_announced: announced,
         alerts_in_store: alerts.len(),
         recognition_ms: lfr_live::figures::percentiles(&times),
@@ -306,8 +319,8 @@ fn print_report(r: &Report) {
         );
     }
     println!(
-        "peak RSS {:.0} MiB (at the end {:.0} MiB); lfr's CPU load {:.2} cores (FFmpeg not counted)",
-        r.peak_rss_mib, r.final_rss_mib, r.cpu_load
+        "peak RSS {:.0} MiB (at the end {:.0} MiB); lfr's CPU load {:.2} cores (FFmpeg not counted); machine load average {:.1} at the start, {:.1} at the end",
+        r.peak_rss_mib, r.final_rss_mib, r.cpu_load, r.load_average.0, r.load_average.1
     );
     println!(
         "alerts: {} announced, {} in the store",
