@@ -79,7 +79,13 @@
 //!   frame replaced them while analysis was busy. Counted, never silent.
 //! - **Recognition time**: from the moment the first frame of a track that
 //!   passed the quality gate arrived from the decoder, to the moment the
-//!   alert is handed to the store.
+//!   alert is handed to the store. Its **matching frame** part (from the
+//!   arrival of the frame that matched to the same moment) is what the
+//!   pipeline's speed decides; the rest is the wait for a face good enough
+//!   to match. `lfr bench live` reports both (docs/live.md).
+//!
+//! [`walkthrough::setup`] builds a complete volunteer walk-through in an
+//! empty store, for benchmarks and tests.
 
 pub mod analysis;
 pub mod backoff;
