@@ -65,7 +65,8 @@ async fn js() -> Response {
 /// refusal shows the rule and what would allow it, with status 403.
 pub enum PageError {
     SignIn,
-    Failed(ApiError, Option<User>),
+    /// The user is boxed to keep the error small (it rides every `Result`).
+    Failed(ApiError, Option<Box<User>>),
 }
 
 impl From<ApiError> for PageError {
@@ -103,7 +104,7 @@ impl IntoResponse for PageError {
                     }
                     p { a href="/console" { "Back to the console" } }
                 };
-                (e.status, layout(title, user.as_ref(), "", body)).into_response()
+                (e.status, layout(title, user.as_deref(), "", body)).into_response()
             }
         }
     }
@@ -125,7 +126,7 @@ pub async fn signed_in(
 
 /// Attaches the user to an error, so the refusal page keeps its navigation.
 pub fn as_user<T>(r: Result<T, impl Into<ApiError>>, u: &User) -> Result<T, PageError> {
-    r.map_err(|e| PageError::Failed(e.into(), Some(u.clone())))
+    r.map_err(|e| PageError::Failed(e.into(), Some(Box::new(u.clone()))))
 }
 
 /// The pages a user's roles lead to, in the order they are most used.
