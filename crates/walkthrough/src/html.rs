@@ -212,6 +212,7 @@ pub fn page(r: &Report) -> String {
 <tr><td>True alerts / false alerts (on public, on Blue, on no passer)</td><td>{ta} / {fa} ({fap}, {fab}, {fan})</td></tr>
 <tr><td>Faces scanned (tracks past the quality gate)</td><td>{scanned}</td></tr>
 <tr><td>Passes scanned (Blue)</td><td>{ps} ({bps})</td></tr>
+<tr><td>Tracks that followed more than one passer</td><td>{span}</td></tr>
 <tr><td>Recognition time p50 / p90 / p95 / max (s)</td><td>{rt}</td></tr>
 <tr><td>Dropped frames</td><td>{dropped} of {frames} (every frame analysed, not in real time)</td></tr>
 <tr><td>Analysis speed</td><td>{fps:.1} frames/s on {workers} worker(s), {ms:.0} ms a frame (p95 {p95:.0})</td></tr>
@@ -238,6 +239,7 @@ pub fn page(r: &Report) -> String {
         scanned = f.faces_scanned,
         ps = f.passes_scanned,
         bps = f.blue_passes_scanned,
+        span = f.tracks_spanning_passes,
         rt = {
             let p = &f.recognition_time_s;
             let o = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));

@@ -189,6 +189,9 @@ pub struct Figures {
     /// Passes with at least one detection that passed the gate.
     pub passes_scanned: u64,
     pub blue_passes_scanned: u64,
+    /// Tracks past the gate whose gated faces belong to more than one pass:
+    /// the tracker changed person (the later person may get no template).
+    pub tracks_spanning_passes: u64,
     pub recognition_time_s: Percentiles,
 }
 
@@ -267,6 +270,13 @@ pub fn figures_for(
         .filter_map(|(_, p)| *p)
         .filter(|&p| included(p))
         .collect();
+    let mut passes_of_track: std::collections::HashMap<u64, HashSet<u32>> = Default::default();
+    for (d, p) in record.detections.iter().zip(&at.detections) {
+        if let (true, Some(p)) = (d.gated, p) {
+            passes_of_track.entry(d.track).or_default().insert(*p);
+        }
+    }
+    let tracks_spanning_passes = passes_of_track.values().filter(|s| s.len() > 1).count() as u64;
     let count = |r: Role| {
         truth
             .passes
@@ -290,6 +300,7 @@ pub fn figures_for(
         faces_scanned,
         passes_scanned: scanned.len() as u64,
         blue_passes_scanned: scanned.iter().filter(|&&p| role(p) == Role::Blue).count() as u64,
+        tracks_spanning_passes,
         recognition_time_s: percentiles(times),
     }
 }
@@ -347,6 +358,7 @@ mod tests {
         assert_eq!(f.faces_scanned, 5);
         assert_eq!(f.false_alert_rate_by_face_scanned.rate, 0.2);
         assert_eq!(f.passes_scanned, 4);
+        assert_eq!(f.tracks_spanning_passes, 0);
         // First qualified at frame 0, alerted at frame 0: the frame's 100 ms.
         assert_eq!(f.recognition_time_s.p50, Some(0.1));
         assert_eq!(live_disagreements(&r), 0);

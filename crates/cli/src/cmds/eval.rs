@@ -263,6 +263,12 @@ fn write_report(g: &Global, dir: &Path, r: &Report) -> Result<()> {
         o(p.p95),
         p.n
     );
+    if f.tracks_spanning_passes > 0 {
+        println!(
+            "  {} tracks followed more than one passer (the tracker changed person)",
+            f.tracks_spanning_passes
+        );
+    }
     println!(
         "  dropped frames {} of {}; {:.1} frames/s analysed, {:.0} ms a frame",
         r.speed.dropped_frames, r.speed.frames_in_video, r.speed.fps, r.speed.frame_ms_mean

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod enrol;
 pub mod eval;
 pub mod eval;
+pub mod eval;
 pub mod models;
 pub mod quality;
 pub mod report;
