@@ -126,8 +126,8 @@ pub fn run(g: &Global, a: LiveArgs) -> Result<()> {
     if a.cameras == 0 {
         bail!("--cameras must be at least 1");
     }
-    if !(a.seconds > 0.0) {
-        bail!("--seconds must be positive");
+    if !a.seconds.is_finite() || a.seconds <= 0.0 {
+        bail!("--seconds must be a positive number");
     }
     let video = a
         .video
