@@ -9,8 +9,6 @@ pub mod deployment;
 pub mod detect;
 pub mod enrol;
 pub mod eval;
-pub mod eval;
-pub mod eval;
 pub mod models;
 pub mod quality;
 pub mod report;
