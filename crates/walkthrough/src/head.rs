@@ -7,6 +7,8 @@
 //! Coordinates are "head units": one unit is the frontal distance between
 //! the eyes, the origin is the point midway between the eyes, v points down.
 
+use std::f32::consts::FRAC_PI_2;
+
 /// Half-width of the head (the cylinder's radius) in head units.
 pub const RADIUS: f32 = 1.2;
 /// The head's outline: an ellipse centred this far below the eyes...
@@ -32,7 +34,7 @@ impl Pose {
     /// Frame point of a head-unit point on the face surface (frontal `u`).
     pub fn to_frame(&self, u: f32, v: f32) -> (f32, f32) {
         let phi = (u / RADIUS).clamp(-1.0, 1.0).asin() + self.yaw;
-        let u2 = RADIUS * phi.clamp(-1.5708, 1.5708).sin();
+        let u2 = RADIUS * phi.clamp(-FRAC_PI_2, FRAC_PI_2).sin();
         let (s, c) = self.roll.sin_cos();
         let (dx, dy) = (u2 * self.iod, v * self.iod);
         (self.x + c * dx - s * dy, self.y + s * dx + c * dy)
@@ -56,7 +58,7 @@ impl Pose {
     /// The frontal surface coordinate shown at outline coordinate `u2`.
     pub fn surface_u(&self, u2: f32) -> f32 {
         let phi = (u2 / RADIUS).clamp(-1.0, 1.0).asin() - self.yaw;
-        RADIUS * phi.clamp(-1.5708, 1.5708).sin()
+        RADIUS * phi.clamp(-FRAC_PI_2, FRAC_PI_2).sin()
     }
 
     /// The eyes as they appear: image-left then image-right.

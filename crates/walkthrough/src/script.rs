@@ -176,7 +176,7 @@ pub fn plan(seed: u64, passes: u32, blue: u32, density: f64) -> Vec<Plan> {
             };
             let mut r = root.fork(1000 + id as u64);
             let side = if k % 2 == 0 { 1.0 } else { -1.0 };
-            let offset = side * ((k + 1) / 2) as f64 * r.range(0.3, 0.5);
+            let offset = side * k.div_ceil(2) as f64 * r.range(0.3, 0.5);
             let turn = r.chance(0.45).then(|| {
                 let sign = if r.chance(0.5) { 1.0 } else { -1.0 };
                 (
