@@ -7,7 +7,6 @@ pub mod calibrate;
 pub mod compare;
 pub mod deployment;
 pub mod detect;
-pub mod enrol;
 pub mod eval;
 pub mod models;
 pub mod quality;

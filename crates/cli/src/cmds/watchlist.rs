@@ -4,12 +4,20 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
+use lfr_domain::enrol::Enroller;
 use lfr_domain::ids::{DeploymentId, InclusionId, WatchlistId};
 use lfr_domain::watchlist::WatchlistKind;
+use lfr_live::enrol::EngineEnroller;
 use lfr_store::import::{ImportSource, prepare, validate};
 
 use super::session::{block_on, print_json, show_opt_time, signed_in, table};
 use crate::Global;
+
+/// The enroller `lfr serve` uses too, so an import from either makes the
+/// same templates: stills settings, the default alignment.
+fn enroller(g: &Global) -> Result<EngineEnroller> {
+    Ok(EngineEnroller::open(&crate::recognition::model_files(g)?)?)
+}
 
 #[derive(Subcommand, Debug)]
 pub enum WatchlistCmd {
@@ -99,8 +107,8 @@ pub fn run(g: &Global, cmd: WatchlistCmd) -> Result<()> {
                     );
                     return Ok(());
                 }
-                let enroller = super::enrol::engine_enroller(g)?;
-                let prepared = prepare(&src, w.kind, enroller.as_ref())?;
+                let enroller = enroller(g)?;
+                let prepared = prepare(&src, w.kind, &enroller)?;
                 let n = store.commit_import(&me, watchlist, &prepared).await?;
                 if g.json {
                     return print_json(&serde_json::json!({ "imported": n }));
@@ -111,10 +119,8 @@ pub fn run(g: &Global, cmd: WatchlistCmd) -> Result<()> {
                 Ok(())
             }
             WatchlistCmd::Reenrol { watchlist } => {
-                let enroller = super::enrol::engine_enroller(g)?;
-                let n = store
-                    .reenrol_watchlist(&me, watchlist, enroller.as_ref())
-                    .await?;
+                let enroller = enroller(g)?;
+                let n = store.reenrol_watchlist(&me, watchlist, &enroller).await?;
                 if g.json {
                     return print_json(
                         &serde_json::json!({ "reenrolled": n, "algorithm": enroller.algorithm() }),
