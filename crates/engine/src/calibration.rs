@@ -53,16 +53,26 @@ const SHIPPED: &[&str] = &[include_str!(
     "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.json"
 )];
 
+/// The first of the shipped JSON `texts` made for `algorithm`.
+pub(crate) fn find_shipped<T>(
+    texts: &[&str],
+    algorithm: &Algorithm,
+    parse: impl Fn(&str) -> Result<T, CalibrationError>,
+    algorithm_of: impl Fn(&T) -> &Algorithm,
+) -> Result<T, CalibrationError> {
+    for text in texts {
+        let c = parse(text)?;
+        if algorithm_of(&c) == algorithm {
+            return Ok(c);
+        }
+    }
+    Err(CalibrationError::Missing(algorithm.clone()))
+}
+
 impl Calibration {
     /// The shipped calibration for `algorithm`, if there is one.
     pub fn shipped(algorithm: &Algorithm) -> Result<Self, CalibrationError> {
-        for text in SHIPPED {
-            let c = Self::from_json(text)?;
-            if &c.algorithm == algorithm {
-                return Ok(c);
-            }
-        }
-        Err(CalibrationError::Missing(algorithm.clone()))
+        find_shipped(SHIPPED, algorithm, Self::from_json, |c| &c.algorithm)
     }
 
     pub fn from_json(text: &str) -> Result<Self, CalibrationError> {

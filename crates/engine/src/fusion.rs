@@ -159,13 +159,7 @@ const SHIPPED: &[&str] = &[include_str!(
 
 impl FusionCalibration {
     pub fn shipped(algorithm: &Algorithm) -> Result<Self, CalibrationError> {
-        for text in SHIPPED {
-            let c = Self::from_json(text)?;
-            if &c.algorithm == algorithm {
-                return Ok(c);
-            }
-        }
-        Err(CalibrationError::Missing(algorithm.clone()))
+        crate::calibration::find_shipped(SHIPPED, algorithm, Self::from_json, |c| &c.algorithm)
     }
 
     pub fn from_json(text: &str) -> Result<Self, CalibrationError> {
