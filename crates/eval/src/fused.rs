@@ -16,8 +16,9 @@ use lfr_engine::normalise::{Cohort, CohortStats};
 use lfr_engine::template::{Algorithm, euclidean};
 use serde::Serialize;
 
+use crate::pairs::interleaved;
 use crate::people::People;
-use crate::verification::wilson95;
+use crate::verification::RateFigures;
 
 /// Distinct random subsets drawn per person for a side of more than one image.
 pub const DRAWS: usize = 8;
@@ -158,33 +159,19 @@ fn impostor_statistics(
     probes: Option<&[Side]>,
     threads: usize,
 ) -> Vec<f32> {
-    let threads = threads.max(1);
-    let parts: Vec<Vec<f32>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    let mut i = t;
-                    while i < subjects.len() {
-                        let a = &subjects[i];
-                        let others = match probes {
-                            Some(p) => p,
-                            None => &subjects[i + 1..],
-                        };
-                        for b in others {
-                            if people.groups[a.person] != people.groups[b.person] {
-                                out.push(statistic(a, b));
-                            }
-                        }
-                        i += threads;
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    parts.concat()
+    interleaved(subjects.len(), threads, Vec::new, |i, out| {
+        let a = &subjects[i];
+        let others = match probes {
+            Some(p) => p,
+            None => &subjects[i + 1..],
+        };
+        for b in others {
+            if people.groups[a.person] != people.groups[b.person] {
+                out.push(statistic(a, b));
+            }
+        }
+    })
+    .concat()
 }
 
 /// Distinct pairs of different people behind a set of comparisons.
@@ -399,15 +386,11 @@ pub fn share_within(pairs: &[(usize, usize, f32)], cluster: &HashSet<usize>) -> 
 #[derive(Debug, Clone, Serialize)]
 pub struct MethodFigures {
     pub method: &'static str,
-    /// True match rate at each score threshold (each split counts once),
-    /// with a 95 % Wilson interval (splits of one person are not
-    /// independent, so the interval is a lower bound on the uncertainty).
-    pub tmr: Vec<f64>,
-    pub tmr_ci: Vec<(f64, f64)>,
-    /// Impostor comparisons at or beyond each threshold, and the rate with its 95 % interval.
-    pub impostors_beyond: Vec<u64>,
-    pub measured_fmr: Vec<f64>,
-    pub measured_fmr_ci: Vec<(f64, f64)>,
+    /// Each split counts once as a genuine comparison; splits of one person
+    /// are not independent, so the TMR interval is a lower bound on the
+    /// uncertainty.
+    #[serde(flatten)]
+    pub figures: RateFigures,
 }
 
 /// Subjects of `k` images against probes of `m` other images of people N-Z.
@@ -494,66 +477,46 @@ pub fn evaluate(
         }
     }
     // Impostor: every probe against every other person's subjects.
-    let threads = threads.max(1);
-    let (beyond, total) = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (probes, subjects, thresholds) = (&probes, &subjects, &thresholds);
-                s.spawn(move || {
-                    let mut beyond = vec![[0u64; 3]; thresholds.len()];
-                    let mut total = 0u64;
-                    let mut i = t;
-                    while i < probes.len() {
-                        let a = &probes[i];
-                        for b in subjects.iter() {
-                            if people.groups[a.person] == people.groups[b.person] {
-                                continue;
-                            }
-                            total += 1;
-                            let x = measures(a, b);
-                            for (bb, th) in beyond.iter_mut().zip(thresholds) {
-                                for j in 0..3 {
-                                    bb[j] += (x[j] <= th[j]) as u64;
-                                }
-                            }
-                        }
-                        i += threads;
+    let parts = interleaved(
+        probes.len(),
+        threads,
+        || (vec![[0u64; 3]; thresholds.len()], 0u64),
+        |i, (beyond, total)| {
+            let a = &probes[i];
+            for b in subjects.iter() {
+                if people.groups[a.person] == people.groups[b.person] {
+                    continue;
+                }
+                *total += 1;
+                let x = measures(a, b);
+                for (bb, th) in beyond.iter_mut().zip(&thresholds) {
+                    for j in 0..3 {
+                        bb[j] += (x[j] <= th[j]) as u64;
                     }
-                    (beyond, total)
-                })
-            })
-            .collect();
-        let mut beyond = vec![[0u64; 3]; thresholds.len()];
-        let mut total = 0;
-        for h in handles {
-            let (b, n) = h.join().unwrap();
-            total += n;
-            for (x, y) in beyond.iter_mut().zip(b) {
-                for j in 0..3 {
-                    x[j] += y[j];
                 }
             }
+        },
+    );
+    let mut beyond = vec![[0u64; 3]; thresholds.len()];
+    let mut total = 0;
+    for (b, n) in parts {
+        total += n;
+        for (x, y) in beyond.iter_mut().zip(b) {
+            for j in 0..3 {
+                x[j] += y[j];
+            }
         }
-        (beyond, total)
-    });
+    }
     let names = ["single image", "fused", "fused + AS-norm"];
     let methods = (0..3)
         .map(|j| MethodFigures {
             method: names[j],
-            tmr: hits
-                .iter()
-                .map(|h| h[j] as f64 / probes.len().max(1) as f64)
-                .collect(),
-            tmr_ci: hits
-                .iter()
-                .map(|h| wilson95(h[j] as u64, probes.len() as u64))
-                .collect(),
-            impostors_beyond: beyond.iter().map(|b| b[j]).collect(),
-            measured_fmr: beyond
-                .iter()
-                .map(|b| b[j] as f64 / total.max(1) as f64)
-                .collect(),
-            measured_fmr_ci: beyond.iter().map(|b| wilson95(b[j], total)).collect(),
+            figures: RateFigures::from_counts(
+                &hits.iter().map(|h| h[j] as u64).collect::<Vec<_>>(),
+                probes.len() as u64,
+                &beyond.iter().map(|b| b[j]).collect::<Vec<_>>(),
+                total,
+            ),
         })
         .collect();
     FusionRow {

@@ -15,7 +15,8 @@ use crate::lfw::{ImageId, Protocol};
 use crate::pairs;
 use crate::people::{Half, People};
 use crate::verification::{
-    FoldedAccuracy, Trial, false_alert_rate, match_rate, match_rate_by_person, ten_fold, wilson95,
+    FoldedAccuracy, RateFigures, Trial, false_alert_rate, match_rate, match_rate_by_person,
+    ten_fold, wilson95,
 };
 
 /// False match rates at which the operating points are reported.
@@ -74,11 +75,8 @@ pub struct Rung {
     pub genuine: u64,
     pub impostor: u64,
     pub scores: Vec<f64>,
-    pub tmr: Vec<f64>,
-    pub tmr_ci: Vec<(f64, f64)>,
-    pub impostors_beyond: Vec<u64>,
-    pub measured_fmr: Vec<f64>,
-    pub measured_fmr_ci: Vec<(f64, f64)>,
+    #[serde(flatten)]
+    pub figures: RateFigures,
 }
 
 /// How much of the closest impostor pairs one look-alike cluster holds
@@ -396,11 +394,13 @@ pub fn run(
             genuine: s.genuine_pairs as u64,
             impostor: s.impostor_pairs,
             scores: headline_scores.clone(),
-            tmr: s.points.iter().map(|p| p.tmr_pairs).collect(),
-            tmr_ci: s.points.iter().map(|p| p.tmr_pairs_ci).collect(),
-            impostors_beyond: s.points.iter().map(|p| p.impostors_beyond).collect(),
-            measured_fmr: s.points.iter().map(|p| p.measured_fmr).collect(),
-            measured_fmr_ci: s.points.iter().map(|p| p.measured_fmr_ci).collect(),
+            figures: RateFigures {
+                tmr: s.points.iter().map(|p| p.tmr_pairs).collect(),
+                tmr_ci: s.points.iter().map(|p| p.tmr_pairs_ci).collect(),
+                impostors_beyond: s.points.iter().map(|p| p.impostors_beyond).collect(),
+                measured_fmr: s.points.iter().map(|p| p.measured_fmr).collect(),
+                measured_fmr_ci: s.points.iter().map(|p| p.measured_fmr_ci).collect(),
+            },
         })
         .collect();
     let (lk, lm) = inputs.ladder;
@@ -420,11 +420,7 @@ pub fn run(
                 genuine: row.genuine as u64,
                 impostor: row.impostor,
                 scores: headline_scores.clone(),
-                tmr: mth.tmr.clone(),
-                tmr_ci: mth.tmr_ci.clone(),
-                impostors_beyond: mth.impostors_beyond.clone(),
-                measured_fmr: mth.measured_fmr.clone(),
-                measured_fmr_ci: mth.measured_fmr_ci.clone(),
+                figures: mth.figures.clone(),
             });
         }
     }

@@ -142,6 +142,34 @@ pub fn wilson95(k: u64, n: u64) -> (f64, f64) {
     (lo, hi)
 }
 
+/// True and false match rates at a list of thresholds, with their counts and
+/// 95 % Wilson intervals: the figures every accuracy table prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RateFigures {
+    /// True match rate at each threshold (genuine comparisons that reached it).
+    pub tmr: Vec<f64>,
+    pub tmr_ci: Vec<(f64, f64)>,
+    /// Impostor comparisons at or beyond each threshold, and their rate.
+    pub impostors_beyond: Vec<u64>,
+    pub measured_fmr: Vec<f64>,
+    pub measured_fmr_ci: Vec<(f64, f64)>,
+}
+
+impl RateFigures {
+    /// From counts at each threshold: genuine comparisons that reached it (of
+    /// `genuine`) and impostor comparisons that did (of `impostors`).
+    pub fn from_counts(hits: &[u64], genuine: u64, beyond: &[u64], impostors: u64) -> Self {
+        let rate = |k: u64, n: u64| k as f64 / n.max(1) as f64;
+        Self {
+            tmr: hits.iter().map(|&h| rate(h, genuine)).collect(),
+            tmr_ci: hits.iter().map(|&h| wilson95(h, genuine)).collect(),
+            impostors_beyond: beyond.to_vec(),
+            measured_fmr: beyond.iter().map(|&b| rate(b, impostors)).collect(),
+            measured_fmr_ci: beyond.iter().map(|&b| wilson95(b, impostors)).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

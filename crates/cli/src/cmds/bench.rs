@@ -235,13 +235,13 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             println!(
                 "    {:>14}  TMR {:.3} [{:.3},{:.3}]  measured FMR {}",
                 threshold_name(r.scores[i]),
-                r.tmr[i],
-                r.tmr_ci[i].0,
-                r.tmr_ci[i].1,
+                r.figures.tmr[i],
+                r.figures.tmr_ci[i].0,
+                r.figures.tmr_ci[i].1,
                 measured(
-                    r.measured_fmr[i],
-                    r.impostors_beyond[i],
-                    r.measured_fmr_ci[i]
+                    r.figures.measured_fmr[i],
+                    r.figures.impostors_beyond[i],
+                    r.figures.measured_fmr_ci[i]
                 )
             );
         }
@@ -256,8 +256,13 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     );
     for row in &r.fusion {
         for (i, mth) in row.methods.iter().enumerate() {
-            let cells: Vec<String> = (1..mth.tmr.len())
-                .map(|j| format!("{:.3} ({})", mth.tmr[j], mth.impostors_beyond[j]))
+            let cells: Vec<String> = (1..mth.figures.tmr.len())
+                .map(|j| {
+                    format!(
+                        "{:.3} ({})",
+                        mth.figures.tmr[j], mth.figures.impostors_beyond[j]
+                    )
+                })
                 .collect();
             let lead = if i == 0 {
                 format!("{:>2} {:>2} {:>6}", row.references, row.frames, row.people)
