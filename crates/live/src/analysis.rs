@@ -9,6 +9,7 @@ use std::time::Instant;
 use image::RgbImage;
 use lfr_engine::detect::Face;
 use lfr_engine::pipeline::{Engine, EngineError};
+use lfr_engine::quality::Quality;
 use lfr_video::Frame;
 
 use crate::camera::Zone;
@@ -17,7 +18,7 @@ use crate::figures::{Counters, add};
 use crate::gallery::Gallery;
 use crate::gate::{QualityGate, merit};
 use crate::threshold::Threshold;
-use crate::tracker::{Tracker, TrackerConfig};
+use crate::tracker::{Track, Tracker, TrackerConfig};
 
 /// How a camera's frames are judged.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +31,22 @@ pub struct AnalysisConfig {
     pub templates_per_track: u32,
     /// "Clearly better": merit at least this many times the best so far.
     pub better_by: f32,
+}
+
+impl AnalysisConfig {
+    /// Whether a face of track `t` that passed the gate earns a template,
+    /// and if so counts it against the track's budget. One rule for the live
+    /// pipeline and for anything that replays it (the walk-through).
+    pub fn take_template(&self, t: &mut Track, quality: &Quality) -> bool {
+        let m = merit(quality);
+        let wanted = t.described == 0
+            || (t.described < self.templates_per_track && m >= t.best_merit * self.better_by);
+        if wanted {
+            t.described += 1;
+            t.best_merit = t.best_merit.max(m);
+        }
+        wanted
+    }
 }
 
 impl Default for AnalysisConfig {
@@ -113,13 +130,7 @@ impl CameraAnalysis {
                 t.first_qualified = Some(frame.captured);
                 add(&c.faces_scanned, 1);
             }
-            let m = merit(&face.quality);
-            let wanted = t.described == 0
-                || (t.described < self.config.templates_per_track
-                    && m >= t.best_merit * self.config.better_by);
-            if wanted {
-                t.described += 1;
-                t.best_merit = t.best_merit.max(m);
+            if self.config.take_template(t, &face.quality) {
                 chosen.push((fi, ti));
             }
         }

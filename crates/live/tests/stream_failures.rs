@@ -70,7 +70,7 @@ async fn wait_for(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_ends_a_stalled_fifo_and_garbage_are_survived_and_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    let w = World::new(tmp.path(), 1).await;
+    let (store, w) = active_deployment(tmp.path(), 1).await;
     // Inputs: a short clip that ends; garbage; a clip damaged in the middle;
     // a FIFO whose writer stops writing but keeps it open.
     let clip = tmp.path().join("clip.mp4");
@@ -144,7 +144,7 @@ async fn a_file_that_ends_a_stalled_fifo_and_garbage_are_survived_and_reported()
         file("fifo", &fifo, false),
     ];
     let session = Session::start(
-        w.store.clone(),
+        store.clone(),
         w.engineer.clone(),
         w.deployment,
         cameras,

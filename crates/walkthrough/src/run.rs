@@ -318,13 +318,7 @@ pub fn run(
                     tr.first_qualified = Some(at);
                     rec.first_qualified = Some(frame_no);
                 }
-                let m = merit(&face.quality);
-                let wanted = tr.described == 0
-                    || (tr.described < config.templates_per_track
-                        && m >= tr.best_merit * config.better_by);
-                if wanted {
-                    tr.described += 1;
-                    tr.best_merit = tr.best_merit.max(m);
+                if config.take_template(tr, &face.quality) {
                     chosen.push((fi, ti));
                 }
             }
