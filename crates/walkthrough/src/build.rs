@@ -23,17 +23,12 @@ use crate::truth::{
 
 pub const ENROLMENT_FORMAT: &str = "lfr-walkthrough-enrolment/1";
 
+/// What to build: the scene asked for (recorded in the truth as it is),
+/// the seed, and the encoder's quality.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
     pub seed: u64,
-    pub passes: u32,
-    pub blue: u32,
-    /// Mean people in view at once.
-    pub density: f64,
-    pub enrol_images: u32,
-    pub width: u32,
-    pub height: u32,
-    pub fps: u32,
+    pub scene: Params,
     pub crf: u8,
 }
 
@@ -41,13 +36,15 @@ impl Default for BuildOptions {
     fn default() -> Self {
         Self {
             seed: 1,
-            passes: 500,
-            blue: 100,
-            density: 2.5,
-            enrol_images: 1,
-            width: 1280,
-            height: 720,
-            fps: 10,
+            scene: Params {
+                passes: 500,
+                blue: 100,
+                density: 2.5,
+                enrol_images: 1,
+                width: 1280,
+                height: 720,
+                fps: 10,
+            },
             crf: 26,
         }
     }
@@ -115,23 +112,23 @@ pub fn build(
     files: &ModelFiles,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<Truth, BuildError> {
-    if o.blue > o.passes || o.passes == 0 {
+    if o.scene.blue > o.scene.passes || o.scene.passes == 0 {
         return Err(BuildError::Options(format!(
             "--blue {} must be at most --passes {} (and passes at least 1)",
-            o.blue, o.passes
+            o.scene.blue, o.scene.passes
         )));
     }
-    if o.width < 320
-        || o.height < 240
-        || !o.width.is_multiple_of(2)
-        || !o.height.is_multiple_of(2)
-        || o.fps == 0
+    if o.scene.width < 320
+        || o.scene.height < 240
+        || !o.scene.width.is_multiple_of(2)
+        || !o.scene.height.is_multiple_of(2)
+        || o.scene.fps == 0
     {
         return Err(BuildError::Options(
             "the frame must be at least 320x240 with even sides, and fps at least 1".into(),
         ));
     }
-    if !(o.density > 0.0 && o.density <= 20.0) {
+    if !(o.scene.density > 0.0 && o.scene.density <= 20.0) {
         return Err(BuildError::Options(
             "--density must be above 0 and at most 20 people in view".into(),
         ));
@@ -160,24 +157,30 @@ pub fn build(
         &people,
         &exclusions,
         &rng,
-        o.blue as usize,
-        (o.passes - o.blue) as usize,
-        o.enrol_images as usize,
+        o.scene.blue as usize,
+        (o.scene.passes - o.scene.blue) as usize,
+        o.scene.enrol_images as usize,
         &mut |id| finder.eyes(id),
     )?;
     progress("casting", 1, 1);
-    let plans = script::plan(o.seed, o.passes, o.blue, o.density);
+    let plans = script::plan(o.seed, o.scene.passes, o.scene.blue, o.scene.density);
     let walker = |p: &Plan| -> &Walker {
         match p.role {
             Role::Blue => &cast.blue[p.walker],
             Role::Public => &cast.public[p.walker],
         }
     };
-    let fps = o.fps as f64;
-    let frames = plans.iter().map(|p| p.last_frame(fps)).max().unwrap_or(0) + 1 + o.fps / 2;
-    let scene = Scene::new(o.width, o.height, &rng, frames as f64 / fps);
+    let fps = o.scene.fps as f64;
+    let frames = plans.iter().map(|p| p.last_frame(fps)).max().unwrap_or(0) + 1 + o.scene.fps / 2;
+    let scene = Scene::new(o.scene.width, o.scene.height, &rng, frames as f64 / fps);
     let mut noise = rng.fork(30);
-    let mut encoder = Encoder::start(&out.join(VIDEO_FILE), o.width, o.height, o.fps, o.crf)?;
+    let mut encoder = Encoder::start(
+        &out.join(VIDEO_FILE),
+        o.scene.width,
+        o.scene.height,
+        o.scene.fps,
+        o.crf,
+    )?;
     let mut hash = Sha256::new();
     let mut sprites: HashMap<u32, Sprite> = HashMap::new();
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); plans.len()];
@@ -188,7 +191,7 @@ pub fn build(
         let mut active: Vec<(&Plan, script::Moment)> = plans
             .iter()
             .filter(|p| p.first_frame(fps) <= f && f <= p.last_frame(fps))
-            .map(|p| (p, p.moment(t, o.width as f64, o.height as f64)))
+            .map(|p| (p, p.moment(t, o.scene.width as f64, o.scene.height as f64)))
             .collect();
         active.sort_by(|a, b| {
             a.1.pose
@@ -228,8 +231,8 @@ pub fn build(
             let face = m.pose.face_box();
             let inside = face[0] >= 0.0
                 && face[1] >= 0.0
-                && face[0] + face[2] <= o.width as f32
-                && face[1] + face[3] <= o.height as f32;
+                && face[0] + face[2] <= o.scene.width as f32
+                && face[1] + face[3] <= o.scene.height as f32;
             in_view += inside as u32;
             let r1 = |x: f32| (x * 10.0).round() / 10.0;
             samples[p.id as usize].push(Sample {
@@ -291,26 +294,18 @@ pub fn build(
     let truth = Truth {
         format: TRUTH_FORMAT.into(),
         seed: o.seed,
-        requested: Params {
-            passes: o.passes,
-            blue: o.blue,
-            density: o.density,
-            enrol_images: o.enrol_images,
-            width: o.width,
-            height: o.height,
-            fps: o.fps,
-        },
+        requested: o.scene.clone(),
         crowd: Crowd {
             mean_in_view: in_view_total as f64 / frames.max(1) as f64,
             max_in_view,
-            people_per_minute: o.passes as f64 / seconds * 60.0,
+            people_per_minute: o.scene.passes as f64 / seconds * 60.0,
             passes_in_groups: plans.iter().filter(|p| group_sizes[&p.group] > 1).count() as u32,
         },
         video: Video {
             file: VIDEO_FILE.into(),
-            width: o.width,
-            height: o.height,
-            fps: o.fps,
+            width: o.scene.width,
+            height: o.scene.height,
+            fps: o.scene.fps,
             frames,
             codec: "h264".into(),
             frames_sha256: hex::encode(hash.finalize()),

@@ -8,17 +8,22 @@ use lfr_walkthrough::build::{BuildOptions, build};
 use lfr_walkthrough::equity::Labels;
 use lfr_walkthrough::report::report;
 use lfr_walkthrough::run::{RunOptions, run};
-use lfr_walkthrough::truth::{ENROLMENT_FILE, Enrolment, Role, TRUTH_FILE, Truth, VIDEO_FILE};
+use lfr_walkthrough::truth::{
+    ENROLMENT_FILE, Enrolment, Params, Role, TRUTH_FILE, Truth, VIDEO_FILE,
+};
 
 fn options() -> BuildOptions {
     BuildOptions {
         seed: 7,
-        passes: 6,
-        blue: 2,
-        density: 2.0,
-        width: 640,
-        height: 360,
-        fps: 8,
+        scene: Params {
+            passes: 6,
+            blue: 2,
+            density: 2.0,
+            enrol_images: 1,
+            width: 640,
+            height: 360,
+            fps: 8,
+        },
         ..BuildOptions::default()
     }
 }

@@ -10,7 +10,7 @@ use lfr_walkthrough::equity::Labels;
 use lfr_walkthrough::record::{RECORD_FILE, Record};
 use lfr_walkthrough::report::{self, REPORT_HTML, REPORT_JSON, Report};
 use lfr_walkthrough::run::{self, RunOptions};
-use lfr_walkthrough::truth::{Truth, read_json};
+use lfr_walkthrough::truth::{Params, Truth, read_json};
 
 use crate::Global;
 use crate::progress::Progress;
@@ -133,13 +133,15 @@ fn build_cmd(g: &Global, a: BuildArgs) -> Result<()> {
     }
     let o = BuildOptions {
         seed: a.seed,
-        passes: a.passes,
-        blue: a.blue,
-        density: a.density,
-        enrol_images: a.enrol_images,
-        width: a.width,
-        height: a.height,
-        fps: a.fps,
+        scene: Params {
+            passes: a.passes,
+            blue: a.blue,
+            density: a.density,
+            enrol_images: a.enrol_images,
+            width: a.width,
+            height: a.height,
+            fps: a.fps,
+        },
         crf: a.crf,
     };
     let started = std::time::Instant::now();
