@@ -60,6 +60,8 @@ pub enum EngineError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Calibration(#[from] CalibrationError),
+    #[error(transparent)]
+    Fusion(#[from] crate::fusion::FusionError),
     #[error("cannot read model file {path}: {source}. Run `lfr models install`")]
     ModelFile {
         path: PathBuf,

@@ -4,18 +4,21 @@
 
 use std::io::Cursor;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use lfr_engine::calibration::Calibration;
 use lfr_engine::detect::Face;
+use lfr_engine::fusion::{Fused, TrackProbe};
 use lfr_engine::pipeline::{Engine, EngineError};
 use lfr_engine::quality::Quality;
+use lfr_engine::template::Template;
 use lfr_video::Frame;
 
 use crate::camera::Zone;
 use crate::events::Match;
 use crate::figures::{Counters, add};
-use crate::gallery::Gallery;
+use crate::gallery::{Gallery, Hit};
 use crate::gate::{QualityGate, merit};
 use crate::threshold::Threshold;
 use crate::tracker::{Track, Tracker, TrackerConfig};
@@ -31,18 +34,35 @@ pub struct AnalysisConfig {
     pub templates_per_track: u32,
     /// "Clearly better": merit at least this many times the best so far.
     pub better_by: f32,
+    /// A face that passed the gate also earns a template when the track's
+    /// last one is this old, better or not: it checks that the track still
+    /// follows the same person (see `identity_break`). At most one a
+    /// second per person in view.
+    pub recheck: Duration,
+    /// A new template whose Similarity Score against every frame the track
+    /// kept is below this belongs to someone else: the track is split and
+    /// the newcomer gets a track of their own. Boxes alone cannot tell a
+    /// passer crossing in front, or the next person in a queue, from the
+    /// person followed. 0.2 is a false match rate of 1 in 100: the same
+    /// person's frames almost never score so low, and 99 in 100 strangers do.
+    pub identity_break: f64,
 }
 
 impl AnalysisConfig {
     /// Whether a face of track `t` that passed the gate earns a template,
     /// and if so counts it against the track's budget. One rule for the live
     /// pipeline and for anything that replays it (the walk-through).
-    pub fn take_template(&self, t: &mut Track, quality: &Quality) -> bool {
+    pub fn take_template(&self, t: &mut Track, quality: &Quality, at: Instant) -> bool {
         let m = merit(quality);
+        let due = t
+            .last_described
+            .is_some_and(|last| at.saturating_duration_since(last) >= self.recheck);
         let wanted = t.described == 0
-            || (t.described < self.templates_per_track && m >= t.best_merit * self.better_by);
+            || (t.described < self.templates_per_track && m >= t.best_merit * self.better_by)
+            || due;
         if wanted {
             t.described += 1;
+            t.last_described = Some(at);
             t.best_merit = t.best_merit.max(m);
         }
         wanted
@@ -56,6 +76,8 @@ impl Default for AnalysisConfig {
             tracker: TrackerConfig::default(),
             templates_per_track: 4,
             better_by: 1.25,
+            recheck: Duration::from_secs(1),
+            identity_break: 0.2,
         }
     }
 }
@@ -92,6 +114,11 @@ impl CameraAnalysis {
         }
     }
 
+    /// The camera's running counts.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
     /// Ends every track: recognition paused, so nothing carries over.
     pub fn forget(&mut self) {
         self.tracker.clear();
@@ -105,76 +132,174 @@ impl CameraAnalysis {
         recognition: &Recognition,
     ) -> Result<Vec<Match>, EngineError> {
         let started = Instant::now();
-        let c = &*self.counters;
         let mut faces = engine.detect(&frame.image)?;
         if let Some(zone) = &self.zone {
             let before = faces.len();
             faces.retain(|f| zone.contains(f.bbox.x + f.bbox.w / 2.0, f.bbox.y + f.bbox.h / 2.0));
-            add(&c.outside_zone, (before - faces.len()) as u64);
+            add(&self.counters.outside_zone, (before - faces.len()) as u64);
         }
+        let matches = self.analyse(
+            engine,
+            &frame.image,
+            frame.captured,
+            &faces,
+            recognition,
+            &mut (),
+        )?;
+        add(&self.counters.frames_analysed, 1);
+        add(
+            &self.counters.analysis_ms,
+            started.elapsed().as_millis() as u64,
+        );
+        Ok(matches)
+    }
+
+    /// Everything after detection, for the faces of a frame that arrived
+    /// `at`: tracking, the gate, templates for the best faces, the fused
+    /// search and the decision to alert. `observer` sees each step (the
+    /// walk-through evaluation records them; the live pipeline passes `()`).
+    pub fn analyse(
+        &mut self,
+        engine: &mut Engine,
+        image: &RgbImage,
+        at: Instant,
+        faces: &[Face],
+        recognition: &Recognition,
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<Match>, EngineError> {
+        let c = &*self.counters;
         add(&c.detections, faces.len() as u64);
         let boxes: Vec<_> = faces.iter().map(|f| f.bbox).collect();
-        let (assigned, _ended) = self.tracker.update(frame.captured, &boxes);
+        // Tracks that ended are dropped here, zeroing their probes.
+        let (assigned, _ended) = self.tracker.update(at, &boxes);
 
         // Which faces to describe, and for which track.
+        let mut gated = vec![false; faces.len()];
         let mut chosen: Vec<(usize, usize)> = Vec::new();
         for (fi, (face, &(ti, new))) in faces.iter().zip(&assigned).enumerate() {
             if new {
                 add(&c.tracks, 1);
             }
-            if !self.config.gate.passes(&face.quality) {
+            gated[fi] = self.config.gate.passes(&face.quality);
+            if !gated[fi] {
                 continue;
             }
             let t = self.tracker.track_mut(ti);
             if t.first_qualified.is_none() {
-                t.first_qualified = Some(frame.captured);
+                t.first_qualified = Some(at);
                 add(&c.faces_scanned, 1);
             }
-            if self.config.take_template(t, &face.quality) {
+            if self.config.take_template(t, &face.quality, at) {
                 chosen.push((fi, ti));
             }
         }
-        let mut matches = Vec::new();
-        if !chosen.is_empty() {
+        let templates = if chosen.is_empty() {
+            Vec::new()
+        } else {
             let to_describe: Vec<Face> = chosen.iter().map(|&(fi, _)| faces[fi].clone()).collect();
-            // Each template is searched and dropped (its vector zeroed) here.
-            let templates = engine.templates(&frame.image, &to_describe)?;
-            add(&c.templates, templates.len() as u64);
-            for (template, &(fi, ti)) in templates.into_iter().zip(&chosen) {
-                let hits = recognition
-                    .gallery
-                    .search(&template, recognition.threshold.value())?;
-                drop(template);
+            engine.templates(image, &to_describe)?
+        };
+        add(&c.templates, templates.len() as u64);
+        let calibration = engine.calibration()?;
+        let mut matches = Vec::new();
+        let mut searches = Vec::new();
+        for (template, &(fi, ti)) in templates.into_iter().zip(&chosen) {
+            let quality = &faces[fi].quality;
+            if !still_same_person(
+                &self.tracker.track(ti).probe,
+                &template,
+                calibration,
+                self.config.identity_break,
+            )? {
+                self.tracker.split(ti, at);
+                add(&c.tracks, 1);
+                add(&c.faces_scanned, 1);
                 let t = self.tracker.track_mut(ti);
-                let Some(hit) = hits
-                    .into_iter()
-                    .find(|h| !t.alerted.contains(&(h.inclusion.0 as u64)))
-                else {
-                    continue;
-                };
-                t.alerted.push(hit.inclusion.0 as u64);
-                add(&c.matches, 1);
-                matches.push(Match {
-                    camera: self.name.clone(),
-                    track: t.id,
-                    inclusion: hit.inclusion,
-                    image: hit.image,
-                    category: hit.category,
-                    score: hit.score,
-                    threshold: recognition.threshold.value(),
-                    first_qualified: t.first_qualified.unwrap_or(frame.captured),
-                    decided: Instant::now(),
-                    frame_captured: frame.captured,
-                    template: t.described,
-                    probe: probe_crop(&frame.image, &faces[fi]),
-                });
+                t.first_qualified = Some(at);
+                self.config.take_template(t, quality, at);
+            }
+            // A frame that is not among the track's best is zeroed at once.
+            if self
+                .tracker
+                .track_mut(ti)
+                .probe
+                .offer(template, merit(quality))
+            {
+                searches.push((fi, ti));
             }
         }
-        add(&c.frames_analysed, 1);
-        add(&c.analysis_ms, started.elapsed().as_millis() as u64);
+        // Detections are reported once the tracks they belong to are settled.
+        for (fi, &(ti, _)) in assigned.iter().enumerate() {
+            observer.detected(self.tracker.track(ti), &faces[fi], gated[fi]);
+        }
+        let threshold = recognition.threshold.value();
+        for (fi, ti) in searches {
+            let t = self.tracker.track_mut(ti);
+            let probe = recognition.gallery.matcher().probe_track(&t.probe)?;
+            let candidates = recognition.gallery.candidates(&probe)?;
+            observer.searched(t, &faces[fi], &probe, &candidates);
+            drop(probe);
+            let Some(hit) = candidates
+                .into_iter()
+                .find(|h| h.score >= threshold && !t.alerted.contains(&(h.inclusion.0 as u64)))
+            else {
+                continue;
+            };
+            t.alerted.push(hit.inclusion.0 as u64);
+            add(&c.matches, 1);
+            matches.push(Match {
+                camera: self.name.clone(),
+                track: t.id,
+                inclusion: hit.inclusion,
+                image: hit.image,
+                category: hit.category,
+                score: hit.score,
+                threshold,
+                first_qualified: t.first_qualified.unwrap_or(at),
+                decided: Instant::now(),
+                frame_captured: at,
+                template: t.described,
+                probe: probe_crop(image, &faces[fi]),
+            });
+        }
         Ok(matches)
     }
 }
+
+/// Whether `template` is of the person whose frames `probe` kept: its
+/// score against at least one of them reaches `at_least`. An empty probe
+/// has no one to differ from.
+fn still_same_person(
+    probe: &TrackProbe,
+    template: &Template,
+    calibration: &Calibration,
+    at_least: f64,
+) -> Result<bool, EngineError> {
+    for s in probe.samples() {
+        if calibration.score(template.distance(s.template)?) >= at_least {
+            return Ok(true);
+        }
+    }
+    Ok(probe.is_empty())
+}
+
+/// What the analysis does, step by step, for tools that must see exactly
+/// what the live pipeline saw and decided (the walk-through evaluation
+/// records every search to sweep thresholds afterwards). Nothing is kept
+/// by the live pipeline itself: it observes with `()`.
+pub trait Observer {
+    /// A face of `track` was detected in this frame; `gated` says whether
+    /// it passed the quality gate.
+    fn detected(&mut self, _track: &Track, _face: &Face, _gated: bool) {}
+
+    /// The track's fused probe changed (the frame of `face` joined its best)
+    /// and was searched: `candidates` are the gallery's best, whatever their
+    /// scores. `probe` is biometric data: an observer that keeps anything
+    /// of it takes on the duty to delete it.
+    fn searched(&mut self, _track: &Track, _face: &Face, _probe: &Fused, _candidates: &[Hit]) {}
+}
+
+impl Observer for () {}
 
 /// The face with its head and shoulders around it, as the operator needs to
 /// see it beside the candidate image: a square of 2.2 face-box widths, cut
@@ -201,4 +326,77 @@ pub fn probe_crop(image: &RgbImage, face: &Face) -> Vec<u8> {
         .encode_image(&crop)
         .expect("encoding an in-memory RGB image cannot fail");
     out.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::Tracker;
+    use lfr_engine::align::AlignMethod;
+    use lfr_engine::geometry::BoundingBox;
+    use lfr_engine::pipeline::algorithm;
+    use lfr_engine::quality::Pose;
+
+    fn q(iod: f32) -> Quality {
+        Quality {
+            inter_eye_px: iod,
+            score: 0.9,
+            pose: Pose::default(),
+            sharpness: 0.1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn first_face_then_clearly_better_then_a_recheck_each_second() {
+        let config = AnalysisConfig::default();
+        let mut tracker = Tracker::new(config.tracker);
+        let t0 = Instant::now();
+        let b = BoundingBox {
+            x: 10.0,
+            y: 10.0,
+            w: 40.0,
+            h: 40.0,
+        };
+        let (r, _) = tracker.update(t0, &[b]);
+        let t = tracker.track_mut(r[0].0);
+        let ms = |n| t0 + Duration::from_millis(n);
+        assert!(config.take_template(t, &q(30.0), ms(0)), "the first face");
+        assert!(
+            !config.take_template(t, &q(32.0), ms(200)),
+            "not clearly better"
+        );
+        assert!(config.take_template(t, &q(40.0), ms(400)), "clearly better");
+        assert!(!config.take_template(t, &q(30.0), ms(1000)), "not yet due");
+        assert!(config.take_template(t, &q(30.0), ms(1400)), "due a recheck");
+        assert_eq!(t.described, 3);
+    }
+
+    #[test]
+    fn a_stranger_in_the_tracks_place_is_someone_else() {
+        let alg = algorithm(AlignMethod::YuNet5);
+        let calibration = Calibration::shipped(&alg).unwrap();
+        let unit = |i: usize, scale: f32| {
+            let mut v = vec![0.0f32; 128];
+            v[i] = scale;
+            Template::new(alg.clone(), v)
+        };
+        let mut probe = TrackProbe::default();
+        let me = unit(0, 0.5);
+        assert!(
+            still_same_person(&probe, &me, &calibration, 0.2).unwrap(),
+            "an empty probe has no one to differ from"
+        );
+        probe.offer(unit(0, 0.5), 1.0);
+        let near = unit(0, 0.55);
+        assert!(still_same_person(&probe, &near, &calibration, 0.2).unwrap());
+        // 1.0 apart: farther than almost any two faces of one person.
+        let stranger = unit(1, 0.87);
+        assert!(!still_same_person(&probe, &stranger, &calibration, 0.2).unwrap());
+        let other = Template::new(
+            lfr_engine::template::Algorithm("x/y/z".into()),
+            vec![0.0; 128],
+        );
+        assert!(still_same_person(&probe, &other, &calibration, 0.2).is_err());
+    }
 }

@@ -1,96 +1,138 @@
 //! The deployment's gallery as the pipeline searches it: the store's
-//! released templates in an engine [`WatchlistIndex`], with who each is.
+//! released templates fused per subject in an engine [`FusedWatchlist`],
+//! with who each subject is.
+//!
+//! A subject enrolled from several reference images is compared as one
+//! fused reference, and a track is compared as the fusion of its best
+//! frames: both sides' noise averages out, and the score stays a measured
+//! false match rate because each (references, frames) pair has its own
+//! calibrated curve (see `lfr_engine::fusion`).
 
 use lfr_domain::ids::{ImageId, InclusionId};
 use lfr_domain::watchlist::Category;
-use lfr_engine::calibration::Calibration;
-use lfr_engine::search::{Candidate, WatchlistIndex};
-use lfr_engine::template::{Algorithm, Template, TemplateError};
+use lfr_engine::fusion::{Fused, FusionError, Matcher};
+use lfr_engine::search::{FusedCandidate, FusedWatchlist};
+use lfr_engine::template::{Algorithm, Template};
 use lfr_store::watchlists::GalleryEntry;
 use zeroize::Zeroize;
+
+/// Candidates a search returns, at most.
+pub const CANDIDATES: usize = 3;
 
 /// A candidate with the domain's names for it.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
     pub inclusion: InclusionId,
+    /// The subject's reference image closest to the probe: the one the
+    /// operator sees beside it.
     pub image: ImageId,
     pub category: Category,
     pub score: f64,
+    /// Reference images and probe frames fused into the score.
+    pub references: usize,
+    pub frames: usize,
 }
 
 /// Templates released for one deployment. Dropping it zeroes them.
 pub struct Gallery {
-    index: WatchlistIndex,
-    calibration: Calibration,
+    watchlist: FusedWatchlist,
     /// Category by inclusion id.
     categories: Vec<(i64, Category)>,
+    images: usize,
 }
 
 impl std::fmt::Debug for Gallery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Gallery({:?})", self.index)
+        write!(f, "Gallery({:?}, {} images)", self.watchlist, self.images)
     }
 }
 
 impl Gallery {
-    /// Builds the index from the entries `Store::gallery` released, zeroing
-    /// the store's copies of the templates as it goes.
-    pub fn new(
-        algorithm: &Algorithm,
-        calibration: Calibration,
-        entries: Vec<GalleryEntry>,
-    ) -> Result<Self, TemplateError> {
-        let dims = entries.first().map_or(128, |e| e.template.vector.len());
-        let mut index = WatchlistIndex::with_capacity(algorithm.clone(), dims, entries.len());
-        let mut categories = Vec::with_capacity(entries.len());
-        let mut result = Ok(());
+    /// Builds the fused watchlist from the entries `Store::gallery`
+    /// released, zeroing the store's copies of the templates as it goes.
+    /// A subject's images are ranked by enrolment order (the store releases
+    /// them so): the first [`lfr_engine::fusion::MAX_REFERENCES`] are fused.
+    pub fn new(matcher: Matcher, entries: Vec<GalleryEntry>) -> Result<Self, FusionError> {
+        let images = entries.len();
+        let mut by_subject: Vec<(i64, Category, Vec<(u64, Template)>)> = Vec::new();
         for mut e in entries {
-            if result.is_ok() {
-                let t = Template::new(
-                    Algorithm(std::mem::take(&mut e.template.algorithm)),
-                    std::mem::take(&mut e.template.vector),
-                );
-                result = index.add(e.inclusion.0 as u64, e.image.0 as u64, &t);
-                // `t` is dropped here, zeroing its vector.
-            }
+            let t = Template::new(
+                Algorithm(std::mem::take(&mut e.template.algorithm)),
+                std::mem::take(&mut e.template.vector),
+            );
             e.template.vector.zeroize();
-            if !categories.iter().any(|(i, _)| *i == e.inclusion.0) {
-                categories.push((e.inclusion.0, e.category));
+            match by_subject.iter_mut().find(|s| s.0 == e.inclusion.0) {
+                Some(s) => s.2.push((e.image.0 as u64, t)),
+                None => by_subject.push((e.inclusion.0, e.category, vec![(e.image.0 as u64, t)])),
             }
         }
-        result?;
+        let mut watchlist = FusedWatchlist::new(matcher);
+        let mut categories = Vec::with_capacity(by_subject.len());
+        for (inclusion, category, refs) in &by_subject {
+            // Earlier images rank higher: quality falls with enrolment order.
+            let ranked: Vec<(u64, &Template, f32)> = refs
+                .iter()
+                .enumerate()
+                .map(|(k, (img, t))| (*img, t, -(k as f32)))
+                .collect();
+            watchlist.add_subject(*inclusion as u64, &ranked)?;
+            categories.push((*inclusion, *category));
+        }
+        // `by_subject` drops here, zeroing every template it held.
         Ok(Self {
-            index,
-            calibration,
+            watchlist,
             categories,
+            images,
         })
     }
 
-    /// Reference images held.
-    pub fn len(&self) -> usize {
-        self.index.len()
+    /// The matcher that fuses a track's frames for [`Gallery::search`].
+    pub fn matcher(&self) -> &Matcher {
+        self.watchlist.matcher()
+    }
+
+    /// Subjects held.
+    pub fn subjects(&self) -> usize {
+        self.watchlist.len()
+    }
+
+    /// Reference images released (some may not be fused: see [`Gallery::new`]).
+    pub fn images(&self) -> usize {
+        self.images
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.watchlist.is_empty()
     }
 
-    /// Subjects at or above `threshold` for `probe`, best first.
-    pub fn search(&self, probe: &Template, threshold: f64) -> Result<Vec<Hit>, TemplateError> {
-        let found: Vec<Candidate> = self.index.search(probe, &self.calibration, 3)?;
-        Ok(found
+    /// The best [`CANDIDATES`] subjects for a fused probe, best first,
+    /// whatever their scores: the caller applies the threshold.
+    pub fn candidates(&self, probe: &Fused) -> Result<Vec<Hit>, FusionError> {
+        Ok(self
+            .watchlist
+            .search(probe, CANDIDATES)?
             .into_iter()
-            .filter(|c| c.score >= threshold)
-            .map(|c| {
-                let inclusion = InclusionId(c.subject as i64);
-                Hit {
-                    inclusion,
-                    image: ImageId(c.image as i64),
-                    category: self.category(inclusion),
-                    score: c.score,
-                }
-            })
+            .map(|c| self.hit(c))
             .collect())
+    }
+
+    /// Subjects at or above `threshold` for a fused probe, best first.
+    pub fn search(&self, probe: &Fused, threshold: f64) -> Result<Vec<Hit>, FusionError> {
+        let mut hits = self.candidates(probe)?;
+        hits.retain(|h| h.score >= threshold);
+        Ok(hits)
+    }
+
+    fn hit(&self, c: FusedCandidate) -> Hit {
+        let inclusion = InclusionId(c.subject as i64);
+        Hit {
+            inclusion,
+            image: ImageId(c.image as i64),
+            category: self.category(inclusion),
+            score: c.score,
+            references: c.references,
+            frames: c.frames,
+        }
     }
 
     fn category(&self, inclusion: InclusionId) -> Category {
@@ -98,15 +140,6 @@ impl Gallery {
             .iter()
             .find(|(i, _)| *i == inclusion.0)
             .map(|(_, c)| *c)
-            .expect("every indexed inclusion has a category")
-    }
-
-    /// The best score for `probe` whatever the threshold (for measurement).
-    pub fn best(&self, probe: &Template) -> Result<Option<Candidate>, TemplateError> {
-        Ok(self
-            .index
-            .search(probe, &self.calibration, 1)?
-            .into_iter()
-            .next())
+            .expect("every fused subject has a category")
     }
 }

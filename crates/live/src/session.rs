@@ -19,8 +19,8 @@ use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy;
 use lfr_domain::role::User;
 use lfr_engine::align::AlignMethod;
-use lfr_engine::calibration::Calibration;
 use lfr_engine::detect::DetectorConfig;
+use lfr_engine::fusion::Matcher;
 use lfr_engine::pipeline::{EngineConfig, EngineError, ModelFiles};
 use lfr_store::alerts::NewAlert;
 use lfr_store::{Store, StoreError};
@@ -346,8 +346,8 @@ async fn fetch_recognition(
     policy::recognition_requires_active_authorisation(&d, store.clock().now())?;
     let threshold = Threshold::in_force(&d)?;
     let entries = store.gallery(actor, deployment, algorithm.as_str()).await?;
-    let calibration = Calibration::shipped(algorithm).map_err(EngineError::from)?;
-    let gallery = Gallery::new(algorithm, calibration, entries).map_err(EngineError::from)?;
+    let matcher = Matcher::shipped(algorithm).map_err(EngineError::from)?;
+    let gallery = Gallery::new(matcher, entries).map_err(EngineError::from)?;
     Ok(Recognition {
         gallery: Arc::new(gallery),
         threshold,

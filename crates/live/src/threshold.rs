@@ -29,6 +29,12 @@ impl Threshold {
         Ok(Self(t))
     }
 
+    /// A threshold for an offline evaluation that replays the pipeline
+    /// outside any deployment (the walk-through). Never for live use.
+    pub fn evaluation(value: f64) -> Self {
+        Self(value)
+    }
+
     pub fn value(self) -> f64 {
         self.0
     }

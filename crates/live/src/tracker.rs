@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use lfr_engine::fusion::TrackProbe;
 use lfr_engine::geometry::BoundingBox;
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +57,10 @@ mod millis {
 }
 
 /// One person's passage, as far as the pipeline needs to remember it.
-/// Nothing biometric is kept here: templates are searched and dropped
-/// (zeroed) in the frame they are made.
-#[derive(Debug, Clone)]
+/// The only biometric data is `probe`, the templates of the track's best
+/// frames, held in memory while the person is in view and zeroed when the
+/// track ends (the track is dropped).
+#[derive(Debug)]
 pub struct Track {
     pub id: u64,
     pub bbox: BoundingBox,
@@ -71,10 +73,14 @@ pub struct Track {
     pub first_qualified: Option<Instant>,
     /// Templates made for this track so far.
     pub described: u32,
+    /// When the last template was made.
+    pub last_described: Option<Instant>,
     /// Merit of the best face described so far.
     pub best_merit: f32,
     /// Watchlist subjects this track has alerted on (at most one alert each).
     pub alerted: Vec<u64>,
+    /// The best frames' templates, fused into the probe that is searched.
+    pub probe: TrackProbe,
 }
 
 /// Tracks of one camera.
@@ -108,6 +114,33 @@ impl Tracker {
 
     pub fn track(&self, index: usize) -> &Track {
         &self.tracks[index]
+    }
+
+    fn fresh(&mut self, bbox: BoundingBox, at: Instant) -> Track {
+        self.next_id += 1;
+        Track {
+            id: self.next_id - 1,
+            bbox,
+            first_seen: at,
+            last_seen: at,
+            hits: 1,
+            first_qualified: None,
+            described: 0,
+            last_described: None,
+            best_merit: 0.0,
+            alerted: Vec::new(),
+            probe: TrackProbe::default(),
+        }
+    }
+
+    /// Ends the track at `index` and starts a new one in its place, at its
+    /// current box: someone else took the place the track followed (a
+    /// passer crossing in front, the next person in a queue), as the faces'
+    /// templates showed. Returns the ended track (dropping it zeroes its
+    /// probe).
+    pub fn split(&mut self, index: usize, at: Instant) -> Track {
+        let t = self.fresh(self.tracks[index].bbox, at);
+        std::mem::replace(&mut self.tracks[index], t)
     }
 
     /// Ends every track (recognition paused, or the stream restarted).
@@ -181,18 +214,8 @@ impl Tracker {
             match o {
                 Some((ti, new)) => result.push((remap[ti], new)),
                 None => {
-                    self.tracks.push(Track {
-                        id: self.next_id,
-                        bbox: boxes[bi],
-                        first_seen: at,
-                        last_seen: at,
-                        hits: 1,
-                        first_qualified: None,
-                        described: 0,
-                        best_merit: 0.0,
-                        alerted: Vec::new(),
-                    });
-                    self.next_id += 1;
+                    let t = self.fresh(boxes[bi], at);
+                    self.tracks.push(t);
                     result.push((self.tracks.len() - 1, true));
                 }
             }
@@ -228,6 +251,13 @@ mod tests {
         // A face of very different size is someone else.
         let (r, _) = t.update(ms(700), &[b(190.0, 100.0, 120.0)]);
         assert!(r[0].1);
+        // Someone else in the same place: a new track, the old one ends.
+        let (r, _) = t.update(ms(800), &[b(190.0, 100.0, 121.0)]);
+        let before = t.track(r[0].0).id;
+        let old = t.split(r[0].0, ms(800));
+        assert_eq!(old.id, before);
+        assert!(t.track(r[0].0).id > before);
+        assert_eq!(t.track(r[0].0).bbox, old.bbox);
         // Long gone: the tracks end.
         let (_, ended) = t.update(ms(5000), &[]);
         assert_eq!(ended.len(), 3);

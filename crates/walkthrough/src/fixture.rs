@@ -82,6 +82,7 @@ fn probe(frame: u32, track: u64, x: f32, all: &[(u32, f64)]) -> Probe {
         track,
         face: [x + 2.0, 101.0, 38.0, 48.0],
         merit: 0.5,
+        frames: 1,
         live: all
             .iter()
             .copied()
@@ -137,6 +138,8 @@ pub fn record() -> Record {
         tracker: Default::default(),
         templates_per_track: 4,
         better_by: 1.25,
+        recheck_ms: 1000,
+        identity_break: 0.2,
         analysis: Analysis {
             frames: 10,
             frames_expected: 10,

@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 pub const RECORD_FILE: &str = "run.json";
-pub const RECORD_FORMAT: &str = "lfr-walkthrough-run/1";
-/// The live search's candidate list length (`lfr_live::gallery::Gallery::search`).
-pub const LIVE_CANDIDATES: usize = 3;
+pub const RECORD_FORMAT: &str = "lfr-walkthrough-run/2";
+/// The live search's candidate list length.
+pub const LIVE_CANDIDATES: usize = lfr_live::gallery::CANDIDATES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,13 +45,16 @@ pub struct TrackRecord {
     pub first_qualified: Option<u32>,
 }
 
-/// One template made from a track's face, and what the search gave.
+/// One search of a track's fused probe (made when a face of the track
+/// joined its best frames), and what it gave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
     pub frame: u32,
     pub track: u64,
     pub face: [f32; 4],
     pub merit: f32,
+    /// Frames fused into the probe.
+    pub frames: u32,
     /// The live gallery's answer (watchlist of the run's size): its top
     /// candidates, `(subject, score)`, best first.
     pub live: Vec<(u32, f64)>,
@@ -92,6 +95,10 @@ pub struct Record {
     pub tracker: lfr_live::TrackerConfig,
     pub templates_per_track: u32,
     pub better_by: f32,
+    /// Milliseconds after which a track's face is described again to check
+    /// its identity, and the score below which it is someone else.
+    pub recheck_ms: u64,
+    pub identity_break: f64,
     pub analysis: Analysis,
     pub tracks: Vec<TrackRecord>,
     pub detections: Vec<Detection>,

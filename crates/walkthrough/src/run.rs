@@ -1,31 +1,33 @@
 //! `lfr eval walkthrough run`: enrol the Blue Watchlist padded to size, then
-//! every frame of the video through the live pipeline's parts (detection,
-//! quality gate, tracker, templates of a track's best faces, the live
-//! gallery's 1:N search), recording what each template scored.
-//!
-//! `lfr_live::analysis::CameraAnalysis::process` needs a deployment's
-//! threshold and reports only matches above it, so this loop repeats its
-//! few lines of decisions with the same public parts and settings
-//! ([`AnalysisConfig::default`]) and records every score instead.
+//! every frame of the video through the live pipeline's own analysis
+//! ([`CameraAnalysis::analyse`] with [`AnalysisConfig::default`]: quality
+//! gate, tracker, templates of a track's best faces, the fused 1:N search),
+//! observing every search it makes and recording what each fused probe
+//! scored against every subject. Only detection runs apart, on several
+//! workers at once, with the same engine settings.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use lfr_domain::ids::{ImageId as DomainImageId, InclusionId};
 use lfr_domain::watchlist::{Category, Template as StoredTemplate};
 use lfr_engine::detect::{DetectorConfig, Face};
+use lfr_engine::fusion::{Fused, FusionError, Matcher};
 use lfr_engine::pipeline::{Engine, EngineConfig, EngineError, ModelFiles};
-use lfr_engine::search::WatchlistIndex;
+use lfr_engine::search::FusedWatchlist;
 use lfr_engine::template::{Template, TemplateError};
 use lfr_eval::exclusions::Exclusions;
 use lfr_eval::faceset::{self, Described};
 use lfr_eval::lfw::ImageId;
-use lfr_live::analysis::AnalysisConfig;
-use lfr_live::gallery::Gallery;
+use lfr_live::analysis::{AnalysisConfig, CameraAnalysis, Observer, Recognition};
+use lfr_live::figures::Counters;
+use lfr_live::gallery::{Gallery, Hit};
 use lfr_live::gate::merit;
-use lfr_live::tracker::Tracker;
+use lfr_live::threshold::Threshold;
+use lfr_live::tracker::Track;
 use lfr_store::watchlists::GalleryEntry;
 use lfr_video::{DecodeOptions, Decoder, VideoError};
 
@@ -120,6 +122,67 @@ fn describe(
     Ok(out)
 }
 
+/// What the live analysis did, frame by frame: the observer of
+/// [`CameraAnalysis::analyse`] that turns it into the run's record.
+struct Seen<'a> {
+    frame: u32,
+    everyone: &'a FusedWatchlist,
+    tracks: HashMap<u64, TrackRecord>,
+    detections: Vec<Detection>,
+    probes: Vec<Probe>,
+    error: Option<FusionError>,
+}
+
+impl Observer for Seen<'_> {
+    fn detected(&mut self, track: &Track, face: &Face, gated: bool) {
+        let frame = self.frame;
+        let rec = self.tracks.entry(track.id).or_insert(TrackRecord {
+            id: track.id,
+            first_frame: frame,
+            last_frame: frame,
+            first_qualified: None,
+        });
+        rec.last_frame = frame;
+        if gated && rec.first_qualified.is_none() {
+            rec.first_qualified = Some(frame);
+        }
+        let b = face.bbox;
+        self.detections.push(Detection {
+            frame,
+            track: track.id,
+            face: [b.x, b.y, b.w, b.h],
+            gated,
+        });
+    }
+
+    fn searched(&mut self, track: &Track, face: &Face, probe: &Fused, candidates: &[Hit]) {
+        let all = match self.everyone.search(probe, KEPT) {
+            Ok(all) => all,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                return;
+            }
+        };
+        let b = face.bbox;
+        self.probes.push(Probe {
+            frame: self.frame,
+            track: track.id,
+            face: [b.x, b.y, b.w, b.h],
+            merit: merit(&face.quality),
+            frames: track.probe.len() as u32,
+            live: candidates
+                .iter()
+                .map(|h| (h.inclusion.0 as u32, h.score))
+                .collect(),
+            all: all
+                .into_iter()
+                .filter(|c| c.score >= FLOOR)
+                .map(|c| (c.subject as u32, c.score))
+                .collect(),
+        });
+    }
+}
+
 /// Runs the walk-through in `dir` (made by `build`), with LFW at `lfw`.
 pub fn run(
     dir: &Path,
@@ -206,8 +269,7 @@ pub fn run(
         .map(|_| Engine::open(files, &video_config))
         .collect::<Result<_, _>>()?;
     let algorithm = engines[0].algorithm().clone();
-    let calibration = engines[0].calibration()?.clone();
-    let dims = templates[0][0].len();
+    let matcher = Matcher::shipped(&algorithm).map_err(EngineError::from)?;
     let algorithm_name = algorithm.as_str();
     let entries: Vec<GalleryEntry> = templates
         .iter()
@@ -230,33 +292,52 @@ pub fn run(
             })
         })
         .collect();
-    let gallery = Gallery::new(&algorithm, calibration.clone(), entries)?;
-    let mut everyone = WatchlistIndex::with_capacity(algorithm.clone(), dims, subjects.len() * 2);
+    let gallery = Gallery::new(matcher.clone(), entries).map_err(EngineError::from)?;
+    // Every subject, fused as the live gallery fuses them (images ranked by
+    // enrolment order), for the sweeps over watchlist sizes.
+    let mut everyone = FusedWatchlist::new(matcher.clone());
     for (si, vs) in templates.iter().enumerate() {
-        for (k, v) in vs.iter().enumerate() {
-            everyone.add(
-                si as u64,
-                k as u64,
-                &Template::new(algorithm.clone(), v.to_vec()),
-            )?;
-        }
+        let ts: Vec<Template> = vs
+            .iter()
+            .map(|v| Template::new(algorithm.clone(), v.to_vec()))
+            .collect();
+        let refs: Vec<(u64, &Template, f32)> = ts
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (k as u64, t, -(k as f32)))
+            .collect();
+        everyone
+            .add_subject(si as u64, &refs)
+            .map_err(EngineError::from)?;
     }
     drop(templates);
     drop(vectors);
 
     let config = AnalysisConfig::default();
-    let mut tracker = Tracker::new(config.tracker);
+    let recognition = Recognition {
+        gallery: std::sync::Arc::new(gallery),
+        threshold: Threshold::evaluation(o.threshold),
+    };
+    let mut analysis = CameraAnalysis::new(
+        "walkthrough".into(),
+        None,
+        config,
+        std::sync::Arc::new(Counters::default()),
+    );
     let video = dir.join(&truth.video.file);
     let mut decoder = Decoder::open(&video.to_string_lossy(), &DecodeOptions::default())?;
     let fps = truth.video.fps as f64;
     let origin = Instant::now();
     let started = Instant::now();
-    let mut tracks: HashMap<u64, TrackRecord> = HashMap::new();
-    let mut detections = Vec::new();
-    let mut probes = Vec::new();
+    let mut seen = Seen {
+        frame: 0,
+        everyone: &everyone,
+        tracks: HashMap::new(),
+        detections: Vec::new(),
+        probes: Vec::new(),
+        error: None,
+    };
     let mut frame_ms = Vec::new();
-    let mut described = 0u64;
-    let mut frame_no = 0u32;
     let total = truth.video.frames as usize;
     loop {
         // Detection on every worker at once, one frame each; the rest in frame order.
@@ -290,79 +371,31 @@ pub fn run(
         for (image, found) in batch.iter().zip(found) {
             let (faces, detect_ms) = found?;
             let t = Instant::now();
-            let at = origin + Duration::from_secs_f64(frame_no as f64 / fps);
-            let boxes: Vec<_> = faces.iter().map(|f| f.bbox).collect();
-            let (assigned, _ended) = tracker.update(at, &boxes);
-            let mut chosen: Vec<(usize, usize)> = Vec::new();
-            for (fi, (face, &(ti, _new))) in faces.iter().zip(&assigned).enumerate() {
-                let gated = config.gate.passes(&face.quality);
-                let tr = tracker.track_mut(ti);
-                let rec = tracks.entry(tr.id).or_insert(TrackRecord {
-                    id: tr.id,
-                    first_frame: frame_no,
-                    last_frame: frame_no,
-                    first_qualified: None,
-                });
-                rec.last_frame = frame_no;
-                let b = face.bbox;
-                detections.push(Detection {
-                    frame: frame_no,
-                    track: tr.id,
-                    face: [b.x, b.y, b.w, b.h],
-                    gated,
-                });
-                if !gated {
-                    continue;
-                }
-                if tr.first_qualified.is_none() {
-                    tr.first_qualified = Some(at);
-                    rec.first_qualified = Some(frame_no);
-                }
-                if config.take_template(tr, &face.quality) {
-                    chosen.push((fi, ti));
-                }
-            }
-            if !chosen.is_empty() {
-                let faces_chosen: Vec<Face> =
-                    chosen.iter().map(|&(fi, _)| faces[fi].clone()).collect();
-                let made = engines[0].templates(image, &faces_chosen)?;
-                described += made.len() as u64;
-                for (template, &(fi, ti)) in made.into_iter().zip(&chosen) {
-                    let live: Vec<(u32, f64)> = gallery
-                        .search(&template, 0.0)?
-                        .into_iter()
-                        .map(|h| (h.inclusion.0 as u32, h.score))
-                        .collect();
-                    let all: Vec<(u32, f64)> = everyone
-                        .search(&template, &calibration, KEPT)?
-                        .into_iter()
-                        .filter(|c| c.score >= FLOOR)
-                        .map(|c| (c.subject as u32, c.score))
-                        .collect();
-                    drop(template);
-                    let b = faces[fi].bbox;
-                    probes.push(Probe {
-                        frame: frame_no,
-                        track: tracker.track(ti).id,
-                        face: [b.x, b.y, b.w, b.h],
-                        merit: merit(&faces[fi].quality),
-                        live,
-                        all,
-                    });
-                }
+            let at = origin + Duration::from_secs_f64(seen.frame as f64 / fps);
+            analysis.analyse(&mut engines[0], image, at, &faces, &recognition, &mut seen)?;
+            if let Some(e) = seen.error.take() {
+                return Err(EngineError::from(e).into());
             }
             frame_ms.push(detect_ms + t.elapsed().as_secs_f32() * 1000.0);
-            frame_no += 1;
-            progress("analysing", frame_no as usize, total);
+            seen.frame += 1;
+            progress("analysing", seen.frame as usize, total);
         }
     }
+    let described = analysis.counters().templates.load(Ordering::Relaxed);
+    let Seen {
+        frame: frame_no,
+        tracks,
+        detections,
+        probes,
+        ..
+    } = seen;
     let mut tracks: Vec<TrackRecord> = tracks.into_values().collect();
     tracks.sort_by_key(|t| t.id);
     Ok(Record {
         format: RECORD_FORMAT.into(),
         frames_sha256: truth.video.frames_sha256.clone(),
         algorithm: algorithm.as_str().to_string(),
-        calibration: calibration.source.clone(),
+        calibration: matcher.calibration().source.clone(),
         threshold: o.threshold,
         watchlist_size: o.watchlist_size,
         subjects,
@@ -373,6 +406,8 @@ pub fn run(
         tracker: config.tracker,
         templates_per_track: config.templates_per_track,
         better_by: config.better_by,
+        recheck_ms: config.recheck.as_millis() as u64,
+        identity_break: config.identity_break,
         analysis: Analysis {
             frames: frame_no,
             frames_expected: truth.video.frames,
