@@ -29,6 +29,8 @@ struct Slot {
     analysis: Option<Box<CameraAnalysis>>,
     /// The turn at which a worker last took from this camera.
     served: u64,
+    /// The picture jumped (a looped file started again) since the last take.
+    restarted: bool,
     counters: Arc<Counters>,
 }
 
@@ -49,6 +51,8 @@ pub struct Work {
     pub camera: usize,
     pub frame: Frame,
     pub analysis: Box<CameraAnalysis>,
+    /// The camera's picture jumped before this frame: its tracks must end.
+    pub restarted: bool,
 }
 
 impl Handoff {
@@ -61,6 +65,7 @@ impl Handoff {
                         frames: VecDeque::with_capacity(SLOT_FRAMES),
                         analysis: Some(a),
                         served: 0,
+                        restarted: false,
                         counters,
                     })
                     .collect(),
@@ -115,6 +120,7 @@ impl Handoff {
                     camera: i,
                     frame,
                     analysis,
+                    restarted: std::mem::take(&mut slot.restarted),
                 });
             }
             s = self
@@ -123,6 +129,13 @@ impl Handoff {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// Says that a camera's picture jumped (a looped file started again):
+    /// the worker that takes its next frame ends the camera's tracks first,
+    /// so that no one's passage spans the jump.
+    pub fn restart(&self, camera: usize) {
+        self.lock().slots[camera].restarted = true;
     }
 
     /// Returns a camera's analysis state after a frame.
@@ -137,5 +150,45 @@ impl Handoff {
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         self.ready.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::AnalysisConfig;
+    use std::time::Instant;
+
+    fn frame(index: u64) -> Frame {
+        Frame {
+            image: image::RgbImage::new(4, 4),
+            index,
+            captured: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn newest_frame_wins_and_a_jump_is_told_once() {
+        let counters = Arc::new(Counters::default());
+        let analysis = CameraAnalysis::new(
+            "c".into(),
+            None,
+            AnalysisConfig::default(),
+            counters.clone(),
+        );
+        let h = Handoff::new(vec![(Box::new(analysis), counters.clone())]);
+        h.push(0, frame(1));
+        h.push(0, frame(2));
+        assert_eq!(counters.frames_dropped.load(Ordering::Relaxed), 1);
+        let w = h.take().unwrap();
+        assert_eq!((w.frame.index, w.restarted), (2, false));
+        h.give_back(0, w.analysis);
+        h.restart(0);
+        h.push(0, frame(0));
+        let w = h.take().unwrap();
+        assert_eq!((w.frame.index, w.restarted), (0, true));
+        h.give_back(0, w.analysis);
+        h.push(0, frame(1));
+        assert!(!h.take().unwrap().restarted, "told once");
     }
 }

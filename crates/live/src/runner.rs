@@ -204,6 +204,9 @@ fn work(
     out: &UnboundedSender<Output>,
 ) {
     while let Some(mut w) = handoff.take() {
+        if w.restarted {
+            w.analysis.forget();
+        }
         // A clone of the Arc: a pause takes effect from the next frame.
         let current = recognition
             .read()

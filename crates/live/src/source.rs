@@ -50,6 +50,8 @@ pub struct SourceContext {
 enum Outcome {
     /// Reached its end and is not to be restarted.
     Ended,
+    /// A looped file reached its end: open it again at once.
+    Loop,
     /// Failed; try again after a wait.
     Failed(CameraStatus, String),
     Stopped,
@@ -83,14 +85,18 @@ impl SourceContext {
     /// The thread's body.
     pub fn run(self) {
         let mut retry = Retry::new(self.settings.backoff);
+        let mut looping = false;
         loop {
             if self.stopped() {
                 break;
             }
-            self.say(
-                CameraStatus::Connecting,
-                format!("opening {}", self.config.source.describe()),
-            );
+            if !looping {
+                self.say(
+                    CameraStatus::Connecting,
+                    format!("opening {}", self.config.source.describe()),
+                );
+            }
+            looping = false;
             let started = Instant::now();
             let outcome = match &self.config.source {
                 Source::Rtsp { url } => self.stream(url, false, false),
@@ -103,6 +109,12 @@ impl SourceContext {
             };
             match outcome {
                 Outcome::Stopped => break,
+                Outcome::Loop => {
+                    // The picture jumps back to the start: no track may
+                    // carry across the jump.
+                    self.handoff.restart(self.camera);
+                    looping = true;
+                }
                 Outcome::Ended => {
                     self.say(CameraStatus::Ended, "the source reached its end");
                     return;
@@ -139,10 +151,13 @@ impl SourceContext {
         self.handoff.push(self.camera, frame);
     }
 
+    /// A stream or a file. A looped file is replayed by opening it again at
+    /// its end ([`Outcome::Loop`]) rather than by FFmpeg's own looping, so
+    /// that the analysis hears of the jump back to the start.
     fn stream(&self, input: &str, realtime: bool, looped: bool) -> Outcome {
         let opts = StreamOptions {
             realtime,
-            looped,
+            looped: false,
             width: None,
             max_fps: self.settings.max_fps,
             stall_timeout: self.settings.stall_timeout,
@@ -154,6 +169,7 @@ impl SourceContext {
         *self.killer.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream.killer());
         let is_file = Path::new(input).exists();
         let mut first = true;
+        let mut delivered = 0u64;
         let mut last_warning: Option<Instant> = None;
         let outcome = loop {
             if self.stopped() {
@@ -161,6 +177,7 @@ impl SourceContext {
             }
             match stream.next_frame() {
                 Ok(Some(frame)) => {
+                    delivered += 1;
                     self.deliver(frame, &mut first);
                     // Damage the decoder concealed: said at most every 5 s.
                     if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5))
@@ -175,6 +192,7 @@ impl SourceContext {
                     }
                 }
                 Ok(None) if is_file && !looped => break Outcome::Ended,
+                Ok(None) if is_file && delivered > 0 => break Outcome::Loop,
                 Ok(None) => {
                     break Outcome::Failed(
                         CameraStatus::Reconnecting,
@@ -248,6 +266,7 @@ impl SourceContext {
             if !looped {
                 return Outcome::Ended;
             }
+            self.handoff.restart(self.camera);
         }
     }
 }
