@@ -69,7 +69,8 @@ pub struct RaisedAlert {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
-    Alert(RaisedAlert),
+    /// Boxed: an alert is much larger than the other events.
+    Alert(Box<RaisedAlert>),
     /// A match the store refused to record as an alert (for example the
     /// authority lapsed between the match and the write).
     AlertRefused {

@@ -54,7 +54,9 @@ impl Gallery {
     /// them so): the first [`lfr_engine::fusion::MAX_REFERENCES`] are fused.
     pub fn new(matcher: Matcher, entries: Vec<GalleryEntry>) -> Result<Self, FusionError> {
         let images = entries.len();
-        let mut by_subject: Vec<(i64, Category, Vec<(u64, Template)>)> = Vec::new();
+        // (inclusion, category, its images' numbers and templates)
+        type Subject = (i64, Category, Vec<(u64, Template)>);
+        let mut by_subject: Vec<Subject> = Vec::new();
         for mut e in entries {
             let t = Template::new(
                 Algorithm(std::mem::take(&mut e.template.algorithm)),

@@ -428,12 +428,12 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
                 if m.template == 1 {
                     add(&counters.first_template_alerts, 1);
                 }
-                let _ = ctx.events.send(LiveEvent::Alert(RaisedAlert {
+                let _ = ctx.events.send(LiveEvent::Alert(Box::new(RaisedAlert {
                     alert: a,
                     category: m.category,
                     location: cfg.location.clone(),
                     track: m.track,
-                }));
+                })));
                 return;
             }
             Err(StoreError::Refused(r)) => {

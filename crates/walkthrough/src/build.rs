@@ -201,7 +201,7 @@ pub fn build(
         });
         let mut in_view = 0;
         for (p, m) in &active {
-            if !sprites.contains_key(&p.id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = sprites.entry(p.id) {
                 let w = walker(p);
                 let path = ImageId {
                     person: w.person.clone(),
@@ -213,7 +213,7 @@ pub fn build(
                         path: path.clone(),
                         reason: e.to_string(),
                     })?;
-                sprites.insert(p.id, Sprite::new(&photo, w.eyes));
+                slot.insert(Sprite::new(&photo, w.eyes));
             }
             scene.draw(
                 &mut frame,

@@ -80,6 +80,7 @@ impl Stager {
 
     /// Returns the temporary file itself, for archives that are read back
     /// (wheels need random access) and are not manifest files.
+    #[cfg(feature = "online")]
     pub fn into_temp(self) -> NamedTempFile {
         self.tmp
     }
