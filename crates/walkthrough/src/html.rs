@@ -437,6 +437,26 @@ pub fn page(r: &Report) -> String {
             }
         }
     }
+    s.push_str("<h2>Is the score calibrated on tracks?</h2><p class=\"note\">A score s stands for a false match rate of 10<sup>-10 s</sup>, measured on photographs. Here every search of a track's fused probe against every enrolled identity who is not the passer is an impostor comparison: the share at or above s, by frames fused.</p><table><tr><th>frames fused</th><th>score</th><th>nominal</th><th>measured</th><th>95 % interval</th><th>comparisons</th></tr>");
+    for t in &r.track_calibration {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{:.2}</td><td>{:.0e}</td><td>{:.2e} ({})</td><td>{:.1e}-{:.1e}</td><td>{}</td></tr>",
+            if t.frames == 0 {
+                "all".to_string()
+            } else {
+                t.frames.to_string()
+            },
+            t.score,
+            t.nominal,
+            t.measured.rate,
+            t.measured.k,
+            t.measured.lo,
+            t.measured.hi,
+            t.measured.n
+        );
+    }
+    s.push_str("</table>");
     s.push_str("<h2>Notes</h2><ul>");
     for n in &r.notes {
         let _ = write!(s, "<li>{}</li>", esc(n));

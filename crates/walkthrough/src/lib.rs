@@ -22,4 +22,5 @@ pub mod run;
 pub mod score;
 pub mod script;
 pub mod sweep;
+pub mod tail;
 pub mod truth;

@@ -7,9 +7,10 @@ use crate::equity::{self, AttributeReport, Labels};
 use crate::record::Record;
 use crate::score::{self, Figures};
 use crate::sweep::{self, DetPoint, Row, ZeroFalseAlerts};
+use crate::tail::{self, TailRow};
 use crate::truth::{Crowd, Role, Truth};
 
-pub const REPORT_FORMAT: &str = "lfr-walkthrough-report/1";
+pub const REPORT_FORMAT: &str = "lfr-walkthrough-report/2";
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_HTML: &str = "report.html";
 /// The watchlist sizes of the NPL's table.
@@ -59,6 +60,9 @@ pub struct Report {
     pub sweep: Vec<Row>,
     pub zero_false_alerts: ZeroFalseAlerts,
     pub det: Vec<Curve>,
+    /// The false match rate measured on the video's tracks at a few
+    /// scores, against the rate each score stands for.
+    pub track_calibration: Vec<TailRow>,
     pub equitability: Option<Vec<AttributeReport>>,
     pub notes: Vec<String>,
 }
@@ -133,6 +137,7 @@ pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report
         sweep: sweep_rows,
         zero_false_alerts: sweep::zero_false_alerts(truth, record, &at, n),
         det,
+        track_calibration: tail::tail(truth, record, &at),
         equitability: labels.map(|l| equity::by_group(truth, record, &at, l, n, &thresholds)),
         notes,
     }

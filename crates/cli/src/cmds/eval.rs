@@ -284,6 +284,13 @@ fn write_report(g: &Global, dir: &Path, r: &Report) -> Result<()> {
         ),
         None => println!("  no false alert at any recorded score"),
     }
+    println!("false match rate on tracks (impostor comparisons at or above the score):");
+    for t in r.track_calibration.iter().filter(|t| t.frames == 0) {
+        println!(
+            "  score {:.2}: {:.2e} measured ({} of {}), {:.0e} nominal",
+            t.score, t.measured.rate, t.measured.k, t.measured.n, t.nominal
+        );
+    }
     println!("threshold sweep (TPIR / FPIR; * extrapolated):");
     for row in &r.sweep {
         println!(
