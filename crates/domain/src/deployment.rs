@@ -113,6 +113,15 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// The Similarity Score at and above which a match is an alert: the
+    /// threshold the applicant asked for, raised to the AO's minimum if that
+    /// is higher. `None` until the deployment has authority.
+    pub fn threshold_in_force(&self) -> Option<f64> {
+        self.authority
+            .as_ref()
+            .map(|a| self.application.threshold_requested.max(a.minimum_threshold))
+    }
+
     /// When the deployment ended for the purposes of retention: when it was
     /// concluded or terminated, or when its authority ran out if nobody
     /// closed it.

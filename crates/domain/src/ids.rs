@@ -44,3 +44,5 @@ id!(/// A legal hold keeping data past its deletion time.
     HoldId, "H");
 id!(/// A recorded footage segment.
     FootageId, "F");
+id!(/// One seeded walk of a Blue Watchlist volunteer through the Zone of Recognition.
+    BluePassId, "BP");

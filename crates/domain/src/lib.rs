@@ -14,6 +14,7 @@ mod strenum;
 pub mod alert;
 pub mod audit;
 pub mod authority;
+pub mod blue;
 pub mod deployment;
 pub mod enrol;
 pub mod ids;

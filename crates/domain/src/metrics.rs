@@ -62,9 +62,41 @@ pub struct Metrics {
     pub system_false_alert_rate_per_person: Option<f64>,
     pub operational_false_alert_rate: Option<f64>,
     pub true_recognition_rate: Option<f64>,
+    /// 95 % Wilson interval of the True Recognition Rate: with the few
+    /// passes a deployment has, the rate alone says little.
+    #[serde(default)]
+    pub true_recognition_rate_ci: Option<(f64, f64)>,
     pub blue_passes: u64,
+    #[serde(default)]
+    pub blue_passes_recognised: u64,
     pub recognition_ms: Option<Percentiles>,
     pub policing_outcomes: BTreeMap<String, u64>,
+}
+
+/// A Wilson score interval (95 %) for `k` successes in `n` trials; `(0, 1)`
+/// when there were none. Used for every rate measured on few trials.
+pub fn wilson95(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let z = 1.959964;
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / denom;
+    // The bounds are exact at the ends: no successes cannot have a lower
+    // bound above zero, however the arithmetic rounds.
+    let lo = if k == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if k as f64 == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (lo, hi)
 }
 
 fn ratio(n: u64, d: u64) -> Option<f64> {
@@ -84,6 +116,7 @@ impl Metrics {
             dropped_frames: counts.dropped_frames,
             alerts: alerts.len() as u64,
             blue_passes: counts.blue_passes,
+            blue_passes_recognised: counts.blue_passes_alerted,
             ..Default::default()
         };
         for a in alerts {
@@ -107,6 +140,8 @@ impl Metrics {
             counts.people_passing.and_then(|p| ratio(false_alerts, p));
         m.operational_false_alert_rate = ratio(m.false_alerts_confirmed, counts.faces_scanned);
         m.true_recognition_rate = ratio(counts.blue_passes_alerted, counts.blue_passes);
+        m.true_recognition_rate_ci = (counts.blue_passes > 0)
+            .then(|| wilson95(counts.blue_passes_alerted, counts.blue_passes));
         let mut times: Vec<u32> = alerts.iter().map(|a| a.recognition_ms).collect();
         times.sort_unstable();
         if !times.is_empty() {

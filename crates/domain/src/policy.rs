@@ -59,6 +59,8 @@ str_enum! {
         Adjudicate = "adjudicate",
         RecordEngagement = "record_engagement",
         RecordCounts = "record_counts",
+        MarkBluePass = "mark_blue_pass",
+        ReadBluePasses = "read_blue_passes",
         PlaceLegalHold = "place_legal_hold",
         RunRetention = "run_retention",
         ReadAudit = "read_audit",
@@ -93,6 +95,16 @@ impl Action {
             Action::Adjudicate => &[Operator],
             Action::RecordEngagement => &[EngagementOfficer],
             Action::RecordCounts => &[Operator, SystemEngineer],
+            // The operator sees the volunteer set off and watches for the alert.
+            Action::MarkBluePass => &[Operator],
+            // Those who mark passes or answer for the figures.
+            Action::ReadBluePasses => &[
+                Operator,
+                SilverCommander,
+                GoldCommander,
+                AuthorisingOfficer,
+                Auditor,
+            ],
             Action::PlaceLegalHold => &[GoldCommander, SilverCommander],
             Action::RunRetention => &[Administrator, SystemEngineer],
             Action::ReadAudit => &[Auditor, Administrator],

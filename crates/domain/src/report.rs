@@ -33,6 +33,14 @@ pub struct PublicReport {
     pub false_alerts_unconfirmed: u64,
     /// System False Alert Rate: false alerts over faces scanned.
     pub false_alert_rate: Option<f64>,
+    /// Blue Watchlist passes through the Zone of Recognition, and the share
+    /// of them that raised an alert, with its 95 % Wilson interval.
+    #[serde(default)]
+    pub blue_passes: u64,
+    #[serde(default)]
+    pub true_recognition_rate: Option<f64>,
+    #[serde(default)]
+    pub true_recognition_rate_ci: Option<(f64, f64)>,
     pub policing_outcomes: BTreeMap<String, u64>,
 }
 
@@ -65,6 +73,9 @@ impl PublicReport {
             false_alerts_confirmed: m.false_alerts_confirmed,
             false_alerts_unconfirmed: m.false_alerts_unconfirmed,
             false_alert_rate: m.system_false_alert_rate,
+            blue_passes: m.blue_passes,
+            true_recognition_rate: m.true_recognition_rate,
+            true_recognition_rate_ci: m.true_recognition_rate_ci,
             policing_outcomes: m.policing_outcomes.clone(),
         }
     }

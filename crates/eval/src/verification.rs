@@ -117,30 +117,9 @@ pub fn false_alert_rate(fmr: f64, watchlist: u64) -> f64 {
     1.0 - (1.0 - fmr).powf(watchlist as f64)
 }
 
-/// A Wilson score interval (95 %) for `k` successes in `n` trials.
-pub fn wilson95(k: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let z = 1.959964;
-    let (n, p) = (n as f64, k as f64 / n as f64);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / denom;
-    // The bounds are exact at the ends: no successes cannot have a lower
-    // bound above zero, however the arithmetic rounds.
-    let lo = if k == 0 {
-        0.0
-    } else {
-        (centre - half).max(0.0)
-    };
-    let hi = if k as f64 == n {
-        1.0
-    } else {
-        (centre + half).min(1.0)
-    };
-    (lo, hi)
-}
+/// A Wilson score interval (95 %): one definition, the domain's, for
+/// accuracy tables and deployment figures alike.
+pub use lfr_domain::metrics::wilson95;
 
 /// True and false match rates at a list of thresholds, with their counts and
 /// 95 % Wilson intervals: the figures every accuracy table prints.

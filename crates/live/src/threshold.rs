@@ -24,7 +24,7 @@ impl Threshold {
                 ),
             )
         })?;
-        let t = d.application.threshold_requested.max(a.minimum_threshold);
+        let t = d.threshold_in_force().unwrap_or(a.minimum_threshold);
         policy::threshold_not_below_authorised_minimum(t, a)?;
         Ok(Self(t))
     }
