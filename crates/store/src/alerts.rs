@@ -25,7 +25,7 @@ pub struct NewAlert {
     pub probe: Vec<u8>,
 }
 
-fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
+pub(crate) fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
     fn decision<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<Decision<T>>> {
         s.map(|s| from_json(&s, "decision")).transpose()
     }

@@ -23,6 +23,7 @@ use sqlx::any::AnyPoolOptions;
 
 pub mod alerts;
 pub mod audit;
+pub mod blue_passes;
 pub mod crypto;
 mod db;
 pub mod deployments;

@@ -34,6 +34,13 @@ const STEPS: &[Step] = &[
             "../migrations/0002_audit_append_only.postgres.sql"
         )),
     },
+    Step {
+        version: 3,
+        name: "blue_pass_marking",
+        common: Some(include_str!("../migrations/0003_blue_pass_marking.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {

@@ -338,10 +338,12 @@ impl Store {
             );
             return self.refuse(tx, actor, "watchlist.remove", &target, r).await;
         }
-        sqlx::query("DELETE FROM blue_passes WHERE inclusion = $1")
-            .bind(inc.0)
-            .execute(&mut *tx)
-            .await?;
+        for table in ["blue_passes", "open_blue_passes"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE inclusion = $1"))
+                .bind(inc.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("DELETE FROM reference_images WHERE inclusion = $1")
             .bind(inc.0)
             .execute(&mut *tx)

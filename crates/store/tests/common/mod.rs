@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use lfr_base::{SignedDuration, SimulatedClock, Timestamp};
 use lfr_domain::deployment::{Application, DeploymentStyle, UseCase};
-use lfr_domain::ids::{DeploymentId, ImageId, WatchlistId};
+use lfr_domain::ids::{DeploymentId, ImageId, InclusionId, WatchlistId};
 use lfr_domain::manifest::ManifestEntry;
 use lfr_domain::role::{Rank, Role, User};
 use lfr_domain::watchlist::{Category, Consent, QualityGrade, Template, WatchlistKind};
@@ -245,6 +245,56 @@ impl World {
         (d, g[0].image)
     }
 
+    /// A running deployment with a standard watchlist and a Blue Watchlist
+    /// of one volunteer (`V1`).
+    pub async fn running_with_volunteer(&self) -> Volunteer {
+        let (d, w) = self.authorised().await;
+        let blue = self
+            .store
+            .create_watchlist(&self.silver, d, WatchlistKind::Blue, "volunteers")
+            .await
+            .unwrap()
+            .id;
+        let mut vol = entry("V1", "Volunteer One");
+        vol.entry.category = Category::Volunteer;
+        vol.entry.justification = "Blue Watchlist volunteer for the TRR".into();
+        vol.images = vec![image(Some(Consent {
+            form_reference: "CF-7".into(),
+            signed_on: "2026-11-20".into(),
+            recorded_by: "PC 99".into(),
+        }))];
+        self.store
+            .commit_import(&self.silver, blue, &[vol])
+            .await
+            .unwrap();
+        self.store
+            .approve_watchlist(&self.ao, blue, "volunteer consent seen")
+            .await
+            .unwrap();
+        self.store.start(&self.silver, d).await.unwrap();
+        let g = self
+            .store
+            .gallery(&self.operator, d, TEST_ALGORITHM)
+            .await
+            .unwrap();
+        let v = g
+            .iter()
+            .find(|e| e.category == Category::Volunteer)
+            .unwrap();
+        let s = g
+            .iter()
+            .find(|e| e.category != Category::Volunteer)
+            .unwrap();
+        Volunteer {
+            d,
+            standard: w,
+            inclusion: v.inclusion,
+            image: v.image,
+            subject: s.inclusion,
+            subject_image: s.image,
+        }
+    }
+
     pub fn new_alert(
         &self,
         d: DeploymentId,
@@ -261,6 +311,17 @@ impl World {
             probe: PROBE_MARKER.to_vec(),
         }
     }
+}
+
+/// What [`World::running_with_volunteer`] made.
+pub struct Volunteer {
+    pub d: DeploymentId,
+    pub standard: WatchlistId,
+    pub inclusion: InclusionId,
+    pub image: ImageId,
+    /// A sought person on the standard watchlist.
+    pub subject: InclusionId,
+    pub subject_image: ImageId,
 }
 
 /// A prepared inclusion, as `import::prepare` returns after the engine has
