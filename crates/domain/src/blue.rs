@@ -209,11 +209,21 @@ mod tests {
         // A named camera counts only its own alerts.
         let elsewhere = [alert(7, 5, "2026-11-22T10:00:30Z", 0.9, "van-2")];
         assert_eq!(
-            id(recognising_alert(&pass(Some("van-1")), end, 0.64, &elsewhere)),
+            id(recognising_alert(
+                &pass(Some("van-1")),
+                end,
+                0.64,
+                &elsewhere
+            )),
             None
         );
         assert_eq!(
-            id(recognising_alert(&pass(Some("van-2")), end, 0.64, &elsewhere)),
+            id(recognising_alert(
+                &pass(Some("van-2")),
+                end,
+                0.64,
+                &elsewhere
+            )),
             Some(7)
         );
     }
@@ -221,7 +231,10 @@ mod tests {
     #[test]
     fn a_pass_ends_within_its_window() {
         let p = pass(None);
-        assert_eq!(p.end_at(t("2026-11-22T10:00:40Z")), t("2026-11-22T10:00:40Z"));
+        assert_eq!(
+            p.end_at(t("2026-11-22T10:00:40Z")),
+            t("2026-11-22T10:00:40Z")
+        );
         assert_eq!(p.end_at(t("2026-11-22T11:00:00Z")), p.ends_by);
         assert!(!p.is_due(t("2026-11-22T10:01:59Z")));
         assert!(p.is_due(t("2026-11-22T10:02:00Z")));
@@ -245,6 +258,9 @@ mod tests {
             state: PassState::NotRecognised,
             ..p
         };
-        assert_eq!(blue_pass_is_open(&ended).unwrap_err().rule, "blue_pass_is_open");
+        assert_eq!(
+            blue_pass_is_open(&ended).unwrap_err().rule,
+            "blue_pass_is_open"
+        );
     }
 }

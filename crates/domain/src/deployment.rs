@@ -117,9 +117,11 @@ impl Deployment {
     /// threshold the applicant asked for, raised to the AO's minimum if that
     /// is higher. `None` until the deployment has authority.
     pub fn threshold_in_force(&self) -> Option<f64> {
-        self.authority
-            .as_ref()
-            .map(|a| self.application.threshold_requested.max(a.minimum_threshold))
+        self.authority.as_ref().map(|a| {
+            self.application
+                .threshold_requested
+                .max(a.minimum_threshold)
+        })
     }
 
     /// When the deployment ended for the purposes of retention: when it was

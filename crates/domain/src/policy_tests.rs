@@ -573,7 +573,10 @@ fn metrics_follow_the_app_definitions() {
     assert_eq!(m.blue_passes_recognised, 8);
     let (lo, hi) = m.true_recognition_rate_ci.unwrap();
     // Wilson's interval for 8 of 10: 0.490 to 0.943.
-    assert!((lo - 0.490).abs() < 0.001 && (hi - 0.943).abs() < 0.001, "{lo} {hi}");
+    assert!(
+        (lo - 0.490).abs() < 0.001 && (hi - 0.943).abs() < 0.001,
+        "{lo} {hi}"
+    );
     assert_eq!(m.recognition_ms.as_ref().unwrap().p50, 200);
     assert_eq!(m.recognition_ms.as_ref().unwrap().max, 400);
     assert_eq!(m.policing_outcomes.get("arrest"), Some(&1));
