@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use lfr_domain::alert::Alert;
+use lfr_domain::blue::BluePass;
 use lfr_domain::deployment::{Deployment, DeploymentState};
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::Action;
@@ -51,6 +52,13 @@ pub enum Event {
         deployment: DeploymentId,
         camera: String,
     },
+    /// A Blue Watchlist pass started, ended (by the operator or at its
+    /// window's end) or was cancelled; `action` says which.
+    BluePass {
+        pass: BluePass,
+        action: String,
+        by: String,
+    },
 }
 
 impl Event {
@@ -60,6 +68,7 @@ impl Event {
             Event::AlertUpdated { .. } => "alert.updated",
             Event::DeploymentChanged { .. } => "deployment.changed",
             Event::CameraFigures { .. } => "camera.figures",
+            Event::BluePass { .. } => "blue_pass.changed",
         }
     }
 
@@ -70,6 +79,7 @@ impl Event {
             }
             Event::DeploymentChanged { deployment, .. }
             | Event::CameraFigures { deployment, .. } => *deployment,
+            Event::BluePass { pass, .. } => pass.deployment,
         }
     }
 
@@ -98,6 +108,19 @@ impl Event {
             }
             Event::CameraFigures { camera, .. } => {
                 o.insert("camera".into(), json!(camera));
+            }
+            Event::BluePass { pass, action, by } => {
+                o.insert("pass".into(), json!(format!("BP{}", pass.id)));
+                o.insert("state".into(), json!(pass.state));
+                o.insert("action".into(), json!(action));
+                o.insert("by".into(), json!(by));
+                // Which volunteer, past which camera, and the alert: for
+                // those who may view alerts, as with alerts themselves.
+                if detail {
+                    o.insert("inclusion".into(), json!(format!("I{}", pass.inclusion)));
+                    o.insert("camera".into(), json!(pass.camera));
+                    o.insert("alert".into(), json!(pass.alert.map(|a| format!("A{a}"))));
+                }
             }
         }
         v
@@ -173,6 +196,14 @@ impl Hub {
             state: d.state,
             action: action.into(),
             by: by.username.clone(),
+        });
+    }
+
+    pub fn blue_pass(&self, pass: &BluePass, action: &str, by: &str) {
+        self.publish(Event::BluePass {
+            pass: pass.clone(),
+            action: action.into(),
+            by: by.into(),
         });
     }
 

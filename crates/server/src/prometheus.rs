@@ -40,7 +40,7 @@ impl Counters {
             Event::DeploymentChanged { action, .. } => {
                 bump(&self.deployment_actions, (d, action.clone()))
             }
-            Event::CameraFigures { .. } => {}
+            Event::CameraFigures { .. } | Event::BluePass { .. } => {}
         }
     }
 

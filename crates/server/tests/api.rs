@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use lfr_base::RealClock;
-use lfr_domain::role::{Rank, Role};
+use lfr_base::{RealClock, Timestamp};
+use lfr_domain::role::{Rank, Role, User};
 use lfr_server::App;
 use lfr_server::api::openapi::OPERATIONS;
 use lfr_server::cameras::NoCameras;
@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 struct Server {
     base: String,
     tokens: std::collections::HashMap<&'static str, String>,
+    users: std::collections::HashMap<&'static str, User>,
+    store: Arc<Store>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -42,14 +44,17 @@ async fn start() -> Server {
     );
     let (admin, admin_token) = store.bootstrap("admin", "Admin").await.unwrap();
     let mut tokens = std::collections::HashMap::new();
+    let mut users = std::collections::HashMap::new();
     tokens.insert("admin", admin_token.to_string());
+    users.insert("admin", admin.clone());
     for (name, role, rank) in [
         ("operator", Role::Operator, Rank::Constable),
         ("engager", Role::EngagementOfficer, Rank::Constable),
         ("silver", Role::SilverCommander, Rank::ChiefInspector),
         ("auditor", Role::Auditor, Rank::Staff),
+        ("ao", Role::AuthorisingOfficer, Rank::Superintendent),
     ] {
-        let (_, t) = store
+        let (u, t) = store
             .create_user(
                 &admin,
                 &NewUser {
@@ -62,8 +67,24 @@ async fn start() -> Server {
             .await
             .unwrap();
         tokens.insert(name, t.to_string());
+        users.insert(name, u);
     }
-    let app = App::new(store, Arc::new(NoCameras), dir.path().join("published")).unwrap();
+    let ao = store
+        .record_training(
+            &admin,
+            "ao",
+            "LFR Authorising Officer course",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    users.insert("ao", ao);
+    let app = App::new(
+        store.clone(),
+        Arc::new(NoCameras),
+        dir.path().join("published"),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -73,6 +94,8 @@ async fn start() -> Server {
     Server {
         base,
         tokens,
+        users,
+        store,
         http: reqwest::Client::new(),
         _dir: dir,
         stop: Some(tx),
@@ -82,6 +105,18 @@ async fn start() -> Server {
 impl Server {
     fn bearer(&self, who: &str) -> String {
         format!("Bearer {}", self.tokens[who])
+    }
+
+    async fn get(&self, who: &str, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("authorization", self.bearer(who))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     async fn post(&self, who: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -145,6 +180,7 @@ async fn every_documented_operation_is_routed() {
             .replace("{w}", "1")
             .replace("{i}", "1")
             .replace("{img}", "1")
+            .replace("{p}", "1")
             .replace("{u}", "nobody");
         let url = format!("{}{path}", s.base);
         let req = match op.method {
@@ -310,7 +346,6 @@ async fn browser_sessions_sign_in_refuse_other_sites_and_sign_out() {
 
 #[tokio::test]
 async fn events_and_metrics_without_alert_rights_carry_no_context() {
-    use lfr_base::Timestamp;
     use lfr_domain::alert::Alert;
     use lfr_server::Event;
 
@@ -370,4 +405,316 @@ async fn events_and_metrics_without_alert_rights_carry_no_context() {
         metrics.contains("lfr_event_stream_listeners 1"),
         "{metrics}"
     );
+}
+
+/// A running deployment with a standard watchlist of one sought person and
+/// a Blue Watchlist of one volunteer (`V1`): the deployment, the volunteer's
+/// inclusion and reference image.
+async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
+    use lfr_domain::deployment::{Application, DeploymentStyle, UseCase};
+    use lfr_domain::manifest::ManifestEntry;
+    use lfr_domain::watchlist::{Category, Consent, QualityGrade, Template, WatchlistKind};
+    use lfr_store::deployments::Grant;
+    use lfr_store::import::{PreparedEntry, PreparedImage};
+
+    let (store, silver, ao) = (&s.store, &s.users["silver"], &s.users["ao"]);
+    let now = Timestamp::now();
+    let hours = |h| lfr_base::SignedDuration::from_hours(h);
+    let app = Application {
+        location: "Queen Street".into(),
+        use_case: UseCase::Event,
+        style: DeploymentStyle::Van,
+        assets: 1,
+        starts_at: now,
+        ends_at: now.checked_add(hours(8)).unwrap(),
+        legitimate_aim: "Locating people wanted by the courts".into(),
+        legal_basis: "Common law policing powers".into(),
+        necessity: "Intelligence of attendance".into(),
+        proportionality: "Bounded in time and place".into(),
+        safeguards: "Signage, deletion, adjudication".into(),
+        alternatives_considered: "Spotters alone".into(),
+        watchlist_composition: "Wanted by courts".into(),
+        resources: "One van".into(),
+        threshold_requested: 0.64,
+        review_interval_minutes: 60,
+    };
+    let d = store.apply(silver, app).await.unwrap().id;
+    store
+        .authorise(
+            ao,
+            d,
+            Grant {
+                verbal_confirm_by: None,
+                rationale: "Lawful, necessary and proportionate".into(),
+                valid_from: now,
+                valid_until: now.checked_add(hours(8)).unwrap(),
+                minimum_threshold: 0.64,
+            },
+        )
+        .await
+        .unwrap();
+    let entry = |reference: &str, category, consent| PreparedEntry {
+        entry: ManifestEntry {
+            reference: reference.into(),
+            name: format!("Person {reference}"),
+            category,
+            justification: "Included for the reasons on file".into(),
+            source: "PNC".into(),
+            under_18: false,
+            images: vec![],
+        },
+        images: vec![PreparedImage {
+            file: "front.jpg".into(),
+            bytes: b"IMAGE".to_vec(),
+            consent,
+            grade: QualityGrade::Good,
+            reasons: vec![],
+            template: Template {
+                algorithm: "test-algorithm".into(),
+                vector: vec![0.25; 128],
+            },
+        }],
+    };
+    let consent = Consent {
+        form_reference: "CF-1".into(),
+        signed_on: "2026-11-20".into(),
+        recorded_by: "PC 1".into(),
+    };
+    for (kind, e) in [
+        (
+            WatchlistKind::Standard,
+            entry("S1", Category::WantedByCourts, None),
+        ),
+        (
+            WatchlistKind::Blue,
+            entry("V1", Category::Volunteer, Some(consent)),
+        ),
+    ] {
+        let w = store
+            .create_watchlist(silver, d, kind, "list")
+            .await
+            .unwrap()
+            .id;
+        store.commit_import(silver, w, &[e]).await.unwrap();
+        store.approve_watchlist(ao, w, "reviewed").await.unwrap();
+    }
+    store.start(silver, d).await.unwrap();
+    let g = store
+        .gallery(&s.users["operator"], d, "test-algorithm")
+        .await
+        .unwrap();
+    let v = g
+        .iter()
+        .find(|e| e.category == Category::Volunteer)
+        .unwrap();
+    (d.0, v.inclusion.0, v.image.0)
+}
+
+/// Reads an event stream until an event whose data contains `want`.
+async fn event_with(r: &mut reqwest::Response, want: &str) -> String {
+    let mut seen = String::new();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(c) = r.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&c));
+            if let Some(line) = seen.lines().find(|l| l.contains(want)) {
+                return line.to_string();
+            }
+        }
+        String::new()
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("no event with {want} in: {seen}"))
+}
+
+#[tokio::test]
+async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
+    let s = start().await;
+    let (d, volunteer, image) = running_with_volunteer(&s).await;
+    let passes = format!("/api/deployments/{d}/blue-passes");
+    let mut events = s
+        .http
+        .get(format!("{}/api/events", s.base))
+        .header("authorization", s.bearer("silver"))
+        .send()
+        .await
+        .unwrap();
+
+    // Only the operator marks passes; each refusal names the rule.
+    for who in ["engager", "silver", "auditor", "admin"] {
+        let (status, body) = s
+            .post(who, &passes, json!({ "inclusion": volunteer }))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{who} starting a pass: {body}"
+        );
+        assert_eq!(body["rule"], "role_permits", "{who}: {body}");
+    }
+    // The console's form sends the id as text, an empty camera and a window.
+    let (status, p) = s
+        .post(
+            "operator",
+            &passes,
+            json!({ "inclusion": format!("I{volunteer}"), "camera": "", "window_seconds": 60 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["state"], "open");
+    assert_eq!(p["camera"], Value::Null);
+    let pass = p["id"].as_i64().unwrap();
+    event_with(&mut events, "\"action\":\"start\"").await;
+    let (status, again) = s
+        .post("operator", &passes, json!({ "inclusion": volunteer }))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(again["rule"], "blue_pass_one_at_a_time", "{again}");
+
+    // The pipeline alerts on the volunteer.
+    let png = base64_png();
+    let (status, alert) = s
+        .post(
+            "operator",
+            "/api/alerts",
+            json!({ "deployment": d, "candidate_image": image, "camera": "van-1", "score": 0.9,
+                    "threshold": 0.64, "probe_base64": png }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{alert}");
+    let (status, list) = s.get("silver", &passes).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["reference"], "V1");
+    assert_eq!(
+        list[0]["alert"], alert["id"],
+        "the alert seen so far: {list}"
+    );
+    let (status, _) = s.get("auditor", &passes).await;
+    assert_eq!(status, StatusCode::OK, "the auditor reads passes");
+    let (status, body) = s.get("engager", &passes).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // A body cannot say it was recognised: the store decides from the alerts.
+    let (status, body) = s
+        .post("silver", &format!("/api/blue-passes/{pass}/end"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["rule"].clone()),
+        (StatusCode::FORBIDDEN, json!("role_permits"))
+    );
+    let (status, ended) = s
+        .post(
+            "operator",
+            &format!("/api/blue-passes/BP{pass}/end"),
+            json!({ "state": "not_recognised" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(ended["state"], "recognised");
+    assert_eq!(ended["alert"], alert["id"]);
+    // The dashboards hear of it, and the figures carry the TRR with its interval.
+    let e = event_with(&mut events, "\"state\":\"recognised\"").await;
+    assert!(
+        e.contains(&format!("BP{pass}")) && e.contains("\"action\":\"end\""),
+        "{e}"
+    );
+    let (_, f) = s
+        .get("silver", &format!("/api/deployments/{d}/figures"))
+        .await;
+    assert_eq!(f["totals"]["true_recognition_rate"], 1.0, "{f}");
+    assert_eq!(f["totals"]["blue_passes"], 1);
+    assert_eq!(f["totals"]["blue_passes_recognised"], 1);
+    assert_eq!(f["totals"]["true_recognition_rate_ci"][1], 1.0);
+    assert!(f["totals"]["true_recognition_rate_ci"][0].as_f64().unwrap() < 0.3);
+    assert_eq!(f["blue_passes_open"], 0);
+
+    // A cancelled pass counts for nothing, and is audited with its reason.
+    let (_, p2) = s
+        .post("operator", &passes, json!({ "inclusion": volunteer }))
+        .await;
+    let p2 = p2["id"].as_i64().unwrap();
+    let (_, f) = s
+        .get("silver", &format!("/api/deployments/{d}/figures"))
+        .await;
+    assert_eq!(f["blue_passes_open"], 1);
+    let (status, body) = s
+        .post(
+            "operator",
+            &format!("/api/blue-passes/{p2}/cancel"),
+            json!({ "reason": "did not set off" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, f) = s
+        .get("silver", &format!("/api/deployments/{d}/figures"))
+        .await;
+    assert_eq!(
+        (
+            f["totals"]["blue_passes"].clone(),
+            f["blue_passes_open"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    let (status, body) = s
+        .post(
+            "operator",
+            &format!("/api/blue-passes/{pass}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["rule"].clone()),
+        (StatusCode::FORBIDDEN, json!("blue_pass_is_open"))
+    );
+
+    let (_, audit) = s.get("auditor", "/api/audit?limit=200").await;
+    let entries = audit.as_array().unwrap();
+    let count = |action: &str, outcome: &str| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action && e["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!(
+        count("blue_pass.start", "refused"),
+        5,
+        "four roles and the second walk"
+    );
+    assert_eq!(count("blue_pass.start", "allowed"), 2);
+    assert_eq!(count("blue_pass.end", "refused"), 1);
+    assert_eq!(count("blue_pass.end", "allowed"), 1);
+    assert_eq!(count("blue_pass.cancel", "allowed"), 1);
+    assert_eq!(count("blue_pass.cancel", "refused"), 1);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "blue_pass.cancel"
+                && e["detail"] == "cancelled: did not set off"),
+        "{audit}"
+    );
+    // The document describes the operations with the roles that hold them.
+    let doc: Value = s
+        .http
+        .get(format!("{}/api/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let start = &doc["paths"]["/api/deployments/{d}/blue-passes"]["post"];
+    assert_eq!(start["x-lfr-action"], "mark_blue_pass");
+    assert!(start["description"].as_str().unwrap().contains("operator"));
+}
+
+/// A small PNG, base64-encoded, as a probe crop.
+fn base64_png() -> String {
+    use base64::Engine;
+    let mut bytes = Vec::new();
+    image::RgbImage::new(2, 2)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -6,6 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lfr_base::Timestamp;
 use lfr_domain::alert::Alert;
+use lfr_domain::blue::PassState;
 use lfr_domain::deployment::{Application, Deployment, Outstanding};
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::metrics::{Counts, Metrics};
@@ -248,6 +249,8 @@ pub struct Figures {
     /// The deployment's figures as the store computes them (they persist).
     pub totals: Metrics,
     pub cameras: Vec<CameraFigures>,
+    /// Blue Watchlist passes under way; `None` for roles that may not read passes.
+    pub blue_passes_open: Option<u64>,
 }
 
 /// Per-camera figures from the pipeline's status and the deployment's alerts.
@@ -307,10 +310,17 @@ pub async fn load_figures(app: &App, c: &Caller, d: DeploymentId) -> ApiResult<F
     } else {
         Vec::new()
     };
+    let blue_passes_open = if role_allows(&c.user, Action::ReadBluePasses) {
+        let passes = app.store.blue_passes(&c.user, d).await?;
+        Some(passes.iter().filter(|p| p.state == PassState::Open).count() as u64)
+    } else {
+        None
+    };
     Ok(Figures {
         deployment,
         totals,
         cameras: camera_figures(app, d, &alerts),
+        blue_passes_open,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::App;
 use crate::error::{ApiError, ApiResult};
 
 pub mod alerts;
+pub mod blue_passes;
 pub mod deployments;
 pub mod openapi;
 pub mod oversight;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<App> {
         .merge(deployments::routes())
         .merge(watchlists::routes())
         .merge(alerts::routes())
+        .merge(blue_passes::routes())
         .merge(oversight::routes())
         .fallback(not_found)
 }

@@ -8,6 +8,7 @@
 
 use axum::Json;
 use lfr_domain::alert::{Adjudication, EngagementOutcome, PolicingOutcome};
+use lfr_domain::blue::{self, PassState};
 use lfr_domain::deployment::{DeploymentState, DeploymentStyle, UseCase};
 use lfr_domain::policy::Action;
 use lfr_domain::role::{Rank, Role};
@@ -77,6 +78,10 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/api/alerts/{a}/outcome" "recordPolicingOutcome", "What policing action followed", Some(A::RecordEngagement), Some("OutcomeBody"), "AlertView"),
     op!("get" "/api/alerts/{a}/probe" "probeImage", "The probe crop (audited; deleted by retention after 24 hours)", Some(A::ViewAlerts), None, "image"),
     op!("get" "/api/images/{img}" "referenceImage", "A watchlist reference image (audited)", Some(A::ViewAlerts), None, "image"),
+    op!("get" "/api/deployments/{d}/blue-passes" "listBluePasses", "Blue Watchlist passes: open ones (with the alert seen so far), then ended ones newest first", Some(A::ReadBluePasses), None, "BluePassView", true),
+    op!("post" "/api/deployments/{d}/blue-passes" "startBluePass", "Mark a Blue Watchlist volunteer setting off through the Zone of Recognition", Some(A::MarkBluePass), Some("StartBluePassBody"), "BluePass"),
+    op!("post" "/api/blue-passes/{p}/end" "endBluePass", "End a pass: recognised if an alert for the volunteer was raised since its start", Some(A::MarkBluePass), None, "BluePass"),
+    op!("post" "/api/blue-passes/{p}/cancel" "cancelBluePass", "Cancel a pass that did not happen: it counts for nothing (audited)", Some(A::MarkBluePass), Some("CancelBluePassBody"), "BluePass"),
     op!("get" "/api/audit" "auditLog", "Audit entries, newest first (query: target, actor, refused, limit)", Some(A::ReadAudit), None, "AuditEntry", true),
     op!("get" "/api/audit/verify" "verifyAudit", "Check the audit log's hash chain", Some(A::ReadAudit), None, "Verification"),
     op!("get" "/api/users" "listUsers", "Users and their roles", Some(A::ReadDeployments), None, "Me", true),
@@ -166,6 +171,29 @@ fn nullable(v: Value) -> Value {
     json!({ "anyOf": [v, { "type": "null" }] })
 }
 
+/// A 95 % interval as `[low, high]`.
+fn interval() -> Value {
+    json!({ "type": "array", "items": n(), "minItems": 2, "maxItems": 2 })
+}
+
+fn blue_pass() -> Value {
+    obj(
+        &[
+            "id",
+            "deployment",
+            "inclusion",
+            "started_at",
+            "ends_by",
+            "state",
+        ],
+        json!({
+            "id": i(), "deployment": i(), "inclusion": i(), "camera": nullable(s()),
+            "started_at": t(), "ends_by": t(), "ended_at": opt_t(),
+            "state": { "type": "string", "enum": names(PassState::ALL) },
+            "alert": { "type": ["integer", "null"], "description": "The alert that recognised the volunteer (while open: seen so far)" } }),
+    )
+}
+
 fn schemas() -> Value {
     let decision = |values: Value| {
         nullable(obj(
@@ -213,13 +241,22 @@ fn schemas() -> Value {
         "Metrics": { "type": "object", "description": "The deployment's figures as crates/domain/src/metrics.rs defines them", "properties": {
             "faces_scanned": i(), "dropped_frames": i(), "alerts": i(), "pending": i(), "awaiting_engagement": i(),
             "true_alerts_confirmed": i(), "true_alerts_unconfirmed": i(), "false_alerts_confirmed": i(), "false_alerts_unconfirmed": i(),
-            "system_false_alert_rate": nullable(n()), "operational_false_alert_rate": nullable(n()), "true_recognition_rate": nullable(n()) } },
+            "system_false_alert_rate": nullable(n()), "operational_false_alert_rate": nullable(n()), "true_recognition_rate": nullable(n()),
+            "true_recognition_rate_ci": nullable(interval()), "blue_passes": i(), "blue_passes_recognised": i() } },
         "CameraFigures": obj(&["camera", "state", "faces_scanned", "dropped_frames", "alerts", "false_alerts"], json!({
             "camera": s(), "location": nullable(s()), "state": s(), "faces_scanned": i(), "dropped_frames": i(),
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),
             "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "detail": nullable(s()) })),
         "Figures": obj(&["deployment", "totals", "cameras"], json!({
-            "deployment": r("Deployment"), "totals": r("Metrics"), "cameras": { "type": "array", "items": r("CameraFigures") } })),
+            "deployment": r("Deployment"), "totals": r("Metrics"), "cameras": { "type": "array", "items": r("CameraFigures") },
+            "blue_passes_open": { "type": ["integer", "null"], "description": "Blue Watchlist passes under way; null for roles that may not read passes" } })),
+        "BluePass": blue_pass(),
+        "BluePassView": { "allOf": [r("BluePass"), obj(&[], json!({ "reference": nullable(s()) }))] },
+        "StartBluePassBody": obj(&["inclusion"], json!({
+            "inclusion": { "type": ["integer", "string"], "description": "The volunteer's inclusion on the deployment's Blue Watchlist (5 or I5)" },
+            "camera": nullable(json!({ "type": "string", "description": "The camera the volunteer walks past; absent: any camera" })),
+            "window_seconds": { "type": "integer", "minimum": blue::MIN_PASS_WINDOW.as_secs(), "maximum": blue::MAX_PASS_WINDOW.as_secs(), "default": blue::DEFAULT_PASS_WINDOW.as_secs() } })),
+        "CancelBluePassBody": obj(&[], json!({ "reason": s() })),
         "Subject": obj(&["reference", "category", "watchlist", "watchlist_kind", "under_18"], json!({
             "reference": s(), "category": enum_of(names(Category::ALL)), "watchlist": i(),
             "watchlist_kind": enum_of(names(WatchlistKind::ALL)), "under_18": b() })),
@@ -269,6 +306,7 @@ fn schemas() -> Value {
             "style": enum_of(names(DeploymentStyle::ALL)), "watchlist_inclusions": i(), "minimum_threshold_authorised": nullable(n()),
             "faces_scanned": i(), "alerts": i(), "positive_alerts_confirmed": i(), "positive_alerts_unconfirmed": i(),
             "false_alerts_confirmed": i(), "false_alerts_unconfirmed": i(), "false_alert_rate": nullable(n()),
+            "blue_passes": i(), "true_recognition_rate": nullable(n()), "true_recognition_rate_ci": nullable(interval()),
             "policing_outcomes": { "type": "object", "additionalProperties": i() } })),
         "UpcomingNotice": obj(&["deployment", "location", "use_case", "style", "starts_at", "ends_at", "running_now"], json!({
             "deployment": s(), "location": s(), "use_case": enum_of(names(UseCase::ALL)), "style": enum_of(names(DeploymentStyle::ALL)),
@@ -289,7 +327,7 @@ fn answer(op: &Operation) -> Value {
             json!({ "description": "The image", "content": { "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } }, "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } })
         }
         "events" => {
-            json!({ "description": "An endless text/event-stream; event names: hello, alert.raised, alert.updated, deployment.changed, camera.figures, resync", "content": { "text/event-stream": { "schema": { "type": "string" } } } })
+            json!({ "description": "An endless text/event-stream; event names: hello, alert.raised, alert.updated, deployment.changed, camera.figures, blue_pass.changed, resync", "content": { "text/event-stream": { "schema": { "type": "string" } } } })
         }
         "text" => {
             json!({ "description": "The document", "content": { "text/plain": { "schema": { "type": "string" } } } })
@@ -323,7 +361,7 @@ fn answer(op: &Operation) -> Value {
         );
         m.insert(
             "404".into(),
-            err("No such deployment, watchlist, alert or image"),
+            err("No such deployment, watchlist, alert, image or pass"),
         );
     }
     Value::Object(m)
@@ -338,7 +376,7 @@ pub fn document() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" },
-                "description": "An id, as a number (7) or with its prefix (D7, W7, I7, A7, IMG7); a username for {u}" }))
+                "description": "An id, as a number (7) or with its prefix (D7, W7, I7, A7, IMG7, BP7); a username for {u}" }))
             .collect();
         let mut o = json!({
             "operationId": op.id,
