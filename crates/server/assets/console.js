@@ -191,7 +191,7 @@ document.addEventListener("keydown", (ev) => {
 
 function listen(onEvent) {
   const es = new EventSource("/api/events");
-  for (const name of ["alert.raised", "alert.updated", "deployment.changed", "camera.figures"]) {
+  for (const name of ["alert.raised", "alert.updated", "deployment.changed", "camera.figures", "blue_pass.changed"]) {
     es.addEventListener(name, (m) => onEvent(name, JSON.parse(m.data)));
   }
   es.addEventListener("resync", () => location.reload());
@@ -236,6 +236,41 @@ if (figures) {
     timer = setTimeout(refresh, 200);
   });
   setInterval(refresh, 5000);
+}
+
+// Blue Watchlist passes: redrawn when a pass starts, ends or is cancelled,
+// or an alert arrives (the alert seen so far), but never under the
+// operator's hands: not while focus is in the region's forms.
+const passes = document.querySelector("[data-live-passes]");
+if (passes) {
+  let timer = null;
+  const refresh = async () => {
+    const region = document.getElementById("passes");
+    if (region && region.contains(document.activeElement) && document.activeElement.closest("form")) {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 2000);
+      return;
+    }
+    const res = await fetch(passes.dataset.livePasses, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const t = document.createElement("template");
+    t.innerHTML = (await res.text()).trim();
+    const fresh = t.content.firstElementChild;
+    const old = document.getElementById("passes");
+    if (fresh && old) old.replaceWith(fresh);
+  };
+  listen((name, e) => {
+    const mine = document.getElementById("passes");
+    if (mine && e.deployment !== `D${mine.dataset.deployment}`) return;
+    if (name === "deployment.changed") { location.reload(); return; }
+    if (name !== "blue_pass.changed" && name !== "alert.raised") return;
+    if (name === "blue_pass.changed" && e.action !== "start") {
+      announce(`Blue pass ${e.pass}: ${e.action === "cancel" ? "cancelled" : e.state.replace(/_/g, " ")}.`);
+    }
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 200);
+  });
+  setInterval(refresh, 10000);
 }
 
 signInFromLink();

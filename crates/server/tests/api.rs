@@ -627,6 +627,34 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     assert!(f["totals"]["true_recognition_rate_ci"][0].as_f64().unwrap() < 0.3);
     assert_eq!(f["blue_passes_open"], 0);
 
+    // The console shows the same: the operator's passes page and the commander's dashboard.
+    let page = |who: &'static str, path: String| {
+        let (http, url, auth) = (s.http.clone(), format!("{}{path}", s.base), s.bearer(who));
+        async move {
+            let r = http
+                .get(url)
+                .header("authorization", auth)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("operator", format!("/console/blue-passes?d={d}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("100% (1 of 1 passes; 95% interval"), "{html}");
+    assert!(
+        html.contains(&format!("Recognised (alert A{})", alert["id"])),
+        "{html}"
+    );
+    let (_, html) = page("silver", format!("/console/dashboard?d={d}")).await;
+    assert!(
+        html.contains("id=\"t-trr\" data-recognised=\"1\" data-passes=\"1\""),
+        "{html}"
+    );
+    let (status, _) = page("engager", format!("/console/blue-passes?d={d}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
     // A cancelled pass counts for nothing, and is audited with its reason.
     let (_, p2) = s
         .post("operator", &passes, json!({ "inclusion": volunteer }))
@@ -684,6 +712,11 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     assert_eq!(count("blue_pass.end", "allowed"), 1);
     assert_eq!(count("blue_pass.cancel", "allowed"), 1);
     assert_eq!(count("blue_pass.cancel", "refused"), 1);
+    assert_eq!(
+        count("blue_pass.list", "refused"),
+        2,
+        "the engager's list, in the API and the console"
+    );
     assert!(
         entries
             .iter()

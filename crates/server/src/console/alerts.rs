@@ -180,6 +180,9 @@ pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
             "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
             kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."
         }
+        @if role_allows(&c.user, Action::MarkBluePass) {
+            p { a href="/console/blue-passes" { "Mark a Blue Watchlist pass" } " (opens the passes page; keep this queue open in another window to see the volunteer's alert)." }
+        }
         section aria-labelledby="h-pending" {
             h2 #h-pending { "Waiting for a decision " span #pending-count { "(" (pending.len()) ")" } }
             div #pending data-queue="operator" {

@@ -20,7 +20,11 @@ pub struct Which {
     pub d: Option<String>,
 }
 
-async fn pick(app: &App, c: &Caller, q: &Which) -> Result<Option<DeploymentId>, super::PageError> {
+pub(super) async fn pick(
+    app: &App,
+    c: &Caller,
+    q: &Which,
+) -> Result<Option<DeploymentId>, super::PageError> {
     if let Some(d) = &q.d {
         return Ok(Some(as_user(crate::api::id(d), &c.user)?));
     }
@@ -56,6 +60,17 @@ pub fn figures(f: &Figures) -> Markup {
                 div { dt { "False alert rate" } dd #t-far { (time::rate(t.system_false_alert_rate)) } }
                 div { dt { "Dropped frames" } dd #t-dropped { (count(t.dropped_frames)) } }
                 div { dt { "Recognition time (95%)" } dd #t-rt { (ms(t.recognition_ms.as_ref().map(|p| p.p95))) } }
+            }
+            dl.totals.blue {
+                div.wide {
+                    dt { "True Recognition Rate (Blue Watchlist passes)" }
+                    dd #t-trr data-recognised=(t.blue_passes_recognised) data-passes=(t.blue_passes) {
+                        (super::blue::trr(t.blue_passes_recognised, t.blue_passes))
+                    }
+                }
+                @if let Some(n) = f.blue_passes_open {
+                    div { dt { "Blue passes under way" } dd #t-blue-open { (count(n)) } }
+                }
             }
             table.cameras {
                 caption { "Cameras" }
@@ -137,6 +152,7 @@ pub async fn page(parts: Parts, State(app): State<App>, Query(q): Query<Which>) 
     let title = format!("Dashboard: {}", f.deployment.application.location);
     let body = html! {
         p.quiet { "Figures update by themselves as alerts arrive and decisions are made." }
+        p { a href=(format!("/console/blue-passes?d={}", d.0)) { "Blue Watchlist passes" } ": how the True Recognition Rate is measured in this deployment." }
         section aria-labelledby="h-figures" data-live-figures=(format!("/console/dashboard/figures?d={}", d.0)) {
             h2 #h-figures { "Figures" }
             (figures(&f))

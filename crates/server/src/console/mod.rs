@@ -18,6 +18,7 @@ use crate::error::ApiError;
 
 mod alerts;
 mod audit;
+mod blue;
 mod dashboard;
 mod deployments;
 mod public;
@@ -36,6 +37,8 @@ pub fn routes() -> Router<App> {
             "/console/dashboard/figures",
             get(dashboard::figures_fragment),
         )
+        .route("/console/blue-passes", get(blue::page))
+        .route("/console/blue-passes/list", get(blue::list_fragment))
         .route("/console/deployments", get(deployments::list))
         .route("/console/deployments/new", get(deployments::new))
         .route("/console/deployments/{d}", get(deployments::show))
@@ -140,6 +143,9 @@ fn nav_items(u: &User) -> Vec<(&'static str, &'static str)> {
     }
     if role_allows(u, Action::ReadFullReport) && role_allows(u, Action::ViewAlerts) {
         v.push(("/console/dashboard", "Dashboard"));
+    }
+    if role_allows(u, Action::ReadBluePasses) {
+        v.push(("/console/blue-passes", "Blue passes"));
     }
     if role_allows(u, Action::ReadDeployments) {
         v.push(("/console/deployments", "Deployments"));
