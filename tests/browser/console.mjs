@@ -9,7 +9,9 @@
 // operator adjudicates with the keyboard, the engagement officer records
 // what engaging showed and the policing outcome, and the Silver Commander's
 // figures change without a reload; a user whose role does not allow
-// adjudication is refused both in the browser and in the API.
+// adjudication is refused both in the browser and in the API; the operator
+// marks Blue Watchlist passes, ends the one the system recognised, cancels
+// the rest, and the commander's True Recognition Rate follows.
 //
 // Environment: LFR_CHROMIUM (default /usr/bin/chromium), LFR_ALERT_WAIT_S
 // (how long to wait for an alert to arrive, default 240), LFR_SCREENSHOTS (a
@@ -208,6 +210,68 @@ async function scenario(browser) {
   check(after.alerts >= Math.max(1, before.alerts), `the dashboard counts the alerts (${before.alerts} before, ${after.alerts} after)`);
   log(`commander now sees ${after.alerts} alert(s), ${after.trueAlerts} confirmed true`);
   await shot(silver, "dashboard");
+
+  step = "operator marks Blue Watchlist passes";
+  // The volunteers walk past again and again (the video loops): the
+  // operator starts a pass for each, ends the first that the system
+  // alerts on, and cancels the others. Recognised or not is the system's
+  // word, read from the alerts; the commander's TRR follows by itself.
+  const trrBefore = await silver.locator("#t-trr").evaluate((el) => ({
+    passes: Number(el.dataset.passes), recognised: Number(el.dataset.recognised),
+  }));
+  await op.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Blue passes" }).click();
+  await op.waitForURL((u) => u.pathname === "/console/blue-passes");
+  const volunteers = await op.getByLabel("Volunteer (Blue Watchlist)").locator("option")
+    .evaluateAll((os) => os.map((o) => ({ value: o.value, label: o.textContent })));
+  check(volunteers.length >= 1, "the operator is offered the Blue Watchlist volunteers");
+  for (const v of volunteers) {
+    await op.getByLabel("Volunteer (Blue Watchlist)").selectOption(v.value);
+    await op.getByLabel("Ends by itself after (seconds)").fill("600");
+    // By keyboard: focus the button and press Enter.
+    await op.getByRole("button", { name: "Start pass" }).focus();
+    await op.keyboard.press("Enter");
+    await op.locator("#open-passes tbody tr[data-pass]").filter({ hasText: v.label }).waitFor({ timeout: 15_000 });
+    await op.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
+  }
+  log(`operator started ${volunteers.length} Blue pass(es): ${volunteers.map((v) => v.label).join(", ")}`);
+  const seen = op.locator("#open-passes tbody tr[data-pass]").filter({ has: op.locator("td.seen", { hasText: "Alert A" }) }).first();
+  await seen.waitFor({ timeout: alertWait });
+  const passId = await seen.getAttribute("data-pass");
+  log(`the system alerted on the volunteer of BP${passId}`);
+  await shot(op, "blue-passes-open");
+  await op.getByRole("button", { name: `End pass BP${passId}`, exact: true }).click();
+  const endedRow = op.locator(`#ended-passes tr[data-pass="${passId}"]`);
+  await endedRow.waitFor({ timeout: 15_000 });
+  check((await endedRow.getAttribute("data-state")) === "recognised", `BP${passId} ended recognised (got ${await endedRow.getAttribute("data-state")})`);
+  check((await endedRow.innerText()).includes("Recognised (alert A"), "the ended pass names the alert that recognised it");
+  const others = await op.locator("#open-passes tbody tr[data-pass]").evaluateAll((rs) => rs.map((r) => r.dataset.pass));
+  for (const other of others) {
+    await op.locator(`#cancel-${other}`).fill("volunteer turned back");
+    await op.getByRole("button", { name: `Cancel pass BP${other}`, exact: true }).click();
+    await op.locator(`#open-passes tr[data-pass="${other}"]`).waitFor({ state: "detached", timeout: 15_000 });
+    check((await op.locator(`#ended-passes tr[data-pass="${other}"]`).count()) === 0, `the cancelled BP${other} is not a pass of the TRR`);
+  }
+  log(`operator ended BP${passId} (recognised) and cancelled ${others.length} other pass(es)`);
+  await shot(op, "blue-passes-ended");
+
+  step = "the commander's True Recognition Rate changes";
+  await silver.waitForFunction(
+    (n) => Number(document.querySelector("#t-trr")?.dataset.passes) === n,
+    trrBefore.passes + 1,
+    { timeout: 15_000 },
+  );
+  const trr = await silver.locator("#t-trr").evaluate((el) => ({
+    passes: Number(el.dataset.passes), recognised: Number(el.dataset.recognised), text: el.textContent,
+  }));
+  check(trr.recognised === trrBefore.recognised + 1, `the TRR counts the recognised pass (${JSON.stringify(trr)})`);
+  check(/95% interval \d+% to \d+%/.test(trr.text), `the TRR shows its 95% interval (got "${trr.text}")`);
+  log(`commander sees True Recognition Rate ${trr.text}`);
+  await shot(silver, "dashboard-trr");
+  if (others.length) {
+    await auditor.goto(`${info.url}/console/audit?target=BP${others[0]}`);
+    check((await auditor.locator("table.audit tbody tr").filter({ hasText: "blue_pass.cancel" }).count()) === 1,
+      `the auditor finds the cancellation of BP${others[0]}`);
+  }
 
   step = "anonymous visitor";
   {

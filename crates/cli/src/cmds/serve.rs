@@ -118,6 +118,11 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
             }
         },
     ));
+    // Passes whose window is over end within a few seconds of it.
+    let blue_passes = tokio::spawn(lfr_server::api::blue_passes::end_due_loop(
+        app.clone(),
+        Duration::from_secs(5),
+    ));
     let live = match pipeline {
         Some(p) => {
             let models = crate::recognition::model_files(g)?;
@@ -140,6 +145,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
     })
     .await?;
     retention.abort();
+    blue_passes.abort();
     if let Some(l) = live {
         l.abort();
     }
