@@ -106,6 +106,33 @@ async function scenario(browser) {
   };
   log(`commander sees ${before.alerts} alert(s), ${before.trueAlerts} confirmed true`);
 
+  step = "operator starts Blue Watchlist passes in a second window";
+  // The volunteers walk past again and again (the video loops). The
+  // operator keeps the queue open and marks the passes in another window:
+  // a pass for each volunteer now; at the end, the first the system
+  // alerted on is ended and the others cancelled. Recognised or not is the
+  // system's word, read from the alerts; the commander's TRR follows.
+  const trrBefore = await silver.locator("#t-trr").evaluate((el) => ({
+    passes: Number(el.dataset.passes), recognised: Number(el.dataset.recognised),
+  }));
+  const blue = await op.context().newPage();
+  await blue.goto(`${info.url}/console/alerts`);
+  await blue.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Blue passes" }).click();
+  await blue.waitForURL((u) => u.pathname === "/console/blue-passes");
+  const volunteers = await blue.getByLabel("Volunteer (Blue Watchlist)").locator("option")
+    .evaluateAll((os) => os.map((o) => ({ value: o.value, label: o.textContent })));
+  check(volunteers.length >= 1, "the operator is offered the Blue Watchlist volunteers");
+  for (const v of volunteers) {
+    await blue.getByLabel("Volunteer (Blue Watchlist)").selectOption(v.value);
+    await blue.getByLabel("Ends by itself after (seconds)").fill("600");
+    // By keyboard: focus the button and press Enter.
+    await blue.getByRole("button", { name: "Start pass" }).focus();
+    await blue.keyboard.press("Enter");
+    await blue.locator("#open-passes tbody tr[data-pass]").filter({ hasText: v.label }).waitFor({ timeout: 15_000 });
+  }
+  await blue.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
+  log(`operator started ${volunteers.length} Blue pass(es): ${volunteers.map((v) => v.label).join(", ")}`);
+
   step = `waiting up to ${alertWait / 1000} s for an alert from the replayed video`;
   // Not one already waiting when the page loaded: one the event stream
   // brings in while the operator watches (the demo video loops, so its
@@ -211,48 +238,26 @@ async function scenario(browser) {
   log(`commander now sees ${after.alerts} alert(s), ${after.trueAlerts} confirmed true`);
   await shot(silver, "dashboard");
 
-  step = "operator marks Blue Watchlist passes";
-  // The volunteers walk past again and again (the video loops): the
-  // operator starts a pass for each, ends the first that the system
-  // alerts on, and cancels the others. Recognised or not is the system's
-  // word, read from the alerts; the commander's TRR follows by itself.
-  const trrBefore = await silver.locator("#t-trr").evaluate((el) => ({
-    passes: Number(el.dataset.passes), recognised: Number(el.dataset.recognised),
-  }));
-  await op.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Blue passes" }).click();
-  await op.waitForURL((u) => u.pathname === "/console/blue-passes");
-  const volunteers = await op.getByLabel("Volunteer (Blue Watchlist)").locator("option")
-    .evaluateAll((os) => os.map((o) => ({ value: o.value, label: o.textContent })));
-  check(volunteers.length >= 1, "the operator is offered the Blue Watchlist volunteers");
-  for (const v of volunteers) {
-    await op.getByLabel("Volunteer (Blue Watchlist)").selectOption(v.value);
-    await op.getByLabel("Ends by itself after (seconds)").fill("600");
-    // By keyboard: focus the button and press Enter.
-    await op.getByRole("button", { name: "Start pass" }).focus();
-    await op.keyboard.press("Enter");
-    await op.locator("#open-passes tbody tr[data-pass]").filter({ hasText: v.label }).waitFor({ timeout: 15_000 });
-    await op.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
-  }
-  log(`operator started ${volunteers.length} Blue pass(es): ${volunteers.map((v) => v.label).join(", ")}`);
-  const seen = op.locator("#open-passes tbody tr[data-pass]").filter({ has: op.locator("td.seen", { hasText: "Alert A" }) }).first();
+  step = "operator ends the pass the system recognised";
+  const seen = blue.locator("#open-passes tbody tr[data-pass]").filter({ has: blue.locator("td.seen", { hasText: "Alert A" }) }).first();
   await seen.waitFor({ timeout: alertWait });
   const passId = await seen.getAttribute("data-pass");
   log(`the system alerted on the volunteer of BP${passId}`);
-  await shot(op, "blue-passes-open");
-  await op.getByRole("button", { name: `End pass BP${passId}`, exact: true }).click();
-  const endedRow = op.locator(`#ended-passes tr[data-pass="${passId}"]`);
+  await shot(blue, "blue-passes-open");
+  await blue.getByRole("button", { name: `End pass BP${passId}`, exact: true }).click();
+  const endedRow = blue.locator(`#ended-passes tr[data-pass="${passId}"]`);
   await endedRow.waitFor({ timeout: 15_000 });
   check((await endedRow.getAttribute("data-state")) === "recognised", `BP${passId} ended recognised (got ${await endedRow.getAttribute("data-state")})`);
   check((await endedRow.innerText()).includes("Recognised (alert A"), "the ended pass names the alert that recognised it");
-  const others = await op.locator("#open-passes tbody tr[data-pass]").evaluateAll((rs) => rs.map((r) => r.dataset.pass));
+  const others = await blue.locator("#open-passes tbody tr[data-pass]").evaluateAll((rs) => rs.map((r) => r.dataset.pass));
   for (const other of others) {
-    await op.locator(`#cancel-${other}`).fill("volunteer turned back");
-    await op.getByRole("button", { name: `Cancel pass BP${other}`, exact: true }).click();
-    await op.locator(`#open-passes tr[data-pass="${other}"]`).waitFor({ state: "detached", timeout: 15_000 });
-    check((await op.locator(`#ended-passes tr[data-pass="${other}"]`).count()) === 0, `the cancelled BP${other} is not a pass of the TRR`);
+    await blue.locator(`#cancel-${other}`).fill("volunteer turned back");
+    await blue.getByRole("button", { name: `Cancel pass BP${other}`, exact: true }).click();
+    await blue.locator(`#open-passes tr[data-pass="${other}"]`).waitFor({ state: "detached", timeout: 15_000 });
+    check((await blue.locator(`#ended-passes tr[data-pass="${other}"]`).count()) === 0, `the cancelled BP${other} is not a pass of the TRR`);
   }
   log(`operator ended BP${passId} (recognised) and cancelled ${others.length} other pass(es)`);
-  await shot(op, "blue-passes-ended");
+  await shot(blue, "blue-passes-ended");
 
   step = "the commander's True Recognition Rate changes";
   await silver.waitForFunction(
