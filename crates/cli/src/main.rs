@@ -41,6 +41,9 @@ enum Command {
     /// Alerts: adjudicate, record engagement and outcome, counts.
     #[command(subcommand)]
     Alert(cmds::alert::AlertCmd),
+    /// Blue Watchlist passes: mark a volunteer's walk-through; lfr decides if it was recognised.
+    #[command(subcommand)]
+    BluePass(cmds::blue_pass::BluePassCmd),
     /// Retention: delete data on time; legal holds.
     #[command(subcommand)]
     Retention(cmds::retention::RetentionCmd),
@@ -74,6 +77,7 @@ fn main() -> std::process::ExitCode {
         Command::Deployment(c) => cmds::deployment::run(g, c),
         Command::Watchlist(c) => cmds::watchlist::run(g, c),
         Command::Alert(c) => cmds::alert::run(g, c),
+        Command::BluePass(c) => cmds::blue_pass::run(g, c),
         Command::Retention(c) => cmds::retention::run(g, c),
         Command::Audit(c) => cmds::audit::run(g, c),
         Command::Report(a) => cmds::report::run(g, a),

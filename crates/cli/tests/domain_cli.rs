@@ -401,6 +401,25 @@ fn a_deployment_from_application_to_public_report() {
         e.ok(Some(&operator), &["alert", "list", &id])
             .contains("true_confirmed")
     );
+    // Blue Watchlist passes: only volunteers walk them, and nothing is typed in as a result.
+    let o = e.run(
+        Some(&operator),
+        &["blue-pass", "start", &id, "--inclusion", "I1"],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("blue_pass_is_a_volunteer"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        e.json(Some(&silver), &["blue-pass", "list", &id])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let o = e.run(Some(&operator), &["alert", "blue-pass", &id]);
+    assert!(!o.ok, "no command records a pass's result by hand");
     // Footage is registered for retention by path; a file that is not there is refused.
     let clip = e.dir.path().join("c1-0001.mp4");
     std::fs::write(&clip, b"recorded footage").unwrap();

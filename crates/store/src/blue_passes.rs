@@ -42,8 +42,8 @@ fn open_row(r: &sqlx::any::AnyRow) -> Result<BluePass> {
     })
 }
 
-/// An ended pass. Passes recorded without a start (`lfr alert blue-pass`)
-/// started and ended at the moment they were recorded.
+/// An ended pass. Passes recorded before schema version 3 have no start:
+/// they started and ended at the moment they were recorded.
 fn ended_row(r: &sqlx::any::AnyRow) -> Result<BluePass> {
     let end = ts(r.try_get("at_ms")?);
     let started: Option<i64> = r.try_get("started_ms")?;

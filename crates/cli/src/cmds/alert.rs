@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use lfr_domain::alert::{Adjudication, Alert, EngagementOutcome, PolicingOutcome};
-use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId};
+use lfr_domain::ids::{AlertId, DeploymentId, ImageId};
 use lfr_store::alerts::NewAlert;
 
 use super::session::{block_on, fields, print_json, show_opt_time, show_time, signed_in, table};
@@ -76,15 +76,6 @@ pub enum AlertCmd {
         /// People passing, from a footfall counter where fitted.
         #[arg(long)]
         people: Option<u64>,
-    },
-    /// Record a Blue Watchlist volunteer's walk-through and whether it alerted.
-    BluePass {
-        deployment: DeploymentId,
-        #[arg(long)]
-        inclusion: InclusionId,
-        /// yes or no.
-        #[arg(long)]
-        alerted: String,
     },
 }
 
@@ -266,25 +257,6 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                     .record_counts(&me, deployment, &camera, faces, dropped, people)
                     .await?;
                 println!("recorded {faces} faces scanned, {dropped} dropped frames on {camera}");
-                Ok(())
-            }
-            AlertCmd::BluePass {
-                deployment,
-                inclusion,
-                alerted,
-            } => {
-                let alerted = match alerted.to_ascii_lowercase().as_str() {
-                    "yes" | "y" | "true" => true,
-                    "no" | "n" | "false" => false,
-                    _ => bail!("--alerted takes yes or no"),
-                };
-                store
-                    .record_blue_pass(&me, deployment, inclusion, alerted)
-                    .await?;
-                println!(
-                    "recorded a Blue Watchlist pass of I{inclusion} ({})",
-                    if alerted { "alerted" } else { "no alert" }
-                );
                 Ok(())
             }
         }

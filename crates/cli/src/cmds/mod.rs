@@ -3,6 +3,7 @@ pub mod alert;
 pub mod audit;
 pub mod bench;
 pub mod bench_live;
+pub mod blue_pass;
 pub mod calibrate;
 pub mod compare;
 pub mod deployment;
