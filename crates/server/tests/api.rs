@@ -652,6 +652,16 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
         html.contains("id=\"t-trr\" data-recognised=\"1\" data-passes=\"1\""),
         "{html}"
     );
+    // The AO and the auditor reach the dashboard from the navigation and see the TRR.
+    for who in ["ao", "auditor"] {
+        let (status, html) = page(who, format!("/console/dashboard?d={d}")).await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert!(
+            html.contains("href=\"/console/dashboard\""),
+            "{who}: {html}"
+        );
+        assert!(html.contains("data-passes=\"1\""), "{who}: {html}");
+    }
     let (status, _) = page("engager", format!("/console/blue-passes?d={d}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
