@@ -49,6 +49,19 @@ impl ModelFiles {
             Some(p) => p.calibration()?,
         })
     }
+
+    /// The fused calibration (cohort and multi-image curves) of that
+    /// algorithm, which the live pipeline scores with.
+    pub fn fusion_calibration(
+        &self,
+        align: AlignMethod,
+    ) -> Result<crate::fusion::FusionCalibration, EngineError> {
+        let algorithm = self.algorithm(align)?;
+        Ok(match &self.package {
+            None => crate::fusion::FusionCalibration::shipped(&algorithm)?,
+            Some(p) => p.fusion_calibration()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

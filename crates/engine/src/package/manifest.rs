@@ -16,6 +16,8 @@ pub const FORMAT: u32 = 1;
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Name of the package's calibration (written by `lfr calibrate --model`).
 pub const CALIBRATION_FILE: &str = "calibration.json";
+/// Name of the package's fused calibration (`lfr calibrate --model ID --fused`).
+pub const FUSED_CALIBRATION_FILE: &str = "calibration.fused.json";
 /// The built-in descriptor's model id: no package may take it.
 pub const BUILTIN_ID: &str = "dlib-resnet-v1";
 

@@ -16,11 +16,12 @@ use sha2::{Digest, Sha256};
 
 pub use export::export_dlib;
 pub use manifest::{
-    AlignmentSpec, BUILTIN_ID, CALIBRATION_FILE, ColourOrder, Distance, FORMAT, Layout,
+    AlignmentSpec, BUILTIN_ID, CALIBRATION_FILE, ColourOrder, Distance, FORMAT, FUSED_CALIBRATION_FILE, Layout,
     MANIFEST_FILE, Manifest, ModelSpec, Normalisation, check_id,
 };
 
 use crate::calibration::{Calibration, CalibrationError};
+use crate::fusion::FusionCalibration;
 use crate::pipeline::DETECTOR_ID;
 use crate::template::Algorithm;
 
@@ -141,6 +142,31 @@ impl Package {
         if c.algorithm != self.algorithm() {
             return Err(CalibrationError::Invalid(format!(
                 "{} was made for {}, not for this package's {}; compute it with `lfr calibrate --model {}`",
+                path.display(),
+                c.algorithm,
+                self.algorithm(),
+                self.id()
+            )));
+        }
+        Ok(c)
+    }
+
+    /// The package's own fused calibration (cohort and multi-image curves),
+    /// which the live pipeline scores with.
+    pub fn fusion_calibration(&self) -> Result<FusionCalibration, CalibrationError> {
+        let path = self.dir.join(FUSED_CALIBRATION_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            CalibrationError::Invalid(format!(
+                "model {} has no fused calibration ({}: {e}); compute it with `lfr calibrate --model {} --data LFW_DIR --fused`",
+                self.id(),
+                path.display(),
+                self.id()
+            ))
+        })?;
+        let c = FusionCalibration::from_json(&text)?;
+        if c.algorithm != self.algorithm() {
+            return Err(CalibrationError::Invalid(format!(
+                "{} was made for {}, not for this package's {}; compute it with `lfr calibrate --model {} --fused`",
                 path.display(),
                 c.algorithm,
                 self.algorithm(),
