@@ -116,21 +116,17 @@ impl Env {
         p.to_str().unwrap().to_string()
     }
 
-    /// Calibrates the package on the first 300 LFW images (people A to Al).
-    fn calibrate(&self) -> String {
+    /// Calibrates the package on the first `images` LFW images (people
+    /// from A on); `fused` needs a few thousand, for people of several images.
+    fn calibrate(&self, images: usize, fused: bool) -> String {
         let lfw = shared("data/lfw");
-        self.ok(
-            None,
-            &[
-                "calibrate",
-                "--model",
-                PKG,
-                "--data",
-                lfw.to_str().unwrap(),
-                "--max-images",
-                "300",
-            ],
-        )
+        let n = images.to_string();
+        let mut args = vec!["calibrate", "--model", PKG, "--data", lfw.to_str().unwrap()];
+        args.extend(["--max-images", &n]);
+        if fused {
+            args.push("--fused");
+        }
+        self.ok(None, &args)
     }
 }
 
@@ -228,7 +224,7 @@ fn a_package_is_checked_installed_calibrated_listed_and_removed() {
         "lfr calibrate --model",
     );
 
-    let out = e.calibrate();
+    let out = e.calibrate(300, false);
     assert!(
         out.contains(&format!("calibration of {PKG_ALGORITHM}")),
         "{out}"
@@ -382,7 +378,18 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
         &["deployment", "set-algorithm", &d, PKG],
         "cannot score",
     );
-    e.calibrate();
+    e.calibrate(300, false);
+    // The live pipeline scores with the fused calibration too.
+    e.fails(
+        Some(&silver),
+        &["deployment", "set-algorithm", &d, PKG],
+        "--fused",
+    );
+    e.calibrate(2000, true);
+    assert_eq!(
+        e.json(None, &["models", "list"])["packages"][0]["fused"],
+        true
+    );
     e.ok(Some(&silver), &["deployment", "start", &d]);
     e.fails(
         Some(&silver),

@@ -17,7 +17,6 @@ use crate::cmds::bench::{LfwData, describe_lfw};
 use crate::progress::Progress;
 use crate::recognition::model_files;
 
-
 /// Compute the Similarity Score calibration from all impostor pairs of LFW
 /// people whose names begin with A to M (people N to Z are kept for
 /// evaluation), less the exclusion list, and the fused calibration (cohort
@@ -50,7 +49,10 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
     };
     let fusion_out = match (&args.fusion_out, &package, args.fused) {
         (Some(p), _, _) => Some(Target::File(p.clone())),
-        (None, Some(p), true) => Some(Target::Package(p.dir().to_path_buf(), FUSED_CALIBRATION_FILE)),
+        (None, Some(p), true) => Some(Target::Package(
+            p.dir().to_path_buf(),
+            FUSED_CALIBRATION_FILE,
+        )),
         (None, None, true) => anyhow::bail!("--fused needs --model ID; use --fusion-out FILE"),
         _ => None,
     };
@@ -89,6 +91,12 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
         let progress = Progress::new("fitting fused curves", MAX_REFERENCES * MAX_FRAMES);
         let fusion = lfr_eval::fused::calibrate(&people, &algorithm, threads, &|done, _| {
             progress.set(done)
+        })
+        .with_context(|| {
+            format!(
+                "the fused calibration needs more people with several images than the {} images described hold; use more (or all) of the set",
+                set.len()
+            )
         })?;
         progress.finish();
         out.write(&(fusion.to_json() + "\n"))?;

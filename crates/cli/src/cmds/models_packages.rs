@@ -193,7 +193,10 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
         let state = match (&p.problem, p.calibrated, p.fused) {
             (Some(e), _, _) => format!("UNUSABLE: {e}"),
             (None, true, true) => "calibrated".into(),
-            (None, true, false) => "calibrated, not fused (`lfr calibrate --model ID --fused` before deploying it)".into(),
+            (None, true, false) => {
+                "calibrated, not fused (`lfr calibrate --model ID --fused` before deploying it)"
+                    .into()
+            }
             (None, false, _) => "NOT CALIBRATED (`lfr calibrate --model`)".into(),
         };
         writeln!(

@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 
 pub use export::export_dlib;
 pub use manifest::{
-    AlignmentSpec, BUILTIN_ID, CALIBRATION_FILE, ColourOrder, Distance, FORMAT, FUSED_CALIBRATION_FILE, Layout,
-    MANIFEST_FILE, Manifest, ModelSpec, Normalisation, check_id,
+    AlignmentSpec, BUILTIN_ID, CALIBRATION_FILE, ColourOrder, Distance, FORMAT,
+    FUSED_CALIBRATION_FILE, Layout, MANIFEST_FILE, Manifest, ModelSpec, Normalisation, check_id,
 };
 
 use crate::calibration::{Calibration, CalibrationError};
