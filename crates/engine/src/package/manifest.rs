@@ -246,7 +246,7 @@ impl ModelSpec {
         if n.mean.iter().chain(&n.std).any(|v| !v.is_finite()) {
             return Err(bad("model.normalisation", "values must be finite numbers"));
         }
-        if n.std.iter().any(|&s| s == 0.0) {
+        if n.std.contains(&0.0) {
             return Err(bad("model.normalisation.std", "a standard deviation of 0"));
         }
         if !(1..=8192).contains(&self.descriptor_size) {
@@ -320,7 +320,8 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
             (Box::new(|v| v["extra"] = 1.into()), "unknown field `extra`"),
             (
                 Box::new(|v| v["model"]["mean"] = 1.into()),
