@@ -8,6 +8,12 @@ pub struct Global {
     #[arg(long, global = true, env = "LFR_MODELS", value_name = "DIR")]
     pub models: Option<PathBuf>,
 
+    /// The recognition model: `dlib-resnet-v1` (the built-in default) or the id
+    /// of an installed package (`lfr models list`). Deployments use their own
+    /// (`lfr deployment set-algorithm`).
+    #[arg(long, global = true, env = "LFR_MODEL", value_name = "ID")]
+    pub model: Option<String>,
+
     /// Database URL: sqlite://PATH or postgres://... (default: sqlite in $XDG_DATA_HOME/lfr/lfr.db).
     #[arg(long, global = true, env = "LFR_DB", value_name = "URL")]
     pub db: Option<String>,

@@ -96,6 +96,30 @@ impl DeploymentState {
     }
 }
 
+/// The recognition model a deployment uses, and the template algorithm it
+/// makes: its watchlists hold templates of that algorithm only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecognitionModel {
+    /// `dlib-resnet-v1` (built in) or an installed package's id.
+    pub model: String,
+    pub algorithm: String,
+}
+
+impl RecognitionModel {
+    pub const BUILTIN_MODEL: &str = "dlib-resnet-v1";
+    pub const BUILTIN_ALGORITHM: &str = "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1";
+}
+
+impl Default for RecognitionModel {
+    /// The built-in CC0 dlib descriptor.
+    fn default() -> Self {
+        Self {
+            model: Self::BUILTIN_MODEL.into(),
+            algorithm: Self::BUILTIN_ALGORITHM.into(),
+        }
+    }
+}
+
 /// A deployment and everything the lifecycle rules need to know about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployment {
@@ -110,6 +134,8 @@ pub struct Deployment {
     pub ended_at: Option<Timestamp>,
     pub last_review_at: Option<Timestamp>,
     pub record_submitted_at: Option<Timestamp>,
+    #[serde(default)]
+    pub recognition: RecognitionModel,
 }
 
 impl Deployment {
@@ -258,6 +284,14 @@ impl Deployment {
             return Err(r);
         }
         self.started_at.get_or_insert(now);
+        Ok(())
+    }
+
+    /// Changes the recognition model; the caller re-enrols every watchlist
+    /// from its reference images in the same transaction.
+    pub fn set_recognition(&mut self, to: RecognitionModel) -> Result<(), crate::Refusal> {
+        crate::policy::algorithm_changes_only_while_not_running(self)?;
+        self.recognition = to;
         Ok(())
     }
 

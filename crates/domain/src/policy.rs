@@ -67,6 +67,7 @@ str_enum! {
         ReadFullReport = "read_full_report",
         ReadDeployments = "read_deployments",
         PublishReport = "publish_report",
+        ChangeAlgorithm = "change_algorithm",
     }
 }
 
@@ -88,7 +89,7 @@ impl Action {
             | Action::Conclude
             | Action::RecordReview
             | Action::SubmitDeploymentRecord => COMMAND,
-            Action::CompileWatchlist => COMMAND,
+            Action::CompileWatchlist | Action::ChangeAlgorithm => COMMAND,
             Action::ApproveWatchlist => &[AuthorisingOfficer],
             Action::RaiseAlert => &[Operator, SystemEngineer],
             Action::ViewAlerts => &[Operator, EngagementOfficer, SilverCommander, GoldCommander],
@@ -363,6 +364,47 @@ pub fn watchlists_reviewed_before_deployment(watchlists: &[Watchlist]) -> Verdic
             ),
         )),
     }
+}
+
+/// The recognition model changes only while no camera can be recognising
+/// with it: before the start or while suspended, never once ended (its
+/// watchlists are closed then).
+pub fn algorithm_changes_only_while_not_running(d: &Deployment) -> Verdict {
+    let rule = "algorithm_changes_only_while_not_running";
+    if d.state == DeploymentState::Active {
+        return Err(Refusal::new(
+            rule,
+            format!(
+                "deployment D{} is active; the Silver Commander suspends it before its recognition model changes",
+                d.id
+            ),
+        ));
+    }
+    if d.state.is_ended() {
+        return Err(Refusal::new(
+            rule,
+            format!(
+                "deployment D{} has ended; its recognition model no longer changes",
+                d.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A watchlist holds templates of its deployment's algorithm only: anything
+/// else could never be compared, so it is refused at the door.
+pub fn templates_match_the_deployment_algorithm(d: &Deployment, algorithm: &str) -> Verdict {
+    if d.recognition.algorithm == algorithm {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "templates_match_the_deployment_algorithm",
+        format!(
+            "deployment D{} recognises with model {} (algorithm {}), not {algorithm}; enrol with its model, or change the deployment's model with `lfr deployment set-algorithm D{} MODEL`, which re-enrols its watchlists",
+            d.id, d.recognition.model, d.recognition.algorithm, d.id
+        ),
+    ))
 }
 
 /// A watchlist cannot change once its deployment has ended or its data was purged.

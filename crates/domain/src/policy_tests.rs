@@ -62,6 +62,7 @@ fn deployment() -> Deployment {
         ended_at: None,
         last_review_at: None,
         record_submitted_at: None,
+        recognition: Default::default(),
     }
 }
 
@@ -606,4 +607,37 @@ fn reference_images_graded_poor_are_never_enrolled() {
     assert!(r.message.contains("no face found"));
     assert!(reference_image_is_usable(QualityGrade::Acceptable, &[]).is_ok());
     assert!(reference_image_is_usable(QualityGrade::Good, &[]).is_ok());
+}
+
+#[test]
+fn the_recognition_model_changes_only_while_no_camera_recognises_with_it() {
+    use crate::deployment::RecognitionModel;
+    let other = RecognitionModel {
+        model: "arc".into(),
+        algorithm: "yunet-n-dynamic/align-arc-v1/arc-1".into(),
+    };
+    let mut d = deployment();
+    assert_eq!(d.recognition, RecognitionModel::default());
+    for (state, ok) in [
+        (DeploymentState::Applied, true),
+        (DeploymentState::Authorised, true),
+        (DeploymentState::Suspended, true),
+        (DeploymentState::Active, false),
+        (DeploymentState::Concluded, false),
+        (DeploymentState::Terminated, false),
+    ] {
+        d.state = state;
+        let r = d.clone().set_recognition(other.clone());
+        assert_eq!(r.is_ok(), ok, "{state}");
+        if let Err(r) = r {
+            assert_eq!(r.rule, "algorithm_changes_only_while_not_running");
+        }
+    }
+    assert!(role_permits(&silver(), Action::ChangeAlgorithm).is_ok());
+    assert!(role_permits(&ao(), Action::ChangeAlgorithm).is_err());
+    let r = templates_match_the_deployment_algorithm(&d, &other.algorithm).unwrap_err();
+    assert!(r.message.contains("set-algorithm"), "{r}");
+    assert!(
+        templates_match_the_deployment_algorithm(&d, RecognitionModel::BUILTIN_ALGORITHM).is_ok()
+    );
 }

@@ -156,6 +156,7 @@ mod tests {
             ended_at: None,
             last_review_at: None,
             record_submitted_at: None,
+            recognition: Default::default(),
         }
     }
 

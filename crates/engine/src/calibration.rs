@@ -43,7 +43,7 @@ pub enum CalibrationError {
     #[error("calibration file is invalid: {0}")]
     Invalid(String),
     #[error(
-        "no calibration for algorithm {0}; compute one with `lfr calibrate` on a labelled face set"
+        "no calibration for algorithm {0}; compute one on a labelled face set with `lfr calibrate --data LFW_DIR` (for a package: `lfr calibrate --model ID --data LFW_DIR`)"
     )]
     Missing(Algorithm),
 }

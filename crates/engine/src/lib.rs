@@ -20,6 +20,7 @@ pub mod geometry;
 pub mod landmarks;
 pub mod normalise;
 pub mod onnx;
+pub mod package;
 pub mod pipeline;
 pub mod quality;
 pub mod runtime;

@@ -12,6 +12,7 @@ use crate::calibration::{Calibration, CalibrationError};
 use crate::describe::{DescribeError, Describer};
 use crate::detect::{DetectError, Detector, DetectorConfig, Face};
 use crate::landmarks::{LandmarksError, ShapePredictor};
+use crate::package::Package;
 use crate::runtime::{OrtBackend, RuntimeError};
 use crate::template::{Algorithm, Template, TemplateError};
 
@@ -24,6 +25,43 @@ pub struct ModelFiles {
     pub dlib_resnet: PathBuf,
     /// Needed only for [`AlignMethod::Dlib5Cascade`].
     pub dlib_shape5: Option<PathBuf>,
+    /// The descriptor package to use instead of dlib's ResNet (whose file
+    /// is then not read).
+    pub package: Option<Package>,
+}
+
+impl ModelFiles {
+    /// The algorithm an engine opened on these files with `align` makes.
+    pub fn algorithm(&self, align: AlignMethod) -> Result<Algorithm, EngineError> {
+        match &self.package {
+            None => Ok(algorithm(align)),
+            Some(p) if align == AlignMethod::YuNet5 => Ok(p.algorithm()),
+            Some(p) => Err(EngineError::PackageAlign(p.id().to_string())),
+        }
+    }
+
+    /// The calibration of that algorithm: shipped with lfr for dlib's
+    /// descriptor, the package's own otherwise.
+    pub fn calibration(&self, align: AlignMethod) -> Result<Calibration, EngineError> {
+        let algorithm = self.algorithm(align)?;
+        Ok(match &self.package {
+            None => Calibration::shipped(&algorithm)?,
+            Some(p) => p.calibration()?,
+        })
+    }
+
+    /// The fused calibration (cohort and multi-image curves) of that
+    /// algorithm, which the live pipeline scores with.
+    pub fn fusion_calibration(
+        &self,
+        align: AlignMethod,
+    ) -> Result<crate::fusion::FusionCalibration, EngineError> {
+        let algorithm = self.algorithm(align)?;
+        Ok(match &self.package {
+            None => crate::fusion::FusionCalibration::shipped(&algorithm)?,
+            Some(p) => p.fusion_calibration()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +100,8 @@ pub enum EngineError {
     Calibration(#[from] CalibrationError),
     #[error(transparent)]
     Fusion(#[from] crate::fusion::FusionError),
+    #[error(transparent)]
+    Package(#[from] crate::package::PackageError),
     #[error("cannot read model file {path}: {source}. Run `lfr models install`")]
     ModelFile {
         path: PathBuf,
@@ -69,6 +109,10 @@ pub enum EngineError {
     },
     #[error("no face found in {0}")]
     NoFace(String),
+    #[error(
+        "model {0} places chips by its own alignment template from YuNet's five points; use --align yunet5 with it"
+    )]
+    PackageAlign(String),
 }
 
 /// Names of the pipeline's parts, recorded in every template.
@@ -101,12 +145,22 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
 
 impl Engine {
     pub fn open(files: &ModelFiles, config: &EngineConfig) -> Result<Self, EngineError> {
+        let algorithm = files.algorithm(config.align)?;
         let backend = OrtBackend::new(&files.onnxruntime, config.threads)?;
         let detector = Detector::new(&backend, &read(&files.yunet)?, config.detector)?;
-        let describer = Describer::dlib_resnet(&backend, &read(&files.dlib_resnet)?)?;
-        let aligner = match config.align {
-            AlignMethod::YuNet5 => Aligner::yunet5(),
-            AlignMethod::Dlib5Cascade => {
+        let describer = match &files.package {
+            None => Describer::dlib_resnet(&backend, &read(&files.dlib_resnet)?)?,
+            Some(p) => Describer::onnx(
+                &backend,
+                &format!("model {}", p.id()),
+                &p.read_onnx()?,
+                &p.manifest().model,
+            )?,
+        };
+        let aligner = match (&files.package, config.align) {
+            (Some(p), _) => Aligner::template(p.manifest().template()),
+            (None, AlignMethod::YuNet5) => Aligner::yunet5(),
+            (None, AlignMethod::Dlib5Cascade) => {
                 let path = files
                     .dlib_shape5
                     .as_ref()
@@ -118,8 +172,7 @@ impl Engine {
                 Aligner::dlib5_cascade(Arc::new(sp))
             }
         };
-        let algorithm = algorithm(config.align);
-        let calibration = Calibration::shipped(&algorithm).ok().map(Arc::new);
+        let calibration = files.calibration(config.align).ok().map(Arc::new);
         Ok(Self {
             detector,
             aligner,

@@ -115,6 +115,7 @@ struct Context {
     actor: User,
     deployment: DeploymentId,
     algorithm: lfr_engine::template::Algorithm,
+    matcher: Matcher,
     events: broadcast::Sender<LiveEvent>,
     state: Arc<Mutex<RecognitionState>>,
     cameras: Arc<Vec<(CameraConfig, Arc<Counters>)>>,
@@ -151,9 +152,11 @@ impl Session {
         config: LiveConfig,
     ) -> Result<Session, LiveError> {
         check_cameras(&cameras)?;
-        let algorithm = lfr_engine::pipeline::algorithm(config.align);
+        let algorithm = models.algorithm(config.align)?;
+        let matcher = Matcher::new(models.fusion_calibration(config.align)?);
         let (events, first) = broadcast::channel(EVENT_BUFFER);
-        let recognition = fetch_recognition(&store, &actor, deployment, &algorithm).await?;
+        let recognition =
+            fetch_recognition(&store, &actor, deployment, &algorithm, &matcher).await?;
         let workers = config
             .workers
             .unwrap_or_else(|| cores().min(cameras.len()))
@@ -192,6 +195,7 @@ impl Session {
             actor,
             deployment,
             algorithm,
+            matcher,
             events,
             state: Arc::new(Mutex::new(RecognitionState::Running)),
             cameras: Arc::new(runner.cameras()),
@@ -341,13 +345,13 @@ async fn fetch_recognition(
     actor: &User,
     deployment: DeploymentId,
     algorithm: &lfr_engine::template::Algorithm,
+    matcher: &Matcher,
 ) -> Result<Recognition, LiveError> {
     let d = store.deployment(actor, deployment).await?;
     policy::recognition_requires_active_authorisation(&d, store.clock().now())?;
     let threshold = Threshold::in_force(&d)?;
     let entries = store.gallery(actor, deployment, algorithm.as_str()).await?;
-    let matcher = Matcher::shipped(algorithm).map_err(EngineError::from)?;
-    let gallery = Gallery::new(matcher, entries).map_err(EngineError::from)?;
+    let gallery = Gallery::new(matcher.clone(), entries).map_err(EngineError::from)?;
     Ok(Recognition {
         gallery: Arc::new(gallery),
         threshold,
@@ -510,7 +514,15 @@ async fn check_state(ctx: &Context, runner: &Runner) -> RecognitionState {
         }
         Ok(()) if runner.recognising() => RecognitionState::Running,
         Ok(()) => {
-            match fetch_recognition(&ctx.store, &ctx.actor, ctx.deployment, &ctx.algorithm).await {
+            match fetch_recognition(
+                &ctx.store,
+                &ctx.actor,
+                ctx.deployment,
+                &ctx.algorithm,
+                &ctx.matcher,
+            )
+            .await
+            {
                 Ok(r) => {
                     runner.set_recognition(Some(r));
                     RecognitionState::Running

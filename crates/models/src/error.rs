@@ -41,6 +41,9 @@ pub enum ModelsError {
     #[error("{path}: {reason}. Delete it and run `lfr models install` to rebuild it")]
     Record { path: PathBuf, reason: String },
 
+    #[error("{0}")]
+    Package(String),
+
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -6,6 +6,7 @@
 //!   refusing any file whose hash is not the pinned one.
 //! - [`ModelsDir::verified`]: the path of a file only once its hash is proved.
 //! - [`status`]: what `lfr models list` and `lfr models verify` report.
+//! - [`packages`]: recognition model packages in `packages/<id>/`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ mod digest;
 mod error;
 pub mod install;
 pub mod manifest;
+pub mod packages;
 pub mod record;
 pub mod status;
 

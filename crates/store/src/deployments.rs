@@ -50,6 +50,10 @@ fn row_to_deployment(r: &sqlx::any::AnyRow) -> Result<Deployment> {
         ended_at: opt_ts(r.try_get("ended_ms")?),
         last_review_at: opt_ts(r.try_get("last_review_ms")?),
         record_submitted_at: opt_ts(r.try_get("record_submitted_ms")?),
+        recognition: lfr_domain::deployment::RecognitionModel {
+            model: r.try_get("model")?,
+            algorithm: r.try_get("algorithm")?,
+        },
     })
 }
 
@@ -111,6 +115,7 @@ impl Store {
             ended_at: None,
             last_review_at: None,
             record_submitted_at: None,
+            recognition: Default::default(),
         };
         sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state) VALUES ($1, $2, $3, $4, $5)")
             .bind(id.0)

@@ -30,6 +30,7 @@ pub mod deployments;
 pub mod import;
 pub mod keyring;
 mod migrate;
+mod recognition;
 pub mod reports;
 pub mod retention;
 pub mod users;

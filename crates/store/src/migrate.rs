@@ -41,6 +41,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 4,
+        name: "deployment_algorithm",
+        common: Some(include_str!("../migrations/0004_deployment_algorithm.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
@@ -49,17 +56,23 @@ pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
     )
     .execute(pool)
     .await?;
-    let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-        .fetch_one(pool)
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(pool)
         .await?
-        .try_get(0)?;
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
+    let current = applied.iter().copied().max().unwrap_or(0);
     let latest = STEPS.last().map_or(0, |s| s.version);
     if current > latest {
         return Err(StoreError::Invalid(format!(
             "the database is at schema version {current}, newer than this lfr understands ({latest}); upgrade lfr"
         )));
     }
-    for step in STEPS.iter().filter(|s| s.version > current) {
+    // Every step not yet applied, in order: steps are numbered as they are
+    // written on separate branches, so a database may have a later one
+    // without an earlier one.
+    for step in STEPS.iter().filter(|s| !applied.contains(&s.version)) {
         let sql = match (backend, step.common) {
             (Backend::Sqlite, Some(c)) => c.to_string(),
             (Backend::Postgres, Some(c)) => c.replace("BLOB", "BYTEA"),

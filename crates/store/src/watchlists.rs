@@ -169,6 +169,7 @@ impl Store {
                 for i in &e.images {
                     policy::blue_watchlist_images_need_consent(w.kind, i.consent.as_ref())?;
                     policy::reference_image_is_usable(i.grade, &i.reasons)?;
+                    policy::templates_match_the_deployment_algorithm(&d, &i.template.algorithm)?;
                 }
             }
             Ok(())
@@ -581,7 +582,9 @@ impl Store {
     /// Makes every template of a watchlist again from its stored reference
     /// images, with the enroller's (new) algorithm. All or nothing: if any
     /// image fails, nothing changes and every failure is listed. Who is on
-    /// the watchlist does not change, so its approval stands.
+    /// the watchlist does not change, so its approval stands. The enroller
+    /// must make the deployment's algorithm (changing that is
+    /// [`Store::set_recognition`], which re-enrols every watchlist).
     pub async fn reenrol_watchlist(
         &self,
         actor: &User,
@@ -599,67 +602,117 @@ impl Store {
         let mut tx = self.begin().await?;
         let w = load(&mut tx, id).await?;
         let d = crate::deployments::load(&mut tx, w.deployment).await?;
-        if let Err(r) = policy::watchlist_open_for_changes(&w, &d) {
+        let algorithm = enroller.algorithm();
+        let check = || {
+            policy::watchlist_open_for_changes(&w, &d)?;
+            policy::templates_match_the_deployment_algorithm(&d, &algorithm)
+        };
+        if let Err(r) = check() {
             return self
                 .refuse(tx, actor, "watchlist.reenrol", &target, r)
                 .await;
         }
         let key = self.keys().data_key(w.deployment)?;
+        let remade = remake_templates(&mut tx, &key, &[id], enroller)
+            .await?
+            .map_err(nothing_changed)?;
+        store_templates(&mut tx, &key, &remade).await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            "watchlist.reenrol",
+            &target,
+            format!("{} templates remade with {algorithm}", remade.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(remade.len())
+    }
+}
+
+/// A reference image's new template and grade.
+pub(crate) struct Remade {
+    image: i64,
+    grade: lfr_domain::watchlist::QualityGrade,
+    reasons: Vec<String>,
+    template: Template,
+}
+
+/// The error for images that could not be re-enrolled.
+pub(crate) fn nothing_changed(problems: Vec<String>) -> StoreError {
+    StoreError::Invalid(format!(
+        "{} image(s) could not be re-enrolled; nothing was changed:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    ))
+}
+
+/// New templates for every stored reference image of `watchlists`, or
+/// every image that failed (nothing is written either way).
+pub(crate) async fn remake_templates(
+    conn: &mut AnyConnection,
+    key: &crate::crypto::Key,
+    watchlists: &[WatchlistId],
+    enroller: &dyn lfr_domain::enrol::Enroller,
+) -> Result<std::result::Result<Vec<Remade>, Vec<String>>> {
+    let mut problems = Vec::new();
+    let mut remade = Vec::new();
+    for w in watchlists {
         let rows = sqlx::query(
             "SELECT r.id, r.file_name, r.image_enc FROM reference_images r JOIN inclusions i ON r.inclusion = i.id
              WHERE i.watchlist = $1 AND r.image_enc IS NOT NULL ORDER BY r.id",
         )
-        .bind(id.0)
-        .fetch_all(&mut *tx)
+        .bind(w.0)
+        .fetch_all(&mut *conn)
         .await?;
-        let algorithm = enroller.algorithm();
-        let mut problems = Vec::new();
-        let mut updates = Vec::new();
         for r in &rows {
             let img: i64 = r.try_get(0)?;
             let file: String = r.try_get(1)?;
             let sealed: Vec<u8> = r.try_get(2)?;
             let bytes = key.open(&sealed, &format!("image:{img}:image"))?;
             match enroller.enrol(&bytes) {
-                Err(m) => problems.push(format!("IMG{img} ({file}): {m}")),
+                Err(m) => problems.push(format!("W{w} IMG{img} ({file}): {m}")),
                 Ok(en) => match (
                     policy::reference_image_is_usable(en.grade, &en.reasons),
                     en.template,
                 ) {
-                    (Err(r), _) => problems.push(format!("IMG{img} ({file}): {}", r.message)),
+                    (Err(r), _) => problems.push(format!("W{w} IMG{img} ({file}): {}", r.message)),
                     (Ok(()), None) => {
-                        problems.push(format!("IMG{img} ({file}): no template could be made"))
+                        problems.push(format!("W{w} IMG{img} ({file}): no template could be made"))
                     }
-                    (Ok(()), Some(t)) => updates.push((img, en.grade, en.reasons, t)),
+                    (Ok(()), Some(t)) => remade.push(Remade {
+                        image: img,
+                        grade: en.grade,
+                        reasons: en.reasons,
+                        template: t,
+                    }),
                 },
             }
         }
-        if !problems.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "{} image(s) could not be re-enrolled; nothing was changed:\n  {}",
-                problems.len(),
-                problems.join("\n  ")
-            )));
-        }
-        for (img, grade, reasons, t) in &updates {
-            sqlx::query("UPDATE reference_images SET algorithm = $1, grade = $2, grade_reasons = $3, template_enc = $4 WHERE id = $5")
-                .bind(&t.algorithm)
-                .bind(grade.as_str())
-                .bind(json(reasons))
-                .bind(key.seal(&t.to_bytes(), &format!("image:{img}:template"))?)
-                .bind(img)
-                .execute(&mut *tx)
-                .await?;
-        }
-        self.allowed(
-            &mut tx,
-            actor,
-            "watchlist.reenrol",
-            &target,
-            format!("{} templates remade with {algorithm}", updates.len()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(updates.len())
     }
+    Ok(if problems.is_empty() {
+        Ok(remade)
+    } else {
+        Err(problems)
+    })
+}
+
+/// Writes remade templates (sealed) over the old ones.
+pub(crate) async fn store_templates(
+    conn: &mut AnyConnection,
+    key: &crate::crypto::Key,
+    remade: &[Remade],
+) -> Result<()> {
+    for r in remade {
+        let img = r.image;
+        sqlx::query("UPDATE reference_images SET algorithm = $1, grade = $2, grade_reasons = $3, template_enc = $4 WHERE id = $5")
+            .bind(&r.template.algorithm)
+            .bind(r.grade.as_str())
+            .bind(json(&r.reasons))
+            .bind(key.seal(&r.template.to_bytes(), &format!("image:{img}:template"))?)
+            .bind(img)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -521,3 +521,127 @@ async fn templates_of_another_algorithm_are_not_released() {
         2
     );
 }
+
+/// Makes templates of another algorithm; fails on images once `fail` is set.
+struct OtherModel {
+    fail: bool,
+}
+const OTHER_ALGORITHM: &str = "yunet-n-dynamic/align-other-v1/other-1";
+impl lfr_domain::enrol::Enroller for OtherModel {
+    fn algorithm(&self) -> String {
+        OTHER_ALGORITHM.into()
+    }
+    fn enrol(&self, _: &[u8]) -> Result<lfr_domain::enrol::Enrolment, String> {
+        if self.fail {
+            return Err("no face found".into());
+        }
+        Ok(lfr_domain::enrol::Enrolment {
+            grade: lfr_domain::watchlist::QualityGrade::Good,
+            reasons: vec![],
+            template: Some(lfr_domain::watchlist::Template {
+                algorithm: OTHER_ALGORITHM.into(),
+                vector: vec![0.5; 4],
+            }),
+        })
+    }
+}
+
+#[tokio::test]
+async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
+    let w = World::new().await;
+    let (d, wl) = w.authorised().await;
+    w.store.start(&w.silver, d).await.unwrap();
+    let ok = OtherModel { fail: false };
+    // Not while cameras may recognise with the old model, and not by an operator.
+    let e = w.store.set_recognition(&w.silver, d, "other", &ok).await;
+    assert_eq!(
+        rule(e.unwrap_err()),
+        "algorithm_changes_only_while_not_running"
+    );
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("suspends it")
+    );
+    let e = w.store.set_recognition(&w.operator, d, "other", &ok).await;
+    assert_eq!(rule(e.unwrap_err()), "role_permits");
+    w.store
+        .suspend(&w.silver, d, "changing the model")
+        .await
+        .unwrap();
+    // A failing image leaves everything as it was.
+    let e = w
+        .store
+        .set_recognition(&w.silver, d, "other", &OtherModel { fail: true })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing was changed"), "{e}");
+    let dep = w.store.deployment(&w.silver, d).await.unwrap();
+    assert_eq!(dep.recognition.algorithm, TEST_ALGORITHM);
+
+    let (dep, n) = w
+        .store
+        .set_recognition(&w.silver, d, "other", &ok)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(
+        (
+            dep.recognition.model.as_str(),
+            dep.recognition.algorithm.as_str()
+        ),
+        ("other", OTHER_ALGORITHM)
+    );
+    assert_eq!(
+        w.store.deployment(&w.silver, d).await.unwrap().recognition,
+        dep.recognition
+    );
+    // The watchlist stays approved (who is on it did not change) and its
+    // templates are all of the new algorithm; the old one is refused.
+    w.store.start(&w.silver, d).await.unwrap();
+    let e = w
+        .store
+        .gallery(&w.operator, d, TEST_ALGORITHM)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "templates_match_the_algorithm");
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("re-enrol")
+    );
+    let g = w
+        .store
+        .gallery(&w.operator, d, OTHER_ALGORITHM)
+        .await
+        .unwrap();
+    assert_eq!(g.len(), 2);
+    assert!(g.iter().all(|e| e.template.algorithm == OTHER_ALGORITHM));
+    // Templates of the old model no longer enter this deployment's watchlists.
+    w.store.suspend(&w.silver, d, "import").await.unwrap();
+    let e = w
+        .store
+        .commit_import(&w.silver, wl, &[entry("S3", "Third Person")])
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "templates_match_the_deployment_algorithm");
+    let audit = w
+        .store
+        .audit_entries(
+            &w.auditor,
+            &AuditFilter {
+                target: Some(format!("D{d}")),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.event.action == "deployment.set_algorithm"
+                && e.event.detail.contains("2 templates")),
+        "the change is audited"
+    );
+}

@@ -88,7 +88,7 @@ fn describe(
     if let Some(path) = &o.cache
         && path.exists()
     {
-        let algorithm = lfr_engine::pipeline::algorithm(config.align);
+        let algorithm = files.algorithm(config.align)?;
         if let Some(set) = faceset::load(path, &algorithm)? {
             let want: std::collections::HashSet<&ImageId> = wanted.iter().collect();
             for d in set {

@@ -45,6 +45,10 @@ pub struct LfwData {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Describe only the first N images (people in alphabetical order), for
+    /// a quick run; the cache is then not used.
+    #[arg(long, value_name = "N")]
+    pub max_images: Option<usize>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -67,15 +71,19 @@ pub fn describe_lfw(g: &Global, data: &LfwData) -> Result<(Algorithm, Vec<Descri
     }
     let files = model_files(g)?;
     let config = data.engine.config(DetectorConfig::stills());
-    let algorithm = lfr_engine::pipeline::algorithm(config.align);
-    if let Some(cache) = &data.cache
+    let algorithm = files.algorithm(config.align)?;
+    let cache = data.cache.as_ref().filter(|_| data.max_images.is_none());
+    if let Some(cache) = cache
         && cache.exists()
         && let Some(set) = faceset::load(cache, &algorithm)?
     {
         eprintln!("using {} descriptors from {}", set.len(), cache.display());
         return Ok((algorithm, set, 0.0));
     }
-    let ids = lfw::all_images(&images_dir)?;
+    let mut ids = lfw::all_images(&images_dir)?;
+    if let Some(n) = data.max_images {
+        ids.truncate(n);
+    }
     let jobs: Vec<_> = ids
         .iter()
         .map(|id| (id.clone(), id.path(&images_dir)))
@@ -88,7 +96,7 @@ pub fn describe_lfw(g: &Global, data: &LfwData) -> Result<(Algorithm, Vec<Descri
         })?;
     progress.finish();
     let secs = started.elapsed().as_secs_f64();
-    if let Some(cache) = &data.cache {
+    if let Some(cache) = cache {
         faceset::save(cache, &algorithm, &set)?;
     }
     Ok((algorithm, set, secs))
@@ -141,14 +149,24 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     use lfr_engine::fusion::FusionCalibration;
     let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
     let (algorithm, set, secs) = describe_lfw(g, &args.data)?;
+    let files = model_files(g)?;
     let calibration = match &args.calibration {
         Some(p) => Calibration::from_json(&read_text(p)?)?,
-        None => Calibration::shipped(&algorithm)?,
+        None => files.calibration(args.data.engine.align)?,
     };
-    let fusion = match &args.fusion_calibration {
-        Some(p) => FusionCalibration::from_json(&read_text(p)?)?,
-        None => FusionCalibration::shipped(&algorithm)?,
+    let fusion = match (&args.fusion_calibration, &files.package) {
+        (Some(p), _) => FusionCalibration::from_json(&read_text(p)?)?,
+        (None, None) => FusionCalibration::shipped(&algorithm)?,
+        (None, Some(p)) => p.fusion_calibration()?,
     };
+    for (what, alg) in [
+        ("calibration", &calibration.algorithm),
+        ("fused calibration", &fusion.algorithm),
+    ] {
+        if *alg != algorithm {
+            bail!("the {what} is for {alg}, not for {algorithm}, the algorithm measured");
+        }
+    }
     let exclusions = lfr_eval::exclusions::Exclusions::lfw();
     let inputs = lfr_eval::lfw_bench::BenchInputs {
         protocol: &protocol,

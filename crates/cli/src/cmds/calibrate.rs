@@ -1,11 +1,13 @@
 //! `lfr calibrate`: compute the score calibration of the current algorithm
-//! from a labelled face set.
+//! from a labelled face set: the built-in model's into files, a package's
+//! into the package itself.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use lfr_engine::calibration::Calibration;
 use lfr_engine::fusion::{MAX_FRAMES, MAX_REFERENCES};
+use lfr_engine::package::{CALIBRATION_FILE, FUSED_CALIBRATION_FILE};
 use lfr_eval::exclusions::Exclusions;
 use lfr_eval::lfw_bench::calibration_impostors;
 use lfr_eval::people::{Half, People};
@@ -13,6 +15,7 @@ use lfr_eval::people::{Half, People};
 use crate::Global;
 use crate::cmds::bench::{LfwData, describe_lfw};
 use crate::progress::Progress;
+use crate::recognition::model_files;
 
 /// Compute the Similarity Score calibration from all impostor pairs of LFW
 /// people whose names begin with A to M (people N to Z are kept for
@@ -22,16 +25,37 @@ use crate::progress::Progress;
 pub struct CalibrateArgs {
     #[command(flatten)]
     pub data: LfwData,
-    /// Where to write the single-image calibration (JSON).
+    /// Where to write the single-image calibration (JSON). With a package
+    /// (`--model ID`) the default is the package's own `calibration.json`.
     #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// Where to write the fused calibration (JSON): the AS-norm cohort and
     /// one curve per number of references and frames.
     #[arg(long, value_name = "FILE")]
     pub fusion_out: Option<PathBuf>,
+    /// Also compute the fused calibration, into the package (with `--model ID`).
+    #[arg(long)]
+    pub fused: bool,
 }
 
 pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
+    let package = model_files(g)?.package;
+    let out = match (&args.out, &package) {
+        (Some(p), _) => Target::File(p.clone()),
+        (None, Some(p)) => Target::Package(p.dir().to_path_buf(), CALIBRATION_FILE),
+        (None, None) => anyhow::bail!(
+            "give --out FILE for the built-in model's calibration (the shipped one is crates/engine/calibration/), or --model ID to calibrate a package"
+        ),
+    };
+    let fusion_out = match (&args.fusion_out, &package, args.fused) {
+        (Some(p), _, _) => Some(Target::File(p.clone())),
+        (None, Some(p), true) => Some(Target::Package(
+            p.dir().to_path_buf(),
+            FUSED_CALIBRATION_FILE,
+        )),
+        (None, None, true) => anyhow::bail!("--fused needs --model ID; use --fusion-out FILE"),
+        _ => None,
+    };
     let (algorithm, set, _) = describe_lfw(g, &args.data)?;
     let threads = args.data.workers();
     eprintln!("computing impostor distances among people A-M...");
@@ -45,12 +69,11 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
         ),
         impostors,
     )?;
-    std::fs::write(&args.out, calibration.to_json() + "\n")
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    out.write(&(calibration.to_json() + "\n"))?;
     println!(
         "calibration of {} from {n} impostor pairs written to {}",
         calibration.algorithm,
-        args.out.display()
+        out.path().display()
     );
     for s in [0.3, 0.4, 0.5, 0.6, 0.64, 0.7] {
         println!(
@@ -63,20 +86,25 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
         "  scores above {:.3} are extrapolated beyond the data",
         calibration.extrapolated_above()
     );
-    if let Some(out) = &args.fusion_out {
+    if let Some(out) = &fusion_out {
         let people = People::of(&set, Half::Calibration, Some(&exclusions));
         let progress = Progress::new("fitting fused curves", MAX_REFERENCES * MAX_FRAMES);
         let fusion = lfr_eval::fused::calibrate(&people, &algorithm, threads, &|done, _| {
             progress.set(done)
+        })
+        .with_context(|| {
+            format!(
+                "the fused calibration needs more people with several images than the {} images described hold; use more (or all) of the set",
+                set.len()
+            )
         })?;
         progress.finish();
-        std::fs::write(out, fusion.to_json() + "\n")
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        out.write(&(fusion.to_json() + "\n"))?;
         println!(
             "fused calibration ({} cohort entries, {} curves) written to {}",
             fusion.cohort.vectors.len(),
             fusion.curves.len(),
-            out.display()
+            out.path().display()
         );
         for c in &fusion.curves {
             println!(
@@ -90,4 +118,33 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where a calibration goes: a file named on the command line, or a file
+/// of an installed package (written atomically).
+enum Target {
+    File(PathBuf),
+    Package(PathBuf, &'static str),
+}
+
+impl Target {
+    fn path(&self) -> PathBuf {
+        match self {
+            Target::File(p) => p.clone(),
+            Target::Package(dir, name) => dir.join(name),
+        }
+    }
+
+    fn write(&self, text: &str) -> Result<()> {
+        match self {
+            Target::File(p) => {
+                std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
+            }
+            Target::Package(dir, name) => Ok(lfr_models::packages::write_file(
+                dir,
+                name,
+                text.as_bytes(),
+            )?),
+        }
+    }
 }

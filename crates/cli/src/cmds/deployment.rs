@@ -89,6 +89,14 @@ pub enum DeploymentCmd {
         #[arg(long)]
         note: String,
     },
+    /// Change the recognition model (Silver or Gold Commander; not while active):
+    /// every watchlist of the deployment is re-enrolled from its reference
+    /// images with the new model, all or nothing.
+    SetAlgorithm {
+        deployment: DeploymentId,
+        /// `dlib-resnet-v1` or an installed package's id (`lfr models list`).
+        model: String,
+    },
     /// List deployments.
     List,
     /// Show one deployment: application, authority, reviews, documents, what is owed.
@@ -284,6 +292,30 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     Ok(())
                 }
             }
+            DeploymentCmd::SetAlgorithm { deployment, model } => {
+                let files = crate::recognition::model_files_for(g, &model)?;
+                let align = lfr_engine::align::AlignMethod::YuNet5;
+                files
+                    .calibration(align)
+                    .map(drop)
+                    .and_then(|_| files.fusion_calibration(align).map(drop))
+                    .with_context(|| format!("model {model} cannot score matches yet"))?;
+                let enroller = lfr_live::enrol::EngineEnroller::open(&files)?;
+                let (d, n) = store
+                    .set_recognition(&me, deployment, &model, &enroller)
+                    .await?;
+                if g.json {
+                    return print_json(&serde_json::json!({ "deployment": d, "reenrolled": n }));
+                }
+                println!(
+                    "D{}: recognition model {} (algorithm {}); {n} templates re-enrolled from the reference images",
+                    d.id, d.recognition.model, d.recognition.algorithm
+                );
+                if d.state == lfr_domain::deployment::DeploymentState::Suspended {
+                    println!("its watchlists stay approved: who is on them has not changed");
+                }
+                Ok(())
+            }
             DeploymentCmd::Cancel { deployment } => {
                 summary(g, &store.cancel_authority(&me, deployment).await?)
             }
@@ -357,6 +389,10 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     ("watchlist", a.watchlist_composition.clone()),
                     ("resources", a.resources.clone()),
                     ("threshold asked", a.threshold_requested.to_string()),
+                    (
+                        "recognition",
+                        format!("{} ({})", d.recognition.model, d.recognition.algorithm),
+                    ),
                     (
                         "reviews every",
                         format!("{} min", a.review_interval_minutes),

@@ -1,4 +1,5 @@
-//! `lfr models`: install, list and verify the model files of the default pipeline.
+//! `lfr models`: install, list and verify the model files of the default
+//! pipeline, and add, list and remove recognition model packages.
 
 use crate::Global;
 use anyhow::bail;
@@ -15,6 +16,19 @@ pub enum ModelsCmd {
     List,
     /// Re-hash every model file; exit non-zero if any is missing or corrupt.
     Verify,
+    /// Install a recognition model package (a directory with manifest.json and
+    /// its ONNX model): checked, test-run on one chip, and copied whole.
+    Add { dir: PathBuf },
+    /// Delete an installed package. Deployments that use it cannot start until it is back.
+    Remove { id: String },
+    /// Write the built-in dlib descriptor as a package (NHWC, BGR, inputs in [-1, 1]).
+    ExportDlib {
+        dir: PathBuf,
+        #[arg(long, default_value = "dlib-resnet-export")]
+        id: String,
+        #[arg(long, default_value = "1")]
+        package_version: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -38,6 +52,13 @@ pub fn run(g: &Global, cmd: ModelsCmd) -> anyhow::Result<()> {
         ModelsCmd::Install(a) => install(&dir, a),
         ModelsCmd::List => list(&dir, g.json),
         ModelsCmd::Verify => verify(&dir, g.json),
+        ModelsCmd::Add { dir: src } => super::models_packages::add(&dir, &src, g.json),
+        ModelsCmd::Remove { id } => super::models_packages::remove(&dir, &id),
+        ModelsCmd::ExportDlib {
+            dir: out,
+            id,
+            package_version,
+        } => super::models_packages::export_dlib(&dir, &out, &id, &package_version),
     }
 }
 
@@ -70,16 +91,18 @@ fn install(dir: &ModelsDir, a: InstallArgs) -> anyhow::Result<()> {
 
 fn list(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
     let statuses = lfr_models::status::check(dir)?;
+    let packages = super::models_packages::listed(dir)?;
     if json {
-        return print_json(dir, &statuses);
+        return print_json(dir, &statuses, &packages);
     }
-    print_table(dir, &statuses)
+    print_table(dir, &statuses)?;
+    super::models_packages::print_table(dir, &packages)
 }
 
 fn verify(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
     let statuses = lfr_models::status::check(dir)?;
     if json {
-        print_json(dir, &statuses)?;
+        print_json(dir, &statuses, &[])?;
     } else {
         let width = name_width();
         let mut out = std::io::stdout().lock();
@@ -170,7 +193,11 @@ fn print_table(dir: &ModelsDir, statuses: &[FileStatus]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_json(dir: &ModelsDir, statuses: &[FileStatus]) -> anyhow::Result<()> {
+fn print_json(
+    dir: &ModelsDir,
+    statuses: &[FileStatus],
+    packages: &[super::models_packages::Listed],
+) -> anyhow::Result<()> {
     let files: Vec<serde_json::Value> = statuses
         .iter()
         .map(|s| {
@@ -199,7 +226,7 @@ fn print_json(dir: &ModelsDir, statuses: &[FileStatus]) -> anyhow::Result<()> {
             v
         })
         .collect();
-    let doc = serde_json::json!({ "dir": dir.root(), "files": files });
+    let doc = serde_json::json!({ "dir": dir.root(), "files": files, "packages": packages });
     writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&doc)?)?;
     Ok(())
 }

@@ -125,7 +125,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
     ));
     let live = match pipeline {
         Some(p) => {
-            let models = crate::recognition::model_files(g)?;
+            let models = deployment_models(g, &store, &p).await?;
             Some(tokio::spawn(run_pipeline(
                 store.clone(),
                 hub.clone(),
@@ -150,6 +150,31 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         l.abort();
     }
     Ok(())
+}
+
+/// The model files of the deployment's own recognition model, which must
+/// still make the algorithm the deployment records.
+async fn deployment_models(
+    g: &Global,
+    store: &Store,
+    p: &Pipeline,
+) -> Result<lfr_engine::pipeline::ModelFiles> {
+    let d = store.deployment(&p.actor, p.deployment).await?;
+    let r = &d.recognition;
+    let models = crate::recognition::model_files_for(g, &r.model)?;
+    let made = models.algorithm(lfr_live::LiveConfig::default().align)?;
+    if made.as_str() != r.algorithm {
+        bail!(
+            "D{} records algorithm {} for model {}, but the installed {} makes {made}; install the package it was set up with, or `lfr deployment set-algorithm D{} {}` to re-enrol its watchlists",
+            d.id,
+            r.algorithm,
+            r.model,
+            r.model,
+            d.id,
+            r.model
+        );
+    }
+    Ok(models)
 }
 
 async fn pipeline_from_args(

@@ -13,10 +13,28 @@ use lfr_store::import::{ImportSource, prepare, validate};
 use super::session::{block_on, print_json, show_opt_time, signed_in, table};
 use crate::Global;
 
-/// The enroller `lfr serve` uses too, so an import from either makes the
-/// same templates: stills settings, the default alignment.
-fn enroller(g: &Global) -> Result<EngineEnroller> {
-    Ok(EngineEnroller::open(&crate::recognition::model_files(g)?)?)
+/// The enroller of the watchlist's deployment's recognition model (stills
+/// settings, the default alignment), as `lfr serve` uses it. `--model`, if
+/// given, must name that model: a deployment holds one algorithm's templates.
+async fn enroller(
+    g: &Global,
+    store: &lfr_store::Store,
+    me: &lfr_domain::role::User,
+    watchlist: WatchlistId,
+) -> Result<EngineEnroller> {
+    let w = store.watchlist(me, watchlist).await?;
+    let d = store.deployment(me, w.deployment).await?;
+    let model = &d.recognition.model;
+    if let Some(asked) = g.model.as_deref().filter(|m| m != model) {
+        anyhow::bail!(
+            "W{watchlist} belongs to D{}, which recognises with model {model}, not {asked}; to change it, `lfr deployment set-algorithm D{} {asked}` re-enrols all its watchlists",
+            d.id,
+            d.id
+        );
+    }
+    Ok(EngineEnroller::open(&crate::recognition::model_files_for(
+        g, model,
+    )?)?)
 }
 
 #[derive(Subcommand, Debug)]
@@ -39,8 +57,8 @@ pub enum WatchlistCmd {
         #[arg(long)]
         check: bool,
     },
-    /// Remake every template from the stored reference images with the current
-    /// recognition algorithm (after an engine upgrade). All or nothing.
+    /// Remake every template from the stored reference images with the
+    /// deployment's recognition model (after an engine upgrade). All or nothing.
     Reenrol { watchlist: WatchlistId },
     /// Approve the watchlist as it now stands (Authorising Officer). Any later change needs a new approval.
     Approve {
@@ -107,7 +125,7 @@ pub fn run(g: &Global, cmd: WatchlistCmd) -> Result<()> {
                     );
                     return Ok(());
                 }
-                let enroller = enroller(g)?;
+                let enroller = enroller(g, &store, &me, watchlist).await?;
                 let prepared = prepare(&src, w.kind, &enroller)?;
                 let n = store.commit_import(&me, watchlist, &prepared).await?;
                 if g.json {
@@ -119,7 +137,7 @@ pub fn run(g: &Global, cmd: WatchlistCmd) -> Result<()> {
                 Ok(())
             }
             WatchlistCmd::Reenrol { watchlist } => {
-                let enroller = enroller(g)?;
+                let enroller = enroller(g, &store, &me, watchlist).await?;
                 let n = store.reenrol_watchlist(&me, watchlist, &enroller).await?;
                 if g.json {
                     return print_json(

@@ -106,23 +106,90 @@ pub struct AlignedFace {
     pub chip_to_image: Similarity,
 }
 
+/// Where a descriptor wants the detector's five points to land in its
+/// chip, in [`Landmarks5`] order, and the chip's side. Any model's template
+/// works: the aligner fits the points with a similarity transform and
+/// samples the chip exactly as dlib would.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlignTemplate {
+    pub points: [[f64; 2]; 5],
+    pub size: usize,
+}
+
+impl AlignTemplate {
+    /// The built-in descriptor's: YuNet's points in dlib's 150x150 chips.
+    pub const DLIB_YUNET5: AlignTemplate = AlignTemplate {
+        points: YUNET5_CHIP_MEAN,
+        size: CHIP_SIZE,
+    };
+
+    /// Refuses templates that cannot place a face: points outside the chip,
+    /// eyes or mouth corners swapped, or points that give no transform.
+    pub fn validate(&self) -> Result<(), String> {
+        let s = self.size as f64;
+        if !(2..=4096).contains(&self.size) {
+            return Err(format!("chip size {} is outside 2..=4096", self.size));
+        }
+        if let Some(p) = self
+            .points
+            .iter()
+            .find(|p| !p.iter().all(|v| v.is_finite() && (0.0..=s).contains(v)))
+        {
+            return Err(format!("point {p:?} lies outside the {s}x{s} chip"));
+        }
+        let [le, re, nose, lm, rm] = self.points;
+        if le[0] >= re[0] || lm[0] >= rm[0] {
+            return Err(
+                "the image-left eye and mouth corner must lie left of the image-right ones".into(),
+            );
+        }
+        if le[1].max(re[1]) >= nose[1] || nose[1] >= lm[1].min(rm[1]) {
+            return Err("the eyes must lie above the nose tip, and it above the mouth".into());
+        }
+        Similarity::fit(&self.points, &self.points)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Chip placement for detected landmarks.
+    pub fn chip_details(&self, landmarks: &Landmarks5) -> Result<ChipDetails, AlignError> {
+        let img = landmarks.0.map(|p| [p.x as f64, p.y as f64]);
+        ChipDetails::from_points(&self.points, &img, self.size)
+    }
+}
+
 /// Cuts chips with one [`AlignMethod`]; cheap to clone and share across threads.
 #[derive(Clone)]
 pub struct Aligner {
     predictor: Option<Arc<ShapePredictor>>,
+    template: AlignTemplate,
 }
 
 impl Aligner {
     /// Alignment from the detector's own five points.
     pub fn yunet5() -> Self {
-        Self { predictor: None }
+        Self::template(AlignTemplate::DLIB_YUNET5)
+    }
+
+    /// Alignment of the detector's five points onto a model's template.
+    pub fn template(template: AlignTemplate) -> Self {
+        Self {
+            predictor: None,
+            template,
+        }
     }
 
     /// Alignment through dlib's 5-point shape predictor.
     pub fn dlib5_cascade(predictor: Arc<ShapePredictor>) -> Self {
         Self {
             predictor: Some(predictor),
+            template: AlignTemplate::DLIB_YUNET5,
         }
+    }
+
+    /// Side of the chips this aligner cuts.
+    pub fn chip_size(&self) -> usize {
+        self.template.size
     }
 
     pub fn method(&self) -> AlignMethod {
@@ -141,7 +208,7 @@ impl Aligner {
         landmarks: &Landmarks5,
     ) -> Result<AlignedFace, AlignError> {
         let details = match &self.predictor {
-            None => yunet5_chip_details(landmarks)?,
+            None => self.template.chip_details(landmarks)?,
             Some(sp) => {
                 let rect = predictor_box(face_box)?;
                 let shape = sp.predict(img, rect).rounded();
@@ -170,8 +237,7 @@ pub fn dlib_face_chip(img: &RgbImage, shape: &[[i64; 2]; 5]) -> Result<AlignedFa
 /// Chip placement from a detector's five points: the similarity taking the
 /// mean chip positions onto them, turned into a dlib chip rectangle.
 pub fn yunet5_chip_details(landmarks: &Landmarks5) -> Result<ChipDetails, AlignError> {
-    let img = landmarks.0.map(|p| [p.x as f64, p.y as f64]);
-    ChipDetails::from_points(&YUNET5_CHIP_MEAN, &img, CHIP_SIZE)
+    AlignTemplate::DLIB_YUNET5.chip_details(landmarks)
 }
 
 /// The box the shape predictor runs on: a square `DLIB5_BOX_SCALE` times the
@@ -240,6 +306,48 @@ mod tests {
         ] {
             assert!(predictor_box(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn templates_are_checked() {
+        assert_eq!(AlignTemplate::DLIB_YUNET5.validate(), Ok(()));
+        let mut t = AlignTemplate::DLIB_YUNET5;
+        t.points.swap(0, 1);
+        assert!(t.validate().unwrap_err().contains("left"));
+        let mut t = AlignTemplate::DLIB_YUNET5;
+        t.points[2] = [200.0, 80.0];
+        assert!(t.validate().unwrap_err().contains("outside"));
+        let mut t = AlignTemplate::DLIB_YUNET5;
+        t.points[2][1] = 120.0;
+        assert!(t.validate().unwrap_err().contains("above"));
+    }
+
+    #[test]
+    fn a_template_of_another_size_cuts_chips_of_that_size() {
+        let arc = AlignTemplate {
+            points: [
+                [38.29, 51.70],
+                [73.53, 51.50],
+                [56.03, 71.74],
+                [41.55, 92.37],
+                [70.73, 92.20],
+            ],
+            size: 112,
+        };
+        let pts = arc
+            .points
+            .map(|[x, y]| crate::geometry::Point::new(2.0 * x as f32 + 10.0, 2.0 * y as f32));
+        let img = RgbImage::from_pixel(300, 300, image::Rgb([9, 9, 9]));
+        let a = Aligner::template(arc)
+            .align(&img, &BoundingBox::default(), &Landmarks5(pts))
+            .unwrap();
+        assert_eq!(a.chip.dimensions(), (112, 112));
+        let back = a.chip_to_image.apply(arc.points[0]);
+        // dlib spreads the chip over (size - 1) pixels: within a pixel or two.
+        assert!(
+            (back[0] - (2.0 * 38.29 + 10.0)).abs() < 2.0 && (back[1] - 2.0 * 51.70).abs() < 2.0,
+            "{back:?}"
+        );
     }
 
     #[test]

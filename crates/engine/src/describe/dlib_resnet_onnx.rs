@@ -7,6 +7,7 @@
 
 use super::dlib_resnet::{Conv, DlibResnet, Layer, Pool, Step, topology};
 use crate::onnx::{Attr, Dim, Graph};
+use crate::package::{ColourOrder, Layout};
 
 /// Name of the graph's input: `N x 3 x 150 x 150` RGB values in 0..=255.
 pub const INPUT: &str = "chip_rgb";
@@ -20,23 +21,83 @@ struct Value {
     chw: [usize; 3],
 }
 
+/// What the graph's input takes: a layout, a channel order, and values
+/// `(pixel - mean[c]) / std[c]` in that channel order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphInput {
+    pub name: String,
+    pub layout: Layout,
+    pub order: ColourOrder,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl GraphInput {
+    /// The built-in describer's: NCHW RGB pixels as they are.
+    pub fn raw_rgb() -> Self {
+        Self {
+            name: INPUT.into(),
+            layout: Layout::NCHW,
+            order: ColourOrder::RGB,
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        }
+    }
+}
+
 pub fn to_onnx(net: &DlibResnet) -> Result<Vec<u8>, String> {
+    to_onnx_with(net, &GraphInput::raw_rgb())
+}
+
+/// The network behind an input of another convention: the normalisation is
+/// undone by a multiply and an add folded into dlib's own input scaling,
+/// and BGR order by permuting the first convolution's input channels.
+pub fn to_onnx_with(net: &DlibResnet, input: &GraphInput) -> Result<Vec<u8>, String> {
+    if input.name == OUTPUT || input.name.is_empty() {
+        return Err(format!("the input cannot be called {:?}", input.name));
+    }
     let mut g = Graph::new();
     let size = net.input_size;
-    g.input(
-        INPUT,
-        &[
-            Dim::Named("N"),
-            Dim::Fixed(3),
-            Dim::Fixed(size as i64),
-            Dim::Fixed(size as i64),
-        ],
-    );
-    // dlib's input layer: (pixel - mean) / 256.
-    let mean = g.constant("mean", &[1, 3, 1, 1], &net.mean_rgb);
-    let scale = g.constant("scale", &[1], &[1.0 / 256.0]);
-    let centred = g.node("Sub", &[INPUT, &mean], &[]);
-    let x = g.node("Mul", &[&centred, &scale], &[]);
+    let s = size as i64;
+    let dims = match input.layout {
+        Layout::NCHW => [Dim::Named("N"), Dim::Fixed(3), Dim::Fixed(s), Dim::Fixed(s)],
+        Layout::NHWC => [Dim::Named("N"), Dim::Fixed(s), Dim::Fixed(s), Dim::Fixed(3)],
+    };
+    g.input(&input.name, &dims);
+    let mut net = net.clone();
+    let mut dlib_mean = net.mean_rgb;
+    if input.order == ColourOrder::BGR {
+        dlib_mean.reverse();
+        match net.layers.first_mut() {
+            Some(Layer::Con(c)) if c.channels == 3 => reverse_input_channels(c),
+            _ => return Err("the first layer is not a 3-channel convolution".into()),
+        }
+    }
+    let x = if *input == GraphInput::raw_rgb() {
+        // dlib's input layer: (pixel - mean) / 256.
+        let mean = g.constant("mean", &[1, 3, 1, 1], &dlib_mean);
+        let scale = g.constant("scale", &[1], &[1.0 / 256.0]);
+        let centred = g.node("Sub", &[&input.name, &mean], &[]);
+        g.node("Mul", &[&centred, &scale], &[])
+    } else {
+        let nchw = match input.layout {
+            Layout::NCHW => input.name.clone(),
+            Layout::NHWC => g.node(
+                "Transpose",
+                &[&input.name],
+                &[("perm", Attr::Ints(vec![0, 3, 1, 2]))],
+            ),
+        };
+        // (x * std + mean - dlib_mean) / 256
+        let mul: Vec<f32> = input.std.iter().map(|s| s / 256.0).collect();
+        let add: Vec<f32> = (0..3)
+            .map(|c| (input.mean[c] - dlib_mean[c]) / 256.0)
+            .collect();
+        let mul = g.constant("in_scale", &[1, 3, 1, 1], &mul);
+        let add = g.constant("in_shift", &[1, 3, 1, 1], &add);
+        let scaled = g.node("Mul", &[&nchw, &mul], &[]);
+        g.node("Add", &[&scaled, &add], &[])
+    };
     let mut cur = Value {
         name: x,
         chw: [3, size, size],
@@ -108,6 +169,16 @@ pub fn to_onnx(net: &DlibResnet) -> Result<Vec<u8>, String> {
     }
     g.output(OUTPUT, &[Dim::Named("N"), Dim::Fixed(outputs as i64)]);
     Ok(g.to_model_bytes("dlib_face_recognition_resnet_model_v1", "lfr"))
+}
+
+/// Reverses the channel axis of a convolution's `OIHW` weights.
+fn reverse_input_channels(c: &mut Conv) {
+    let k = c.kernel[0] * c.kernel[1];
+    let per_filter = c.channels * k;
+    for f in c.weights.chunks_exact_mut(per_filter) {
+        let (first, rest) = f.split_at_mut(k);
+        first.swap_with_slice(&mut rest[k..2 * k]);
+    }
 }
 
 fn tag(tags: &[Option<Value>; 3], t: u8) -> Result<&Value, String> {

@@ -1,14 +1,19 @@
-//! Descriptors: a 150x150 aligned face chip becomes a 128-D vector.
+//! Descriptors: an aligned face chip becomes a vector.
 //!
 //! The default describer is dlib's face recognition ResNet (CC0), read from
-//! dlib's own model file and executed on ONNX Runtime.
+//! dlib's own model file and executed on ONNX Runtime. Any other ONNX
+//! descriptor runs through the same code from a package manifest
+//! ([`crate::package`]), which says how its input is laid out and scaled.
 
 pub mod dlib_resnet;
 pub mod dlib_resnet_onnx;
+mod input;
 
 use crate::dlib_format::FormatError;
+use crate::package::ModelSpec;
 use crate::runtime::{Backend, Model, RuntimeError, Tensor};
 use image::RgbImage;
+pub use input::InputSpec;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DescribeError {
@@ -20,13 +25,20 @@ pub enum DescribeError {
     Runtime(#[from] RuntimeError),
     #[error("face chip is {w}x{h}, the describer needs {size}x{size}")]
     ChipSize { w: u32, h: u32, size: u32 },
+    #[error("{model} does not fit its manifest: {reason}. Correct the manifest or the model")]
+    Mismatch { model: String, reason: String },
 }
 
 /// Turns aligned face chips into descriptors.
 pub struct Describer {
+    name: String,
     model: Box<dyn Model>,
-    size: u32,
+    input: InputSpec,
+    output: String,
     dims: usize,
+    unit_length: bool,
+    /// 1 for models whose graph fixes the batch at one chip.
+    max_batch: usize,
 }
 
 impl Describer {
@@ -44,15 +56,65 @@ impl Describer {
             })
             .unwrap_or(0);
         Ok(Self {
+            name: "dlib ResNet".into(),
             model: backend.load("dlib ResNet", &onnx)?,
-            size: net.input_size as u32,
+            input: InputSpec::raw_rgb(dlib_resnet_onnx::INPUT, net.input_size as u32),
+            output: dlib_resnet_onnx::OUTPUT.into(),
             dims,
+            unit_length: false,
+            max_batch: usize::MAX,
         })
+    }
+
+    /// Loads a package's ONNX model as its manifest describes it, and proves
+    /// the description by describing a grey chip: an input or output that
+    /// disagrees with the manifest is an error here, not wrong templates later.
+    pub fn onnx(
+        backend: &dyn Backend,
+        name: &str,
+        onnx: &[u8],
+        spec: &ModelSpec,
+    ) -> Result<Self, DescribeError> {
+        let mut d = Self {
+            name: name.to_string(),
+            model: backend.load(name, onnx)?,
+            input: InputSpec::of(spec),
+            output: spec.output.clone(),
+            dims: spec.descriptor_size,
+            unit_length: spec.unit_length(),
+            max_batch: 1,
+        };
+        let grey = RgbImage::from_pixel(d.input.size, d.input.size, image::Rgb([128; 3]));
+        let mismatch = |reason: String| DescribeError::Mismatch {
+            model: name.to_string(),
+            reason,
+        };
+        let out = d.run(&[&grey]).map_err(|e| {
+            mismatch(format!(
+                "it does not run on the input the manifest describes ({}): {e}",
+                d.input.describe(1)
+            ))
+        })?;
+        let want = [1, d.dims];
+        if out.shape != want {
+            return Err(mismatch(format!(
+                "output {:?} has shape {:?}, the manifest says {:?} (descriptor_size {})",
+                d.output, out.shape, want, d.dims
+            )));
+        }
+        if out.data.iter().any(|v| !v.is_finite()) {
+            return Err(mismatch("it gives values that are not finite".into()));
+        }
+        // Batches, where the graph allows them.
+        if d.run(&[&grey, &grey]).is_ok_and(|o| o.shape == [2, d.dims]) {
+            d.max_batch = usize::MAX;
+        }
+        Ok(d)
     }
 
     /// Side of the square chip this describer takes.
     pub fn chip_size(&self) -> u32 {
-        self.size
+        self.input.size
     }
 
     /// Length of the descriptors it makes.
@@ -62,33 +124,52 @@ impl Describer {
 
     /// One descriptor per chip, in order.
     pub fn describe(&mut self, chips: &[&RgbImage]) -> Result<Vec<Vec<f32>>, DescribeError> {
-        if chips.is_empty() {
-            return Ok(Vec::new());
+        let mut out = Vec::with_capacity(chips.len());
+        for batch in chips.chunks(self.max_batch.max(1)) {
+            let t = self.run(batch)?;
+            if t.data.len() != batch.len() * self.dims {
+                return Err(DescribeError::Mismatch {
+                    model: self.name.clone(),
+                    reason: format!(
+                        "output {:?} has shape {:?} for {} chip(s)",
+                        self.output,
+                        t.shape,
+                        batch.len()
+                    ),
+                });
+            }
+            for c in t.data.chunks(self.dims) {
+                let mut v = c.to_vec();
+                if self.unit_length {
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    if norm > 0.0 {
+                        v.iter_mut().for_each(|x| *x /= norm);
+                    }
+                }
+                out.push(v);
+            }
         }
-        let s = self.size as usize;
-        let plane = s * s;
-        let mut data = vec![0f32; chips.len() * 3 * plane];
-        for (i, chip) in chips.iter().enumerate() {
-            if chip.width() != self.size || chip.height() != self.size {
+        Ok(out)
+    }
+
+    fn run(&mut self, chips: &[&RgbImage]) -> Result<Tensor, DescribeError> {
+        if chips.is_empty() {
+            return Ok(Tensor::new(vec![0, self.dims], Vec::new()));
+        }
+        for chip in chips {
+            if chip.width() != self.input.size || chip.height() != self.input.size {
                 return Err(DescribeError::ChipSize {
                     w: chip.width(),
                     h: chip.height(),
-                    size: self.size,
+                    size: self.input.size,
                 });
             }
-            let base = i * 3 * plane;
-            for (j, p) in chip.pixels().enumerate() {
-                data[base + j] = p[0] as f32;
-                data[base + plane + j] = p[1] as f32;
-                data[base + 2 * plane + j] = p[2] as f32;
-            }
         }
-        let input = Tensor::new(vec![chips.len(), 3, s, s], data);
-        let out = self
+        let input = self.input.tensor(chips);
+        Ok(self
             .model
-            .run(&[(dlib_resnet_onnx::INPUT, &input)])?
-            .get(dlib_resnet_onnx::OUTPUT)?
-            .clone();
-        Ok(out.data.chunks(self.dims).map(|c| c.to_vec()).collect())
+            .run(&[(self.input.name.as_str(), &input)])?
+            .get(&self.output)?
+            .clone())
     }
 }

@@ -18,7 +18,8 @@ use lfr_store::users::NewUser;
 
 pub const DAY_ONE: &str = "2026-11-22T08:00:00Z";
 /// The algorithm the test templates claim to be made by.
-pub const TEST_ALGORITHM: &str = "yunet-sim5-dlibresnet-v1";
+/// The built-in model's algorithm: a new deployment's.
+pub const TEST_ALGORITHM: &str = "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1";
 /// A name and image bytes that must never leak into public output.
 pub const SUBJECT_NAME: &str = "Zebedee Quuxworth";
 pub const IMAGE_MARKER: &[u8] = b"REFERENCE-IMAGE-OF-ZEBEDEE";

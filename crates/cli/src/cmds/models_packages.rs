@@ -1,0 +1,212 @@
+//! `lfr models add | remove | export-dlib` and the packages part of
+//! `lfr models list`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use lfr_engine::describe::Describer;
+use lfr_engine::package::{
+    BUILTIN_ID, CALIBRATION_FILE, FUSED_CALIBRATION_FILE, MANIFEST_FILE, Package,
+};
+use lfr_engine::runtime::OrtBackend;
+use lfr_models::packages::{Added, PackageFile};
+use lfr_models::{ModelsDir, files};
+use serde::Serialize;
+
+/// Licence and notice files travel with the model.
+fn is_companion(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["LICENSE", "LICENCE", "NOTICE", "README"]
+        .iter()
+        .any(|p| upper.starts_with(p))
+}
+
+pub fn add(dir: &ModelsDir, src: &Path, json: bool) -> Result<()> {
+    let p = Package::open(src).with_context(|| format!("the package in {}", src.display()))?;
+    let id = p.id().to_string();
+    // Proves the manifest describes the model: one grey chip through it.
+    let backend = OrtBackend::new(&dir.verified(files::ONNXRUNTIME)?, 1)?;
+    Describer::onnx(
+        &backend,
+        &format!("model {id}"),
+        &p.read_onnx()?,
+        &p.manifest().model,
+    )?;
+    let mut list = vec![
+        PackageFile {
+            name: MANIFEST_FILE.into(),
+            sha256: None,
+        },
+        PackageFile {
+            name: p.manifest().model.file.clone(),
+            sha256: Some(p.manifest().model.sha256.clone()),
+        },
+    ];
+    if p.calibration_path().exists() {
+        p.calibration().with_context(|| {
+            format!(
+                "the package's {CALIBRATION_FILE} (remove it to install the package uncalibrated)"
+            )
+        })?;
+        list.push(PackageFile {
+            name: CALIBRATION_FILE.into(),
+            sha256: None,
+        });
+    }
+    if p.dir().join(FUSED_CALIBRATION_FILE).exists() {
+        p.fusion_calibration().with_context(|| {
+            format!("the package's {FUSED_CALIBRATION_FILE} (remove it to install the package without it)")
+        })?;
+        list.push(PackageFile {
+            name: FUSED_CALIBRATION_FILE.into(),
+            sha256: None,
+        });
+    }
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_file() && is_companion(&name) {
+            list.push(PackageFile { name, sha256: None });
+        }
+    }
+    let outcome = lfr_models::packages::add(dir, src, &id, &list)?;
+    let (what, path) = match &outcome {
+        Added::Installed(p) => ("installed", p),
+        Added::AlreadyInstalled(p) => ("already installed", p),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "id": id, "outcome": what, "dir": path, "algorithm": p.algorithm().as_str(), "calibrated": p.is_calibrated() })
+        );
+        return Ok(());
+    }
+    println!("model {id} {what} in {}", path.display());
+    println!("  algorithm {}", p.algorithm());
+    if !p.is_calibrated() {
+        println!(
+            "  not calibrated: compute its calibration with `lfr --model {id} calibrate --data LFW_DIR` before recognising with it"
+        );
+    }
+    Ok(())
+}
+
+pub fn remove(dir: &ModelsDir, id: &str) -> Result<()> {
+    if id == BUILTIN_ID {
+        bail!("{id} is the built-in model; it cannot be removed");
+    }
+    let path = lfr_models::packages::remove(dir, id)?;
+    println!("model {id} removed from {}", path.display());
+    Ok(())
+}
+
+pub fn export_dlib(dir: &ModelsDir, out: &Path, id: &str, version: &str) -> Result<()> {
+    if out.join(MANIFEST_FILE).exists() {
+        bail!(
+            "{} already holds a package; choose an empty directory",
+            out.display()
+        );
+    }
+    let dat = std::fs::read(dir.verified(files::DLIB_RESNET)?)?;
+    let m = lfr_engine::package::export_dlib(&dat, out, id, version)?;
+    println!(
+        "model {} version {} written to {} ({}, {:?} {:?}, normalised (x - {}) / {})",
+        m.id,
+        m.version,
+        out.display(),
+        m.model.file,
+        m.model.layout,
+        m.model.colour_order,
+        m.model.normalisation.mean[0],
+        m.model.normalisation.std[0]
+    );
+    println!("install it with `lfr models add {}`", out.display());
+    Ok(())
+}
+
+/// One installed package as `lfr models list` shows it.
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    pub id: String,
+    pub version: Option<String>,
+    pub licence: Option<String>,
+    pub provenance: Option<String>,
+    pub algorithm: Option<String>,
+    pub calibrated: bool,
+    /// Whether it has the fused calibration the live pipeline needs.
+    pub fused: bool,
+    /// Why the package cannot be used, if it cannot.
+    pub problem: Option<String>,
+}
+
+pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
+    let mut out = Vec::new();
+    for id in dir.package_ids()? {
+        out.push(match Package::open(&dir.package_dir(&id)?) {
+            Ok(p) => {
+                let m = p.manifest();
+                let cal = p.calibration();
+                Listed {
+                    id,
+                    version: Some(m.version.clone()),
+                    licence: Some(m.licence.clone()),
+                    provenance: Some(m.provenance.clone()),
+                    algorithm: Some(p.algorithm().to_string()),
+                    calibrated: cal.is_ok(),
+                    fused: p.fusion_calibration().is_ok(),
+                    problem: match cal {
+                        Ok(_) => None,
+                        Err(e) if p.calibration_path().exists() => Some(e.to_string()),
+                        Err(_) => None,
+                    },
+                }
+            }
+            Err(e) => Listed {
+                id,
+                version: None,
+                licence: None,
+                provenance: None,
+                algorithm: None,
+                calibrated: false,
+                fused: false,
+                problem: Some(e.to_string()),
+            },
+        });
+    }
+    Ok(out)
+}
+
+pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "\nrecognition models (default {BUILTIN_ID}, built in; packages in {}):",
+        dir.packages_dir().display()
+    )?;
+    writeln!(
+        out,
+        "  {BUILTIN_ID}  v1  CC0-1.0  calibrated  (built in) Davis King (dlib)"
+    )?;
+    for p in packages {
+        let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+        let state = match (&p.problem, p.calibrated, p.fused) {
+            (Some(e), _, _) => format!("UNUSABLE: {e}"),
+            (None, true, true) => "calibrated".into(),
+            (None, true, false) => {
+                "calibrated, not fused (`lfr calibrate --model ID --fused` before deploying it)"
+                    .into()
+            }
+            (None, false, _) => "NOT CALIBRATED (`lfr calibrate --model`)".into(),
+        };
+        writeln!(
+            out,
+            "  {}  v{}  {}  {state}  {}",
+            p.id,
+            or(&p.version),
+            or(&p.licence),
+            or(&p.provenance)
+        )?;
+    }
+    Ok(())
+}

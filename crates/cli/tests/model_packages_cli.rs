@@ -1,0 +1,430 @@
+//! Bringing a recognition model: `lfr models export-dlib | add | list |
+//! remove`, `lfr calibrate --model`, and a deployment switched to the new
+//! model, re-enrolled from its reference images. The package is the
+//! built-in dlib ResNet exported with another input convention (NHWC, BGR,
+//! [-1, 1]), so its descriptors are known to be right.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PKG: &str = "dlib-resnet-export";
+const PKG_ALGORITHM: &str = "yunet-n-dynamic/align-dlib-resnet-export-v1/dlib-resnet-export-1";
+
+fn shared(rel: &str) -> PathBuf {
+    let root = std::env::var_os("LFR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let p = root.join(rel);
+    assert!(
+        p.exists(),
+        "shared test data {} is missing: this test needs the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
+        p.display()
+    );
+    p
+}
+
+/// A scratch models directory holding links to the installed model files,
+/// so that packages added by a test stay in the test.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+struct Out {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    fn new() -> Self {
+        let installed = lfr_models_dir();
+        let dir = tempfile::tempdir().unwrap();
+        let models = dir.path().join("models");
+        std::fs::create_dir(&models).unwrap();
+        for name in [
+            "libonnxruntime.so.1.31.1",
+            "yunet_n_dynamic.onnx",
+            "dlib_face_recognition_resnet_model_v1.dat",
+            "shape_predictor_5_face_landmarks.dat",
+        ] {
+            let from = installed.join(name);
+            assert!(
+                from.is_file(),
+                "model file {} is missing: run `lfr models install` (or set LFR_MODELS)",
+                from.display()
+            );
+            std::os::unix::fs::symlink(&from, models.join(name)).unwrap();
+        }
+        Self { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn run(&self, token: Option<&str>, args: &[&str]) -> Out {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
+        c.args(args)
+            .env("LFR_MODELS", self.path("models"))
+            .env(
+                "LFR_DB",
+                format!("sqlite://{}", self.path("lfr.db").display()),
+            )
+            .env("LFR_KEYS", self.path("keys"))
+            .env_remove("LFR_TOKEN")
+            .env_remove("LFR_MODEL");
+        if let Some(t) = token {
+            c.env("LFR_TOKEN", t);
+        }
+        let o = c.output().unwrap();
+        Out {
+            ok: o.status.success(),
+            stdout: String::from_utf8_lossy(&o.stdout).into(),
+            stderr: String::from_utf8_lossy(&o.stderr).into(),
+        }
+    }
+
+    fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
+        let o = self.run(token, args);
+        assert!(o.ok, "lfr {args:?} failed:\n{}\n{}", o.stdout, o.stderr);
+        o.stdout
+    }
+
+    fn fails(&self, token: Option<&str>, args: &[&str], says: &str) {
+        let o = self.run(token, args);
+        assert!(!o.ok, "lfr {args:?} should fail");
+        assert!(
+            o.stderr.contains(says),
+            "lfr {args:?}: {says:?} not in\n{}",
+            o.stderr
+        );
+    }
+
+    fn json(&self, token: Option<&str>, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(token, &a)).unwrap()
+    }
+
+    /// Exports the package to `rel` and returns its path as a string.
+    fn export(&self, rel: &str) -> String {
+        let p = self.path(rel);
+        self.ok(
+            None,
+            &["models", "export-dlib", p.to_str().unwrap(), "--id", PKG],
+        );
+        p.to_str().unwrap().to_string()
+    }
+
+    /// Calibrates the package on the first `images` LFW images (people
+    /// from A on); `fused` needs a few thousand, for people of several images.
+    fn calibrate(&self, images: usize, fused: bool) -> String {
+        let lfw = shared("data/lfw");
+        let n = images.to_string();
+        let mut args = vec!["calibrate", "--model", PKG, "--data", lfw.to_str().unwrap()];
+        args.extend(["--max-images", &n]);
+        if fused {
+            args.push("--fused");
+        }
+        self.ok(None, &args)
+    }
+}
+
+fn lfr_models_dir() -> PathBuf {
+    match std::env::var_os("LFR_MODELS").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => lfr_models::ModelsDir::resolve(None).root().to_path_buf(),
+    }
+}
+
+fn copy_dir(from: &str, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_package_is_checked_installed_calibrated_listed_and_removed() {
+    let e = Env::new();
+    let pkg = e.export("pkg");
+
+    // A corrupt model, and a manifest that misdescribes its model, are refused
+    // and leave nothing installed.
+    let bad = e.path("corrupt");
+    copy_dir(&pkg, &bad);
+    let mut bytes = std::fs::read(bad.join("model.onnx")).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x55;
+    std::fs::write(bad.join("model.onnx"), bytes).unwrap();
+    e.fails(
+        None,
+        &["models", "add", bad.to_str().unwrap()],
+        "corrupt or incomplete",
+    );
+    let wrong = e.path("wrong");
+    copy_dir(&pkg, &wrong);
+    let m = std::fs::read_to_string(wrong.join("manifest.json")).unwrap();
+    std::fs::write(
+        wrong.join("manifest.json"),
+        m.replace("\"NHWC\"", "\"NCHW\""),
+    )
+    .unwrap();
+    e.fails(
+        None,
+        &["models", "add", wrong.to_str().unwrap()],
+        "does not fit its manifest",
+    );
+    std::fs::write(
+        wrong.join("manifest.json"),
+        m.replace("\"input\"", "\"inputs\""),
+    )
+    .unwrap();
+    e.fails(
+        None,
+        &["models", "add", wrong.to_str().unwrap()],
+        "unknown field `inputs`",
+    );
+    let listed = e.json(None, &["models", "list"]);
+    assert_eq!(listed["packages"].as_array().unwrap().len(), 0, "{listed}");
+
+    let out = e.ok(None, &["models", "add", &pkg]);
+    assert!(
+        out.contains(PKG_ALGORITHM) && out.contains("not calibrated"),
+        "{out}"
+    );
+    assert!(
+        e.ok(None, &["models", "add", &pkg])
+            .contains("already installed")
+    );
+    // The same id with other content is not silently replaced.
+    std::fs::write(
+        wrong.join("manifest.json"),
+        m.replace("standalone", "stand-alone"),
+    )
+    .unwrap();
+    e.fails(
+        None,
+        &["models", "add", wrong.to_str().unwrap()],
+        "different content",
+    );
+
+    // Uncalibrated, it cannot score; the error says how to calibrate.
+    let img = |n: &str| shared(&format!("data/dlib-reference/images/{n}.jpg"));
+    let (a, b, c) = (img("obama"), img("obama2"), img("biden"));
+    let (a, b, c) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+    );
+    e.fails(
+        None,
+        &["--model", PKG, "compare", a, b],
+        "lfr calibrate --model",
+    );
+
+    let out = e.calibrate(300, false);
+    assert!(
+        out.contains(&format!("calibration of {PKG_ALGORITHM}")),
+        "{out}"
+    );
+    let listed = e.json(None, &["models", "list"]);
+    let p = &listed["packages"][0];
+    assert_eq!(p["id"], PKG, "{listed}");
+    assert_eq!(p["calibrated"], true, "{listed}");
+    assert_eq!(p["licence"], "CC0-1.0", "{listed}");
+    assert!(
+        p["provenance"].as_str().unwrap().contains("dlib"),
+        "{listed}"
+    );
+
+    let same = e.json(None, &["--model", PKG, "compare", a, b]);
+    let other = e.json(None, &["--model", PKG, "compare", a, c]);
+    assert_eq!(same["algorithm"], PKG_ALGORITHM);
+    let builtin = e.json(None, &["compare", a, b]);
+    assert_eq!(
+        builtin["algorithm"],
+        "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1"
+    );
+    let (ds, db) = (
+        same["distance"].as_f64().unwrap(),
+        builtin["distance"].as_f64().unwrap(),
+    );
+    assert!(
+        (ds - db).abs() < 1e-5,
+        "same descriptors, same distance: {ds} vs {db}"
+    );
+    assert!(same["score"].as_f64().unwrap() > other["score"].as_f64().unwrap() + 0.3);
+
+    e.ok(None, &["models", "remove", PKG]);
+    e.fails(None, &["--model", PKG, "compare", a, b], "lfr models add");
+}
+
+#[test]
+fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_images() {
+    let e = Env::new();
+    let admin = e.json(
+        None,
+        &[
+            "user",
+            "bootstrap",
+            "--username",
+            "admin",
+            "--name",
+            "Admin",
+        ],
+    );
+    let admin = admin["token"].as_str().unwrap().to_string();
+    let user = |name: &str, role: &str, rank: &str| {
+        let v = e.json(
+            Some(&admin),
+            &[
+                "user", "add", name, "--name", name, "--role", role, "--rank", rank,
+            ],
+        );
+        v["token"].as_str().unwrap().to_string()
+    };
+    let silver = user("silver", "silver_commander", "chief_inspector");
+    let ao = user("supt", "authorising_officer", "superintendent");
+    let operator = user("pc1", "operator", "constable");
+    e.ok(
+        Some(&admin),
+        &[
+            "user",
+            "train",
+            "supt",
+            "--course",
+            "LFR AO",
+            "--completed",
+            "2026-01-10",
+        ],
+    );
+    let mut apply = vec![
+        "deployment",
+        "apply",
+        "--location",
+        "Queen Street",
+        "--use-case",
+        "event",
+    ];
+    apply.extend([
+        "--starts",
+        "now",
+        "--ends",
+        "+8h",
+        "--legitimate-aim",
+        "a",
+        "--legal-basis",
+        "b",
+        "--necessity",
+        "c",
+        "--proportionality",
+        "d",
+        "--safeguards",
+        "e",
+        "--alternatives",
+        "f",
+        "--watchlist-composition",
+        "g",
+        "--resources",
+        "h",
+    ]);
+    let d = e.json(Some(&silver), &apply);
+    let d = format!("D{}", d["id"]);
+    e.ok(
+        Some(&ao),
+        &[
+            "deployment",
+            "authorise",
+            &d,
+            "--rationale",
+            "r",
+            "--from",
+            "now",
+            "--until",
+            "+8h",
+        ],
+    );
+    let w = e.json(
+        Some(&silver),
+        &["watchlist", "create", &d, "--name", "match day"],
+    );
+    let w = format!("W{}", w["id"]);
+    let imp = e.path("import");
+    std::fs::create_dir(&imp).unwrap();
+    std::fs::write(imp.join("manifest.json"), r#"{"entries":[{"ref":"S1","name":"Zebedee Quuxworth","category":"wanted_by_courts",
+        "justification":"Warrant for failing to appear at court","source":"PNC WA/1","under_18":false,"images":["s1.jpg"]}]}"#).unwrap();
+    std::fs::copy(
+        shared("data/dlib-reference/images/obama.jpg"),
+        imp.join("s1.jpg"),
+    )
+    .unwrap();
+    e.ok(
+        Some(&silver),
+        &["watchlist", "import", &w, imp.to_str().unwrap()],
+    );
+    e.ok(Some(&ao), &["watchlist", "approve", &w]);
+    let shown = e.json(Some(&silver), &["deployment", "show", &d]);
+    assert_eq!(
+        shown["deployment"]["recognition"]["algorithm"],
+        "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1"
+    );
+
+    let pkg = e.export("pkg");
+    e.ok(None, &["models", "add", &pkg]);
+    e.fails(
+        Some(&silver),
+        &["deployment", "set-algorithm", &d, PKG],
+        "cannot score",
+    );
+    e.calibrate(300, false);
+    // The live pipeline scores with the fused calibration too.
+    e.fails(
+        Some(&silver),
+        &["deployment", "set-algorithm", &d, PKG],
+        "--fused",
+    );
+    e.calibrate(2000, true);
+    assert_eq!(
+        e.json(None, &["models", "list"])["packages"][0]["fused"],
+        true
+    );
+    e.ok(Some(&silver), &["deployment", "start", &d]);
+    e.fails(
+        Some(&silver),
+        &["deployment", "set-algorithm", &d, PKG],
+        "suspends it",
+    );
+    e.fails(
+        Some(&operator),
+        &["deployment", "set-algorithm", &d, PKG],
+        "silver_commander",
+    );
+    e.ok(
+        Some(&silver),
+        &["deployment", "suspend", &d, "--reason", "model change"],
+    );
+    let out = e.ok(Some(&silver), &["deployment", "set-algorithm", &d, PKG]);
+    assert!(out.contains("1 templates re-enrolled"), "{out}");
+    let shown = e.json(Some(&silver), &["deployment", "show", &d]);
+    assert_eq!(shown["deployment"]["recognition"]["model"], PKG);
+    assert_eq!(
+        shown["deployment"]["recognition"]["algorithm"],
+        PKG_ALGORITHM
+    );
+
+    // Its templates now carry the package's algorithm; the old model's are refused.
+    let re = e.json(Some(&silver), &["watchlist", "reenrol", &w]);
+    assert_eq!(
+        (re["reenrolled"].as_i64(), re["algorithm"].as_str()),
+        (Some(1), Some(PKG_ALGORITHM))
+    );
+    e.fails(
+        Some(&silver),
+        &["--model", "dlib-resnet-v1", "watchlist", "reenrol", &w],
+        "set-algorithm",
+    );
+    // Approval stands (who is on the list did not change): it resumes.
+    e.ok(Some(&silver), &["deployment", "resume", &d]);
+}

@@ -1,0 +1,77 @@
+//! A deployment's recognition model: changed only while no camera runs it,
+//! and always together with every template of its watchlists.
+
+use lfr_domain::deployment::{Deployment, RecognitionModel};
+use lfr_domain::enrol::Enroller;
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy::{self, Action};
+use lfr_domain::role::User;
+
+use crate::watchlists::{load_for_deployment, nothing_changed, remake_templates, store_templates};
+use crate::{Result, Store};
+
+impl Store {
+    /// Switches deployment `id` to `model`, whose templates `enroller` makes,
+    /// and re-enrols every watchlist of the deployment from its stored
+    /// reference images in the same transaction: all or nothing, so a
+    /// deployment never holds templates its model cannot compare. Returns
+    /// the deployment and the number of templates remade.
+    pub async fn set_recognition(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        model: &str,
+        enroller: &dyn Enroller,
+    ) -> Result<(Deployment, usize)> {
+        let target = format!("D{id}");
+        let name = "deployment.set_algorithm";
+        self.permit(actor, Action::ChangeAlgorithm, name, &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        let mut d = crate::deployments::load(&mut tx, id).await?;
+        let wls = load_for_deployment(&mut tx, id).await?;
+        let from = d.recognition.clone();
+        let to = RecognitionModel {
+            model: model.to_string(),
+            algorithm: enroller.algorithm(),
+        };
+        let check = |d: &mut Deployment| {
+            d.set_recognition(to.clone())?;
+            wls.iter()
+                .try_for_each(|w| policy::watchlist_open_for_changes(w, d))
+        };
+        if let Err(r) = check(&mut d) {
+            return self.refuse(tx, actor, name, &target, r).await;
+        }
+        let key = self.keys().data_key(id)?;
+        let ids: Vec<_> = wls.iter().map(|w| w.id).collect();
+        let remade = remake_templates(&mut tx, &key, &ids, enroller)
+            .await?
+            .map_err(nothing_changed)?;
+        store_templates(&mut tx, &key, &remade).await?;
+        sqlx::query("UPDATE deployments SET model = $1, algorithm = $2 WHERE id = $3")
+            .bind(&to.model)
+            .bind(&to.algorithm)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            name,
+            &target,
+            format!(
+                "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images",
+                from.model,
+                from.algorithm,
+                to.model,
+                to.algorithm,
+                remade.len(),
+                ids.len()
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((d, remade.len()))
+    }
+}
