@@ -69,9 +69,8 @@ pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
             "the database is at schema version {current}, newer than this lfr understands ({latest}); upgrade lfr"
         )));
     }
-    // Every step not yet applied, in order: steps are numbered as they are
-    // written on separate branches, so a database may have a later one
-    // without an earlier one.
+    // Every step not yet applied, in order: a database made by a
+    // development build may hold a later step without an earlier one.
     for step in STEPS.iter().filter(|s| !applied.contains(&s.version)) {
         let sql = match (backend, step.common) {
             (Backend::Sqlite, Some(c)) => c.to_string(),
