@@ -1,77 +1,13 @@
 //! The domain commands end to end, as a person or a script would run them:
 //! the real binary, a real SQLite database, real keys.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{Env, shared};
 
 const NAME: &str = "Zebedee Quuxworth";
 const IMAGE: &[u8] = b"REFERENCE-IMAGE-BYTES-OF-ZEBEDEE";
 const PROBE: &[u8] = b"PROBE-CROP-BYTES-OF-A-PASSER-BY";
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("lfr.db").display())
-    }
-
-    fn keys(&self) -> std::path::PathBuf {
-        self.dir.path().join("keys")
-    }
-
-    fn run(&self, token: Option<&str>, args: &[&str]) -> Out {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
-        c.args(args)
-            .env("LFR_DB", self.db())
-            .env("LFR_KEYS", self.keys())
-            .env_remove("LFR_TOKEN");
-        if let Some(t) = token {
-            c.env("LFR_TOKEN", t);
-        }
-        let o = c.output().unwrap();
-        Out {
-            ok: o.status.success(),
-            stdout: String::from_utf8_lossy(&o.stdout).into(),
-            stderr: String::from_utf8_lossy(&o.stderr).into(),
-        }
-    }
-
-    fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
-        let o = self.run(token, args);
-        assert!(o.ok, "lfr {args:?} failed:\n{}\n{}", o.stdout, o.stderr);
-        o.stdout
-    }
-
-    fn json(&self, token: Option<&str>, args: &[&str]) -> serde_json::Value {
-        let mut a = vec!["--json"];
-        a.extend_from_slice(args);
-        serde_json::from_str(&self.ok(token, &a)).unwrap()
-    }
-
-    fn add_user(&self, admin: &str, name: &str, role: &str, rank: &str) -> String {
-        let v = self.json(
-            Some(admin),
-            &[
-                "user", "add", name, "--name", name, "--role", role, "--rank", rank,
-            ],
-        );
-        v["token"].as_str().unwrap().to_string()
-    }
-}
 
 fn tok(v: &serde_json::Value) -> String {
     v["token"].as_str().unwrap().to_string()
@@ -172,7 +108,7 @@ fn a_deployment_from_application_to_public_report() {
         ],
     );
     let id = format!("D{}", d["id"]);
-    let dpia = e.dir.path().join("dpia.pdf");
+    let dpia = e.path("dpia.pdf");
     std::fs::write(&dpia, b"%PDF-1.4 dpia").unwrap();
     e.ok(
         Some(&silver),
@@ -231,7 +167,7 @@ fn a_deployment_from_application_to_public_report() {
     assert!(!o.ok && o.stderr.contains("watchlist"), "{}", o.stderr);
 
     // Import validation without the engine.
-    let imp = e.dir.path().join("import");
+    let imp = e.path("import");
     std::fs::create_dir(&imp).unwrap();
     std::fs::write(imp.join("manifest.json"), format!(r#"{{"entries":[{{"ref":"S1","name":"{NAME}","category":"wanted_by_courts",
         "justification":"Warrant for failing to appear","source":"PNC WA/1","under_18":false,"images":["s1.jpg"]}}]}}"#)).unwrap();
@@ -322,7 +258,7 @@ fn a_deployment_from_application_to_public_report() {
     );
     e.ok(Some(&silver), &["deployment", "start", &id]);
 
-    let probe = e.dir.path().join("probe.jpg");
+    let probe = e.path("probe.jpg");
     std::fs::write(&probe, PROBE).unwrap();
     let img = e.json(Some(&operator), &["watchlist", "show", &wid]); // ids only
     assert_eq!(img.as_array().unwrap().len(), 1);
@@ -421,7 +357,7 @@ fn a_deployment_from_application_to_public_report() {
     let o = e.run(Some(&operator), &["alert", "blue-pass", &id]);
     assert!(!o.ok, "no command records a pass's result by hand");
     // Footage is registered for retention by path; a file that is not there is refused.
-    let clip = e.dir.path().join("c1-0001.mp4");
+    let clip = e.path("c1-0001.mp4");
     std::fs::write(&clip, b"recorded footage").unwrap();
     let window = [
         "--from",
@@ -431,7 +367,7 @@ fn a_deployment_from_application_to_public_report() {
     ];
     let mut args = vec!["retention", "register-footage", &id, "--camera", "c1"];
     args.extend(window);
-    let missing = e.dir.path().join("nothing.mp4");
+    let missing = e.path("nothing.mp4");
     let o = e.run(
         Some(&engineer),
         &[&args[..], &[missing.to_str().unwrap()]].concat(),
@@ -493,18 +429,4 @@ fn a_deployment_from_application_to_public_report() {
     );
     let o = e.run(Some(&operator), &["audit", "verify"]);
     assert!(!o.ok && o.stderr.contains("auditor"), "{}", o.stderr);
-}
-
-/// A file of the shared test data beside the repository (or under $LFR_SHARED).
-fn shared(rel: &str) -> std::path::PathBuf {
-    let root = std::env::var_os("LFR_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "shared test data {} is missing: this test needs the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
-        p.display()
-    );
-    p
 }

@@ -4,42 +4,28 @@
 //! built-in dlib ResNet exported with another input convention (NHWC, BGR,
 //! [-1, 1]), so its descriptors are known to be right.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use common::{Env, shared};
 
 const PKG: &str = "dlib-resnet-export";
 const PKG_ALGORITHM: &str = "yunet-n-dynamic/align-dlib-resnet-export-v1/dlib-resnet-export-1";
 
-fn shared(rel: &str) -> PathBuf {
-    let root = std::env::var_os("LFR_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "shared test data {} is missing: this test needs the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
-        p.display()
-    );
-    p
-}
-
 /// A scratch models directory holding links to the installed model files,
 /// so that packages added by a test stay in the test.
-struct Env {
-    dir: tempfile::TempDir,
+trait Packages {
+    fn with_scratch_models() -> Env;
+    fn export(&self, rel: &str) -> String;
+    fn calibrate(&self, images: usize, fused: bool) -> String;
 }
 
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Env {
-    fn new() -> Self {
+impl Packages for Env {
+    fn with_scratch_models() -> Env {
         let installed = lfr_models_dir();
-        let dir = tempfile::tempdir().unwrap();
-        let models = dir.path().join("models");
+        let mut env = Env::new();
+        let models = env.path("models");
         std::fs::create_dir(&models).unwrap();
         for name in [
             "libonnxruntime.so.1.31.1",
@@ -55,55 +41,8 @@ impl Env {
             );
             std::os::unix::fs::symlink(&from, models.join(name)).unwrap();
         }
-        Self { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn run(&self, token: Option<&str>, args: &[&str]) -> Out {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
-        c.args(args)
-            .env("LFR_MODELS", self.path("models"))
-            .env(
-                "LFR_DB",
-                format!("sqlite://{}", self.path("lfr.db").display()),
-            )
-            .env("LFR_KEYS", self.path("keys"))
-            .env_remove("LFR_TOKEN")
-            .env_remove("LFR_MODEL");
-        if let Some(t) = token {
-            c.env("LFR_TOKEN", t);
-        }
-        let o = c.output().unwrap();
-        Out {
-            ok: o.status.success(),
-            stdout: String::from_utf8_lossy(&o.stdout).into(),
-            stderr: String::from_utf8_lossy(&o.stderr).into(),
-        }
-    }
-
-    fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
-        let o = self.run(token, args);
-        assert!(o.ok, "lfr {args:?} failed:\n{}\n{}", o.stdout, o.stderr);
-        o.stdout
-    }
-
-    fn fails(&self, token: Option<&str>, args: &[&str], says: &str) {
-        let o = self.run(token, args);
-        assert!(!o.ok, "lfr {args:?} should fail");
-        assert!(
-            o.stderr.contains(says),
-            "lfr {args:?}: {says:?} not in\n{}",
-            o.stderr
-        );
-    }
-
-    fn json(&self, token: Option<&str>, args: &[&str]) -> serde_json::Value {
-        let mut a = vec!["--json"];
-        a.extend_from_slice(args);
-        serde_json::from_str(&self.ok(token, &a)).unwrap()
+        env.use_models(models);
+        env
     }
 
     /// Exports the package to `rel` and returns its path as a string.
@@ -147,7 +86,7 @@ fn copy_dir(from: &str, to: &Path) {
 
 #[test]
 fn a_package_is_checked_installed_calibrated_listed_and_removed() {
-    let e = Env::new();
+    let e = Env::with_scratch_models();
     let pkg = e.export("pkg");
 
     // A corrupt model, and a manifest that misdescribes its model, are refused
@@ -263,7 +202,7 @@ fn a_package_is_checked_installed_calibrated_listed_and_removed() {
 
 #[test]
 fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_images() {
-    let e = Env::new();
+    let e = Env::with_scratch_models();
     let admin = e.json(
         None,
         &[
