@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use lfr_base::{RealClock, Timestamp};
+use lfr_domain::deployment::RecognitionModel;
 use lfr_domain::role::{Rank, Role, User};
 use lfr_server::App;
 use lfr_server::api::openapi::OPERATIONS;
@@ -470,7 +471,7 @@ async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
             grade: QualityGrade::Good,
             reasons: vec![],
             template: Template {
-                algorithm: "test-algorithm".into(),
+                algorithm: RecognitionModel::BUILTIN_ALGORITHM.into(),
                 vector: vec![0.25; 128],
             },
         }],
@@ -500,7 +501,7 @@ async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
     }
     store.start(silver, d).await.unwrap();
     let g = store
-        .gallery(&s.users["operator"], d, "test-algorithm")
+        .gallery(&s.users["operator"], d, RecognitionModel::BUILTIN_ALGORITHM)
         .await
         .unwrap();
     let v = g
