@@ -27,13 +27,18 @@ pub enum Source {
     /// Reconnected with exponential backoff when it drops.
     Rtsp { url: String },
     /// A video file (or a FIFO). `realtime` paces it at its own frame rate,
-    /// as a camera would; `looped` starts it again at its end.
+    /// as a camera would; `looped` starts it again at its end, after
+    /// `loop_pause_s` seconds without a picture (a quiet street between
+    /// replays of a short clip, so a demo's passers do not come round again
+    /// every few seconds).
     File {
         path: PathBuf,
         #[serde(default)]
         realtime: bool,
         #[serde(default)]
         looped: bool,
+        #[serde(default)]
+        loop_pause_s: f64,
     },
     /// A folder of JPEG/PNG images, read in name order at `fps`.
     Images {
@@ -162,5 +167,14 @@ mod tests {
             r#"{"name":"c","location":"l","source":{"kind":"file","path":"a.mp4"},"zone":[[0,0]]}"#,
         );
         assert!(bad.unwrap_err().to_string().contains("three points"));
+        let demo: Source = serde_json::from_str(
+            r#"{"kind":"file","path":"a.mp4","realtime":true,"looped":true,"loop_pause_s":20}"#,
+        )
+        .unwrap();
+        assert!(matches!(demo, Source::File { loop_pause_s, .. } if loop_pause_s == 20.0));
+        let plain: Source = serde_json::from_str(r#"{"kind":"file","path":"a.mp4"}"#).unwrap();
+        assert!(
+            matches!(plain, Source::File { looped: false, loop_pause_s, .. } if loop_pause_s == 0.0)
+        );
     }
 }

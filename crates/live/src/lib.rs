@@ -20,7 +20,7 @@
 //! let cameras = vec![CameraConfig {
 //!     name: "van-1-left".into(),
 //!     location: "Queen Street, north entrance".into(),
-//!     source: Source::File { path: video.into(), realtime: true, looped: true },
+//!     source: Source::File { path: video.into(), realtime: true, looped: true, loop_pause_s: 0.0 },
 //!     zone: Some(Zone::rect(0.0, 200.0, 1920.0, 880.0)),
 //! }];
 //! // `actor` is the user the pipeline acts as: a SystemEngineer or Operator

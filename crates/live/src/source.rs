@@ -104,6 +104,7 @@ impl SourceContext {
                     path,
                     realtime,
                     looped,
+                    ..
                 } => self.stream(&path.to_string_lossy(), *realtime, *looped),
                 Source::Images { dir, fps, looped } => self.images(dir, *fps, *looped),
             };
@@ -113,6 +114,14 @@ impl SourceContext {
                     // The picture jumps back to the start: no track may
                     // carry across the jump.
                     self.handoff.restart(self.camera);
+                    if let Source::File { loop_pause_s, .. } = &self.config.source {
+                        let secs = if loop_pause_s.is_finite() {
+                            loop_pause_s.clamp(0.0, 3600.0)
+                        } else {
+                            0.0
+                        };
+                        self.pause(Duration::from_secs_f64(secs));
+                    }
                     looping = true;
                 }
                 Outcome::Ended => {

@@ -43,6 +43,7 @@ async fn child_session() {
             path: crowd(),
             realtime: true,
             looped: true,
+            loop_pause_s: 0.0,
         },
         zone: None,
     };

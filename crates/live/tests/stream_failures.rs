@@ -33,6 +33,7 @@ fn file(name: &str, path: &Path, looped: bool) -> CameraConfig {
             path: path.into(),
             realtime: true,
             looped,
+            loop_pause_s: 0.0,
         },
         zone: None,
     }

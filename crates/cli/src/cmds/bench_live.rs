@@ -193,6 +193,7 @@ async fn bench(
                 path: video.clone(),
                 realtime: true,
                 looped: true,
+                loop_pause_s: 0.0,
             },
             zone: None,
         })

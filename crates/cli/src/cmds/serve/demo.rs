@@ -276,6 +276,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
             path: video,
             realtime: true,
             looped: true,
+            loop_pause_s: 20.0,
         },
         zone: None,
     };
