@@ -57,18 +57,7 @@ fn a_deployment_from_application_to_public_report() {
     let engager = e.add_user(&admin, "pc2", "engagement_officer", "constable");
     let auditor = e.add_user(&admin, "audit", "auditor", "staff");
     let engineer = e.add_user(&admin, "eng", "system_engineer", "staff");
-    e.ok(
-        Some(&admin),
-        &[
-            "user",
-            "train",
-            "supt",
-            "--course",
-            "LFR AO",
-            "--completed",
-            "2026-01-10",
-        ],
-    );
+    e.train_ao(&admin, "supt");
     assert!(
         e.ok(Some(&admin), &["user", "list"])
             .contains("authorising_officer")

@@ -215,30 +215,10 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
         ],
     );
     let admin = admin["token"].as_str().unwrap().to_string();
-    let user = |name: &str, role: &str, rank: &str| {
-        let v = e.json(
-            Some(&admin),
-            &[
-                "user", "add", name, "--name", name, "--role", role, "--rank", rank,
-            ],
-        );
-        v["token"].as_str().unwrap().to_string()
-    };
-    let silver = user("silver", "silver_commander", "chief_inspector");
-    let ao = user("supt", "authorising_officer", "superintendent");
-    let operator = user("pc1", "operator", "constable");
-    e.ok(
-        Some(&admin),
-        &[
-            "user",
-            "train",
-            "supt",
-            "--course",
-            "LFR AO",
-            "--completed",
-            "2026-01-10",
-        ],
-    );
+    let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
+    let ao = e.add_user(&admin, "supt", "authorising_officer", "superintendent");
+    let operator = e.add_user(&admin, "pc1", "operator", "constable");
+    e.train_ao(&admin, "supt");
     let mut apply = vec![
         "deployment",
         "apply",

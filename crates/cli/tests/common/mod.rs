@@ -105,4 +105,20 @@ impl Env {
         );
         v["token"].as_str().unwrap().to_string()
     }
+
+    /// Records `username`'s Authorising Officer training, which authority needs.
+    pub fn train_ao(&self, admin: &str, username: &str) {
+        self.ok(
+            Some(admin),
+            &[
+                "user",
+                "train",
+                username,
+                "--course",
+                "LFR AO",
+                "--completed",
+                "2026-01-10",
+            ],
+        );
+    }
 }
