@@ -237,7 +237,7 @@ impl CameraAnalysis {
             let t = self.tracker.track_mut(ti);
             let probe = recognition.gallery.matcher().probe_track(&t.probe)?;
             let candidates = recognition.gallery.candidates(&probe)?;
-            observer.searched(t, &faces[fi], &probe, &candidates);
+            observer.searched(t, &faces[fi], &probe, &candidates)?;
             drop(probe);
             let Some(hit) = candidates
                 .into_iter()
@@ -295,8 +295,17 @@ pub trait Observer {
     /// The track's fused probe changed (the frame of `face` joined its best)
     /// and was searched: `candidates` are the gallery's best, whatever their
     /// scores. `probe` is biometric data: an observer that keeps anything
-    /// of it takes on the duty to delete it.
-    fn searched(&mut self, _track: &Track, _face: &Face, _probe: &Fused, _candidates: &[Hit]) {}
+    /// of it takes on the duty to delete it. An error stops the frame's
+    /// analysis and is returned by [`CameraAnalysis::analyse`].
+    fn searched(
+        &mut self,
+        _track: &Track,
+        _face: &Face,
+        _probe: &Fused,
+        _candidates: &[Hit],
+    ) -> Result<(), EngineError> {
+        Ok(())
+    }
 }
 
 impl Observer for () {}

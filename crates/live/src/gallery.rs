@@ -14,7 +14,6 @@ use lfr_engine::fusion::{Fused, FusionError, Matcher};
 use lfr_engine::search::{FusedCandidate, FusedWatchlist};
 use lfr_engine::template::{Algorithm, Template};
 use lfr_store::watchlists::GalleryEntry;
-use zeroize::Zeroize;
 
 /// Candidates a search returns, at most.
 pub const CANDIDATES: usize = 3;
@@ -49,7 +48,7 @@ impl std::fmt::Debug for Gallery {
 
 impl Gallery {
     /// Builds the fused watchlist from the entries `Store::gallery`
-    /// released, zeroing the store's copies of the templates as it goes.
+    /// released, taking their templates (zeroed when dropped).
     /// A subject's images are ranked by enrolment order (the store releases
     /// them so): the first [`lfr_engine::fusion::MAX_REFERENCES`] are fused.
     pub fn new(matcher: Matcher, entries: Vec<GalleryEntry>) -> Result<Self, FusionError> {
@@ -57,12 +56,8 @@ impl Gallery {
         // (inclusion, category, its images' numbers and templates)
         type Subject = (i64, Category, Vec<(u64, Template)>);
         let mut by_subject: Vec<Subject> = Vec::new();
-        for mut e in entries {
-            let t = Template::new(
-                Algorithm(std::mem::take(&mut e.template.algorithm)),
-                std::mem::take(&mut e.template.vector),
-            );
-            e.template.vector.zeroize();
+        for e in entries {
+            let t = Template::new(Algorithm(e.template.algorithm), e.template.vector);
             match by_subject.iter_mut().find(|s| s.0 == e.inclusion.0) {
                 Some(s) => s.2.push((e.image.0 as u64, t)),
                 None => by_subject.push((e.inclusion.0, e.category, vec![(e.image.0 as u64, t)])),
@@ -110,9 +105,15 @@ impl Gallery {
     /// The best [`CANDIDATES`] subjects for a fused probe, best first,
     /// whatever their scores: the caller applies the threshold.
     pub fn candidates(&self, probe: &Fused) -> Result<Vec<Hit>, FusionError> {
+        self.top(probe, CANDIDATES)
+    }
+
+    /// The best `n` subjects for a fused probe, best first (evaluations
+    /// look further down the list than the live search).
+    pub fn top(&self, probe: &Fused, n: usize) -> Result<Vec<Hit>, FusionError> {
         Ok(self
             .watchlist
-            .search(probe, CANDIDATES)?
+            .search(probe, n)?
             .into_iter()
             .map(|c| self.hit(c))
             .collect())

@@ -15,10 +15,9 @@ use image::RgbImage;
 use lfr_domain::ids::{ImageId as DomainImageId, InclusionId};
 use lfr_domain::watchlist::{Category, Template as StoredTemplate};
 use lfr_engine::detect::{DetectorConfig, Face};
-use lfr_engine::fusion::{Fused, FusionError, Matcher};
+use lfr_engine::fusion::{Fused, Matcher};
 use lfr_engine::pipeline::{Engine, EngineConfig, EngineError, ModelFiles};
-use lfr_engine::search::FusedWatchlist;
-use lfr_engine::template::{Template, TemplateError};
+use lfr_engine::template::TemplateError;
 use lfr_eval::exclusions::Exclusions;
 use lfr_eval::faceset::{self, Described};
 use lfr_eval::lfw::ImageId;
@@ -126,11 +125,10 @@ fn describe(
 /// [`CameraAnalysis::analyse`] that turns it into the run's record.
 struct Seen<'a> {
     frame: u32,
-    everyone: &'a FusedWatchlist,
+    everyone: &'a Gallery,
     tracks: HashMap<u64, TrackRecord>,
     detections: Vec<Detection>,
     probes: Vec<Probe>,
-    error: Option<FusionError>,
 }
 
 impl Observer for Seen<'_> {
@@ -155,14 +153,14 @@ impl Observer for Seen<'_> {
         });
     }
 
-    fn searched(&mut self, track: &Track, face: &Face, probe: &Fused, candidates: &[Hit]) {
-        let all = match self.everyone.search(probe, KEPT) {
-            Ok(all) => all,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                return;
-            }
-        };
+    fn searched(
+        &mut self,
+        track: &Track,
+        face: &Face,
+        probe: &Fused,
+        candidates: &[Hit],
+    ) -> Result<(), EngineError> {
+        let all = self.everyone.top(probe, KEPT)?;
         let b = face.bbox;
         self.probes.push(Probe {
             frame: self.frame,
@@ -176,10 +174,11 @@ impl Observer for Seen<'_> {
                 .collect(),
             all: all
                 .into_iter()
-                .filter(|c| c.score >= FLOOR)
-                .map(|c| (c.subject as u32, c.score))
+                .filter(|h| h.score >= FLOOR)
+                .map(|h| (h.inclusion.0 as u32, h.score))
                 .collect(),
         });
+        Ok(())
     }
 }
 
@@ -271,9 +270,10 @@ pub fn run(
     let algorithm = engines[0].algorithm().clone();
     let matcher = Matcher::shipped(&algorithm).map_err(EngineError::from)?;
     let algorithm_name = algorithm.as_str();
+    // Every subject, fused exactly as the live gallery fuses them, for the
+    // sweeps over watchlist sizes; the live gallery holds the first N.
     let entries: Vec<GalleryEntry> = templates
         .iter()
-        .take(o.watchlist_size)
         .enumerate()
         .flat_map(|(si, vs)| {
             let category = match subjects[si].role {
@@ -292,24 +292,13 @@ pub fn run(
             })
         })
         .collect();
-    let gallery = Gallery::new(matcher.clone(), entries).map_err(EngineError::from)?;
-    // Every subject, fused as the live gallery fuses them (images ranked by
-    // enrolment order), for the sweeps over watchlist sizes.
-    let mut everyone = FusedWatchlist::new(matcher.clone());
-    for (si, vs) in templates.iter().enumerate() {
-        let ts: Vec<Template> = vs
-            .iter()
-            .map(|v| Template::new(algorithm.clone(), v.to_vec()))
-            .collect();
-        let refs: Vec<(u64, &Template, f32)> = ts
-            .iter()
-            .enumerate()
-            .map(|(k, t)| (k as u64, t, -(k as f32)))
-            .collect();
-        everyone
-            .add_subject(si as u64, &refs)
-            .map_err(EngineError::from)?;
-    }
+    let live: Vec<GalleryEntry> = entries
+        .iter()
+        .filter(|e| (e.inclusion.0 as usize) < o.watchlist_size)
+        .cloned()
+        .collect();
+    let gallery = Gallery::new(matcher.clone(), live).map_err(EngineError::from)?;
+    let everyone = Gallery::new(matcher.clone(), entries).map_err(EngineError::from)?;
     drop(templates);
     drop(vectors);
 
@@ -335,7 +324,6 @@ pub fn run(
         tracks: HashMap::new(),
         detections: Vec::new(),
         probes: Vec::new(),
-        error: None,
     };
     let mut frame_ms = Vec::new();
     let total = truth.video.frames as usize;
@@ -373,9 +361,6 @@ pub fn run(
             let t = Instant::now();
             let at = origin + Duration::from_secs_f64(seen.frame as f64 / fps);
             analysis.analyse(&mut engines[0], image, at, &faces, &recognition, &mut seen)?;
-            if let Some(e) = seen.error.take() {
-                return Err(EngineError::from(e).into());
-            }
             frame_ms.push(detect_ms + t.elapsed().as_secs_f32() * 1000.0);
             seen.frame += 1;
             progress("analysing", seen.frame as usize, total);
