@@ -10,6 +10,8 @@
 //! those at or above `s` is the false match rate measured on tracks, by the
 //! number of frames fused.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::record::Record;
@@ -36,25 +38,26 @@ pub fn tail(truth: &Truth, record: &Record, at: &Attribution) -> Vec<TailRow> {
     let max_frames = record.probes.iter().map(|p| p.frames).max().unwrap_or(0);
     // (frames, level) -> (at or above, comparisons); frames 0 is the total.
     let mut counts = vec![[(0u64, 0u64); LEVELS.len()]; max_frames as usize + 1];
+    let mut enrolled: HashMap<&str, u64> = HashMap::new();
+    for s in &record.subjects {
+        *enrolled.entry(s.person.as_str()).or_default() += 1;
+    }
     for (probe, pass) in record.probes.iter().zip(&at.probes) {
         // A search on no passer (a false detection) has no impostors to speak of.
         let Some(pass) = pass else { continue };
-        let person = &truth.passes[*pass as usize].person;
-        let impostors = record
-            .subjects
-            .iter()
-            .filter(|s| &s.person != person)
-            .count() as u64;
-        for (li, &level) in LEVELS.iter().enumerate() {
-            let above = probe
-                .all
-                .iter()
-                .filter(|(s, score)| {
-                    *score >= level && &record.subjects[*s as usize].person != person
-                })
-                .count() as u64;
-            for f in [0, probe.frames as usize] {
-                counts[f][li].0 += above;
+        let person = truth.passes[*pass as usize].person.as_str();
+        let impostors = record.subjects.len() as u64 - enrolled.get(person).copied().unwrap_or(0);
+        let mut above = [0u64; LEVELS.len()];
+        for &(s, score) in &probe.all {
+            if record.subjects[s as usize].person != person {
+                for (li, &level) in LEVELS.iter().enumerate() {
+                    above[li] += u64::from(score >= level);
+                }
+            }
+        }
+        for f in [0, probe.frames as usize] {
+            for li in 0..LEVELS.len() {
+                counts[f][li].0 += above[li];
                 counts[f][li].1 += impostors;
             }
         }
