@@ -104,6 +104,18 @@ async fn start() -> Server {
 }
 
 impl Server {
+    /// The OpenAPI document, as anyone may read it.
+    async fn openapi(&self) -> Value {
+        self.http
+            .get(format!("{}/api/openapi.json", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     fn bearer(&self, who: &str) -> String {
         format!("Bearer {}", self.tokens[who])
     }
@@ -137,15 +149,7 @@ impl Server {
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
     let s = start().await;
-    let doc: Value = s
-        .http
-        .get(format!("{}/api/openapi.json", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = s.openapi().await;
     let paths = doc["paths"].as_object().expect("paths");
     assert_eq!(
         paths
@@ -736,15 +740,7 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
         "{audit}"
     );
     // The document describes the operations with the roles that hold them.
-    let doc: Value = s
-        .http
-        .get(format!("{}/api/openapi.json", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = s.openapi().await;
     let start = &doc["paths"]["/api/deployments/{d}/blue-passes"]["post"];
     assert_eq!(start["x-lfr-action"], "mark_blue_pass");
     assert!(start["description"].as_str().unwrap().contains("operator"));
