@@ -8,6 +8,8 @@
 //! false match rate because each (references, frames) pair has its own
 //! calibrated curve (see `lfr_engine::fusion`).
 
+use std::collections::HashMap;
+
 use lfr_domain::ids::{ImageId, InclusionId};
 use lfr_domain::watchlist::Category;
 use lfr_engine::fusion::{Fused, FusionError, Matcher};
@@ -36,7 +38,7 @@ pub struct Hit {
 pub struct Gallery {
     watchlist: FusedWatchlist,
     /// Category by inclusion id.
-    categories: Vec<(i64, Category)>,
+    categories: HashMap<i64, Category>,
     images: usize,
 }
 
@@ -56,15 +58,17 @@ impl Gallery {
         // (inclusion, category, its images' numbers and templates)
         type Subject = (i64, Category, Vec<(u64, Template)>);
         let mut by_subject: Vec<Subject> = Vec::new();
+        let mut index: HashMap<i64, usize> = HashMap::new();
         for e in entries {
             let t = Template::new(Algorithm(e.template.algorithm), e.template.vector);
-            match by_subject.iter_mut().find(|s| s.0 == e.inclusion.0) {
-                Some(s) => s.2.push((e.image.0 as u64, t)),
-                None => by_subject.push((e.inclusion.0, e.category, vec![(e.image.0 as u64, t)])),
-            }
+            let at = *index.entry(e.inclusion.0).or_insert_with(|| {
+                by_subject.push((e.inclusion.0, e.category, Vec::new()));
+                by_subject.len() - 1
+            });
+            by_subject[at].2.push((e.image.0 as u64, t));
         }
         let mut watchlist = FusedWatchlist::new(matcher);
-        let mut categories = Vec::with_capacity(by_subject.len());
+        let mut categories = HashMap::with_capacity(by_subject.len());
         for (inclusion, category, refs) in &by_subject {
             // Earlier images rank higher: quality falls with enrolment order.
             let ranked: Vec<(u64, &Template, f32)> = refs
@@ -73,7 +77,7 @@ impl Gallery {
                 .map(|(k, (img, t))| (*img, t, -(k as f32)))
                 .collect();
             watchlist.add_subject(*inclusion as u64, &ranked)?;
-            categories.push((*inclusion, *category));
+            categories.insert(*inclusion, *category);
         }
         // `by_subject` drops here, zeroing every template it held.
         Ok(Self {
@@ -139,10 +143,6 @@ impl Gallery {
     }
 
     fn category(&self, inclusion: InclusionId) -> Category {
-        self.categories
-            .iter()
-            .find(|(i, _)| *i == inclusion.0)
-            .map(|(_, c)| *c)
-            .expect("every fused subject has a category")
+        self.categories[&inclusion.0]
     }
 }
