@@ -68,6 +68,14 @@ fn stages(c: &mut Criterion) {
     g.bench_function("describe one face", |b| {
         b.iter(|| describer.describe(&[&chip]).unwrap())
     });
+    // A crowd frame holds several faces (7.5 on average in the crowd
+    // video), and video analysis describes them in one run: per face, a
+    // batch reads the network's weights once for all.
+    let eight = [&chip; 8];
+    g.throughput(criterion::Throughput::Elements(8));
+    g.bench_function("describe eight faces in one batch", |b| {
+        b.iter(|| describer.describe(&eight).unwrap())
+    });
     g.finish();
 }
 
