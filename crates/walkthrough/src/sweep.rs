@@ -10,10 +10,13 @@
 //!
 //! A watchlist no larger than the identities enrolled in the run is
 //! measured exactly (the first N subjects). LFW people N-Z hold fewer than
-//! 10,000 identities, so larger watchlists are **extrapolated**: for each
-//! public pass, the share q of the enrolled non-mated identities that
-//! reached the threshold stands for the chance that any one identity does,
-//! and the pass alerts falsely at size N with probability 1 - (1 - q)^N;
+//! 10,000 identities, so larger watchlists are **extrapolated**, as the
+//! enrolled watchlist plus further identities: for each public pass, the
+//! share q of the enrolled non-mated identities that reached the threshold
+//! stands for the chance that any one further identity does. A pass that
+//! reached an enrolled identity alerts falsely at any larger size; one that
+//! reached none has q = 0 and stays clear (the coarseness is the size of
+//! the run). Expected false alerts are q N per pass;
 //! a Blue pass still counts as recognised when its volunteer's score
 //! reaches the threshold and fewer than three (the live candidate list)
 //! non-mated identities are expected above it at size N. Extrapolated rows
@@ -104,8 +107,11 @@ pub fn extrapolate(truth: &Truth, record: &Record, at: &Attribution, n: usize, t
         let k = best
             .get(&p.id)
             .map_or(0, |m| m.values().filter(|&&s| s >= t).count()) as f64;
+        // The larger watchlist holds the enrolled one: a pass that reached
+        // an enrolled identity reaches it there too, and the n - m others
+        // add 1 - (1 - q)^(n - m), which is 0 when q is.
         let q = k / m;
-        p_sum += 1.0 - (1.0 - q).powf(n as f64);
+        p_sum += if k > 0.0 { 1.0 } else { 0.0 };
         expected += q * n as f64;
     }
     let subject_of: HashMap<&str, u32> = record
@@ -269,6 +275,26 @@ mod tests {
         // B_Two's 0.58 has a stranger above it: at 100 identities it is outranked.
         assert_eq!(x.tpir, 0.5);
         assert!(x.fpir_ci.is_none());
+    }
+
+    #[test]
+    fn a_watchlist_one_larger_than_the_enrolled_has_no_fewer_false_alerts() {
+        let (t, r) = (fixture::truth(), fixture::record());
+        let at = score::attribute(&t, &r);
+        let m = r.subjects.len();
+        for th in [0.56, 0.64] {
+            let rows = sweep(&t, &r, &at, &[m, m + 1], &[th]);
+            let (measured, beyond) = (&rows[0], &rows[1]);
+            assert!(!measured.extrapolated && beyond.extrapolated);
+            assert!(
+                beyond.fpir >= measured.fpir,
+                "at {th}: {} of public passes alert falsely with {m} identities, {} with {}",
+                measured.fpir,
+                beyond.fpir,
+                m + 1
+            );
+            assert!(beyond.false_alerts_on_public >= measured.false_alerts_on_public);
+        }
     }
 
     #[test]
