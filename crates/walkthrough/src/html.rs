@@ -317,17 +317,20 @@ pub fn page(r: &Report) -> String {
     }
     s.push_str("</table><p class=\"note\">* extrapolated beyond the identities enrolled (no interval); see docs/evaluation.md. Brackets: Wilson 95% intervals.</p>");
 
-    let mut by_t = Vec::new();
+    // Two charts: false alert rates are a hundred times smaller than
+    // recognition rates and would lie flat on the same axis.
+    let (mut tpir, mut fpir) = (Vec::new(), Vec::new());
     for (i, (n, ex)) in sizes.iter().enumerate() {
         let rows: Vec<_> = r.sweep.iter().filter(|x| x.watchlist_size == *n).collect();
-        by_t.push(Series {
-            name: format!("TPIR {n}{}", if *ex { "*" } else { "" }),
+        let name = format!("{n}{}", if *ex { "*" } else { "" });
+        tpir.push(Series {
+            name: name.clone(),
             points: rows.iter().map(|x| (x.threshold, x.tpir)).collect(),
             dashed: i > 0,
         });
-        by_t.push(Series {
-            name: format!("FPIR {n}{}", if *ex { "*" } else { "" }),
-            points: rows.iter().map(|x| (x.threshold, x.fpir)).collect(),
+        fpir.push(Series {
+            name,
+            points: rows.iter().map(|x| (x.threshold, 100.0 * x.fpir)).collect(),
             dashed: i > 0,
         });
     }
@@ -336,12 +339,22 @@ pub fn page(r: &Report) -> String {
         ts.last().copied().unwrap_or(0.7),
     );
     s.push_str(&chart(
-        "TPIR and FPIR by threshold",
+        "TPIR (True Recognition Rate) by threshold",
         "threshold",
-        "rate",
-        &by_t,
+        "TPIR",
+        &tpir,
         (t0, t1),
         (0.0, 1.0),
+        false,
+    ));
+    let top = r.sweep.iter().map(|x| 100.0 * x.fpir).fold(0.0, f64::max);
+    s.push_str(&chart(
+        "FPIR (public passes with a false alert) by threshold",
+        "threshold",
+        "FPIR (%)",
+        &fpir,
+        (t0, t1),
+        (0.0, ((top * 1.2) / 0.5).ceil().max(1.0) * 0.5),
         false,
     ));
     let det: Vec<Series> = r

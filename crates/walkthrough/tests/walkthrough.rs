@@ -161,6 +161,8 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
     assert!(!eq[0].statements.is_empty());
     let html = lfr_walkthrough::html::page(&r);
     assert!(html.contains("<svg") && html.contains("True Recognition Rate"));
+    // Recognition and false alert rates on axes of their own scale.
+    assert_eq!(html.matches("by threshold</text>").count(), 2, "{html}");
     let json = serde_json::to_string(&r).unwrap();
     let back: lfr_walkthrough::report::Report = serde_json::from_str(&json).unwrap();
     assert_eq!(back.figures, r.figures);
