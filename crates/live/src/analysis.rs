@@ -30,7 +30,10 @@ pub struct AnalysisConfig {
     pub tracker: TrackerConfig,
     /// Templates made per track at most: the first face that passes the
     /// gate (for a quick answer), then only faces clearly better than the
-    /// best described so far.
+    /// best described so far. 8: a passer's face grows from 20 px between
+    /// the eyes to 60 or more on the way in, and each 1.25-fold step may be
+    /// the view that matches; with 4, the walk-through seeds recognised 48
+    /// of 400 volunteers, with 8, 54, and no more false alerts.
     pub templates_per_track: u32,
     /// "Clearly better": merit at least this many times the best so far.
     pub better_by: f32,
@@ -74,7 +77,7 @@ impl Default for AnalysisConfig {
         Self {
             gate: QualityGate::default(),
             tracker: TrackerConfig::default(),
-            templates_per_track: 4,
+            templates_per_track: 8,
             better_by: 1.25,
             recheck: Duration::from_secs(1),
             identity_break: 0.2,
