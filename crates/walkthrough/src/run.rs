@@ -257,7 +257,7 @@ pub fn run(
     }
     if subjects.len() < o.watchlist_size {
         return Err(RunError::Watchlist(format!(
-            "only {} identities can be enrolled from LFW people N-Z who do not pass (Blue volunteers included); ask for --watchlist-size {} or less",
+            "only {} identities can be enrolled from LFW people N-Z who do not pass (Blue volunteers included); ask for --watchlist-size {} or less, or build the walk-through with fewer passes (each takes one identity)",
             subjects.len(),
             subjects.len()
         )));
