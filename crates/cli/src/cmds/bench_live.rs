@@ -122,6 +122,50 @@ fn cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// The video as a camera at `fps` would send it. A camera set to 10 frames
+/// a second encodes 10, so its decoder decodes 10; replaying a 25 fps file
+/// and dropping frames after decoding would charge four cameras for
+/// decoding 100 frames a second instead of 40. Re-encoded once, into `dir`.
+fn at_camera_rate(
+    video: &std::path::Path,
+    fps: Option<f64>,
+    dir: &std::path::Path,
+) -> Result<PathBuf> {
+    let Some(fps) = fps else {
+        return Ok(video.to_path_buf());
+    };
+    if !fps.is_finite() || fps <= 0.0 {
+        bail!("--fps must be a positive number");
+    }
+    let native = lfr_video::probe(&video.to_string_lossy())?.fps;
+    if native.is_none_or(|n| fps >= n) {
+        return Ok(video.to_path_buf());
+    }
+    let out = dir.join(format!("camera-{fps}fps.mp4"));
+    let t = Instant::now();
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
+        .arg(video)
+        .args(["-an", "-vf", &format!("fps={fps}"), "-c:v", "libx264"])
+        // A camera's own settings: quick encoding, a key frame every 2 s.
+        .args(["-preset", "veryfast", "-crf", "18", "-g"])
+        .arg(format!("{}", (2.0 * fps).round().max(1.0)))
+        .arg(&out)
+        .status()
+        .context("cannot run ffmpeg to re-encode the video at the camera's rate")?;
+    if !status.success() {
+        bail!(
+            "ffmpeg could not re-encode {} at {fps} fps",
+            video.display()
+        );
+    }
+    eprintln!(
+        "re-encoded the video at {fps} fps, as such a camera sends it ({:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
 pub fn run(g: &Global, a: LiveArgs) -> Result<()> {
     if a.cameras == 0 {
         bail!("--cameras must be at least 1");
@@ -185,12 +229,13 @@ async fn bench(
         a.seconds
     );
 
+    let replayed = at_camera_rate(&video, a.fps, &dir.0)?;
     let cameras: Vec<CameraConfig> = (1..=a.cameras)
         .map(|i| CameraConfig {
             name: format!("camera-{i}"),
             location: format!("replay {i} of {}", video.display()),
             source: Source::File {
-                path: video.clone(),
+                path: replayed.clone(),
                 realtime: true,
                 looped: true,
                 loop_pause_s: 0.0,
