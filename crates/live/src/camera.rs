@@ -2,6 +2,7 @@
 //! and the part of the picture where recognition is authorised.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,16 @@ impl Source {
             },
             Source::File { path, .. } => path.display().to_string(),
             Source::Images { dir, .. } => format!("{}/ (images)", dir.display()),
+        }
+    }
+
+    /// The pause after each replay of a looped file; none for other sources.
+    pub fn loop_pause(&self) -> Duration {
+        match self {
+            Source::File { loop_pause_s, .. } => {
+                Duration::try_from_secs_f64(*loop_pause_s).unwrap_or_default()
+            }
+            _ => Duration::ZERO,
         }
     }
 }

@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use crate::EVENT_BUFFER;
 use crate::analysis::{AnalysisConfig, Recognition};
 use crate::backoff::Backoff;
-use crate::camera::CameraConfig;
+use crate::camera::{CameraConfig, Source};
 use crate::events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, RecognitionState};
 use crate::figures::{CameraFigures, Counters, add};
 use crate::gallery::Gallery;
@@ -335,8 +335,51 @@ fn check_cameras(cameras: &[CameraConfig]) -> Result<(), LiveError> {
                 c.name
             )));
         }
+        if let Source::File { loop_pause_s, .. } = c.source
+            && !(0.0..=MAX_LOOP_PAUSE_S).contains(&loop_pause_s)
+        {
+            return Err(LiveError::Config(format!(
+                "camera `{}`: loop_pause_s is {loop_pause_s}; give 0 to {MAX_LOOP_PAUSE_S} seconds",
+                c.name
+            )));
+        }
     }
     Ok(())
+}
+
+/// The longest pause between replays of a looped file: an hour.
+const MAX_LOOP_PAUSE_S: f64 = 3600.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, loop_pause_s: f64) -> CameraConfig {
+        CameraConfig {
+            name: name.into(),
+            location: "test".into(),
+            source: Source::File {
+                path: "a.mp4".into(),
+                realtime: true,
+                looped: true,
+                loop_pause_s,
+            },
+            zone: None,
+        }
+    }
+
+    #[test]
+    fn cameras_are_named_uniquely_and_pause_between_replays_for_a_sane_time() {
+        assert!(check_cameras(&[file("a", 0.0), file("b", 20.0)]).is_ok());
+        assert!(check_cameras(&[]).is_err());
+        let twice = check_cameras(&[file("a", 0.0), file("a", 0.0)]).unwrap_err();
+        assert!(twice.to_string().contains("unique"), "{twice}");
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 3601.0] {
+            let e = check_cameras(&[file("a", bad)]).unwrap_err();
+            assert!(e.to_string().contains("loop_pause_s"), "{e}");
+        }
+        assert_eq!(file("a", 20.0).source.loop_pause(), Duration::from_secs(20));
+    }
 }
 
 /// The gallery and threshold, if the deployment may run recognition now.

@@ -114,14 +114,7 @@ impl SourceContext {
                     // The picture jumps back to the start: no track may
                     // carry across the jump.
                     self.handoff.restart(self.camera);
-                    if let Source::File { loop_pause_s, .. } = &self.config.source {
-                        let secs = if loop_pause_s.is_finite() {
-                            loop_pause_s.clamp(0.0, 3600.0)
-                        } else {
-                            0.0
-                        };
-                        self.pause(Duration::from_secs_f64(secs));
-                    }
+                    self.pause(self.config.source.loop_pause());
                     looping = true;
                 }
                 Outcome::Ended => {
