@@ -350,38 +350,6 @@ fn check_cameras(cameras: &[CameraConfig]) -> Result<(), LiveError> {
 /// The longest pause between replays of a looped file: an hour.
 const MAX_LOOP_PAUSE_S: f64 = 3600.0;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(name: &str, loop_pause_s: f64) -> CameraConfig {
-        CameraConfig {
-            name: name.into(),
-            location: "test".into(),
-            source: Source::File {
-                path: "a.mp4".into(),
-                realtime: true,
-                looped: true,
-                loop_pause_s,
-            },
-            zone: None,
-        }
-    }
-
-    #[test]
-    fn cameras_are_named_uniquely_and_pause_between_replays_for_a_sane_time() {
-        assert!(check_cameras(&[file("a", 0.0), file("b", 20.0)]).is_ok());
-        assert!(check_cameras(&[]).is_err());
-        let twice = check_cameras(&[file("a", 0.0), file("a", 0.0)]).unwrap_err();
-        assert!(twice.to_string().contains("unique"), "{twice}");
-        for bad in [-1.0, f64::NAN, f64::INFINITY, 3601.0] {
-            let e = check_cameras(&[file("a", bad)]).unwrap_err();
-            assert!(e.to_string().contains("loop_pause_s"), "{e}");
-        }
-        assert_eq!(file("a", 20.0).source.loop_pause(), Duration::from_secs(20));
-    }
-}
-
 /// The gallery and threshold, if the deployment may run recognition now.
 async fn fetch_recognition(
     store: &Store,
@@ -612,4 +580,36 @@ async fn housekeep(
         }
     }
     recorded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, loop_pause_s: f64) -> CameraConfig {
+        CameraConfig {
+            name: name.into(),
+            location: "test".into(),
+            source: Source::File {
+                path: "a.mp4".into(),
+                realtime: true,
+                looped: true,
+                loop_pause_s,
+            },
+            zone: None,
+        }
+    }
+
+    #[test]
+    fn cameras_are_named_uniquely_and_pause_between_replays_for_a_sane_time() {
+        assert!(check_cameras(&[file("a", 0.0), file("b", 20.0)]).is_ok());
+        assert!(check_cameras(&[]).is_err());
+        let twice = check_cameras(&[file("a", 0.0), file("a", 0.0)]).unwrap_err();
+        assert!(twice.to_string().contains("unique"), "{twice}");
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 3601.0] {
+            let e = check_cameras(&[file("a", bad)]).unwrap_err();
+            assert!(e.to_string().contains("loop_pause_s"), "{e}");
+        }
+        assert_eq!(file("a", 20.0).source.loop_pause(), Duration::from_secs(20));
+    }
 }
