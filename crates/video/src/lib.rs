@@ -113,6 +113,9 @@ pub struct DecodeOptions {
     pub realtime: bool,
     /// Scale frames to this width (keeping the aspect ratio).
     pub width: Option<u32>,
+    /// Deliver at most this many frames a second of video (FFmpeg's `fps`
+    /// filter, as [`StreamOptions::max_fps`]).
+    pub fps: Option<f64>,
 }
 
 /// A running decoder yielding RGB frames.
@@ -146,8 +149,15 @@ impl Decoder {
             cmd.args(["-rtsp_transport", "tcp", "-i", input]);
         }
         cmd.args(["-an", "-f", "rawvideo", "-pix_fmt", "rgb24"]);
+        let mut filters = Vec::new();
+        if let Some(fps) = opts.fps.filter(|f| f.is_finite() && *f > 0.0) {
+            filters.push(format!("fps={fps}"));
+        }
         if (width, height) != (info.width, info.height) {
-            cmd.args(["-vf", &format!("scale={width}:{height}")]);
+            filters.push(format!("scale={width}:{height}"));
+        }
+        if !filters.is_empty() {
+            cmd.args(["-vf", &filters.join(",")]);
         }
         cmd.arg("-")
             .stdin(Stdio::null())

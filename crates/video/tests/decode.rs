@@ -49,6 +49,27 @@ fn scales_on_request() {
 }
 
 #[test]
+fn drops_frames_to_a_lower_rate_on_request() {
+    let info = lfr_video::probe(&crowd()).unwrap();
+    let native = info.fps.expect("the crowd video states its rate");
+    let all = info.frames.expect("the crowd video states its frame count") as f64;
+    let n = Decoder::open(
+        &crowd(),
+        &DecodeOptions {
+            fps: Some(10.0),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .count() as f64;
+    let expected = all * 10.0 / native;
+    assert!(
+        (n - expected).abs() <= 2.0,
+        "{n} frames at 10 fps, expected about {expected}"
+    );
+}
+
+#[test]
 fn garbage_is_a_clear_error() {
     let dir = std::env::temp_dir().join(format!("lfr-video-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use lfr_base::RealClock;
 use lfr_live::{CameraConfig, CameraFigures, LiveConfig, LiveEvent, Session, Source};
 use lfr_store::Store;
+use lfr_walkthrough::encode::Encoder;
 use serde::Serialize;
 
 use crate::Global;
@@ -28,7 +29,8 @@ pub struct LiveArgs {
     /// Cameras replaying the video at once.
     #[arg(long, default_value_t = 1)]
     pub cameras: usize,
-    /// Frames per second each camera delivers (default: the video's own rate).
+    /// Frames per second each camera delivers, a whole number (default: the
+    /// video's own rate).
     #[arg(long)]
     pub fps: Option<f64>,
     /// How long the cameras run, after set-up.
@@ -125,7 +127,8 @@ fn cpu_seconds() -> Option<f64> {
 /// The video as a camera at `fps` would send it. A camera set to 10 frames
 /// a second encodes 10, so its decoder decodes 10; replaying a 25 fps file
 /// and dropping frames after decoding would charge four cameras for
-/// decoding 100 frames a second instead of 40. Re-encoded once, into `dir`.
+/// decoding 100 frames a second instead of 40. Re-encoded once, into `dir`,
+/// with a camera's key frame every 2 s.
 fn at_camera_rate(
     video: &std::path::Path,
     fps: Option<f64>,
@@ -134,31 +137,23 @@ fn at_camera_rate(
     let Some(fps) = fps else {
         return Ok(video.to_path_buf());
     };
-    if !fps.is_finite() || fps <= 0.0 {
-        bail!("--fps must be a positive number");
-    }
-    let native = lfr_video::probe(&video.to_string_lossy())?.fps;
-    if native.is_none_or(|n| fps >= n) {
+    let input = video.to_string_lossy();
+    if lfr_video::probe(&input)?.fps.is_none_or(|n| fps >= n) {
         return Ok(video.to_path_buf());
     }
-    let out = dir.join(format!("camera-{fps}fps.mp4"));
     let t = Instant::now();
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
-        .arg(video)
-        .args(["-an", "-vf", &format!("fps={fps}"), "-c:v", "libx264"])
-        // A camera's own settings: quick encoding, a key frame every 2 s.
-        .args(["-preset", "veryfast", "-crf", "18", "-g"])
-        .arg(format!("{}", (2.0 * fps).round().max(1.0)))
-        .arg(&out)
-        .status()
-        .context("cannot run ffmpeg to re-encode the video at the camera's rate")?;
-    if !status.success() {
-        bail!(
-            "ffmpeg could not re-encode {} at {fps} fps",
-            video.display()
-        );
+    let opts = lfr_video::DecodeOptions {
+        fps: Some(fps),
+        ..Default::default()
+    };
+    let frames = lfr_video::Decoder::open(&input, &opts)?;
+    let (w, h) = frames.size();
+    let out = dir.join(format!("camera-{fps}fps.mp4"));
+    let mut encoder = Encoder::start(&out, w, h, fps as u32, 18)?;
+    for frame in frames {
+        encoder.write(&frame?)?;
     }
+    encoder.finish()?;
     eprintln!(
         "re-encoded the video at {fps} fps, as such a camera sends it ({:.1} s)",
         t.elapsed().as_secs_f64()
@@ -172,6 +167,9 @@ pub fn run(g: &Global, a: LiveArgs) -> Result<()> {
     }
     if !a.seconds.is_finite() || a.seconds <= 0.0 {
         bail!("--seconds must be a positive number");
+    }
+    if a.fps.is_some_and(|f| !(f >= 1.0 && f.fract() == 0.0)) {
+        bail!("--fps must be a whole number of frames a second, as cameras send");
     }
     let video = a
         .video
