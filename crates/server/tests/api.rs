@@ -106,11 +106,8 @@ async fn start() -> Server {
 impl Server {
     /// The OpenAPI document, as anyone may read it.
     async fn openapi(&self) -> Value {
-        self.http
-            .get(format!("{}/api/openapi.json", self.base))
-            .send()
+        self.fetch(None, "/api/openapi.json")
             .await
-            .unwrap()
             .json()
             .await
             .unwrap()
@@ -120,14 +117,17 @@ impl Server {
         format!("Bearer {}", self.tokens[who])
     }
 
+    /// The raw response to a GET by `who` (`None`: nobody signed in).
+    async fn fetch(&self, who: Option<&str>, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(who) = who {
+            request = request.header("authorization", self.bearer(who));
+        }
+        request.send().await.unwrap()
+    }
+
     async fn get(&self, who: &str, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("authorization", self.bearer(who))
-            .send()
-            .await
-            .unwrap();
+        let r = self.fetch(Some(who), path).await;
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -160,12 +160,7 @@ async fn every_documented_operation_is_routed() {
         "the served document lists every operation"
     );
     // The mark of an unrouted path, so the loop below can recognise one.
-    let unrouted = s
-        .http
-        .get(format!("{}/api/no-such-route", s.base))
-        .send()
-        .await
-        .unwrap();
+    let unrouted = s.fetch(None, "/api/no-such-route").await;
     assert_eq!(unrouted.status(), StatusCode::NOT_FOUND);
     assert!(
         unrouted
@@ -231,25 +226,11 @@ async fn roles_are_refused_with_the_rule_in_the_api() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
-    let r = s
-        .http
-        .get(format!("{}/api/deployments", s.base))
-        .send()
-        .await
-        .unwrap();
+    let r = s.fetch(None, "/api/deployments").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // The refusals are audited, and the auditor can read them.
-    let r: Value = s
-        .http
-        .get(format!("{}/api/audit?refused=true", s.base))
-        .header("authorization", s.bearer("auditor"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, r) = s.get("auditor", "/api/audit?refused=true").await;
     let refused: Vec<_> = r
         .as_array()
         .unwrap()
@@ -259,13 +240,7 @@ async fn roles_are_refused_with_the_rule_in_the_api() {
     assert_eq!(refused.len(), 3, "three refused adjudications audited: {r}");
 
     // A console page the role may not open is refused in HTML, with the rule.
-    let r = s
-        .http
-        .get(format!("{}/console/audit", s.base))
-        .header("authorization", s.bearer("operator"))
-        .send()
-        .await
-        .unwrap();
+    let r = s.fetch(Some("operator"), "/console/audit").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("role_permits"));
 }
@@ -384,27 +359,13 @@ async fn events_and_metrics_without_alert_rights_carry_no_context() {
     }
 
     // The stream greets a bearer caller and says whether detail is included.
-    let mut r = s
-        .http
-        .get(format!("{}/api/events", s.base))
-        .header("authorization", s.bearer("auditor"))
-        .send()
-        .await
-        .unwrap();
+    let mut r = s.fetch(Some("auditor"), "/api/events").await;
     assert_eq!(r.status(), StatusCode::OK);
     let first = String::from_utf8(r.chunk().await.unwrap().unwrap().to_vec()).unwrap();
     assert!(first.contains("event: hello"), "{first}");
     assert!(first.contains("\"detail\":false"), "{first}");
 
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.fetch(None, "/metrics").await.text().await.unwrap();
     assert!(metrics.contains("# TYPE lfr_alerts_raised_total counter"));
     assert!(
         metrics.contains("lfr_event_stream_listeners 1"),
@@ -536,13 +497,7 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     let s = start().await;
     let (d, volunteer, image) = running_with_volunteer(&s).await;
     let passes = format!("/api/deployments/{d}/blue-passes");
-    let mut events = s
-        .http
-        .get(format!("{}/api/events", s.base))
-        .header("authorization", s.bearer("silver"))
-        .send()
-        .await
-        .unwrap();
+    let mut events = s.fetch(Some("silver"), "/api/events").await;
 
     // Only the operator marks passes; each refusal names the rule.
     for who in ["engager", "silver", "auditor", "admin"] {
