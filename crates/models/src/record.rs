@@ -34,7 +34,8 @@ pub struct Installed {
 /// Where an installed file was taken from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Provenance {
-    /// `file` (the file itself), `wheel` or `sdist` (a member of a PyPI archive).
+    /// `file` (the file itself), `wheel` or `sdist` (a member of a PyPI
+    /// archive), or `found` (already in the directory, source unknown).
     pub kind: String,
     /// Archive file name, for members of archives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,8 +50,23 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// A file found already in place with the pinned content: where it came
+    /// from before is unknown, only that it is the right file.
+    pub fn found(path: &Path) -> Self {
+        Self {
+            kind: "found".into(),
+            archive: None,
+            member: None,
+            location: path.display().to_string(),
+            downloaded: false,
+        }
+    }
+
     /// One line for tables: the archive or file, and how it arrived.
     pub fn summary(&self) -> String {
+        if self.kind == "found" {
+            return "found in place, matching the manifest's SHA-256".into();
+        }
         let how = if self.downloaded {
             "downloaded"
         } else {

@@ -73,6 +73,19 @@ fn installs_everything_offline_from_archives_and_files() {
     // Run again: nothing to do, nothing touched.
     let again = install(&models, &offline_from(from.path()), &mut Quiet).unwrap();
     assert!(again.items.iter().all(|(_, o)| *o == Outcome::Present));
+    assert_eq!(Record::load(models.root()).unwrap(), record);
+
+    // Files put in place without a record (copied by hand) are recorded as
+    // found, with the manifest's facts, and left where they are.
+    std::fs::remove_file(models.root().join(lfr_models::record::RECORD_FILE)).unwrap();
+    let found = install(&models, &offline_from(from.path()), &mut Quiet).unwrap();
+    assert!(found.items.iter().all(|(_, o)| *o == Outcome::Present));
+    let rebuilt = Record::load(models.root()).unwrap();
+    assert_eq!(rebuilt.files.len(), MANIFEST.len());
+    let dlib = &rebuilt.files[files::DLIB_RESNET];
+    assert_eq!(dlib.source.kind, "found");
+    assert_eq!(dlib.licence, "CC0-1.0");
+    assert!(dlib.source.location.ends_with(files::DLIB_RESNET));
 
     // A damaged installed file is replaced; the others are left alone.
     let yunet = models.root().join(files::YUNET);

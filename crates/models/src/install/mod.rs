@@ -99,6 +99,34 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Records a file that was already in the directory with the pinned
+    /// content but not in the record (copied in by hand, or left by an older
+    /// lfr), so that `lfr models list` says where it stands instead of
+    /// nothing.
+    fn record_found(&mut self, m: &'static ModelFile, path: &Path) -> Result<(), ModelsError> {
+        if self
+            .record
+            .files
+            .get(m.name)
+            .is_some_and(|f| f.sha256 == m.sha256)
+        {
+            return Ok(());
+        }
+        self.record.files.insert(
+            m.name.to_string(),
+            Installed {
+                what: m.role.to_string(),
+                version: m.version.to_string(),
+                licence: m.licence.to_string(),
+                sha256: m.sha256.to_string(),
+                size: m.size,
+                source: Provenance::found(path),
+                installed_at: now_rfc3339(),
+            },
+        );
+        self.record.save(&self.root)
+    }
+
     pub fn reason(&mut self, m: &'static ModelFile, why: String) {
         self.reasons.entry(m.name).or_default().push(why);
     }
@@ -172,6 +200,7 @@ pub fn install(
             match sha256_file(&path) {
                 Ok((sha, size)) if sha == m.sha256 && size == m.size => {
                     if !opts.force {
+                        s.record_found(m, &path)?;
                         s.done.insert(m.name, Outcome::Present);
                         continue;
                     }
