@@ -110,6 +110,18 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
 }
 
 impl Metrics {
+    /// Adds faces and dropped frames counted by the cameras but not yet in
+    /// the record (the pipeline writes its counts once a minute), so that
+    /// live totals agree with the cameras' own figures. The rates over faces
+    /// follow.
+    pub fn add_unrecorded(&mut self, faces: u64, dropped: u64) {
+        self.faces_scanned += faces;
+        self.dropped_frames += dropped;
+        let false_alerts = self.false_alerts_confirmed + self.false_alerts_unconfirmed;
+        self.system_false_alert_rate = ratio(false_alerts, self.faces_scanned);
+        self.operational_false_alert_rate = ratio(self.false_alerts_confirmed, self.faces_scanned);
+    }
+
     pub fn compute(alerts: &[Alert], counts: &Counts) -> Self {
         let mut m = Metrics {
             faces_scanned: counts.faces_scanned,

@@ -585,6 +585,14 @@ fn metrics_follow_the_app_definitions() {
         Metrics::compute(&[], &Counts::default()).system_false_alert_rate,
         None
     );
+    // Counts the cameras have not yet written join the totals, and the rates
+    // over faces follow them.
+    let mut live = m.clone();
+    live.add_unrecorded(10_000, 7);
+    assert_eq!((live.faces_scanned, live.dropped_frames), (20_000, 10));
+    assert_eq!(live.system_false_alert_rate, Some(2.0 / 20_000.0));
+    assert_eq!(live.operational_false_alert_rate, Some(1.0 / 20_000.0));
+    assert_eq!(live.system_false_alert_rate_per_person, Some(2.0 / 4_000.0));
 }
 
 #[test]

@@ -42,6 +42,10 @@ pub struct Counters {
     pub peak_matches_pending: AtomicU64,
     /// Alerts decided on the first template of their track.
     pub first_template_alerts: AtomicU64,
+    /// Of `faces_scanned` and `frames_dropped`, how many this session has
+    /// written to the store (`Store::record_counts`).
+    pub faces_recorded: AtomicU64,
+    pub dropped_recorded: AtomicU64,
     status: Mutex<CameraStatus>,
     times: Mutex<Vec<u32>>,
     /// From the arrival of the frame that matched to the alert's hand-off.
@@ -67,6 +71,8 @@ impl Default for Counters {
             matches_pending: AtomicU64::new(0),
             peak_matches_pending: AtomicU64::new(0),
             first_template_alerts: AtomicU64::new(0),
+            faces_recorded: AtomicU64::new(0),
+            dropped_recorded: AtomicU64::new(0),
             status: Mutex::new(CameraStatus::Connecting),
             times: Mutex::new(Vec::new()),
             frame_times: Mutex::new(Vec::new()),
@@ -158,6 +164,10 @@ pub struct CameraFigures {
     pub outside_zone: u64,
     pub tracks: u64,
     pub faces_scanned: u64,
+    /// Faces scanned and frames dropped not yet written to the store: the
+    /// store's totals plus these are the deployment's totals now.
+    pub faces_unrecorded: u64,
+    pub dropped_unrecorded: u64,
     pub templates: u64,
     pub matches: u64,
     pub alerts: u64,
@@ -195,6 +205,8 @@ impl CameraFigures {
             outside_zone: get(&c.outside_zone),
             tracks: get(&c.tracks),
             faces_scanned: get(&c.faces_scanned),
+            faces_unrecorded: get(&c.faces_scanned).saturating_sub(get(&c.faces_recorded)),
+            dropped_unrecorded: get(&c.frames_dropped).saturating_sub(get(&c.dropped_recorded)),
             templates: get(&c.templates),
             matches: get(&c.matches),
             alerts: get(&c.alerts),

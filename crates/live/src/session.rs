@@ -299,6 +299,15 @@ impl Session {
                 f.peak_matches_pending = c
                     .peak_matches_pending
                     .load(std::sync::atomic::Ordering::Relaxed);
+                // The threads are stopped and the last counts written: these
+                // are final, and what is left unrecorded is what the store
+                // refused.
+                let get =
+                    |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+                f.faces_scanned = get(&c.faces_scanned);
+                f.frames_dropped = get(&c.frames_dropped);
+                f.faces_unrecorded = f.faces_scanned.saturating_sub(get(&c.faces_recorded));
+                f.dropped_unrecorded = f.frames_dropped.saturating_sub(get(&c.dropped_recorded));
                 f
             })
             .collect();
@@ -498,7 +507,13 @@ async fn record_counts(ctx: &Context, recorded: &[(u64, u64)]) -> Vec<(u64, u64)
             )
             .await
         {
-            Ok(()) => now.push((faces, dropped)),
+            Ok(()) => {
+                c.faces_recorded
+                    .store(faces, std::sync::atomic::Ordering::Relaxed);
+                c.dropped_recorded
+                    .store(dropped, std::sync::atomic::Ordering::Relaxed);
+                now.push((faces, dropped));
+            }
             Err(e) => {
                 tracing::warn!(camera = %cfg.name, "recording counts failed; they are kept for the next attempt: {e}");
                 now.push((f0, d0));
@@ -566,7 +581,11 @@ async fn housekeep(
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            _ = counts.tick() => recorded = record_counts(&ctx, &recorded).await,
+            _ = counts.tick() => {
+                recorded = record_counts(&ctx, &recorded).await;
+                // At once, so that dashboards stop adding what is now stored.
+                let _ = ctx.events.send(LiveEvent::Figures(runner.figures()));
+            }
             _ = poll.tick() => { check_state(&ctx, &runner).await; }
             _ = figures.tick() => {
                 let _ = ctx.events.send(LiveEvent::Figures(runner.figures()));

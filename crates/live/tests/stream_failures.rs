@@ -212,6 +212,12 @@ async fn a_file_that_ends_a_stalled_fifo_and_garbage_are_survived_and_reported()
         "every frame is analysed or counted as dropped"
     );
     assert!(ends.frames_analysed > 0);
+    // Every face scanned and frame dropped is in the deployment's record.
+    let stored = store.metrics(&w.silver, w.deployment).await.unwrap();
+    let sum = |f: fn(&lfr_live::CameraFigures) -> u64| figures.iter().map(f).sum::<u64>();
+    assert_eq!(stored.faces_scanned, sum(|f| f.faces_scanned));
+    assert_eq!(stored.dropped_frames, sum(|f| f.frames_dropped));
+    assert_eq!(sum(|f| f.faces_unrecorded + f.dropped_unrecorded), 0);
     assert_eq!(by("garbage").frames_decoded, 0);
     assert!(
         by("damaged").frames_decoded > 25,

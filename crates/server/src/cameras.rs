@@ -21,6 +21,11 @@ pub struct CameraStatus {
     pub faces_scanned: u64,
     /// Frames the pipeline dropped on purpose because it could not keep up.
     pub dropped_frames: u64,
+    /// Of those faces and frames, how many the pipeline has not yet written
+    /// to the deployment's record (it writes once a minute); the dashboard's
+    /// totals add them.
+    pub unrecorded_faces: u64,
+    pub unrecorded_dropped: u64,
     /// What last happened to the stream, in words (a reconnection, an end, damaged data).
     pub detail: Option<String>,
 }
@@ -99,6 +104,8 @@ impl ReportedCameras {
                 frames_analysed: 0,
                 faces_scanned: 0,
                 dropped_frames: 0,
+                unrecorded_faces: 0,
+                unrecorded_dropped: 0,
                 detail,
             }),
         }

@@ -11,7 +11,7 @@ use lfr_domain::deployment::RecognitionModel;
 use lfr_domain::role::{Rank, Role, User};
 use lfr_server::App;
 use lfr_server::api::openapi::OPERATIONS;
-use lfr_server::cameras::NoCameras;
+use lfr_server::cameras::{CameraStatus, ReportedCameras};
 use lfr_store::Store;
 use lfr_store::users::NewUser;
 use reqwest::StatusCode;
@@ -22,6 +22,8 @@ struct Server {
     tokens: std::collections::HashMap<&'static str, String>,
     users: std::collections::HashMap<&'static str, User>,
     store: Arc<Store>,
+    /// What the live pipeline would report of its cameras.
+    cameras: Arc<ReportedCameras>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -80,12 +82,8 @@ async fn start() -> Server {
         .await
         .unwrap();
     users.insert("ao", ao);
-    let app = App::new(
-        store.clone(),
-        Arc::new(NoCameras),
-        dir.path().join("published"),
-    )
-    .unwrap();
+    let cameras = Arc::new(ReportedCameras::default());
+    let app = App::new(store.clone(), cameras.clone(), dir.path().join("published")).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -97,6 +95,7 @@ async fn start() -> Server {
         tokens,
         users,
         store,
+        cameras,
         http: reqwest::Client::new(),
         _dir: dir,
         stop: Some(tx),
@@ -474,6 +473,47 @@ async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
         .find(|e| e.category == Category::Volunteer)
         .unwrap();
     (d.0, v.inclusion.0, v.image.0)
+}
+
+#[tokio::test]
+async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
+    let s = start().await;
+    let (d, _, _) = running_with_volunteer(&s).await;
+    let dep = lfr_domain::ids::DeploymentId(d);
+    // A minute ago the pipeline wrote 100 faces and 2 dropped frames.
+    s.store
+        .record_counts(&s.users["operator"], dep, "north", 100, 2, None)
+        .await
+        .unwrap();
+    // Since then the camera counted 30 more faces and 5 more drops.
+    s.cameras.report(CameraStatus {
+        deployment: dep,
+        name: "north".into(),
+        location: "Queen Street north".into(),
+        state: "streaming".into(),
+        frames_analysed: 900,
+        faces_scanned: 130,
+        dropped_frames: 7,
+        unrecorded_faces: 30,
+        unrecorded_dropped: 5,
+        detail: None,
+    });
+    let (status, f) = s
+        .get("silver", &format!("/api/deployments/{d}/figures"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{f}");
+    assert_eq!(f["totals"]["faces_scanned"], 130, "{f}");
+    assert_eq!(f["totals"]["dropped_frames"], 7);
+    assert_eq!(f["cameras"][0]["faces_scanned"], 130);
+    // The dashboard's tiles and its camera table agree.
+    let page = s
+        .fetch(Some("silver"), &format!("/console/dashboard?d={d}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="t-faces">130<"#), "{page}");
+    assert!(page.contains(r#"id="t-dropped">7<"#), "{page}");
 }
 
 /// Reads an event stream until an event whose data contains `want`.

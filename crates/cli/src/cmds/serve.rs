@@ -280,6 +280,8 @@ async fn run_pipeline(
                                 frames_analysed: f.frames_analysed,
                                 faces_scanned: f.faces_scanned,
                                 dropped_frames: f.frames_dropped,
+                                unrecorded_faces: f.faces_unrecorded,
+                                unrecorded_dropped: f.dropped_unrecorded,
                                 detail: None,
                             };
                             let changed = cameras.report_if_changed(s);

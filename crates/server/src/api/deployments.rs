@@ -246,7 +246,9 @@ pub struct CameraFigures {
 #[derive(Debug, Serialize)]
 pub struct Figures {
     pub deployment: Deployment,
-    /// The deployment's figures as the store computes them (they persist).
+    /// The deployment's figures as the store computes them (they persist),
+    /// plus the faces and dropped frames the cameras counted since they last
+    /// wrote their counts.
     pub totals: Metrics,
     pub cameras: Vec<CameraFigures>,
     /// Blue Watchlist passes under way; `None` for roles that may not read passes.
@@ -301,7 +303,13 @@ pub fn camera_figures(app: &App, d: DeploymentId, alerts: &[Alert]) -> Vec<Camer
 
 pub async fn load_figures(app: &App, c: &Caller, d: DeploymentId) -> ApiResult<Figures> {
     let deployment = app.store.deployment(&c.user, d).await?;
-    let totals = app.store.metrics(&c.user, d).await?;
+    let mut totals = app.store.metrics(&c.user, d).await?;
+    let live = app.cameras.cameras();
+    let mine = live.iter().filter(|s| s.deployment == d);
+    let (faces, dropped) = mine.fold((0, 0), |(f, x), s| {
+        (f + s.unrecorded_faces, x + s.unrecorded_dropped)
+    });
+    totals.add_unrecorded(faces, dropped);
     // Per-camera alert counts need the alerts themselves; roles that may
     // read the figures but not the alerts (the AO, the auditor) see the
     // cameras' running counts only.

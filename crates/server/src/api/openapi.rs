@@ -248,7 +248,9 @@ fn schemas() -> Value {
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),
             "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "detail": nullable(s()) })),
         "Figures": obj(&["deployment", "totals", "cameras"], json!({
-            "deployment": r("Deployment"), "totals": r("Metrics"), "cameras": { "type": "array", "items": r("CameraFigures") },
+            "deployment": r("Deployment"),
+            "totals": { "allOf": [r("Metrics")], "description": "The stored figures plus the faces and dropped frames the cameras counted since they last wrote their counts (once a minute)" },
+            "cameras": { "type": "array", "items": r("CameraFigures") },
             "blue_passes_open": { "type": ["integer", "null"], "description": "Blue Watchlist passes under way; null for roles that may not read passes" } })),
         "BluePass": blue_pass(),
         "BluePassView": { "allOf": [r("BluePass"), obj(&[], json!({ "reference": nullable(s()) }))] },
