@@ -209,11 +209,20 @@ fn a_deployment_from_application_to_public_report() {
         0,
         "a refused import leaves nothing behind"
     );
-    std::fs::copy(
-        shared("data/dlib-reference/images/obama.jpg"),
-        imp.join("s1.jpg"),
-    )
-    .unwrap();
+    // A photograph cut off in transfer is refused as such, not enrolled from
+    // the part that arrived.
+    let photo = std::fs::read(shared("data/dlib-reference/images/obama.jpg")).unwrap();
+    std::fs::write(imp.join("s1.jpg"), &photo[..photo.len() * 3 / 4]).unwrap();
+    let o = e.run(
+        Some(&silver),
+        &["watchlist", "import", &wid, imp.to_str().unwrap()],
+    );
+    assert!(
+        !o.ok && o.stderr.contains("s1.jpg") && o.stderr.contains("incomplete"),
+        "{}",
+        o.stderr
+    );
+    std::fs::write(imp.join("s1.jpg"), &photo).unwrap();
     let out = e.ok(
         Some(&silver),
         &["watchlist", "import", &wid, imp.to_str().unwrap()],

@@ -17,6 +17,7 @@ pub mod dlib_format;
 pub mod draw;
 pub mod fusion;
 pub mod geometry;
+pub mod image_file;
 pub mod landmarks;
 pub mod normalise;
 pub mod onnx;

@@ -187,7 +187,15 @@ fn unreadable_images_give_clear_errors() {
     std::fs::write(&corrupt, &bytes).unwrap();
     let text = dir.join("notes.png");
     std::fs::write(&text, b"this is not an image").unwrap();
-    for p in [&empty, &corrupt, &text, &dir.join("missing.jpg")] {
+    // Cut off two thirds of the way through its image data: the JPEG decoder
+    // alone would fill the rest in grey and find the faces above the cut.
+    let cut = dir.join("cut-off.jpg");
+    let mut bytes = std::fs::read(shared("data/stills/multiface.jpg")).unwrap();
+    bytes.truncate(bytes.len() * 2 / 3);
+    std::fs::write(&cut, &bytes).unwrap();
+    let e = load_image(&cut).unwrap_err().to_string();
+    assert!(e.contains("incomplete") && e.contains("cut-off.jpg"), "{e}");
+    for p in [&empty, &corrupt, &text, &cut, &dir.join("missing.jpg")] {
         match load_image(p) {
             Err(e @ DetectError::Image { .. }) => {
                 let msg = e.to_string();

@@ -40,9 +40,8 @@ impl Enroller for EngineEnroller {
     }
 
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String> {
-        let img = image::load_from_memory(image)
-            .map_err(|e| format!("not a readable JPEG or PNG image: {e}"))?
-            .to_rgb8();
+        let img = lfr_engine::image_file::decode(image)
+            .map_err(|e| format!("not a readable JPEG or PNG image: {e}"))?;
         let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
         let faces = engine.detect(&img).map_err(|e| e.to_string())?;
         let g = grade_reference(&img, &faces);

@@ -246,10 +246,11 @@ impl SourceContext {
                     self.pause(wait);
                 }
                 next += interval;
-                match image::open(&f) {
-                    Ok(img) => {
+                let read = std::fs::read(&f).map_err(|e| e.to_string());
+                match read.and_then(|b| lfr_engine::image_file::decode(&b)) {
+                    Ok(image) => {
                         let frame = Frame {
-                            image: img.to_rgb8(),
+                            image,
                             index,
                             captured: Instant::now(),
                         };

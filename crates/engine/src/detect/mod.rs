@@ -201,22 +201,15 @@ pub enum DetectError {
     Runtime(#[from] RuntimeError),
 }
 
-/// Reads a JPEG or PNG file into RGB, with an error that names the file.
+/// Reads a JPEG or PNG file into RGB ([`crate::image_file::decode`]), with an
+/// error that names the file.
 pub fn load_image(path: &Path) -> Result<RgbImage, DetectError> {
     let err = |reason: String| DetectError::Image {
         path: path.display().to_string(),
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    if bytes.is_empty() {
-        return Err(err("the file is empty".into()));
-    }
-    let img = image::load_from_memory(&bytes).map_err(|e| err(e.to_string()))?;
-    let rgb = img.to_rgb8();
-    if rgb.width() == 0 || rgb.height() == 0 {
-        return Err(DetectError::EmptyImage);
-    }
-    Ok(rgb)
+    crate::image_file::decode(&bytes).map_err(err)
 }
 
 /// YuNet with its configuration. One detector per thread: `detect` needs `&mut`.

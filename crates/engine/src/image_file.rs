@@ -1,0 +1,146 @@
+//! Reading JPEG and PNG files into RGB, refusing damaged ones.
+//!
+//! The JPEG decoder is lenient: a file cut off part-way (an interrupted
+//! copy or upload) decodes "successfully", its missing rows filled in grey.
+//! A watchlist reference made from such a file would carry a template of
+//! half a face, so a JPEG must end its image data with the end-of-image
+//! marker. PNG's decoder already refuses a cut-off file.
+
+use image::RgbImage;
+
+/// Decodes a JPEG or PNG file's bytes. The error says what is wrong in words
+/// that can follow "cannot read the image: ".
+pub fn decode(bytes: &[u8]) -> Result<RgbImage, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty".into());
+    }
+    if let Some(why) = jpeg_cut_off(bytes) {
+        return Err(format!(
+            "the JPEG file is incomplete ({why}); it was probably cut off while being copied or sent, so send the whole file again"
+        ));
+    }
+    let rgb = image::load_from_memory(bytes)
+        .map_err(|e| e.to_string())?
+        .to_rgb8();
+    if rgb.width() == 0 || rgb.height() == 0 {
+        return Err("the image has no pixels".into());
+    }
+    Ok(rgb)
+}
+
+/// For a JPEG stream (it starts with the start-of-image marker), why it is
+/// incomplete: it ends in its headers, or no end-of-image marker follows
+/// the start of its image data. Anything else is left to the decoder.
+///
+/// The headers are walked segment by segment (each says its length), so a
+/// thumbnail inside the Exif segment, with its own end marker, is skipped.
+/// In the image data a 0xFF byte is always followed by 0x00 or a restart
+/// marker, so 0xFF 0xD9 there is the real end.
+fn jpeg_cut_off(b: &[u8]) -> Option<&'static str> {
+    const ENDS_IN_HEADERS: &str = "it ends inside its headers";
+    if !b.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        if i >= b.len() {
+            return Some(ENDS_IN_HEADERS);
+        }
+        if b[i] != 0xFF {
+            // Not a marker where one belongs: damage the decoder will name.
+            return None;
+        }
+        // Any number of 0xFF fill bytes may precede a marker's code.
+        let mut j = i + 1;
+        while j < b.len() && b[j] == 0xFF {
+            j += 1;
+        }
+        let Some(&code) = b.get(j) else {
+            return Some(ENDS_IN_HEADERS);
+        };
+        match code {
+            0xDA => {
+                let data = &b[j + 1..];
+                let ended = data.windows(2).any(|w| w == [0xFF, 0xD9]);
+                return (!ended).then_some("its image data has no end marker");
+            }
+            0xD9 => return Some("it ends before its image data"),
+            // Markers without a length.
+            0x01 | 0xD0..=0xD8 => i = j + 1,
+            _ => {
+                let (Some(&hi), Some(&lo)) = (b.get(j + 1), b.get(j + 2)) else {
+                    return Some(ENDS_IN_HEADERS);
+                };
+                i = j + 1 + u16::from_be_bytes([hi, lo]) as usize;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::ImageEncoder;
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 90]));
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_whole_jpeg_reads_and_a_cut_off_one_is_refused() {
+        let whole = jpeg(64, 48);
+        assert_eq!(decode(&whole).unwrap().dimensions(), (64, 48));
+        // Bytes after the end marker (some cameras append data) are harmless.
+        let mut trailed = whole.clone();
+        trailed.extend_from_slice(b"trailing bytes");
+        assert!(decode(&trailed).is_ok());
+        // Cut anywhere, in the headers or in the image data: refused.
+        for keep in [3, 20, whole.len() / 3, whole.len() / 2, whole.len() - 2] {
+            let e = decode(&whole[..keep]).unwrap_err();
+            assert!(
+                e.contains("incomplete") || e.contains("JPEG"),
+                "{keep}: {e}"
+            );
+        }
+        let e = decode(&whole[..whole.len() - 2]).unwrap_err();
+        assert!(
+            e.contains("no end marker") && e.contains("send the whole file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_thumbnail_end_marker_in_the_headers_does_not_pass_for_the_image_end() {
+        let whole = jpeg(32, 32);
+        // An APP1 segment carrying a (fake) thumbnail that ends in FF D9.
+        let thumb = [0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9];
+        let mut app1 = vec![0xFF, 0xE1];
+        app1.extend_from_slice(&((thumb.len() + 2) as u16).to_be_bytes());
+        app1.extend_from_slice(&thumb);
+        let mut with_thumb = whole[..2].to_vec();
+        with_thumb.extend_from_slice(&app1);
+        with_thumb.extend_from_slice(&whole[2..]);
+        assert!(decode(&with_thumb).is_ok());
+        let cut = &with_thumb[..with_thumb.len() - 2];
+        assert!(decode(cut).unwrap_err().contains("no end marker"));
+    }
+
+    #[test]
+    fn empty_and_unknown_files_are_named_for_what_they_are() {
+        assert_eq!(decode(b"").unwrap_err(), "the file is empty");
+        assert!(decode(b"this is not an image").is_err());
+        // PNG's own decoder refuses a cut-off file.
+        let mut png = Vec::new();
+        let img = RgbImage::from_pixel(16, 16, image::Rgb([1, 2, 3]));
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(img.as_raw(), 16, 16, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        assert!(decode(&png).is_ok());
+        assert!(decode(&png[..png.len() / 2]).is_err());
+    }
+}
