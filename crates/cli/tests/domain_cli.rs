@@ -192,15 +192,16 @@ fn a_deployment_from_application_to_public_report() {
 
     // Enrolment runs the engine: an image that is not a photograph is
     // refused and nothing is imported; a real photograph is enrolled.
-    let o = e.run(
-        Some(&silver),
-        &["watchlist", "import", &wid, imp.to_str().unwrap()],
-    );
-    assert!(
-        !o.ok && o.stderr.contains("s1.jpg") && o.stderr.contains("nothing was imported"),
-        "{}",
-        o.stderr
-    );
+    let import: &[&str] = &["watchlist", "import", &wid, imp.to_str().unwrap()];
+    let refused = |why: &str| {
+        let o = e.run(Some(&silver), import);
+        assert!(
+            !o.ok && o.stderr.contains("s1.jpg") && o.stderr.contains(why),
+            "{}",
+            o.stderr
+        );
+    };
+    refused("nothing was imported");
     assert_eq!(
         e.json(Some(&silver), &["watchlist", "show", &wid])
             .as_array()
@@ -213,20 +214,9 @@ fn a_deployment_from_application_to_public_report() {
     // the part that arrived.
     let photo = std::fs::read(shared("data/dlib-reference/images/obama.jpg")).unwrap();
     std::fs::write(imp.join("s1.jpg"), &photo[..photo.len() * 3 / 4]).unwrap();
-    let o = e.run(
-        Some(&silver),
-        &["watchlist", "import", &wid, imp.to_str().unwrap()],
-    );
-    assert!(
-        !o.ok && o.stderr.contains("s1.jpg") && o.stderr.contains("incomplete"),
-        "{}",
-        o.stderr
-    );
+    refused("incomplete");
     std::fs::write(imp.join("s1.jpg"), &photo).unwrap();
-    let out = e.ok(
-        Some(&silver),
-        &["watchlist", "import", &wid, imp.to_str().unwrap()],
-    );
+    let out = e.ok(Some(&silver), import);
     assert!(out.contains("imported 1 inclusions"), "{out}");
     let re = e.json(Some(&silver), &["watchlist", "reenrol", &wid]);
     assert_eq!(re["reenrolled"], 1, "{re}");

@@ -82,6 +82,13 @@ impl Session<'_> {
         v.place(&self.root.join(m.name))?;
         self.rep
             .note(&format!("installed {} from {}", m.name, source.summary()));
+        self.record_now(m, source.clone())?;
+        self.done.insert(m.name, Outcome::Installed(source));
+        Ok(())
+    }
+
+    /// Writes `m`'s entry in the record: the manifest's facts, `source`, now.
+    fn record_now(&mut self, m: &'static ModelFile, source: Provenance) -> Result<(), ModelsError> {
         self.record.files.insert(
             m.name.to_string(),
             Installed {
@@ -90,13 +97,11 @@ impl Session<'_> {
                 licence: m.licence.to_string(),
                 sha256: m.sha256.to_string(),
                 size: m.size,
-                source: source.clone(),
+                source,
                 installed_at: now_rfc3339(),
             },
         );
-        self.record.save(&self.root)?;
-        self.done.insert(m.name, Outcome::Installed(source));
-        Ok(())
+        self.record.save(&self.root)
     }
 
     /// Records a file that was already in the directory with the pinned
@@ -112,19 +117,7 @@ impl Session<'_> {
         {
             return Ok(());
         }
-        self.record.files.insert(
-            m.name.to_string(),
-            Installed {
-                what: m.role.to_string(),
-                version: m.version.to_string(),
-                licence: m.licence.to_string(),
-                sha256: m.sha256.to_string(),
-                size: m.size,
-                source: Provenance::found(path),
-                installed_at: now_rfc3339(),
-            },
-        );
-        self.record.save(&self.root)
+        self.record_now(m, Provenance::found(path))
     }
 
     pub fn reason(&mut self, m: &'static ModelFile, why: String) {
