@@ -304,6 +304,9 @@ impl Session {
                 // refused.
                 let get =
                     |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+                f.frames_decoded = get(&c.frames_decoded);
+                f.frames_analysed = get(&c.frames_analysed);
+                f.frames_paused = get(&c.frames_paused);
                 f.faces_scanned = get(&c.faces_scanned);
                 f.frames_dropped = get(&c.frames_dropped);
                 f.faces_unrecorded = f.faces_scanned.saturating_sub(get(&c.faces_recorded));
