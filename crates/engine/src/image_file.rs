@@ -19,13 +19,30 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, String> {
             "the JPEG file is incomplete ({why}); it was probably cut off while being copied or sent, so send the whole file again"
         ));
     }
-    let rgb = image::load_from_memory(bytes)
-        .map_err(|e| e.to_string())?
-        .to_rgb8();
+    let rgb = match image::load_from_memory(bytes) {
+        Ok(img) => img.to_rgb8(),
+        Err(image::ImageError::Limits(_)) => return Err(too_large(bytes)),
+        Err(e) => return Err(e.to_string()),
+    };
     if rgb.width() == 0 || rgb.height() == 0 {
         return Err("the image has no pixels".into());
     }
     Ok(rgb)
+}
+
+/// The decoder's memory limit (512 MiB, the `image` crate's default) guards
+/// against a small file that claims enormous dimensions; say what it claimed.
+fn too_large(bytes: &[u8]) -> String {
+    let dims = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_dimensions().ok());
+    match dims {
+        Some((w, h)) => format!(
+            "it is {w}x{h} pixels, more than fits in the 512 MiB an image may take; send a smaller image (a reference needs only 20-100 px between the eyes)"
+        ),
+        None => "it needs more than the 512 MiB an image may take; send a smaller image".into(),
+    }
 }
 
 /// For a JPEG stream (it starts with the start-of-image marker), why it is
@@ -142,5 +159,47 @@ mod tests {
             .unwrap();
         assert!(decode(&png).is_ok());
         assert!(decode(&png[..png.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn a_small_file_claiming_huge_dimensions_is_refused_by_size() {
+        // A 30000x30000 PNG whose only image data is one compressed row.
+        fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            let crc = crc32(&c[4..]);
+            c.extend_from_slice(&crc.to_be_bytes());
+            c
+        }
+        fn crc32(b: &[u8]) -> u32 {
+            let mut c = !0u32;
+            for &x in b {
+                c ^= x as u32;
+                for _ in 0..8 {
+                    c = if c & 1 == 1 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            !c
+        }
+        let mut ihdr = 30000u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&30000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        // A stored (uncompressed) zlib block of one empty row would be
+        // 90 kB; an empty deflate stream is enough for the header check.
+        let idat = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(b"IDAT", &idat));
+        png.extend(chunk(b"IEND", &[]));
+        let e = decode(&png).unwrap_err();
+        assert!(
+            e.contains("30000x30000") && e.contains("smaller image"),
+            "{e}"
+        );
     }
 }
