@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::geometry::{BoundingBox, Landmarks5};
 use crate::quality::{self, Quality};
-use crate::runtime::{Backend, Model, RuntimeError};
+use crate::runtime::{Backend, Model, RuntimeError, Tensor};
 
 /// The distance between the eyes, in the model's input pixels, from which
 /// YuNet finds faces reliably. Frontal pasted LFW faces are found down to
@@ -216,6 +216,8 @@ pub fn load_image(path: &Path) -> Result<RgbImage, DetectError> {
 pub struct Detector {
     model: Box<dyn Model>,
     config: DetectorConfig,
+    /// The last model input, its buffer reused by the next window.
+    input: Tensor,
 }
 
 impl Detector {
@@ -227,7 +229,11 @@ impl Detector {
     ) -> Result<Self, DetectError> {
         config.validate()?;
         let model = backend.load("yunet", onnx)?;
-        Ok(Self { model, config })
+        Ok(Self {
+            model,
+            config,
+            input: Tensor::new(vec![0], Vec::new()),
+        })
     }
 
     /// Reads the model file at `path` and loads it.
@@ -281,8 +287,9 @@ impl Detector {
         }
         let mut all = Vec::new();
         for window in windows {
-            let input = resample::bgr_tensor(image, &window);
-            let outputs = self.model.run(&[("input", &input)])?;
+            let input = &mut self.input;
+            resample::bgr_tensor_into(image, &window, input);
+            let outputs = self.model.run(&[("input", input)])?;
             let found = yunet::decode(&outputs, input.shape[2], input.shape[3], c.score_threshold)?;
             all.extend(
                 found

@@ -145,12 +145,34 @@ fn gather_any<const CH: usize>(acc: &[f32], c0: usize, xt: &Taps, out: &mut [f32
 /// The window of `img` as a 1x3xHxW BGR tensor of raw 0-255 values, zero-padded
 /// at the bottom and right to multiples of 32, as OpenCV's `FaceDetectorYN`
 /// prepares it.
+#[cfg(test)]
 pub(crate) fn bgr_tensor(img: &RgbImage, w: &Window) -> Tensor {
+    let mut t = Tensor::new(vec![0], Vec::new());
+    bgr_tensor_into(img, w, &mut t);
+    t
+}
+
+/// [`bgr_tensor`] written into `t`, whose buffer is reused when it has the
+/// right shape: video frames all have the same, and a fresh 14 MB buffer a
+/// frame costs page faults and zeroing.
+pub(crate) fn bgr_tensor_into(img: &RgbImage, w: &Window, t: &mut Tensor) {
     let (iw, ih) = (img.width() as usize, img.height() as usize);
     let (ow, oh) = (w.out_w as usize, w.out_h as usize);
     let pw = ow.div_ceil(DIVISOR) * DIVISOR;
     let ph = oh.div_ceil(DIVISOR) * DIVISOR;
-    let mut data = vec![0f32; 3 * pw * ph];
+    if t.shape != [1, 3, ph, pw] {
+        *t = Tensor::new(vec![1, 3, ph, pw], vec![0f32; 3 * pw * ph]);
+    } else {
+        // Only the window is written below: clear the padding, which an
+        // earlier, larger window may have filled.
+        for plane in t.data.chunks_exact_mut(pw * ph) {
+            for row in plane[..oh * pw].chunks_exact_mut(pw) {
+                row[ow..].fill(0.0);
+            }
+            plane[oh * pw..].fill(0.0);
+        }
+    }
+    let data = &mut t.data;
     let (bp, rest) = data.split_at_mut(pw * ph);
     let (gp, rp) = rest.split_at_mut(pw * ph);
     let mut store = |y: usize, row: &[f32]| {
@@ -175,7 +197,6 @@ pub(crate) fn bgr_tensor(img: &RgbImage, w: &Window) -> Tensor {
         let yt = taps(w.y0 as f32, w.src_h as f32, oh, ih);
         resample_rows::<3>(raw, iw * 3, &xt, &yt, store);
     }
-    Tensor::new(vec![1, 3, ph, pw], data)
 }
 
 #[cfg(test)]
@@ -254,5 +275,15 @@ mod tests {
         let t = bgr_tensor(&img, &double);
         let red = t.data[2 * 32 * 96 + 4 * 96 + 11];
         assert!((red - 5.25).abs() < 0.01, "{red}");
+        // A reused buffer of the same shape gives what a fresh one does, even
+        // after a larger window filled what is now padding.
+        let mut reused = bgr_tensor(&img, &w);
+        let smaller = Window {
+            out_w: 33,
+            out_h: 9,
+            ..w
+        };
+        bgr_tensor_into(&img, &smaller, &mut reused);
+        assert_eq!(reused, bgr_tensor(&img, &smaller));
     }
 }
