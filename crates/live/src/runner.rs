@@ -157,6 +157,11 @@ impl Runner {
             .collect()
     }
 
+    /// When the cameras started: the figures' rates are over the time since.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     pub fn figures(&self) -> Vec<CameraFigures> {
         self.cameras
             .iter()

@@ -130,7 +130,7 @@ pub struct Session {
     runner: Option<Arc<Runner>>,
     control: mpsc::Sender<Control>,
     shutdown: Option<oneshot::Sender<()>>,
-    housekeeper: Option<JoinHandle<Vec<(u64, u64)>>>,
+    housekeeper: Option<JoinHandle<()>>,
     recorder: Option<JoinHandle<()>>,
 }
 
@@ -263,11 +263,10 @@ impl Session {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        let recorded = match self.housekeeper.take() {
-            Some(h) => h.await.unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let figures = self.figures();
+        if let Some(h) = self.housekeeper.take() {
+            let _ = h.await;
+        }
+        let started = self.runner.as_ref().map(|r| r.started());
         if let Some(r) = self.runner.take() {
             // The housekeeper has ended, so this is the only reference.
             let _ = tokio::task::spawn_blocking(move || match Arc::try_unwrap(r) {
@@ -280,38 +279,18 @@ impl Session {
         if let Some(r) = self.recorder.take() {
             let _ = r.await;
         }
-        record_counts(&self.ctx, &recorded).await;
+        record_counts(&self.ctx).await;
         set_state(&self.ctx, RecognitionState::Stopped);
-        // Alerts written while draining count too.
+        // Taken now that the threads are stopped, the matches drained and the
+        // last counts written: every figure is final.
+        let since = started.unwrap_or_else(std::time::Instant::now);
         let final_figures: Vec<CameraFigures> = self
             .ctx
             .cameras
             .iter()
-            .zip(figures)
-            .map(|((_, c), mut f)| {
-                f.status = CameraStatus::Stopped;
-                f.alerts = c.alerts.load(std::sync::atomic::Ordering::Relaxed);
-                f.recognition_ms = crate::figures::percentiles(&c.recognition_times());
-                f.matching_frame_ms = crate::figures::percentiles(&c.matching_frame_times());
-                f.first_template_alerts = c
-                    .first_template_alerts
-                    .load(std::sync::atomic::Ordering::Relaxed);
-                f.peak_matches_pending = c
-                    .peak_matches_pending
-                    .load(std::sync::atomic::Ordering::Relaxed);
-                // The threads are stopped and the last counts written: these
-                // are final, and what is left unrecorded is what the store
-                // refused.
-                let get =
-                    |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-                f.frames_decoded = get(&c.frames_decoded);
-                f.frames_analysed = get(&c.frames_analysed);
-                f.frames_paused = get(&c.frames_paused);
-                f.faces_scanned = get(&c.faces_scanned);
-                f.frames_dropped = get(&c.frames_dropped);
-                f.faces_unrecorded = f.faces_scanned.saturating_sub(get(&c.faces_recorded));
-                f.dropped_unrecorded = f.frames_dropped.saturating_sub(get(&c.dropped_recorded));
-                f
+            .map(|(cfg, c)| CameraFigures {
+                status: CameraStatus::Stopped,
+                ..CameraFigures::of(&cfg.name, &cfg.location, c, since)
             })
             .collect();
         let _ = self
@@ -486,19 +465,22 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
     }
 }
 
-/// Adds to the store's counts what each camera counted since the last call;
-/// `recorded` is what was recorded before, per camera (faces, dropped).
-async fn record_counts(ctx: &Context, recorded: &[(u64, u64)]) -> Vec<(u64, u64)> {
-    let mut now = Vec::with_capacity(ctx.cameras.len());
-    for (i, (cfg, c)) in ctx.cameras.iter().enumerate() {
-        let faces = c.faces_scanned.load(std::sync::atomic::Ordering::Relaxed);
-        let dropped = c.frames_dropped.load(std::sync::atomic::Ordering::Relaxed);
-        let (f0, d0) = recorded.get(i).copied().unwrap_or((0, 0));
+/// Adds to the store's counts what each camera counted since its last
+/// successful write ([`Counters::faces_recorded`], `dropped_recorded`); a
+/// failed write is kept for the next attempt.
+async fn record_counts(ctx: &Context) {
+    use std::sync::atomic::Ordering::Relaxed;
+    for (cfg, c) in ctx.cameras.iter() {
+        let faces = c.faces_scanned.load(Relaxed);
+        let dropped = c.frames_dropped.load(Relaxed);
+        let (f0, d0) = (
+            c.faces_recorded.load(Relaxed),
+            c.dropped_recorded.load(Relaxed),
+        );
         if faces == f0 && dropped == d0 {
-            now.push((f0, d0));
             continue;
         }
-        match ctx
+        let written = ctx
             .store
             .record_counts(
                 &ctx.actor,
@@ -508,22 +490,17 @@ async fn record_counts(ctx: &Context, recorded: &[(u64, u64)]) -> Vec<(u64, u64)
                 dropped - d0,
                 None,
             )
-            .await
-        {
+            .await;
+        match written {
             Ok(()) => {
-                c.faces_recorded
-                    .store(faces, std::sync::atomic::Ordering::Relaxed);
-                c.dropped_recorded
-                    .store(dropped, std::sync::atomic::Ordering::Relaxed);
-                now.push((faces, dropped));
+                c.faces_recorded.store(faces, Relaxed);
+                c.dropped_recorded.store(dropped, Relaxed);
             }
             Err(e) => {
                 tracing::warn!(camera = %cfg.name, "recording counts failed; they are kept for the next attempt: {e}");
-                now.push((f0, d0));
             }
         }
     }
-    now
 }
 
 /// Re-reads the deployment and pauses or resumes recognition to match.
@@ -572,8 +549,7 @@ async fn housekeep(
     config: LiveConfig,
     mut control: mpsc::Receiver<Control>,
     mut shutdown: oneshot::Receiver<()>,
-) -> Vec<(u64, u64)> {
-    let mut recorded = vec![(0, 0); ctx.cameras.len()];
+) {
     let mut counts = tokio::time::interval(config.counts_interval);
     let mut poll = tokio::time::interval(config.state_poll);
     let mut figures = tokio::time::interval(config.figures_interval);
@@ -585,7 +561,7 @@ async fn housekeep(
         tokio::select! {
             _ = &mut shutdown => break,
             _ = counts.tick() => {
-                recorded = record_counts(&ctx, &recorded).await;
+                record_counts(&ctx).await;
                 // At once, so that dashboards stop adding what is now stored.
                 let _ = ctx.events.send(LiveEvent::Figures(runner.figures()));
             }
@@ -601,7 +577,6 @@ async fn housekeep(
             },
         }
     }
-    recorded
 }
 
 #[cfg(test)]
