@@ -117,6 +117,11 @@ impl Metrics {
     pub fn add_unrecorded(&mut self, faces: u64, dropped: u64) {
         self.faces_scanned += faces;
         self.dropped_frames += dropped;
+        self.rates_over_faces();
+    }
+
+    /// The System and Operational False Alert Rates: false alerts over faces scanned.
+    fn rates_over_faces(&mut self) {
         let false_alerts = self.false_alerts_confirmed + self.false_alerts_unconfirmed;
         self.system_false_alert_rate = ratio(false_alerts, self.faces_scanned);
         self.operational_false_alert_rate = ratio(self.false_alerts_confirmed, self.faces_scanned);
@@ -146,11 +151,10 @@ impl Metrics {
                     .or_default() += 1;
             }
         }
+        m.rates_over_faces();
         let false_alerts = m.false_alerts_confirmed + m.false_alerts_unconfirmed;
-        m.system_false_alert_rate = ratio(false_alerts, counts.faces_scanned);
         m.system_false_alert_rate_per_person =
             counts.people_passing.and_then(|p| ratio(false_alerts, p));
-        m.operational_false_alert_rate = ratio(m.false_alerts_confirmed, counts.faces_scanned);
         m.true_recognition_rate = ratio(counts.blue_passes_alerted, counts.blue_passes);
         m.true_recognition_rate_ci = (counts.blue_passes > 0)
             .then(|| wilson95(counts.blue_passes_alerted, counts.blue_passes));

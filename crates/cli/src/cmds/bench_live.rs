@@ -95,14 +95,14 @@ struct EntryTimes {
 
 /// Recognition times grouped by the watchlist entry alerted on, most alerts first.
 fn per_entry(alerts: &[lfr_domain::alert::Alert]) -> Vec<EntryTimes> {
-    let mut by: std::collections::BTreeMap<i64, Vec<u32>> = Default::default();
+    let mut by: std::collections::BTreeMap<_, Vec<u32>> = Default::default();
     for a in alerts {
-        by.entry(a.inclusion.0).or_default().push(a.recognition_ms);
+        by.entry(a.inclusion).or_default().push(a.recognition_ms);
     }
     let mut out: Vec<EntryTimes> = by
         .into_iter()
         .map(|(i, times)| EntryTimes {
-            inclusion: format!("I{i}"),
+            inclusion: i.to_string(),
             alerts: times.len(),
             recognition_ms: lfr_live::figures::percentiles(&times),
         })

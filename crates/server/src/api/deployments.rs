@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{Body, id};
 use crate::App;
 use crate::auth::{Caller, role_allows};
+use crate::cameras::CameraStatus;
 use crate::error::ApiResult;
 
 pub fn routes() -> Router<App> {
@@ -255,14 +256,9 @@ pub struct Figures {
     pub blue_passes_open: Option<u64>,
 }
 
-/// Per-camera figures from the pipeline's status and the deployment's alerts.
-pub fn camera_figures(app: &App, d: DeploymentId, alerts: &[Alert]) -> Vec<CameraFigures> {
-    let live: Vec<_> = app
-        .cameras
-        .cameras()
-        .into_iter()
-        .filter(|c| c.deployment == d)
-        .collect();
+/// Per-camera figures from the pipeline's status of the deployment's
+/// cameras (`live`) and the deployment's alerts.
+fn camera_figures(live: &[CameraStatus], alerts: &[Alert]) -> Vec<CameraFigures> {
     let mut names: Vec<String> = live.iter().map(|c| c.name.clone()).collect();
     for a in alerts {
         if !names.contains(&a.camera) {
@@ -304,9 +300,9 @@ pub fn camera_figures(app: &App, d: DeploymentId, alerts: &[Alert]) -> Vec<Camer
 pub async fn load_figures(app: &App, c: &Caller, d: DeploymentId) -> ApiResult<Figures> {
     let deployment = app.store.deployment(&c.user, d).await?;
     let mut totals = app.store.metrics(&c.user, d).await?;
-    let live = app.cameras.cameras();
-    let mine = live.iter().filter(|s| s.deployment == d);
-    let (faces, dropped) = mine.fold((0, 0), |(f, x), s| {
+    let mut live = app.cameras.cameras();
+    live.retain(|s| s.deployment == d);
+    let (faces, dropped) = live.iter().fold((0, 0), |(f, x), s| {
         (f + s.unrecorded_faces, x + s.unrecorded_dropped)
     });
     totals.add_unrecorded(faces, dropped);
@@ -327,7 +323,7 @@ pub async fn load_figures(app: &App, c: &Caller, d: DeploymentId) -> ApiResult<F
     Ok(Figures {
         deployment,
         totals,
-        cameras: camera_figures(app, d, &alerts),
+        cameras: camera_figures(&live, &alerts),
         blue_passes_open,
     })
 }
