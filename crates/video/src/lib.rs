@@ -118,6 +118,22 @@ pub struct DecodeOptions {
     pub fps: Option<f64>,
 }
 
+/// Adds FFmpeg's video filters: drop to `fps` frames a second (ignored unless
+/// positive and finite), then scale to `scale` (`W:H`, `-2` for the even
+/// height that keeps the aspect).
+pub(crate) fn add_filters(cmd: &mut Command, fps: Option<f64>, scale: Option<String>) {
+    let fps = fps
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .map(|f| format!("fps={f}"));
+    let filters: Vec<String> = fps
+        .into_iter()
+        .chain(scale.map(|s| format!("scale={s}")))
+        .collect();
+    if !filters.is_empty() {
+        cmd.args(["-vf", &filters.join(",")]);
+    }
+}
+
 /// A running decoder yielding RGB frames.
 pub struct Decoder {
     input: String,
@@ -149,16 +165,9 @@ impl Decoder {
             cmd.args(["-rtsp_transport", "tcp", "-i", input]);
         }
         cmd.args(["-an", "-f", "rawvideo", "-pix_fmt", "rgb24"]);
-        let mut filters = Vec::new();
-        if let Some(fps) = opts.fps.filter(|f| f.is_finite() && *f > 0.0) {
-            filters.push(format!("fps={fps}"));
-        }
-        if (width, height) != (info.width, info.height) {
-            filters.push(format!("scale={width}:{height}"));
-        }
-        if !filters.is_empty() {
-            cmd.args(["-vf", &filters.join(",")]);
-        }
+        let scale =
+            ((width, height) != (info.width, info.height)).then(|| format!("{width}:{height}"));
+        add_filters(&mut cmd, opts.fps, scale);
         cmd.arg("-")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -118,16 +118,11 @@ impl Stream {
             }
         }
         cmd.args(["-i", input, "-an", "-sn", "-dn"]);
-        let mut filters = Vec::new();
-        if let Some(fps) = opts.max_fps.filter(|f| f.is_finite() && *f > 0.0) {
-            filters.push(format!("fps={fps}"));
-        }
-        if let Some(w) = opts.width {
-            filters.push(format!("scale={w}:-2"));
-        }
-        if !filters.is_empty() {
-            cmd.args(["-vf", &filters.join(",")]);
-        }
+        crate::add_filters(
+            &mut cmd,
+            opts.max_fps,
+            opts.width.map(|w| format!("{w}:-2")),
+        );
         cmd.args(["-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "-"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
