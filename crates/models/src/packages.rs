@@ -29,6 +29,18 @@ pub enum Added {
     Installed(PathBuf),
     /// The same content was already installed.
     AlreadyInstalled(PathBuf),
+    /// Other content was installed under the id and has been replaced
+    /// (only with [`Existing::Replace`]).
+    Replaced(PathBuf),
+}
+
+/// What to do when the id is installed with other content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse: a force's own package is never overwritten by surprise.
+    Refuse,
+    /// Replace it: lfr's shipped packages follow the lfr that installs them.
+    Replace,
 }
 
 impl ModelsDir {
@@ -79,12 +91,14 @@ fn check_name(name: &str, what: &str) -> Result<(), ModelsError> {
 /// Copies `files` from `src` into `packages/<id>/`, all or nothing: into a
 /// staging directory first, each file hashed after the copy, then renamed
 /// into place. An installed package with the same files is left alone; one
-/// with different files is an error (remove it first).
+/// with different files is an error (remove it first) unless `existing`
+/// says to replace it.
 pub fn add(
     dir: &ModelsDir,
     src: &Path,
     id: &str,
     files: &[PackageFile],
+    existing: Existing,
 ) -> Result<Added, ModelsError> {
     let target = dir.package_dir(id)?;
     let mut want = Vec::with_capacity(files.len());
@@ -102,17 +116,22 @@ pub fn add(
         }
         want.push((f.name.as_str(), sha));
     }
+    let mut replacing = false;
     if target.exists() {
-        for (name, sha) in &want {
+        let differs = want.iter().find(|(name, sha)| {
             let have = sha256_file(&target.join(name)).ok().map(|(s, _)| s);
-            if have.as_deref() != Some(sha.as_str()) {
+            have.as_deref() != Some(sha.as_str())
+        });
+        match (differs, existing) {
+            (None, _) => return Ok(Added::AlreadyInstalled(target)),
+            (Some((name, _)), Existing::Refuse) => {
                 return Err(ModelsError::Package(format!(
                     "package {id} is already installed in {} with different content ({name} differs). A new version needs a new version number; to replace it, `lfr models remove {id}` first",
                     target.display()
                 )));
             }
+            (Some(_), Existing::Replace) => replacing = true,
         }
-        return Ok(Added::AlreadyInstalled(target));
     }
     let parent = dir.packages_dir();
     std::fs::create_dir_all(&parent).map_err(io(format!("creating {}", parent.display())))?;
@@ -134,10 +153,23 @@ pub fn add(
         }
     }
     let staged = stage.keep();
+    // The old package moves aside only once the new one is complete.
+    let old = parent.join(format!(".{id}.old"));
+    if replacing {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(&target, &old).map_err(io(format!("moving {} aside", target.display())))?;
+    }
     std::fs::rename(&staged, &target).map_err(|e| {
         let _ = std::fs::remove_dir_all(&staged);
+        if replacing {
+            let _ = std::fs::rename(&old, &target);
+        }
         io(format!("moving the package into {}", target.display()))(e)
     })?;
+    if replacing {
+        let _ = std::fs::remove_dir_all(&old);
+        return Ok(Added::Replaced(target));
+    }
     Ok(Added::Installed(target))
 }
 
@@ -168,6 +200,7 @@ pub fn write_file(package_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Mo
 
 #[cfg(test)]
 mod tests {
+    use super::Existing::{Refuse, Replace};
     use super::*;
 
     fn source(content: &str) -> tempfile::TempDir {
@@ -196,26 +229,40 @@ mod tests {
         let dir = ModelsDir::resolve(Some(models.path()));
         let src = source("abc");
         let pin = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        let r = add(&dir, src.path(), "p", &files(Some(pin))).unwrap();
+        let r = add(&dir, src.path(), "p", &files(Some(pin)), Refuse).unwrap();
         assert!(matches!(r, Added::Installed(_)));
         assert_eq!(dir.package_ids().unwrap(), ["p"]);
-        let r = add(&dir, src.path(), "p", &files(Some(pin))).unwrap();
+        let r = add(&dir, src.path(), "p", &files(Some(pin)), Refuse).unwrap();
         assert!(matches!(r, Added::AlreadyInstalled(_)));
         let other = source("abd");
-        let e = add(&dir, other.path(), "p", &files(None)).unwrap_err();
+        let e = add(&dir, other.path(), "p", &files(None), Refuse).unwrap_err();
         assert!(e.to_string().contains("different content"), "{e}");
-        let e = add(&dir, other.path(), "q", &files(Some(pin))).unwrap_err();
+        let e = add(&dir, other.path(), "q", &files(Some(pin)), Refuse).unwrap_err();
         assert!(e.to_string().contains("corrupt or incomplete"), "{e}");
         let mut missing = files(None);
         missing.push(PackageFile {
             name: "LICENSE".into(),
             sha256: None,
         });
-        assert!(add(&dir, src.path(), "r", &missing).is_err());
+        assert!(add(&dir, src.path(), "r", &missing, Refuse).is_err());
         assert_eq!(dir.package_ids().unwrap(), ["p"], "nothing left behind");
-        assert!(add(&dir, src.path(), "../x", &files(None)).is_err());
+        assert!(add(&dir, src.path(), "../x", &files(None), Refuse).is_err());
         remove(&dir, "p").unwrap();
         assert!(dir.package_ids().unwrap().is_empty());
         assert!(remove(&dir, "p").is_err());
+    }
+
+    #[test]
+    fn replace_swaps_in_the_new_content_whole() {
+        let models = tempfile::tempdir().unwrap();
+        let dir = ModelsDir::resolve(Some(models.path()));
+        add(&dir, source("abc").path(), "p", &files(None), Replace).unwrap();
+        let r = add(&dir, source("abd").path(), "p", &files(None), Replace).unwrap();
+        assert!(matches!(r, Added::Replaced(_)), "{r:?}");
+        let installed = dir.package_dir("p").unwrap().join("m.onnx");
+        assert_eq!(std::fs::read_to_string(installed).unwrap(), "abd");
+        assert_eq!(dir.package_ids().unwrap(), ["p"], "nothing left aside");
+        let r = add(&dir, source("abd").path(), "p", &files(None), Replace).unwrap();
+        assert!(matches!(r, Added::AlreadyInstalled(_)));
     }
 }

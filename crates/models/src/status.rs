@@ -2,7 +2,7 @@
 //! what `lfr models list` shows and `lfr models verify` judges.
 
 use crate::digest::sha256_file;
-use crate::manifest::{MANIFEST, ModelFile};
+use crate::manifest::{self, ModelFile};
 use crate::record::{Installed, Record};
 use crate::{ModelsDir, ModelsError};
 use serde::Serialize;
@@ -57,8 +57,7 @@ impl FileStatus {
 /// an error: the caller should say how to rebuild it.
 pub fn check(dir: &ModelsDir) -> Result<Vec<FileStatus>, ModelsError> {
     let record = Record::load(dir.root())?;
-    Ok(MANIFEST
-        .iter()
+    Ok(manifest::all()
         .map(|m| {
             let path = dir.root().join(m.name);
             let state = state_of(m, &path);

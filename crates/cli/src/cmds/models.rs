@@ -86,7 +86,7 @@ fn install(dir: &ModelsDir, a: InstallArgs) -> anyhow::Result<()> {
         "all required model files verified in {}",
         report.dir.display()
     )?;
-    Ok(())
+    super::models_packages::install_shipped(dir, &mut out)
 }
 
 fn list(dir: &ModelsDir, json: bool) -> anyhow::Result<()> {
@@ -232,8 +232,7 @@ fn print_json(
 }
 
 fn name_width() -> usize {
-    lfr_models::MANIFEST
-        .iter()
+    lfr_models::manifest::all()
         .map(|m| m.name.len())
         .max()
         .unwrap_or(0)

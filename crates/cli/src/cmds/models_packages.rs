@@ -10,7 +10,7 @@ use lfr_engine::package::{
     BUILTIN_ID, CALIBRATION_FILE, FUSED_CALIBRATION_FILE, MANIFEST_FILE, Package,
 };
 use lfr_engine::runtime::OrtBackend;
-use lfr_models::packages::{Added, PackageFile};
+use lfr_models::packages::{Added, Existing, PackageFile};
 use lfr_models::{ModelsDir, files};
 use serde::Serialize;
 
@@ -23,6 +23,70 @@ fn is_companion(name: &str) -> bool {
 }
 
 pub fn add(dir: &ModelsDir, src: &Path, json: bool) -> Result<()> {
+    let (p, outcome) = checked_add(dir, src, Existing::Refuse)?;
+    let id = p.id();
+    let (what, path) = describe(&outcome);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "id": id, "outcome": what, "dir": path, "algorithm": p.algorithm().as_str(), "calibrated": p.is_calibrated() })
+        );
+        return Ok(());
+    }
+    println!("model {id} {what} in {}", path.display());
+    println!("  algorithm {}", p.algorithm());
+    if !p.is_calibrated() {
+        println!(
+            "  not calibrated: compute its calibration with `lfr --model {id} calibrate --data LFW_DIR` before recognising with it"
+        );
+    }
+    Ok(())
+}
+
+fn describe(outcome: &Added) -> (&'static str, &Path) {
+    match outcome {
+        Added::Installed(p) => ("installed", p),
+        Added::AlreadyInstalled(p) => ("already installed", p),
+        Added::Replaced(p) => ("replaced", p),
+    }
+}
+
+/// Builds and installs every package lfr ships whose descriptor file is
+/// installed (`lfr models install` ends with this): the same checks as
+/// `lfr models add`, and a shipped package follows the lfr that installs it.
+pub fn install_shipped(dir: &ModelsDir, out: &mut dyn Write) -> Result<()> {
+    for s in lfr_models::shipped::SHIPPED {
+        if !s.available(dir) {
+            writeln!(
+                out,
+                "package {:<14} skipped    its descriptor {} is not installed",
+                s.id, s.source
+            )?;
+            continue;
+        }
+        let stage = tempfile::tempdir()?;
+        s.stage(dir, stage.path())?;
+        let (p, outcome) = checked_add(dir, stage.path(), Existing::Replace)
+            .with_context(|| format!("the shipped package {}", s.id))?;
+        let (what, _) = describe(&outcome);
+        let calibrated = if p.is_calibrated() {
+            "calibrated"
+        } else {
+            "not calibrated"
+        };
+        writeln!(
+            out,
+            "package {:<14} {what:<9}  {} ({calibrated})",
+            s.id,
+            p.algorithm()
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks the package in `src` (manifest, model hash, calibrations, one
+/// chip through the model) and copies it into the models directory.
+fn checked_add(dir: &ModelsDir, src: &Path, existing: Existing) -> Result<(Package, Added)> {
     let p = Package::open(src).with_context(|| format!("the package in {}", src.display()))?;
     let id = p.id().to_string();
     // Proves the manifest describes the model: one grey chip through it.
@@ -70,26 +134,9 @@ pub fn add(dir: &ModelsDir, src: &Path, json: bool) -> Result<()> {
             list.push(PackageFile { name, sha256: None });
         }
     }
-    let outcome = lfr_models::packages::add(dir, src, &id, &list)?;
-    let (what, path) = match &outcome {
-        Added::Installed(p) => ("installed", p),
-        Added::AlreadyInstalled(p) => ("already installed", p),
-    };
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({ "id": id, "outcome": what, "dir": path, "algorithm": p.algorithm().as_str(), "calibrated": p.is_calibrated() })
-        );
-        return Ok(());
-    }
-    println!("model {id} {what} in {}", path.display());
-    println!("  algorithm {}", p.algorithm());
-    if !p.is_calibrated() {
-        println!(
-            "  not calibrated: compute its calibration with `lfr --model {id} calibrate --data LFW_DIR` before recognising with it"
-        );
-    }
-    Ok(())
+    let outcome = lfr_models::packages::add(dir, src, &id, &list, existing)?;
+    let installed = Package::open(&dir.package_dir(&id)?)?;
+    Ok((installed, outcome))
 }
 
 pub fn remove(dir: &ModelsDir, id: &str) -> Result<()> {

@@ -29,6 +29,11 @@ pub enum DescribeError {
     Mismatch { model: String, reason: String },
 }
 
+/// `n x dims`, or `n x dims x 1 x 1` as convolutional heads give it.
+fn is_descriptor_shape(shape: &[usize], n: usize, dims: usize) -> bool {
+    matches!(shape, [a, b, rest @ ..] if *a == n && *b == dims && rest.iter().all(|&r| r == 1))
+}
+
 /// Turns aligned face chips into descriptors.
 pub struct Describer {
     name: String,
@@ -95,18 +100,19 @@ impl Describer {
                 d.input.describe(1)
             ))
         })?;
-        let want = [1, d.dims];
-        if out.shape != want {
+        if !is_descriptor_shape(&out.shape, 1, d.dims) {
             return Err(mismatch(format!(
-                "output {:?} has shape {:?}, the manifest says {:?} (descriptor_size {})",
-                d.output, out.shape, want, d.dims
+                "output {:?} has shape {:?}, the manifest says [1, {}] (or [1, {}, 1, 1]; descriptor_size {})",
+                d.output, out.shape, d.dims, d.dims, d.dims
             )));
         }
         if out.data.iter().any(|v| !v.is_finite()) {
             return Err(mismatch("it gives values that are not finite".into()));
         }
         // Batches, where the graph allows them.
-        if d.run(&[&grey, &grey]).is_ok_and(|o| o.shape == [2, d.dims]) {
+        if d.run(&[&grey, &grey])
+            .is_ok_and(|o| is_descriptor_shape(&o.shape, 2, d.dims))
+        {
             d.max_batch = usize::MAX;
         }
         Ok(d)
@@ -127,7 +133,7 @@ impl Describer {
         let mut out = Vec::with_capacity(chips.len());
         for batch in chips.chunks(self.max_batch.max(1)) {
             let t = self.run(batch)?;
-            if t.data.len() != batch.len() * self.dims {
+            if !is_descriptor_shape(&t.shape, batch.len(), self.dims) {
                 return Err(DescribeError::Mismatch {
                     model: self.name.clone(),
                     reason: format!(
@@ -171,5 +177,19 @@ impl Describer {
             .run(&[(self.input.name.as_str(), &input)])?
             .get(&self.output)?
             .clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_descriptor_shape;
+
+    #[test]
+    fn descriptors_may_come_flat_or_as_one_by_one_maps() {
+        assert!(is_descriptor_shape(&[2, 256], 2, 256));
+        assert!(is_descriptor_shape(&[2, 256, 1, 1], 2, 256));
+        assert!(!is_descriptor_shape(&[2, 128, 2, 1], 2, 128));
+        assert!(!is_descriptor_shape(&[1, 256], 2, 256));
+        assert!(!is_descriptor_shape(&[512], 2, 256));
     }
 }

@@ -10,7 +10,7 @@ mod stage;
 
 use crate::digest::sha256_file;
 use crate::error::io;
-use crate::manifest::{Dist, MANIFEST, ModelFile, Source};
+use crate::manifest::{self, Dist, ModelFile, Source};
 use crate::record::{Installed, Provenance, Record, now_rfc3339};
 use crate::{ModelsDir, ModelsError};
 use std::collections::BTreeMap;
@@ -187,7 +187,7 @@ pub fn install(
     };
 
     let mut todo: Vec<&'static ModelFile> = Vec::new();
-    for m in MANIFEST {
+    for m in manifest::all() {
         let path = root.join(m.name);
         if path.exists() {
             match sha256_file(&path) {
@@ -262,8 +262,7 @@ pub fn install(
             .unwrap_or_else(|| "no source provided it".into());
         s.done.insert(m.name, Outcome::NotObtained(why));
     }
-    let items = MANIFEST
-        .iter()
+    let items = manifest::all()
         .map(|m| {
             let o = s
                 .done
