@@ -118,6 +118,12 @@ pub async fn setup(
         )
         .await?
         .id;
+    if let Some(p) = &models.package {
+        // A new deployment recognises with the default model; this one
+        // with the model the walk-through measures.
+        let enroller = EngineEnroller::open(models)?;
+        store.set_recognition(&silver, d, p.id(), &enroller).await?;
+    }
     store
         .authorise(
             &ao,

@@ -268,7 +268,8 @@ pub fn run(
         .map(|_| Engine::open(files, &video_config))
         .collect::<Result<_, _>>()?;
     let algorithm = engines[0].algorithm().clone();
-    let matcher = Matcher::shipped(&algorithm).map_err(EngineError::from)?;
+    // The algorithm's own fused calibration: lfr's for dlib, a package's own.
+    let matcher = Matcher::new(files.fusion_calibration(video_config.align)?);
     let algorithm_name = algorithm.as_str();
     // Every subject, fused exactly as the live gallery fuses them, for the
     // sweeps over watchlist sizes; the live gallery holds the first N.

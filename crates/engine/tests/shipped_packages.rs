@@ -1,0 +1,147 @@
+//! The recognition packages lfr ships, as `lfr models install` built them:
+//! SFace's repaired graph computes what the published one does, its folded
+//! float weights give the quantised graph's descriptors, and the OMZ
+//! descriptor's N x 256 x 1 x 1 output is read as 256-d templates.
+mod support;
+
+use lfr_engine::align::Aligner;
+use lfr_engine::describe::Describer;
+use lfr_engine::detect::{Detector, DetectorConfig};
+use lfr_engine::package::Package;
+use lfr_engine::pipeline::subject_face;
+use support::*;
+
+/// An installed shipped package, or a panic that says how to install it.
+fn package(id: &str) -> Package {
+    let dir = lfr_models::ModelsDir::resolve(
+        std::env::var_os("LFR_MODELS")
+            .map(std::path::PathBuf::from)
+            .as_deref(),
+    );
+    let path = dir.package_dir(id).unwrap();
+    Package::open(&path).unwrap_or_else(|e| {
+        panic!(
+            "the shipped package {id} is not installed in {} ({e}): run `lfr models install --from ARCHIVES --from ../shared/models/yunet --from ../shared/models/omz-face-reid-0095` (see docs/models.md)",
+            path.display()
+        )
+    })
+}
+
+/// Photographs of four LFW people, two each, for chips cut to `p`'s template.
+fn chips(p: &Package) -> Vec<(String, image::RgbImage)> {
+    let backend = backend();
+    let yunet = model_bytes(lfr_models::files::YUNET);
+    let mut det = Detector::new(&backend, &yunet, DetectorConfig::stills()).unwrap();
+    let aligner = Aligner::template(p.manifest().template());
+    let mut out = Vec::new();
+    for person in [
+        "Colin_Powell",
+        "Gloria_Macapagal_Arroyo",
+        "Serena_Williams",
+        "Tony_Blair",
+    ] {
+        for n in [1, 2] {
+            let path = shared(&format!("data/lfw/images/{person}/{person}_{n:04}.jpg"));
+            let img = load_rgb(&path);
+            let faces = det.detect(&img).unwrap();
+            let f = subject_face(&img, &faces).expect("a face in every photograph");
+            let chip = aligner.align(&img, &f.bbox, &f.landmarks).unwrap().chip;
+            out.push((person.to_string(), chip));
+        }
+    }
+    out
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (n(a) * n(b))
+}
+
+fn lowest_cosine(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| cosine(x, y))
+        .fold(1f32, f32::min)
+}
+
+fn describe(d: &mut Describer, chips: &[(String, image::RgbImage)]) -> Vec<Vec<f32>> {
+    let refs: Vec<_> = chips.iter().map(|(_, c)| c).collect();
+    d.describe(&refs).unwrap()
+}
+
+#[test]
+fn sface_folded_gives_the_quantised_graphs_descriptors() {
+    let p = package("sface");
+    let spec = &p.manifest().model;
+    let backend = backend();
+    let published = model_bytes(lfr_models::files::SFACE);
+
+    let mut as_published =
+        Describer::onnx(&backend, "sface as published", &published, spec).unwrap();
+    // Repaired only: still int8, dequantised on every run.
+    let mut m = lfr_onnx::decode(&published).unwrap();
+    let r = lfr_onnx::repair(&mut m).unwrap();
+    assert_eq!(r.unfed.len(), 29, "{:?}", r.unfed);
+    assert_eq!(r.constant.len(), 145, "weights declared as inputs");
+    lfr_onnx::set_dynamic_batch(&mut m, "N").unwrap();
+    let mut quantised =
+        Describer::onnx(&backend, "sface repaired", &lfr_onnx::encode(&m), spec).unwrap();
+    let mut folded = Describer::onnx(&backend, "sface", &p.read_onnx().unwrap(), spec).unwrap();
+
+    let chips = chips(&p);
+    let published = describe(&mut as_published, &chips);
+    let q = describe(&mut quantised, &chips);
+    let f = describe(&mut folded, &chips);
+    let repaired = lowest_cosine(&published, &q);
+    let worst = lowest_cosine(&q, &f);
+    eprintln!(
+        "{} real chips: lowest cosine, repaired against published {repaired}, folded against quantised {worst}",
+        chips.len()
+    );
+    assert!(
+        repaired >= 0.9999,
+        "dropping inputs changed descriptors: {repaired}"
+    );
+    assert!(worst >= 0.9999, "lowest cosine {worst}");
+    assert!(f.iter().all(|v| v.len() == 128));
+}
+
+#[test]
+fn omz_descriptors_come_from_its_one_by_one_output_and_tell_people_apart() {
+    let p = package("omz-face-reid");
+    let backend = backend();
+    let mut d = Describer::onnx(
+        &backend,
+        "omz",
+        &p.read_onnx().unwrap(),
+        &p.manifest().model,
+    )
+    .unwrap();
+    assert_eq!(d.dims(), 256);
+    let chips = chips(&p);
+    let v = describe(&mut d, &chips);
+    for x in &v {
+        let norm = x.iter().map(|a| a * a).sum::<f32>().sqrt();
+        assert!(
+            (norm - 1.0).abs() < 1e-4,
+            "cosine descriptors are unit length: {norm}"
+        );
+    }
+    // Each person's two photographs are closer than either is to anyone else.
+    for i in (0..v.len()).step_by(2) {
+        let same = cosine(&v[i], &v[i + 1]);
+        for j in 0..v.len() {
+            if chips[j].0 != chips[i].0 {
+                let other = cosine(&v[i], &v[j]).max(cosine(&v[i + 1], &v[j]));
+                assert!(
+                    same > other,
+                    "{}: {same} between its photographs, {other} to {}",
+                    chips[i].0,
+                    chips[j].0
+                );
+            }
+        }
+    }
+}
