@@ -70,6 +70,8 @@ pub const SHIPPED: &[Shipped] = &[
         companions: &[(files::OMZ_LICENSE, "LICENSE")],
         files: &[
             shipped_file!("omz-face-reid", "manifest.json"),
+            shipped_file!("omz-face-reid", "calibration.json"),
+            shipped_file!("omz-face-reid", "calibration.fused.json"),
             shipped_file!("omz-face-reid", "NOTICE"),
         ],
     },

@@ -215,9 +215,14 @@ pub fn install(
         local::take(from, &todo, &mut s)?;
         todo.retain(|m| !s.is_done(m));
     }
-    if !opts.from.is_empty() && !todo.is_empty() && !opts.offline {
+    let downloadable: Vec<&str> = todo
+        .iter()
+        .filter(|m| !m.sources.is_empty())
+        .map(|m| m.name)
+        .collect();
+    if !opts.from.is_empty() && !downloadable.is_empty() && !opts.offline {
         let dirs: Vec<String> = opts.from.iter().map(|d| d.display().to_string()).collect();
-        let names: Vec<&str> = todo.iter().map(|m| m.name).collect();
+        let names = downloadable;
         s.rep.note(&format!(
             "not found in {}: {}; downloading {}",
             dirs.join(" or "),
@@ -226,9 +231,16 @@ pub fn install(
         ));
     }
 
+    // Files that no index publishes come only from --from.
+    for &m in todo.iter().filter(|m| m.sources.is_empty()) {
+        s.reason(
+            m,
+            "no package index publishes it: put it in a directory given with --from (see docs/models.md)".into(),
+        );
+    }
     if !todo.is_empty() {
         if opts.offline {
-            for &m in &todo {
+            for &m in todo.iter().filter(|m| !m.sources.is_empty()) {
                 s.reason(m, "downloading is forbidden by --offline".into());
             }
         } else {
