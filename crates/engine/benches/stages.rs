@@ -1,5 +1,6 @@
 //! Per-stage speed of the engine on one thread: detection on a 1080p crowd
-//! frame, alignment and description of one face. `cargo bench -p lfr-engine`.
+//! frame, alignment and description of one face, by the built-in
+//! descriptor and by each installed shipped package. `cargo bench -p lfr-engine`.
 //!
 //! Targets (issue: recognition engine): a descriptor in at most 6 ms per face
 //! on one thread; detection plus descriptors at 15 frames per second or more
@@ -76,6 +77,42 @@ fn stages(c: &mut Criterion) {
     g.bench_function("describe eight faces in one batch", |b| {
         b.iter(|| describer.describe(&eight).unwrap())
     });
+    g.finish();
+
+    // The shipped packages that are installed, on the same face cut to each
+    // one's template; SFace also as published (int8, dequantised each run),
+    // to show what folding its weights saves.
+    let dir = ModelsDir::from_env();
+    let mut g = c.benchmark_group("descriptors");
+    g.sample_size(20);
+    for s in lfr_models::shipped::SHIPPED {
+        let Ok(p) = dir
+            .package_dir(s.id)
+            .map_err(|e| e.to_string())
+            .and_then(|d| lfr_engine::package::Package::open(&d).map_err(|e| e.to_string()))
+        else {
+            eprintln!("package {} is not installed: skipped", s.id);
+            continue;
+        };
+        let chip = Aligner::template(p.manifest().template())
+            .align(&frame, &face.bbox, &face.landmarks)
+            .unwrap()
+            .chip;
+        let spec = &p.manifest().model;
+        let mut variants = vec![(s.id.to_string(), p.read_onnx().unwrap())];
+        if s.build == lfr_models::shipped::Build::RepairAndFold {
+            variants.push((
+                format!("{} as published", s.id),
+                std::fs::read(model(s.source)).unwrap(),
+            ));
+        }
+        for (name, onnx) in variants {
+            let mut d = Describer::onnx(&backend, &name, &onnx, spec).unwrap();
+            g.bench_function(format!("describe one face: {name}"), |b| {
+                b.iter(|| d.describe(&[&chip]).unwrap())
+            });
+        }
+    }
     g.finish();
 }
 
