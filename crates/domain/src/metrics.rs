@@ -76,22 +76,31 @@ pub struct Metrics {
 /// A Wilson score interval (95 %) for `k` successes in `n` trials; `(0, 1)`
 /// when there were none. Used for every rate measured on few trials.
 pub fn wilson95(k: u64, n: u64) -> (f64, f64) {
+    wilson95_of(k as f64, n)
+}
+
+/// As [`wilson95`] for a success count that may be fractional: `x` is the
+/// sum over `n` units of each unit's share of successes (a pair of people
+/// of whose comparisons a tenth matched counts 0.1). Each share lies in
+/// [0, 1], so its variance is at most a Bernoulli trial's of the same mean
+/// and the interval is, if anything, wide.
+pub fn wilson95_of(x: f64, n: u64) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
     let z = 1.959964;
-    let (n, p) = (n as f64, k as f64 / n as f64);
+    let (n, p) = (n as f64, (x / n as f64).clamp(0.0, 1.0));
     let denom = 1.0 + z * z / n;
     let centre = (p + z * z / (2.0 * n)) / denom;
     let half = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / denom;
     // The bounds are exact at the ends: no successes cannot have a lower
     // bound above zero, however the arithmetic rounds.
-    let lo = if k == 0 {
+    let lo = if x <= 0.0 {
         0.0
     } else {
         (centre - half).max(0.0)
     };
-    let hi = if k as f64 == n {
+    let hi = if x >= n {
         1.0
     } else {
         (centre + half).min(1.0)

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::pairs::interleaved;
 use crate::people::People;
-use crate::verification::RateFigures;
+use crate::verification::{ByPeople, RateFigures};
 
 /// Distinct random subsets drawn per person for a side of more than one image.
 pub const DRAWS: usize = 8;
@@ -476,12 +476,14 @@ pub fn evaluate(
             }
         }
     }
-    // Impostor: every probe against every other person's subjects.
+    // Impostor: every probe against every other person's subjects, noting
+    // which pairs of people each comparison beyond a threshold came from.
+    let pair_of = |a: usize, b: usize| (a.min(b), a.max(b));
     let parts = interleaved(
         probes.len(),
         threads,
-        || (vec![[0u64; 3]; thresholds.len()], 0u64),
-        |i, (beyond, total)| {
+        || (vec![[0u64; 3]; thresholds.len()], 0u64, Vec::new()),
+        |i, (beyond, total, who)| {
             let a = &probes[i];
             for b in subjects.iter() {
                 if people.groups[a.person] == people.groups[b.person] {
@@ -489,9 +491,12 @@ pub fn evaluate(
                 }
                 *total += 1;
                 let x = measures(a, b);
-                for (bb, th) in beyond.iter_mut().zip(&thresholds) {
+                for (t, (bb, th)) in beyond.iter_mut().zip(&thresholds).enumerate() {
                     for j in 0..3 {
-                        bb[j] += (x[j] <= th[j]) as u64;
+                        if x[j] <= th[j] {
+                            bb[j] += 1;
+                            who.push((t, j, pair_of(a.person, b.person)));
+                        }
                     }
                 }
             }
@@ -499,24 +504,46 @@ pub fn evaluate(
     );
     let mut beyond = vec![[0u64; 3]; thresholds.len()];
     let mut total = 0;
-    for (b, n) in parts {
+    let mut pairs_beyond: Vec<[HashSet<(usize, usize)>; 3]> =
+        (0..thresholds.len()).map(|_| Default::default()).collect();
+    for (b, n, who) in parts {
         total += n;
         for (x, y) in beyond.iter_mut().zip(b) {
             for j in 0..3 {
                 x[j] += y[j];
             }
         }
+        for (t, j, pair) in who {
+            pairs_beyond[t][j].insert(pair);
+        }
     }
+    // Every pair of people has the same number of comparisons (each way,
+    // `splits` subjects against `splits` probes), so weighting pairs of
+    // people equally leaves the rate as it is and changes its interval.
+    let pairs = person_pairs(people, &subjects, &probes, false) / 2;
     let names = ["single image", "fused", "fused + AS-norm"];
     let methods = (0..3)
-        .map(|j| MethodFigures {
-            method: names[j],
-            figures: RateFigures::from_counts(
+        .map(|j| {
+            let beyond_j: Vec<u64> = beyond.iter().map(|b| b[j]).collect();
+            let mut figures = RateFigures::from_counts(
                 &hits.iter().map(|h| h[j] as u64).collect::<Vec<_>>(),
                 probes.len() as u64,
-                &beyond.iter().map(|b| b[j]).collect::<Vec<_>>(),
+                &beyond_j,
                 total,
-            ),
+            );
+            let shares: Vec<f64> = beyond_j
+                .iter()
+                .map(|&b| b as f64 * pairs as f64 / total.max(1) as f64)
+                .collect();
+            figures.by_people = Some(ByPeople::new(
+                pairs,
+                pairs_beyond.iter().map(|p| p[j].len() as u64).collect(),
+                &shares,
+            ));
+            MethodFigures {
+                method: names[j],
+                figures,
+            }
         })
         .collect();
     FusionRow {

@@ -400,6 +400,7 @@ pub fn run(
                 impostors_beyond: s.points.iter().map(|p| p.impostors_beyond).collect(),
                 measured_fmr: s.points.iter().map(|p| p.measured_fmr).collect(),
                 measured_fmr_ci: s.points.iter().map(|p| p.measured_fmr_ci).collect(),
+                by_people: None,
             },
         })
         .collect();

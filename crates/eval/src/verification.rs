@@ -119,7 +119,7 @@ pub fn false_alert_rate(fmr: f64, watchlist: u64) -> f64 {
 
 /// A Wilson score interval (95 %): one definition, the domain's, for
 /// accuracy tables and deployment figures alike.
-pub use lfr_domain::metrics::wilson95;
+pub use lfr_domain::metrics::{wilson95, wilson95_of};
 
 /// True and false match rates at a list of thresholds, with their counts and
 /// 95 % Wilson intervals: the figures every accuracy table prints.
@@ -132,6 +132,46 @@ pub struct RateFigures {
     pub impostors_beyond: Vec<u64>,
     pub measured_fmr: Vec<f64>,
     pub measured_fmr_ci: Vec<(f64, f64)>,
+    /// The same false matches counted by pairs of people, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_people: Option<ByPeople>,
+}
+
+/// False matches counted by pairs of people. The comparisons of one pair of
+/// people (several images or draws of each) stand or fall together: a pair
+/// of sisters can put hundreds of comparisons beyond a threshold, so an
+/// interval that counts comparisons as independent is far too narrow. Here
+/// each pair of different people weighs the same, its share being the part
+/// of its comparisons beyond the threshold, and the interval is over pairs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ByPeople {
+    /// Pairs of different people compared.
+    pub pairs: u64,
+    /// At each threshold, the pairs of people with a comparison beyond it.
+    pub pairs_beyond: Vec<u64>,
+    /// The rate with every pair of people weighted equally.
+    pub measured_fmr: Vec<f64>,
+    /// 95 % interval over pairs of people ([`wilson95_of`]).
+    pub measured_fmr_ci: Vec<(f64, f64)>,
+}
+
+impl ByPeople {
+    /// From, at each threshold, the pairs of people beyond it and the sum of
+    /// their shares, out of `pairs` pairs of people.
+    pub fn new(pairs: u64, pairs_beyond: Vec<u64>, shares: &[f64]) -> Self {
+        Self {
+            pairs,
+            pairs_beyond,
+            measured_fmr: shares.iter().map(|x| x / pairs.max(1) as f64).collect(),
+            measured_fmr_ci: shares.iter().map(|&x| wilson95_of(x, pairs)).collect(),
+        }
+    }
+
+    /// Whether the rate at threshold `i` is consistent with `nominal`: the
+    /// nominal rate is not below the interval's lower end.
+    pub fn holds(&self, i: usize, nominal: f64) -> bool {
+        self.measured_fmr_ci[i].0 <= nominal
+    }
 }
 
 impl RateFigures {
@@ -145,6 +185,7 @@ impl RateFigures {
             impostors_beyond: beyond.to_vec(),
             measured_fmr: beyond.iter().map(|&b| rate(b, impostors)).collect(),
             measured_fmr_ci: beyond.iter().map(|&b| wilson95(b, impostors)).collect(),
+            by_people: None,
         }
     }
 }
@@ -194,5 +235,25 @@ mod tests {
         let (lo, hi) = wilson95(0, 1000);
         assert_eq!(lo, 0.0);
         assert!(hi > 0.003 && hi < 0.004);
+    }
+
+    #[test]
+    fn pairs_of_people_widen_the_interval_of_clustered_false_matches() {
+        // 72 comparisons beyond of 4.1 M look like 1.8e-5 +- 20 %; if they
+        // are 3 pairs of people of 20,503 (200 comparisons each, 1.125 pairs'
+        // worth), the interval must reach far further.
+        let by_comparisons = wilson95(72, 4_100_600);
+        let shares = 72.0 * 20_503.0 / 4_100_600.0;
+        let p = ByPeople::new(20_503, vec![3], &[shares]);
+        assert!((p.measured_fmr[0] - 72.0 / 4_100_600.0).abs() < 1e-12);
+        let (lo, hi) = p.measured_fmr_ci[0];
+        assert!(
+            lo < by_comparisons.0 && hi > 5.0 * by_comparisons.1,
+            "{lo} {hi}"
+        );
+        assert!(p.holds(0, 1e-5) && !p.holds(0, 1e-7));
+        // Whole shares give the integer interval back.
+        assert_eq!(wilson95_of(3.0, 1000), wilson95(3, 1000));
+        assert_eq!(wilson95_of(0.0, 10).0, 0.0);
     }
 }

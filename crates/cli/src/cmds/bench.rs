@@ -250,8 +250,25 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             r.name, r.population, r.genuine, r.impostor
         );
         for i in 1..r.scores.len() {
+            let people = r.figures.by_people.as_ref().map_or(String::new(), |p| {
+                format!(
+                    "; by pairs of people {} of {} [{:.0e},{:.0e}]{}",
+                    p.pairs_beyond[i],
+                    p.pairs,
+                    p.measured_fmr_ci[i].0,
+                    p.measured_fmr_ci[i].1,
+                    if p.holds(
+                        i,
+                        lfr_engine::calibration::Calibration::fmr_of_score(r.scores[i])
+                    ) {
+                        ""
+                    } else {
+                        " (beyond the nominal rate)"
+                    }
+                )
+            });
             println!(
-                "    {:>14}  TMR {:.3} [{:.3},{:.3}]  measured FMR {}",
+                "    {:>14}  TMR {:.3} [{:.3},{:.3}]  measured FMR {}{people}",
                 threshold_name(r.scores[i]),
                 r.figures.tmr[i],
                 r.figures.tmr_ci[i].0,
