@@ -71,7 +71,7 @@ fn main() {
         "stride", "top_k", "entries", "TMR@1e-4", "TMR@1e-5", "TMR@1e-6"
     );
     let (g, i) = fused::all_pairs(&test, None, threads);
-    let cells = row(&g, i);
+    let cells = row(&g, i.into_iter().map(|x| x.statistic).collect());
     println!(
         "{:>6} {:>5} {:>7} {:>14} {:>14} {:>14}",
         "raw", "-", "-", cells[0], cells[1], cells[2]
@@ -88,7 +88,7 @@ fn main() {
     ] {
         let cohort = Cohort::from_people(&means, stride, top_k).expect("cohort");
         let (g, i) = fused::all_pairs(&test, Some(CohortUse::unseen(&cohort)), threads);
-        let cells = row(&g, i);
+        let cells = row(&g, i.into_iter().map(|x| x.statistic).collect());
         println!(
             "{stride:>6} {top_k:>5} {:>7} {:>14} {:>14} {:>14}",
             cohort.vectors.len(),

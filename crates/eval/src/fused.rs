@@ -151,14 +151,23 @@ fn statistic(a: &Side, b: &Side) -> f32 {
     }
 }
 
-/// Impostor statistics of every subject against every probe of another
-/// person (each unordered pair once when both sides are the same draws).
-fn impostor_statistics(
+/// One impostor comparison and the two people behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Impostor {
+    pub statistic: f32,
+    /// The people compared, the smaller index first.
+    pub pair: (u32, u32),
+}
+
+/// `make(a, b)` of every subject against every probe of another person
+/// (each unordered pair once when both sides are the same draws).
+fn impostors<T: Send + Clone>(
     people: &People,
     subjects: &[Side],
     probes: Option<&[Side]>,
     threads: usize,
-) -> Vec<f32> {
+    make: impl Fn(&Side, &Side) -> T + Sync,
+) -> Vec<T> {
     interleaved(subjects.len(), threads, Vec::new, |i, out| {
         let a = &subjects[i];
         let others = match probes {
@@ -167,11 +176,20 @@ fn impostor_statistics(
         };
         for b in others {
             if people.groups[a.person] != people.groups[b.person] {
-                out.push(statistic(a, b));
+                out.push(make(a, b));
             }
         }
     })
     .concat()
+}
+
+fn impostor_statistics(
+    people: &People,
+    subjects: &[Side],
+    probes: Option<&[Side]>,
+    threads: usize,
+) -> Vec<f32> {
+    impostors(people, subjects, probes, threads, statistic)
 }
 
 /// Distinct pairs of different people behind a set of comparisons.
@@ -285,12 +303,13 @@ pub fn calibrate(
 }
 
 /// Every genuine pair (with its person) and every impostor pair of single
-/// images, as raw distances or, with a cohort, as normalised statistics.
+/// images (with its two people), as raw distances or, with a cohort, as
+/// normalised statistics.
 pub fn all_pairs(
     people: &People,
     cohort: Option<CohortUse>,
     threads: usize,
-) -> (Vec<(usize, f32)>, Vec<f32>) {
+) -> (Vec<(usize, f32)>, Vec<Impostor>) {
     let sides = draws(people, 1, cohort, &mut Rng::new(0));
     let mut genuine = Vec::new();
     for (i, a) in sides.iter().enumerate() {
@@ -300,7 +319,11 @@ pub fn all_pairs(
             }
         }
     }
-    (genuine, impostor_statistics(people, &sides, None, threads))
+    let pair = |a: &Side, b: &Side| Impostor {
+        statistic: statistic(a, b),
+        pair: (a.person.min(b.person) as u32, a.person.max(b.person) as u32),
+    };
+    (genuine, impostors(people, &sides, None, threads, pair))
 }
 
 /// The `n` closest impostor pairs of single images, as (person, person, statistic).

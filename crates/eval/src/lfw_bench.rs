@@ -10,13 +10,13 @@ use serde::Serialize;
 
 use crate::exclusions::{Exclusions, Kind};
 use crate::faceset::Described;
-use crate::fused::{self, FusionRow, Scorers};
+use crate::fused::{self, FusionRow, Impostor, Scorers};
 use crate::lfw::{ImageId, Protocol};
 use crate::pairs;
 use crate::people::{Half, People};
 use crate::verification::{
-    FoldedAccuracy, RateFigures, Trial, false_alert_rate, match_rate, match_rate_by_person,
-    ten_fold, wilson95,
+    ByPeople, FoldedAccuracy, RateFigures, Trial, false_alert_rate, match_rate,
+    match_rate_by_person, ten_fold, wilson95,
 };
 
 /// False match rates at which the operating points are reported.
@@ -45,6 +45,12 @@ pub struct OperatingPoint {
     /// 1,000 and 10,000, if comparisons were independent at the calibrated rate.
     pub false_alert_rate_1k: f64,
     pub false_alert_rate_10k: f64,
+    /// Pairs of people N-Z with an impostor comparison beyond the threshold.
+    pub pairs_of_people_beyond: u64,
+    /// The measured rate with each pair of people weighted equally, and its
+    /// 95 % interval over pairs of people ([`ByPeople`]).
+    pub measured_fmr_by_people: f64,
+    pub measured_fmr_by_people_ci: (f64, f64),
 }
 
 /// TMR and measured FMR of one way of scoring single images, on all
@@ -54,6 +60,8 @@ pub struct Step {
     pub name: &'static str,
     pub genuine_pairs: usize,
     pub impostor_pairs: u64,
+    /// Pairs of different people behind the impostor comparisons.
+    pub pairs_of_people: u64,
     pub points: Vec<OperatingPoint>,
 }
 
@@ -161,16 +169,33 @@ fn points(
     scores: &[f64],
     calibration_distance: &dyn Fn(f64) -> f32,
     genuine: &[(usize, f32)],
-    impostor_sorted: &[f32],
+    impostor_sorted: &[Impostor],
+    people: &People,
 ) -> Vec<OperatingPoint> {
     let genuine_d: Vec<f32> = genuine.iter().map(|g| g.1).collect();
+    let pairs = people.pairs_of_people();
     scores
         .iter()
         .map(|&score| {
             let distance = calibration_distance(score);
-            let beyond = impostor_sorted.partition_point(|&d| d <= distance) as u64;
+            let k = impostor_sorted.partition_point(|i| i.statistic <= distance);
+            let beyond = k as u64;
             let n = impostor_sorted.len() as u64;
             let fmr = Calibration::fmr_of_score(score);
+            // Each pair of people weighs the same: a comparison counts for
+            // one over the number of comparisons of its two people.
+            let mut who: HashMap<(u32, u32), u64> = HashMap::new();
+            for i in &impostor_sorted[..k] {
+                *who.entry(i.pair).or_default() += 1;
+            }
+            let shares: f64 = who
+                .iter()
+                .map(|(&(a, b), &c)| {
+                    let all = people.images[a as usize].len() * people.images[b as usize].len();
+                    c as f64 / all.max(1) as f64
+                })
+                .sum();
+            let by_people = ByPeople::new(pairs, vec![who.len() as u64], &[shares]);
             OperatingPoint {
                 score,
                 calibrated_fmr: fmr,
@@ -186,6 +211,9 @@ fn points(
                 measured_fmr_ci: wilson95(beyond, n),
                 false_alert_rate_1k: false_alert_rate(fmr, 1_000),
                 false_alert_rate_10k: false_alert_rate(fmr, 10_000),
+                pairs_of_people_beyond: who.len() as u64,
+                measured_fmr_by_people: by_people.measured_fmr[0],
+                measured_fmr_by_people_ci: by_people.measured_fmr_ci[0],
             }
         })
         .collect()
@@ -196,14 +224,16 @@ fn step(
     scores: &[f64],
     distance: &dyn Fn(f64) -> f32,
     genuine: &[(usize, f32)],
-    mut impostor: Vec<f32>,
+    mut impostor: Vec<Impostor>,
+    people: &People,
 ) -> Step {
-    impostor.sort_unstable_by(f32::total_cmp);
+    impostor.sort_unstable_by(|a, b| a.statistic.total_cmp(&b.statistic));
     Step {
         name,
         genuine_pairs: genuine.len(),
         impostor_pairs: impostor.len() as u64,
-        points: points(scores, distance, genuine, &impostor),
+        pairs_of_people: people.pairs_of_people(),
+        points: points(scores, distance, genuine, &impostor, people),
     }
 }
 
@@ -274,6 +304,7 @@ pub fn run(
         &|s| before_cal.distance_at(s),
         &g0,
         i0,
+        &all_nz,
     );
     let images_all_nz = all_nz.image_count();
     drop(all_nz);
@@ -288,6 +319,7 @@ pub fn run(
         &|s| calibration.distance_at(s),
         &genuine,
         impostor,
+        &nz,
     );
 
     // Step 3 on single images: AS-norm with the shipped cohort and (1, 1) curve.
@@ -303,6 +335,7 @@ pub fn run(
         &|s| one.calibration.distance_at(s),
         &gn,
         inorm,
+        &nz,
     );
 
     // Step 2: several pictures. Raw fused curves are fitted here on clean A-M
@@ -400,7 +433,16 @@ pub fn run(
                 impostors_beyond: s.points.iter().map(|p| p.impostors_beyond).collect(),
                 measured_fmr: s.points.iter().map(|p| p.measured_fmr).collect(),
                 measured_fmr_ci: s.points.iter().map(|p| p.measured_fmr_ci).collect(),
-                by_people: None,
+                by_people: Some(ByPeople {
+                    pairs: s.pairs_of_people,
+                    pairs_beyond: s.points.iter().map(|p| p.pairs_of_people_beyond).collect(),
+                    measured_fmr: s.points.iter().map(|p| p.measured_fmr_by_people).collect(),
+                    measured_fmr_ci: s
+                        .points
+                        .iter()
+                        .map(|p| p.measured_fmr_by_people_ci)
+                        .collect(),
+                }),
             },
         })
         .collect();

@@ -76,6 +76,21 @@ impl<'a> People<'a> {
         }
     }
 
+    /// Pairs of different people (not two names of one) with images each.
+    pub fn pairs_of_people(&self) -> u64 {
+        let with: Vec<usize> = (0..self.names.len())
+            .filter(|&p| !self.images[p].is_empty())
+            .collect();
+        let mut n = 0u64;
+        for (i, &a) in with.iter().enumerate() {
+            n += with[i + 1..]
+                .iter()
+                .filter(|&&b| self.groups[a] != self.groups[b])
+                .count() as u64;
+        }
+        n
+    }
+
     pub fn image_count(&self) -> usize {
         self.images.iter().map(Vec::len).sum()
     }
