@@ -78,3 +78,40 @@ fn bench_live_accounts_for_every_frame_and_alert() {
         "{c:#}"
     );
 }
+
+/// `--model` reaches the whole live pipeline: the test deployment is
+/// switched to the shipped SFace package before its watchlists are
+/// enrolled, and its matches are scored with SFace's own calibration.
+#[test]
+fn bench_live_runs_a_shipped_package() {
+    let video = shared("data/video/arcade-crowd-1080p.mp4");
+    let lfw = shared("data/lfw/images");
+    let r = Env::new().json(
+        None,
+        &[
+            "--model",
+            "sface",
+            "bench",
+            "live",
+            "--seconds",
+            "10",
+            "--volunteers",
+            "3",
+            "--video",
+            video.to_str().unwrap(),
+            "--lfw",
+            lfw.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r["model"], "sface", "{r:#}");
+    assert_eq!(
+        r["algorithm"], "yunet-n-dynamic/align-sface-v2021.12/sface-2021.12",
+        "{r:#}"
+    );
+    let alerts = r["alerts_in_store"].as_u64().unwrap();
+    assert!(
+        alerts > 0,
+        "no alert with SFace in 10 s of the crowd video: {r:#}"
+    );
+    assert_eq!(r["alerts_announced"].as_u64().unwrap(), alerts, "{r:#}");
+}

@@ -55,6 +55,9 @@ pub struct LiveArgs {
 #[derive(Serialize)]
 struct Report {
     video: String,
+    /// The recognition model and algorithm the deployment ran (`--model`).
+    model: String,
+    algorithm: String,
     cameras: usize,
     fps: Option<f64>,
     seconds: f64,
@@ -326,8 +329,11 @@ async fn bench(
     }
     let alerts = store.alerts(&w.silver, w.deployment).await?;
     let times: Vec<u32> = alerts.iter().map(|a| a.recognition_ms).collect();
+    let recognition = store.deployment(&w.silver, w.deployment).await?.recognition;
     let report = Report {
         video: video.display().to_string(),
+        model: recognition.model,
+        algorithm: recognition.algorithm,
         cameras: a.cameras,
         fps: a.fps,
         seconds: wall,
