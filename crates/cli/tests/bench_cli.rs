@@ -33,23 +33,7 @@ fn bench_video_describes_every_face_of_every_frame() {
 
 #[test]
 fn bench_live_accounts_for_every_frame_and_alert() {
-    let video = shared("data/video/arcade-crowd-1080p.mp4");
-    let lfw = shared("data/lfw/images");
-    let r = Env::new().json(
-        None,
-        &[
-            "bench",
-            "live",
-            "--seconds",
-            "10",
-            "--volunteers",
-            "3",
-            "--video",
-            video.to_str().unwrap(),
-            "--lfw",
-            lfw.to_str().unwrap(),
-        ],
-    );
+    let r = bench_live(&[]);
     let n = |v: &serde_json::Value| v.as_u64().unwrap();
     let alerts = n(&r["alerts_in_store"]);
     assert!(alerts > 0, "no alert in 10 s of the crowd video: {r:#}");
@@ -84,25 +68,7 @@ fn bench_live_accounts_for_every_frame_and_alert() {
 /// enrolled, and its matches are scored with SFace's own calibration.
 #[test]
 fn bench_live_runs_a_shipped_package() {
-    let video = shared("data/video/arcade-crowd-1080p.mp4");
-    let lfw = shared("data/lfw/images");
-    let r = Env::new().json(
-        None,
-        &[
-            "--model",
-            "sface",
-            "bench",
-            "live",
-            "--seconds",
-            "10",
-            "--volunteers",
-            "3",
-            "--video",
-            video.to_str().unwrap(),
-            "--lfw",
-            lfw.to_str().unwrap(),
-        ],
-    );
+    let r = bench_live(&["--model", "sface"]);
     assert_eq!(r["model"], "sface", "{r:#}");
     assert_eq!(
         r["algorithm"], "yunet-n-dynamic/align-sface-v2021.12/sface-2021.12",
@@ -114,4 +80,24 @@ fn bench_live_runs_a_shipped_package() {
         "no alert with SFace in 10 s of the crowd video: {r:#}"
     );
     assert_eq!(r["alerts_announced"].as_u64().unwrap(), alerts, "{r:#}");
+}
+
+/// `lfr [GLOBAL...] bench live` for 10 s with three volunteers, as JSON.
+fn bench_live(global: &[&str]) -> serde_json::Value {
+    let video = shared("data/video/arcade-crowd-1080p.mp4");
+    let lfw = shared("data/lfw/images");
+    let mut args = global.to_vec();
+    args.extend([
+        "bench",
+        "live",
+        "--seconds",
+        "10",
+        "--volunteers",
+        "3",
+        "--video",
+        video.to_str().unwrap(),
+        "--lfw",
+        lfw.to_str().unwrap(),
+    ]);
+    Env::new().json(None, &args)
 }

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::proto::tensor_shape_proto::{Dimension, dimension};
 use crate::proto::type_proto;
-use crate::proto::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
+use crate::proto::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,
+};
 use crate::tensor::{float_tensor, to_f32, to_i64};
 use crate::{OnnxError, TensorError};
 
@@ -29,12 +31,7 @@ fn graph(model: &mut ModelProto) -> Result<&mut GraphProto, OnnxError> {
 pub fn repair(model: &mut ModelProto) -> Result<Repair, OnnxError> {
     let g = graph(model)?;
     let inits: HashSet<String> = g.initializer.iter().map(|t| t.name().to_string()).collect();
-    let read: HashSet<&str> = g
-        .node
-        .iter()
-        .flat_map(|n| n.input.iter().map(String::as_str))
-        .chain(g.output.iter().map(|o| o.name()))
-        .collect();
+    let read = read_names(&g.node, &g.output);
     let mut r = Repair::default();
     let mut keep = Vec::new();
     for i in std::mem::take(&mut g.input) {
@@ -49,6 +46,15 @@ pub fn repair(model: &mut ModelProto) -> Result<Repair, OnnxError> {
     }
     g.input = keep;
     Ok(r)
+}
+
+/// Names of the tensors some node reads or the graph gives out.
+fn read_names<'a>(nodes: &'a [NodeProto], outputs: &'a [ValueInfoProto]) -> HashSet<&'a str> {
+    nodes
+        .iter()
+        .flat_map(|n| n.input.iter().map(String::as_str))
+        .chain(outputs.iter().map(|o| o.name()))
+        .collect()
 }
 
 fn int_attr(n: &NodeProto, name: &str) -> Option<i64> {
@@ -104,12 +110,7 @@ pub fn fold_constants(model: &mut ModelProto) -> Result<usize, OnnxError> {
         }
     }
     g.node = nodes;
-    let read: HashSet<&str> = g
-        .node
-        .iter()
-        .flat_map(|n| n.input.iter().map(String::as_str))
-        .chain(g.output.iter().map(|o| o.name()))
-        .collect();
+    let read = read_names(&g.node, &g.output);
     let mut kept: Vec<TensorProto> = consts
         .into_values()
         .filter(|t| read.contains(t.name()))
