@@ -45,12 +45,6 @@ pub struct OperatingPoint {
     /// 1,000 and 10,000, if comparisons were independent at the calibrated rate.
     pub false_alert_rate_1k: f64,
     pub false_alert_rate_10k: f64,
-    /// Pairs of people N-Z with an impostor comparison beyond the threshold.
-    pub pairs_of_people_beyond: u64,
-    /// The measured rate with each pair of people weighted equally, and its
-    /// 95 % interval over pairs of people ([`ByPeople`]).
-    pub measured_fmr_by_people: f64,
-    pub measured_fmr_by_people_ci: (f64, f64),
 }
 
 /// TMR and measured FMR of one way of scoring single images, on all
@@ -60,9 +54,9 @@ pub struct Step {
     pub name: &'static str,
     pub genuine_pairs: usize,
     pub impostor_pairs: u64,
-    /// Pairs of different people behind the impostor comparisons.
-    pub pairs_of_people: u64,
     pub points: Vec<OperatingPoint>,
+    /// The same false matches at each point, counted by pairs of people.
+    pub by_people: ByPeople,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,35 +161,18 @@ pub const FUSION_ROWS: [(usize, usize); 7] =
 
 fn points(
     scores: &[f64],
-    calibration_distance: &dyn Fn(f64) -> f32,
+    distances: &[f32],
     genuine: &[(usize, f32)],
     impostor_sorted: &[Impostor],
-    people: &People,
 ) -> Vec<OperatingPoint> {
     let genuine_d: Vec<f32> = genuine.iter().map(|g| g.1).collect();
-    let pairs = people.pairs_of_people();
     scores
         .iter()
-        .map(|&score| {
-            let distance = calibration_distance(score);
-            let k = impostor_sorted.partition_point(|i| i.statistic <= distance);
-            let beyond = k as u64;
+        .zip(distances)
+        .map(|(&score, &distance)| {
+            let beyond = impostor_sorted.partition_point(|i| i.statistic <= distance) as u64;
             let n = impostor_sorted.len() as u64;
             let fmr = Calibration::fmr_of_score(score);
-            // Each pair of people weighs the same: a comparison counts for
-            // one over the number of comparisons of its two people.
-            let mut who: HashMap<(u32, u32), u64> = HashMap::new();
-            for i in &impostor_sorted[..k] {
-                *who.entry(i.pair).or_default() += 1;
-            }
-            let shares: f64 = who
-                .iter()
-                .map(|(&(a, b), &c)| {
-                    let all = people.images[a as usize].len() * people.images[b as usize].len();
-                    c as f64 / all.max(1) as f64
-                })
-                .sum();
-            let by_people = ByPeople::new(pairs, vec![who.len() as u64], &[shares]);
             OperatingPoint {
                 score,
                 calibrated_fmr: fmr,
@@ -211,12 +188,31 @@ fn points(
                 measured_fmr_ci: wilson95(beyond, n),
                 false_alert_rate_1k: false_alert_rate(fmr, 1_000),
                 false_alert_rate_10k: false_alert_rate(fmr, 10_000),
-                pairs_of_people_beyond: who.len() as u64,
-                measured_fmr_by_people: by_people.measured_fmr[0],
-                measured_fmr_by_people_ci: by_people.measured_fmr_ci[0],
             }
         })
         .collect()
+}
+
+/// False matches beyond each distance counted by pairs of people: each
+/// pair weighs the same, a comparison counting for one over the number of
+/// comparisons of its two people (all their images against all).
+fn by_people(distances: &[f32], impostor_sorted: &[Impostor], people: &People) -> ByPeople {
+    let (mut pairs_beyond, mut shares) = (Vec::new(), Vec::new());
+    for &distance in distances {
+        let k = impostor_sorted.partition_point(|i| i.statistic <= distance);
+        let mut who: HashMap<(u32, u32), u64> = HashMap::new();
+        for i in &impostor_sorted[..k] {
+            *who.entry(i.pair).or_default() += 1;
+        }
+        let images = |p: u32| people.images[p as usize].len();
+        shares.push(
+            who.iter()
+                .map(|(&(a, b), &c)| c as f64 / (images(a) * images(b)).max(1) as f64)
+                .sum(),
+        );
+        pairs_beyond.push(who.len() as u64);
+    }
+    ByPeople::new(people.pairs_of_people(), pairs_beyond, &shares)
 }
 
 fn step(
@@ -228,12 +224,13 @@ fn step(
     people: &People,
 ) -> Step {
     impostor.sort_unstable_by(|a, b| a.statistic.total_cmp(&b.statistic));
+    let distances: Vec<f32> = scores.iter().map(|&s| distance(s)).collect();
     Step {
         name,
         genuine_pairs: genuine.len(),
         impostor_pairs: impostor.len() as u64,
-        pairs_of_people: people.pairs_of_people(),
-        points: points(scores, distance, genuine, &impostor, people),
+        points: points(scores, &distances, genuine, &impostor),
+        by_people: by_people(&distances, &impostor, people),
     }
 }
 
@@ -433,16 +430,7 @@ pub fn run(
                 impostors_beyond: s.points.iter().map(|p| p.impostors_beyond).collect(),
                 measured_fmr: s.points.iter().map(|p| p.measured_fmr).collect(),
                 measured_fmr_ci: s.points.iter().map(|p| p.measured_fmr_ci).collect(),
-                by_people: Some(ByPeople {
-                    pairs: s.pairs_of_people,
-                    pairs_beyond: s.points.iter().map(|p| p.pairs_of_people_beyond).collect(),
-                    measured_fmr: s.points.iter().map(|p| p.measured_fmr_by_people).collect(),
-                    measured_fmr_ci: s
-                        .points
-                        .iter()
-                        .map(|p| p.measured_fmr_by_people_ci)
-                        .collect(),
-                }),
+                by_people: Some(s.by_people.clone()),
             },
         })
         .collect();
