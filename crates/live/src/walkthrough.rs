@@ -118,12 +118,6 @@ pub async fn setup(
         )
         .await?
         .id;
-    if let Some(p) = &models.package {
-        // A new deployment recognises with the default model; this one
-        // with the model the walk-through measures.
-        let enroller = EngineEnroller::open(models)?;
-        store.set_recognition(&silver, d, p.id(), &enroller).await?;
-    }
     store
         .authorise(
             &ao,
@@ -141,7 +135,7 @@ pub async fn setup(
         .create_watchlist(&silver, d, WatchlistKind::Blue, "volunteers")
         .await?
         .id;
-    let (picked, prepared, wanted) = {
+    let (picked, prepared, wanted, enroller) = {
         let (video, models, lfw) = (
             video.to_path_buf(),
             models.clone(),
@@ -156,7 +150,7 @@ pub async fn setup(
             let src = demo::lfw_watchlist(&lfw, strangers.max(1), &enroller)?;
             let wanted = lfr_store::import::prepare(&src, WatchlistKind::Standard, &enroller)
                 .map_err(|p| LiveError::Config(format!("the LFW watchlist did not import: {p}")))?;
-            Ok((picked, prepared, wanted))
+            Ok((picked, prepared, wanted, enroller))
         })
         .await
         .map_err(|e| LiveError::Config(format!("picking volunteers failed: {e}")))??
@@ -166,6 +160,11 @@ pub async fn setup(
             "no passer-by in {} is clear enough to enrol as a volunteer",
             video.display()
         )));
+    }
+    if let Some(p) = &models.package {
+        // A new deployment recognises with the default model; this one with
+        // the model the walk-through measures, before anyone is enrolled.
+        store.set_recognition(&silver, d, p.id(), &enroller).await?;
     }
     store.commit_import(&silver, w, &prepared).await?;
     store

@@ -130,11 +130,6 @@ impl Shipped {
         Ok(bytes)
     }
 
-    /// Whether its source file is installed in `dir` (verified by hash).
-    pub fn available(&self, dir: &ModelsDir) -> bool {
-        dir.verified(self.source).is_ok()
-    }
-
     /// Writes the whole package into `out` (an empty directory): the model
     /// built from the verified source file, the repository's files and the
     /// companions. Returns the names written.

@@ -56,12 +56,15 @@ fn describe(outcome: &Added) -> (&'static str, &Path) {
 /// `lfr models add`, and a shipped package follows the lfr that installs it.
 pub fn install_shipped(dir: &ModelsDir, out: &mut dyn Write) -> Result<()> {
     for s in lfr_models::shipped::SHIPPED {
-        if !s.available(dir) {
-            writeln!(
-                out,
-                "package {:<14} skipped    its descriptor {} is not installed",
-                s.id, s.source
-            )?;
+        let why = match dir.verified(s.source) {
+            Ok(_) => None,
+            Err(lfr_models::ModelsError::Missing { .. }) => {
+                Some(format!("its descriptor {} is not installed", s.source))
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = why {
+            writeln!(out, "package {:<14} skipped    {why}", s.id)?;
             continue;
         }
         let stage = tempfile::tempdir()?;
@@ -135,8 +138,8 @@ fn checked_add(dir: &ModelsDir, src: &Path, existing: Existing) -> Result<(Packa
         }
     }
     let outcome = lfr_models::packages::add(dir, src, &id, &list, existing)?;
-    let installed = Package::open(&dir.package_dir(&id)?)?;
-    Ok((installed, outcome))
+    // The installed copy holds the same files, each hashed after the copy.
+    Ok((p, outcome))
 }
 
 pub fn remove(dir: &ModelsDir, id: &str) -> Result<()> {

@@ -215,14 +215,18 @@ pub fn install(
         local::take(from, &todo, &mut s)?;
         todo.retain(|m| !s.is_done(m));
     }
-    let downloadable: Vec<&str> = todo
-        .iter()
-        .filter(|m| !m.sources.is_empty())
-        .map(|m| m.name)
-        .collect();
+    // Files that no index publishes come only from --from.
+    let (local_only, downloadable): (Vec<&'static ModelFile>, Vec<&'static ModelFile>) =
+        todo.iter().copied().partition(|m| m.sources.is_empty());
+    for &m in &local_only {
+        s.reason(
+            m,
+            "no package index publishes it: put it in a directory given with --from (see docs/models.md)".into(),
+        );
+    }
     if !opts.from.is_empty() && !downloadable.is_empty() && !opts.offline {
         let dirs: Vec<String> = opts.from.iter().map(|d| d.display().to_string()).collect();
-        let names = downloadable;
+        let names: Vec<&str> = downloadable.iter().map(|m| m.name).collect();
         s.rep.note(&format!(
             "not found in {}: {}; downloading {}",
             dirs.join(" or "),
@@ -230,24 +234,16 @@ pub fn install(
             if names.len() == 1 { "it" } else { "them" }
         ));
     }
-
-    // Files that no index publishes come only from --from.
-    for &m in todo.iter().filter(|m| m.sources.is_empty()) {
-        s.reason(
-            m,
-            "no package index publishes it: put it in a directory given with --from (see docs/models.md)".into(),
-        );
-    }
-    if !todo.is_empty() {
+    if !downloadable.is_empty() {
         if opts.offline {
-            for &m in todo.iter().filter(|m| !m.sources.is_empty()) {
+            for &m in &downloadable {
                 s.reason(m, "downloading is forbidden by --offline".into());
             }
         } else {
-            download(&todo, &mut s)?;
+            download(&downloadable, &mut s)?;
         }
-        todo.retain(|m| !s.is_done(m));
     }
+    todo.retain(|m| !s.is_done(m));
 
     let missing: Vec<&'static ModelFile> = todo.iter().copied().filter(|m| m.required).collect();
     if !missing.is_empty() {
