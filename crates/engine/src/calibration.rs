@@ -12,17 +12,37 @@
 //! impostor distances the count is too small to trust, so the tail is a line
 //! in log10 FMR fitted to the next few decades and anchored at the last
 //! trustworthy knot; scores that high are extrapolated, and reports say so.
+//!
+//! "Two different people" means a pair of people drawn at random, each pair
+//! weighing the same ([`Calibration::fit_by_people`]): that is what a
+//! watchlist meets, one pair of people per passer-by and subject. Counting
+//! pairs of *images* instead lets the much-photographed and a few look-alike
+//! pairs (two sisters with fifty photographs each) set the tail, and the
+//! rate then fails to hold on people the calibration never saw.
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::template::Algorithm;
+
+/// One impostor comparison of a fit by pairs of people.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairComparison {
+    pub distance: f32,
+    /// One over the comparisons of its pair of people, so that every pair
+    /// of people weighs one in all.
+    pub weight: f64,
+    /// Which pair of people (any key unique to the pair).
+    pub pair: u64,
+}
 
 /// Knots are trusted down to this many impostor pairs at or below the distance.
 const MIN_TRUSTED_COUNT: usize = 10;
 /// The tail line is fitted over FMRs from the trusted limit up to this.
 const TAIL_FIT_MAX_FMR: f64 = 1e-4;
 /// Ratio between successive knot counts: about 1,000 knots for 1e8 pairs.
-const KNOT_STEP: f64 = 1.02;
+pub const KNOT_STEP: f64 = 1.02;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Calibration {
@@ -30,6 +50,10 @@ pub struct Calibration {
     /// What the impostor pairs were, for the record.
     pub source: String,
     pub impostor_pairs: u64,
+    /// Pairs of different people behind those comparisons, when the fit
+    /// weighted each pair of people equally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_pairs: Option<u64>,
     /// (distance, log10 FMR), distance increasing, log10 FMR non-decreasing.
     pub knots: Vec<(f32, f64)>,
     /// d(log10 FMR)/d(distance) used below the first knot.
@@ -90,8 +114,11 @@ impl Calibration {
             .iter()
             .map(|(d, l)| format!("    [{d}, {l}]"))
             .collect();
+        let people = self
+            .people_pairs
+            .map_or(String::new(), |n| format!("\n  \"people_pairs\": {n},"));
         format!(
-            "{{\n  \"algorithm\": {},\n  \"source\": {},\n  \"impostor_pairs\": {},\n  \"tail_slope\": {},\n  \"knots\": [\n{}\n  ]\n}}",
+            "{{\n  \"algorithm\": {},\n  \"source\": {},\n  \"impostor_pairs\": {},{people}\n  \"tail_slope\": {},\n  \"knots\": [\n{}\n  ]\n}}",
             q(self.algorithm.as_str()),
             q(&self.source),
             self.impostor_pairs,
@@ -167,10 +194,77 @@ impl Calibration {
             }
             k *= step;
         }
+        Self::from_knots(algorithm, source.into(), n as u64, None, knots)
+    }
+
+    /// Fits a calibration to impostor comparisons with each pair of people
+    /// weighing the same: a comparison weighs one over the comparisons of
+    /// its pair. A knot's rate is the weight at or below its distance over
+    /// the pairs of people, and knots are trusted only where at least
+    /// [`MIN_TRUSTED_COUNT`] distinct pairs of people lie at or below.
+    pub fn fit_by_people(
+        algorithm: Algorithm,
+        source: impl Into<String>,
+        mut comparisons: Vec<PairComparison>,
+        step: f64,
+    ) -> Result<Self, CalibrationError> {
+        let step = step.max(1.01);
+        comparisons.retain(|c| c.distance.is_finite() && c.weight > 0.0);
+        let total: f64 = comparisons.iter().map(|c| c.weight).sum();
+        let people = total.round() as u64;
+        let need = 100 * MIN_TRUSTED_COUNT;
+        if people < need as u64 {
+            return Err(CalibrationError::TooFew {
+                need,
+                got: people as usize,
+            });
+        }
+        comparisons.sort_unstable_by(|a, b| a.distance.total_cmp(&b.distance));
+        let mut seen: HashSet<u64> = HashSet::new();
+        let (mut weight, mut next) = (0.0, 0.0);
+        let mut knots: Vec<(f32, f64)> = Vec::new();
+        let last = comparisons.len() - 1;
+        for (i, c) in comparisons.iter().enumerate() {
+            weight += c.weight;
+            if seen.len() < MIN_TRUSTED_COUNT {
+                seen.insert(c.pair);
+                if seen.len() < MIN_TRUSTED_COUNT {
+                    continue;
+                }
+            }
+            // Only between distinct distances, and every `step` in weight.
+            let tie = i < last && comparisons[i + 1].distance == c.distance;
+            if tie || (weight < next && i < last) {
+                continue;
+            }
+            knots.push((c.distance, (weight / total).min(1.0).log10()));
+            next = weight * step;
+        }
+        Self::from_knots(
+            algorithm,
+            source.into(),
+            comparisons.len() as u64,
+            Some(people),
+            knots,
+        )
+    }
+
+    /// The calibration of `knots` with its tail line: the least squares
+    /// slope through the first knot over FMRs up to 1e-4, or the first
+    /// decade when the set is too small to reach that far.
+    fn from_knots(
+        algorithm: Algorithm,
+        source: String,
+        impostor_pairs: u64,
+        people_pairs: Option<u64>,
+        knots: Vec<(f32, f64)>,
+    ) -> Result<Self, CalibrationError> {
+        if knots.len() < 2 {
+            return Err(CalibrationError::Invalid(
+                "the impostor distances give fewer than two distinct knots".into(),
+            ));
+        }
         let (d0, l0) = knots[0];
-        // Least squares slope through the anchor (d0, l0) over the fit range:
-        // FMR up to 1e-4, or the first decade when the set is too small to
-        // reach that far.
         let fit_max = TAIL_FIT_MAX_FMR.log10().max(l0 + 1.0);
         let (mut sxy, mut sxx) = (0.0, 0.0);
         for &(d, l) in knots.iter().filter(|k| k.1 <= fit_max) {
@@ -181,8 +275,9 @@ impl Calibration {
         let tail_slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
         let c = Self {
             algorithm,
-            source: source.into(),
-            impostor_pairs: n as u64,
+            source,
+            impostor_pairs,
+            people_pairs,
             knots,
             tail_slope,
         };
@@ -314,5 +409,53 @@ mod tests {
             let (a, b) = (fine.distance_at(s), coarse.distance_at(s));
             assert!((a - b).abs() < 2e-3, "score {s}: {a} vs {b}");
         }
+    }
+
+    /// 100,000 pairs of people with one comparison each, spread as
+    /// [`synthetic`], and one pair of sisters with 10,000 comparisons at 0.3.
+    fn sisters() -> Vec<PairComparison> {
+        let mut v: Vec<PairComparison> = synthetic(100_000)
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| PairComparison {
+                distance: d,
+                weight: 1.0,
+                pair: i as u64,
+            })
+            .collect();
+        v.extend((0..10_000).map(|_| PairComparison {
+            distance: 0.3,
+            weight: 1e-4,
+            pair: u64::MAX,
+        }));
+        v
+    }
+
+    #[test]
+    fn a_pair_of_people_weighs_one_however_many_its_comparisons() {
+        let alg = || Algorithm("t".into());
+        let people = Calibration::fit_by_people(alg(), "sisters", sisters(), 1.02).unwrap();
+        assert_eq!(people.people_pairs, Some(100_001));
+        // By comparisons the sisters alone would put 9 % of all impostor
+        // comparisons at 0.3; by people they are one pair in 100,001, too
+        // few to trust, so the curve starts at the tenth pair of people
+        // (the sisters and nine others).
+        let images: Vec<f32> = sisters().iter().map(|c| c.distance).collect();
+        let by_images = Calibration::fit(alg(), "sisters", images).unwrap();
+        assert!(by_images.log10_fmr(0.3) > -1.1);
+        let tenth = synthetic(100_000)[8];
+        assert!((people.knots[0].0 - tenth).abs() < 1e-6);
+        assert!((people.knots[0].1 - (10.0f64 / 100_001.0).log10()).abs() < 1e-3);
+        // Elsewhere the rate is the share of pairs of people.
+        for s in [0.1, 0.2, 0.3] {
+            let d = people.distance_at(s);
+            let share = synthetic(100_000).iter().filter(|&&x| x <= d).count() as f64 + 1.0;
+            let want = Calibration::fmr_of_score(s);
+            assert!(((share / 100_001.0) / want - 1.0).abs() < 0.1, "score {s}");
+        }
+        let json = people.to_json();
+        assert!(json.contains("\"people_pairs\": 100001"));
+        assert_eq!(Calibration::from_json(&json).unwrap(), people);
+        assert!(Calibration::fit_by_people(alg(), "", sisters()[..500].to_vec(), 1.1).is_err());
     }
 }

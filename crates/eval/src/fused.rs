@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use lfr_engine::calibration::{Calibration, CalibrationError};
+use lfr_engine::calibration::{Calibration, CalibrationError, PairComparison};
 use lfr_engine::fusion::{FusedCurve, FusionCalibration, MAX_FRAMES, MAX_REFERENCES, mean};
 use lfr_engine::normalise::{Cohort, CohortStats};
 use lfr_engine::template::{Algorithm, euclidean};
@@ -183,13 +183,45 @@ fn impostors<T: Send + Clone>(
     .concat()
 }
 
-fn impostor_statistics(
-    people: &People,
-    subjects: &[Side],
-    probes: Option<&[Side]>,
-    threads: usize,
-) -> Vec<f32> {
-    impostors(people, subjects, probes, threads, statistic)
+fn impostor_pair(a: &Side, b: &Side) -> Impostor {
+    Impostor {
+        statistic: statistic(a, b),
+        pair: (a.person.min(b.person) as u32, a.person.max(b.person) as u32),
+    }
+}
+
+/// Impostor comparisons weighted so that each pair of people weighs one
+/// in all: `comparisons(a, b)` is how many comparisons the pair has.
+pub fn by_people(
+    impostors: Vec<Impostor>,
+    comparisons: impl Fn(u32, u32) -> f64,
+) -> Vec<PairComparison> {
+    impostors
+        .into_iter()
+        .map(|i| PairComparison {
+            distance: i.statistic,
+            weight: 1.0 / comparisons(i.pair.0, i.pair.1).max(1.0),
+            pair: (i.pair.0 as u64) << 32 | i.pair.1 as u64,
+        })
+        .collect()
+}
+
+/// Sides per person.
+fn sides_per_person(people: &People, sides: &[Side]) -> Vec<f64> {
+    let mut n = vec![0.0; people.names.len()];
+    for s in sides {
+        n[s.person] += 1.0;
+    }
+    n
+}
+
+/// Every impostor pair of single images of `people`, weighted by pairs of
+/// people: the single-image calibration's input.
+pub fn single_image_impostors(people: &People, threads: usize) -> Vec<PairComparison> {
+    let sides = draws(people, 1, None, &mut Rng::new(0));
+    let found = impostors(people, &sides, None, threads, impostor_pair);
+    let n = sides_per_person(people, &sides);
+    by_people(found, |a, b| n[a as usize] * n[b as usize])
 }
 
 /// Distinct pairs of different people behind a set of comparisons.
@@ -234,36 +266,38 @@ pub fn fit_curves(
                 continue;
             }
             progress(curves.len(), total);
-            let (stats, pairs) = if k == m {
-                (
-                    impostor_statistics(people, &subjects, None, threads),
-                    person_pairs(people, &subjects, &subjects, true),
-                )
+            let s = sides_per_person(people, &subjects);
+            let comparisons = if k == m {
+                let found = impostors(people, &subjects, None, threads, impostor_pair);
+                by_people(found, |a, b| s[a as usize] * s[b as usize])
             } else {
                 let probes = draws(people, m, cohort, &mut Rng::new(2000 + m as u64));
-                (
-                    impostor_statistics(people, &subjects, Some(&probes), threads),
-                    person_pairs(people, &subjects, &probes, false),
-                )
+                let p = sides_per_person(people, &probes);
+                let found = impostors(people, &subjects, Some(&probes), threads, impostor_pair);
+                // Each pair of people meets both ways round.
+                by_people(found, |a, b| {
+                    let (a, b) = (a as usize, b as usize);
+                    s[a] * p[b] + s[b] * p[a]
+                })
             };
-            let n = stats.len();
+            let n = comparisons.len();
             let what = if cohort.is_some() {
                 "AS-norm statistic"
             } else {
                 "distance"
             };
-            let calibration = Calibration::fit_with_step(
+            let calibration = Calibration::fit_by_people(
                 algorithm.clone(),
                 format!(
-                    "LFW people A-M: {n} impostor comparisons of subjects of {k} image(s) against probes of {m} image(s) ({pairs} pairs of people); {what} of the mean descriptors"
+                    "LFW people A-M: {n} impostor comparisons of subjects of {k} image(s) against probes of {m} image(s), each pair of people weighing one; {what} of the mean descriptors"
                 ),
-                stats,
+                comparisons,
                 FUSED_KNOT_STEP,
             )?;
             curves.push(FusedCurve {
                 references: k,
                 frames: m,
-                subject_pairs: pairs,
+                subject_pairs: calibration.people_pairs.unwrap_or(0),
                 calibration,
             });
         }
@@ -319,11 +353,7 @@ pub fn all_pairs(
             }
         }
     }
-    let pair = |a: &Side, b: &Side| Impostor {
-        statistic: statistic(a, b),
-        pair: (a.person.min(b.person) as u32, a.person.max(b.person) as u32),
-    };
-    (genuine, impostors(people, &sides, None, threads, pair))
+    (genuine, impostors(people, &sides, None, threads, impostor_pair))
 }
 
 /// The `n` closest impostor pairs of single images, as (person, person, statistic).
@@ -615,7 +645,7 @@ mod tests {
         let twos = draws(&people, 2, None, &mut Rng::new(1));
         // Three distinct pairs per person of three images.
         assert_eq!(twos.len(), 12);
-        let imp = impostor_statistics(&people, &ones, None, 2);
+        let imp = impostors(&people, &ones, None, 2, impostor_pair);
         // 66 pairs of images, less 4*3 same-person and 9 between the two names of person 2/3.
         assert_eq!(imp.len(), 66 - 12 - 9);
         assert_eq!(person_pairs(&people, &ones, &ones, true), 5);

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use lfr_engine::calibration::{Calibration, CalibrationError};
+use lfr_engine::calibration::{Calibration, CalibrationError, PairComparison};
 use lfr_engine::fusion::FusionCalibration;
 use serde::Serialize;
 
@@ -138,6 +138,80 @@ pub struct LfwReport {
     pub closest_raw: Vec<ClosePair>,
     pub closest_normalised: Vec<ClosePair>,
     pub look_alikes: Option<LookAlikes>,
+    /// Whether each shipped curve holds on N-Z at each headline threshold.
+    pub checks: Vec<Check>,
+}
+
+/// One shipped curve at one threshold, on people N-Z: the false match rate
+/// measured by pairs of people against the rate the score stands for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// "single image" (the calibration) or "fused + AS-norm" (a fused curve).
+    pub method: String,
+    pub references: usize,
+    pub frames: usize,
+    pub score: f64,
+    pub nominal_fmr: f64,
+    pub pairs: u64,
+    pub pairs_beyond: u64,
+    pub measured_fmr: f64,
+    pub measured_fmr_ci: (f64, f64),
+    /// The nominal rate is not below the measured rate's 95 % interval.
+    pub holds: bool,
+}
+
+impl Check {
+    fn all(
+        method: &str,
+        (references, frames): (usize, usize),
+        scores: &[f64],
+        p: &ByPeople,
+    ) -> Vec<Check> {
+        scores
+            .iter()
+            .enumerate()
+            .map(|(i, &score)| {
+                let nominal_fmr = Calibration::fmr_of_score(score);
+                Check {
+                    method: method.to_string(),
+                    references,
+                    frames,
+                    score,
+                    nominal_fmr,
+                    pairs: p.pairs,
+                    pairs_beyond: p.pairs_beyond[i],
+                    measured_fmr: p.measured_fmr[i],
+                    measured_fmr_ci: p.measured_fmr_ci[i],
+                    holds: p.holds(i, nominal_fmr),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The checks of every shipped curve the bench measured: the single-image
+/// calibration, the (1, 1) AS-norm curve, and each fusion row's AS-norm curve.
+fn checks(scores: &[f64], clean: &Step, normalised: &Step, rows: &[FusionRow]) -> Vec<Check> {
+    let mut out = Check::all("single image", (1, 1), scores, &clean.by_people);
+    out.extend(Check::all(
+        "+ AS-norm",
+        (1, 1),
+        scores,
+        &normalised.by_people,
+    ));
+    for row in rows {
+        for m in row.methods.iter().filter(|m| m.method == "fused + AS-norm") {
+            if let Some(p) = &m.figures.by_people {
+                out.extend(Check::all(
+                    m.method,
+                    (row.references, row.frames),
+                    scores,
+                    p,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// What the bench needs besides the descriptors.
@@ -467,6 +541,7 @@ pub fn run(
         .map(|(i, n)| (nz.names[i].to_string(), *n))
         .unwrap_or_default();
 
+    let checks = checks(&headline_scores, &clean, &normalised, &fusion_rows);
     Ok(LfwReport {
         algorithm: calibration.algorithm.to_string(),
         images: set.len(),
@@ -496,16 +571,17 @@ pub fn run(
         closest_raw,
         closest_normalised,
         look_alikes,
+        checks,
     })
 }
 
-/// Impostor distances among the calibration people (A to M), less the
-/// exclusion list's images and same-person pairs.
+/// Every impostor pair of single images of clean people A-M, each pair of
+/// people weighing one: the single-image calibration's input.
 pub fn calibration_impostors(
     set: &[Described],
     exclusions: &Exclusions,
     threads: usize,
-) -> Vec<f32> {
+) -> Vec<PairComparison> {
     let am = People::of(set, Half::Calibration, Some(exclusions));
-    pairs::impostor(&am.labelled(), threads)
+    fused::single_image_impostors(&am, threads)
 }

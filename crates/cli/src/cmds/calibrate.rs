@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use lfr_engine::calibration::Calibration;
+use lfr_engine::calibration::{Calibration, KNOT_STEP};
 use lfr_engine::fusion::{MAX_FRAMES, MAX_REFERENCES};
 use lfr_engine::package::{CALIBRATION_FILE, FUSED_CALIBRATION_FILE};
 use lfr_eval::exclusions::Exclusions;
@@ -62,17 +62,19 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
     let exclusions = Exclusions::lfw();
     let impostors = calibration_impostors(&set, &exclusions, threads);
     let n = impostors.len();
-    let calibration = Calibration::fit(
+    let calibration = Calibration::fit_by_people(
         algorithm.clone(),
         format!(
-            "LFW people A-M less lfr's exclusion list (crates/eval/data/lfw-exclusions.tsv): all {n} impostor pairs of the images in which a face was found"
+            "LFW people A-M less lfr's exclusion list (crates/eval/data/lfw-exclusions.tsv): all {n} impostor pairs of the images in which a face was found, each pair of people weighing one"
         ),
         impostors,
+        KNOT_STEP,
     )?;
     out.write(&(calibration.to_json() + "\n"))?;
     println!(
-        "calibration of {} from {n} impostor pairs written to {}",
+        "calibration of {} from {n} impostor pairs ({} pairs of people) written to {}",
         calibration.algorithm,
+        calibration.people_pairs.unwrap_or(0),
         out.path().display()
     );
     for s in [0.3, 0.4, 0.5, 0.6, 0.64, 0.7] {
