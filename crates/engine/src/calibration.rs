@@ -165,36 +165,22 @@ impl Calibration {
     pub fn fit_with_step(
         algorithm: Algorithm,
         source: impl Into<String>,
-        mut impostors: Vec<f32>,
+        impostors: Vec<f32>,
         step: f64,
     ) -> Result<Self, CalibrationError> {
-        let step = step.max(1.01);
-        let n = impostors.len();
-        let need = 100 * MIN_TRUSTED_COUNT;
-        if n < need {
-            return Err(CalibrationError::TooFew { need, got: n });
-        }
-        impostors.retain(|d| d.is_finite());
-        impostors.sort_unstable_by(|a, b| a.total_cmp(b));
-        let nf = n as f64;
-        // Knot at count k: FMR(d_k) = k / n where d_k is the k-th smallest distance.
-        let mut knots: Vec<(f32, f64)> = Vec::new();
-        let mut k = MIN_TRUSTED_COUNT as f64;
-        loop {
-            let count = (k.round() as usize).min(impostors.len());
-            let d = impostors[count - 1];
-            let l = (count as f64 / nf).log10();
-            match knots.last_mut() {
-                // Ties: keep one knot per distance, at the largest count.
-                Some(last) if last.0 >= d => last.1 = l,
-                _ => knots.push((d, l)),
-            }
-            if count == impostors.len() {
-                break;
-            }
-            k *= step;
-        }
-        Self::from_knots(algorithm, source.into(), n as u64, None, knots)
+        // Every comparison its own pair of people, each weighing one.
+        let comparisons = impostors
+            .into_iter()
+            .enumerate()
+            .map(|(i, distance)| PairComparison {
+                distance,
+                weight: 1.0,
+                pair: i as u64,
+            })
+            .collect();
+        let mut c = Self::fit_by_people(algorithm, source, comparisons, step)?;
+        c.people_pairs = None;
+        Ok(c)
     }
 
     /// Fits a calibration to impostor comparisons with each pair of people

@@ -215,13 +215,34 @@ fn sides_per_person(people: &People, sides: &[Side]) -> Vec<f64> {
     n
 }
 
+/// Impostor comparisons of `subjects` against `probes` (or among
+/// `subjects`), each pair of people weighing one in all.
+fn impostors_by_people(
+    people: &People,
+    subjects: &[Side],
+    probes: Option<&[Side]>,
+    threads: usize,
+) -> Vec<PairComparison> {
+    let found = impostors(people, subjects, probes, threads, impostor_pair);
+    let s = sides_per_person(people, subjects);
+    match probes {
+        None => by_people(found, |a, b| s[a as usize] * s[b as usize]),
+        Some(probes) => {
+            let p = sides_per_person(people, probes);
+            // Each pair of people meets both ways round.
+            by_people(found, |a, b| {
+                let (a, b) = (a as usize, b as usize);
+                s[a] * p[b] + s[b] * p[a]
+            })
+        }
+    }
+}
+
 /// Every impostor pair of single images of `people`, weighted by pairs of
 /// people: the single-image calibration's input.
 pub fn single_image_impostors(people: &People, threads: usize) -> Vec<PairComparison> {
     let sides = draws(people, 1, None, &mut Rng::new(0));
-    let found = impostors(people, &sides, None, threads, impostor_pair);
-    let n = sides_per_person(people, &sides);
-    by_people(found, |a, b| n[a as usize] * n[b as usize])
+    impostors_by_people(people, &sides, None, threads)
 }
 
 /// Distinct pairs of different people behind a set of comparisons.
@@ -266,19 +287,11 @@ pub fn fit_curves(
                 continue;
             }
             progress(curves.len(), total);
-            let s = sides_per_person(people, &subjects);
             let comparisons = if k == m {
-                let found = impostors(people, &subjects, None, threads, impostor_pair);
-                by_people(found, |a, b| s[a as usize] * s[b as usize])
+                impostors_by_people(people, &subjects, None, threads)
             } else {
                 let probes = draws(people, m, cohort, &mut Rng::new(2000 + m as u64));
-                let p = sides_per_person(people, &probes);
-                let found = impostors(people, &subjects, Some(&probes), threads, impostor_pair);
-                // Each pair of people meets both ways round.
-                by_people(found, |a, b| {
-                    let (a, b) = (a as usize, b as usize);
-                    s[a] * p[b] + s[b] * p[a]
-                })
+                impostors_by_people(people, &subjects, Some(&probes), threads)
             };
             let n = comparisons.len();
             let what = if cohort.is_some() {
@@ -353,7 +366,10 @@ pub fn all_pairs(
             }
         }
     }
-    (genuine, impostors(people, &sides, None, threads, impostor_pair))
+    (
+        genuine,
+        impostors(people, &sides, None, threads, impostor_pair),
+    )
 }
 
 /// The `n` closest impostor pairs of single images, as (person, person, statistic).
