@@ -54,6 +54,10 @@ pub struct Calibration {
     /// weighted each pair of people equally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub people_pairs: Option<u64>,
+    /// The factor by which the fitted false match rates were raised so that
+    /// they hold for people unlike those fitted (see `lfr_eval::margin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
     /// (distance, log10 FMR), distance increasing, log10 FMR non-decreasing.
     pub knots: Vec<(f32, f64)>,
     /// d(log10 FMR)/d(distance) used below the first knot.
@@ -117,8 +121,11 @@ impl Calibration {
         let people = self
             .people_pairs
             .map_or(String::new(), |n| format!("\n  \"people_pairs\": {n},"));
+        let margin = self
+            .margin
+            .map_or(String::new(), |m| format!("\n  \"margin\": {m},"));
         format!(
-            "{{\n  \"algorithm\": {},\n  \"source\": {},\n  \"impostor_pairs\": {},{people}\n  \"tail_slope\": {},\n  \"knots\": [\n{}\n  ]\n}}",
+            "{{\n  \"algorithm\": {},\n  \"source\": {},\n  \"impostor_pairs\": {},{people}{margin}\n  \"tail_slope\": {},\n  \"knots\": [\n{}\n  ]\n}}",
             q(self.algorithm.as_str()),
             q(&self.source),
             self.impostor_pairs,
@@ -264,11 +271,25 @@ impl Calibration {
             source,
             impostor_pairs,
             people_pairs,
+            margin: None,
             knots,
             tail_slope,
         };
         c.validate()?;
         Ok(c)
+    }
+
+    /// The calibration with every false match rate multiplied by `factor`
+    /// (at least one; capped at a rate of one), so each score needs a
+    /// closer match. The tail keeps its slope.
+    pub fn with_margin(mut self, factor: f64) -> Self {
+        let factor = factor.max(1.0);
+        let shift = factor.log10();
+        for k in &mut self.knots {
+            k.1 = (k.1 + shift).min(0.0);
+        }
+        self.margin = Some(factor * self.margin.unwrap_or(1.0));
+        self
     }
 
     /// log10 of the false match rate at `distance`.
@@ -443,5 +464,26 @@ mod tests {
         assert!(json.contains("\"people_pairs\": 100001"));
         assert_eq!(Calibration::from_json(&json).unwrap(), people);
         assert!(Calibration::fit_by_people(alg(), "", sisters()[..500].to_vec(), 1.1).is_err());
+    }
+
+    #[test]
+    fn a_margin_raises_every_rate_and_asks_a_closer_match_for_each_score() {
+        let alg = Algorithm("t".into());
+        let fitted = Calibration::fit(alg, "synthetic", synthetic(100_000)).unwrap();
+        let strict = fitted.clone().with_margin(2.0);
+        assert_eq!(strict.margin, Some(2.0));
+        for d in [0.35f32, 0.45, 0.6, 0.9] {
+            let raised = strict.log10_fmr(d) - fitted.log10_fmr(d);
+            assert!(raised <= 2f64.log10() + 1e-9 && strict.log10_fmr(d) <= 0.0);
+            if fitted.log10_fmr(d) < -1.0 {
+                assert!((raised - 2f64.log10()).abs() < 1e-9, "at {d}");
+            }
+        }
+        for s in [0.3, 0.5, 0.64] {
+            assert!(strict.distance_at(s) < fitted.distance_at(s), "score {s}");
+        }
+        // Margins compound, never lower, and survive the file.
+        assert_eq!(strict.clone().with_margin(0.5).margin, Some(2.0));
+        assert_eq!(Calibration::from_json(&strict.to_json()).unwrap(), strict);
     }
 }

@@ -158,6 +158,19 @@ const SHIPPED: &[&str] = &[include_str!(
 )];
 
 impl FusionCalibration {
+    /// Every curve with its rates raised by `factor` ([`Calibration::with_margin`]).
+    pub fn with_margin(mut self, factor: f64) -> Self {
+        self.curves = self
+            .curves
+            .into_iter()
+            .map(|c| FusedCurve {
+                calibration: c.calibration.with_margin(factor),
+                ..c
+            })
+            .collect();
+        self
+    }
+
     pub fn shipped(algorithm: &Algorithm) -> Result<Self, CalibrationError> {
         crate::calibration::find_shipped(SHIPPED, algorithm, Self::from_json, |c| &c.algorithm)
     }

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::pairs::interleaved;
 use crate::people::People;
-use crate::verification::{ByPeople, RateFigures};
+use crate::verification::{ByPeople, RateFigures, few_beyond};
 
 /// Distinct random subsets drawn per person for a side of more than one image.
 pub const DRAWS: usize = 8;
@@ -604,11 +604,20 @@ pub fn evaluate(
                 .iter()
                 .map(|&b| b as f64 * pairs as f64 / total.max(1) as f64)
                 .collect();
-            figures.by_people = Some(ByPeople::new(
-                pairs,
-                pairs_beyond.iter().map(|p| p[j].len() as u64).collect(),
-                &shares,
-            ));
+            let name = |p: usize| people.names[p];
+            figures.by_people = Some(
+                ByPeople::new(
+                    pairs,
+                    pairs_beyond.iter().map(|p| p[j].len() as u64).collect(),
+                    &shares,
+                )
+                .naming(
+                    pairs_beyond
+                        .iter()
+                        .map(|p| few_beyond(p[j].iter().map(|&(a, b)| (name(a), name(b)))))
+                        .collect(),
+                ),
+            );
             MethodFigures {
                 method: names[j],
                 figures,

@@ -15,7 +15,7 @@ use crate::lfw::{ImageId, Protocol};
 use crate::pairs;
 use crate::people::{Half, People};
 use crate::verification::{
-    ByPeople, FoldedAccuracy, RateFigures, Trial, false_alert_rate, match_rate,
+    ByPeople, FoldedAccuracy, RateFigures, Trial, false_alert_rate, few_beyond, match_rate,
     match_rate_by_person, ten_fold, wilson95,
 };
 
@@ -158,6 +158,9 @@ pub struct Check {
     pub measured_fmr_ci: (f64, f64),
     /// The nominal rate is not below the measured rate's 95 % interval.
     pub holds: bool,
+    /// The pairs of people beyond, when there are few.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub who: Vec<String>,
 }
 
 impl Check {
@@ -183,6 +186,7 @@ impl Check {
                     measured_fmr: p.measured_fmr[i],
                     measured_fmr_ci: p.measured_fmr_ci[i],
                     holds: p.holds(i, nominal_fmr),
+                    who: p.named_beyond(i).to_vec(),
                 }
             })
             .collect()
@@ -271,7 +275,7 @@ fn points(
 /// pair weighs the same, a comparison counting for one over the number of
 /// comparisons of its two people (all their images against all).
 fn by_people(distances: &[f32], impostor_sorted: &[Impostor], people: &People) -> ByPeople {
-    let (mut pairs_beyond, mut shares) = (Vec::new(), Vec::new());
+    let (mut pairs_beyond, mut shares, mut named) = (Vec::new(), Vec::new(), Vec::new());
     for &distance in distances {
         let k = impostor_sorted.partition_point(|i| i.statistic <= distance);
         let mut who: HashMap<(u32, u32), u64> = HashMap::new();
@@ -285,8 +289,10 @@ fn by_people(distances: &[f32], impostor_sorted: &[Impostor], people: &People) -
                 .sum(),
         );
         pairs_beyond.push(who.len() as u64);
+        let name = |p: u32| people.names[p as usize];
+        named.push(few_beyond(who.keys().map(|&(a, b)| (name(a), name(b)))));
     }
-    ByPeople::new(people.pairs_of_people(), pairs_beyond, &shares)
+    ByPeople::new(people.pairs_of_people(), pairs_beyond, &shares).naming(named)
 }
 
 fn step(

@@ -6,6 +6,7 @@ pub mod faceset;
 pub mod fused;
 pub mod lfw;
 pub mod lfw_bench;
+pub mod margin;
 pub mod pairs;
 pub mod people;
 pub mod verification;

@@ -29,12 +29,25 @@ pub struct People<'a> {
 impl<'a> People<'a> {
     /// The people of `half`, leaving out excluded images if `exclusions` is given.
     pub fn of(set: &'a [Described], half: Half, exclusions: Option<&'a Exclusions>) -> Self {
+        Self::select(
+            set,
+            |person| is_calibration_person(person) == (half == Half::Calibration),
+            exclusions,
+        )
+    }
+
+    /// The people whose names `keep` accepts, leaving out excluded images
+    /// if `exclusions` is given.
+    pub fn select(
+        set: &'a [Described],
+        keep: impl Fn(&str) -> bool,
+        exclusions: Option<&'a Exclusions>,
+    ) -> Self {
         let mut names: Vec<&str> = Vec::new();
         let mut images: Vec<Vec<&[f32]>> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         for d in set {
-            let wanted = is_calibration_person(&d.id.person) == (half == Half::Calibration);
-            if !wanted || exclusions.is_some_and(|x| x.excludes_image(&d.id)) {
+            if !keep(&d.id.person) || exclusions.is_some_and(|x| x.excludes_image(&d.id)) {
                 continue;
             }
             let Some(v) = d.vector.as_deref() else {

@@ -153,6 +153,32 @@ pub struct ByPeople {
     pub measured_fmr: Vec<f64>,
     /// 95 % interval over pairs of people ([`wilson95_of`]).
     pub measured_fmr_ci: Vec<(f64, f64)>,
+    /// At each threshold, who the pairs beyond it are ("A | B"), when
+    /// there are at most [`FEW_BEYOND`] of them: a rate carried by one
+    /// pair of sisters reads differently from one spread over many.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub few_beyond: Vec<Vec<String>>,
+}
+
+/// Pairs of people named beyond a threshold when there are this few.
+pub const FEW_BEYOND: usize = 3;
+
+/// The names of the pairs of people `pairs`, if there are few enough.
+pub fn few_beyond<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    if pairs.len() > FEW_BEYOND {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = pairs
+        .map(|(a, b)| {
+            if a <= b {
+                format!("{a} | {b}")
+            } else {
+                format!("{b} | {a}")
+            }
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 impl ByPeople {
@@ -164,7 +190,19 @@ impl ByPeople {
             pairs_beyond,
             measured_fmr: shares.iter().map(|x| x / pairs.max(1) as f64).collect(),
             measured_fmr_ci: shares.iter().map(|&x| wilson95_of(x, pairs)).collect(),
+            few_beyond: Vec::new(),
         }
+    }
+
+    /// With the names of the few pairs beyond each threshold ([`few_beyond`]).
+    pub fn naming(mut self, few_beyond: Vec<Vec<String>>) -> Self {
+        self.few_beyond = few_beyond;
+        self
+    }
+
+    /// Who is beyond threshold `i`, if few enough to name.
+    pub fn named_beyond(&self, i: usize) -> &[String] {
+        self.few_beyond.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// Whether the rate at threshold `i` is consistent with `nominal`: the

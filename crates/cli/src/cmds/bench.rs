@@ -348,8 +348,45 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             l.cluster_normalised.join(", ")
         );
     }
+    print_checks(&r.checks);
     println!("accuracy: {:.4}", r.accuracy);
     Ok(())
+}
+
+/// Whether each calibrated rate holds for people the calibration never saw.
+fn print_checks(checks: &[lfr_eval::lfw_bench::Check]) {
+    if checks.is_empty() {
+        return;
+    }
+    println!(
+        "does the calibration hold on people N-Z? nominal FMR (from people A-M) against the FMR measured by pairs of people N-Z:"
+    );
+    println!(
+        "{:<18} {:>5} {:>6} {:>9} {:>10} {:>26} {:>6}",
+        "method", "k v m", "score", "nominal", "pairs", "measured (beyond; 95%)", "holds"
+    );
+    for c in checks {
+        println!(
+            "{:<18} {:>5} {:>6.3} {:>9.1e} {:>10} {:>26} {:>6}",
+            c.method,
+            format!("{}v{}", c.references, c.frames),
+            c.score,
+            c.nominal_fmr,
+            c.pairs,
+            measured(c.measured_fmr, c.pairs_beyond, c.measured_fmr_ci),
+            if c.holds { "yes" } else { "NO" }
+        );
+        if !c.holds && !c.who.is_empty() {
+            println!("{:<18} beyond: {}", "", c.who.join("; "));
+        }
+    }
+    let failed = checks.iter().filter(|c| !c.holds).count();
+    if failed > 0 {
+        println!(
+            "{failed} of {} calibrated rates do not hold on unseen people",
+            checks.len()
+        );
+    }
 }
 
 fn threshold_name(score: f64) -> String {
