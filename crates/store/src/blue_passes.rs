@@ -18,7 +18,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{ms, next_id, ts};
-use crate::{Result, Store, StoreError, audit};
+use crate::{Result, Store, StoreError};
 
 /// A volunteer a pass can be started for: the inclusion and its reference
 /// (never the name).
@@ -432,7 +432,7 @@ impl Store {
                 outcome: Outcome::Allowed,
                 detail: end_detail(&done, "window over"),
             };
-            audit::append(&mut tx, &ev).await?;
+            self.audit(&mut tx, &ev).await?;
             tx.commit().await?;
             ended.push(done);
         }

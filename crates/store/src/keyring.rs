@@ -17,6 +17,9 @@ use crate::StoreError;
 use crate::crypto::Key;
 
 const MASTER: &str = "master.key";
+/// How many entries of the audit chain predate its keying: kept here, out
+/// of reach of whoever can write only the database.
+const UNKEYED: &str = "audit-chain.unkeyed";
 
 /// The key directory.
 #[derive(Debug)]
@@ -85,6 +88,27 @@ impl Keyring {
         let wrapped = hex::decode(text.trim())
             .map_err(|_| StoreError::Crypto(format!("{} is corrupt", path.display())))?;
         Key::from_bytes(&self.master.open(&wrapped, &Self::aad(d))?)
+    }
+
+    /// The key of the audit chain, derived from the master key.
+    pub(crate) fn chain_key(&self) -> crate::audit::ChainKey {
+        crate::audit::ChainKey::derive(self.master.bytes())
+    }
+
+    /// The number of leading audit entries allowed to be unkeyed, if recorded.
+    pub(crate) fn unkeyed_audit_entries(&self) -> Result<Option<u64>, StoreError> {
+        let path = self.dir.join(UNKEYED);
+        match fs::read_to_string(&path) {
+            Ok(t) => t.trim().parse().map(Some).map_err(|_| {
+                StoreError::Invalid(format!("{} does not hold a count", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&path, e)),
+        }
+    }
+
+    pub(crate) fn record_unkeyed_audit_entries(&self, n: u64) -> Result<(), StoreError> {
+        write_atomic(&self.dir.join(UNKEYED), n.to_string().as_bytes())
     }
 
     pub fn has(&self, d: DeploymentId) -> bool {

@@ -70,6 +70,7 @@ pub enum Backend {
 pub struct Store {
     pool: sqlx::AnyPool,
     keys: Keyring,
+    chain: audit::ChainKey,
     clock: Arc<dyn Clock>,
     retention: RetentionPolicy,
     backend: Backend,
@@ -118,13 +119,16 @@ impl Store {
         }
         migrate::run(&pool, backend).await?;
         let keys = Keyring::open(keys, create)?;
-        Ok(Self {
+        let store = Self {
             pool,
+            chain: keys.chain_key(),
             keys,
             clock,
             retention: RetentionPolicy::default(),
             backend,
-        })
+        };
+        store.record_unkeyed_audit_entries().await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -189,11 +193,13 @@ impl Store {
         target: &str,
         detail: impl Into<String>,
     ) -> Result<()> {
-        audit::append(
-            conn,
-            &self.event(actor, action, target, Outcome::Allowed, detail.into()),
-        )
-        .await
+        let ev = self.event(actor, action, target, Outcome::Allowed, detail.into());
+        self.audit(conn, &ev).await
+    }
+
+    /// Appends `ev` to the audit chain inside the caller's transaction.
+    pub(crate) async fn audit(&self, conn: &mut AnyConnection, ev: &AuditEvent) -> Result<()> {
+        audit::append(conn, &self.chain, ev).await
     }
 
     /// Records a refusal in its own transaction and returns the refusal as
@@ -214,7 +220,7 @@ impl Store {
         );
         let res = async {
             let mut tx = self.begin().await?;
-            audit::append(&mut tx, &ev).await?;
+            self.audit(&mut tx, &ev).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
         }

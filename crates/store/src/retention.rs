@@ -20,7 +20,7 @@ use lfr_domain::{Refusal, Timestamp};
 use sqlx::Row;
 
 use crate::db::{ms, next_id, opt_ts, parse, ts};
-use crate::{Result, Store, StoreError, audit};
+use crate::{Result, Store, StoreError};
 
 /// A recorded footage segment on disk.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -438,7 +438,7 @@ impl Store {
             outcome: Outcome::Allowed,
             detail: serde_json::to_string(&s).expect("serialises"),
         };
-        audit::append(&mut tx, &ev).await?;
+        self.audit(&mut tx, &ev).await?;
         tx.commit().await?;
         // After the commit: a crash here leaves a key that the next run shreds.
         for d in to_shred {

@@ -15,7 +15,7 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::db::{ms, next_id, opt_ts, parse};
-use crate::{Result, Store, StoreError, audit};
+use crate::{Result, Store, StoreError};
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -185,7 +185,7 @@ impl Store {
                     outcome: Outcome::Refused,
                     detail: "unknown or revoked token".into(),
                 };
-                audit::append(&mut tx, &ev).await?;
+                self.audit(&mut tx, &ev).await?;
                 tx.commit().await?;
                 return Err(StoreError::Unauthenticated(
                     "the token is unknown or was revoked; ask an administrator for a new one (`lfr user token USERNAME`)".into(),

@@ -339,7 +339,7 @@ async fn tampering_with_any_audit_entry_is_detected_and_named() {
     let w = World::sqlite().await;
     w.running().await;
     let pool = w.store.pool_for_tests();
-    let clean = w.store.verify_audit(&w.auditor).await.unwrap();
+    let clean = w.store.verify_audit(&w.auditor, None).await.unwrap();
     assert!(clean.first_tampered.is_none());
     assert!(clean.entries > 10);
     // The database refuses changes outright...
@@ -396,6 +396,192 @@ async fn tampering_with_any_audit_entry_is_detected_and_named() {
         .unwrap();
     let v = w.store.verify_chain().await.unwrap();
     assert_eq!(v.first_tampered.unwrap().seq, 3);
+}
+
+/// Recomputes every hash from entry `from` on with plain SHA-256, as
+/// someone who can write the database but not read the key directory would.
+async fn rehash_without_the_key(pool: &sqlx::AnyPool, from: i64) {
+    use sha2::{Digest, Sha256};
+    for trigger in ["audit_log_no_update", "audit_log_no_delete"] {
+        sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let rows = sqlx::query(
+        "SELECT seq, at_ms, actor, action, target, outcome, detail FROM audit_log WHERE seq >= $1 ORDER BY seq",
+    )
+    .bind(from)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut prev: String = match from {
+        1 => lfr_store::audit::GENESIS.to_string(),
+        _ => sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(from - 1)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .get(0),
+    };
+    for r in rows {
+        let seq: i64 = r.get(0);
+        let canonical = serde_json::to_string(&(
+            seq,
+            r.get::<i64, _>(1),
+            r.get::<String, _>(2),
+            r.get::<String, _>(3),
+            r.get::<String, _>(4),
+            r.get::<String, _>(5),
+            r.get::<String, _>(6),
+            &prev,
+        ))
+        .unwrap();
+        let hash = hex_encode(&Sha256::digest(canonical.as_bytes()));
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(&prev)
+            .bind(&hash)
+            .bind(seq)
+            .execute(pool)
+            .await
+            .unwrap();
+        prev = hash;
+    }
+}
+
+#[tokio::test]
+async fn an_entry_rewritten_and_the_chain_rehashed_without_the_key_is_caught() {
+    let w = World::sqlite().await;
+    w.running().await;
+    let pool = w.store.pool_for_tests();
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 7")
+        .execute(pool)
+        .await
+        .unwrap();
+    rehash_without_the_key(pool, 7).await;
+    let v = w.store.verify_audit(&w.auditor, None).await.unwrap();
+    let t = v.first_tampered.expect("a rehashed chain must not verify");
+    assert_eq!(t.seq, 7, "{t:?}");
+    assert!(t.reason.contains("keyed hash"), "{t:?}");
+}
+
+#[tokio::test]
+async fn a_chain_rehashed_whole_without_the_key_is_not_taken_for_an_old_one() {
+    let w = World::sqlite().await;
+    w.running().await;
+    // Every entry rehashed the old, unkeyed way, as if the whole log
+    // predated the keyed chain: the key directory knows it did not.
+    rehash_without_the_key(w.store.pool_for_tests(), 1).await;
+    let v = w.store.verify_audit(&w.auditor, None).await.unwrap();
+    assert_eq!(v.unkeyed, 0);
+    assert_eq!(v.first_tampered.expect("must not verify").seq, 1);
+}
+
+#[tokio::test]
+async fn a_log_from_before_the_keyed_chain_still_verifies_and_is_keyed_from_then_on() {
+    let w = World::sqlite().await;
+    w.running().await;
+    let pool = w.store.pool_for_tests();
+    // An older lfr's database: every entry hashed plainly, and a key
+    // directory that has never recorded the chain.
+    rehash_without_the_key(pool, 1).await;
+    let old: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    let keys = w.dir.path().join("keys");
+    std::fs::remove_file(keys.join("audit-chain.unkeyed")).unwrap();
+    let url = format!("sqlite://{}", w.dir.path().join("lfr.db").display());
+    let clock = std::sync::Arc::new(lfr_base::SimulatedClock::at(DAY_ONE));
+    let upgraded = lfr_store::Store::open(&url, &keys, false, clock)
+        .await
+        .unwrap();
+    let v = upgraded.verify_audit(&w.auditor, None).await.unwrap();
+    assert!(v.first_tampered.is_none(), "{v:?}");
+    assert_eq!(v.unkeyed, old as u64);
+    // New entries are keyed, and the old ones stay accepted.
+    assert!(upgraded.verify_audit(&w.operator, None).await.is_err());
+    let v = upgraded.verify_audit(&w.auditor, None).await.unwrap();
+    assert!(v.first_tampered.is_none(), "{v:?}");
+    assert_eq!((v.unkeyed, v.entries), (old as u64, old as u64 + 1));
+}
+
+#[tokio::test]
+async fn a_checkpoint_catches_entries_cut_off_the_end_and_a_forged_one_is_refused() {
+    let w = World::sqlite().await;
+    w.running().await;
+    let pool = w.store.pool_for_tests();
+    let kept = w.store.verify_audit(&w.auditor, None).await.unwrap();
+    assert!(kept.first_tampered.is_none());
+    assert_eq!(kept.checkpoint.seq as u64, kept.entries);
+    assert_eq!(kept.unkeyed, 0);
+    // The chain grows (a refusal is recorded); the checkpoint still holds.
+    assert!(w.store.verify_audit(&w.operator, None).await.is_err());
+    let later = w
+        .store
+        .verify_audit(&w.auditor, Some(&kept.checkpoint))
+        .await
+        .unwrap();
+    assert!(later.first_tampered.is_none(), "{later:?}");
+    assert_eq!(later.entries, kept.entries + 1);
+    // A checkpoint that round-trips through its printed form is the same.
+    let printed = kept.checkpoint.to_string();
+    assert_eq!(
+        lfr_store::audit::Checkpoint::parse(&printed).unwrap(),
+        kept.checkpoint
+    );
+    // A checkpoint moved to another place, or with its head changed, was not signed.
+    let mut forged = kept.checkpoint.clone();
+    forged.seq -= 1;
+    let v = w
+        .store
+        .verify_audit(&w.auditor, Some(&forged))
+        .await
+        .unwrap();
+    assert!(
+        v.first_tampered.unwrap().reason.contains("not signed"),
+        "a forged checkpoint must not pass"
+    );
+    // Cut the last three entries: the shorter chain is valid on its own...
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+        .bind(kept.checkpoint.seq - 2)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(
+        w.store
+            .verify_chain()
+            .await
+            .unwrap()
+            .first_tampered
+            .is_none()
+    );
+    // ...but not against the checkpoint.
+    let v = w
+        .store
+        .verify_audit(&w.auditor, Some(&kept.checkpoint))
+        .await
+        .unwrap();
+    let t = v.first_tampered.expect("truncation must be caught");
+    assert!(t.reason.contains("cut off the end"), "{t:?}");
+}
+
+#[tokio::test]
+async fn verifying_the_chain_does_not_change_it() {
+    let w = World::sqlite().await;
+    w.running().await;
+    let a = w.store.verify_audit(&w.auditor, None).await.unwrap();
+    let b = w.store.verify_audit(&w.auditor, None).await.unwrap();
+    assert_eq!(a, b, "two checks in a row must see the same chain");
 }
 
 #[tokio::test]

@@ -429,7 +429,7 @@ async fn lifecycle_through_to_the_deployment_record() {
     assert!(w.store.outstanding(&w.silver).await.unwrap().is_empty());
     let m = w.store.metrics(&w.auditor, d).await.unwrap();
     assert_eq!((m.alerts, m.true_alerts_confirmed), (1, 1));
-    let v = w.store.verify_audit(&w.auditor).await.unwrap();
+    let v = w.store.verify_audit(&w.auditor, None).await.unwrap();
     assert!(v.first_tampered.is_none() && v.entries > 20, "{v:?}");
 }
 
@@ -446,7 +446,7 @@ async fn every_action_is_by_role_and_refusals_are_audited() {
         "role_permits"
     );
     assert_eq!(
-        rule(w.store.verify_audit(&w.operator).await.unwrap_err()),
+        rule(w.store.verify_audit(&w.operator, None).await.unwrap_err()),
         "role_permits"
     );
     assert_eq!(

@@ -1,19 +1,22 @@
-//! `lfr audit`: read the log and check its hash chain.
+//! `lfr audit`: read the log and check its keyed hash chain.
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use lfr_store::audit::AuditFilter;
+use lfr_store::audit::{AuditFilter, Checkpoint};
 
 use super::session::{block_on, print_json, show_time, signed_in, table};
 use crate::Global;
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
-    /// Check the whole chain; names the first tampered entry (Auditor or Administrator).
+    /// Check the whole chain; names the first tampered entry (Auditor or
+    /// Administrator). Prints a signed checkpoint of the head: keep it
+    /// outside the system and give it to a later check.
     Verify {
-        /// The head hash recorded at an earlier check: also catches entries cut off the end.
-        #[arg(long)]
-        expect_head: Option<String>,
+        /// A checkpoint printed by an earlier check (SEQ:HEAD:MAC): also
+        /// catches the chain rewritten or cut short since.
+        #[arg(long, value_name = "CHECKPOINT")]
+        checkpoint: Option<String>,
     },
     /// Show entries, newest first.
     Log {
@@ -34,12 +37,9 @@ pub fn run(g: &Global, cmd: AuditCmd) -> Result<()> {
     block_on(async move {
         let (store, me) = signed_in(g).await?;
         match cmd {
-            AuditCmd::Verify { expect_head } => {
-                let v = store.verify_audit(&me).await?;
-                let head_ok = expect_head.as_deref().is_none_or(|h| {
-                    // The expected head must still be in the chain (it may have grown since).
-                    h == v.head
-                });
+            AuditCmd::Verify { checkpoint } => {
+                let checkpoint = checkpoint.as_deref().map(Checkpoint::parse).transpose()?;
+                let v = store.verify_audit(&me, checkpoint.as_ref()).await?;
                 if g.json {
                     print_json(&v)?;
                 } else if let Some(t) = &v.first_tampered {
@@ -49,14 +49,19 @@ pub fn run(g: &Global, cmd: AuditCmd) -> Result<()> {
                     );
                 } else {
                     println!("audit log intact: {} entries, head {}", v.entries, v.head);
+                    if let Some(c) = &checkpoint {
+                        println!("checkpoint of entry {} holds", c.seq);
+                    }
+                    if v.unkeyed > 0 {
+                        println!(
+                            "the first {} entries predate the keyed chain: only a checkpoint taken since protects them",
+                            v.unkeyed
+                        );
+                    }
+                    println!("checkpoint (keep it outside this system): {}", v.checkpoint);
                 }
                 if let Some(t) = v.first_tampered {
                     bail!("the audit log has been tampered with, from entry {}", t.seq);
-                }
-                if !head_ok {
-                    bail!(
-                        "the chain is intact but its head is not the one expected: entries were removed from the end, or it has grown since"
-                    );
                 }
                 Ok(())
             }

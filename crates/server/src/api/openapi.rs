@@ -296,8 +296,10 @@ fn schemas() -> Value {
         "AuditEntry": obj(&["seq", "at", "actor", "action", "target", "outcome", "detail", "prev_hash", "hash"], json!({
             "seq": i(), "at": t(), "actor": s(), "action": s(), "target": s(),
             "outcome": enum_of(json!(["allowed", "refused"])), "detail": s(), "prev_hash": s(), "hash": s() })),
-        "Verification": obj(&["entries", "head"], json!({
-            "entries": i(), "head": s(), "first_tampered": nullable(obj(&["seq", "reason"], json!({ "seq": i(), "reason": s() }))) })),
+        "Verification": obj(&["entries", "head", "checkpoint", "unkeyed"], json!({
+            "entries": i(), "head": s(), "unkeyed": i(),
+            "checkpoint": obj(&["seq", "head", "mac"], json!({ "seq": i(), "head": s(), "mac": s() })),
+            "first_tampered": nullable(obj(&["seq", "reason"], json!({ "seq": i(), "reason": s() }))) })),
         "NewUserBody": obj(&["username", "display_name", "roles", "rank"], json!({
             "username": s(), "display_name": s(), "roles": { "type": "array", "items": enum_of(names(Role::ALL)) }, "rank": enum_of(names(Rank::ALL)) })),
         "Issued": obj(&["username", "token"], json!({ "username": s(), "token": { "type": "string", "description": "Shown once; keep it like a password" } })),

@@ -61,7 +61,7 @@ async fn audit(
 }
 
 async fn verify(State(app): State<App>, c: Caller) -> ApiResult<Json<Verification>> {
-    Ok(Json(app.store.verify_audit(&c.user).await?))
+    Ok(Json(app.store.verify_audit(&c.user, None).await?))
 }
 
 async fn users(State(app): State<App>, c: Caller) -> ApiResult<Json<Vec<Me>>> {
