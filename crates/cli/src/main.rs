@@ -38,7 +38,7 @@ enum Command {
     /// Watchlists: create, import, approve, inspect.
     #[command(subcommand)]
     Watchlist(cmds::watchlist::WatchlistCmd),
-    /// Alerts: adjudicate, record engagement and outcome, counts.
+    /// Alerts: list, adjudicate, record engagement and outcome (alerts come only from the pipeline).
     #[command(subcommand)]
     Alert(cmds::alert::AlertCmd),
     /// Blue Watchlist passes: mark a volunteer's walk-through; lfr decides if it was recognised.

@@ -13,6 +13,48 @@ fn tok(v: &serde_json::Value) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
+type Pending<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = lfr_store::Result<T>> + 'a>>;
+
+/// Does what the recognition pipeline does in its own process: opens a
+/// session of deployment `d` as the user of `token` and writes through it.
+fn pipeline<T>(
+    e: &Env,
+    token: &str,
+    d: &str,
+    write: impl for<'a> FnOnce(
+        &'a lfr_store::Store,
+        &'a lfr_store::sessions::RecognitionSession,
+    ) -> Pending<'a, T>,
+) -> Result<T, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let url = format!("sqlite://{}", e.path("lfr.db").display());
+        let clock = std::sync::Arc::new(lfr_base::RealClock);
+        let store = lfr_store::Store::open(&url, &e.path("keys"), false, clock)
+            .await
+            .unwrap();
+        let user = store.authenticate(token).await.unwrap();
+        let d = lfr_domain::ids::DeploymentId(d.trim_start_matches('D').parse().unwrap());
+        let session = store.open_recognition_session(&user, d).await.unwrap();
+        write(&store, &session).await.map_err(|e| e.to_string())
+    })
+}
+
+fn new_alert(score: f64, threshold: f64) -> lfr_store::alerts::NewAlert {
+    lfr_store::alerts::NewAlert {
+        candidate_image: lfr_domain::ids::ImageId(1),
+        camera: "c1".into(),
+        score,
+        threshold,
+        recognition_ms: 210,
+        probe: PROBE.to_vec(),
+    }
+}
+
 #[test]
 fn a_deployment_from_application_to_public_report() {
     let e = Env::new();
@@ -52,12 +94,11 @@ fn a_deployment_from_application_to_public_report() {
     assert!(!o.ok && o.stderr.contains("LFR_TOKEN"), "{}", o.stderr);
 
     let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
-    let ao = e.add_user(&admin, "supt", "authorising_officer", "superintendent");
+    let ao = e.add_ao(&admin, "supt", "superintendent");
     let operator = e.add_user(&admin, "pc1", "operator", "constable");
     let engager = e.add_user(&admin, "pc2", "engagement_officer", "constable");
     let auditor = e.add_user(&admin, "audit", "auditor", "staff");
     let engineer = e.add_user(&admin, "eng", "system_engineer", "staff");
-    e.train_ao(&admin, "supt");
     assert!(
         e.ok(Some(&admin), &["user", "list"])
             .contains("authorising_officer")
@@ -246,54 +287,34 @@ fn a_deployment_from_application_to_public_report() {
     );
     e.ok(Some(&silver), &["deployment", "start", &id]);
 
-    let probe = e.path("probe.jpg");
-    std::fs::write(&probe, PROBE).unwrap();
     let img = e.json(Some(&operator), &["watchlist", "show", &wid]); // ids only
     assert_eq!(img.as_array().unwrap().len(), 1);
-    let o = e.run(
-        Some(&operator),
-        &[
-            "alert",
-            "raise",
-            &id,
-            "--image",
-            "IMG1",
-            "--score",
-            "0.7",
-            "--threshold",
-            "0.6",
-            "--camera",
-            "c1",
-            "--probe",
-            probe.to_str().unwrap(),
-        ],
-    );
+    // No command raises an alert or adds to the counts: both come only from
+    // the recognition pipeline, which writes them through its session.
+    for forged in [
+        &["alert", "raise", &id, "--image", "IMG1", "--score", "0.99"][..],
+        &["alert", "counts", &id, "--camera", "c1", "--faces", "15000"][..],
+    ] {
+        let o = e.run(Some(&operator), forged);
+        assert!(
+            !o.ok && o.stderr.contains("unrecognized subcommand"),
+            "lfr {forged:?} must not exist: {}",
+            o.stderr
+        );
+    }
+    let refused = pipeline(&e, &operator, &id, |store, session| {
+        Box::pin(store.raise_alert(session, new_alert(0.7, 0.6)))
+    })
+    .unwrap_err();
     assert!(
-        !o.ok && o.stderr.contains("threshold_not_below_authorised_minimum"),
-        "{}",
-        o.stderr
+        refused.contains("threshold_not_below_authorised_minimum"),
+        "{refused}"
     );
-    let a = e.json(
-        Some(&operator),
-        &[
-            "alert",
-            "raise",
-            &id,
-            "--image",
-            "IMG1",
-            "--score",
-            "0.71",
-            "--threshold",
-            "0.64",
-            "--camera",
-            "c1",
-            "--probe",
-            probe.to_str().unwrap(),
-            "--recognition-ms",
-            "210",
-        ],
-    );
-    let aid = format!("A{}", a["id"]);
+    let a = pipeline(&e, &operator, &id, |store, session| {
+        Box::pin(store.raise_alert(session, new_alert(0.71, 0.64)))
+    })
+    .unwrap();
+    let aid = format!("A{}", a.id);
     e.ok(
         Some(&operator),
         &[
@@ -307,20 +328,10 @@ fn a_deployment_from_application_to_public_report() {
     );
     e.ok(Some(&engager), &["alert", "engage", &aid, "confirmed-true"]);
     e.ok(Some(&engager), &["alert", "outcome", &aid, "arrest"]);
-    e.ok(
-        Some(&engineer),
-        &[
-            "alert",
-            "counts",
-            &id,
-            "--camera",
-            "c1",
-            "--faces",
-            "15000",
-            "--dropped",
-            "3",
-        ],
-    );
+    pipeline(&e, &engineer, &id, |store, session| {
+        Box::pin(store.record_counts(session, "c1", 15000, 3, None))
+    })
+    .unwrap();
     assert!(
         e.ok(Some(&operator), &["alert", "list", &id])
             .contains("true_confirmed")

@@ -216,9 +216,8 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     );
     let admin = admin["token"].as_str().unwrap().to_string();
     let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
-    let ao = e.add_user(&admin, "supt", "authorising_officer", "superintendent");
+    let ao = e.add_ao(&admin, "supt", "superintendent");
     let operator = e.add_user(&admin, "pc1", "operator", "constable");
-    e.train_ao(&admin, "supt");
     let mut apply = vec![
         "deployment",
         "apply",

@@ -60,6 +60,17 @@ pub struct Alert {
     pub policing_outcome: Option<Decision<PolicingOutcome>>,
     /// Set when retention deleted the probe image and other personal data.
     pub purged_at: Option<Timestamp>,
+    /// The recognition session and algorithm that made the alert (none for
+    /// alerts recorded before sessions were).
+    #[serde(default)]
+    pub source: Option<AlertSource>,
+}
+
+/// Which pipeline run made an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSource {
+    pub session: i64,
+    pub algorithm: String,
 }
 
 /// A recorded human decision: what, who, when.

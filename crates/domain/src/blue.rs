@@ -181,6 +181,7 @@ mod tests {
             engagement: None,
             policing_outcome: None,
             purged_at: None,
+            source: None,
         }
     }
 

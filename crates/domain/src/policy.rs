@@ -9,7 +9,7 @@ use crate::authority::{Authority, AuthorityForm};
 use crate::deployment::{Deployment, DeploymentState};
 use crate::refusal::{Refusal, Verdict};
 use crate::retention::RetentionPolicy;
-use crate::role::{Role, User};
+use crate::role::{Rank, Role, User};
 use crate::watchlist::{Category, Consent, QualityGrade, Watchlist, WatchlistKind};
 use crate::{SignedDuration, Timestamp};
 
@@ -190,6 +190,57 @@ pub fn authorising_officer_is_superintendent_or_above(user: &User) -> Verdict {
             ),
         ))
     }
+}
+
+/// Nobody changes their own roles, rank or training: separation of duties.
+pub fn no_one_grants_themselves(actor: &User, target: &User) -> Verdict {
+    if actor.id != target.id {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "no_one_grants_themselves",
+            format!(
+                "{} cannot change their own roles, rank or training; another administrator must",
+                actor.username
+            ),
+        ))
+    }
+}
+
+/// Whether giving `before` these roles and rank makes or changes an
+/// Authorising Officer, which takes a second administrator's approval
+/// (taking the role away does not).
+pub fn needs_second_administrator(before: &User, after_roles: &[Role], after_rank: Rank) -> bool {
+    let ao = |roles: &[Role]| roles.contains(&Role::AuthorisingOfficer);
+    ao(after_roles) && (!ao(&before.roles) || before.rank != after_rank)
+}
+
+/// An approval comes from an administrator other than the one who
+/// proposed the change and other than the person it changes.
+pub fn approved_by_a_second_administrator(
+    approver: &User,
+    proposed_by: crate::ids::UserId,
+    target: crate::ids::UserId,
+) -> Verdict {
+    if approver.id == proposed_by {
+        return Err(Refusal::new(
+            "approved_by_a_second_administrator",
+            format!(
+                "{} proposed this change; a different administrator must approve it",
+                approver.username
+            ),
+        ));
+    }
+    if approver.id == target {
+        return Err(Refusal::new(
+            "no_one_grants_themselves",
+            format!(
+                "{} cannot approve a change to their own roles",
+                approver.username
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The AO has recorded LFR training.

@@ -502,6 +502,7 @@ fn alert() -> Alert {
         engagement: None,
         policing_outcome: None,
         purged_at: None,
+        source: None,
     }
 }
 

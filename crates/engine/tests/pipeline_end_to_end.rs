@@ -4,10 +4,12 @@
 //! On the calibrated scale a score of 0.64 means a false match rate of 4e-7,
 //! a point at which this descriptor matches only about one genuine pair in
 //! eight (see the README). dlib's own pipeline puts obama2 and obama3 0.428
-//! apart, a score of 0.50, so "every Obama pair above 0.64" is not something
-//! this descriptor can do. What must hold: every Obama pair scores at least
-//! 0.40 (strangers do that once in 10,000 comparisons), two of them above
-//! 0.5, and Biden scores below 0.1 against each (strangers do that routinely).
+//! apart, a score of about 0.46, so "every Obama pair above 0.64" is not
+//! something this descriptor can do. What must hold: every Obama pair scores
+//! at least 0.355 (strangers do that about once in 3,600 comparisons: 1e-4
+//! by the fit, raised by the calibration's 2.8-fold margin, which lowers
+//! every score by 0.045), two of them above 0.455 (0.5 before the margin),
+//! and Biden scores below 0.1 against each (strangers do that routinely).
 mod support;
 
 use lfr_engine::detect::DetectorConfig;
@@ -48,14 +50,16 @@ fn obama_matches_obama_and_not_biden() {
         for j in i + 1..3 {
             let s = e.score(&obama[i], &obama[j]).unwrap();
             eprintln!("obama {i} vs obama {j}: {s:.3}");
-            assert!(s >= 0.40, "obama {i} vs {j} scored {s}");
-            above_half += (s > 0.5) as usize;
+            // 0.40 before the shipped calibration's 2.8-fold margin, which
+            // lowers every score by log10(2.8) / 10 = 0.045 at the same distance.
+            assert!(s >= 0.355, "obama {i} vs {j} scored {s}");
+            above_half += (s > 0.455) as usize;
         }
         let s = e.score(&obama[i], &biden).unwrap();
         eprintln!("obama {i} vs biden: {s:.3}");
         assert!(s < 0.1, "obama {i} vs biden scored {s}");
     }
-    assert!(above_half >= 2, "only {above_half} Obama pairs above 0.5");
+    assert!(above_half >= 2, "only {above_half} Obama pairs above 0.455");
 }
 
 #[test]

@@ -23,6 +23,7 @@ use lfr_engine::detect::DetectorConfig;
 use lfr_engine::fusion::Matcher;
 use lfr_engine::pipeline::{EngineConfig, EngineError, ModelFiles};
 use lfr_store::alerts::NewAlert;
+use lfr_store::sessions::RecognitionSession;
 use lfr_store::{Store, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -113,6 +114,8 @@ enum Control {
 struct Context {
     store: Arc<Store>,
     actor: User,
+    /// The store's record of this run: alerts and counts are written through it.
+    recorded: RecognitionSession,
     deployment: DeploymentId,
     algorithm: lfr_engine::template::Algorithm,
     matcher: Matcher,
@@ -157,6 +160,7 @@ impl Session {
         let (events, first) = broadcast::channel(EVENT_BUFFER);
         let recognition =
             fetch_recognition(&store, &actor, deployment, &algorithm, &matcher).await?;
+        let recorded = store.open_recognition_session(&actor, deployment).await?;
         let workers = config
             .workers
             .unwrap_or_else(|| cores().min(cameras.len()))
@@ -193,6 +197,7 @@ impl Session {
         let ctx = Context {
             store,
             actor,
+            recorded,
             deployment,
             algorithm,
             matcher,
@@ -416,7 +421,6 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
     let recognition_ms = ms(m.first_qualified);
     let frame_ms = ms(m.frame_captured);
     let alert = NewAlert {
-        deployment: ctx.deployment,
         candidate_image: m.image,
         camera: m.camera.clone(),
         score: m.score,
@@ -426,7 +430,7 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
     };
     let mut wait = Duration::from_millis(100);
     for attempt in 1..=RAISE_RETRIES {
-        match ctx.store.raise_alert(&ctx.actor, alert.clone()).await {
+        match ctx.store.raise_alert(&ctx.recorded, alert.clone()).await {
             Ok(a) => {
                 add(&counters.alerts, 1);
                 counters.recognition_time(recognition_ms);
@@ -482,14 +486,7 @@ async fn record_counts(ctx: &Context) {
         }
         let written = ctx
             .store
-            .record_counts(
-                &ctx.actor,
-                ctx.deployment,
-                &cfg.name,
-                faces - f0,
-                dropped - d0,
-                None,
-            )
+            .record_counts(&ctx.recorded, &cfg.name, faces - f0, dropped - d0, None)
             .await;
         match written {
             Ok(()) => {

@@ -72,6 +72,14 @@ pub async fn setup(
         )
         .await?
         .0;
+    // An Authorising Officer takes a second administrator's approval.
+    let admin2 = store
+        .create_user(&admin, &user("admin2", Role::Administrator, Rank::Staff))
+        .await?
+        .0;
+    for c in store.pending_role_changes(&admin2).await? {
+        store.approve_role_change(&admin2, c.id).await?;
+    }
     let ao = store
         .record_training(&admin, &ao.username, "LFR AO course", Timestamp::now())
         .await?;

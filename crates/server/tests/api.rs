@@ -72,6 +72,22 @@ async fn start() -> Server {
         tokens.insert(name, t.to_string());
         users.insert(name, u);
     }
+    // The AO role takes a second administrator's approval.
+    let (admin2, _) = store
+        .create_user(
+            &admin,
+            &NewUser {
+                username: "admin2".into(),
+                display_name: "admin2".into(),
+                roles: vec![Role::Administrator],
+                rank: Rank::Staff,
+            },
+        )
+        .await
+        .unwrap();
+    for c in store.pending_role_changes(&admin2).await.unwrap() {
+        store.approve_role_change(&admin2, c.id).await.unwrap();
+    }
     let ao = store
         .record_training(
             &admin,
@@ -481,8 +497,13 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
     let (d, _, _) = running_with_volunteer(&s).await;
     let dep = lfr_domain::ids::DeploymentId(d);
     // A minute ago the pipeline wrote 100 faces and 2 dropped frames.
+    let session = s
+        .store
+        .open_recognition_session(&s.users["operator"], dep)
+        .await
+        .unwrap();
     s.store
-        .record_counts(&s.users["operator"], dep, "north", 100, 2, None)
+        .record_counts(&session, "north", 100, 2, None)
         .await
         .unwrap();
     // Since then the camera counted 30 more faces and 5 more drops.
@@ -570,17 +591,28 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(again["rule"], "blue_pass_one_at_a_time", "{again}");
 
-    // The pipeline alerts on the volunteer.
-    let png = base64_png();
-    let (status, alert) = s
-        .post(
-            "operator",
-            "/api/alerts",
-            json!({ "deployment": d, "candidate_image": image, "camera": "van-1", "score": 0.9,
-                    "threshold": 0.64, "probe_base64": png }),
+    // The pipeline (in this process, never through the API) alerts on the volunteer.
+    let session = s
+        .store
+        .open_recognition_session(&s.users["operator"], lfr_domain::ids::DeploymentId(d))
+        .await
+        .unwrap();
+    let raised = s
+        .store
+        .raise_alert(
+            &session,
+            lfr_store::alerts::NewAlert {
+                candidate_image: lfr_domain::ids::ImageId(image),
+                camera: "van-1".into(),
+                score: 0.9,
+                threshold: 0.64,
+                recognition_ms: 0,
+                probe: png(),
+            },
         )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{alert}");
+        .await
+        .unwrap();
+    let alert = json!({ "id": raised.id.0 });
     let (status, list) = s.get("silver", &passes).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list[0]["reference"], "V1");
@@ -741,9 +773,8 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     assert!(start["description"].as_str().unwrap().contains("operator"));
 }
 
-/// A small PNG, base64-encoded, as a probe crop.
-fn base64_png() -> String {
-    use base64::Engine;
+/// A small PNG, as a probe crop.
+fn png() -> Vec<u8> {
     let mut bytes = Vec::new();
     image::RgbImage::new(2, 2)
         .write_to(
@@ -751,5 +782,40 @@ fn base64_png() -> String {
             image::ImageFormat::Png,
         )
         .unwrap();
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    bytes
+}
+
+#[tokio::test]
+async fn no_route_raises_an_alert_or_adds_to_the_counts() {
+    let s = start().await;
+    let (d, _, image) = running_with_volunteer(&s).await;
+    let probe = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC"; // a 1x1 PNG
+    // What a forged alert and forged counts looked like: a score and
+    // another person's photograph, faces that were never scanned.
+    let forged = [
+        (
+            "/api/alerts".to_string(),
+            json!({ "deployment": d, "candidate_image": image, "camera": "van-1", "score": 0.99,
+                    "threshold": 0.64, "probe_base64": probe }),
+        ),
+        (
+            format!("/api/deployments/{d}/counts"),
+            json!({ "camera": "van-1", "faces_scanned": 100000, "dropped_frames": 0 }),
+        ),
+    ];
+    for who in ["admin", "operator", "silver"] {
+        for (path, body) in &forged {
+            let (status, answer) = s.post(who, path, body.clone()).await;
+            assert!(
+                status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED,
+                "{who}: POST {path} answered {status}: {answer}"
+            );
+        }
+    }
+    let (_, alerts) = s
+        .get("operator", &format!("/api/deployments/{d}/alerts"))
+        .await;
+    assert_eq!(alerts, json!([]), "no alert was recorded");
+    let ops: Vec<_> = OPERATIONS.iter().map(|o| o.id).collect();
+    assert!(!ops.contains(&"raiseAlert") && !ops.contains(&"recordCounts"));
 }

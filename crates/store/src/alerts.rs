@@ -2,7 +2,9 @@
 //! pipeline reports. Each write commits before the call returns: once a
 //! caller has an alert id or a recorded decision, a crash cannot lose it.
 
-use lfr_domain::alert::{Adjudication, Alert, Decision, EngagementOutcome, PolicingOutcome};
+use lfr_domain::alert::{
+    Adjudication, Alert, AlertSource, Decision, EngagementOutcome, PolicingOutcome,
+};
 use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId};
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
@@ -10,12 +12,13 @@ use lfr_domain::{Refusal, Timestamp};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{from_json, json, ms, next_id, opt_ts, ts};
+use crate::sessions::RecognitionSession;
 use crate::{Result, Store, StoreError};
 
-/// What the recognition pipeline reports when a face scores at or above the threshold.
+/// What the recognition pipeline reports when a face scores at or above
+/// the threshold; its deployment is the session's.
 #[derive(Debug, Clone)]
 pub struct NewAlert {
-    pub deployment: DeploymentId,
     pub candidate_image: ImageId,
     pub camera: String,
     pub score: f64,
@@ -45,6 +48,13 @@ pub(crate) fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
         engagement: decision(r.try_get("engagement")?)?,
         policing_outcome: decision(r.try_get("policing_outcome")?)?,
         purged_at: opt_ts(r.try_get("purged_ms")?),
+        source: match (
+            r.try_get::<Option<i64>, _>("session")?,
+            r.try_get::<Option<String>, _>("algorithm")?,
+        ) {
+            (Some(session), Some(algorithm)) => Some(AlertSource { session, algorithm }),
+            _ => None,
+        },
     })
 }
 
@@ -73,26 +83,40 @@ pub(crate) async fn load_for_deployment(
 }
 
 impl Store {
-    /// Records an alert. Refused unless recognition is authorised now, the
-    /// threshold is not below the authorised minimum, the score reaches the
-    /// threshold, and the candidate is on this deployment's watchlist.
-    pub async fn raise_alert(&self, actor: &User, a: NewAlert) -> Result<Alert> {
-        let target = format!("D{}", a.deployment);
+    /// Records an alert made by `session`. Refused unless recognition is
+    /// authorised now, the deployment still uses the session's algorithm,
+    /// the threshold is not below the authorised minimum, the score reaches
+    /// the threshold, and the candidate is on this deployment's watchlist.
+    pub async fn raise_alert(&self, session: &RecognitionSession, a: NewAlert) -> Result<Alert> {
+        let actor = &self.current(session.actor()).await?;
+        let deployment = session.deployment();
+        let target = format!("D{deployment}");
         self.permit(actor, Action::RaiseAlert, "alert.raise", &target)
             .await?;
         let now = self.now();
         let mut tx = self.begin().await?;
-        let d = crate::deployments::load(&mut tx, a.deployment).await?;
+        let d = crate::deployments::load(&mut tx, deployment).await?;
         let candidate = sqlx::query(
             "SELECT i.id FROM reference_images r JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
              WHERE r.id = $1 AND w.deployment = $2",
         )
         .bind(a.candidate_image.0)
-        .bind(a.deployment.0)
+        .bind(deployment.0)
         .fetch_optional(&mut *tx)
         .await?;
         let check = || -> Result<i64, Refusal> {
             policy::recognition_requires_active_authorisation(&d, now)?;
+            if d.recognition.algorithm != session.algorithm() {
+                return Err(Refusal::new(
+                    "alert_from_the_deployments_algorithm",
+                    format!(
+                        "session RS{} compares with {}, but D{deployment} now uses {}: restart its cameras",
+                        session.id(),
+                        session.algorithm(),
+                        d.recognition.algorithm
+                    ),
+                ));
+            }
             let authority = d.authority.as_ref().expect("checked above");
             policy::threshold_not_below_authorised_minimum(a.threshold, authority)?;
             if !(a.score.is_finite() && a.score >= a.threshold && a.score <= 1.0) {
@@ -108,8 +132,8 @@ impl Store {
                 return Err(Refusal::new(
                     "alert_candidate_on_watchlist",
                     format!(
-                        "image IMG{} is not on a watchlist of D{}",
-                        a.candidate_image, a.deployment
+                        "image IMG{} is not on a watchlist of D{deployment}",
+                        a.candidate_image
                     ),
                 ));
             };
@@ -122,14 +146,14 @@ impl Store {
         let id = next_id(&mut tx, "alerts").await?;
         let probe = self
             .keys()
-            .data_key(a.deployment)?
+            .data_key(deployment)?
             .seal(&a.probe, &format!("alert:{id}:probe"))?;
         sqlx::query(
-            "INSERT INTO alerts (id, deployment, inclusion, candidate_image, camera, at_ms, score, threshold, recognition_ms, probe_enc)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO alerts (id, deployment, inclusion, candidate_image, camera, at_ms, score, threshold, recognition_ms, probe_enc, session, algorithm)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id)
-        .bind(a.deployment.0)
+        .bind(deployment.0)
         .bind(inclusion)
         .bind(a.candidate_image.0)
         .bind(&a.camera)
@@ -138,6 +162,8 @@ impl Store {
         .bind(a.threshold)
         .bind(i64::from(a.recognition_ms))
         .bind(probe)
+        .bind(session.id())
+        .bind(session.algorithm())
         .execute(&mut *tx)
         .await?;
         self.allowed(
@@ -146,15 +172,18 @@ impl Store {
             "alert.raise",
             &format!("A{id}"),
             format!(
-                "D{} camera {} score {:.3} threshold {}",
-                a.deployment, a.camera, a.score, a.threshold
+                "D{deployment} camera {} score {:.3} threshold {} session RS{}",
+                a.camera,
+                a.score,
+                a.threshold,
+                session.id()
             ),
         )
         .await?;
         tx.commit().await?;
         Ok(Alert {
             id: AlertId(id),
-            deployment: a.deployment,
+            deployment,
             inclusion: InclusionId(inclusion),
             candidate_image: a.candidate_image,
             camera: a.camera,
@@ -166,6 +195,10 @@ impl Store {
             engagement: None,
             policing_outcome: None,
             purged_at: None,
+            source: Some(AlertSource {
+                session: session.id(),
+                algorithm: session.algorithm().to_string(),
+            }),
         })
     }
 
@@ -338,20 +371,20 @@ impl Store {
     /// where a footfall counter is fitted, people passing).
     pub async fn record_counts(
         &self,
-        actor: &User,
-        d: DeploymentId,
+        session: &RecognitionSession,
         camera: &str,
         faces_scanned: u64,
         dropped_frames: u64,
         people_passing: Option<u64>,
     ) -> Result<()> {
+        let (actor, d) = (&self.current(session.actor()).await?, session.deployment());
         let target = format!("D{d}");
         self.permit(actor, Action::RecordCounts, "counts.record", &target)
             .await?;
         let mut tx = self.begin().await?;
         crate::deployments::load(&mut tx, d).await?;
         let id = next_id(&mut tx, "scan_counts").await?;
-        sqlx::query("INSERT INTO scan_counts (id, deployment, camera, at_ms, faces_scanned, dropped_frames, people_passing) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO scan_counts (id, deployment, camera, at_ms, faces_scanned, dropped_frames, people_passing, session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(id)
             .bind(d.0)
             .bind(camera)
@@ -359,6 +392,7 @@ impl Store {
             .bind(faces_scanned as i64)
             .bind(dropped_frames as i64)
             .bind(people_passing.map(|p| p as i64))
+            .bind(session.id())
             .execute(&mut *tx)
             .await?;
         self.allowed(
@@ -366,7 +400,10 @@ impl Store {
             actor,
             "counts.record",
             &target,
-            format!("camera {camera}: {faces_scanned} faces, {dropped_frames} dropped frames"),
+            format!(
+                "camera {camera}: {faces_scanned} faces, {dropped_frames} dropped frames; session RS{}",
+                session.id()
+            ),
         )
         .await?;
         tx.commit().await?;

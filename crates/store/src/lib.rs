@@ -18,8 +18,8 @@ use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::{self, Action};
 use lfr_domain::retention::RetentionPolicy;
 use lfr_domain::role::User;
-use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, Row};
 
 pub mod alerts;
 pub mod audit;
@@ -33,6 +33,8 @@ mod migrate;
 mod recognition;
 pub mod reports;
 pub mod retention;
+pub mod role_changes;
+pub mod sessions;
 pub mod users;
 pub mod watchlists;
 
@@ -99,7 +101,16 @@ impl Store {
         // One SQLite connection serialises writers: no lock-upgrade failures
         // between this process's own transactions.
         let opts = match backend {
-            Backend::Sqlite => opts.max_connections(1),
+            Backend::Sqlite => opts.max_connections(1).after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Deleted content is overwritten with zeros, so purged
+                    // data does not linger in the file's free space.
+                    sqlx::query("PRAGMA secure_delete = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            }),
             Backend::Postgres => opts.max_connections(8),
         };
         let pool = opts.connect(&url).await.map_err(|e| match e {
@@ -129,6 +140,25 @@ impl Store {
         };
         store.record_unkeyed_audit_entries().await?;
         Ok(store)
+    }
+
+    /// After a purge: SQLite copies the write-ahead log into the database
+    /// (where secure delete has zeroed what was removed) and truncates it,
+    /// so no older copy of a purged page survives in the log. PostgreSQL
+    /// keeps dead rows until vacuum; what they held was sealed under the
+    /// deployment's data key, which retention shreds.
+    pub(crate) async fn flush_deleted(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            let r = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await?;
+            if r.try_get::<i64, _>(0)? != 0 {
+                return Err(StoreError::Invalid(
+                    "the purge is done, but another process was reading the database, so the write-ahead log (lfr.db-wal) could not be truncated and may still hold older copies of purged pages; run `lfr retention run` again when the database is idle".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

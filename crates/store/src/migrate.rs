@@ -48,6 +48,20 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 5,
+        name: "recognition_sessions",
+        common: Some(include_str!("../migrations/0005_recognition_sessions.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Step {
+        version: 6,
+        name: "role_changes",
+        common: Some(include_str!("../migrations/0006_role_changes.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {

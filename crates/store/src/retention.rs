@@ -444,6 +444,7 @@ impl Store {
         for d in to_shred {
             self.keys().shred(d)?;
         }
+        self.flush_deleted().await?;
         Ok(s)
     }
 }

@@ -8,13 +8,14 @@
 use lfr_domain::Timestamp;
 use lfr_domain::audit::Outcome;
 use lfr_domain::ids::UserId;
-use lfr_domain::policy::Action;
+use lfr_domain::policy::{self, Action};
 use lfr_domain::role::{Rank, Role, Training, User};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::db::{ms, next_id, opt_ts, parse};
+use crate::role_changes::RolesOutcome;
 use crate::{Result, Store, StoreError};
 
 /// A new account.
@@ -40,7 +41,7 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.trim().as_bytes()))
 }
 
-fn roles_text(roles: &[Role]) -> String {
+pub(crate) fn roles_text(roles: &[Role]) -> String {
     roles
         .iter()
         .map(|r| r.as_str())
@@ -73,6 +74,16 @@ fn row_to_user(r: &sqlx::any::AnyRow) -> Result<User> {
     })
 }
 
+/// The user with `id`, as the database holds them now.
+pub(crate) async fn user_by_id(conn: &mut sqlx::AnyConnection, id: UserId) -> Result<User> {
+    let r = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no user U{id}")))?;
+    row_to_user(&r)
+}
+
 fn valid_username(u: &str) -> Result<()> {
     if !u.is_empty()
         && u.len() <= 64
@@ -94,11 +105,6 @@ impl Store {
         n: &NewUser,
     ) -> Result<(User, Token)> {
         valid_username(&n.username)?;
-        if n.roles.is_empty() {
-            return Err(StoreError::Invalid(
-                "give the user at least one role with --role".into(),
-            ));
-        }
         let taken = sqlx::query("SELECT 1 FROM users WHERE username = $1")
             .bind(&n.username)
             .fetch_optional(&mut *conn)
@@ -201,6 +207,21 @@ impl Store {
         Ok(user)
     }
 
+    /// `u` as the database holds them now, refused once deactivated: a
+    /// long-running caller such as the pipeline feels a role change or a
+    /// deactivation at its next write.
+    pub(crate) async fn current(&self, u: &User) -> Result<User> {
+        let mut conn = self.pool.acquire().await?;
+        let now = user_by_id(&mut conn, u.id).await?;
+        if !now.active {
+            return Err(StoreError::Unauthenticated(format!(
+                "{} was deactivated; the pipeline stops recording as them",
+                now.username
+            )));
+        }
+        Ok(now)
+    }
+
     async fn user_row(&self, conn: &mut sqlx::AnyConnection, username: &str) -> Result<User> {
         let r = sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)
@@ -215,11 +236,28 @@ impl Store {
     }
 
     /// An administrator creates an account and receives its first token.
+    /// The Authorising Officer role, if asked for, is only proposed: the
+    /// account has its other roles until a second administrator approves
+    /// ([`Store::approve_role_change`]).
     pub async fn create_user(&self, actor: &User, n: &NewUser) -> Result<(User, Token)> {
         self.permit(actor, Action::ManageUsers, "user.create", &n.username)
             .await?;
+        if n.roles.is_empty() {
+            return Err(StoreError::Invalid(
+                "give the user at least one role with --role".into(),
+            ));
+        }
         let mut tx = self.begin().await?;
-        let (user, token) = self.insert_user(&mut tx, n).await?;
+        let at_once = NewUser {
+            roles: n
+                .roles
+                .iter()
+                .copied()
+                .filter(|r| *r != Role::AuthorisingOfficer)
+                .collect(),
+            ..n.clone()
+        };
+        let (user, token) = self.insert_user(&mut tx, &at_once).await?;
         let detail = format!("roles {}; rank {}", roles_text(&user.roles), user.rank);
         self.allowed(
             &mut tx,
@@ -229,6 +267,10 @@ impl Store {
             detail,
         )
         .await?;
+        if at_once.roles.len() < n.roles.len() {
+            self.propose_roles(&mut tx, actor, &user, &n.roles, n.rank)
+                .await?;
+        }
         tx.commit().await?;
         Ok((user, token))
     }
@@ -245,6 +287,9 @@ impl Store {
             .await?;
         let mut tx = self.begin().await?;
         let mut u = self.user_row(&mut tx, username).await?;
+        if let Err(r) = policy::no_one_grants_themselves(actor, &u) {
+            return self.refuse(tx, actor, "user.training", username, r).await;
+        }
         sqlx::query(
             "UPDATE users SET training_course = $1, training_completed_ms = $2 WHERE id = $3",
         )
@@ -269,25 +314,35 @@ impl Store {
         Ok(u)
     }
 
-    /// Replaces a user's roles and rank.
+    /// Replaces a user's roles and rank, at once unless the change makes or
+    /// changes an Authorising Officer: then it is proposed, and applies when
+    /// a second administrator approves it. Nobody changes their own.
     pub async fn set_roles(
         &self,
         actor: &User,
         username: &str,
         roles: &[Role],
         rank: Option<Rank>,
-    ) -> Result<User> {
-        self.permit(actor, Action::ManageUsers, "user.roles", username)
+    ) -> Result<RolesOutcome> {
+        let name = "user.roles";
+        self.permit(actor, Action::ManageUsers, name, username)
             .await?;
         if roles.is_empty() {
             return Err(StoreError::Invalid("give at least one role".into()));
         }
         let mut tx = self.begin().await?;
         let mut u = self.user_row(&mut tx, username).await?;
-        u.roles = roles.to_vec();
-        if let Some(r) = rank {
-            u.rank = r;
+        if let Err(r) = policy::no_one_grants_themselves(actor, &u) {
+            return self.refuse(tx, actor, name, username, r).await;
         }
+        let rank = rank.unwrap_or(u.rank);
+        if policy::needs_second_administrator(&u, roles, rank) {
+            let change = self.propose_roles(&mut tx, actor, &u, roles, rank).await?;
+            tx.commit().await?;
+            return Ok(RolesOutcome::Pending { change });
+        }
+        u.roles = roles.to_vec();
+        u.rank = rank;
         sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")
             .bind(roles_text(&u.roles))
             .bind(u.rank.as_str())
@@ -297,13 +352,13 @@ impl Store {
         self.allowed(
             &mut tx,
             actor,
-            "user.roles",
+            name,
             &format!("U{} {}", u.id, u.username),
             format!("roles {}; rank {}", roles_text(&u.roles), u.rank),
         )
         .await?;
         tx.commit().await?;
-        Ok(u)
+        Ok(RolesOutcome::Applied { user: u })
     }
 
     /// Revokes the old token and issues a new one.

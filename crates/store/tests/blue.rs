@@ -57,7 +57,7 @@ async fn a_pass_is_recognised_by_the_volunteers_alert_and_counts_in_the_trr() {
     w.clock.advance(secs(20));
     let a = w
         .store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.image, 0.8))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.image, 0.8))
         .await
         .unwrap();
     // While open, the list shows the alert seen so far.
@@ -80,7 +80,7 @@ async fn a_pass_is_recognised_by_the_volunteers_alert_and_counts_in_the_trr() {
         .unwrap();
     w.clock.advance(secs(5));
     w.store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.subject_image, 0.9))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.subject_image, 0.9))
         .await
         .unwrap();
     let done = w.store.end_blue_pass(&w.operator, p2.id).await.unwrap();
@@ -108,7 +108,7 @@ async fn alerts_outside_the_pass_or_on_another_camera_do_not_count() {
     let v = w.running_with_volunteer().await;
     // Before the start.
     w.store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.image, 0.9))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.image, 0.9))
         .await
         .unwrap();
     w.clock.advance(secs(1));
@@ -120,7 +120,7 @@ async fn alerts_outside_the_pass_or_on_another_camera_do_not_count() {
     // After the window, but before anything ended the pass.
     w.clock.advance(secs(121));
     w.store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.image, 0.9))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.image, 0.9))
         .await
         .unwrap();
     let ended = w.store.end_due_blue_passes().await.unwrap();
@@ -145,7 +145,7 @@ async fn alerts_outside_the_pass_or_on_another_camera_do_not_count() {
         .await
         .unwrap();
     w.store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.image, 0.9))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.image, 0.9))
         .await
         .unwrap(); // on van-1-left
     let done = w.store.end_blue_pass(&w.operator, p.id).await.unwrap();
@@ -164,7 +164,7 @@ async fn a_cancelled_pass_counts_for_nothing_and_is_audited() {
         .await
         .unwrap();
     w.store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.image, 0.9))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.image, 0.9))
         .await
         .unwrap();
     w.store
@@ -202,7 +202,7 @@ async fn open_passes_survive_a_restart_and_end_at_their_window() {
         .unwrap();
     w.clock.advance(secs(30));
     w.store
-        .raise_alert(&w.operator, w.new_alert(v.d, v.image, 0.9))
+        .raise_alert(&w.session(v.d).await, w.new_alert(v.image, 0.9))
         .await
         .unwrap();
     // The server stops; another opens the same database later.

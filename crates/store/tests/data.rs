@@ -30,7 +30,7 @@ async fn names_images_and_templates_are_encrypted_at_rest() {
     let w = World::sqlite().await;
     let (d, img) = w.running().await;
     w.store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
         .await
         .unwrap();
     let raw = db_bytes(&w);
@@ -60,7 +60,7 @@ async fn alert_personal_data_is_purged_at_24_hours_and_statistics_survive() {
     let (d, img) = w.running().await;
     let a = w
         .store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
         .await
         .unwrap();
     w.store
@@ -102,12 +102,46 @@ async fn alert_personal_data_is_purged_at_24_hours_and_statistics_survive() {
 }
 
 #[tokio::test]
+async fn a_purged_probe_is_found_nowhere_in_the_database_files() {
+    let w = World::sqlite().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    w.store
+        .adjudicate(&w.operator, a.id, Adjudication::FalseAlertNoEngagement, "")
+        .await
+        .unwrap();
+    // The probe as stored (sealed): its bytes are what must not linger.
+    let sealed: Vec<u8> = sqlx::query("SELECT probe_enc FROM alerts WHERE id = $1")
+        .bind(a.id.0)
+        .fetch_one(w.store.pool_for_tests())
+        .await
+        .unwrap()
+        .get(0);
+    let needle = &sealed[..48];
+    assert!(
+        contains(&db_bytes(&w), needle),
+        "the test must see it first"
+    );
+    w.clock.advance(hours(25));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(s.alerts_purged, 1);
+    assert!(
+        !contains(&db_bytes(&w), needle),
+        "the purged probe's bytes are still in lfr.db or its WAL"
+    );
+}
+
+#[tokio::test]
 async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_held_then_the_key() {
     let w = World::sqlite().await;
     let (d, img) = w.running().await;
     let a = w
         .store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
         .await
         .unwrap();
     let clip = |n: &str| {
@@ -252,7 +286,7 @@ async fn a_deployment_hold_keeps_alerts_and_watchlist() {
     let (d, img) = w.running().await;
     let a = w
         .store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
         .await
         .unwrap();
     w.store
@@ -284,7 +318,7 @@ async fn the_public_report_never_contains_a_name_or_an_image() {
     for score in [0.7, 0.9] {
         let a = w
             .store
-            .raise_alert(&w.operator, w.new_alert(d, img, score))
+            .raise_alert(&w.session(d).await, w.new_alert(img, score))
             .await
             .unwrap();
         w.store
@@ -298,7 +332,13 @@ async fn the_public_report_never_contains_a_name_or_an_image() {
             .unwrap();
     }
     w.store
-        .record_counts(&w.engineer, d, "van-1-left", 12_000, 4, None)
+        .record_counts(
+            &w.session_as(&w.engineer, d).await,
+            "van-1-left",
+            12_000,
+            4,
+            None,
+        )
         .await
         .unwrap();
     w.clock.advance(hours(3));
@@ -814,12 +854,12 @@ async fn crash_child(cfg: &str) {
     let d = lfr_domain::ids::DeploymentId(p[3].parse().unwrap());
     let img = lfr_domain::ids::ImageId(p[4].parse().unwrap());
     let mut out = std::io::stdout();
+    let session = s.open_recognition_session(&op, d).await.unwrap();
     loop {
         let a = s
             .raise_alert(
-                &op,
+                &session,
                 lfr_store::alerts::NewAlert {
-                    deployment: d,
                     candidate_image: img,
                     camera: format!("cam-{}", p[5]),
                     score: 0.7,
@@ -847,7 +887,7 @@ async fn retention_runs_by_itself_on_a_timer() {
     let (d, img) = w.running().await;
     let a = w
         .store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
         .await
         .unwrap();
     w.clock.advance(hours(25));

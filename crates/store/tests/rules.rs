@@ -52,7 +52,7 @@ async fn no_recognition_without_an_active_authorisation() {
     assert_eq!(g.len(), 2);
     let img = g[0].image;
     w.store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
         .await
         .unwrap();
     w.store
@@ -62,7 +62,7 @@ async fn no_recognition_without_an_active_authorisation() {
     assert_eq!(
         rule(
             w.store
-                .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+                .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
                 .await
                 .unwrap_err()
         ),
@@ -79,7 +79,7 @@ async fn no_recognition_without_an_active_authorisation() {
     assert_eq!(
         rule(
             w.store
-                .raise_alert(&w.operator, w.new_alert(d, img, 0.7))
+                .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
                 .await
                 .unwrap_err()
         ),
@@ -91,17 +91,22 @@ async fn no_recognition_without_an_active_authorisation() {
 async fn no_threshold_below_the_authorised_minimum() {
     let w = World::new().await;
     let (d, img) = w.running().await;
-    let mut a = w.new_alert(d, img, 0.7);
+    let mut a = w.new_alert(img, 0.7);
     a.threshold = 0.6;
     assert_eq!(
-        rule(w.store.raise_alert(&w.operator, a).await.unwrap_err()),
+        rule(
+            w.store
+                .raise_alert(&w.session(d).await, a)
+                .await
+                .unwrap_err()
+        ),
         "threshold_not_below_authorised_minimum"
     );
     // A score under the threshold is not an alert at all.
     assert_eq!(
         rule(
             w.store
-                .raise_alert(&w.operator, w.new_alert(d, img, 0.63))
+                .raise_alert(&w.session(d).await, w.new_alert(img, 0.63))
                 .await
                 .unwrap_err()
         ),
@@ -338,7 +343,7 @@ async fn lifecycle_through_to_the_deployment_record() {
     let (d, img) = w.running().await;
     let a = w
         .store
-        .raise_alert(&w.operator, w.new_alert(d, img, 0.81))
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.81))
         .await
         .unwrap();
     assert_eq!(
@@ -644,4 +649,146 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
                 && e.event.detail.contains("2 templates")),
         "the change is audited"
     );
+}
+
+#[tokio::test]
+async fn nobody_grants_themselves_and_an_authorising_officer_takes_two_administrators() {
+    use lfr_domain::role::{Rank, Role};
+    use lfr_store::role_changes::RolesOutcome;
+    use lfr_store::users::NewUser;
+    let w = World::new().await;
+    // The review's finding: an administrator made itself a trained
+    // Superintendent AO. Its own roles, rank and training are refused.
+    let own = w
+        .store
+        .set_roles(
+            &w.admin,
+            "admin",
+            &[Role::Administrator, Role::AuthorisingOfficer],
+            Some(Rank::Superintendent),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(rule(own), "no_one_grants_themselves");
+    let trained = w
+        .store
+        .record_training(&w.admin, "admin", "LFR course", t("2026-01-10T00:00:00Z"))
+        .await
+        .unwrap_err();
+    assert_eq!(rule(trained), "no_one_grants_themselves");
+    assert!(
+        last_refusal(&w, "admin")
+            .await
+            .contains("no_one_grants_themselves")
+    );
+    // A new account asked for as an AO has its other roles only, until a
+    // different administrator approves; the proposer cannot.
+    let (u, _) = w
+        .store
+        .create_user(
+            &w.admin,
+            &NewUser {
+                username: "new.ao".into(),
+                display_name: "New AO".into(),
+                roles: vec![Role::AuthorisingOfficer],
+                rank: Rank::Superintendent,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(u.roles.is_empty(), "{u:?}");
+    let change = w
+        .store
+        .pending_role_changes(&w.admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.user == u.id)
+        .unwrap();
+    let e = w
+        .store
+        .approve_role_change(&w.admin, change.id)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "approved_by_a_second_administrator");
+    let approved = w
+        .store
+        .approve_role_change(&w.admin2, change.id)
+        .await
+        .unwrap();
+    assert!(approved.has(Role::AuthorisingOfficer));
+    assert!(
+        w.store
+            .approve_role_change(&w.admin2, change.id)
+            .await
+            .is_err()
+    );
+    // Two administrators cannot make one of themselves an AO either: the
+    // one changed cannot approve their own change.
+    let RolesOutcome::Pending { change } = w
+        .store
+        .set_roles(
+            &w.admin,
+            "admin2",
+            &[Role::Administrator, Role::AuthorisingOfficer],
+            Some(Rank::Superintendent),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("making an AO must wait for approval");
+    };
+    let e = w
+        .store
+        .approve_role_change(&w.admin2, change.id)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "no_one_grants_themselves");
+    // Roles without authority change at once.
+    let RolesOutcome::Applied { user } = w
+        .store
+        .set_roles(&w.admin, "auditor", &[Role::Auditor, Role::Operator], None)
+        .await
+        .unwrap()
+    else {
+        panic!("an ordinary role change applies at once");
+    };
+    assert!(user.has(Role::Operator));
+    // Proposal and approval are both in the log.
+    let log = w
+        .store
+        .audit_entries(&w.auditor, &AuditFilter::default())
+        .await
+        .unwrap();
+    for action in ["user.roles.propose", "user.roles.approve"] {
+        assert!(log.iter().any(|e| e.event.action == action), "{action}");
+    }
+}
+
+#[tokio::test]
+async fn a_deactivated_pipeline_user_records_nothing_more() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let session = w.session(d).await;
+    w.store
+        .raise_alert(&session, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    w.store
+        .set_active(&w.admin, "operator", false)
+        .await
+        .unwrap();
+    assert!(
+        w.store
+            .raise_alert(&session, w.new_alert(img, 0.7))
+            .await
+            .is_err()
+    );
+    assert!(
+        w.store
+            .record_counts(&session, "van-1-left", 10, 0, None)
+            .await
+            .is_err()
+    );
+    assert_eq!(w.store.alerts(&w.silver, d).await.unwrap().len(), 1);
 }

@@ -1,38 +1,19 @@
-//! `lfr alert`: alerts, adjudication, engagement, outcomes and the counts
-//! the figures are built from.
+//! `lfr alert`: alerts, adjudication, engagement and outcomes. Alerts and
+//! the counts the figures are built from come only from the recognition
+//! pipeline (`lfr serve`): no command raises one or adds to the counts.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use lfr_domain::alert::{Adjudication, Alert, EngagementOutcome, PolicingOutcome};
-use lfr_domain::ids::{AlertId, DeploymentId, ImageId};
-use lfr_store::alerts::NewAlert;
+use lfr_domain::ids::{AlertId, DeploymentId};
 
 use super::session::{block_on, fields, print_json, show_opt_time, show_time, signed_in, table};
 use crate::Global;
 
 #[derive(Subcommand, Debug)]
 pub enum AlertCmd {
-    /// Record an alert from a recognition pipeline (LFR Operator or System Engineer).
-    /// Refused unless the deployment is active under authority and the threshold is allowed.
-    Raise {
-        deployment: DeploymentId,
-        /// The candidate reference image (IMG id) the probe matched.
-        #[arg(long)]
-        image: ImageId,
-        #[arg(long)]
-        score: f64,
-        #[arg(long)]
-        threshold: f64,
-        #[arg(long)]
-        camera: String,
-        /// The probe crop (JPEG or PNG).
-        #[arg(long)]
-        probe: PathBuf,
-        #[arg(long, default_value_t = 0)]
-        recognition_ms: u32,
-    },
     /// List a deployment's alerts.
     List { deployment: DeploymentId },
     /// Show one alert; optionally write its probe and candidate images out (audited).
@@ -64,19 +45,6 @@ pub enum AlertCmd {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Add to a camera's counts of faces scanned and dropped frames.
-    Counts {
-        deployment: DeploymentId,
-        #[arg(long)]
-        camera: String,
-        #[arg(long)]
-        faces: u64,
-        #[arg(long, default_value_t = 0)]
-        dropped: u64,
-        /// People passing, from a footfall counter where fitted.
-        #[arg(long)]
-        people: Option<u64>,
-    },
 }
 
 fn status(a: &Alert) -> String {
@@ -101,33 +69,6 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
             }
         };
         match cmd {
-            AlertCmd::Raise {
-                deployment,
-                image,
-                score,
-                threshold,
-                camera,
-                probe,
-                recognition_ms,
-            } => {
-                let bytes = std::fs::read(&probe)
-                    .with_context(|| format!("cannot read the probe image {}", probe.display()))?;
-                let a = store
-                    .raise_alert(
-                        &me,
-                        NewAlert {
-                            deployment,
-                            candidate_image: image,
-                            camera,
-                            score,
-                            threshold,
-                            recognition_ms,
-                            probe: bytes,
-                        },
-                    )
-                    .await?;
-                show(&a)
-            }
             AlertCmd::List { deployment } => {
                 let all = store.alerts(&me, deployment).await?;
                 if g.json {
@@ -246,19 +187,6 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                     .record_policing_outcome(&me, alert, outcome, &note)
                     .await?,
             ),
-            AlertCmd::Counts {
-                deployment,
-                camera,
-                faces,
-                dropped,
-                people,
-            } => {
-                store
-                    .record_counts(&me, deployment, &camera, faces, dropped, people)
-                    .await?;
-                println!("recorded {faces} faces scanned, {dropped} dropped frames on {camera}");
-                Ok(())
-            }
         }
     })
 }

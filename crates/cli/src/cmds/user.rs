@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::Subcommand;
 use lfr_domain::role::{Rank, Role, User};
+use lfr_store::role_changes::{RoleChange, RolesOutcome};
 use lfr_store::users::NewUser;
 
 use super::session::{block_on, fields, open, parse_time, print_json, show_time, signed_in, table};
@@ -40,13 +41,23 @@ pub enum UserCmd {
         #[arg(long)]
         completed: String,
     },
-    /// Replace a user's roles (and rank) (Administrator).
+    /// Replace a user's roles (and rank) (Administrator; not your own). Making
+    /// or changing an Authorising Officer waits for a second administrator.
     Roles {
         username: String,
         #[arg(long, value_delimiter = ',', required = true)]
         role: Vec<Role>,
         #[arg(long)]
         rank: Option<Rank>,
+    },
+    /// Role changes that make or change an Authorising Officer, awaiting a
+    /// second administrator (Administrator).
+    Pending,
+    /// Approve a pending role change (an Administrator other than the one
+    /// who proposed it, and not the person it changes).
+    Approve {
+        /// The change, e.g. C3 (`lfr user pending`).
+        change: String,
     },
     /// Issue a new token, revoking the old one (Administrator).
     Token { username: String },
@@ -68,9 +79,11 @@ fn roles(u: &User) -> String {
         .join(",")
 }
 
-fn show_token(g: &Global, u: &User, token: &str) -> Result<()> {
+fn show_token(g: &Global, u: &User, token: &str, pending: Option<&RoleChange>) -> Result<()> {
     if g.json {
-        return print_json(&serde_json::json!({ "user": u, "token": token }));
+        return print_json(&serde_json::json!({
+            "user": u, "token": token, "pending_change": pending.map(|c| c.id)
+        }));
     }
     println!(
         "{} ({}) can now sign in. Their token, shown only this once:\n",
@@ -79,7 +92,25 @@ fn show_token(g: &Global, u: &User, token: &str) -> Result<()> {
     );
     println!("  {token}\n");
     println!("Give it to them privately; they use it with `export LFR_TOKEN=...` (or --token).");
+    if let Some(c) = pending {
+        print_pending(c);
+    }
     Ok(())
+}
+
+fn print_pending(c: &RoleChange) {
+    println!(
+        "C{}: roles {} (rank {}) for {} await a second administrator: `lfr user approve C{}`",
+        c.id,
+        c.roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        c.rank,
+        c.username,
+        c.id
+    );
 }
 
 pub fn run(g: &Global, cmd: UserCmd) -> Result<()> {
@@ -87,7 +118,7 @@ pub fn run(g: &Global, cmd: UserCmd) -> Result<()> {
         if let UserCmd::Bootstrap { username, name } = &cmd {
             let store = open(g, true).await?;
             let (u, token) = store.bootstrap(username, name).await?;
-            return show_token(g, &u, &token);
+            return show_token(g, &u, &token, None);
         }
         let (store, me) = signed_in(g).await?;
         match cmd {
@@ -109,7 +140,8 @@ pub fn run(g: &Global, cmd: UserCmd) -> Result<()> {
                         },
                     )
                     .await?;
-                show_token(g, &u, &token)
+                let pending = store.pending_role_changes(&me).await?;
+                show_token(g, &u, &token, pending.iter().find(|c| c.user == u.id))
             }
             UserCmd::Train {
                 username,
@@ -131,12 +163,44 @@ pub fn run(g: &Global, cmd: UserCmd) -> Result<()> {
                 role,
                 rank,
             } => {
-                let u = store.set_roles(&me, &username, &role, rank).await?;
+                let outcome = store.set_roles(&me, &username, &role, rank).await?;
+                if g.json {
+                    return print_json(&outcome);
+                }
+                match &outcome {
+                    RolesOutcome::Applied { user: u } => println!(
+                        "{} now has roles {} (rank {})",
+                        u.username,
+                        roles(u),
+                        u.rank
+                    ),
+                    RolesOutcome::Pending { change } => print_pending(change),
+                }
+                Ok(())
+            }
+            UserCmd::Pending => {
+                let changes = store.pending_role_changes(&me).await?;
+                if g.json {
+                    return print_json(&changes);
+                }
+                if changes.is_empty() {
+                    println!("no role change awaits approval");
+                }
+                changes.iter().for_each(print_pending);
+                Ok(())
+            }
+            UserCmd::Approve { change } => {
+                let id: i64 = change.trim_start_matches(['C', 'c']).parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "`{change}` is not a role change such as C3 (`lfr user pending`)"
+                    )
+                })?;
+                let u = store.approve_role_change(&me, id).await?;
                 if g.json {
                     print_json(&u)
                 } else {
                     println!(
-                        "{} now has roles {} (rank {})",
+                        "approved: {} now has roles {} (rank {})",
                         u.username,
                         roles(&u),
                         u.rank

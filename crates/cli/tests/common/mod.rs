@@ -106,6 +106,31 @@ impl Env {
         v["token"].as_str().unwrap().to_string()
     }
 
+    /// Adds an Authorising Officer: `admin` proposes the role, a second
+    /// administrator (added here) approves it, and `admin` records the
+    /// training. Returns the AO's token.
+    pub fn add_ao(&self, admin: &str, name: &str, rank: &str) -> String {
+        let v = self.json(
+            Some(admin),
+            &[
+                "user",
+                "add",
+                name,
+                "--name",
+                name,
+                "--role",
+                "authorising_officer",
+                "--rank",
+                rank,
+            ],
+        );
+        let change = format!("C{}", v["pending_change"]);
+        let second = self.add_user(admin, &format!("{name}.approver"), "administrator", "staff");
+        self.ok(Some(&second), &["user", "approve", &change]);
+        self.train_ao(admin, name);
+        v["token"].as_str().unwrap().to_string()
+    }
+
     /// Records `username`'s Authorising Officer training, which authority needs.
     pub fn train_ao(&self, admin: &str, username: &str) {
         self.ok(

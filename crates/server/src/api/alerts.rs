@@ -6,22 +6,19 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use lfr_domain::alert::{Adjudication, Alert, AlertClass, EngagementOutcome, PolicingOutcome};
-use lfr_domain::ids::{AlertId, DeploymentId, ImageId};
+use lfr_domain::ids::AlertId;
 use lfr_domain::role::User;
-use lfr_store::alerts::NewAlert;
 use serde::{Deserialize, Serialize};
 
 use super::{Body, id, image};
 use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::subjects::Subject;
 
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/api/alerts", post(raise))
         .route("/api/deployments/{d}/alerts", get(list))
         .route("/api/alerts/{a}", get(show))
         .route("/api/alerts/{a}/adjudication", post(adjudicate))
@@ -82,51 +79,6 @@ async fn show(
 ) -> ApiResult<Json<AlertView>> {
     let a = app.store.alert(&c.user, id(&a)?).await?;
     Ok(Json(view(&app, &c.user, a).await))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RaiseBody {
-    pub deployment: DeploymentId,
-    pub candidate_image: ImageId,
-    pub camera: String,
-    pub score: f64,
-    pub threshold: f64,
-    #[serde(default)]
-    pub recognition_ms: u32,
-    /// The probe crop, JPEG or PNG, base64-encoded.
-    pub probe_base64: String,
-}
-
-async fn raise(
-    State(app): State<App>,
-    c: Caller,
-    Body(b): Body<RaiseBody>,
-) -> ApiResult<Json<AlertView>> {
-    let probe = base64::engine::general_purpose::STANDARD
-        .decode(b.probe_base64.trim())
-        .map_err(|e| ApiError::invalid(format!("probe_base64 is not base64: {e}")))?;
-    if !(probe.starts_with(&[0xff, 0xd8]) || probe.starts_with(&[0x89, b'P', b'N', b'G'])) {
-        return Err(ApiError::invalid("the probe must be a JPEG or PNG image"));
-    }
-    let a = app
-        .store
-        .raise_alert(
-            &c.user,
-            NewAlert {
-                deployment: b.deployment,
-                candidate_image: b.candidate_image,
-                camera: b.camera,
-                score: b.score,
-                threshold: b.threshold,
-                recognition_ms: b.recognition_ms,
-                probe,
-            },
-        )
-        .await?;
-    let v = view(&app, &c.user, a.clone()).await;
-    app.hub
-        .alert_raised(&a, v.subject.as_ref().map(|s| s.category));
-    Ok(Json(v))
 }
 
 #[derive(Debug, Deserialize)]

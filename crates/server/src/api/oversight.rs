@@ -25,7 +25,6 @@ pub fn routes() -> Router<App> {
         .route("/api/users/{u}/token", post(reissue_token))
         .route("/api/users/{u}/active", post(set_active))
         .route("/api/retention/run", post(run_retention))
-        .route("/api/deployments/{d}/counts", post(record_counts))
         .route("/api/deployments/{d}/report", get(report))
         .route("/api/deployments/{d}/report/publish", post(publish))
         .route("/api/public/upcoming", get(upcoming))
@@ -142,38 +141,6 @@ async fn set_active(
 
 async fn run_retention(State(app): State<App>, c: Caller) -> ApiResult<Json<PurgeSummary>> {
     Ok(Json(app.store.run_retention(&c.user).await?))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CountsBody {
-    pub camera: String,
-    pub faces_scanned: u64,
-    pub dropped_frames: u64,
-    pub people_passing: Option<u64>,
-}
-
-async fn record_counts(
-    State(app): State<App>,
-    c: Caller,
-    Path(d): Path<String>,
-    Body(b): Body<CountsBody>,
-) -> ApiResult<axum::http::StatusCode> {
-    let d: DeploymentId = id(&d)?;
-    app.store
-        .record_counts(
-            &c.user,
-            d,
-            &b.camera,
-            b.faces_scanned,
-            b.dropped_frames,
-            b.people_passing,
-        )
-        .await?;
-    app.hub.publish(crate::Event::CameraFigures {
-        deployment: d,
-        camera: b.camera,
-    });
-    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 async fn report(

@@ -31,6 +31,8 @@ pub struct World {
     pub clock: Arc<SimulatedClock>,
     pub store: Store,
     pub admin: User,
+    /// A second administrator, for changes that take two.
+    pub admin2: User,
     pub ao: User,
     pub inspector_ao: User,
     pub gold: User,
@@ -111,12 +113,23 @@ impl World {
             let admin = admin.clone();
             async move { s.create_user(&admin, &n).await.unwrap().0 }
         };
+        // Making an Authorising Officer takes a second administrator.
+        let admin2 = add(mk("admin2", &[Role::Administrator], Rank::Staff)).await;
+        let approve = |u: User| {
+            let admin2 = admin2.clone();
+            async move {
+                let c = s.pending_role_changes(&admin2).await.unwrap();
+                let c = c.iter().find(|c| c.user == u.id).expect("a pending change");
+                s.approve_role_change(&admin2, c.id).await.unwrap()
+            }
+        };
         let ao = add(mk(
             "supt.ao",
             &[Role::AuthorisingOfficer],
             Rank::Superintendent,
         ))
         .await;
+        let ao = approve(ao).await;
         let ao = store
             .record_training(
                 &admin,
@@ -127,6 +140,7 @@ impl World {
             .await
             .unwrap();
         let inspector_ao = add(mk("insp.ao", &[Role::AuthorisingOfficer], Rank::Inspector)).await;
+        let inspector_ao = approve(inspector_ao).await;
         let inspector_ao = store
             .record_training(
                 &admin,
@@ -153,6 +167,7 @@ impl World {
             clock,
             store,
             admin,
+            admin2,
             ao,
             inspector_ao,
             gold,
@@ -296,14 +311,21 @@ impl World {
         }
     }
 
-    pub fn new_alert(
+    /// A recognition session of deployment `d`, as the operator's pipeline.
+    pub async fn session(&self, d: DeploymentId) -> lfr_store::sessions::RecognitionSession {
+        self.session_as(&self.operator, d).await
+    }
+
+    pub async fn session_as(
         &self,
+        user: &User,
         d: DeploymentId,
-        img: ImageId,
-        score: f64,
-    ) -> lfr_store::alerts::NewAlert {
+    ) -> lfr_store::sessions::RecognitionSession {
+        self.store.open_recognition_session(user, d).await.unwrap()
+    }
+
+    pub fn new_alert(&self, img: ImageId, score: f64) -> lfr_store::alerts::NewAlert {
         lfr_store::alerts::NewAlert {
-            deployment: d,
             candidate_image: img,
             camera: "van-1-left".into(),
             score,

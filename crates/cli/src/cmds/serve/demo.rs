@@ -151,6 +151,22 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         });
         users.push(u);
     }
+    // An Authorising Officer takes two administrators: a second one
+    // approves the role the first asked for.
+    let (admin2, _) = store
+        .create_user(
+            &admin,
+            &NewUser {
+                username: "admin2".into(),
+                display_name: "Second Demo Administrator".into(),
+                roles: vec![Role::Administrator],
+                rank: Rank::Staff,
+            },
+        )
+        .await?;
+    for c in store.pending_role_changes(&admin2).await? {
+        store.approve_role_change(&admin2, c.id).await?;
+    }
     let ao = store
         .record_training(
             &admin,

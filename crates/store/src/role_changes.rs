@@ -1,0 +1,177 @@
+//! Separation of duties for authority: nobody changes their own roles,
+//! rank or training, and making or changing an Authorising Officer takes
+//! two administrators, one to propose and another to approve. Both steps
+//! are audited; the change applies only on approval.
+
+use lfr_domain::Timestamp;
+use lfr_domain::ids::UserId;
+use lfr_domain::policy::{self, Action};
+use lfr_domain::role::{Rank, Role, User};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{ms, next_id, parse, ts};
+use crate::users::{roles_text, user_by_id};
+use crate::{Result, Store, StoreError};
+
+/// A proposed change of roles and rank awaiting a second administrator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleChange {
+    pub id: i64,
+    pub user: UserId,
+    pub username: String,
+    pub roles: Vec<Role>,
+    pub rank: Rank,
+    pub proposed_by: UserId,
+    pub proposed_at: Timestamp,
+}
+
+/// What asking for new roles did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RolesOutcome {
+    /// Applied at once.
+    Applied { user: User },
+    /// Touches the Authorising Officer role: waits for another administrator.
+    Pending { change: RoleChange },
+}
+
+fn parse_roles(text: &str) -> Result<Vec<Role>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(parse::<Role>)
+        .collect()
+}
+
+async fn load_pending(conn: &mut AnyConnection, id: i64) -> Result<RoleChange> {
+    let r = sqlx::query(
+        "SELECT c.*, u.username FROM role_changes c JOIN users u ON u.id = c.user_id
+         WHERE c.id = $1 AND c.approved_by IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| {
+        StoreError::NotFound(format!(
+            "no pending role change C{id}; `lfr user pending` lists them"
+        ))
+    })?;
+    row_to_change(&r)
+}
+
+fn row_to_change(r: &sqlx::any::AnyRow) -> Result<RoleChange> {
+    Ok(RoleChange {
+        id: r.try_get("id")?,
+        user: UserId(r.try_get("user_id")?),
+        username: r.try_get("username")?,
+        roles: parse_roles(&r.try_get::<String, _>("roles")?)?,
+        rank: parse(&r.try_get::<String, _>("rank")?)?,
+        proposed_by: UserId(r.try_get("proposed_by")?),
+        proposed_at: ts(r.try_get("proposed_ms")?),
+    })
+}
+
+impl Store {
+    /// Records `roles` and `rank` for `user` as proposed by `actor`, inside
+    /// the caller's transaction.
+    pub(crate) async fn propose_roles(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &User,
+        user: &User,
+        roles: &[Role],
+        rank: Rank,
+    ) -> Result<RoleChange> {
+        let id = next_id(conn, "role_changes").await?;
+        let now = self.now();
+        sqlx::query(
+            "INSERT INTO role_changes (id, user_id, roles, rank, proposed_by, proposed_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(user.id.0)
+        .bind(roles_text(roles))
+        .bind(rank.as_str())
+        .bind(actor.id.0)
+        .bind(ms(now))
+        .execute(&mut *conn)
+        .await?;
+        self.allowed(
+            conn,
+            actor,
+            "user.roles.propose",
+            &format!("U{} {}", user.id, user.username),
+            format!(
+                "C{id}: roles {}; rank {rank}; awaits a second administrator",
+                roles_text(roles)
+            ),
+        )
+        .await?;
+        Ok(RoleChange {
+            id,
+            user: user.id,
+            username: user.username.clone(),
+            roles: roles.to_vec(),
+            rank,
+            proposed_by: actor.id,
+            proposed_at: now,
+        })
+    }
+
+    /// Role changes awaiting approval (Administrator).
+    pub async fn pending_role_changes(&self, actor: &User) -> Result<Vec<RoleChange>> {
+        self.permit(actor, Action::ManageUsers, "user.roles.pending", "users")
+            .await?;
+        let rows = sqlx::query(
+            "SELECT c.*, u.username FROM role_changes c JOIN users u ON u.id = c.user_id
+             WHERE c.approved_by IS NULL ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_change).collect()
+    }
+
+    /// A second administrator approves change `id`: it applies now.
+    pub async fn approve_role_change(&self, actor: &User, id: i64) -> Result<User> {
+        let name = "user.roles.approve";
+        let target = format!("C{id}");
+        self.permit(actor, Action::ManageUsers, name, &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        let change = load_pending(&mut tx, id).await?;
+        if let Err(r) =
+            policy::approved_by_a_second_administrator(actor, change.proposed_by, change.user)
+        {
+            return self.refuse(tx, actor, name, &target, r).await;
+        }
+        let mut user = user_by_id(&mut tx, change.user).await?;
+        user.roles = change.roles.clone();
+        user.rank = change.rank;
+        sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")
+            .bind(roles_text(&user.roles))
+            .bind(user.rank.as_str())
+            .bind(user.id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE role_changes SET approved_by = $1, approved_ms = $2 WHERE id = $3")
+            .bind(actor.id.0)
+            .bind(ms(self.now()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            name,
+            &format!("U{} {}", user.id, user.username),
+            format!(
+                "C{id} proposed by U{}: roles {}; rank {}",
+                change.proposed_by,
+                roles_text(&user.roles),
+                user.rank
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+}

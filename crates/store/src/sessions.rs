@@ -1,0 +1,88 @@
+//! Recognition sessions: the only way to write alerts and counts.
+//!
+//! The pipeline opens a session when its cameras start for a deployment;
+//! alerts and counts are written through it, so each records which session
+//! (and so which algorithm) produced it. No API route or command opens one:
+//! an alert's score and probe, and the counts the published false alert
+//! rate divides by, come from the process that ran recognition.
+
+use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy::Action;
+use lfr_domain::role::User;
+
+use crate::db::{ms, next_id};
+use crate::{Result, Store};
+
+/// An open recognition session. Only [`Store::open_recognition_session`]
+/// makes one.
+#[derive(Debug, Clone)]
+pub struct RecognitionSession {
+    id: i64,
+    deployment: DeploymentId,
+    algorithm: String,
+    actor: User,
+}
+
+impl RecognitionSession {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    pub fn deployment(&self) -> DeploymentId {
+        self.deployment
+    }
+
+    /// The deployment's template algorithm when the session opened.
+    pub fn algorithm(&self) -> &str {
+        &self.algorithm
+    }
+
+    pub fn actor(&self) -> &User {
+        &self.actor
+    }
+}
+
+impl Store {
+    /// Opens a session for the pipeline of deployment `d`, run as `actor`
+    /// (a role that may raise alerts). Whether recognition is authorised is
+    /// checked on each alert, not here: a session may wait out a suspension.
+    pub async fn open_recognition_session(
+        &self,
+        actor: &User,
+        d: DeploymentId,
+    ) -> Result<RecognitionSession> {
+        let target = format!("D{d}");
+        let name = "recognition.open";
+        self.permit(actor, Action::RaiseAlert, name, &target)
+            .await?;
+        let mut tx = self.begin().await?;
+        let deployment = crate::deployments::load(&mut tx, d).await?;
+        let algorithm = deployment.recognition.algorithm.clone();
+        let id = next_id(&mut tx, "recognition_sessions").await?;
+        sqlx::query(
+            "INSERT INTO recognition_sessions (id, deployment, algorithm, opened_by, opened_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(d.0)
+        .bind(&algorithm)
+        .bind(actor.id.0)
+        .bind(ms(self.now()))
+        .execute(&mut *tx)
+        .await?;
+        self.allowed(
+            &mut tx,
+            actor,
+            name,
+            &format!("RS{id}"),
+            format!("D{d} with {algorithm}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RecognitionSession {
+            id,
+            deployment: d,
+            algorithm,
+            actor: actor.clone(),
+        })
+    }
+}
