@@ -42,6 +42,11 @@ pub struct PublicReport {
     #[serde(default)]
     pub true_recognition_rate_ci: Option<(f64, f64)>,
     pub policing_outcomes: BTreeMap<String, u64>,
+    /// The audit log's signed head when the report was made (`SEQ:HEAD:MAC`):
+    /// anyone holding the report can later have the log checked against it
+    /// (`lfr audit verify --checkpoint`), which catches rewriting and cutting.
+    #[serde(default)]
+    pub audit_checkpoint: Option<String>,
 }
 
 impl PublicReport {
@@ -77,6 +82,7 @@ impl PublicReport {
             true_recognition_rate: m.true_recognition_rate,
             true_recognition_rate_ci: m.true_recognition_rate_ci,
             policing_outcomes: m.policing_outcomes.clone(),
+            audit_checkpoint: None,
         }
     }
 }

@@ -278,6 +278,25 @@ impl Store {
         Ok(None)
     }
 
+    /// The signed head of the chain now, to keep outside the system (a
+    /// deployment record, a report). Says nothing about what the entries hold.
+    pub async fn audit_checkpoint(&self) -> Result<Checkpoint> {
+        let mut conn = self.pool.acquire().await?;
+        self.checkpoint_in(&mut conn).await
+    }
+
+    /// The signed head as `conn` sees it (inside a transaction: with its entries).
+    pub(crate) async fn checkpoint_in(&self, conn: &mut AnyConnection) -> Result<Checkpoint> {
+        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+        let (seq, head) = match last {
+            Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+            None => (0, GENESIS.to_string()),
+        };
+        Ok(Checkpoint::new(&self.chain, seq, &head))
+    }
+
     /// On the first opening with this key directory, records how many
     /// entries predate the keyed chain (all of them, for a database made by
     /// an earlier lfr; none for a new one). Later, unkeyed entries beyond

@@ -71,7 +71,7 @@ impl Store {
         let dep = crate::deployments::load(&mut tx, d).await?;
         let m = self.compute_metrics(&mut tx, d).await?;
         let n = inclusions(&mut tx, d).await?;
-        let report = PublicReport::new(&dep, n, &m, self.now());
+        let mut report = PublicReport::new(&dep, n, &m, self.now());
         self.allowed(
             &mut tx,
             actor,
@@ -80,6 +80,8 @@ impl Store {
             "public report produced",
         )
         .await?;
+        // Taken after its own entry, so the report anchors its production too.
+        report.audit_checkpoint = Some(self.checkpoint_in(&mut tx).await?.to_string());
         tx.commit().await?;
         Ok(report)
     }

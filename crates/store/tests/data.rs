@@ -368,6 +368,14 @@ async fn the_public_report_never_contains_a_name_or_an_image() {
     assert_eq!(r.faces_scanned, 12_000);
     assert_eq!(r.minimum_threshold_authorised, Some(0.64));
     assert_eq!(r.duration_minutes, Some(180));
+    // It carries the audit log's signed head, which a later check holds the log to.
+    let cp = lfr_store::audit::Checkpoint::parse(r.audit_checkpoint.as_deref().unwrap()).unwrap();
+    let v = w.store.verify_audit(&w.auditor, Some(&cp)).await.unwrap();
+    assert!(v.first_tampered.is_none(), "{v:?}");
+    assert_eq!(
+        cp.seq as u64, v.entries,
+        "the checkpoint covers the report's own entry"
+    );
 }
 
 fn hex_encode(b: &[u8]) -> String {

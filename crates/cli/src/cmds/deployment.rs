@@ -320,7 +320,19 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                 summary(g, &store.cancel_authority(&me, deployment).await?)
             }
             DeploymentCmd::Record { deployment, note } => {
-                summary(g, &store.submit_record(&me, deployment, &note).await?)
+                let d = store.submit_record(&me, deployment, &note).await?;
+                if g.json {
+                    let checkpoint = store.audit_checkpoint().await?.to_string();
+                    let mut v = serde_json::to_value(&d)?;
+                    v["audit_checkpoint"] = checkpoint.into();
+                    return print_json(&v);
+                }
+                summary(g, &d)?;
+                println!(
+                    "audit log checkpoint, for the deployment record (check it later with `lfr audit verify --checkpoint`):\n  {}",
+                    store.audit_checkpoint().await?
+                );
+                Ok(())
             }
             DeploymentCmd::List => {
                 let all = store.deployments(&me).await?;

@@ -60,6 +60,9 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                         @for (k, v) in &r.policing_outcomes {
                             dt { "Outcome: " (k.replace('_', " ")) } dd { (v) }
                         }
+                        @if let Some(c) = &r.audit_checkpoint {
+                            dt { "Audit log checkpoint" } dd.checkpoint { code { (c) } }
+                        }
                     }
                 }
             }
