@@ -152,14 +152,16 @@ impl Deployment {
 
     /// When the deployment ended for the purposes of retention: when it was
     /// concluded or terminated, or when its authority ran out if nobody
-    /// closed it.
+    /// closed it (started or not: an expired authority cannot start), or,
+    /// for an application nobody authorised, when it was planned to end.
     pub fn effective_end(&self, now: Timestamp) -> Option<Timestamp> {
         if let Some(e) = self.ended_at {
             return Some(e);
         }
         match &self.authority {
             Some(a) if a.cancelled_at.is_some() => a.cancelled_at,
-            Some(a) if now >= a.valid_until && self.started_at.is_some() => Some(a.valid_until),
+            Some(a) if now >= a.valid_until => Some(a.valid_until),
+            None if now >= self.application.ends_at => Some(self.application.ends_at),
             _ => None,
         }
     }

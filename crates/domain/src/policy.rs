@@ -68,6 +68,7 @@ str_enum! {
         ReadDeployments = "read_deployments",
         PublishReport = "publish_report",
         ChangeAlgorithm = "change_algorithm",
+        ReadMetrics = "read_metrics",
     }
 }
 
@@ -128,6 +129,13 @@ impl Action {
                 SilverCommander,
                 Auditor,
                 Administrator,
+            ],
+            // Live counts per camera: for those who run the system and command it.
+            Action::ReadMetrics => &[
+                SystemEngineer,
+                Administrator,
+                SilverCommander,
+                GoldCommander,
             ],
         }
     }

@@ -167,7 +167,17 @@ pub fn render(app: &App) -> String {
 }
 
 /// `GET /metrics`.
-pub async fn metrics_handler(State(app): State<App>) -> impl IntoResponse {
+/// Needs a sign-in whose roles may read metrics: the counts are live and
+/// per camera, which says where a deployment is finding people.
+pub async fn metrics_handler(
+    State(app): State<App>,
+    c: crate::auth::Caller,
+) -> axum::response::Response {
+    if let Err(r) =
+        lfr_domain::policy::role_permits(&c.user, lfr_domain::policy::Action::ReadMetrics)
+    {
+        return crate::error::ApiError::from(lfr_store::StoreError::Refused(r)).into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -175,4 +185,5 @@ pub async fn metrics_handler(State(app): State<App>) -> impl IntoResponse {
         )],
         render(&app),
     )
+        .into_response()
 }

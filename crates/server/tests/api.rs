@@ -380,7 +380,21 @@ async fn events_and_metrics_without_alert_rights_carry_no_context() {
     assert!(first.contains("event: hello"), "{first}");
     assert!(first.contains("\"detail\":false"), "{first}");
 
-    let metrics = s.fetch(None, "/metrics").await.text().await.unwrap();
+    // Metrics are per camera and live: not for anyone who asks.
+    assert_eq!(
+        s.fetch(None, "/metrics").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.fetch(Some("operator"), "/metrics").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let metrics = s
+        .fetch(Some("silver"), "/metrics")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("# TYPE lfr_alerts_raised_total counter"));
     assert!(
         metrics.contains("lfr_event_stream_listeners 1"),

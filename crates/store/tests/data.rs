@@ -136,6 +136,40 @@ async fn a_purged_probe_is_found_nowhere_in_the_database_files() {
 }
 
 #[tokio::test]
+async fn a_deployment_that_never_started_loses_its_watchlists_and_key_on_time() {
+    let w = World::new().await;
+    let (d, _) = w.authorised().await; // authorised for 24 h, never started
+    // An application nobody authorised is stale after its planned end too.
+    let stale = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    let wl = w
+        .store
+        .create_watchlist(&w.silver, stale, WatchlistKind::Standard, "never used")
+        .await
+        .unwrap()
+        .id;
+    w.store
+        .commit_import(&w.silver, wl, &[entry("S9", "Nobody Used")])
+        .await
+        .unwrap();
+    // 24 h of authority, then 24 h of watchlist retention.
+    w.clock
+        .advance(hours(48) - lfr_base::SignedDuration::from_secs(1));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(
+        (s.watchlists_purged, s.keys_shredded),
+        (1, 1),
+        "the stale application's, 34 h after its planned end"
+    );
+    w.clock.advance(lfr_base::SignedDuration::from_secs(2));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(
+        (s.watchlists_purged, s.keys_shredded),
+        (1, 1),
+        "D{d}'s watchlist and key, 24 h after its authority ran out"
+    );
+}
+
+#[tokio::test]
 async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_held_then_the_key() {
     let w = World::sqlite().await;
     let (d, img) = w.running().await;
