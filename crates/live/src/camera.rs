@@ -55,10 +55,7 @@ impl Source {
     /// the user-info part of a URL is cut).
     pub fn describe(&self) -> String {
         match self {
-            Source::Rtsp { url } => match (url.find("://"), url.rfind('@')) {
-                (Some(s), Some(at)) if at > s => format!("{}://{}", &url[..s], &url[at + 1..]),
-                _ => url.clone(),
-            },
+            Source::Rtsp { url } => lfr_video::redact(url),
             Source::File { path, .. } => path.display().to_string(),
             Source::Images { dir, .. } => format!("{}/ (images)", dir.display()),
         }

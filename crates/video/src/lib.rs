@@ -11,7 +11,9 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use image::RgbImage;
 
+mod redact;
 pub mod stream;
+pub use redact::{redact, redact_in};
 pub use stream::{Frame, Killer, Stream, StreamOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,7 @@ pub struct VideoInfo {
 
 /// Asks `ffprobe` for the size, rate and codec of `input` (a file or URL).
 pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
-    let out = Command::new("ffprobe")
+    let out = redact::tool("ffprobe")
         .args([
             "-v",
             "error",
@@ -72,8 +74,8 @@ pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
             source,
         })?;
     let open_err = |reason: String| VideoError::Open {
-        input: input.to_string(),
-        reason,
+        input: redact(input),
+        reason: redact_in(&reason, input),
     };
     if !out.status.success() {
         return Err(open_err(
@@ -154,7 +156,7 @@ impl Decoder {
             }
             _ => (info.width, info.height),
         };
-        let mut cmd = Command::new("ffmpeg");
+        let mut cmd = redact::tool("ffmpeg");
         cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin"]);
         if opts.realtime {
             cmd.arg("-re");
@@ -178,7 +180,7 @@ impl Decoder {
         })?;
         let stdout = child.stdout.take().expect("piped stdout");
         Ok(Self {
-            input: input.to_string(),
+            input: redact(input),
             child,
             stdout,
             width,

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -102,7 +102,7 @@ fn is_network(input: &str) -> bool {
 impl Stream {
     /// Starts FFmpeg on `input`: a file, a FIFO, or a URL (`rtsp://`, `http://`...).
     pub fn open(input: &str, opts: &StreamOptions) -> Result<Self, VideoError> {
-        let mut cmd = Command::new("ffmpeg");
+        let mut cmd = crate::redact::tool("ffmpeg");
         cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin"]);
         if is_network(input) {
             if input.starts_with("rtsp") {
@@ -136,12 +136,13 @@ impl Stream {
         let diagnostics = Arc::new(Mutex::new(Diagnostics::default()));
         let stderr_reader = {
             let diagnostics = diagnostics.clone();
+            let raw = input.to_string();
             std::thread::Builder::new()
                 .name("ffmpeg-stderr".into())
                 .spawn(move || {
                     for line in BufReader::new(stderr).lines() {
                         let Ok(line) = line else { break };
-                        let line = line.trim().to_string();
+                        let line = crate::redact_in(line.trim(), &raw);
                         if line.is_empty() {
                             continue;
                         }
@@ -166,7 +167,8 @@ impl Stream {
             reaped.clone(),
         );
         Ok(Self {
-            input: input.to_string(),
+            // Only ever shown: errors and `input()` carry no credentials.
+            input: crate::redact(input),
             child,
             stdout,
             diagnostics,

@@ -81,3 +81,20 @@ fn garbage_is_a_clear_error() {
     assert!(e.to_string().contains("cannot open video"), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_camera_that_refuses_says_so_without_its_password() {
+    use lfr_video::{Stream, StreamOptions};
+    // Nothing listens on port 9 of the loopback: FFmpeg fails to connect,
+    // and its message names the URL it was given.
+    let url = "rtsp://cam:s3cret-pw@127.0.0.1:9/stream";
+    let mut s = Stream::open(url, &StreamOptions::default()).unwrap();
+    let e = s.next_frame().expect_err("nothing to connect to");
+    let shown = e.to_string();
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(shown.contains("127.0.0.1:9"), "{shown}");
+    assert!(!s.input().contains("s3cret-pw"));
+    // ffprobe's refusal too.
+    let e = probe(url).expect_err("nothing to probe");
+    assert!(!e.to_string().contains("s3cret-pw"), "{e}");
+}
