@@ -78,6 +78,30 @@ pub struct Store {
     backend: Backend,
 }
 
+/// Creates a new SQLite file readable by its owner only (SQLite gives its
+/// WAL and shared-memory files the same mode); an existing file is left as
+/// it is.
+fn create_private(url: &str) -> Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(':') || Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match o.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Invalid(format!(
+            "cannot create the database {path}: {e}; check that its folder exists and is writable"
+        ))),
+    }
+}
+
 impl Store {
     /// Opens (and migrates) the database at `url` (`sqlite://PATH` or
     /// `postgres://...`), with the keyring in `keys`. `create` makes a new
@@ -93,6 +117,9 @@ impl Store {
                 "unsupported database URL `{url}`; use sqlite://PATH or postgres://USER@HOST/DB"
             )));
         };
+        if backend == Backend::Sqlite && create {
+            create_private(url)?;
+        }
         let url = match backend {
             Backend::Sqlite if create && !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),

@@ -25,6 +25,19 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|x| x == needle)
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::sqlite().await;
+    w.running().await;
+    for f in ["lfr.db", "lfr.db-wal", "lfr.db-shm"] {
+        let p = w.dir.path().join(f);
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f} is {mode:o}");
+    }
+}
+
 #[tokio::test]
 async fn names_images_and_templates_are_encrypted_at_rest() {
     let w = World::sqlite().await;
