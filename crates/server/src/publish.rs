@@ -59,13 +59,43 @@ impl Published {
                 }
             })
             .collect();
+        // A hand-edited file may hold any deployment id, even an empty one.
         out.sort_by_key(|r: &PublicReport| {
-            std::cmp::Reverse(r.deployment[1..].parse::<i64>().unwrap_or(0))
+            let n = r.deployment.get(1..).and_then(|n| n.parse::<i64>().ok());
+            std::cmp::Reverse(n.unwrap_or(0))
         });
         out
     }
 
     pub fn get(&self, deployment: &str) -> Option<PublicReport> {
         self.list().into_iter().find(|r| r.deployment == deployment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_with_an_odd_deployment_id_is_listed_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Published::open(dir.path().to_path_buf()).unwrap();
+        let mut v = serde_json::json!({
+            "deployment": "D7", "location": "Queen Street", "use_case": "event",
+            "date": "2026-11-22", "started_at": null, "ended_at": null,
+            "duration_minutes": null, "assets": 1, "style": "van",
+            "watchlist_inclusions": 0, "minimum_threshold_authorised": null,
+            "faces_scanned": 0, "alerts": 0, "positive_alerts_confirmed": 0,
+            "positive_alerts_unconfirmed": 0, "false_alerts_confirmed": 0,
+            "false_alerts_unconfirmed": 0, "false_alert_rate": null,
+            "policing_outcomes": {}
+        });
+        let good: PublicReport = serde_json::from_value(v.clone()).unwrap();
+        p.publish(&good).unwrap();
+        v["deployment"] = "".into();
+        std::fs::write(dir.path().join("D.json"), v.to_string()).unwrap();
+        let listed = p.list();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].deployment, "D7");
     }
 }
