@@ -134,7 +134,8 @@ impl Store {
         )
         .await?;
         // The key file is made before the commit: a crash between the two leaves
-        // an unused key file, never a deployment without a key.
+        // an unused key file (moved aside by the next `create`), never a
+        // deployment without a key.
         self.keys().create(id)?;
         tx.commit().await?;
         Ok(d)

@@ -62,14 +62,19 @@ impl Keyring {
         format!("lfr-data-key:deployment:{}", d.0)
     }
 
-    /// Creates the data key of a new deployment.
+    /// Creates the data key of a new deployment. `d` is an id the database
+    /// has just handed out, so a key file already there belongs to no
+    /// committed deployment: an application whose commit failed, or a key
+    /// directory newer than a restored database. It is moved aside (never
+    /// overwritten: it may still open data in some backup) and named so.
     pub fn create(&self, d: DeploymentId) -> Result<(), StoreError> {
         let path = self.file(d);
         if path.exists() {
-            return Err(StoreError::Invalid(format!(
-                "{} already exists",
-                path.display()
-            )));
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |t| t.as_millis());
+            let aside = path.with_extension(format!("key.orphaned-{stamp}"));
+            fs::rename(&path, &aside).map_err(|e| io(&path, e))?;
         }
         let wrapped = self.master.seal(Key::generate()?.bytes(), &Self::aad(d))?;
         write_atomic(&path, hex::encode(wrapped).as_bytes())

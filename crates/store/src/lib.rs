@@ -324,4 +324,8 @@ impl Store {
     pub fn pool_for_tests(&self) -> &sqlx::AnyPool {
         &self.pool
     }
+
+    pub fn keys_for_tests(&self) -> &Keyring {
+        &self.keys
+    }
 }

@@ -680,6 +680,34 @@ async fn verifying_the_chain_does_not_change_it() {
 }
 
 #[tokio::test]
+async fn a_key_left_by_an_application_that_never_committed_does_not_block_the_next() {
+    let w = World::new().await;
+    // What a failed commit after the key was written leaves: a key file for
+    // the id the next application will be given.
+    let stray = w.dir.path().join("keys").join("deployment-1.key");
+    std::fs::write(&stray, "00").unwrap();
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
+    assert_eq!(d.0, 1);
+    assert!(w.store.keys_for_tests().has(d));
+    let aside: Vec<_> = std::fs::read_dir(w.dir.path().join("keys"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("deployment-1.key.orphaned-"))
+        .collect();
+    assert_eq!(
+        aside.len(),
+        1,
+        "the stray key is kept aside, not overwritten"
+    );
+    // The new deployment's key works: a watchlist can be sealed under it.
+    w.store
+        .create_watchlist(&w.silver, d, WatchlistKind::Standard, "wl")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_bad_import_leaves_nothing_behind() {
     let w = World::new().await;
     let d = w.store.apply(&w.silver, w.application()).await.unwrap().id;
