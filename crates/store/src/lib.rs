@@ -35,6 +35,7 @@ pub mod reports;
 pub mod retention;
 pub mod role_changes;
 pub mod sessions;
+mod sign_ins;
 pub mod users;
 pub mod watchlists;
 
@@ -73,6 +74,7 @@ pub struct Store {
     pool: sqlx::AnyPool,
     keys: Keyring,
     chain: audit::ChainKey,
+    failed_sign_ins: sign_ins::FailedSignIns,
     clock: Arc<dyn Clock>,
     retention: RetentionPolicy,
     backend: Backend,
@@ -160,6 +162,7 @@ impl Store {
         let store = Self {
             pool,
             chain: keys.chain_key(),
+            failed_sign_ins: Default::default(),
             keys,
             clock,
             retention: RetentionPolicy::default(),

@@ -182,17 +182,30 @@ impl Store {
         let user = match row {
             Some(r) => row_to_user(&r)?,
             None => {
-                let mut tx = self.begin().await?;
-                let ev = lfr_domain::audit::AuditEvent {
-                    at: self.now(),
-                    actor: "(unknown)".into(),
-                    action: "user.sign_in".into(),
-                    target: "-".into(),
-                    outcome: Outcome::Refused,
-                    detail: "unknown or revoked token".into(),
-                };
-                self.audit(&mut tx, &ev).await?;
-                tx.commit().await?;
+                let now = self.now();
+                if let Some(n) = self.failed_sign_ins.failed(now) {
+                    let ev = lfr_domain::audit::AuditEvent {
+                        at: now,
+                        actor: "(unknown)".into(),
+                        action: "user.sign_in".into(),
+                        target: "-".into(),
+                        outcome: Outcome::Refused,
+                        detail: format!(
+                            "unknown or revoked token: {n} attempt(s) since the last such entry"
+                        ),
+                    };
+                    let written = async {
+                        let mut tx = self.begin().await?;
+                        self.audit(&mut tx, &ev).await?;
+                        tx.commit().await?;
+                        Ok::<_, StoreError>(())
+                    }
+                    .await;
+                    if let Err(e) = written {
+                        self.failed_sign_ins.unwrite(n);
+                        return Err(e);
+                    }
+                }
                 return Err(StoreError::Unauthenticated(
                     "the token is unknown or was revoked; ask an administrator for a new one (`lfr user token USERNAME`)".into(),
                 ));

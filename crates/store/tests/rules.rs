@@ -792,3 +792,52 @@ async fn a_deactivated_pipeline_user_records_nothing_more() {
     );
     assert_eq!(w.store.alerts(&w.silver, d).await.unwrap().len(), 1);
 }
+
+async fn sign_in_entries(w: &World) -> Vec<lfr_store::audit::AuditEntry> {
+    let f = AuditFilter {
+        refused_only: true,
+        limit: 10_000,
+        ..Default::default()
+    };
+    let all = w.store.audit_entries(&w.auditor, &f).await.unwrap();
+    all.into_iter()
+        .filter(|e| e.event.action == "user.sign_in")
+        .collect()
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_counted_into_one_entry_a_minute() {
+    let w = World::new().await;
+    for _ in 0..1000 {
+        assert!(w.store.authenticate("lfr_wrong").await.is_err());
+    }
+    assert_eq!(
+        sign_in_entries(&w).await.len(),
+        1,
+        "not one write per failure"
+    );
+    w.clock.advance(lfr_base::SignedDuration::from_secs(61));
+    assert!(w.store.authenticate("lfr_wrong").await.is_err());
+    let e = sign_in_entries(&w).await;
+    assert_eq!(e.len(), 2);
+    assert!(
+        e[0].event.detail.contains("1000 attempt(s)"),
+        "the entry counts every failure since the last: {}",
+        e[0].event.detail
+    );
+    // A real sign-in is unaffected.
+    let (_, token) = w
+        .store
+        .create_user(
+            &w.admin,
+            &lfr_store::users::NewUser {
+                username: "pc9".into(),
+                display_name: "PC Nine".into(),
+                roles: vec![lfr_domain::role::Role::Operator],
+                rank: lfr_domain::role::Rank::Constable,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(w.store.authenticate(&token).await.is_ok());
+}
