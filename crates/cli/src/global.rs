@@ -23,6 +23,11 @@ pub struct Global {
     #[arg(long, global = true, env = "LFR_KEYS", value_name = "DIR")]
     pub keys: Option<PathBuf>,
 
+    /// Where recorded footage lives (default: $XDG_DATA_HOME/lfr/footage).
+    /// Retention registers and deletes recordings inside it only.
+    #[arg(long, global = true, env = "LFR_FOOTAGE_DIR", value_name = "DIR")]
+    pub footage_dir: Option<PathBuf>,
+
     /// Your sign-in token, as issued by `lfr user bootstrap`, `lfr user add` or `lfr user token`.
     #[arg(
         long,

@@ -358,12 +358,17 @@ fn a_deployment_from_application_to_public_report() {
     // Footage is registered for retention by path; a file that is not there is refused.
     let clip = e.path("c1-0001.mp4");
     std::fs::write(&clip, b"recorded footage").unwrap();
-    let window = [
-        "--from",
-        "2026-11-22T10:00:00Z",
-        "--to",
-        "2026-11-22T10:05:00Z",
-    ];
+    // Recorded in the last few minutes, as a recorder registers its segments.
+    let now = lfr_base::Timestamp::now();
+    let from = now
+        .checked_sub(lfr_base::SignedDuration::from_mins(10))
+        .unwrap()
+        .to_string();
+    let to = now
+        .checked_sub(lfr_base::SignedDuration::from_mins(5))
+        .unwrap()
+        .to_string();
+    let window = ["--from", from.as_str(), "--to", to.as_str()];
     let mut args = vec!["retention", "register-footage", &id, "--camera", "c1"];
     args.extend(window);
     let missing = e.path("nothing.mp4");

@@ -113,4 +113,8 @@ pub struct PurgeSummary {
     pub keys_shredded: u64,
     /// Items past their time but kept by a legal hold.
     pub held: u64,
+    /// Footage past its time that could not be deleted (each named in the
+    /// run's audit entry); the run carries on, and the next one tries again.
+    #[serde(default)]
+    pub footage_failed: Vec<String>,
 }

@@ -77,6 +77,8 @@ pub struct Store {
     failed_sign_ins: sign_ins::FailedSignIns,
     clock: Arc<dyn Clock>,
     retention: RetentionPolicy,
+    /// The only folder whose recordings retention registers and deletes.
+    footage_dir: Option<std::path::PathBuf>,
     backend: Backend,
 }
 
@@ -166,6 +168,7 @@ impl Store {
             keys,
             clock,
             retention: RetentionPolicy::default(),
+            footage_dir: None,
             backend,
         };
         store.record_unkeyed_audit_entries().await?;
@@ -201,6 +204,36 @@ impl Store {
 
     pub fn retention_policy(&self) -> RetentionPolicy {
         self.retention
+    }
+
+    /// Confines footage to `dir`: recordings outside it are neither
+    /// registered nor deleted.
+    pub fn set_footage_dir(&mut self, dir: std::path::PathBuf) {
+        self.footage_dir = Some(dir);
+    }
+
+    /// `path` if it names a file inside the footage folder, else why not.
+    pub(crate) fn confined_footage(
+        &self,
+        path: &str,
+    ) -> std::result::Result<std::path::PathBuf, String> {
+        let Some(dir) = &self.footage_dir else {
+            return Err("no footage folder is configured (--footage-dir, LFR_FOOTAGE_DIR)".into());
+        };
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("the footage folder {} cannot be read: {e}", dir.display()))?;
+        let file = Path::new(path)
+            .canonicalize()
+            .map_err(|e| format!("{path}: {e}"))?;
+        if file.starts_with(&dir) && file.is_file() {
+            Ok(file)
+        } else {
+            Err(format!(
+                "{path} is not a file inside the footage folder {}; lfr registers and deletes recordings there only",
+                dir.display()
+            ))
+        }
     }
 
     /// Shortens the retention periods (a force may keep less, never more).

@@ -179,6 +179,28 @@ impl Store {
         let target = format!("D{d}");
         self.permit(actor, Action::RecordCounts, "footage.register", &target)
             .await?;
+        let path = self.confined_footage(path).map_err(StoreError::Invalid)?;
+        let path = path.to_str().ok_or_else(|| {
+            StoreError::Invalid("the recording's path is not valid UTF-8; rename the file".into())
+        })?;
+        // A recording is registered as it is written: one already past its
+        // retention would be deleted at once, which is no registration.
+        let now = self.now();
+        let oldest = now
+            .checked_sub(self.retention.footage)
+            .expect("time in range");
+        if ended < started
+            || ended <= oldest
+            || ended
+                > now
+                    .checked_add(lfr_base::SignedDuration::from_mins(5))
+                    .expect("time in range")
+        {
+            return Err(StoreError::Invalid(format!(
+                "a recording from {started} to {ended} cannot be registered at {now}: give the times it was recorded, within the last {} days",
+                self.retention.footage.as_hours() / 24
+            )));
+        }
         let mut tx = self.begin().await?;
         crate::deployments::load(&mut tx, d).await?;
         let id = next_id(&mut tx, "footage").await?;
@@ -383,14 +405,18 @@ impl Store {
                 s.held += 1;
                 continue;
             }
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(StoreError::Invalid(format!(
-                        "cannot delete footage F{id} at {path}: {e}; fix the permissions and run retention again"
-                    )));
-                }
+            let gone = !std::path::Path::new(&path).exists();
+            let deleted = match self.confined_footage(&path) {
+                _ if gone => Ok(()),
+                Ok(file) => std::fs::remove_file(file).map_err(|e| e.to_string()),
+                Err(why) => Err(why),
+            };
+            if let Err(why) = deleted {
+                // One file must not keep everything else past its time.
+                s.footage_failed.push(format!(
+                    "F{id} at {path}: {why}; fix it and run retention again"
+                ));
+                continue;
             }
             sqlx::query("UPDATE footage SET deleted_ms = $1 WHERE id = $2")
                 .bind(ms(now))

@@ -328,6 +328,61 @@ async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_he
 }
 
 #[tokio::test]
+async fn footage_outside_its_folder_or_back_dated_is_refused_and_one_bad_file_stops_nothing() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let now = w.now();
+    // A file elsewhere: retention would have deleted whatever it was told to.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("not-footage.txt");
+    std::fs::write(&victim, b"someone's file").unwrap();
+    let e = w
+        .store
+        .register_footage(&w.engineer, d, "cam1", victim.to_str().unwrap(), now, now)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("footage folder"), "{e}");
+    // Back-dated past its retention: it would be deleted at once.
+    let clip = w.dir.path().join("cam1-old.mp4");
+    std::fs::write(&clip, b"footage").unwrap();
+    let long_ago = now.checked_sub(hours(24 * 40)).unwrap();
+    let e = w
+        .store
+        .register_footage(
+            &w.engineer,
+            d,
+            "cam1",
+            clip.to_str().unwrap(),
+            long_ago,
+            long_ago,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot be registered"), "{e}");
+    // A registered file that cannot be deleted is reported, and the rest of
+    // the run (here an alert's purge) goes ahead.
+    let stuck = w.dir.path().join("stuck");
+    std::fs::create_dir(&stuck).unwrap();
+    let inside = stuck.join("cam1-0900.mp4");
+    std::fs::write(&inside, b"footage").unwrap();
+    w.store
+        .register_footage(&w.engineer, d, "cam1", inside.to_str().unwrap(), now, now)
+        .await
+        .unwrap();
+    w.store
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    std::fs::remove_file(&inside).unwrap();
+    std::fs::create_dir(&inside).unwrap(); // now a folder: not a file to delete
+    w.clock.advance(hours(24 * 32));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(s.alerts_purged, 1);
+    assert_eq!(s.footage_failed.len(), 1, "{s:?}");
+    assert!(victim.exists(), "nothing outside the folder is touched");
+}
+
+#[tokio::test]
 async fn a_deployment_hold_keeps_alerts_and_watchlist() {
     let w = World::new().await;
     let (d, img) = w.running().await;

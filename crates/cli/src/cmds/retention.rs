@@ -68,6 +68,15 @@ pub fn run(g: &Global, cmd: RetentionCmd) -> Result<()> {
                     ("deployment keys shredded", s.keys_shredded.to_string()),
                     ("kept by legal holds", s.held.to_string()),
                 ]);
+                for f in &s.footage_failed {
+                    eprintln!("could not delete footage {f}");
+                }
+                if !s.footage_failed.is_empty() {
+                    bail!(
+                        "{} recording(s) past their time could not be deleted; everything else was",
+                        s.footage_failed.len()
+                    );
+                }
                 Ok(())
             }
             RetentionCmd::Hold {

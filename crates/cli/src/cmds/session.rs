@@ -53,7 +53,13 @@ pub async fn open(g: &Global, create: bool) -> Result<Store> {
             );
         }
     }
-    Ok(Store::open(&url, &keys_dir(g), create, Arc::new(RealClock)).await?)
+    let mut store = Store::open(&url, &keys_dir(g), create, Arc::new(RealClock)).await?;
+    store.set_footage_dir(
+        g.footage_dir
+            .clone()
+            .unwrap_or_else(|| data_dir().join("footage")),
+    );
+    Ok(store)
 }
 
 /// Opens the store and signs in with the token from --token / LFR_TOKEN.

@@ -57,6 +57,7 @@ impl Env {
                 format!("sqlite://{}", self.path("lfr.db").display()),
             )
             .env("LFR_KEYS", self.path("keys"))
+            .env("LFR_FOOTAGE_DIR", self.dir.path())
             .env_remove("LFR_TOKEN")
             .env_remove("LFR_MODEL");
         if let Some(m) = &self.models {

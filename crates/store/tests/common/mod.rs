@@ -95,9 +95,10 @@ impl World {
         let url =
             url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("lfr.db").display()));
         let clock = Arc::new(SimulatedClock::at(DAY_ONE));
-        let store = Store::open(&url, &dir.path().join("keys"), true, clock.clone())
+        let mut store = Store::open(&url, &dir.path().join("keys"), true, clock.clone())
             .await
             .unwrap();
+        store.set_footage_dir(dir.path().to_path_buf());
         let (admin, _) = store
             .bootstrap("admin", "System Administrator")
             .await
