@@ -841,3 +841,25 @@ async fn failed_sign_ins_are_counted_into_one_entry_a_minute() {
         .unwrap();
     assert!(w.store.authenticate(&token).await.is_ok());
 }
+
+#[tokio::test]
+async fn an_operator_sees_a_reference_image_only_beside_its_alert() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    // Walking the image ids: refused, and audited.
+    let e = w.store.reference_image(&w.operator, img).await.unwrap_err();
+    assert_eq!(rule(e), "image_beside_its_alert");
+    assert!(
+        last_refusal(&w, &format!("IMG{img}"))
+            .await
+            .contains("image_beside_its_alert")
+    );
+    // Those who compile or approve the watchlist review its images.
+    assert!(w.store.reference_image(&w.silver, img).await.is_ok());
+    // Once the image is an alert's candidate, the operator adjudicating it sees it.
+    w.store
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    assert!(w.store.reference_image(&w.operator, img).await.is_ok());
+}
