@@ -39,7 +39,14 @@ fn pipeline<T>(
             .unwrap();
         let user = store.authenticate(token).await.unwrap();
         let d = lfr_domain::ids::DeploymentId(d.trim_start_matches('D').parse().unwrap());
-        let session = store.open_recognition_session(&user, d).await.unwrap();
+        let session = store
+            .open_recognition_session(
+                &user,
+                d,
+                lfr_domain::deployment::RecognitionModel::BUILTIN_ALGORITHM,
+            )
+            .await
+            .unwrap();
         write(&store, &session).await.map_err(|e| e.to_string())
     })
 }

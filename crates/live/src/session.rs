@@ -160,7 +160,9 @@ impl Session {
         let (events, first) = broadcast::channel(EVENT_BUFFER);
         let recognition =
             fetch_recognition(&store, &actor, deployment, &algorithm, &matcher).await?;
-        let recorded = store.open_recognition_session(&actor, deployment).await?;
+        let recorded = store
+            .open_recognition_session(&actor, deployment, algorithm.as_str())
+            .await?;
         let workers = config
             .workers
             .unwrap_or_else(|| cores().min(cameras.len()))

@@ -77,6 +77,7 @@ pub async fn setup(
         .create_user(&admin, &user("admin2", Role::Administrator, Rank::Staff))
         .await?
         .0;
+    store.reissue_token(&admin2, "admin2").await?;
     for c in store.pending_role_changes(&admin2).await? {
         store.approve_role_change(&admin2, c.id).await?;
     }

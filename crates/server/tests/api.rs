@@ -85,6 +85,7 @@ async fn start() -> Server {
         )
         .await
         .unwrap();
+    store.reissue_token(&admin2, "admin2").await.unwrap();
     for c in store.pending_role_changes(&admin2).await.unwrap() {
         store.approve_role_change(&admin2, c.id).await.unwrap();
     }
@@ -513,7 +514,11 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
     // A minute ago the pipeline wrote 100 faces and 2 dropped frames.
     let session = s
         .store
-        .open_recognition_session(&s.users["operator"], dep)
+        .open_recognition_session(
+            &s.users["operator"],
+            dep,
+            RecognitionModel::BUILTIN_ALGORITHM,
+        )
         .await
         .unwrap();
     s.store
@@ -608,7 +613,11 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     // The pipeline (in this process, never through the API) alerts on the volunteer.
     let session = s
         .store
-        .open_recognition_session(&s.users["operator"], lfr_domain::ids::DeploymentId(d))
+        .open_recognition_session(
+            &s.users["operator"],
+            lfr_domain::ids::DeploymentId(d),
+            RecognitionModel::BUILTIN_ALGORITHM,
+        )
         .await
         .unwrap();
     let raised = s

@@ -189,8 +189,10 @@ impl Store {
         let oldest = now
             .checked_sub(self.retention.footage)
             .expect("time in range");
+        // Its start too: a registration spanning weeks would keep its
+        // first weeks past their time.
         if ended < started
-            || ended <= oldest
+            || started <= oldest
             || ended
                 > now
                     .checked_add(lfr_base::SignedDuration::from_mins(5))

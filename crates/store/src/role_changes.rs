@@ -85,12 +85,14 @@ impl Store {
         let id = next_id(conn, "role_changes").await?;
         let now = self.now();
         sqlx::query(
-            "INSERT INTO role_changes (id, user_id, roles, rank, proposed_by, proposed_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO role_changes (id, user_id, roles, rank, from_roles, from_rank, proposed_by, proposed_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(user.id.0)
         .bind(roles_text(roles))
         .bind(rank.as_str())
+        .bind(roles_text(&user.roles))
+        .bind(user.rank.as_str())
         .bind(actor.id.0)
         .bind(ms(now))
         .execute(&mut *conn)
@@ -144,6 +146,36 @@ impl Store {
             return self.refuse(tx, actor, name, &target, r).await;
         }
         let mut user = user_by_id(&mut tx, change.user).await?;
+        let r = sqlx::query("SELECT from_roles, from_rank FROM role_changes WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (from_roles, from_rank): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        if from_roles != roles_text(&user.roles) || from_rank != user.rank.as_str() {
+            let r = lfr_domain::Refusal::new(
+                "role_change_still_current",
+                format!(
+                    "{}'s roles changed after C{id} was proposed; propose the change again",
+                    user.username
+                ),
+            );
+            return self.refuse(tx, actor, name, &target, r).await;
+        }
+        let issued_by: Option<i64> = sqlx::query("SELECT token_issued_by FROM users WHERE id = $1")
+            .bind(actor.id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if issued_by == Some(change.proposed_by.0) {
+            let r = lfr_domain::Refusal::new(
+                "approved_by_a_second_administrator",
+                format!(
+                    "{}'s sign-in token was issued by the proposer U{}, who may hold it; approve with an account whose token another administrator issued",
+                    actor.username, change.proposed_by
+                ),
+            );
+            return self.refuse(tx, actor, name, &target, r).await;
+        }
         user.roles = change.roles.clone();
         user.rank = change.rank;
         sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")

@@ -7,7 +7,7 @@
 //! rate divides by, come from the process that ran recognition.
 
 use lfr_domain::ids::DeploymentId;
-use lfr_domain::policy::Action;
+use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
 
 use crate::db::{ms, next_id};
@@ -44,12 +44,15 @@ impl RecognitionSession {
 
 impl Store {
     /// Opens a session for the pipeline of deployment `d`, run as `actor`
-    /// (a role that may raise alerts). Whether recognition is authorised is
-    /// checked on each alert, not here: a session may wait out a suspension.
+    /// (a role that may raise alerts), whose engine makes templates of
+    /// `algorithm`: refused unless that is the deployment's. Whether
+    /// recognition is authorised is checked on each alert, not here: a
+    /// session may wait out a suspension.
     pub async fn open_recognition_session(
         &self,
         actor: &User,
         d: DeploymentId,
+        algorithm: &str,
     ) -> Result<RecognitionSession> {
         let target = format!("D{d}");
         let name = "recognition.open";
@@ -57,6 +60,9 @@ impl Store {
             .await?;
         let mut tx = self.begin().await?;
         let deployment = crate::deployments::load(&mut tx, d).await?;
+        if let Err(r) = policy::templates_match_the_deployment_algorithm(&deployment, algorithm) {
+            return self.refuse(tx, actor, name, &target, r).await;
+        }
         let algorithm = deployment.recognition.algorithm.clone();
         let id = next_id(&mut tx, "recognition_sessions").await?;
         sqlx::query(

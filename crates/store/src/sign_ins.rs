@@ -2,7 +2,8 @@
 //! audit entry per unknown token let a stream of bad requests slow every
 //! real one about 25-fold; now the first failure after a quiet minute is
 //! written at once and the rest are counted into the next entry, written
-//! at most once a minute, so the log still says how many there were.
+//! once a minute or every hundred failures, so the log says how many there
+//! were (losing at most the last 99 of a burst the process stops during).
 
 use std::sync::Mutex;
 
@@ -10,6 +11,9 @@ use lfr_base::{SignedDuration, Timestamp};
 
 /// The least time between two entries about failed sign-ins.
 pub const WRITE_EVERY: SignedDuration = SignedDuration::from_secs(60);
+/// Failures counted before an entry is written anyway, so that a burst
+/// followed by silence (or a stop) loses at most this many from the log.
+pub const WRITE_AT: u64 = 100;
 
 #[derive(Default)]
 pub(crate) struct FailedSignIns {
@@ -29,9 +33,9 @@ impl FailedSignIns {
     pub(crate) fn failed(&self, now: Timestamp) -> Option<u64> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.unwritten += 1;
-        let due = s
-            .last_written
-            .is_none_or(|t| now.duration_since(t) >= WRITE_EVERY);
+        let due = s.unwritten >= WRITE_AT
+            || s.last_written
+                .is_none_or(|t| now.duration_since(t) >= WRITE_EVERY);
         if !due {
             return None;
         }
@@ -61,6 +65,11 @@ mod tests {
             assert_eq!(f.failed(at(s)), None);
         }
         assert_eq!(f.failed(at(60)), Some(60), "59 counted and this one");
+        // A burst is written every hundred, minute or not.
+        for _ in 1..WRITE_AT {
+            assert_eq!(f.failed(at(60)), None);
+        }
+        assert_eq!(f.failed(at(60)), Some(WRITE_AT));
         assert_eq!(f.failed(at(61)), None);
         f.unwrite(5);
         assert_eq!(f.failed(at(62)), Some(7));

@@ -99,10 +99,13 @@ fn valid_username(u: &str) -> Result<()> {
 }
 
 impl Store {
+    /// `issued_by`: the administrator who receives the first token (none
+    /// for bootstrap).
     async fn insert_user(
         &self,
         conn: &mut sqlx::AnyConnection,
         n: &NewUser,
+        issued_by: Option<UserId>,
     ) -> Result<(User, Token)> {
         valid_username(&n.username)?;
         let taken = sqlx::query("SELECT 1 FROM users WHERE username = $1")
@@ -118,8 +121,8 @@ impl Store {
         let id = next_id(conn, "users").await?;
         let token = new_token()?;
         sqlx::query(
-            "INSERT INTO users (id, username, display_name, roles, rank, token_hash, active, created_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+            "INSERT INTO users (id, username, display_name, roles, rank, token_hash, active, created_ms, token_issued_by)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
         )
         .bind(id)
         .bind(&n.username)
@@ -128,6 +131,7 @@ impl Store {
         .bind(n.rank.as_str())
         .bind(token_hash(&token))
         .bind(ms(self.now()))
+        .bind(issued_by.map(|u| u.0))
         .execute(&mut *conn)
         .await?;
         let user = User {
@@ -160,7 +164,7 @@ impl Store {
             roles: vec![Role::Administrator],
             rank: Rank::Staff,
         };
-        let (user, token) = self.insert_user(&mut tx, &n).await?;
+        let (user, token) = self.insert_user(&mut tx, &n, None).await?;
         self.allowed(
             &mut tx,
             &user,
@@ -270,7 +274,7 @@ impl Store {
                 .collect(),
             ..n.clone()
         };
-        let (user, token) = self.insert_user(&mut tx, &at_once).await?;
+        let (user, token) = self.insert_user(&mut tx, &at_once, Some(actor.id)).await?;
         let detail = format!("roles {}; rank {}", roles_text(&user.roles), user.rank);
         self.allowed(
             &mut tx,
@@ -374,15 +378,18 @@ impl Store {
         Ok(RolesOutcome::Applied { user: u })
     }
 
-    /// Revokes the old token and issues a new one.
+    /// Revokes the old token and issues a new one. A new administrator
+    /// reissues their own, so that only they hold it (an approval is
+    /// refused with a token the proposer issued).
     pub async fn reissue_token(&self, actor: &User, username: &str) -> Result<Token> {
         self.permit(actor, Action::ManageUsers, "user.token", username)
             .await?;
         let mut tx = self.begin().await?;
         let u = self.user_row(&mut tx, username).await?;
         let token = new_token()?;
-        sqlx::query("UPDATE users SET token_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE users SET token_hash = $1, token_issued_by = $2 WHERE id = $3")
             .bind(token_hash(&token))
+            .bind(actor.id.0)
             .bind(u.id.0)
             .execute(&mut *tx)
             .await?;

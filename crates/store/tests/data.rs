@@ -993,7 +993,10 @@ async fn crash_child(cfg: &str) {
     let d = lfr_domain::ids::DeploymentId(p[3].parse().unwrap());
     let img = lfr_domain::ids::ImageId(p[4].parse().unwrap());
     let mut out = std::io::stdout();
-    let session = s.open_recognition_session(&op, d).await.unwrap();
+    let session = s
+        .open_recognition_session(&op, d, TEST_ALGORITHM)
+        .await
+        .unwrap();
     loop {
         let a = s
             .raise_alert(

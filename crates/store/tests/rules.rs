@@ -744,10 +744,64 @@ async fn nobody_grants_themselves_and_an_authorising_officer_takes_two_administr
         .await
         .unwrap_err();
     assert_eq!(rule(e), "no_one_grants_themselves");
+    // A puppet: an administrator account whose token the proposer holds.
+    let (puppet, _) = w
+        .store
+        .create_user(
+            &w.admin,
+            &NewUser {
+                username: "puppet".into(),
+                display_name: "Puppet".into(),
+                roles: vec![Role::Administrator],
+                rank: Rank::Staff,
+            },
+        )
+        .await
+        .unwrap();
+    let RolesOutcome::Pending { change: c2 } = w
+        .store
+        .set_roles(
+            &w.admin,
+            "auditor",
+            &[Role::Auditor, Role::AuthorisingOfficer],
+            Some(Rank::Superintendent),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("pending");
+    };
+    let e = w
+        .store
+        .approve_role_change(&puppet, c2.id)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "approved_by_a_second_administrator");
+    // An old proposal cannot undo a later change: after the auditor's roles
+    // change, C2 no longer applies.
+    w.store
+        .set_roles(&w.admin2, "auditor", &[Role::Auditor], Some(Rank::Staff))
+        .await
+        .unwrap();
+    w.store
+        .set_roles(&w.admin2, "auditor", &[Role::Auditor, Role::Operator], None)
+        .await
+        .unwrap();
+    let e = w
+        .store
+        .approve_role_change(&w.admin2, c2.id)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "role_change_still_current");
     // Roles without authority change at once.
     let RolesOutcome::Applied { user } = w
         .store
-        .set_roles(&w.admin, "auditor", &[Role::Auditor, Role::Operator], None)
+        .set_roles(
+            &w.admin,
+            "engineer",
+            &[Role::SystemEngineer, Role::Operator],
+            None,
+        )
         .await
         .unwrap()
     else {
@@ -811,17 +865,18 @@ async fn failed_sign_ins_are_counted_into_one_entry_a_minute() {
     for _ in 0..1000 {
         assert!(w.store.authenticate("lfr_wrong").await.is_err());
     }
+    // The first at once, then one entry per hundred: 10, not 1,000.
     assert_eq!(
         sign_in_entries(&w).await.len(),
-        1,
+        10,
         "not one write per failure"
     );
     w.clock.advance(lfr_base::SignedDuration::from_secs(61));
     assert!(w.store.authenticate("lfr_wrong").await.is_err());
     let e = sign_in_entries(&w).await;
-    assert_eq!(e.len(), 2);
+    assert_eq!(e.len(), 11);
     assert!(
-        e[0].event.detail.contains("1000 attempt(s)"),
+        e[0].event.detail.contains("100 attempt(s)"),
         "the entry counts every failure since the last: {}",
         e[0].event.detail
     );

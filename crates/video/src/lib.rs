@@ -173,11 +173,26 @@ impl Decoder {
         cmd.arg("-")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|source| VideoError::Spawn {
             program: "ffmpeg",
             source,
         })?;
+        // FFmpeg's messages name the URL it was given: pass them on redacted.
+        if let Some(stderr) = child.stderr.take() {
+            let raw = input.to_string();
+            let _ = std::thread::Builder::new()
+                .name("ffmpeg-stderr".into())
+                .spawn(move || {
+                    use std::io::BufRead;
+                    for line in std::io::BufReader::new(stderr)
+                        .lines()
+                        .map_while(Result::ok)
+                    {
+                        eprintln!("{}", redact_in(&line, &raw));
+                    }
+                });
+        }
         let stdout = child.stdout.take().expect("piped stdout");
         Ok(Self {
             input: redact(input),

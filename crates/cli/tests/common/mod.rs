@@ -126,8 +126,12 @@ impl Env {
             ],
         );
         let change = format!("C{}", v["pending_change"]);
-        let second = self.add_user(admin, &format!("{name}.approver"), "administrator", "staff");
-        self.ok(Some(&second), &["user", "approve", &change]);
+        let approver = format!("{name}.approver");
+        let given = self.add_user(admin, &approver, "administrator", "staff");
+        // The approver replaces the token they were given, so only they hold it.
+        let own = self.json(Some(&given), &["user", "token", &approver]);
+        let own = own["token"].as_str().unwrap().to_string();
+        self.ok(Some(&own), &["user", "approve", &change]);
         self.train_ao(admin, name);
         v["token"].as_str().unwrap().to_string()
     }

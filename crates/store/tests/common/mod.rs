@@ -116,6 +116,8 @@ impl World {
         };
         // Making an Authorising Officer takes a second administrator.
         let admin2 = add(mk("admin2", &[Role::Administrator], Rank::Staff)).await;
+        // Only they hold their token now: approvals need that.
+        store.reissue_token(&admin2, "admin2").await.unwrap();
         let approve = |u: User| {
             let admin2 = admin2.clone();
             async move {
@@ -322,7 +324,10 @@ impl World {
         user: &User,
         d: DeploymentId,
     ) -> lfr_store::sessions::RecognitionSession {
-        self.store.open_recognition_session(user, d).await.unwrap()
+        self.store
+            .open_recognition_session(user, d, TEST_ALGORITHM)
+            .await
+            .unwrap()
     }
 
     pub fn new_alert(&self, img: ImageId, score: f64) -> lfr_store::alerts::NewAlert {

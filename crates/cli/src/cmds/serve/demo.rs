@@ -164,6 +164,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
             },
         )
         .await?;
+    store.reissue_token(&admin2, "admin2").await?;
     for c in store.pending_role_changes(&admin2).await? {
         store.approve_role_change(&admin2, c.id).await?;
     }
