@@ -197,6 +197,7 @@ async fn every_documented_operation_is_routed() {
             .replace("{i}", "1")
             .replace("{img}", "1")
             .replace("{p}", "1")
+            .replace("{c}", "1")
             .replace("{u}", "nobody");
         let url = format!("{}{path}", s.base);
         let req = match op.method {
@@ -841,4 +842,38 @@ async fn no_route_raises_an_alert_or_adds_to_the_counts() {
     assert_eq!(alerts, json!([]), "no alert was recorded");
     let ops: Vec<_> = OPERATIONS.iter().map(|o| o.id).collect();
     assert!(!ops.contains(&"raiseAlert") && !ops.contains(&"recordCounts"));
+}
+
+#[tokio::test]
+async fn an_authorising_officer_made_through_the_api_waits_for_a_second_administrator() {
+    let s = start().await;
+    let (status, made) = s
+        .post(
+            "admin",
+            "/api/users",
+            json!({ "username": "supt2", "display_name": "Supt Two",
+                    "roles": ["authorising_officer"], "rank": "superintendent" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let (status, pending) = s.get("admin", "/api/role-changes").await;
+    assert_eq!(status, StatusCode::OK, "{pending}");
+    let change = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["username"] == "supt2")
+        .expect("the AO role is pending")
+        .clone();
+    let (status, refused) = s
+        .post(
+            "admin",
+            &format!("/api/role-changes/C{}/approve", change["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["rule"], "approved_by_a_second_administrator");
+    let (status, _) = s.get("operator", "/api/role-changes").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -86,6 +86,8 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/api/users" "createUser", "Create a user; the token is shown once", Some(A::ManageUsers), Some("NewUserBody"), "Issued"),
     op!("post" "/api/users/{u}/token" "reissueToken", "Reissue a user's token; the old one stops working", Some(A::ManageUsers), None, "Issued"),
     op!("post" "/api/users/{u}/active" "setActive", "Deactivate or reactivate a user", Some(A::ManageUsers), Some("ActiveBody"), "none"),
+    op!("get" "/api/role-changes" "pendingRoleChanges", "Role changes making or changing an Authorising Officer, awaiting a second administrator", Some(A::ManageUsers), None, "RoleChange", true),
+    op!("post" "/api/role-changes/{c}/approve" "approveRoleChange", "Approve a pending role change (not its proposer, not the person changed, not with a token the proposer issued)", Some(A::ManageUsers), None, "Me"),
     op!("post" "/api/retention/run" "runRetention", "Run retention now (it also runs by itself)", Some(A::RunRetention), None, "PurgeSummary"),
     Operation {
         method: "get",
@@ -296,6 +298,9 @@ fn schemas() -> Value {
             "first_tampered": nullable(obj(&["seq", "reason"], json!({ "seq": i(), "reason": s() }))) })),
         "NewUserBody": obj(&["username", "display_name", "roles", "rank"], json!({
             "username": s(), "display_name": s(), "roles": { "type": "array", "items": enum_of(names(Role::ALL)) }, "rank": enum_of(names(Rank::ALL)) })),
+        "RoleChange": obj(&["id", "user", "username", "roles", "rank", "proposed_by", "proposed_at"], json!({
+            "id": i(), "user": i(), "username": s(), "roles": { "type": "array", "items": enum_of(names(Role::ALL)) },
+            "rank": enum_of(names(Rank::ALL)), "proposed_by": i(), "proposed_at": t() })),
         "Issued": obj(&["username", "token"], json!({ "username": s(), "token": { "type": "string", "description": "Shown once; keep it like a password" } })),
         "PurgeSummary": { "type": "object", "description": "What a retention run deleted (see docs/retention.md)" },
         "PublicReport": obj(&["deployment", "location", "use_case", "date", "assets", "style", "watchlist_inclusions", "faces_scanned", "alerts"], json!({

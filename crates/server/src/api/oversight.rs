@@ -24,6 +24,8 @@ pub fn routes() -> Router<App> {
         .route("/api/users", get(users).post(create_user))
         .route("/api/users/{u}/token", post(reissue_token))
         .route("/api/users/{u}/active", post(set_active))
+        .route("/api/role-changes", get(pending_role_changes))
+        .route("/api/role-changes/{c}/approve", post(approve_role_change))
         .route("/api/retention/run", post(run_retention))
         .route("/api/deployments/{d}/report", get(report))
         .route("/api/deployments/{d}/report/publish", post(publish))
@@ -110,6 +112,27 @@ async fn create_user(
         username: u.username,
         token: token.to_string(),
     }))
+}
+
+/// Role changes that make or change an Authorising Officer, awaiting a
+/// second administrator.
+async fn pending_role_changes(
+    State(app): State<App>,
+    c: Caller,
+) -> ApiResult<Json<Vec<lfr_store::role_changes::RoleChange>>> {
+    Ok(Json(app.store.pending_role_changes(&c.user).await?))
+}
+
+/// A second administrator approves change `C<n>` (or `n`).
+async fn approve_role_change(
+    State(app): State<App>,
+    c: Caller,
+    Path(change): Path<String>,
+) -> ApiResult<Json<lfr_domain::role::User>> {
+    let id: i64 = change.trim_start_matches(['C', 'c']).parse().map_err(|_| {
+        crate::error::ApiError::invalid(format!("`{change}` is not a role change such as C3"))
+    })?;
+    Ok(Json(app.store.approve_role_change(&c.user, id).await?))
 }
 
 async fn reissue_token(
