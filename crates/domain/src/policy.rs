@@ -219,24 +219,27 @@ pub fn no_one_grants_themselves(actor: &User, target: &User) -> Verdict {
 /// Authorising Officer, which takes a second administrator's approval
 /// (taking the role away does not).
 pub fn needs_second_administrator(before: &User, after_roles: &[Role], after_rank: Rank) -> bool {
-    let ao = |roles: &[Role]| roles.contains(&Role::AuthorisingOfficer);
-    ao(after_roles) && (!ao(&before.roles) || before.rank != after_rank)
+    let approved = |roles: &[Role]| roles.iter().any(|r| ROLES_TAKING_TWO.contains(r));
+    approved(after_roles) && (!approved(&before.roles) || before.rank != after_rank)
 }
 
+/// Roles given only on a second administrator's approval.
+pub const ROLES_TAKING_TWO: &[Role] = &[Role::AuthorisingOfficer];
+
 /// An approval comes from an administrator other than the one who
-/// proposed the change and other than the person it changes.
+/// proposed the change, other than the person it changes, and signed in
+/// with a token the proposer did not issue (and so may hold).
 pub fn approved_by_a_second_administrator(
     approver: &User,
+    approver_token_issued_by: Option<crate::ids::UserId>,
     proposed_by: crate::ids::UserId,
     target: crate::ids::UserId,
 ) -> Verdict {
+    let refuse = |message: String| Err(Refusal::new("approved_by_a_second_administrator", message));
     if approver.id == proposed_by {
-        return Err(Refusal::new(
-            "approved_by_a_second_administrator",
-            format!(
-                "{} proposed this change; a different administrator must approve it",
-                approver.username
-            ),
+        return refuse(format!(
+            "{} proposed this change; a different administrator must approve it",
+            approver.username
         ));
     }
     if approver.id == target {
@@ -248,7 +251,54 @@ pub fn approved_by_a_second_administrator(
             ),
         ));
     }
+    if approver_token_issued_by == Some(proposed_by) {
+        return refuse(format!(
+            "{}'s sign-in token was issued by the proposer U{proposed_by}, who may hold it; reissue your own token (`lfr user token {}`) and approve with that",
+            approver.username, approver.username
+        ));
+    }
     Ok(())
+}
+
+/// A proposal applies only to the roles and rank it was made against: an
+/// old proposal must not undo a later change.
+pub fn role_change_still_current(target: &User, from_roles: &[Role], from_rank: Rank) -> Verdict {
+    let same_roles = from_roles.len() == target.roles.len()
+        && from_roles.iter().all(|r| target.roles.contains(r));
+    if same_roles && from_rank == target.rank {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "role_change_still_current",
+            format!(
+                "{}'s roles or rank changed after this change was proposed; propose it again",
+                target.username
+            ),
+        ))
+    }
+}
+
+/// A reference image is shown beside the alert it caused; those who
+/// compile or approve watchlists review any of them. So walking image ids
+/// yields nothing to anyone else.
+pub fn reference_image_beside_its_alert(
+    user: &User,
+    image: crate::ids::ImageId,
+    behind_alert: bool,
+) -> Verdict {
+    let reviews = [Action::CompileWatchlist, Action::ApproveWatchlist]
+        .iter()
+        .any(|a| role_permits(user, *a).is_ok());
+    if reviews || behind_alert {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "image_beside_its_alert",
+            format!(
+                "IMG{image} is the candidate of no current alert; a reference image is shown beside the alert it caused"
+            ),
+        ))
+    }
 }
 
 /// The AO has recorded LFR training.

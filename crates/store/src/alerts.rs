@@ -106,17 +106,8 @@ impl Store {
         .await?;
         let check = || -> Result<i64, Refusal> {
             policy::recognition_requires_active_authorisation(&d, now)?;
-            if d.recognition.algorithm != session.algorithm() {
-                return Err(Refusal::new(
-                    "alert_from_the_deployments_algorithm",
-                    format!(
-                        "session RS{} compares with {}, but D{deployment} now uses {}: restart its cameras",
-                        session.id(),
-                        session.algorithm(),
-                        d.recognition.algorithm
-                    ),
-                ));
-            }
+            // The deployment moved to another model since the session opened.
+            policy::templates_match_the_deployment_algorithm(&d, session.algorithm())?;
             let authority = d.authority.as_ref().expect("checked above");
             policy::threshold_not_below_authorised_minimum(a.threshold, authority)?;
             if !(a.score.is_finite() && a.score >= a.threshold && a.score <= 1.0) {

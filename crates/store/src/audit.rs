@@ -45,12 +45,21 @@ impl ChainKey {
         Self(Zeroizing::new(m.finalize().into_bytes().into()))
     }
 
-    fn mac(&self, label: &str, text: &str) -> String {
+    fn hmac(&self, label: &str, text: &str) -> Hmac<Sha256> {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.0[..]).expect("any key length");
         m.update(label.as_bytes());
         m.update(&[0]);
         m.update(text.as_bytes());
-        hex::encode(m.finalize().into_bytes())
+        m
+    }
+
+    fn mac(&self, label: &str, text: &str) -> String {
+        hex::encode(self.hmac(label, text).finalize().into_bytes())
+    }
+
+    /// Whether `mac_hex` is the MAC of `text`, compared in constant time.
+    fn verifies(&self, label: &str, text: &str, mac_hex: &str) -> bool {
+        hex::decode(mac_hex).is_ok_and(|m| self.hmac(label, text).verify_slice(&m).is_ok())
     }
 }
 
@@ -103,14 +112,11 @@ impl Checkpoint {
     }
 
     fn signed_by(&self, key: &ChainKey) -> bool {
-        let want = key.mac(Self::LABEL, &format!("{}:{}", self.seq, self.head));
-        // Both are hex of the same length; compare without an early exit.
-        want.len() == self.mac.len()
-            && want
-                .bytes()
-                .zip(self.mac.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        key.verifies(
+            Self::LABEL,
+            &format!("{}:{}", self.seq, self.head),
+            &self.mac,
+        )
     }
 
     /// Parses `SEQ:HEAD:MAC`, the form [`Checkpoint`]'s `Display` prints.

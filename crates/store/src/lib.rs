@@ -212,30 +212,6 @@ impl Store {
         self.footage_dir = Some(dir);
     }
 
-    /// `path` if it names a file inside the footage folder, else why not.
-    pub(crate) fn confined_footage(
-        &self,
-        path: &str,
-    ) -> std::result::Result<std::path::PathBuf, String> {
-        let Some(dir) = &self.footage_dir else {
-            return Err("no footage folder is configured (--footage-dir, LFR_FOOTAGE_DIR)".into());
-        };
-        let dir = dir
-            .canonicalize()
-            .map_err(|e| format!("the footage folder {} cannot be read: {e}", dir.display()))?;
-        let file = Path::new(path)
-            .canonicalize()
-            .map_err(|e| format!("{path}: {e}"))?;
-        if file.starts_with(&dir) && file.is_file() {
-            Ok(file)
-        } else {
-            Err(format!(
-                "{path} is not a file inside the footage folder {}; lfr registers and deletes recordings there only",
-                dir.display()
-            ))
-        }
-    }
-
     /// Shortens the retention periods (a force may keep less, never more).
     pub fn set_retention_policy(&mut self, p: RetentionPolicy) -> Result<()> {
         let d = RetentionPolicy::default();
@@ -311,17 +287,19 @@ impl Store {
             Outcome::Refused,
             format!("{}: {}", r.rule, r.message),
         );
-        let res = async {
-            let mut tx = self.begin().await?;
-            self.audit(&mut tx, &ev).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        }
-        .await;
-        match res {
+        match self.audit_alone(&ev).await {
             Ok(()) => StoreError::Refused(r),
             Err(e) => e,
         }
+    }
+
+    /// Appends `ev` in a transaction of its own: for what is recorded
+    /// without an action to commit with (refusals, failed sign-ins).
+    pub(crate) async fn audit_alone(&self, ev: &AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.audit(&mut tx, ev).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Refuses unless the actor's role allows `action`.

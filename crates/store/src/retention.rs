@@ -165,6 +165,30 @@ impl Store {
         rows.iter().map(row_to_hold).collect()
     }
 
+    /// `path` if it names a file inside the footage folder, else why not.
+    pub(crate) fn confined_footage(
+        &self,
+        path: &str,
+    ) -> std::result::Result<std::path::PathBuf, String> {
+        let Some(dir) = &self.footage_dir else {
+            return Err("no footage folder is configured (--footage-dir, LFR_FOOTAGE_DIR)".into());
+        };
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("the footage folder {} cannot be read: {e}", dir.display()))?;
+        let file = std::path::Path::new(path)
+            .canonicalize()
+            .map_err(|e| format!("{path}: {e}"))?;
+        if file.starts_with(&dir) && file.is_file() {
+            Ok(file)
+        } else {
+            Err(format!(
+                "{path} is not a file inside the footage folder {}; lfr registers and deletes recordings there only",
+                dir.display()
+            ))
+        }
+    }
+
     /// Registers a footage segment written by the recording pipeline, so that
     /// retention deletes it on time.
     pub async fn register_footage(

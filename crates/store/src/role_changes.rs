@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{ms, next_id, parse, ts};
-use crate::users::{roles_text, user_by_id};
+use crate::users::{parse_roles, roles_text, user_by_id, write_roles};
 use crate::{Result, Store, StoreError};
 
 /// A proposed change of roles and rank awaiting a second administrator.
@@ -22,6 +22,9 @@ pub struct RoleChange {
     pub username: String,
     pub roles: Vec<Role>,
     pub rank: Rank,
+    /// What the person held when it was proposed.
+    pub from_roles: Vec<Role>,
+    pub from_rank: Rank,
     pub proposed_by: UserId,
     pub proposed_at: Timestamp,
 }
@@ -34,13 +37,6 @@ pub enum RolesOutcome {
     Applied { user: User },
     /// Touches the Authorising Officer role: waits for another administrator.
     Pending { change: RoleChange },
-}
-
-fn parse_roles(text: &str) -> Result<Vec<Role>> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(parse::<Role>)
-        .collect()
 }
 
 async fn load_pending(conn: &mut AnyConnection, id: i64) -> Result<RoleChange> {
@@ -66,6 +62,8 @@ fn row_to_change(r: &sqlx::any::AnyRow) -> Result<RoleChange> {
         username: r.try_get("username")?,
         roles: parse_roles(&r.try_get::<String, _>("roles")?)?,
         rank: parse(&r.try_get::<String, _>("rank")?)?,
+        from_roles: parse_roles(&r.try_get::<String, _>("from_roles")?)?,
+        from_rank: parse(&r.try_get::<String, _>("from_rank")?)?,
         proposed_by: UserId(r.try_get("proposed_by")?),
         proposed_at: ts(r.try_get("proposed_ms")?),
     })
@@ -114,6 +112,8 @@ impl Store {
             username: user.username.clone(),
             roles: roles.to_vec(),
             rank,
+            from_roles: user.roles.clone(),
+            from_rank: user.rank,
             proposed_by: actor.id,
             proposed_at: now,
         })
@@ -140,50 +140,28 @@ impl Store {
             .await?;
         let mut tx = self.begin().await?;
         let change = load_pending(&mut tx, id).await?;
-        if let Err(r) =
-            policy::approved_by_a_second_administrator(actor, change.proposed_by, change.user)
-        {
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
-        let mut user = user_by_id(&mut tx, change.user).await?;
-        let r = sqlx::query("SELECT from_roles, from_rank FROM role_changes WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let (from_roles, from_rank): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-        if from_roles != roles_text(&user.roles) || from_rank != user.rank.as_str() {
-            let r = lfr_domain::Refusal::new(
-                "role_change_still_current",
-                format!(
-                    "{}'s roles changed after C{id} was proposed; propose the change again",
-                    user.username
-                ),
-            );
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
+        let user = user_by_id(&mut tx, change.user).await?;
         let issued_by: Option<i64> = sqlx::query("SELECT token_issued_by FROM users WHERE id = $1")
             .bind(actor.id.0)
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        if issued_by == Some(change.proposed_by.0) {
-            let r = lfr_domain::Refusal::new(
-                "approved_by_a_second_administrator",
-                format!(
-                    "{}'s sign-in token was issued by the proposer U{}, who may hold it; approve with an account whose token another administrator issued",
-                    actor.username, change.proposed_by
-                ),
-            );
+        let check = || {
+            policy::approved_by_a_second_administrator(
+                actor,
+                issued_by.map(UserId),
+                change.proposed_by,
+                change.user,
+            )?;
+            policy::role_change_still_current(&user, &change.from_roles, change.from_rank)
+        };
+        if let Err(r) = check() {
             return self.refuse(tx, actor, name, &target, r).await;
         }
+        let mut user = user;
         user.roles = change.roles.clone();
         user.rank = change.rank;
-        sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")
-            .bind(roles_text(&user.roles))
-            .bind(user.rank.as_str())
-            .bind(user.id.0)
-            .execute(&mut *tx)
-            .await?;
+        write_roles(&mut tx, &user).await?;
         sqlx::query("UPDATE role_changes SET approved_by = $1, approved_ms = $2 WHERE id = $3")
             .bind(actor.id.0)
             .bind(ms(self.now()))

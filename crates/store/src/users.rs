@@ -49,6 +49,25 @@ pub(crate) fn roles_text(roles: &[Role]) -> String {
         .join(",")
 }
 
+/// Roles as stored: comma-separated names.
+pub(crate) fn parse_roles(text: &str) -> Result<Vec<Role>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(parse::<Role>)
+        .collect()
+}
+
+/// Writes `u`'s roles and rank.
+pub(crate) async fn write_roles(conn: &mut sqlx::AnyConnection, u: &User) -> Result<()> {
+    sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")
+        .bind(roles_text(&u.roles))
+        .bind(u.rank.as_str())
+        .bind(u.id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 fn row_to_user(r: &sqlx::any::AnyRow) -> Result<User> {
     let roles: String = r.try_get("roles")?;
     let course: Option<String> = r.try_get("training_course")?;
@@ -57,11 +76,7 @@ fn row_to_user(r: &sqlx::any::AnyRow) -> Result<User> {
         id: UserId(r.try_get("id")?),
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
-        roles: roles
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(parse::<Role>)
-            .collect::<Result<_>>()?,
+        roles: parse_roles(&roles)?,
         rank: parse(&r.try_get::<String, _>("rank")?)?,
         training: match (course, completed) {
             (Some(course), Some(completed_on)) => Some(Training {
@@ -198,14 +213,7 @@ impl Store {
                             "unknown or revoked token: {n} attempt(s) since the last such entry"
                         ),
                     };
-                    let written = async {
-                        let mut tx = self.begin().await?;
-                        self.audit(&mut tx, &ev).await?;
-                        tx.commit().await?;
-                        Ok::<_, StoreError>(())
-                    }
-                    .await;
-                    if let Err(e) = written {
+                    if let Err(e) = self.audit_alone(&ev).await {
                         self.failed_sign_ins.unwrite(n);
                         return Err(e);
                     }
@@ -265,12 +273,14 @@ impl Store {
             ));
         }
         let mut tx = self.begin().await?;
+        // What would need a second administrator as a change needs one here:
+        // the account starts with its other roles, the rest is proposed.
         let at_once = NewUser {
             roles: n
                 .roles
                 .iter()
                 .copied()
-                .filter(|r| *r != Role::AuthorisingOfficer)
+                .filter(|r| !policy::ROLES_TAKING_TWO.contains(r))
                 .collect(),
             ..n.clone()
         };
@@ -284,7 +294,7 @@ impl Store {
             detail,
         )
         .await?;
-        if at_once.roles.len() < n.roles.len() {
+        if policy::needs_second_administrator(&user, &n.roles, n.rank) {
             self.propose_roles(&mut tx, actor, &user, &n.roles, n.rank)
                 .await?;
         }
@@ -360,12 +370,7 @@ impl Store {
         }
         u.roles = roles.to_vec();
         u.rank = rank;
-        sqlx::query("UPDATE users SET roles = $1, rank = $2 WHERE id = $3")
-            .bind(roles_text(&u.roles))
-            .bind(u.rank.as_str())
-            .bind(u.id.0)
-            .execute(&mut *tx)
-            .await?;
+        write_roles(&mut tx, &u).await?;
         self.allowed(
             &mut tx,
             actor,

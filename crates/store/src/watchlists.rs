@@ -559,29 +559,14 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no reference image IMG{img} (it may have been deleted by retention)")))?;
         let d = DeploymentId(r.try_get(0)?);
-        // Those who compile or approve watchlists see any reference image;
-        // everyone else only the candidate of an alert (probe beside
-        // candidate), not every photograph of every deployment in turn.
-        let reviews = [Action::CompileWatchlist, Action::ApproveWatchlist]
-            .iter()
-            .any(|a| policy::role_permits(actor, *a).is_ok());
-        if !reviews {
-            let behind_alert = sqlx::query(
-                "SELECT 1 FROM alerts WHERE candidate_image = $1 AND purged_ms IS NULL",
-            )
-            .bind(img.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-            if !behind_alert {
-                let r = Refusal::new(
-                    "image_beside_its_alert",
-                    format!(
-                        "IMG{img} is the candidate of no current alert; a reference image is shown beside the alert it caused"
-                    ),
-                );
-                return self.refuse(tx, actor, "image.view", &target, r).await;
-            }
+        let behind_alert =
+            sqlx::query("SELECT 1 FROM alerts WHERE candidate_image = $1 AND purged_ms IS NULL")
+                .bind(img.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        if let Err(r) = policy::reference_image_beside_its_alert(actor, img, behind_alert) {
+            return self.refuse(tx, actor, "image.view", &target, r).await;
         }
         let sealed: Option<Vec<u8>> = r.try_get(1)?;
         let sealed = sealed
