@@ -4,8 +4,8 @@
 use anyhow::{Context, Result};
 use lfr_engine::align::AlignMethod;
 use lfr_engine::detect::DetectorConfig;
-use lfr_engine::package::{BUILTIN_ID, Package};
-use lfr_engine::pipeline::{Engine, EngineConfig, ModelFiles};
+use lfr_engine::package::{BUILTIN_ID, CombinedModel, Package};
+use lfr_engine::pipeline::{Engine, EngineConfig, ModelFiles, Recogniser};
 use lfr_models::{ModelsDir, files};
 
 use crate::Global;
@@ -29,14 +29,50 @@ pub fn chosen_model(g: &Global) -> &str {
 
 /// An installed package, opened and checked (manifest and SHA-256).
 pub fn package(dir: &ModelsDir, id: &str) -> Result<Package> {
+    let path = installed(dir, id)?;
+    Package::open(&path).with_context(|| format!("model {id} in {}", path.display()))
+}
+
+fn installed(dir: &ModelsDir, id: &str) -> Result<std::path::PathBuf> {
     let path = dir.package_dir(id)?;
     if !path.is_dir() {
         anyhow::bail!(
-            "model {id} is not installed in {}: `lfr models add DIR` installs a package, `lfr models list` shows the installed ones (the built-in model is {BUILTIN_ID})",
+            "model {id} is not installed in {}: `lfr models add DIR` installs a package, `lfr models combine` makes a combined model, `lfr models list` shows the installed ones (the built-in model is {BUILTIN_ID})",
             dir.packages_dir().display()
         );
     }
-    Package::open(&path).with_context(|| format!("model {id} in {}", path.display()))
+    Ok(path)
+}
+
+/// The descriptor model `id` names: the built-in one, an installed
+/// package, or a combined model with each of its components opened.
+pub fn recogniser(dir: &ModelsDir, id: &str) -> Result<Recogniser> {
+    if id == BUILTIN_ID {
+        return Ok(Recogniser::Builtin);
+    }
+    let path = installed(dir, id)?;
+    if !CombinedModel::is_combined(&path) {
+        return Ok(Recogniser::Package(package(dir, id)?));
+    }
+    let builtin = lfr_engine::pipeline::algorithm(AlignMethod::YuNet5);
+    let mut failure = None;
+    let opened = CombinedModel::open(&path, &builtin, |c| {
+        if c == BUILTIN_ID {
+            return Ok(None);
+        }
+        package(dir, c).map(Some).map_err(|e| {
+            let text = format!("component {c}: {e:#}");
+            failure = Some(e);
+            lfr_engine::package::PackageError::Manifest(text)
+        })
+    });
+    match (opened, failure) {
+        (Ok(c), _) => Ok(Recogniser::Combined(c)),
+        (Err(_), Some(e)) => {
+            Err(e.context(format!("combined model {id} needs all its components")))
+        }
+        (Err(e), None) => Err(anyhow::Error::new(e).context(format!("combined model {id}"))),
+    }
 }
 
 /// The installed model files for `--model`, each checked against its
@@ -48,17 +84,13 @@ pub fn model_files(g: &Global) -> Result<ModelFiles> {
 /// The installed model files for model `id`.
 pub fn model_files_for(g: &Global, id: &str) -> Result<ModelFiles> {
     let dir = ModelsDir::resolve(g.models.as_deref());
-    let package = if id == BUILTIN_ID {
-        None
-    } else {
-        Some(package(&dir, id)?)
-    };
+    let recogniser = recogniser(&dir, id)?;
     Ok(ModelFiles {
         onnxruntime: dir.verified(files::ONNXRUNTIME)?,
         yunet: dir.verified(files::YUNET)?,
         dlib_resnet: dir.verified(files::DLIB_RESNET)?,
         dlib_shape5: dir.verified(files::DLIB_SHAPE5).ok(),
-        package,
+        recogniser,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::calibration::{Calibration, CalibrationError};
 use crate::describe::{DescribeError, Describer};
 use crate::detect::{DetectError, Detector, DetectorConfig, Face};
 use crate::landmarks::{LandmarksError, ShapePredictor};
-use crate::package::Package;
+use crate::package::{CombinedModel, Package, append_component};
 use crate::runtime::{OrtBackend, RuntimeError};
 use crate::template::{Algorithm, Template, TemplateError};
 
@@ -25,28 +25,61 @@ pub struct ModelFiles {
     pub dlib_resnet: PathBuf,
     /// Needed only for [`AlignMethod::Dlib5Cascade`].
     pub dlib_shape5: Option<PathBuf>,
-    /// The descriptor package to use instead of dlib's ResNet (whose file
-    /// is then not read).
-    pub package: Option<Package>,
+    /// The descriptor to run.
+    pub recogniser: Recogniser,
+}
+
+/// Which descriptor the engine runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Recogniser {
+    /// dlib's ResNet (from [`ModelFiles::dlib_resnet`]).
+    #[default]
+    Builtin,
+    /// A package's ONNX descriptor (dlib's file is then not read).
+    Package(Package),
+    /// Several descriptors in one template ([`crate::package::combined`]).
+    Combined(CombinedModel),
+}
+
+impl Recogniser {
+    /// The directory of a package or combined model, where its calibrations
+    /// live; `None` for the built-in descriptor, whose are shipped with lfr.
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Builtin => None,
+            Self::Package(p) => Some(p.dir()),
+            Self::Combined(c) => Some(c.dir()),
+        }
+    }
+
+    /// What `--model` calls it.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Builtin => crate::package::BUILTIN_ID,
+            Self::Package(p) => p.id(),
+            Self::Combined(c) => c.id(),
+        }
+    }
 }
 
 impl ModelFiles {
     /// The algorithm an engine opened on these files with `align` makes.
     pub fn algorithm(&self, align: AlignMethod) -> Result<Algorithm, EngineError> {
-        match &self.package {
-            None => Ok(algorithm(align)),
-            Some(p) if align == AlignMethod::YuNet5 => Ok(p.algorithm()),
-            Some(p) => Err(EngineError::PackageAlign(p.id().to_string())),
+        match &self.recogniser {
+            Recogniser::Builtin => Ok(algorithm(align)),
+            r if align != AlignMethod::YuNet5 => Err(EngineError::PackageAlign(r.id().into())),
+            Recogniser::Package(p) => Ok(p.algorithm()),
+            Recogniser::Combined(c) => Ok(c.algorithm()),
         }
     }
 
     /// The calibration of that algorithm: shipped with lfr for dlib's
-    /// descriptor, the package's own otherwise.
+    /// descriptor, the model directory's own otherwise.
     pub fn calibration(&self, align: AlignMethod) -> Result<Calibration, EngineError> {
         let algorithm = self.algorithm(align)?;
-        Ok(match &self.package {
+        Ok(match self.recogniser.dir() {
             None => Calibration::shipped(&algorithm)?,
-            Some(p) => p.calibration()?,
+            Some(dir) => crate::package::read_calibration(dir, &algorithm, self.recogniser.id())?,
         })
     }
 
@@ -57,9 +90,11 @@ impl ModelFiles {
         align: AlignMethod,
     ) -> Result<crate::fusion::FusionCalibration, EngineError> {
         let algorithm = self.algorithm(align)?;
-        Ok(match &self.package {
+        Ok(match self.recogniser.dir() {
             None => crate::fusion::FusionCalibration::shipped(&algorithm)?,
-            Some(p) => p.fusion_calibration()?,
+            Some(dir) => {
+                crate::package::read_fusion_calibration(dir, &algorithm, self.recogniser.id())?
+            }
         })
     }
 }
@@ -130,10 +165,18 @@ pub fn algorithm(align: AlignMethod) -> Algorithm {
 
 pub struct Engine {
     detector: Detector,
-    aligner: Aligner,
-    describer: Describer,
+    parts: Vec<Part>,
     algorithm: Algorithm,
     calibration: Option<Arc<Calibration>>,
+}
+
+/// One descriptor of the engine's template, on its own chips.
+struct Part {
+    aligner: Aligner,
+    describer: Describer,
+    /// Its weight in a combined template; `None` when it is the only one
+    /// (its descriptor is then the template as it comes).
+    weight: Option<f32>,
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
@@ -148,35 +191,61 @@ impl Engine {
         let algorithm = files.algorithm(config.align)?;
         let backend = OrtBackend::new(&files.onnxruntime, config.threads)?;
         let detector = Detector::new(&backend, &read(&files.yunet)?, config.detector)?;
-        let describer = match &files.package {
-            None => Describer::dlib_resnet(&backend, &read(&files.dlib_resnet)?)?,
-            Some(p) => Describer::onnx(
-                &backend,
-                &format!("model {}", p.id()),
-                &p.read_onnx()?,
-                &p.manifest().model,
-            )?,
+        let dlib =
+            |align: AlignMethod| -> Result<Part, EngineError> {
+                Ok(Part {
+                    aligner: match align {
+                        AlignMethod::YuNet5 => Aligner::yunet5(),
+                        AlignMethod::Dlib5Cascade => {
+                            let path = files.dlib_shape5.as_ref().ok_or_else(|| {
+                                EngineError::ModelFile {
+                                    path: PathBuf::from("shape_predictor_5_face_landmarks.dat"),
+                                    source: std::io::Error::new(
+                                        std::io::ErrorKind::NotFound,
+                                        "not given",
+                                    ),
+                                }
+                            })?;
+                            Aligner::dlib5_cascade(Arc::new(ShapePredictor::load(path)?))
+                        }
+                    },
+                    describer: Describer::dlib_resnet(&backend, &read(&files.dlib_resnet)?)?,
+                    weight: None,
+                })
+            };
+        let package = |p: &Package| -> Result<Part, EngineError> {
+            Ok(Part {
+                aligner: Aligner::template(p.manifest().template()),
+                describer: Describer::onnx(
+                    &backend,
+                    &format!("model {}", p.id()),
+                    &p.read_onnx()?,
+                    &p.manifest().model,
+                )?,
+                weight: None,
+            })
         };
-        let aligner = match (&files.package, config.align) {
-            (Some(p), _) => Aligner::template(p.manifest().template()),
-            (None, AlignMethod::YuNet5) => Aligner::yunet5(),
-            (None, AlignMethod::Dlib5Cascade) => {
-                let path = files
-                    .dlib_shape5
-                    .as_ref()
-                    .ok_or_else(|| EngineError::ModelFile {
-                        path: PathBuf::from("shape_predictor_5_face_landmarks.dat"),
-                        source: std::io::Error::new(std::io::ErrorKind::NotFound, "not given"),
-                    })?;
-                let sp = ShapePredictor::load(path)?;
-                Aligner::dlib5_cascade(Arc::new(sp))
-            }
+        let parts = match &files.recogniser {
+            Recogniser::Builtin => vec![dlib(config.align)?],
+            Recogniser::Package(p) => vec![package(p)?],
+            Recogniser::Combined(c) => c
+                .components()
+                .map(|(p, weight)| {
+                    let part = match p {
+                        None => dlib(AlignMethod::YuNet5)?,
+                        Some(p) => package(p)?,
+                    };
+                    Ok(Part {
+                        weight: Some(weight),
+                        ..part
+                    })
+                })
+                .collect::<Result<_, EngineError>>()?,
         };
         let calibration = files.calibration(config.align).ok().map(Arc::new);
         Ok(Self {
             detector,
-            aligner,
-            describer,
+            parts,
             algorithm,
             calibration,
         })
@@ -216,14 +285,22 @@ impl Engine {
         image: &RgbImage,
         faces: &[Face],
     ) -> Result<Vec<Template>, EngineError> {
-        let chips = faces
-            .iter()
-            .map(|f| Ok(self.aligner.align(image, &f.bbox, &f.landmarks)?.chip))
-            .collect::<Result<Vec<_>, EngineError>>()?;
-        let refs: Vec<&RgbImage> = chips.iter().collect();
-        Ok(self
-            .describer
-            .describe(&refs)?
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); faces.len()];
+        for part in &mut self.parts {
+            let chips = faces
+                .iter()
+                .map(|f| Ok(part.aligner.align(image, &f.bbox, &f.landmarks)?.chip))
+                .collect::<Result<Vec<_>, EngineError>>()?;
+            let refs: Vec<&RgbImage> = chips.iter().collect();
+            let described = part.describer.describe(&refs)?;
+            for (v, d) in vectors.iter_mut().zip(described) {
+                match part.weight {
+                    None => *v = d,
+                    Some(w) => append_component(v, &d, w),
+                }
+            }
+        }
+        Ok(vectors
             .into_iter()
             .map(|v| Template::new(self.algorithm.clone(), v))
             .collect())

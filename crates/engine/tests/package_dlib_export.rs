@@ -7,6 +7,7 @@ mod support;
 use lfr_engine::describe::Describer;
 use lfr_engine::detect::DetectorConfig;
 use lfr_engine::package::{ColourOrder, Layout, MANIFEST_FILE, Manifest, Package, export_dlib};
+use lfr_engine::pipeline::Recogniser;
 use lfr_engine::pipeline::{Engine, EngineConfig, ModelFiles};
 use support::*;
 
@@ -128,7 +129,7 @@ fn engine(package: Option<Package>) -> Engine {
         yunet: model(lfr_models::files::YUNET),
         dlib_resnet: model(lfr_models::files::DLIB_RESNET),
         dlib_shape5: None,
-        package,
+        recogniser: package.map_or(Recogniser::Builtin, Recogniser::Package),
     };
     let config = EngineConfig {
         detector: DetectorConfig::stills(),

@@ -22,7 +22,7 @@ fn engine() -> Engine {
         yunet: model(lfr_models::files::YUNET),
         dlib_resnet: model(lfr_models::files::DLIB_RESNET),
         dlib_shape5: Some(model(lfr_models::files::DLIB_SHAPE5)),
-        package: None,
+        recogniser: Default::default(),
     };
     let config = EngineConfig {
         detector: DetectorConfig::stills(),

@@ -1,6 +1,7 @@
 //! Measuring the engine the way a reviewer would: on labelled face sets, by
 //! the standard protocols, with the figures an Authorising Officer needs.
 
+pub mod combine;
 pub mod exclusions;
 pub mod faceset;
 pub mod fused;

@@ -17,7 +17,7 @@ use lfr_domain::ids::{DeploymentId, WatchlistId};
 use lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD;
 use lfr_domain::role::{Rank, Role, User};
 use lfr_domain::watchlist::WatchlistKind;
-use lfr_engine::pipeline::ModelFiles;
+use lfr_engine::pipeline::{ModelFiles, Recogniser};
 use lfr_store::Store;
 use lfr_store::deployments::Grant;
 use lfr_store::users::NewUser;
@@ -170,10 +170,12 @@ pub async fn setup(
             video.display()
         )));
     }
-    if let Some(p) = &models.package {
+    if models.recogniser != Recogniser::Builtin {
         // A new deployment recognises with the default model; this one with
         // the model the walk-through measures, before anyone is enrolled.
-        store.set_recognition(&silver, d, p.id(), &enroller).await?;
+        store
+            .set_recognition(&silver, d, models.recogniser.id(), &enroller)
+            .await?;
     }
     store.commit_import(&silver, w, &prepared).await?;
     store

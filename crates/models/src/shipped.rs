@@ -77,6 +77,41 @@ pub const SHIPPED: &[Shipped] = &[
     },
 ];
 
+/// A combined model lfr ships (several descriptors in one template): its
+/// manifest and calibrations, installed once every component is.
+#[derive(Debug, Clone, Copy)]
+pub struct ShippedCombined {
+    pub id: &'static str,
+    /// The packages it needs installed (the built-in descriptor always is).
+    pub needs: &'static [&'static str],
+    /// Its files kept in this repository: (name, contents).
+    pub files: &'static [(&'static str, &'static str)],
+}
+
+/// The combined models lfr ships.
+pub const SHIPPED_COMBINED: &[ShippedCombined] = &[ShippedCombined {
+    id: "sface-dlib",
+    needs: &["sface"],
+    files: &[
+        shipped_file!("sface-dlib", "combined.json"),
+        shipped_file!("sface-dlib", "calibration.json"),
+        shipped_file!("sface-dlib", "calibration.fused.json"),
+    ],
+}];
+
+impl ShippedCombined {
+    /// Writes its files into `out` (an empty directory); returns their names.
+    pub fn stage(&self, out: &Path) -> Result<Vec<String>, ModelsError> {
+        let mut names = Vec::new();
+        for (name, text) in self.files {
+            let p = out.join(name);
+            std::fs::write(&p, text).map_err(io(format!("writing {}", p.display())))?;
+            names.push(name.to_string());
+        }
+        Ok(names)
+    }
+}
+
 /// The shipped package `id`, if lfr ships one.
 pub fn find(id: &str) -> Option<&'static Shipped> {
     SHIPPED.iter().find(|s| s.id == id)

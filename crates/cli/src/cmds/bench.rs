@@ -154,10 +154,9 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
         Some(p) => Calibration::from_json(&read_text(p)?)?,
         None => files.calibration(args.data.engine.align)?,
     };
-    let fusion = match (&args.fusion_calibration, &files.package) {
-        (Some(p), _) => FusionCalibration::from_json(&read_text(p)?)?,
-        (None, None) => FusionCalibration::shipped(&algorithm)?,
-        (None, Some(p)) => p.fusion_calibration()?,
+    let fusion = match &args.fusion_calibration {
+        Some(p) => FusionCalibration::from_json(&read_text(p)?)?,
+        None => files.fusion_calibration(args.data.engine.align)?,
     };
     for (what, alg) in [
         ("calibration", &calibration.algorithm),

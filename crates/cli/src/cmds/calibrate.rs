@@ -39,20 +39,18 @@ pub struct CalibrateArgs {
 }
 
 pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
-    let package = model_files(g)?.package;
-    let out = match (&args.out, &package) {
+    let files = model_files(g)?;
+    let package = files.recogniser.dir();
+    let out = match (&args.out, package) {
         (Some(p), _) => Target::File(p.clone()),
-        (None, Some(p)) => Target::Package(p.dir().to_path_buf(), CALIBRATION_FILE),
+        (None, Some(dir)) => Target::Package(dir.to_path_buf(), CALIBRATION_FILE),
         (None, None) => anyhow::bail!(
             "give --out FILE for the built-in model's calibration (the shipped one is crates/engine/calibration/), or --model ID to calibrate a package"
         ),
     };
-    let fusion_out = match (&args.fusion_out, &package, args.fused) {
+    let fusion_out = match (&args.fusion_out, package, args.fused) {
         (Some(p), _, _) => Some(Target::File(p.clone())),
-        (None, Some(p), true) => Some(Target::Package(
-            p.dir().to_path_buf(),
-            FUSED_CALIBRATION_FILE,
-        )),
+        (None, Some(dir), true) => Some(Target::Package(dir.to_path_buf(), FUSED_CALIBRATION_FILE)),
         (None, None, true) => anyhow::bail!("--fused needs --model ID; use --fusion-out FILE"),
         _ => None,
     };

@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod detect;
 pub mod eval;
 pub mod models;
+mod models_combine;
 mod models_packages;
 pub mod quality;
 pub mod report;

@@ -19,6 +19,10 @@ pub enum ModelsCmd {
     /// Install a recognition model package (a directory with manifest.json and
     /// its ONNX model): checked, test-run on one chip, and copied whole.
     Add { dir: PathBuf },
+    /// Make a combined model of two to four installed descriptors (fusion
+    /// across algorithms), its weights fitted on LFW people A-M; then
+    /// calibrate it like a package.
+    Combine(super::models_combine::CombineArgs),
     /// Delete an installed package. Deployments that use it cannot start until it is back.
     Remove { id: String },
     /// Write the built-in dlib descriptor as a package (NHWC, BGR, inputs in [-1, 1]).
@@ -53,6 +57,7 @@ pub fn run(g: &Global, cmd: ModelsCmd) -> anyhow::Result<()> {
         ModelsCmd::List => list(&dir, g.json),
         ModelsCmd::Verify => verify(&dir, g.json),
         ModelsCmd::Add { dir: src } => super::models_packages::add(&dir, &src, g.json),
+        ModelsCmd::Combine(a) => super::models_combine::run(g, &dir, a),
         ModelsCmd::Remove { id } => super::models_packages::remove(&dir, &id),
         ModelsCmd::ExportDlib {
             dir: out,

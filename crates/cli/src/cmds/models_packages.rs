@@ -7,8 +7,10 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use lfr_engine::describe::Describer;
 use lfr_engine::package::{
-    BUILTIN_ID, CALIBRATION_FILE, FUSED_CALIBRATION_FILE, MANIFEST_FILE, Package,
+    BUILTIN_ID, CALIBRATION_FILE, CombinedModel, FUSED_CALIBRATION_FILE, MANIFEST_FILE, Package,
+    read_calibration, read_fusion_calibration,
 };
+use lfr_engine::pipeline::Recogniser;
 use lfr_engine::runtime::OrtBackend;
 use lfr_models::packages::{Added, Existing, PackageFile};
 use lfr_models::{ModelsDir, files};
@@ -82,6 +84,42 @@ pub fn install_shipped(dir: &ModelsDir, out: &mut dyn Write) -> Result<()> {
             "package {:<14} {what:<9}  {} ({calibrated})",
             s.id,
             p.algorithm()
+        )?;
+    }
+    for s in lfr_models::shipped::SHIPPED_COMBINED {
+        if let Some(missing) = s.needs.iter().find(|id| {
+            dir.package_dir(id)
+                .map_or(true, |d| !d.join(MANIFEST_FILE).is_file())
+        }) {
+            writeln!(
+                out,
+                "package {:<14} skipped    its component {missing} is not installed",
+                s.id
+            )?;
+            continue;
+        }
+        let stage = tempfile::tempdir()?;
+        let files: Vec<PackageFile> = s
+            .stage(stage.path())?
+            .into_iter()
+            .map(|name| PackageFile { name, sha256: None })
+            .collect();
+        let outcome =
+            lfr_models::packages::add(dir, stage.path(), s.id, &files, Existing::Replace)?;
+        let (what, path) = describe(&outcome);
+        // Proves it: components unchanged, calibrations its own.
+        let Recogniser::Combined(c) = crate::recognition::recogniser(dir, s.id)
+            .with_context(|| format!("the shipped combined model {}", s.id))?
+        else {
+            bail!("the shipped combined model {} did not open as one", s.id);
+        };
+        read_calibration(path, &c.algorithm(), s.id)?;
+        read_fusion_calibration(path, &c.algorithm(), s.id)?;
+        writeln!(
+            out,
+            "package {:<14} {what:<9}  {} (calibrated)",
+            s.id,
+            c.algorithm()
         )?;
     }
     Ok(())
@@ -193,7 +231,12 @@ pub struct Listed {
 pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
     let mut out = Vec::new();
     for id in dir.package_ids()? {
-        out.push(match Package::open(&dir.package_dir(&id)?) {
+        let path = dir.package_dir(&id)?;
+        if CombinedModel::is_combined(&path) {
+            out.push(listed_combined(dir, id));
+            continue;
+        }
+        out.push(match Package::open(&path) {
             Ok(p) => {
                 let m = p.manifest();
                 let cal = p.calibration();
@@ -225,6 +268,46 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
         });
     }
     Ok(out)
+}
+
+fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
+    let unusable = |id, e: String| Listed {
+        id,
+        version: None,
+        licence: None,
+        provenance: None,
+        algorithm: None,
+        calibrated: false,
+        fused: false,
+        problem: Some(e),
+    };
+    let c = match crate::recognition::recogniser(dir, &id) {
+        Ok(Recogniser::Combined(c)) => c,
+        Ok(_) => return unusable(id, "not a combined model".into()),
+        Err(e) => return unusable(id, format!("{e:#}")),
+    };
+    let algorithm = c.algorithm();
+    let parts: Vec<String> = c
+        .manifest()
+        .components
+        .iter()
+        .map(|p| format!("{} x{:.2}", p.model, p.weight))
+        .collect();
+    let cal = read_calibration(c.dir(), &algorithm, &id);
+    Listed {
+        version: Some(c.manifest().version.clone()),
+        licence: Some("those of its components".into()),
+        provenance: Some(format!("combined: {}", parts.join(" + "))),
+        algorithm: Some(algorithm.to_string()),
+        calibrated: cal.is_ok(),
+        fused: read_fusion_calibration(c.dir(), &algorithm, &id).is_ok(),
+        problem: match cal {
+            Ok(_) => None,
+            Err(e) if c.dir().join(CALIBRATION_FILE).exists() => Some(e.to_string()),
+            Err(_) => None,
+        },
+        id,
+    }
 }
 
 pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {

@@ -7,6 +7,7 @@
 //! and version, so they never compare with another model's, and its
 //! calibration is always its own.
 
+mod combined;
 mod export;
 mod manifest;
 
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub use combined::{
+    COMBINED_FILE, COMBINED_FORMAT, CombinedManifest, CombinedModel, Component, MAX_COMPONENTS,
+    append_component,
+};
 pub use export::export_dlib;
 pub use manifest::{
     AlignmentSpec, BUILTIN_ID, CALIBRATION_FILE, ColourOrder, Distance, FORMAT,
@@ -125,60 +130,74 @@ impl Package {
     /// The package's own calibration. One made for another algorithm is
     /// refused: a score means a false match rate only for the model measured.
     pub fn calibration(&self) -> Result<Calibration, CalibrationError> {
-        let path = self.calibration_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CalibrationError::Missing(self.algorithm()));
-            }
-            Err(e) => {
-                return Err(CalibrationError::Invalid(format!(
-                    "{}: {e}",
-                    path.display()
-                )));
-            }
-        };
-        let c = Calibration::from_json(&text)?;
-        if c.algorithm != self.algorithm() {
-            return Err(CalibrationError::Invalid(format!(
-                "{} was made for {}, not for this package's {}; compute it with `lfr calibrate --model {}`",
-                path.display(),
-                c.algorithm,
-                self.algorithm(),
-                self.id()
-            )));
-        }
-        Ok(c)
+        read_calibration(&self.dir, &self.algorithm(), self.id())
     }
 
     /// The package's own fused calibration (cohort and multi-image curves),
     /// which the live pipeline scores with.
     pub fn fusion_calibration(&self) -> Result<FusionCalibration, CalibrationError> {
-        let path = self.dir.join(FUSED_CALIBRATION_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            CalibrationError::Invalid(format!(
-                "model {} has no fused calibration ({}: {e}); compute it with `lfr calibrate --model {} --data LFW_DIR --fused`",
-                self.id(),
-                path.display(),
-                self.id()
-            ))
-        })?;
-        let c = FusionCalibration::from_json(&text)?;
-        if c.algorithm != self.algorithm() {
-            return Err(CalibrationError::Invalid(format!(
-                "{} was made for {}, not for this package's {}; compute it with `lfr calibrate --model {} --fused`",
-                path.display(),
-                c.algorithm,
-                self.algorithm(),
-                self.id()
-            )));
-        }
-        Ok(c)
+        read_fusion_calibration(&self.dir, &self.algorithm(), self.id())
     }
 
     pub fn is_calibrated(&self) -> bool {
         self.calibration().is_ok()
     }
+}
+
+/// The single-image calibration in model directory `dir` (a package or a
+/// combined model), which must be for `algorithm`.
+pub fn read_calibration(
+    dir: &Path,
+    algorithm: &Algorithm,
+    id: &str,
+) -> Result<Calibration, CalibrationError> {
+    let path = dir.join(CALIBRATION_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CalibrationError::Missing(algorithm.clone()));
+        }
+        Err(e) => {
+            return Err(CalibrationError::Invalid(format!(
+                "{}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let c = Calibration::from_json(&text)?;
+    if c.algorithm != *algorithm {
+        return Err(CalibrationError::Invalid(format!(
+            "{} was made for {}, not for model {id}'s {algorithm}; compute it with `lfr calibrate --model {id}`",
+            path.display(),
+            c.algorithm,
+        )));
+    }
+    Ok(c)
+}
+
+/// The fused calibration (cohort and multi-image curves) in model
+/// directory `dir`, which must be for `algorithm`.
+pub fn read_fusion_calibration(
+    dir: &Path,
+    algorithm: &Algorithm,
+    id: &str,
+) -> Result<FusionCalibration, CalibrationError> {
+    let path = dir.join(FUSED_CALIBRATION_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        CalibrationError::Invalid(format!(
+            "model {id} has no fused calibration ({}: {e}); compute it with `lfr calibrate --model {id} --data LFW_DIR --fused`",
+            path.display(),
+        ))
+    })?;
+    let c = FusionCalibration::from_json(&text)?;
+    if c.algorithm != *algorithm {
+        return Err(CalibrationError::Invalid(format!(
+            "{} was made for {}, not for model {id}'s {algorithm}; compute it with `lfr calibrate --model {id} --fused`",
+            path.display(),
+            c.algorithm,
+        )));
+    }
+    Ok(c)
 }
 
 /// `yunet-n-dynamic/align-<id>-v<version>/<id>-<version>`: the detector,

@@ -22,7 +22,7 @@ pub fn models() -> ModelFiles {
         yunet: f(lfr_models::files::YUNET),
         dlib_resnet: f(lfr_models::files::DLIB_RESNET),
         dlib_shape5: None,
-        package: None,
+        recogniser: Default::default(),
     }
 }
 
