@@ -255,23 +255,15 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                     },
                 }
             }
-            Err(e) => Listed {
-                id,
-                version: None,
-                licence: None,
-                provenance: None,
-                algorithm: None,
-                calibrated: false,
-                fused: false,
-                problem: Some(e.to_string()),
-            },
+            Err(e) => unusable(id, e.to_string()),
         });
     }
     Ok(out)
 }
 
-fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
-    let unusable = |id, e: String| Listed {
+/// An installed model that cannot be used, and why.
+fn unusable(id: String, problem: String) -> Listed {
+    Listed {
         id,
         version: None,
         licence: None,
@@ -279,8 +271,11 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         algorithm: None,
         calibrated: false,
         fused: false,
-        problem: Some(e),
-    };
+        problem: Some(problem),
+    }
+}
+
+fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
     let c = match crate::recognition::recogniser(dir, &id) {
         Ok(Recogniser::Combined(c)) => c,
         Ok(_) => return unusable(id, "not a combined model".into()),

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::manifest::{check_version, parse_strict};
 use super::{BUILTIN_ID, Package, PackageError, check_id};
 use crate::pipeline::DETECTOR_ID;
 use crate::template::Algorithm;
@@ -68,11 +69,7 @@ fn bad(field: &str, what: impl std::fmt::Display) -> PackageError {
 impl CombinedManifest {
     /// Parses and checks a combined manifest.
     pub fn parse(text: &str) -> Result<Self, PackageError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let m: Self = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            bad(&path, e.into_inner())
-        })?;
+        let m: Self = parse_strict(text)?;
         m.validate()?;
         Ok(m)
     }
@@ -92,18 +89,7 @@ impl CombinedManifest {
             ));
         }
         check_id(&self.id)?;
-        if self.version.is_empty()
-            || self.version.len() > 32
-            || !self
-                .version
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.')
-        {
-            return Err(bad(
-                "version",
-                format!("{:?} must be 1 to 32 letters, digits or dots", self.version),
-            ));
-        }
+        check_version(&self.version)?;
         if !(2..=MAX_COMPONENTS).contains(&self.components.len()) {
             return Err(bad(
                 "components",

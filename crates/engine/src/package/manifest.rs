@@ -116,11 +116,7 @@ fn bad(field: &str, what: impl std::fmt::Display) -> PackageError {
 impl Manifest {
     /// Parses and checks a manifest.
     pub fn parse(text: &str) -> Result<Self, PackageError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let m: Manifest = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            bad(&path, e.into_inner())
-        })?;
+        let m: Manifest = parse_strict(text)?;
         m.validate()?;
         Ok(m)
     }
@@ -137,18 +133,7 @@ impl Manifest {
             ));
         }
         check_id(&self.id)?;
-        if self.version.is_empty()
-            || self.version.len() > 32
-            || !self
-                .version
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.')
-        {
-            return Err(bad(
-                "version",
-                format!("{:?} must be 1 to 32 letters, digits or dots", self.version),
-            ));
-        }
+        check_version(&self.version)?;
         for (field, v) in [("licence", &self.licence), ("provenance", &self.provenance)] {
             if v.trim().is_empty() {
                 return Err(bad(
@@ -181,6 +166,31 @@ impl Manifest {
             size: self.alignment.chip_size as usize,
         }
     }
+}
+
+/// Parses JSON into `T`, naming the field of any error.
+pub(super) fn parse_strict<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, PackageError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        bad(&path, e.into_inner())
+    })
+}
+
+/// A model version: part of the algorithm, so a new one is a new algorithm.
+pub(super) fn check_version(version: &str) -> Result<(), PackageError> {
+    if version.is_empty()
+        || version.len() > 32
+        || !version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.')
+    {
+        return Err(bad(
+            "version",
+            format!("{version:?} must be 1 to 32 letters, digits or dots"),
+        ));
+    }
+    Ok(())
 }
 
 /// A package id: what `--model` names and the algorithm carries.
