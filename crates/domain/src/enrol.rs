@@ -21,5 +21,10 @@ pub struct Enrolment {
 pub trait Enroller: Send + Sync {
     /// The algorithm identifier the templates will carry.
     fn algorithm(&self) -> String;
+    /// What the model's licence forbids, when it forbids operational use
+    /// (see `policy::model_licensed_for_operational_use`).
+    fn restriction(&self) -> Option<String> {
+        None
+    }
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String>;
 }

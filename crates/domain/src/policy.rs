@@ -501,6 +501,30 @@ pub fn algorithm_changes_only_while_not_running(d: &Deployment) -> Verdict {
     Ok(())
 }
 
+/// A model whose weights' licence forbids operational use (`restriction`,
+/// from its package) becomes a deployment's model only with the reference
+/// of a licence that allows it, which the audit log then records: the force,
+/// not the software, holds the licence, but the software will not let the
+/// question go unasked.
+pub fn model_licensed_for_operational_use(
+    model: &str,
+    restriction: Option<&str>,
+    licence: Option<&str>,
+) -> Verdict {
+    let Some(restriction) = restriction else {
+        return Ok(());
+    };
+    if licence.is_some_and(|l| !l.trim().is_empty()) {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "model_licensed_for_operational_use",
+        format!(
+            "model {model} is restricted ({restriction}); give the reference of the licence that allows this deployment to use it with `--licence REF`, or choose another model"
+        ),
+    ))
+}
+
 /// A watchlist holds templates of its deployment's algorithm only: anything
 /// else could never be compared, so it is refused at the door.
 pub fn templates_match_the_deployment_algorithm(d: &Deployment, algorithm: &str) -> Verdict {

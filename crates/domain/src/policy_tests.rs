@@ -650,3 +650,18 @@ fn the_recognition_model_changes_only_while_no_camera_recognises_with_it() {
         templates_match_the_deployment_algorithm(&d, RecognitionModel::BUILTIN_ALGORITHM).is_ok()
     );
 }
+
+#[test]
+fn a_restricted_model_needs_a_licence_reference() {
+    let research = Some("non-commercial research only");
+    assert!(model_licensed_for_operational_use("sface", None, None).is_ok());
+    let r = model_licensed_for_operational_use("w600k-mbf", research, None).unwrap_err();
+    assert_eq!(r.rule, "model_licensed_for_operational_use");
+    assert!(r.message.contains("--licence"), "{r}");
+    assert!(r.message.contains("research only"), "{r}");
+    assert!(model_licensed_for_operational_use("w600k-mbf", research, Some("  ")).is_err());
+    assert!(
+        model_licensed_for_operational_use("w600k-mbf", research, Some("InsightFace L-2026-17"))
+            .is_ok()
+    );
+}

@@ -52,6 +52,16 @@ impl Recogniser {
         }
     }
 
+    /// What its weights' licence forbids, when it forbids operational use
+    /// (see [`crate::package::Manifest::restriction`]).
+    pub fn restriction(&self) -> Option<&str> {
+        match self {
+            Self::Builtin => None,
+            Self::Package(p) => p.manifest().restriction.as_deref(),
+            Self::Combined(c) => c.restriction(),
+        }
+    }
+
     /// What `--model` calls it.
     pub fn id(&self) -> &str {
         match self {

@@ -1,7 +1,8 @@
 //! The recognition packages lfr ships, as `lfr models install` built them:
 //! SFace's repaired graph computes what the published one does, its folded
 //! float weights give the quantised graph's descriptors, and the OMZ
-//! descriptor's N x 256 x 1 x 1 output is read as 256-d templates.
+//! descriptor's N x 256 x 1 x 1 output is read as 256-d templates, and
+//! InsightFace's w600k_mbf takes batches once its batch dimension is freed.
 mod support;
 
 use lfr_engine::align::Aligner;
@@ -108,20 +109,18 @@ fn sface_folded_gives_the_quantised_graphs_descriptors() {
     assert!(f.iter().all(|v| v.len() == 128));
 }
 
-#[test]
-fn omz_descriptors_come_from_its_one_by_one_output_and_tell_people_apart() {
-    let p = package("omz-face-reid");
+/// Unit descriptors of `dims` that put each person's two photographs
+/// closer than either is to anyone else.
+fn tells_people_apart(id: &str, dims: usize) {
+    let p = package(id);
     let backend = backend();
-    let mut d = Describer::onnx(
-        &backend,
-        "omz",
-        &p.read_onnx().unwrap(),
-        &p.manifest().model,
-    )
-    .unwrap();
-    assert_eq!(d.dims(), 256);
+    let mut d =
+        Describer::onnx(&backend, id, &p.read_onnx().unwrap(), &p.manifest().model).unwrap();
+    assert_eq!(d.dims(), dims);
     let chips = chips(&p);
+    // All eight in one batch: the graph must take more than one face a run.
     let v = describe(&mut d, &chips);
+    assert_eq!(v.len(), chips.len());
     for x in &v {
         let norm = x.iter().map(|a| a * a).sum::<f32>().sqrt();
         assert!(
@@ -129,7 +128,6 @@ fn omz_descriptors_come_from_its_one_by_one_output_and_tell_people_apart() {
             "cosine descriptors are unit length: {norm}"
         );
     }
-    // Each person's two photographs are closer than either is to anyone else.
     for i in (0..v.len()).step_by(2) {
         let same = cosine(&v[i], &v[i + 1]);
         for j in 0..v.len() {
@@ -137,11 +135,30 @@ fn omz_descriptors_come_from_its_one_by_one_output_and_tell_people_apart() {
                 let other = cosine(&v[i], &v[j]).max(cosine(&v[i + 1], &v[j]));
                 assert!(
                     same > other,
-                    "{}: {same} between its photographs, {other} to {}",
+                    "{id}, {}: {same} between its photographs, {other} to {}",
                     chips[i].0,
                     chips[j].0
                 );
             }
         }
     }
+}
+
+#[test]
+fn omz_descriptors_come_from_its_one_by_one_output_and_tell_people_apart() {
+    tells_people_apart("omz-face-reid", 256);
+}
+
+/// InsightFace's graph declares a batch of one; the package frees it.
+#[test]
+fn w600k_mbf_describes_a_batch_and_tells_people_apart() {
+    tells_people_apart("w600k-mbf", 512);
+    let p = package("w600k-mbf");
+    assert!(
+        p.manifest()
+            .restriction
+            .as_deref()
+            .is_some_and(|r| r.contains("non-commercial research only")),
+        "its licence restriction travels with it"
+    );
 }

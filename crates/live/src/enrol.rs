@@ -15,6 +15,7 @@ use lfr_engine::quality::{Grade, grade_reference};
 /// resolution, YuNet5 alignment: the algorithm the live pipeline uses).
 pub struct EngineEnroller {
     engine: Mutex<Engine>,
+    restriction: Option<String>,
 }
 
 impl EngineEnroller {
@@ -26,6 +27,7 @@ impl EngineEnroller {
         };
         Ok(Self {
             engine: Mutex::new(Engine::open(models, &config)?),
+            restriction: models.recogniser.restriction().map(str::to_string),
         })
     }
 }
@@ -37,6 +39,10 @@ impl Enroller for EngineEnroller {
             .unwrap_or_else(|e| e.into_inner())
             .algorithm()
             .to_string()
+    }
+
+    fn restriction(&self) -> Option<String> {
+        self.restriction.clone()
     }
 
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String> {

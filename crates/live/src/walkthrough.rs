@@ -26,6 +26,11 @@ use crate::demo::{self, Volunteer};
 use crate::enrol::EngineEnroller;
 use crate::session::LiveError;
 
+/// What a walk-through records as the licence under which it runs a
+/// restricted model: measurement in a throwaway store, no operational use.
+pub const EVALUATION_USE: &str =
+    "evaluation only: a benchmark walk-through in a throwaway store, no operational use";
+
 /// The people and records of a walk-through.
 pub struct Walkthrough {
     pub deployment: DeploymentId,
@@ -172,9 +177,17 @@ pub async fn setup(
     }
     if models.recogniser != Recogniser::Builtin {
         // A new deployment recognises with the default model; this one with
-        // the model the walk-through measures, before anyone is enrolled.
+        // the model the walk-through measures, before anyone is enrolled. A
+        // benchmark in a throwaway store is an evaluation, which even a
+        // research-only licence allows; it says so in its audit log.
         store
-            .set_recognition(&silver, d, models.recogniser.id(), &enroller)
+            .set_recognition(
+                &silver,
+                d,
+                models.recogniser.id(),
+                &enroller,
+                Some(EVALUATION_USE),
+            )
             .await?;
     }
     store.commit_import(&silver, w, &prepared).await?;

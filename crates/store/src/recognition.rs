@@ -14,7 +14,9 @@ impl Store {
     /// Switches deployment `id` to `model`, whose templates `enroller` makes,
     /// and re-enrols every watchlist of the deployment from its stored
     /// reference images in the same transaction: all or nothing, so a
-    /// deployment never holds templates its model cannot compare. Returns
+    /// deployment never holds templates its model cannot compare. A model
+    /// whose licence forbids operational use needs `licence`, the reference
+    /// of a licence that allows it, which the audit entry records. Returns
     /// the deployment and the number of templates remade.
     pub async fn set_recognition(
         &self,
@@ -22,6 +24,7 @@ impl Store {
         id: DeploymentId,
         model: &str,
         enroller: &dyn Enroller,
+        licence: Option<&str>,
     ) -> Result<(Deployment, usize)> {
         let target = format!("D{id}");
         let name = "deployment.set_algorithm";
@@ -35,7 +38,9 @@ impl Store {
             model: model.to_string(),
             algorithm: enroller.algorithm(),
         };
+        let restriction = enroller.restriction();
         let check = |d: &mut Deployment| {
+            policy::model_licensed_for_operational_use(model, restriction.as_deref(), licence)?;
             d.set_recognition(to.clone())?;
             wls.iter()
                 .try_for_each(|w| policy::watchlist_open_for_changes(w, d))
@@ -61,13 +66,17 @@ impl Store {
             name,
             &target,
             format!(
-                "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images",
+                "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images{}",
                 from.model,
                 from.algorithm,
                 to.model,
                 to.algorithm,
                 remade.len(),
-                ids.len()
+                ids.len(),
+                match (&restriction, licence) {
+                    (Some(r), Some(l)) => format!("; restricted model ({r}) used under licence {l}"),
+                    _ => String::new(),
+                }
             ),
         )
         .await?;

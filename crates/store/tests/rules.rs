@@ -530,11 +530,16 @@ async fn templates_of_another_algorithm_are_not_released() {
 /// Makes templates of another algorithm; fails on images once `fail` is set.
 struct OtherModel {
     fail: bool,
+    /// Its licence forbids operational use.
+    restricted: bool,
 }
 const OTHER_ALGORITHM: &str = "yunet-n-dynamic/align-other-v1/other-1";
 impl lfr_domain::enrol::Enroller for OtherModel {
     fn algorithm(&self) -> String {
         OTHER_ALGORITHM.into()
+    }
+    fn restriction(&self) -> Option<String> {
+        self.restricted.then(|| "research only".into())
     }
     fn enrol(&self, _: &[u8]) -> Result<lfr_domain::enrol::Enrolment, String> {
         if self.fail {
@@ -556,9 +561,15 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
     let w = World::new().await;
     let (d, wl) = w.authorised().await;
     w.store.start(&w.silver, d).await.unwrap();
-    let ok = OtherModel { fail: false };
+    let ok = OtherModel {
+        fail: false,
+        restricted: false,
+    };
     // Not while cameras may recognise with the old model, and not by an operator.
-    let e = w.store.set_recognition(&w.silver, d, "other", &ok).await;
+    let e = w
+        .store
+        .set_recognition(&w.silver, d, "other", &ok, None)
+        .await;
     assert_eq!(
         rule(e.unwrap_err()),
         "algorithm_changes_only_while_not_running"
@@ -568,7 +579,10 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
             .await
             .contains("suspends it")
     );
-    let e = w.store.set_recognition(&w.operator, d, "other", &ok).await;
+    let e = w
+        .store
+        .set_recognition(&w.operator, d, "other", &ok, None)
+        .await;
     assert_eq!(rule(e.unwrap_err()), "role_permits");
     w.store
         .suspend(&w.silver, d, "changing the model")
@@ -577,16 +591,44 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
     // A failing image leaves everything as it was.
     let e = w
         .store
-        .set_recognition(&w.silver, d, "other", &OtherModel { fail: true })
+        .set_recognition(
+            &w.silver,
+            d,
+            "other",
+            &OtherModel {
+                fail: true,
+                restricted: false,
+            },
+            None,
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("nothing was changed"), "{e}");
     let dep = w.store.deployment(&w.silver, d).await.unwrap();
     assert_eq!(dep.recognition.algorithm, TEST_ALGORITHM);
 
+    // A model whose licence forbids operational use needs a licence reference.
+    let research = OtherModel {
+        fail: false,
+        restricted: true,
+    };
+    let e = w
+        .store
+        .set_recognition(&w.silver, d, "other", &research, None)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "model_licensed_for_operational_use");
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("--licence")
+    );
+    let dep = w.store.deployment(&w.silver, d).await.unwrap();
+    assert_eq!(dep.recognition.algorithm, TEST_ALGORITHM);
+
     let (dep, n) = w
         .store
-        .set_recognition(&w.silver, d, "other", &ok)
+        .set_recognition(&w.silver, d, "other", &research, Some("vendor licence 17"))
         .await
         .unwrap();
     assert_eq!(n, 2);
@@ -646,8 +688,9 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
         audit
             .iter()
             .any(|e| e.event.action == "deployment.set_algorithm"
-                && e.event.detail.contains("2 templates")),
-        "the change is audited"
+                && e.event.detail.contains("2 templates")
+                && e.event.detail.contains("under licence vendor licence 17")),
+        "the change and its licence are audited"
     );
 }
 

@@ -96,6 +96,11 @@ pub enum DeploymentCmd {
         deployment: DeploymentId,
         /// `dlib-resnet-v1` or an installed package's id (`lfr models list`).
         model: String,
+        /// For a model whose weights' licence forbids operational use (shown
+        /// as RESTRICTED by `lfr models list`): the reference of the licence
+        /// that allows this deployment to use it, recorded in the audit log.
+        #[arg(long, value_name = "REF")]
+        licence: Option<String>,
     },
     /// List deployments.
     List,
@@ -292,7 +297,11 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     Ok(())
                 }
             }
-            DeploymentCmd::SetAlgorithm { deployment, model } => {
+            DeploymentCmd::SetAlgorithm {
+                deployment,
+                model,
+                licence,
+            } => {
                 let files = crate::recognition::model_files_for(g, &model)?;
                 let align = lfr_engine::align::AlignMethod::YuNet5;
                 files
@@ -302,7 +311,7 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     .with_context(|| format!("model {model} cannot score matches yet"))?;
                 let enroller = lfr_live::enrol::EngineEnroller::open(&files)?;
                 let (d, n) = store
-                    .set_recognition(&me, deployment, &model, &enroller)
+                    .set_recognition(&me, deployment, &model, &enroller, licence.as_deref())
                     .await?;
                 if g.json {
                     return print_json(&serde_json::json!({ "deployment": d, "reenrolled": n }));

@@ -220,6 +220,8 @@ pub struct Listed {
     pub version: Option<String>,
     pub licence: Option<String>,
     pub provenance: Option<String>,
+    /// What its licence forbids, when it forbids operational use.
+    pub restriction: Option<String>,
     pub algorithm: Option<String>,
     pub calibrated: bool,
     /// Whether it has the fused calibration the live pipeline needs.
@@ -245,6 +247,7 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                     version: Some(m.version.clone()),
                     licence: Some(m.licence.clone()),
                     provenance: Some(m.provenance.clone()),
+                    restriction: m.restriction.clone(),
                     algorithm: Some(p.algorithm().to_string()),
                     calibrated: cal.is_ok(),
                     fused: p.fusion_calibration().is_ok(),
@@ -268,6 +271,7 @@ fn unusable(id: String, problem: String) -> Listed {
         version: None,
         licence: None,
         provenance: None,
+        restriction: None,
         algorithm: None,
         calibrated: false,
         fused: false,
@@ -293,6 +297,7 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         version: Some(c.manifest().version.clone()),
         licence: Some("those of its components".into()),
         provenance: Some(format!("combined: {}", parts.join(" + "))),
+        restriction: c.restriction().map(str::to_string),
         algorithm: Some(algorithm.to_string()),
         calibrated: cal.is_ok(),
         fused: read_fusion_calibration(c.dir(), &algorithm, &id).is_ok(),
@@ -335,6 +340,12 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
             or(&p.licence),
             or(&p.provenance)
         )?;
+        if let Some(r) = &p.restriction {
+            writeln!(
+                out,
+                "    RESTRICTED: {r}; a deployment uses it only with `deployment set-algorithm --licence REF`"
+            )?;
+        }
     }
     Ok(())
 }

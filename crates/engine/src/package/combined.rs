@@ -226,6 +226,16 @@ impl CombinedModel {
     }
 
     /// Each component's package (`None`: built-in) and weight, in order.
+    /// The first restriction of its components' licences (see
+    /// [`super::Manifest::restriction`]): a combined model may be used only
+    /// as its most restricted component may.
+    pub fn restriction(&self) -> Option<&str> {
+        self.packages
+            .iter()
+            .flatten()
+            .find_map(|p| p.manifest().restriction.as_deref())
+    }
+
     pub fn components(&self) -> impl Iterator<Item = (Option<&Package>, f32)> {
         self.packages
             .iter()

