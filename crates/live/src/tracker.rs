@@ -31,6 +31,14 @@ pub struct TrackerConfig {
     /// turned away for good.
     #[serde(with = "millis")]
     pub max_age: Duration,
+    /// A track not seen for longer than this that takes a detection again
+    /// is [`Track::uncertain`].
+    #[serde(with = "millis", default = "default_gap")]
+    pub gap: Duration,
+}
+
+fn default_gap() -> Duration {
+    Duration::from_millis(300)
 }
 
 impl Default for TrackerConfig {
@@ -41,6 +49,7 @@ impl Default for TrackerConfig {
             jump_per_second: 3.0,
             max_size_ratio: 1.6,
             max_age: Duration::from_millis(1200),
+            gap: default_gap(),
         }
     }
 }
@@ -77,6 +86,13 @@ pub struct Track {
     pub last_described: Option<Instant>,
     /// Merit of the best face described so far.
     pub best_merit: f32,
+    /// Whether the track may have passed to someone else since its last
+    /// template: a detection joined it by a jump rather than by overlap,
+    /// after a gap, or while another detection could also have continued it
+    /// (people crossing, walking abreast). Its next face that passes the
+    /// gate is then described, so the identity check sees the change before
+    /// the wrong person's frames are fused and searched.
+    pub uncertain: bool,
     /// Watchlist subjects this track has alerted on (at most one alert each).
     pub alerted: Vec<u64>,
     /// The best frames' templates, fused into the probe that is searched.
@@ -128,6 +144,7 @@ impl Tracker {
             described: 0,
             last_described: None,
             best_merit: 0.0,
+            uncertain: false,
             alerted: Vec::new(),
             probe: TrackProbe::default(),
         }
@@ -181,16 +198,24 @@ impl Tracker {
                 pairs.push((cost, ti, bi));
             }
         }
+        // A track that more than one detection could continue may pass to
+        // the wrong person here.
+        let mut candidates = vec![0u32; self.tracks.len()];
+        for &(_, ti, _) in &pairs {
+            candidates[ti] += 1;
+        }
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut track_taken = vec![false; self.tracks.len()];
         let mut out: Vec<Option<(usize, bool)>> = vec![None; boxes.len()];
-        for (_, ti, bi) in pairs {
+        for (cost, ti, bi) in pairs {
             if track_taken[ti] || out[bi].is_some() {
                 continue;
             }
             track_taken[ti] = true;
             out[bi] = Some((ti, false));
             let t = &mut self.tracks[ti];
+            let gap = at.saturating_duration_since(t.last_seen) > c.gap;
+            t.uncertain |= cost >= 1.0 || gap || candidates[ti] > 1;
             t.bbox = boxes[bi];
             t.last_seen = at;
             t.hits += 1;
@@ -262,5 +287,32 @@ mod tests {
         let (_, ended) = t.update(ms(5000), &[]);
         assert_eq!(ended.len(), 3);
         assert_eq!(t.active(), 0);
+    }
+
+    #[test]
+    fn a_track_that_may_have_changed_person_is_uncertain() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let (r, _) = t.update(ms(0), &[b(100.0, 100.0, 40.0)]);
+        let i = r[0].0;
+        assert!(!t.track(i).uncertain, "a new track is described anyway");
+        // Continued by overlap, alone: certain.
+        let (r, _) = t.update(ms(100), &[b(104.0, 102.0, 41.0)]);
+        assert!(!t.track(r[0].0).uncertain);
+        // Continued by a jump, not by overlap.
+        let (r, _) = t.update(ms(200), &[b(140.0, 102.0, 41.0)]);
+        assert!(t.track(r[0].0).uncertain);
+        t.track_mut(r[0].0).uncertain = false;
+        // After a gap.
+        let (r, _) = t.update(ms(700), &[b(142.0, 103.0, 41.0)]);
+        assert!(t.track(r[0].0).uncertain);
+        t.track_mut(r[0].0).uncertain = false;
+        // Two detections either of which could continue it (people abreast).
+        let (r, _) = t.update(ms(800), &[b(145.0, 103.0, 41.0), b(170.0, 103.0, 41.0)]);
+        let (kept, new) = (r[0], r[1]);
+        assert!(!kept.1 && new.1);
+        assert!(t.track(kept.0).uncertain);
+        assert!(!t.track(new.0).uncertain);
     }
 }
