@@ -8,8 +8,9 @@ pub struct Global {
     #[arg(long, global = true, env = "LFR_MODELS", value_name = "DIR")]
     pub models: Option<PathBuf>,
 
-    /// The recognition model: `dlib-resnet-v1` (the built-in default) or the id
-    /// of an installed package (`lfr models list`). Deployments use their own
+    /// The recognition model: the id of an installed package or combined
+    /// model (`lfr models list`), or `dlib-resnet-v1` (built in, the
+    /// default). New deployments get it; existing ones keep their own
     /// (`lfr deployment set-algorithm`).
     #[arg(long, global = true, env = "LFR_MODEL", value_name = "ID")]
     pub model: Option<String>,

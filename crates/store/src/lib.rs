@@ -79,6 +79,8 @@ pub struct Store {
     retention: RetentionPolicy,
     /// The only folder whose recordings retention registers and deletes.
     footage_dir: Option<std::path::PathBuf>,
+    /// The recognition model new deployments get.
+    new_deployments: lfr_domain::deployment::RecognitionModel,
     backend: Backend,
 }
 
@@ -169,6 +171,7 @@ impl Store {
             clock,
             retention: RetentionPolicy::default(),
             footage_dir: None,
+            new_deployments: Default::default(),
             backend,
         };
         store.record_unkeyed_audit_entries().await?;
@@ -204,6 +207,13 @@ impl Store {
 
     pub fn retention_policy(&self) -> RetentionPolicy {
         self.retention
+    }
+
+    /// The recognition model new deployments get (the built-in descriptor
+    /// unless set): the product's default, or the one the applicant named.
+    /// Existing deployments keep theirs.
+    pub fn set_new_deployment_model(&mut self, model: lfr_domain::deployment::RecognitionModel) {
+        self.new_deployments = model;
     }
 
     /// Confines footage to `dir`: recordings outside it are neither

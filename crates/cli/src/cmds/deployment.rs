@@ -16,7 +16,8 @@ use crate::Global;
 
 #[derive(Subcommand, Debug)]
 pub enum DeploymentCmd {
-    /// Apply for a deployment (Silver or Gold Commander).
+    /// Apply for a deployment (Silver or Gold Commander). It recognises with
+    /// the model --model names, else the default (`lfr models list`).
     Apply(Box<ApplyArgs>),
     /// Attach an assessment document: cia, eia, dpia or camera_self_assessment.
     Attach {
@@ -194,7 +195,12 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
     block_on(async move {
         let (store, me) = signed_in(g).await?;
         match cmd {
-            DeploymentCmd::Apply(a) => summary(g, &store.apply(&me, application(*a)?).await?),
+            DeploymentCmd::Apply(a) => {
+                let app = application(*a)?;
+                let mut store = store;
+                store.set_new_deployment_model(crate::recognition::new_deployment_model(g)?);
+                summary(g, &store.apply(&me, app).await?)
+            }
             DeploymentCmd::Attach {
                 deployment,
                 kind,

@@ -314,7 +314,8 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "\nrecognition models (default {BUILTIN_ID}, built in; packages in {}):",
+        "\nrecognition models (default {}; packages in {}):",
+        lfr_models::DEFAULT_MODEL,
         dir.packages_dir().display()
     )?;
     writeln!(

@@ -87,7 +87,10 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         let d = demo::setup(g, &a, addr).await?;
         (d.store, d.publish_dir, Some(d.pipeline), Some(d.dir))
     } else {
-        let store = Arc::new(open(g, false).await?);
+        let mut store = open(g, false).await?;
+        // Deployments applied for through the console get the default model.
+        store.set_new_deployment_model(crate::recognition::new_deployment_model(g)?);
+        let store = Arc::new(store);
         let pipeline = match (&a.deployment, &a.cameras) {
             (Some(d), Some(file)) => Some(pipeline_from_args(g, &store, *d, file).await?),
             _ => None,

@@ -71,7 +71,9 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
     std::fs::create_dir_all(&dir.0)
         .with_context(|| format!("cannot create {}", dir.0.display()))?;
     let url = format!("sqlite://{}", dir.0.join("lfr.db").display());
-    let store = Arc::new(Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?);
+    let mut store = Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?;
+    store.set_new_deployment_model(crate::recognition::new_deployment_model(g)?);
+    let store = Arc::new(store);
     eprintln!(
         "demo: a fresh database in {} (deleted when the demo stops)",
         dir.0.display()
