@@ -12,16 +12,17 @@
 //!   is that of its closest image (each subject appears once). The
 //!   single-image calibration then *understates* the false match rate, since
 //!   a subject of `k` images gives a stranger `k` chances.
-//! - [`FusedWatchlist`]: one fused reference per subject against a track's
-//!   fused probe ([`crate::fusion`]), scored by the curve calibrated for
-//!   exactly that many references and frames. This is the more accurate of
-//!   the two at low false match rates (see docs/accuracy.md).
+//! - [`FusedWatchlist`]: a track's fused probe against each subject's
+//!   images ([`crate::fusion`]): scored by the curve calibrated for that
+//!   many frames, the best image counting, lowered for the chances a subject
+//!   of several images gives. This is the more accurate of the two at low
+//!   false match rates (see docs/accuracy.md).
 
 use zeroize::Zeroize;
 
 use crate::calibration::Calibration;
-use crate::fusion::{Fused, FusionError, MAX_REFERENCES, Matcher, Sample};
-use crate::template::{Algorithm, Template, TemplateError, euclidean};
+use crate::fusion::{Fused, FusionError, MAX_REFERENCES, Matcher, Reference, Sample};
+use crate::template::{Algorithm, Template, TemplateError};
 
 /// One result of a search.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -171,29 +172,27 @@ impl WatchlistIndex {
 pub struct FusedCandidate {
     /// The caller's number for the subject, as given to [`FusedWatchlist::add_subject`].
     pub subject: u64,
-    /// The fused reference image closest to the fused probe: the one to
-    /// show the operator beside the probe.
+    /// The reference image closest to the fused probe: the one to show the
+    /// operator beside the probe.
     pub image: u64,
     /// The calibrated Similarity Score of the fused comparison.
     pub score: f64,
     /// Whether the score lies beyond the calibration data.
     pub extrapolated: bool,
-    /// Reference images and probe frames fused.
+    /// Reference images compared and probe frames fused.
     pub references: usize,
     pub frames: usize,
 }
 
 struct FusedSubject {
     subject: u64,
-    reference: Fused,
-    /// The fused images' numbers and templates (zeroed on drop), to name
-    /// the closest one.
-    images: Vec<(u64, Template)>,
+    reference: Reference,
+    /// The numbers of the images kept, in the reference's order.
+    images: Vec<u64>,
 }
 
-/// A watchlist of fused references, one per subject: each subject's best
-/// [`MAX_REFERENCES`] images by quality, averaged. Dropping it zeroes every
-/// template it holds.
+/// A watchlist of subjects, each with its best [`MAX_REFERENCES`] images by
+/// quality. Dropping it zeroes every template it holds.
 pub struct FusedWatchlist {
     matcher: Matcher,
     subjects: Vec<FusedSubject>,
@@ -228,9 +227,9 @@ impl FusedWatchlist {
     }
 
     /// Adds a subject from its reference images as `(image number,
-    /// template, quality)`: the best [`MAX_REFERENCES`] by quality are
-    /// fused. Refused if a template is of another algorithm or length, or
-    /// if the subject was already added.
+    /// template, quality)`: the best [`MAX_REFERENCES`] by quality are kept.
+    /// Refused if a template is of another algorithm or length, or if the
+    /// subject was already added.
     pub fn add_subject(
         &mut self,
         subject: u64,
@@ -247,7 +246,7 @@ impl FusedWatchlist {
         self.subjects.push(FusedSubject {
             subject,
             reference,
-            images: best.iter().map(|r| (r.0, (*r.1).clone())).collect(),
+            images: best.iter().map(|r| r.0).collect(),
         });
         Ok(())
     }
@@ -265,12 +264,7 @@ impl FusedWatchlist {
             .into_iter()
             .map(|(s, m)| FusedCandidate {
                 subject: s.subject,
-                image: s
-                    .images
-                    .iter()
-                    .map(|(id, t)| (*id, euclidean(&t.vector, probe.vector())))
-                    .min_by(|a, b| a.1.total_cmp(&b.1))
-                    .map_or(0, |x| x.0),
+                image: s.images.get(m.best).copied().unwrap_or(0),
                 score: m.score,
                 extrapolated: m.extrapolated,
                 references: m.references,
@@ -346,12 +340,10 @@ mod tests {
     }
 
     #[test]
-    fn fused_watchlist_scores_subjects_by_their_fused_references() {
+    fn fused_watchlist_scores_subjects_by_their_best_reference() {
         let alg = Algorithm("t/a/e".into());
         let tt = |x: f32, y: f32| Template::new(alg.clone(), vec![x, y]);
-        let counts: Vec<(usize, usize)> = (1..=MAX_REFERENCES)
-            .flat_map(|k| (1..=crate::fusion::MAX_FRAMES).map(move |m| (k, m)))
-            .collect();
+        let counts: Vec<(usize, usize)> = (1..=crate::fusion::MAX_FRAMES).map(|m| (1, m)).collect();
         let matcher = Matcher::new(crate::fusion::tests::synthetic(&counts));
         let mut w = FusedWatchlist::new(matcher);
         let (a1, a2, far) = (tt(1.0, 1.0), tt(1.2, 1.0), tt(30.0, 1.0));
@@ -389,7 +381,10 @@ mod tests {
             .find(|c| c.subject == 9)
             .unwrap();
         assert_eq!(nine.references, MAX_REFERENCES);
-        assert_eq!(nine.image, 91, "image 90 (quality 0) is not fused");
+        assert_eq!(
+            nine.image, 91,
+            "image 90 (quality 0) is left out; 91 is the closest kept"
+        );
         // Another algorithm is refused.
         let other = Template::new(Algorithm("x".into()), vec![0.0, 0.0]);
         assert!(w.add_subject(10, &[(1, &other, 1.0)]).is_err());

@@ -11,7 +11,9 @@
 use std::collections::HashSet;
 
 use lfr_engine::calibration::{Calibration, CalibrationError, PairComparison};
-use lfr_engine::fusion::{FusedCurve, FusionCalibration, MAX_FRAMES, MAX_REFERENCES, mean};
+use lfr_engine::fusion::{
+    FusedCurve, FusionCalibration, MAX_FRAMES, MAX_REFERENCES, mean, references_penalty,
+};
 use lfr_engine::normalise::{Cohort, CohortStats};
 use lfr_engine::template::{Algorithm, euclidean};
 use serde::Serialize;
@@ -64,6 +66,7 @@ impl Rng {
 }
 
 /// One side of a comparison.
+#[derive(Clone)]
 struct Side<'a> {
     person: usize,
     vector: Vec<f32>,
@@ -116,13 +119,21 @@ fn draws<'a>(
     cohort: Option<CohortUse>,
     rng: &mut Rng,
 ) -> Vec<Side<'a>> {
+    subsets(people, k, rng)
+        .into_iter()
+        .map(|(p, pics)| side(p, &pics, cohort))
+        .collect()
+}
+
+/// The pictures of [`draws`]: `(person, k pictures)`.
+fn subsets<'a>(people: &People<'a>, k: usize, rng: &mut Rng) -> Vec<(usize, Vec<&'a [f32]>)> {
     let mut out = Vec::new();
     for (p, imgs) in people.images.iter().enumerate() {
         if imgs.len() < k {
             continue;
         }
         if k == 1 {
-            out.extend(imgs.iter().map(|v| side(p, &[*v], cohort)));
+            out.extend(imgs.iter().map(|v| (p, vec![*v])));
             continue;
         }
         let mut seen: HashSet<Vec<usize>> = HashSet::new();
@@ -135,8 +146,7 @@ fn draws<'a>(
             let mut pick = idx[..k].to_vec();
             pick.sort_unstable();
             if seen.insert(pick.clone()) {
-                let pics: Vec<&[f32]> = pick.iter().map(|&i| imgs[i]).collect();
-                out.push(side(p, &pics, cohort));
+                out.push((p, pick.iter().map(|&i| imgs[i]).collect()));
             }
         }
     }
@@ -245,21 +255,6 @@ pub fn single_image_impostors(people: &People, threads: usize) -> Vec<PairCompar
     impostors_by_people(people, &sides, None, threads)
 }
 
-/// Distinct pairs of different people behind a set of comparisons.
-fn person_pairs(people: &People, subjects: &[Side], probes: &[Side], symmetric: bool) -> u64 {
-    let a: HashSet<usize> = subjects.iter().map(|s| s.person).collect();
-    let b: HashSet<usize> = probes.iter().map(|s| s.person).collect();
-    let mut n = 0u64;
-    for &x in &a {
-        for &y in &b {
-            if people.groups[x] != people.groups[y] {
-                n += 1;
-            }
-        }
-    }
-    if symmetric { n / 2 } else { n }
-}
-
 /// Fits one curve per (references, frames) up to the fusion limits, on the
 /// statistic normalised by `cohort` (or the raw distance of the means).
 /// `only`, if given, limits the curves to those (references, frames).
@@ -319,6 +314,19 @@ pub fn fit_curves(
     Ok(curves)
 }
 
+/// The curves the matcher scores with: one reference image against each
+/// count of probe frames ([`lfr_engine::fusion`] compares a subject's
+/// images one by one).
+pub const ONE_REFERENCE: [(usize, usize); MAX_FRAMES] = {
+    let mut c = [(1, 1); MAX_FRAMES];
+    let mut m = 0;
+    while m < MAX_FRAMES {
+        c[m] = (1, m + 1);
+        m += 1;
+    }
+    c
+};
+
 /// The whole fused calibration from A-M: the cohort and its curves.
 pub fn calibrate(
     people: &People,
@@ -336,7 +344,14 @@ pub fn calibrate(
         cohort: &cohort,
         owners: Some(&owners),
     };
-    let curves = fit_curves(people, algorithm, Some(using), None, threads, progress)?;
+    let curves = fit_curves(
+        people,
+        algorithm,
+        Some(using),
+        Some(&ONE_REFERENCE),
+        threads,
+        progress,
+    )?;
     Ok(FusionCalibration {
         algorithm: algorithm.clone(),
         source: format!(
@@ -483,11 +498,19 @@ pub struct Scorers<'a> {
     pub normalised: &'a FusionCalibration,
 }
 
-/// Measures `k` references against `m` frames on `people` (N-Z): each
-/// person with at least `k + m` images is split `splits` times at random
-/// into `k` enrolled and `m` probe images; every probe is compared with its
-/// own subject (genuine) and with every other person's subjects (impostor).
-/// Thresholds are the calibrated ones at each of `scores`.
+/// Measures `k` references against `m` frames on `people` (N-Z). Genuine:
+/// each person with at least `k + m` images is split `splits` times at
+/// random into `k` enrolled and `m` probe images, compared with each other.
+/// Impostor: the subjects of `k` images and the probes of `m` images that
+/// every person with enough images gives (as the fit draws them), each
+/// probe against every other person's subjects, each pair of people
+/// weighing one. Thresholds are the calibrated ones at each of `scores`.
+/// Three methods:
+/// the first image of each side (single-image calibration); the raw
+/// distance of both sides' means (`scorers.raw`, curves fitted for `k` and
+/// `m`); and the matcher's rule, the probe's mean against each of the
+/// subject's images with AS-norm, the best counting at the one-image curve
+/// for `m` frames lowered by [`references_penalty`].
 pub fn evaluate(
     people: &People,
     k: usize,
@@ -498,9 +521,42 @@ pub fn evaluate(
     threads: usize,
 ) -> FusionRow {
     let cohort = CohortUse::unseen(&scorers.normalised.cohort);
+    let scores = |s: f64| -> [f32; 3] {
+        let raw = scorers
+            .raw
+            .iter()
+            .find(|c| c.references == k && c.frames == m)
+            .map_or(f32::NAN, |c| c.calibration.distance_at(s));
+        // The matcher's rule: the best of k images against the one-image
+        // curve, at a score raised by the union bound's penalty.
+        let norm = scorers.normalised.curve(1, m).map_or(f32::NAN, |c| {
+            c.calibration.distance_at(s + references_penalty(k))
+        });
+        [scorers.single.distance_at(s), raw, norm]
+    };
+    let thresholds: Vec<[f32; 3]> = scores_at.iter().map(|&s| scores(s)).collect();
+    let measures = |probe: &Side, subject: &Subject| -> [f32; 3] {
+        let closest = subject
+            .images
+            .iter()
+            .map(|r| {
+                let d = euclidean(&probe.vector, &r.vector);
+                Cohort::normalise(d, probe.stats.unwrap(), r.stats.unwrap())
+            })
+            .fold(f32::INFINITY, f32::min);
+        [
+            euclidean(probe.first, subject.mean.first),
+            euclidean(&probe.vector, &subject.mean.vector),
+            closest,
+        ]
+    };
+
+    // Genuine: people with k + m images, split `splits` times into a
+    // subject and a probe of their own.
     let mut rng = Rng::new(7 + 100 * k as u64 + m as u64);
-    let (mut subjects, mut probes) = (Vec::new(), Vec::new());
     let mut persons = 0;
+    let mut hits = vec![[0usize; 3]; scores_at.len()];
+    let mut genuine = 0;
     for (p, imgs) in people.images.iter().enumerate() {
         if imgs.len() < k + m {
             continue;
@@ -510,61 +566,64 @@ pub fn evaluate(
         for _ in 0..splits {
             rng.shuffle(&mut idx);
             let pics: Vec<&[f32]> = idx[..k + m].iter().map(|&i| imgs[i]).collect();
-            subjects.push(side(p, &pics[..k], Some(cohort)));
-            probes.push(side(p, &pics[k..], Some(cohort)));
-        }
-    }
-    let scores = |s: f64| -> [f32; 3] {
-        let raw = scorers
-            .raw
-            .iter()
-            .find(|c| c.references == k && c.frames == m)
-            .map_or(f32::NAN, |c| c.calibration.distance_at(s));
-        let norm = scorers
-            .normalised
-            .curve(k, m)
-            .map_or(f32::NAN, |c| c.calibration.distance_at(s));
-        [scorers.single.distance_at(s), raw, norm]
-    };
-    let thresholds: Vec<[f32; 3]> = scores_at.iter().map(|&s| scores(s)).collect();
-    let measures = |a: &Side, b: &Side| -> [f32; 3] {
-        let d = euclidean(&a.vector, &b.vector);
-        [
-            euclidean(a.first, b.first),
-            d,
-            Cohort::normalise(d, a.stats.unwrap(), b.stats.unwrap()),
-        ]
-    };
-    // Genuine: each probe against its own subject.
-    let mut hits = vec![[0usize; 3]; scores_at.len()];
-    for (a, b) in probes.iter().zip(&subjects) {
-        let x = measures(a, b);
-        for (h, t) in hits.iter_mut().zip(&thresholds) {
-            for j in 0..3 {
-                h[j] += (x[j] <= t[j]) as usize;
+            let x = measures(
+                &side(p, &pics[k..], Some(cohort)),
+                &Subject::of(p, &pics[..k], cohort),
+            );
+            genuine += 1;
+            for (h, t) in hits.iter_mut().zip(&thresholds) {
+                for j in 0..3 {
+                    h[j] += (x[j] <= t[j]) as usize;
+                }
             }
         }
     }
-    // Impostor: every probe against every other person's subjects, noting
-    // which pairs of people each comparison beyond a threshold came from.
+
+    // Impostors: every unseen person who can make a side, not only those
+    // with k + m images (a subject needs k images of one person, a probe m
+    // of another), so that the rate rests on as many pairs of people as the
+    // set holds; each pair of people weighs one in all.
+    let subjects: Vec<Subject> = subsets(people, k, &mut Rng::new(11 + 100 * k as u64))
+        .into_iter()
+        .map(|(p, pics)| Subject::of(p, &pics, cohort))
+        .collect();
+    let probes: Vec<Side> = subsets(people, m, &mut Rng::new(13 + 100 * m as u64))
+        .into_iter()
+        .map(|(p, pics)| side(p, &pics, Some(cohort)))
+        .collect();
+    let subject_sides: Vec<Side> = subjects.iter().map(|s| s.mean.clone()).collect();
+    let (sn, pn) = (
+        sides_per_person(people, &subject_sides),
+        sides_per_person(people, &probes),
+    );
+    let weight = |a: usize, b: usize| 1.0 / (sn[a] * pn[b] + sn[b] * pn[a]).max(1.0);
     let pair_of = |a: usize, b: usize| (a.min(b), a.max(b));
     let parts = interleaved(
         probes.len(),
         threads,
-        || (vec![[0u64; 3]; thresholds.len()], 0u64, Vec::new()),
-        |i, (beyond, total, who)| {
+        || {
+            (
+                vec![[0u64; 3]; thresholds.len()],
+                vec![[0f64; 3]; thresholds.len()],
+                0u64,
+                Vec::new(),
+            )
+        },
+        |i, (beyond, shares, total, who)| {
             let a = &probes[i];
-            for b in subjects.iter() {
-                if people.groups[a.person] == people.groups[b.person] {
+            for b in &subjects {
+                if people.groups[a.person] == people.groups[b.mean.person] {
                     continue;
                 }
                 *total += 1;
                 let x = measures(a, b);
-                for (t, (bb, th)) in beyond.iter_mut().zip(&thresholds).enumerate() {
+                let w = weight(a.person, b.mean.person);
+                for (t, th) in thresholds.iter().enumerate() {
                     for j in 0..3 {
                         if x[j] <= th[j] {
-                            bb[j] += 1;
-                            who.push((t, j, pair_of(a.person, b.person)));
+                            beyond[t][j] += 1;
+                            shares[t][j] += w;
+                            who.push((t, j, pair_of(a.person, b.mean.person)));
                         }
                     }
                 }
@@ -572,44 +631,40 @@ pub fn evaluate(
         },
     );
     let mut beyond = vec![[0u64; 3]; thresholds.len()];
+    let mut shares = vec![[0f64; 3]; thresholds.len()];
     let mut total = 0;
     let mut pairs_beyond: Vec<[HashSet<(usize, usize)>; 3]> =
         (0..thresholds.len()).map(|_| Default::default()).collect();
-    for (b, n, who) in parts {
+    for (b, sh, n, who) in parts {
         total += n;
-        for (x, y) in beyond.iter_mut().zip(b) {
+        for t in 0..thresholds.len() {
             for j in 0..3 {
-                x[j] += y[j];
+                beyond[t][j] += b[t][j];
+                shares[t][j] += sh[t][j];
             }
         }
         for (t, j, pair) in who {
             pairs_beyond[t][j].insert(pair);
         }
     }
-    // Every pair of people has the same number of comparisons (each way,
-    // `splits` subjects against `splits` probes), so weighting pairs of
-    // people equally leaves the rate as it is and changes its interval.
-    let pairs = person_pairs(people, &subjects, &probes, false) / 2;
+    let pairs = unordered_pairs(people, &sn, &pn);
     let names = ["single image", "fused", "fused + AS-norm"];
     let methods = (0..3)
         .map(|j| {
             let beyond_j: Vec<u64> = beyond.iter().map(|b| b[j]).collect();
             let mut figures = RateFigures::from_counts(
                 &hits.iter().map(|h| h[j] as u64).collect::<Vec<_>>(),
-                probes.len() as u64,
+                genuine as u64,
                 &beyond_j,
                 total,
             );
-            let shares: Vec<f64> = beyond_j
-                .iter()
-                .map(|&b| b as f64 * pairs as f64 / total.max(1) as f64)
-                .collect();
+            let shares_j: Vec<f64> = shares.iter().map(|s| s[j]).collect();
             let name = |p: usize| people.names[p];
             figures.by_people = Some(
                 ByPeople::new(
                     pairs,
                     pairs_beyond.iter().map(|p| p[j].len() as u64).collect(),
-                    &shares,
+                    &shares_j,
                 )
                 .naming(
                     pairs_beyond
@@ -628,10 +683,47 @@ pub fn evaluate(
         references: k,
         frames: m,
         people: persons,
-        genuine: probes.len(),
+        genuine,
         impostor: total,
         methods,
     }
+}
+
+/// A subject as the measurement compares it: the mean of its images (for
+/// the raw fused method) and each image on its own (for the matcher's).
+struct Subject<'a> {
+    mean: Side<'a>,
+    images: Vec<Side<'a>>,
+}
+
+impl<'a> Subject<'a> {
+    fn of(person: usize, pics: &[&'a [f32]], cohort: CohortUse) -> Self {
+        Self {
+            mean: side(person, pics, Some(cohort)),
+            images: pics
+                .iter()
+                .map(|v| side(person, &[*v], Some(cohort)))
+                .collect(),
+        }
+    }
+}
+
+/// Unordered pairs of people of different groups where one has a subject
+/// side and the other a probe side (`subjects[p]`, `probes[p]`: sides per
+/// person).
+fn unordered_pairs(people: &People, subjects: &[f64], probes: &[f64]) -> u64 {
+    let n = people.names.len();
+    let mut count = 0u64;
+    for a in 0..n {
+        for b in a + 1..n {
+            let meet =
+                (subjects[a] > 0.0 && probes[b] > 0.0) || (subjects[b] > 0.0 && probes[a] > 0.0);
+            if meet && people.groups[a] != people.groups[b] {
+                count += 1;
+            }
+        }
+    }
+    count
 }
 
 #[cfg(test)]
@@ -673,7 +765,12 @@ mod tests {
         let imp = impostors(&people, &ones, None, 2, impostor_pair);
         // 66 pairs of images, less 4*3 same-person and 9 between the two names of person 2/3.
         assert_eq!(imp.len(), 66 - 12 - 9);
-        assert_eq!(person_pairs(&people, &ones, &ones, true), 5);
+        let n = sides_per_person(&people, &ones);
+        assert_eq!(unordered_pairs(&people, &n, &n), 5);
+        // Subjects of two images meet probes of one: pairs where either
+        // person can be the subject.
+        let t = sides_per_person(&people, &twos);
+        assert_eq!(unordered_pairs(&people, &t, &n), 5);
     }
 
     #[test]
