@@ -42,7 +42,7 @@ pub struct AnalysisConfig {
     /// passed to someone else ([`Track::uncertain`]): it checks that the
     /// track still follows the same person (see `identity_break`). On the
     /// walk-through seeds, describing the uncertain moments too recognised
-    /// 199 of 400 volunteers instead of 184 (w600k-mbf) and halved the
+    /// 200 of 400 volunteers instead of 184 (w600k-mbf) and halved the
     /// median recognition time, for 60 % more templates.
     pub recheck: Duration,
     /// A new template whose Similarity Score against every frame the track
