@@ -581,6 +581,61 @@ pub fn run(
     })
 }
 
+/// The checks alone: whether each shipped curve holds on clean people N-Z
+/// (the single-image calibration, the (1, 1) AS-norm curve and the
+/// matcher's rule for each fusion row). Needs descriptors of people N-Z
+/// only: nothing is fitted.
+pub fn checks_on_unseen(
+    set: &[Described],
+    calibration: &Calibration,
+    fusion: &FusionCalibration,
+    exclusions: &Exclusions,
+    splits: usize,
+    threads: usize,
+    progress: &dyn Fn(&str),
+) -> Result<Vec<Check>, CalibrationError> {
+    let mut scores: Vec<f64> = FMRS.iter().map(|f| -f.log10() / 10.0).collect();
+    scores.push(0.64);
+    let nz = People::of(set, Half::Evaluation, Some(exclusions));
+    progress("single images, shipped calibration");
+    let (genuine, impostor) = fused::all_pairs(&nz, None, threads);
+    let clean = step(
+        "+ exclusions",
+        &scores,
+        &|s| calibration.distance_at(s),
+        &genuine,
+        impostor,
+        &nz,
+    );
+    progress("single images, AS-norm");
+    let one = fusion.curve(1, 1).ok_or(CalibrationError::Invalid(
+        "fused calibration lacks the (1, 1) curve".into(),
+    ))?;
+    let (gn, inorm) =
+        fused::all_pairs(&nz, Some(fused::CohortUse::unseen(&fusion.cohort)), threads);
+    let normalised = step(
+        "+ AS-norm",
+        &scores,
+        &|s| one.calibration.distance_at(s),
+        &gn,
+        inorm,
+        &nz,
+    );
+    let scorers = Scorers {
+        single: calibration,
+        raw: &[],
+        normalised: fusion,
+    };
+    let rows: Vec<FusionRow> = FUSION_ROWS
+        .iter()
+        .map(|&(k, m)| {
+            progress(&format!("{k} reference(s) against {m} frame(s)"));
+            fused::evaluate(&nz, k, m, splits, &scores, &scorers, threads)
+        })
+        .collect();
+    Ok(checks(&scores, &clean, &normalised, &rows))
+}
+
 /// Every impostor pair of single images of clean people A-M, each pair of
 /// people weighing one: the single-image calibration's input.
 pub fn calibration_impostors(

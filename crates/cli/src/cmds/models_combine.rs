@@ -75,6 +75,7 @@ pub fn run(g: &Global, dir: &ModelsDir, args: CombineArgs) -> Result<()> {
                 align: AlignMethod::YuNet5,
                 threads: 1,
             },
+            unseen_only: false,
         };
         let (algorithm, set, _) =
             describe_lfw(&g, &data).with_context(|| format!("describing LFW with {model}"))?;
