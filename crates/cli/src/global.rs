@@ -9,8 +9,8 @@ pub struct Global {
     pub models: Option<PathBuf>,
 
     /// The recognition model: the id of an installed package or combined
-    /// model (`lfr models list`), or `dlib-resnet-v1` (built in, the
-    /// default). New deployments get it; existing ones keep their own
+    /// model (`lfr models list`; default sface-dlib), or `dlib-resnet-v1`
+    /// (built in). New deployments get it; existing ones keep their own
     /// (`lfr deployment set-algorithm`).
     #[arg(long, global = true, env = "LFR_MODEL", value_name = "ID")]
     pub model: Option<String>,

@@ -39,12 +39,15 @@ fn pipeline<T>(
             .unwrap();
         let user = store.authenticate(token).await.unwrap();
         let d = lfr_domain::ids::DeploymentId(d.trim_start_matches('D').parse().unwrap());
+        // The pipeline recognises with the algorithm the deployment records.
+        let algorithm = store
+            .deployment(&user, d)
+            .await
+            .unwrap()
+            .recognition
+            .algorithm;
         let session = store
-            .open_recognition_session(
-                &user,
-                d,
-                lfr_domain::deployment::RecognitionModel::BUILTIN_ALGORITHM,
-            )
+            .open_recognition_session(&user, d, &algorithm)
             .await
             .unwrap();
         write(&store, &session).await.map_err(|e| e.to_string())
@@ -268,8 +271,9 @@ fn a_deployment_from_application_to_public_report() {
     assert!(out.contains("imported 1 inclusions"), "{out}");
     let re = e.json(Some(&silver), &["watchlist", "reenrol", &wid]);
     assert_eq!(re["reenrolled"], 1, "{re}");
+    // Templates carry the algorithm of the default model the deployment got.
     assert_eq!(
-        re["algorithm"], "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1",
+        re["algorithm"], "yunet-n-dynamic/combined-sface-dlib-v1/sface+dlib-resnet-v1-aa939b35",
         "{re}"
     );
     e.ok(

@@ -181,7 +181,7 @@ fn a_package_is_checked_installed_calibrated_listed_and_removed() {
     let same = e.json(None, &["--model", PKG, "compare", a, b]);
     let other = e.json(None, &["--model", PKG, "compare", a, c]);
     assert_eq!(same["algorithm"], PKG_ALGORITHM);
-    let builtin = e.json(None, &["compare", a, b]);
+    let builtin = e.json(None, &["--model", "dlib-resnet-v1", "compare", a, b]);
     assert_eq!(
         builtin["algorithm"],
         "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1"
@@ -248,7 +248,14 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
         "--resources",
         "h",
     ]);
-    let d = e.json(Some(&silver), &apply);
+    // The default model is a package this scratch folder lacks: the
+    // application is refused, saying how to install it.
+    e.fails(Some(&silver), &apply, "lfr models install");
+    let builtin: Vec<&str> = ["--model", "dlib-resnet-v1"]
+        .into_iter()
+        .chain(apply.clone())
+        .collect();
+    let d = e.json(Some(&silver), &builtin);
     let d = format!("D{}", d["id"]);
     e.ok(
         Some(&ao),

@@ -44,9 +44,9 @@ pub struct Shipped {
 /// deployments get: the best by the walk-through's True Recognition Rate at
 /// a System False Alert Rate of at most 0.1 %, among the models whose
 /// licences allow operational use and whose calibrations hold on people
-/// they were not fitted on (see the README). Still the built-in descriptor:
-/// the stronger SFace-based models do not yet pass the calibration test.
-pub const DEFAULT_MODEL: &str = "dlib-resnet-v1";
+/// they were not fitted on (the README's comparison table). SFace and the
+/// built-in descriptor combined: `lfr models install` installs it.
+pub const DEFAULT_MODEL: &str = "sface-dlib";
 
 /// Name of the model inside every shipped package.
 pub const MODEL_FILE: &str = "model.onnx";
