@@ -82,7 +82,7 @@ pub struct Rung {
 }
 
 /// How much of the closest impostor pairs one look-alike cluster holds
-/// (see [`fused::largest_cluster`]).
+/// (see [`crate::lookalike::largest_cluster`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct LookAlikes {
     /// Closest impostor pairs looked at, by each measure.
@@ -471,21 +471,21 @@ pub fn run(
     };
     let (closest_raw, closest_normalised, look_alikes) = if inputs.closest > 0 {
         progress("closest impostor pairs");
-        let raw = fused::closest_impostors(&nz, None, inputs.closest);
-        let norm = fused::closest_impostors(
+        let raw = crate::lookalike::closest_impostors(&nz, None, inputs.closest);
+        let norm = crate::lookalike::closest_impostors(
             &nz,
             Some(fused::CohortUse::unseen(&fusion.cohort)),
             inputs.closest,
         );
-        let cluster = fused::largest_cluster(&raw);
-        let cluster_norm = fused::largest_cluster(&norm);
+        let cluster = crate::lookalike::largest_cluster(&raw);
+        let cluster_norm = crate::lookalike::largest_cluster(&norm);
         let look = LookAlikes {
             pairs: inputs.closest,
             cluster: names(&cluster),
-            share_raw: fused::share_within(&raw, &cluster),
-            share_normalised: fused::share_within(&norm, &cluster),
+            share_raw: crate::lookalike::share_within(&raw, &cluster),
+            share_normalised: crate::lookalike::share_within(&norm, &cluster),
             cluster_normalised: names(&cluster_norm),
-            share_normalised_own: fused::share_within(&norm, &cluster_norm),
+            share_normalised_own: crate::lookalike::share_within(&norm, &cluster_norm),
         };
         (listed(&raw), listed(&norm), Some(look))
     } else {

@@ -7,6 +7,7 @@ pub mod faceset;
 pub mod fused;
 pub mod lfw;
 pub mod lfw_bench;
+pub mod lookalike;
 pub mod margin;
 pub mod pairs;
 pub mod people;

@@ -468,6 +468,7 @@ struct StageTimes {
 /// with its own engine: the throughput a machine gives one camera.
 fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     let files = model_files(g)?;
+    let algorithm = files.algorithm(args.engine.align)?.to_string();
     let config = args.engine.config(DetectorConfig {
         min_face_iod: args.min_eyes,
         ..DetectorConfig::default()
@@ -550,7 +551,7 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     let per_face = 1000.0 * describe / faces.max(1) as f64;
     if g.json {
         let v = serde_json::json!({
-            "input": args.input, "width": w, "height": h, "frames": frames, "faces": faces,
+            "input": args.input, "algorithm": algorithm, "width": w, "height": h, "frames": frames, "faces": faces,
             "faces_per_frame": faces as f64 / frames as f64, "workers": workers,
             "detect_scale": config.detector.input_scale(),
             "threads_per_model": args.engine.threads,
@@ -564,6 +565,7 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             args.input,
             faces as f64 / frames as f64
         );
+        println!("  algorithm {algorithm}");
         println!(
             "  {workers} worker(s), {} thread(s) per model, frames shrunk x{:.2} for detection; time per frame in one worker:",
             args.engine.threads,
