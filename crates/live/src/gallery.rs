@@ -15,7 +15,7 @@ use lfr_domain::watchlist::Category;
 use lfr_engine::fusion::{Fused, FusionError, Matcher};
 use lfr_engine::search::{FusedCandidate, FusedWatchlist};
 use lfr_engine::template::{Algorithm, Template};
-use lfr_store::watchlists::GalleryEntry;
+use lfr_store::templates::GalleryEntry;
 
 /// Candidates a search returns, at most.
 pub const CANDIDATES: usize = 3;

@@ -36,6 +36,7 @@ pub mod retention;
 pub mod role_changes;
 pub mod sessions;
 mod sign_ins;
+pub mod templates;
 pub mod users;
 pub mod watchlists;
 

@@ -7,7 +7,8 @@ use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
 
-use crate::watchlists::{load_for_deployment, nothing_changed, remake_templates, store_templates};
+use crate::templates::{nothing_changed, remake_templates, store_templates};
+use crate::watchlists::load_for_deployment;
 use crate::{Result, Store};
 
 impl Store {

@@ -27,7 +27,7 @@ use lfr_live::gallery::{Gallery, Hit};
 use lfr_live::gate::merit;
 use lfr_live::threshold::Threshold;
 use lfr_live::tracker::Track;
-use lfr_store::watchlists::GalleryEntry;
+use lfr_store::templates::GalleryEntry;
 use lfr_video::{DecodeOptions, Decoder, VideoError};
 
 use crate::cast::{self, CastError};
