@@ -63,7 +63,10 @@ pub struct LiveConfig {
     pub max_fps_per_camera: Option<f64>,
     pub stall_timeout: Duration,
     pub backoff: Backoff,
-    /// How often counts are written to the store (and always at stop).
+    /// How often counts are written to the store (and always at stop): a
+    /// process killed outright loses at most this interval's counts, which
+    /// the published false alert rate divides by. Nothing is written while
+    /// nothing was counted.
     pub counts_interval: Duration,
     /// How often the deployment is re-read to pause or resume recognition.
     pub state_poll: Duration,
@@ -85,7 +88,7 @@ impl Default for LiveConfig {
             max_fps_per_camera: None,
             stall_timeout: Duration::from_secs(10),
             backoff: Backoff::default(),
-            counts_interval: Duration::from_secs(60),
+            counts_interval: Duration::from_secs(5),
             state_poll: Duration::from_secs(5),
             figures_interval: Duration::from_secs(1),
         }

@@ -126,6 +126,9 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         app.clone(),
         Duration::from_secs(5),
     ));
+    // Set at shutdown: the pipeline stops its session, which writes the
+    // last counts, before the process ends.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let live = match pipeline {
         Some(p) => {
             let models = deployment_models(g, &store, &p).await?;
@@ -135,24 +138,51 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
                 cameras.clone(),
                 p,
                 models,
+                stopped,
             )))
         }
         None => None,
     };
-    eprintln!("lfr console: http://{addr}/  (Ctrl-C stops)");
+    eprintln!("lfr console: http://{addr}/  (Ctrl-C or SIGTERM stops)");
     let stop_hub = hub.clone();
     lfr_server::serve(app, listener, async move {
-        let _ = tokio::signal::ctrl_c().await;
+        shutdown_signal().await;
         eprintln!("stopping...");
+        let _ = stop.send(true);
         stop_hub.close();
     })
     .await?;
     retention.abort();
     blue_passes.abort();
-    if let Some(l) = live {
-        l.abort();
+    if let Some(l) = live
+        && tokio::time::timeout(STOP_GRACE, l).await.is_err()
+    {
+        eprintln!(
+            "the cameras did not stop within {} s: faces and dropped frames counted since the last write (at most {} s) are not recorded",
+            STOP_GRACE.as_secs(),
+            LiveConfig::default().counts_interval.as_secs()
+        );
     }
     Ok(())
+}
+
+/// How long the cameras get to stop and write their last counts.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// Ctrl-C, or SIGTERM (what `kill` and service managers send).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 /// The model files of the deployment's own recognition model, which must
@@ -233,6 +263,7 @@ async fn run_pipeline(
     cameras: Arc<ReportedCameras>,
     p: Pipeline,
     models: lfr_engine::pipeline::ModelFiles,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut changes = hub.subscribe();
     let mut last_error = String::new();
@@ -255,15 +286,18 @@ async fn run_pipeline(
                     last_error = msg;
                 }
                 // Try again when the deployment changes, or every 10 s.
-                let _ = tokio::time::timeout(Duration::from_secs(10), async {
+                let retry = tokio::time::timeout(Duration::from_secs(10), async {
                     while let Ok(e) = changes.recv().await {
-                        if matches!(&*e, Event::DeploymentChanged { deployment, .. } if *deployment == p.deployment) {
+                        if matches!(&*e, Event::DeploymentChanged { deployment, .. } if *deployment == p.deployment)
+                        {
                             break;
                         }
                     }
-                })
-                .await;
-                continue;
+                });
+                tokio::select! {
+                    _ = retry => continue,
+                    _ = stop.changed() => return,
+                }
             }
         };
         eprintln!("cameras of D{} running", p.deployment);
@@ -271,6 +305,7 @@ async fn run_pipeline(
         let mut events = session.subscribe();
         let ended = loop {
             tokio::select! {
+                _ = stop.changed() => break Ended::Shutdown,
                 ev = events.recv() => match ev {
                     Ok(LiveEvent::Alert(a)) => hub.alert_raised(&a.alert, Some(a.category)),
                     Ok(LiveEvent::Figures(figs)) => {
@@ -302,7 +337,7 @@ async fn run_pipeline(
                     }
                     Ok(LiveEvent::Recognition(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break false,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break Ended::Closed,
                 },
                 ch = changes.recv() => {
                     if let Ok(e) = ch
@@ -310,17 +345,44 @@ async fn run_pipeline(
                         && *deployment == p.deployment
                     {
                         if state.is_ended() {
-                            break true;
+                            break Ended::Deployment;
                         }
                         session.refresh().await;
                     }
                 }
             }
         };
-        session.stop().await;
-        if ended {
-            eprintln!("D{} has ended; its cameras are stopped", p.deployment);
-            return;
+        let last = session.stop().await;
+        match ended {
+            Ended::Deployment => {
+                eprintln!("D{} has ended; its cameras are stopped", p.deployment)
+            }
+            Ended::Shutdown => {
+                for f in &last {
+                    let lost = match (f.faces_unrecorded, f.dropped_unrecorded) {
+                        (0, 0) => "all recorded".to_string(),
+                        (faces, dropped) => format!(
+                            "{faces} faces and {dropped} dropped frames NOT recorded: the store refused the last write"
+                        ),
+                    };
+                    eprintln!(
+                        "camera {} stopped: {} faces scanned, {} frames dropped, {lost}",
+                        f.camera, f.faces_scanned, f.frames_dropped
+                    );
+                }
+            }
+            Ended::Closed => continue,
         }
+        return;
     }
+}
+
+/// Why the cameras' session ended.
+enum Ended {
+    /// The deployment ended (concluded, terminated, cancelled).
+    Deployment,
+    /// `lfr serve` is stopping.
+    Shutdown,
+    /// The session's events closed: start it again.
+    Closed,
 }

@@ -152,3 +152,130 @@ impl Env {
         );
     }
 }
+
+/// A deployment running under written authority, with one approved
+/// watchlist of one subject (Obama, from the `face_recognition` test
+/// photographs), and the tokens of the people who made it so.
+pub struct Running {
+    pub deployment: String,
+    pub admin: String,
+    pub silver: String,
+    pub ao: String,
+    pub engineer: String,
+}
+
+impl Env {
+    /// Bootstraps users, applies for, authorises and starts a deployment
+    /// with the default model, its watchlist imported and approved.
+    pub fn running_deployment(&self) -> Running {
+        let admin = self.json(
+            None,
+            &[
+                "user",
+                "bootstrap",
+                "--username",
+                "admin",
+                "--name",
+                "Admin",
+            ],
+        );
+        let admin = admin["token"].as_str().unwrap().to_string();
+        let silver = self.add_user(&admin, "silver", "silver_commander", "chief_inspector");
+        let ao = self.add_ao(&admin, "supt", "superintendent");
+        let engineer = self.add_user(&admin, "eng", "system_engineer", "staff");
+        let mut apply = vec![
+            "deployment",
+            "apply",
+            "--location",
+            "Queen Street",
+            "--use-case",
+            "event",
+            "--starts",
+            "now",
+            "--ends",
+            "+8h",
+        ];
+        for field in [
+            "--legitimate-aim",
+            "--legal-basis",
+            "--necessity",
+            "--proportionality",
+            "--safeguards",
+            "--alternatives",
+            "--watchlist-composition",
+            "--resources",
+        ] {
+            apply.extend([field, "as recorded in the application form"]);
+        }
+        let d = format!("D{}", self.json(Some(&silver), &apply)["id"]);
+        self.ok(
+            Some(&ao),
+            &[
+                "deployment",
+                "authorise",
+                &d,
+                "--rationale",
+                "r",
+                "--from",
+                "now",
+                "--until",
+                "+8h",
+            ],
+        );
+        let w = self.json(
+            Some(&silver),
+            &["watchlist", "create", &d, "--name", "event"],
+        );
+        let w = format!("W{}", w["id"]);
+        let import = self.path("import");
+        std::fs::create_dir_all(&import).unwrap();
+        std::fs::write(
+            import.join("manifest.json"),
+            r#"{"entries":[{"ref":"S1","name":"Subject One","category":"wanted_by_courts",
+            "justification":"Warrant for failing to appear at court","source":"PNC WA/1",
+            "under_18":false,"images":["s1.jpg"]}]}"#,
+        )
+        .unwrap();
+        std::fs::copy(
+            shared("data/dlib-reference/images/obama.jpg"),
+            import.join("s1.jpg"),
+        )
+        .unwrap();
+        self.ok(
+            Some(&silver),
+            &["watchlist", "import", &w, import.to_str().unwrap()],
+        );
+        self.ok(Some(&ao), &["watchlist", "approve", &w]);
+        self.ok(Some(&silver), &["deployment", "start", &d]);
+        Running {
+            deployment: d,
+            admin,
+            silver,
+            ao,
+            engineer,
+        }
+    }
+
+    /// `lfr` as a long-running child process with this environment,
+    /// `token` as LFR_TOKEN, its output into `log`.
+    pub fn spawn(&self, token: &str, args: &[&str], log: &Path) -> std::process::Child {
+        let out = std::fs::File::create(log).unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
+        c.args(args)
+            .env(
+                "LFR_DB",
+                format!("sqlite://{}", self.path("lfr.db").display()),
+            )
+            .env("LFR_KEYS", self.path("keys"))
+            .env("LFR_FOOTAGE_DIR", self.dir.path())
+            .env("LFR_TOKEN", token)
+            .env_remove("LFR_MODEL")
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        if let Some(m) = &self.models {
+            c.env("LFR_MODELS", m);
+        }
+        c.spawn().expect("the lfr binary runs")
+    }
+}

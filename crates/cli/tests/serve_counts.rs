@@ -1,0 +1,107 @@
+//! The published false alert rate divides by faces scanned, so a stop
+//! must not lose them: `lfr serve` running a deployment's camera is
+//! stopped with SIGTERM (what `kill` and service managers send) mid-stream,
+//! and the deployment's recorded counts must equal what the cameras
+//! counted up to the stop.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn a_stopped_server_has_recorded_every_face_it_scanned() {
+    let e = Env::new();
+    let r = e.running_deployment();
+    let video = shared("data/video/arcade-crowd-1080p.mp4");
+    let cameras = e.path("cameras.json");
+    std::fs::write(
+        &cameras,
+        serde_json::json!([{
+            "name": "arcade",
+            "location": "Arcade, main entrance",
+            "source": { "kind": "file", "path": video, "realtime": true, "looped": true }
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let log = e.path("serve.log");
+    let published = e.path("published");
+    let mut server = e.spawn(
+        &r.engineer,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--publish-dir",
+            published.to_str().unwrap(),
+            "--deployment",
+            &r.deployment,
+            "--cameras",
+            cameras.to_str().unwrap(),
+        ],
+        &log,
+    );
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    let running = format!("cameras of {} running", r.deployment);
+    let start = Instant::now();
+    while !said().contains(&running) {
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "lfr serve stopped before its cameras ran:\n{}",
+            said()
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the cameras did not start:\n{}",
+            said()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Long enough for faces to be scanned, and not a whole number of the
+    // 5 s write interval: the last counts are written only by the stop.
+    std::thread::sleep(Duration::from_millis(7_500));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "lfr serve did not stop on SIGTERM:\n{}",
+            said()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let text = said();
+    assert!(status.success(), "lfr serve failed: {status}\n{text}");
+    // "camera arcade stopped: N faces scanned, M frames dropped, all recorded"
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("camera arcade stopped:"))
+        .unwrap_or_else(|| panic!("no final counts for the camera:\n{text}"));
+    assert!(line.ends_with("all recorded"), "{line}");
+    let number = |after: &str| -> u64 {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let i = words.iter().position(|w| *w == after).unwrap();
+        words[i - 1].trim_end_matches(':').parse().unwrap()
+    };
+    let (faces, dropped) = (number("faces"), number("frames"));
+    assert!(faces > 0, "the camera scanned no face: {line}");
+
+    let report = e.json(Some(&r.silver), &["report", &r.deployment]);
+    assert_eq!(
+        (
+            report["faces_scanned"].as_u64(),
+            report["dropped_frames"].as_u64()
+        ),
+        (Some(faces), Some(dropped)),
+        "recorded counts against the cameras' own at the stop ({line}): {report}"
+    );
+}
