@@ -445,3 +445,75 @@ fn a_deployment_from_application_to_public_report() {
     let o = e.run(Some(&operator), &["audit", "verify"]);
     assert!(!o.ok && o.stderr.contains("auditor"), "{}", o.stderr);
 }
+
+#[test]
+fn a_threshold_below_the_default_is_refused_without_a_recorded_reason() {
+    let e = Env::new();
+    let admin = tok(&e.json(
+        None,
+        &[
+            "user",
+            "bootstrap",
+            "--username",
+            "admin",
+            "--name",
+            "Admin",
+        ],
+    ));
+    let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
+    let ao = e.add_ao(&admin, "supt", "superintendent");
+    let mut apply = vec![
+        "deployment",
+        "apply",
+        "--location",
+        "Queen Street",
+        "--use-case",
+        "event",
+        "--starts",
+        "now",
+        "--ends",
+        "+8h",
+        "--threshold",
+        "0.55",
+    ];
+    for field in [
+        "--legitimate-aim",
+        "--legal-basis",
+        "--necessity",
+        "--proportionality",
+        "--safeguards",
+        "--alternatives",
+        "--watchlist-composition",
+        "--resources",
+    ] {
+        apply.extend([field, "as recorded"]);
+    }
+    e.fails(Some(&silver), &apply, "--threshold-reason");
+    apply.extend([
+        "--threshold-reason",
+        "Blue Watchlist TRR 31 % at 0.64 on site",
+    ]);
+    let d = format!("D{}", e.json(Some(&silver), &apply)["id"]);
+    let authorise = [
+        "deployment",
+        "authorise",
+        &d,
+        "--rationale",
+        "r",
+        "--minimum-threshold",
+        "0.55",
+    ];
+    e.fails(Some(&ao), &authorise, "--minimum-threshold-reason");
+    let mut with_reason = authorise.to_vec();
+    with_reason.extend([
+        "--minimum-threshold-reason",
+        "accepted: the site's measured rate",
+    ]);
+    e.ok(Some(&ao), &with_reason);
+    let shown = e.ok(Some(&silver), &["deployment", "show", &d]);
+    assert!(
+        shown.contains("below the default: Blue Watchlist TRR 31 % at 0.64 on site")
+            && shown.contains("below the default: accepted: the site's measured rate"),
+        "{shown}"
+    );
+}

@@ -31,6 +31,9 @@ pub struct Authority {
     pub valid_until: Timestamp,
     /// No alert may be raised below this Similarity Score.
     pub minimum_threshold: f64,
+    /// The AO's reason, when the minimum is below the default 0.64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_threshold_reason: Option<String>,
     pub cancelled_at: Option<Timestamp>,
 }
 

@@ -69,6 +69,9 @@ pub struct Application {
     pub resources: String,
     /// The Similarity Score threshold the applicant asks to run at.
     pub threshold_requested: f64,
+    /// Why, when the threshold asked for is below the default 0.64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_reason: Option<String>,
     /// Planned interval between the Silver Commander's reviews.
     pub review_interval_minutes: u32,
 }
@@ -206,6 +209,10 @@ impl Deployment {
         authorising_officer_is_not_the_applicant(ao, self)?;
         authority_at_most_seven_days(authority.valid_from, authority.valid_until)?;
         minimum_threshold_not_below_system_floor(authority.minimum_threshold)?;
+        threshold_below_default_has_reason(
+            authority.minimum_threshold,
+            authority.minimum_threshold_reason.as_deref(),
+        )?;
         if let crate::authority::AuthorityForm::UrgentVerbal { confirm_by, .. } = &authority.form {
             verbal_confirmation_deadline_is_reasonable(authority.granted_at, *confirm_by)?;
         }

@@ -363,6 +363,22 @@ pub fn minimum_threshold_not_below_system_floor(minimum: f64) -> Verdict {
     }
 }
 
+/// A threshold below the default 0.64 raises more false alerts for every
+/// face scanned, so whoever asks for it or authorises it records why.
+pub fn threshold_below_default_has_reason(threshold: f64, reason: Option<&str>) -> Verdict {
+    let given = reason.is_some_and(|r| !r.trim().is_empty());
+    if threshold >= DEFAULT_MINIMUM_THRESHOLD || given {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            "threshold_below_default_has_reason",
+            format!(
+                "threshold {threshold} is below the default {DEFAULT_MINIMUM_THRESHOLD}: record the reason (--threshold-reason when applying, --minimum-threshold-reason when authorising), or use {DEFAULT_MINIMUM_THRESHOLD}"
+            ),
+        ))
+    }
+}
+
 /// No threshold below the authorised minimum.
 pub fn threshold_not_below_authorised_minimum(threshold: f64, authority: &Authority) -> Verdict {
     if threshold.is_finite() && threshold >= authority.minimum_threshold && threshold <= 1.0 {
@@ -809,7 +825,8 @@ pub fn application_is_complete(a: &crate::deployment::Application) -> Verdict {
         ));
     }
     minimum_threshold_not_below_system_floor(a.threshold_requested)
-        .map_err(|r| Refusal::new(rule, r.message))
+        .map_err(|r| Refusal::new(rule, r.message))?;
+    threshold_below_default_has_reason(a.threshold_requested, a.threshold_reason.as_deref())
 }
 
 #[cfg(test)]

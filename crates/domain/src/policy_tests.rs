@@ -52,6 +52,7 @@ fn deployment() -> Deployment {
             watchlist_composition: "w".into(),
             resources: "r".into(),
             threshold_requested: 0.64,
+            threshold_reason: None,
             review_interval_minutes: 120,
         },
         applied_by: UserId(3),
@@ -75,6 +76,7 @@ fn written(from: &str, until: &str) -> Authority {
         valid_from: t(from),
         valid_until: t(until),
         minimum_threshold: DEFAULT_MINIMUM_THRESHOLD,
+        minimum_threshold_reason: None,
         cancelled_at: None,
     }
 }
@@ -141,6 +143,33 @@ fn no_start_before_the_authority_is_in_force() {
         DeploymentState::Authorised,
         "a refused start changes nothing"
     );
+}
+
+#[test]
+fn a_threshold_below_the_default_needs_a_recorded_reason() {
+    // At application.
+    let mut d = deployment();
+    d.application.threshold_requested = 0.55;
+    assert_eq!(
+        application_is_complete(&d.application).unwrap_err().rule,
+        "threshold_below_default_has_reason"
+    );
+    d.application.threshold_reason = Some("   ".into());
+    assert!(application_is_complete(&d.application).is_err());
+    d.application.threshold_reason =
+        Some("crowd of 80,000; Blue Watchlist TRR 31 % at 0.64".into());
+    assert!(application_is_complete(&d.application).is_ok());
+    // At authorisation.
+    let mut a = written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z");
+    a.minimum_threshold = 0.6;
+    assert_eq!(
+        deployment().authorise(&ao(), a.clone()).unwrap_err().rule,
+        "threshold_below_default_has_reason"
+    );
+    a.minimum_threshold_reason = Some("as the application's reason".into());
+    assert!(deployment().authorise(&ao(), a).is_ok());
+    // At or above the default, none is needed.
+    assert!(threshold_below_default_has_reason(0.64, None).is_ok());
 }
 
 #[test]

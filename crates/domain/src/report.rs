@@ -152,6 +152,7 @@ mod tests {
                 watchlist_composition: "g".into(),
                 resources: "h".into(),
                 threshold_requested: 0.64,
+                threshold_reason: None,
                 review_interval_minutes: 60,
             },
             applied_by: UserId(1),

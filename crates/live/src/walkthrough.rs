@@ -127,6 +127,7 @@ pub async fn setup(
                 watchlist_composition: "Blue Watchlist of consenting volunteers".into(),
                 resources: "Replayed cameras".into(),
                 threshold_requested: DEFAULT_MINIMUM_THRESHOLD,
+                threshold_reason: None,
                 review_interval_minutes: 60,
             },
         )
@@ -142,6 +143,7 @@ pub async fn setup(
                 valid_from: now,
                 valid_until: later(24)?,
                 minimum_threshold: DEFAULT_MINIMUM_THRESHOLD,
+                minimum_threshold_reason: None,
             },
         )
         .await?;

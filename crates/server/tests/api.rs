@@ -433,6 +433,7 @@ async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
         watchlist_composition: "Wanted by courts".into(),
         resources: "One van".into(),
         threshold_requested: 0.64,
+        threshold_reason: None,
         review_interval_minutes: 60,
     };
     let d = store.apply(silver, app).await.unwrap().id;
@@ -446,6 +447,7 @@ async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
                 valid_from: now,
                 valid_until: now.checked_add(hours(8)).unwrap(),
                 minimum_threshold: 0.64,
+                minimum_threshold_reason: None,
             },
         )
         .await

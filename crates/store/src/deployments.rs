@@ -22,6 +22,8 @@ pub struct Grant {
     pub valid_from: Timestamp,
     pub valid_until: Timestamp,
     pub minimum_threshold: f64,
+    /// Required below the default 0.64.
+    pub minimum_threshold_reason: Option<String>,
 }
 
 /// A review as entered by the Silver Commander.
@@ -267,10 +269,16 @@ impl Store {
             valid_from: g.valid_from,
             valid_until: g.valid_until,
             minimum_threshold: g.minimum_threshold,
+            minimum_threshold_reason: g.minimum_threshold_reason.clone(),
             cancelled_at: None,
         };
+        let reason = g
+            .minimum_threshold_reason
+            .as_deref()
+            .map(|r| format!(" (below the default because: {r})"))
+            .unwrap_or_default();
         let detail = format!(
-            "{} authority {} to {}, minimum threshold {}",
+            "{} authority {} to {}, minimum threshold {}{reason}",
             if g.verbal_confirm_by.is_some() {
                 "urgent verbal"
             } else {

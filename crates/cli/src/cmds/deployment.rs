@@ -41,6 +41,10 @@ pub enum DeploymentCmd {
         /// Lowest Similarity Score threshold allowed.
         #[arg(long, default_value_t = DEFAULT_MINIMUM_THRESHOLD)]
         minimum_threshold: f64,
+        /// Why the minimum is below the default 0.64 (required then; recorded
+        /// in the authority and the audit log).
+        #[arg(long, value_name = "TEXT")]
+        minimum_threshold_reason: Option<String>,
         /// Urgent verbal authority, to be confirmed in writing by this time (at most 72 hours).
         #[arg(long, value_name = "TIME")]
         verbal_confirm_by: Option<String>,
@@ -150,6 +154,10 @@ pub struct ApplyArgs {
     /// The threshold asked for.
     #[arg(long, default_value_t = DEFAULT_MINIMUM_THRESHOLD)]
     pub threshold: f64,
+    /// Why the threshold is below the default 0.64 (required then; kept with
+    /// the application).
+    #[arg(long, value_name = "TEXT")]
+    pub threshold_reason: Option<String>,
     /// Minutes between the Silver Commander's reviews.
     #[arg(long, default_value_t = 120)]
     pub review_every: u32,
@@ -179,6 +187,7 @@ fn application(a: ApplyArgs) -> Result<Application> {
         watchlist_composition: s(a.watchlist_composition),
         resources: s(a.resources),
         threshold_requested: a.threshold,
+        threshold_reason: a.threshold_reason,
         review_interval_minutes: a.review_every,
     })
 }
@@ -231,6 +240,7 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                 from,
                 until,
                 minimum_threshold,
+                minimum_threshold_reason,
                 verbal_confirm_by,
             } => {
                 let d = store.deployment(&me, deployment).await?;
@@ -248,6 +258,7 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                         .transpose()?
                         .unwrap_or(d.application.ends_at),
                     minimum_threshold,
+                    minimum_threshold_reason,
                 };
                 summary(g, &store.authorise(&me, deployment, grant).await?)
             }
@@ -415,7 +426,15 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     ("alternatives", a.alternatives_considered.clone()),
                     ("watchlist", a.watchlist_composition.clone()),
                     ("resources", a.resources.clone()),
-                    ("threshold asked", a.threshold_requested.to_string()),
+                    (
+                        "threshold asked",
+                        match &a.threshold_reason {
+                            Some(r) => {
+                                format!("{} (below the default: {r})", a.threshold_requested)
+                            }
+                            None => a.threshold_requested.to_string(),
+                        },
+                    ),
                     (
                         "recognition",
                         format!("{} ({})", d.recognition.model, d.recognition.algorithm),
@@ -455,7 +474,13 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                             show_time(au.valid_until)
                         ),
                     ));
-                    f.push(("min threshold", au.minimum_threshold.to_string()));
+                    f.push((
+                        "min threshold",
+                        match &au.minimum_threshold_reason {
+                            Some(r) => format!("{} (below the default: {r})", au.minimum_threshold),
+                            None => au.minimum_threshold.to_string(),
+                        },
+                    ));
                     f.push(("rationale", au.rationale.clone()));
                     f.push(("cancelled", show_opt_time(au.cancelled_at)));
                 }

@@ -72,6 +72,8 @@ pub struct AuthoriseBody {
     /// Default: the application's end.
     pub valid_until: Option<Timestamp>,
     pub minimum_threshold: Option<f64>,
+    /// Why, when the minimum is below the default 0.64.
+    pub minimum_threshold_reason: Option<String>,
     /// Urgent verbal authority, to be confirmed in writing by then.
     pub verbal_confirm_by: Option<Timestamp>,
 }
@@ -90,6 +92,7 @@ async fn authorise(
         valid_from: b.valid_from.unwrap_or(app_.starts_at),
         valid_until: b.valid_until.unwrap_or(app_.ends_at),
         minimum_threshold: b.minimum_threshold.unwrap_or(DEFAULT_MINIMUM_THRESHOLD),
+        minimum_threshold_reason: b.minimum_threshold_reason,
     };
     let d = app.store.authorise(&c.user, id, g).await?;
     app.hub.deployment_changed(&d, "authorise", &c.user);

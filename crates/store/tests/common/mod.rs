@@ -205,6 +205,7 @@ impl World {
             watchlist_composition: "Wanted by courts and suspects for violence".into(),
             resources: "One van, six officers".into(),
             threshold_requested: 0.64,
+            threshold_reason: None,
             review_interval_minutes: 120,
         }
     }
@@ -216,6 +217,7 @@ impl World {
             valid_from: self.now(),
             valid_until: self.now().checked_add(hours(24)).unwrap(),
             minimum_threshold: 0.64,
+            minimum_threshold_reason: None,
         }
     }
 

@@ -198,6 +198,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
                 .into(),
         resources: "One replayed camera".into(),
         threshold_requested: lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD,
+        threshold_reason: None,
         review_interval_minutes: 60,
     };
     let d = store.apply(&silver, app).await?;
@@ -212,6 +213,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
                 valid_from: Timestamp::now(),
                 valid_until: later(12)?,
                 minimum_threshold: lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD,
+                minimum_threshold_reason: None,
             },
         )
         .await?;
