@@ -5,34 +5,65 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
     /// Models directory (default: $XDG_DATA_HOME/lfr/models, or ~/.local/share/lfr/models).
-    #[arg(long, global = true, env = "LFR_MODELS", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LFR_MODELS",
+        value_name = "DIR"
+    )]
     pub models: Option<PathBuf>,
 
     /// The recognition model: the id of an installed package or combined
     /// model (`lfr models list`; default sface-dlib), or `dlib-resnet-v1`
     /// (built in). New deployments get it; existing ones keep their own
     /// (`lfr deployment set-algorithm`).
-    #[arg(long, global = true, env = "LFR_MODEL", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LFR_MODEL",
+        value_name = "ID"
+    )]
     pub model: Option<String>,
 
     /// Database URL: sqlite://PATH or postgres://... (default: sqlite in $XDG_DATA_HOME/lfr/lfr.db).
-    #[arg(long, global = true, env = "LFR_DB", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LFR_DB",
+        value_name = "URL"
+    )]
     pub db: Option<String>,
 
     /// The operator's key directory: master key and per-deployment data keys
     /// (default: $XDG_DATA_HOME/lfr/keys). Keep it out of database backups.
-    #[arg(long, global = true, env = "LFR_KEYS", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LFR_KEYS",
+        value_name = "DIR"
+    )]
     pub keys: Option<PathBuf>,
 
     /// Where recorded footage lives (default: $XDG_DATA_HOME/lfr/footage).
     /// Retention registers and deletes recordings inside it only.
-    #[arg(long, global = true, env = "LFR_FOOTAGE_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LFR_FOOTAGE_DIR",
+        value_name = "DIR"
+    )]
     pub footage_dir: Option<PathBuf>,
 
     /// Your sign-in token, as issued by `lfr user bootstrap`, `lfr user add` or `lfr user token`.
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "LFR_TOKEN",
         value_name = "TOKEN",
         hide_env_values = true
@@ -40,6 +71,6 @@ pub struct Global {
     pub token: Option<String>,
 
     /// Print machine-readable JSON instead of tables.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 }

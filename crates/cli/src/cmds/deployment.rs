@@ -120,9 +120,10 @@ pub struct ApplyArgs {
     /// Read the whole application from a JSON file (fields as in `lfr deployment show --json`).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["location", "use_case"])]
     pub from_file: Option<PathBuf>,
+    /// Where: the Zone of Recognition in words an officer knows (required).
     #[arg(long, required_unless_present = "from_file")]
     pub location: Option<String>,
-    /// proactive, event or incident.
+    /// proactive, event or incident (required).
     #[arg(long, required_unless_present = "from_file")]
     pub use_case: Option<UseCase>,
     /// van or wired.
@@ -131,24 +132,34 @@ pub struct ApplyArgs {
     /// Number of cameras or vans.
     #[arg(long, default_value_t = 1)]
     pub assets: u32,
+    /// When recognition may begin: RFC 3339, `now`, or `+2h` (required).
     #[arg(long, required_unless_present = "from_file")]
     pub starts: Option<String>,
+    /// When it must end: RFC 3339 or `+8h`; authority covers at most 7 days (required).
     #[arg(long, required_unless_present = "from_file")]
     pub ends: Option<String>,
+    /// The legitimate aim pursued (required).
     #[arg(long, required_unless_present = "from_file")]
     pub legitimate_aim: Option<String>,
+    /// The legal basis relied on (required).
     #[arg(long, required_unless_present = "from_file")]
     pub legal_basis: Option<String>,
+    /// Why LFR is necessary here (required).
     #[arg(long, required_unless_present = "from_file")]
     pub necessity: Option<String>,
+    /// Why its intrusion is proportionate (required).
     #[arg(long, required_unless_present = "from_file")]
     pub proportionality: Option<String>,
+    /// Safeguards in place: signage, adjudication, retention (required).
     #[arg(long, required_unless_present = "from_file")]
     pub safeguards: Option<String>,
+    /// Less intrusive alternatives considered, and why not enough (required).
     #[arg(long, required_unless_present = "from_file")]
     pub alternatives: Option<String>,
+    /// Who the watchlist will hold, by category, and why (required).
     #[arg(long, required_unless_present = "from_file")]
     pub watchlist_composition: Option<String>,
+    /// Officers and equipment committed (required).
     #[arg(long, required_unless_present = "from_file")]
     pub resources: Option<String>,
     /// The threshold asked for.
