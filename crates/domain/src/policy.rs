@@ -686,8 +686,8 @@ pub fn adjudication_is_final(alert: &Alert) -> Verdict {
         Err(Refusal::new(
             "adjudication_is_final",
             format!(
-                "alert A{} was already adjudicated; add a note instead",
-                alert.id
+                "alert A{} was already adjudicated, and the decision is final; what followed goes with the engagement result (`lfr alert engage A{} ... --note`) or the policing outcome (`lfr alert outcome`)",
+                alert.id, alert.id
             ),
         ))
     } else {

@@ -208,7 +208,35 @@ fn summary(g: &Global, d: &Deployment) -> Result<()> {
         return print_json(d);
     }
     println!("D{}: {} ({})", d.id, d.state, d.application.location);
+    println!("next: {}", next_step(d));
     Ok(())
+}
+
+/// What comes next in the deployment's life, and the command for it.
+fn next_step(d: &Deployment) -> String {
+    use lfr_domain::deployment::DeploymentState as S;
+    let id = d.id;
+    match d.state {
+        S::Applied => format!(
+            "an Authorising Officer decides: `lfr deployment authorise D{id} --rationale TEXT`"
+        ),
+        S::Authorised => format!(
+            "the AO approves each watchlist (`lfr watchlist approve W`), then `lfr deployment start D{id}`"
+        ),
+        S::Active => format!(
+            "cameras run with `lfr serve --deployment D{id} --cameras FILE`; `lfr deployment suspend D{id} --reason TEXT` pauses recognition"
+        ),
+        S::Suspended => format!("`lfr deployment resume D{id}` when the reason is resolved"),
+        S::Terminated | S::Concluded if d.record_submitted_at.is_none() => format!(
+            "the deployment record goes to the AO within 31 days: `lfr deployment record D{id} --note TEXT`"
+        ),
+        S::Terminated | S::Concluded => match &d.authority {
+            Some(a) if a.cancelled_at.is_none() => {
+                format!("the AO cancels the authority: `lfr deployment cancel D{id}`")
+            }
+            _ => format!("nothing; publish the figures with `lfr report D{id} --public`"),
+        },
+    }
 }
 
 pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
