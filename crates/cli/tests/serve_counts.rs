@@ -28,6 +28,7 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
     .unwrap();
     let log = e.path("serve.log");
     let published = e.path("published");
+    let ready = e.path("ready.json");
     let mut server = e.spawn(
         &r.engineer,
         &[
@@ -40,6 +41,8 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
             &r.deployment,
             "--cameras",
             cameras.to_str().unwrap(),
+            "--ready-file",
+            ready.to_str().unwrap(),
         ],
         &log,
     );
@@ -59,6 +62,11 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    let ready: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    assert_eq!(ready["deployment"], r.deployment.as_str(), "{ready}");
+    assert_eq!(ready["pid"], server.id(), "{ready}");
+    assert!(ready["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     // Long enough for faces to be scanned, and not a whole number of the
     // 5 s write interval: the last counts are written only by the stop.
     std::thread::sleep(Duration::from_millis(7_500));

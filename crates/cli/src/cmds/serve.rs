@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Write the demo's sign-in links as JSON to this file (for scripts and tests).
     #[arg(long, value_name = "FILE", requires = "demo")]
     pub demo_info: Option<PathBuf>,
+    /// Once serving, write `{"url", "pid", "deployment"}` as JSON to this
+    /// file (whole, by rename), so that scripts know when and where it is ready.
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
 }
 
 pub fn run(g: &Global, a: ServeArgs) -> Result<()> {
@@ -144,6 +148,17 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         None => None,
     };
     eprintln!("lfr console: http://{addr}/  (Ctrl-C or SIGTERM stops)");
+    if let Some(f) = &a.ready_file {
+        let ready = serde_json::json!({
+            "url": format!("http://{addr}/"),
+            "pid": std::process::id(),
+            "deployment": a.deployment.map(|d| format!("D{d}")),
+        });
+        let part = f.with_extension("part");
+        std::fs::write(&part, ready.to_string())
+            .and_then(|()| std::fs::rename(&part, f))
+            .with_context(|| format!("cannot write the ready file {}", f.display()))?;
+    }
     let stop_hub = hub.clone();
     lfr_server::serve(app, listener, async move {
         shutdown_signal().await;
