@@ -66,7 +66,12 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
         serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
     assert_eq!(ready["deployment"], r.deployment.as_str(), "{ready}");
     assert_eq!(ready["pid"], server.id(), "{ready}");
-    assert!(ready["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert!(
+        ready["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
     // Long enough for faces to be scanned, and not a whole number of the
     // 5 s write interval: the last counts are written only by the stop.
     std::thread::sleep(Duration::from_millis(7_500));
