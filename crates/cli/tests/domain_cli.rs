@@ -517,3 +517,42 @@ fn a_threshold_below_the_default_is_refused_without_a_recorded_reason() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_ao_withdraws_authority_from_a_running_deployment() {
+    let e = Env::new();
+    let r = e.running_deployment();
+    let d = r.deployment.as_str();
+    e.fails(Some(&r.ao), &["deployment", "cancel", d], "withdraw");
+    e.fails(
+        Some(&r.silver),
+        &["deployment", "withdraw", d, "--reason", "x"],
+        "authorising_officer",
+    );
+    let out = e.ok(
+        Some(&r.ao),
+        &[
+            "deployment",
+            "withdraw",
+            d,
+            "--reason",
+            "the intelligence case has lapsed",
+        ],
+    );
+    assert!(
+        out.contains("terminated") && out.contains("next: the deployment record"),
+        "{out}"
+    );
+    let shown = e.json(Some(&r.silver), &["deployment", "show", d]);
+    assert_eq!(shown["deployment"]["state"], "terminated", "{shown}");
+    assert!(
+        shown["deployment"]["authority"]["cancelled_at"].is_string(),
+        "{shown}"
+    );
+    e.fails(Some(&r.silver), &["deployment", "start", d], "terminated");
+    let audit = e.ok(Some(&r.admin), &["audit", "log"]);
+    assert!(
+        audit.contains("authority withdrawn: the intelligence case has lapsed"),
+        "{audit}"
+    );
+}

@@ -346,6 +346,44 @@ impl Deployment {
     }
 
     /// The AO cancels the authority once the deployment is over.
+    /// The AO withdraws authority before the deployment has ended, giving
+    /// the reason: the authority is cancelled and the deployment ends at
+    /// once (terminated), so no camera may recognise under it again.
+    pub fn withdraw_authority(
+        &mut self,
+        ao: &crate::role::User,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), crate::Refusal> {
+        crate::policy::authorising_officer_is_superintendent_or_above(ao)?;
+        if reason.trim().is_empty() {
+            return Err(crate::Refusal::new(
+                "withdrawal_has_reason",
+                "say why the authority is withdrawn (--reason): it goes into the deployment's record",
+            ));
+        }
+        if !matches!(&self.authority, Some(a) if a.cancelled_at.is_none()) {
+            return Err(crate::Refusal::new(
+                "deployment_lifecycle",
+                format!("D{} has no authority in force to withdraw", self.id),
+            ));
+        }
+        self.transition(
+            &[
+                DeploymentState::Authorised,
+                DeploymentState::Active,
+                DeploymentState::Suspended,
+            ],
+            DeploymentState::Terminated,
+            "terminated",
+        )?;
+        self.ended_at = Some(now);
+        if let Some(a) = self.authority.as_mut() {
+            a.cancelled_at = Some(now);
+        }
+        Ok(())
+    }
+
     pub fn cancel_authority(
         &mut self,
         ao: &crate::role::User,
@@ -356,8 +394,8 @@ impl Deployment {
             return Err(crate::Refusal::new(
                 "deployment_lifecycle",
                 format!(
-                    "D{} is {}; conclude or terminate it before cancelling its authority",
-                    self.id, self.state
+                    "D{} is {}; to end it now, withdraw its authority with a reason (`lfr deployment withdraw D{} --reason TEXT`)",
+                    self.id, self.state, self.id
                 ),
             ));
         }

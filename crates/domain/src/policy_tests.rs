@@ -516,6 +516,30 @@ fn authority_is_cancelled_only_after_the_deployment_ends() {
     );
 }
 
+#[test]
+fn the_ao_withdraws_authority_from_a_running_deployment_with_a_reason() {
+    let now = t("2026-11-22T10:00:00Z");
+    let mut d = authorised();
+    d.start(now, &[approved_watchlist()]).unwrap();
+    assert_eq!(
+        d.withdraw_authority(&ao(), " ", now).unwrap_err().rule,
+        "withdrawal_has_reason"
+    );
+    d.withdraw_authority(&ao(), "intelligence no longer supports it", now)
+        .unwrap();
+    assert_eq!(d.state, DeploymentState::Terminated);
+    assert_eq!(d.authority.as_ref().unwrap().cancelled_at, Some(now));
+    assert!(
+        recognition_requires_active_authorisation(&d, now).is_err(),
+        "no recognition once withdrawn"
+    );
+    assert!(d.withdraw_authority(&ao(), "again", now).is_err());
+    assert!(
+        d.start(now, &[approved_watchlist()]).is_err(),
+        "no restart after a withdrawal"
+    );
+}
+
 fn alert() -> Alert {
     Alert {
         id: AlertId(1),

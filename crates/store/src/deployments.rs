@@ -387,6 +387,27 @@ impl Store {
         .await
     }
 
+    /// The AO withdraws authority from a deployment that has not ended:
+    /// it ends at once ([`Deployment::withdraw_authority`]).
+    pub async fn withdraw_authority(
+        &self,
+        actor: &User,
+        id: DeploymentId,
+        reason: &str,
+    ) -> Result<Deployment> {
+        let ao = actor.clone();
+        let why = reason.to_string();
+        self.step(
+            actor,
+            id,
+            Action::CancelAuthority,
+            "deployment.withdraw_authority",
+            format!("authority withdrawn: {reason}"),
+            move |d, _, now| d.withdraw_authority(&ao, &why, now),
+        )
+        .await
+    }
+
     pub async fn submit_record(
         &self,
         actor: &User,

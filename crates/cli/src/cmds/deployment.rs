@@ -88,6 +88,14 @@ pub enum DeploymentCmd {
     },
     /// Cancel the authority after the deployment ends (Authorising Officer).
     Cancel { deployment: DeploymentId },
+    /// Withdraw the authority of a deployment that has not ended
+    /// (Authorising Officer): recognition stops and the deployment ends now.
+    Withdraw {
+        deployment: DeploymentId,
+        /// Why the authority is withdrawn (required; recorded and audited).
+        #[arg(long)]
+        reason: String,
+    },
     /// Record that the deployment record went to the AO (due within 31 days of the end).
     Record {
         deployment: DeploymentId,
@@ -384,6 +392,10 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
             DeploymentCmd::Cancel { deployment } => {
                 summary(g, &store.cancel_authority(&me, deployment).await?)
             }
+            DeploymentCmd::Withdraw { deployment, reason } => summary(
+                g,
+                &store.withdraw_authority(&me, deployment, &reason).await?,
+            ),
             DeploymentCmd::Record { deployment, note } => {
                 let d = store.submit_record(&me, deployment, &note).await?;
                 if g.json {

@@ -37,6 +37,7 @@ pub fn routes() -> Router<App> {
             "/api/deployments/{d}/cancel-authority",
             post(cancel_authority),
         )
+        .route("/api/deployments/{d}/withdraw-authority", post(withdraw))
         .route("/api/deployments/{d}/record", post(record))
         .route("/api/deployments/{d}/reviews", get(reviews).post(review))
         .route("/api/deployments/{d}/figures", get(figures))
@@ -150,6 +151,12 @@ step!(conclude, "conclude", |app, c, d| app
 step!(cancel_authority, "cancel_authority", |app, c, d| app
     .store
     .cancel_authority(&c.user, d));
+step!(
+    withdraw,
+    "withdraw_authority",
+    ReasonBody,
+    |app, c, d, b| app.store.withdraw_authority(&c.user, d, &b.reason)
+);
 step!(suspend, "suspend", ReasonBody, |app, c, d, b| app
     .store
     .suspend(&c.user, d, &b.reason));

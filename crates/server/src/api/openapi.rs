@@ -57,6 +57,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/api/deployments/{d}/terminate" "terminate", "End the deployment early", Some(A::Terminate), Some("ReasonBody"), "Deployment"),
     op!("post" "/api/deployments/{d}/conclude" "conclude", "End the deployment as planned", Some(A::Conclude), None, "Deployment"),
     op!("post" "/api/deployments/{d}/cancel-authority" "cancelAuthority", "Cancel the authority after the end", Some(A::CancelAuthority), None, "Deployment"),
+    op!("post" "/api/deployments/{d}/withdraw-authority" "withdrawAuthority", "Withdraw the authority of a deployment that has not ended: it ends now", Some(A::CancelAuthority), Some("ReasonBody"), "Deployment"),
     op!("post" "/api/deployments/{d}/record" "submitDeploymentRecord", "Record that the deployment record went to the AO", Some(A::SubmitDeploymentRecord), Some("NoteBody"), "Deployment"),
     op!("get" "/api/deployments/{d}/reviews" "listReviews", "Reviews recorded while the deployment ran", Some(A::ReadDeployments), None, "Review", true),
     op!("post" "/api/deployments/{d}/reviews" "recordReview", "Record a review; continue_deployment false suspends", Some(A::RecordReview), Some("ReviewBody"), "Review"),
