@@ -343,10 +343,22 @@ fn a_deployment_from_application_to_public_report() {
         Box::pin(store.record_counts(session, "c1", 15000, 3, None))
     })
     .unwrap();
+    let listed = e.ok(Some(&operator), &["alert", "list", &id]);
     assert!(
-        e.ok(Some(&operator), &["alert", "list", &id])
-            .contains("true_confirmed")
+        listed.contains("true_confirmed") && listed.contains("S1 (wanted_by_courts)"),
+        "{listed}"
     );
+    // Alerts say who they are about by reference and category, never by name.
+    let shown = e.json(Some(&operator), &["alert", "show", &aid]);
+    assert_eq!(
+        (
+            shown["subject"]["reference"].as_str(),
+            shown["subject"]["category"].as_str()
+        ),
+        (Some("S1"), Some("wanted_by_courts")),
+        "{shown}"
+    );
+    assert!(!shown["subject"].to_string().contains(NAME), "{shown}");
     // Blue Watchlist passes: only volunteers walk them, and nothing is typed in as a result.
     let o = e.run(
         Some(&operator),

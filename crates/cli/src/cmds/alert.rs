@@ -9,6 +9,8 @@ use clap::Subcommand;
 use lfr_domain::alert::{Adjudication, Alert, EngagementOutcome, PolicingOutcome};
 use lfr_domain::ids::{AlertId, DeploymentId};
 
+use lfr_server::subjects::{Subject, Subjects};
+
 use super::session::{block_on, fields, print_json, show_opt_time, show_time, signed_in, table};
 use crate::Global;
 
@@ -51,9 +53,26 @@ fn status(a: &Alert) -> String {
     a.class().to_string()
 }
 
+/// An alert with who it is about (the inclusion's reference and category,
+/// never the name), as the console shows it.
+#[derive(serde::Serialize)]
+struct AlertOut<'a> {
+    #[serde(flatten)]
+    alert: &'a Alert,
+    subject: Option<Subject>,
+}
+
+fn subject_word(s: &Option<Subject>, a: &Alert) -> String {
+    match s {
+        Some(s) => format!("{} ({})", s.reference, s.category),
+        None => format!("I{}", a.inclusion),
+    }
+}
+
 pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
     block_on(async move {
         let (store, me) = signed_in(g).await?;
+        let subjects = Subjects::default();
         let show = |a: &Alert| -> Result<()> {
             if g.json {
                 print_json(a)
@@ -71,19 +90,33 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
         match cmd {
             AlertCmd::List { deployment } => {
                 let all = store.alerts(&me, deployment).await?;
+                let mut who = Vec::with_capacity(all.len());
+                for a in &all {
+                    who.push(
+                        subjects
+                            .lookup(&store, &me, a.deployment, a.inclusion)
+                            .await,
+                    );
+                }
                 if g.json {
-                    return print_json(&all);
+                    let out: Vec<AlertOut> = all
+                        .iter()
+                        .zip(who)
+                        .map(|(alert, subject)| AlertOut { alert, subject })
+                        .collect();
+                    return print_json(&out);
                 }
                 let rows: Vec<Vec<String>> = all
                     .iter()
-                    .map(|a| {
+                    .zip(&who)
+                    .map(|(a, s)| {
                         vec![
                             format!("A{}", a.id),
                             show_time(a.at),
                             a.camera.clone(),
                             format!("{:.3}", a.score),
                             a.threshold.to_string(),
-                            format!("I{}", a.inclusion),
+                            subject_word(s, a),
                             status(a),
                             a.policing_outcome
                                 .as_ref()
@@ -104,7 +137,7 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                         "camera",
                         "score",
                         "threshold",
-                        "inclusion",
+                        "subject",
                         "status",
                         "outcome",
                         "images",
@@ -127,8 +160,11 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                     std::fs::write(&p, store.reference_image(&me, a.candidate_image).await?)
                         .with_context(|| format!("cannot write {}", p.display()))?;
                 }
+                let subject = subjects
+                    .lookup(&store, &me, a.deployment, a.inclusion)
+                    .await;
                 if g.json {
-                    return print_json(&a);
+                    return print_json(&AlertOut { alert: &a, subject });
                 }
                 let dec = |d: Option<String>| d.unwrap_or_else(|| "-".into());
                 fields(&[
@@ -142,7 +178,12 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                     ("recognition", format!("{} ms", a.recognition_ms)),
                     (
                         "candidate",
-                        format!("I{} image IMG{}", a.inclusion, a.candidate_image),
+                        format!(
+                            "{}, inclusion I{}, image IMG{}",
+                            subject_word(&subject, &a),
+                            a.inclusion,
+                            a.candidate_image
+                        ),
                     ),
                     ("status", status(&a)),
                     (
