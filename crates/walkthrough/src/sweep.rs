@@ -164,7 +164,7 @@ pub fn extrapolate(truth: &Truth, record: &Record, at: &Attribution, n: usize, t
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZeroFalseAlerts {
     pub watchlist_size: usize,
-    /// The highest score of any false alert (None: none at or above the record's floor).
+    /// The score of the highest false alert (None: none at or above the record's floor).
     pub highest_false_score: Option<f64>,
     /// The lowest threshold on a 0.01 grid with no false alert.
     pub threshold: f64,
@@ -178,22 +178,30 @@ pub fn zero_false_alerts(
     at: &Attribution,
     n: usize,
 ) -> ZeroFalseAlerts {
-    // The best false candidate of any template (not the first alert of a
-    // track, which may have scored lower than a later template of it).
-    let highest = record
-        .probes
-        .iter()
-        .zip(&at.probes)
-        .flat_map(|(probe, pass)| {
-            score::candidates(&probe.all, n)
-                .filter(move |&(s, _)| !score::is_mated(truth, record, *pass, s))
-        })
-        .map(|(_, score)| score)
-        .max_by(f64::total_cmp);
-    let threshold = match highest {
-        Some(s) => ((s * 100.0).floor() + 1.0) / 100.0,
-        None => record.floor,
+    // Scanned down the 0.01 grid, because whether a candidate alerts
+    // depends on the threshold: a track alerts once per subject, at its
+    // first template at or above it, so a later template of a track that
+    // has since followed another passer is no alert while an earlier one
+    // already alerted for that subject, and a later, higher template may
+    // alert where an earlier one did not reach.
+    let false_at = |t: f64| {
+        score::alerts(truth, record, at, n, t)
+            .into_iter()
+            .filter(|a| !a.correct)
+            .map(|a| a.score)
+            .max_by(f64::total_cmp)
     };
+    let floor = (record.floor * 100.0).ceil() as i64;
+    let mut highest = None;
+    let mut threshold = record.floor;
+    for cent in (floor..=100).rev() {
+        let t = cent as f64 / 100.0;
+        if let Some(s) = false_at(t) {
+            highest = Some(s);
+            threshold = (cent + 1) as f64 / 100.0;
+            break;
+        }
+    }
     let f = score::figures(truth, record, at, n, threshold);
     ZeroFalseAlerts {
         watchlist_size: n,
@@ -307,6 +315,8 @@ mod tests {
         assert_eq!(z.threshold, 0.69);
         assert_eq!(z.true_recognition_rate.k, 1);
         assert_eq!(score::figures(&t, &r, &at, 4, z.threshold).false_alerts, 0);
+        // And it is the lowest such: a step lower, the false alert is back.
+        assert!(score::figures(&t, &r, &at, 4, z.threshold - 0.01).false_alerts > 0);
         let d = det(&t, &r, &at, 4);
         assert!(
             d.windows(2)
