@@ -118,3 +118,54 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
         "recorded counts against the cameras' own at the stop ({line}): {report}"
     );
 }
+
+#[test]
+fn serve_refuses_to_run_cameras_as_someone_who_may_not() {
+    let e = Env::new();
+    let r = e.running_deployment();
+    let cameras = e.path("cameras.json");
+    let video = shared("data/video/arcade-crowd-1080p.mp4");
+    std::fs::write(
+        &cameras,
+        serde_json::json!([{
+            "name": "arcade", "location": "Arcade",
+            "source": { "kind": "file", "path": video, "realtime": true, "looped": true }
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let log = e.path("serve.log");
+    let mut server = e.spawn(
+        &r.silver,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--deployment",
+            &r.deployment,
+            "--cameras",
+            cameras.to_str().unwrap(),
+        ],
+        &log,
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = server.kill();
+            panic!(
+                "lfr serve ran on as a Silver Commander:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(!status.success(), "{said}");
+    assert!(
+        said.contains("cannot run as silver") && said.contains("System Engineer or Operator"),
+        "{said}"
+    );
+}

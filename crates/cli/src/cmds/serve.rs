@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use lfr_domain::ids::DeploymentId;
+use lfr_domain::policy::Action;
 use lfr_domain::role::User;
 use lfr_live::{CameraConfig, LiveConfig, LiveEvent, Session};
 use lfr_server::cameras::ReportedCameras;
@@ -245,6 +246,15 @@ async fn pipeline_from_args(
         );
     };
     let actor = store.authenticate(token).await?;
+    // Refused now, not retried for ever with no cameras running.
+    for action in [Action::RaiseAlert, Action::RecordCounts] {
+        lfr_domain::policy::role_permits(&actor, action).map_err(|r| {
+            anyhow::anyhow!(
+                "the cameras cannot run as {}: {r}; set LFR_TOKEN to the token of a System Engineer or Operator",
+                actor.username
+            )
+        })?;
+    }
     Ok(Pipeline {
         deployment,
         cameras,
