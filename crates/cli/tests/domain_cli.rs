@@ -226,19 +226,22 @@ fn a_deployment_from_application_to_public_report() {
         "{}",
         o.stderr
     );
+    // --check checks the images too: one that is not a usable photograph fails it.
     std::fs::write(imp.join("s1.jpg"), IMAGE).unwrap();
+    let check = [
+        "watchlist",
+        "import",
+        &wid,
+        imp.to_str().unwrap(),
+        "--check",
+    ];
+    let o = e.run(Some(&silver), &check);
     assert!(
-        e.ok(
-            Some(&silver),
-            &[
-                "watchlist",
-                "import",
-                &wid,
-                imp.to_str().unwrap(),
-                "--check"
-            ]
-        )
-        .contains("valid, 1 inclusions")
+        !o.ok
+            && o.stderr.contains("ref S1 image s1.jpg")
+            && o.stderr.contains("in its manifest or its images"),
+        "{}",
+        o.stderr
     );
 
     // Enrolment runs the engine: an image that is not a photograph is
@@ -267,6 +270,20 @@ fn a_deployment_from_application_to_public_report() {
     std::fs::write(imp.join("s1.jpg"), &photo[..photo.len() * 3 / 4]).unwrap();
     refused("incomplete");
     std::fs::write(imp.join("s1.jpg"), &photo).unwrap();
+    let checked = e.ok(Some(&silver), &check);
+    assert!(
+        checked.contains("ref S1 image s1.jpg: ")
+            && checked.contains("ready to import, 1 inclusions, 1 images"),
+        "{checked}"
+    );
+    assert_eq!(
+        e.json(Some(&silver), &["watchlist", "show", &wid])
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "--check stores nothing"
+    );
     let out = e.ok(Some(&silver), import);
     assert!(out.contains("imported 1 inclusions"), "{out}");
     let re = e.json(Some(&silver), &["watchlist", "reenrol", &wid]);

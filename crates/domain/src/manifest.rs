@@ -40,7 +40,7 @@ pub struct ManifestImage {
 
 /// Everything wrong with a manifest, each line naming the entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the manifest has {} problem(s); nothing was imported:\n  {}", .0.len(), .0.join("\n  "))]
+#[error("the import has {} problem(s), in its manifest or its images; nothing was imported:\n  {}", .0.len(), .0.join("\n  "))]
 pub struct ManifestProblems(pub Vec<String>);
 
 #[derive(Deserialize)]

@@ -139,7 +139,7 @@ pub struct PreparedEntry {
 }
 
 /// Validates the manifest and checks that every image it names is in the
-/// import. Needs no engine: `lfr watchlist import --check` stops here.
+/// import. Needs no engine, so manifest problems are told before any image is decoded.
 pub fn validate(
     src: &ImportSource,
     kind: WatchlistKind,

@@ -53,7 +53,8 @@ pub enum WatchlistCmd {
     Import {
         watchlist: WatchlistId,
         path: PathBuf,
-        /// Only validate the manifest and files; store nothing.
+        /// Check everything an import checks (the manifest, and every image
+        /// decoded, graded and templated), and store nothing.
         #[arg(long)]
         check: bool,
     },
@@ -110,23 +111,44 @@ pub fn run(g: &Global, cmd: WatchlistCmd) -> Result<()> {
             } => {
                 let w = store.watchlist(&me, watchlist).await?;
                 let src = ImportSource::open(&path)?;
+                // The manifest first: its problems need no engine.
+                validate(&src, w.kind)?;
+                let enroller = enroller(g, &store, &me, watchlist).await?;
+                let prepared = prepare(&src, w.kind, &enroller)?;
                 if check {
-                    let entries = validate(&src, w.kind)?;
-                    let images: usize = entries.iter().map(|e| e.images.len()).sum();
+                    let graded: Vec<_> = prepared
+                        .iter()
+                        .flat_map(|e| {
+                            e.images.iter().map(|i| {
+                                (
+                                    e.entry.reference.clone(),
+                                    i.file.clone(),
+                                    i.grade.to_string(),
+                                )
+                            })
+                        })
+                        .collect();
                     if g.json {
-                        return print_json(
-                            &serde_json::json!({ "valid": true, "inclusions": entries.len(), "images": images }),
-                        );
+                        let images: Vec<_> = graded
+                            .iter()
+                            .map(|(r, f, q)| serde_json::json!({ "ref": r, "file": f, "grade": q }))
+                            .collect();
+                        return print_json(&serde_json::json!({
+                            "valid": true, "inclusions": prepared.len(), "images": images,
+                        }));
+                    }
+                    for (r, f, q) in &graded {
+                        println!("ref {r} image {f}: {q}");
                     }
                     println!(
-                        "{}: valid, {} inclusions, {images} images (nothing stored)",
+                        "{}: ready to import, {} inclusions, {} images, every one enrolled with {} (nothing stored)",
                         path.display(),
-                        entries.len()
+                        prepared.len(),
+                        graded.len(),
+                        enroller.algorithm()
                     );
                     return Ok(());
                 }
-                let enroller = enroller(g, &store, &me, watchlist).await?;
-                let prepared = prepare(&src, w.kind, &enroller)?;
                 let n = store.commit_import(&me, watchlist, &prepared).await?;
                 if g.json {
                     return print_json(&serde_json::json!({ "imported": n }));
