@@ -212,3 +212,51 @@ mod tests {
         assert!(n[0].running_now && !n[1].running_now);
     }
 }
+
+/// A rate as people read it: a percentage to at most two decimals, with
+/// "1 in N" beside it (`0.01% (1 in 8,130)`), `<0.01%` below that, `0`
+/// when nothing happened and `-` when there was nothing to divide by.
+pub fn show_rate(r: Option<f64>) -> String {
+    match r {
+        None => "-".into(),
+        Some(r) if r <= 0.0 => "0".into(),
+        Some(r) => {
+            let pct = r * 100.0;
+            let pct = if pct < 0.005 {
+                "<0.01%".to_string()
+            } else {
+                let s = format!("{pct:.2}");
+                format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+            };
+            format!("{pct} (1 in {})", thousands((1.0 / r).round() as u64))
+        }
+    }
+}
+
+/// 8130 as "8,130".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::show_rate;
+
+    #[test]
+    fn rates_read_to_two_decimals_with_one_in_n() {
+        assert_eq!(show_rate(None), "-");
+        assert_eq!(show_rate(Some(0.0)), "0");
+        assert_eq!(show_rate(Some(1.0 / 30.0)), "3.33% (1 in 30)");
+        assert_eq!(show_rate(Some(1.0 / 8130.0)), "0.01% (1 in 8,130)");
+        assert_eq!(show_rate(Some(1e-6)), "<0.01% (1 in 1,000,000)");
+        assert_eq!(show_rate(Some(0.5)), "50% (1 in 2)");
+    }
+}

@@ -157,13 +157,9 @@ pub fn fields(pairs: &[(&str, String)]) {
     }
 }
 
-/// Reads a rate as a percentage with "1 in N" for small rates.
+/// Reads a rate as a percentage with "1 in N" beside it.
 pub fn rate(r: Option<f64>) -> String {
-    match r {
-        None => "-".into(),
-        Some(0.0) => "0".into(),
-        Some(r) => format!("{:.4}% (1 in {:.0})", r * 100.0, 1.0 / r),
-    }
+    lfr_domain::report::show_rate(r)
 }
 
 #[cfg(test)]

@@ -20,11 +20,7 @@ pub fn opt(t: Option<Timestamp>) -> String {
     t.map(when).unwrap_or_else(|| "-".into())
 }
 
-/// `0.0123% (1 in 8130)`, or `-` when there is nothing to divide by.
+/// `0.01% (1 in 8,130)`, or `-` when there is nothing to divide by.
 pub fn rate(r: Option<f64>) -> String {
-    match r {
-        None => "-".into(),
-        Some(0.0) => "0".into(),
-        Some(r) => format!("{:.4}% (1 in {:.0})", r * 100.0, 1.0 / r),
-    }
+    lfr_domain::report::show_rate(r)
 }
