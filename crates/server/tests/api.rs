@@ -879,3 +879,46 @@ async fn an_authorising_officer_made_through_the_api_waits_for_a_second_administ
     let (status, _) = s.get("operator", "/api/role-changes").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_ao_withdraws_authority_and_the_deployment_page_says_so() {
+    let s = start().await;
+    let (d, _, _) = running_with_volunteer(&s).await;
+    let page = |who: &'static str| {
+        let s = &s;
+        async move {
+            s.fetch(Some(who), &format!("/console/deployments/{d}"))
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = page("silver").await;
+    assert!(
+        before.contains("In force") && !before.contains("Cancelled"),
+        "{before}"
+    );
+    let (status, body) = s
+        .post(
+            "silver",
+            &format!("/api/deployments/{d}/withdraw-authority"),
+            serde_json::json!({ "reason": "x" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = s
+        .post(
+            "ao",
+            &format!("/api/deployments/{d}/withdraw-authority"),
+            serde_json::json!({ "reason": "the intelligence case has lapsed" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "terminated", "{body}");
+    let after = page("silver").await;
+    assert!(
+        after.contains("Cancelled") && !after.contains("In force"),
+        "{after}"
+    );
+}

@@ -138,17 +138,25 @@ pub async fn show(parts: Parts, State(app): State<App>, Path(d): Path<String>) -
                 dt { "Proportionality" } dd { (a.proportionality) }
                 dt { "Safeguards" } dd { (a.safeguards) }
                 dt { "Watchlist composition" } dd { (a.watchlist_composition) }
-                dt { "Threshold requested" } dd { (a.threshold_requested) }
+                dt { "Threshold requested" } dd {
+                    (a.threshold_requested)
+                    @if let Some(r) = &a.threshold_reason { " (below the default: " (r) ")" }
+                }
             }
         }
         section aria-labelledby="h-auth" {
             h2 #h-auth { "Authority" }
             @if let Some(au) = &dep.authority {
                 dl.facts {
-                    dt { "Valid" } dd { (time::when(au.valid_from)) " to " (time::when(au.valid_until)) }
-                    dt { "Minimum threshold" } dd { (au.minimum_threshold) }
+                    @match au.cancelled_at {
+                        Some(at) => { dt { "Cancelled" } dd.cancelled { "at " (time::when(at)) "; it ran from " (time::when(au.valid_from)) " to " (time::when(au.valid_until)) } }
+                        None => { dt { "In force" } dd { (time::when(au.valid_from)) " to " (time::when(au.valid_until)) } }
+                    }
+                    dt { "Minimum threshold" } dd {
+                        (au.minimum_threshold)
+                        @if let Some(r) = &au.minimum_threshold_reason { " (below the default: " (r) ")" }
+                    }
                     dt { "Rationale" } dd { (au.rationale) }
-                    dt { "Cancelled" } dd { (time::opt(au.cancelled_at)) }
                 }
             } @else { p { "Not yet authorised." } }
         }
