@@ -65,8 +65,22 @@ enum Command {
     Eval(cmds::eval::EvalCmd),
 }
 
+/// Commands that only print end quietly when their reader goes away
+/// (`lfr quality IMG | head -1`), as Unix tools do, instead of panicking on
+/// the broken pipe. Commands that feed FFmpeg through a pipe (serve, bench,
+/// eval) keep Rust's default, so a dead child is an error they report.
+fn quiet_on_closed_pipe(c: &Command) {
+    if !matches!(c, Command::Serve(_) | Command::Bench(_) | Command::Eval(_)) {
+        // SAFETY: called before any thread starts; SIG_DFL is always valid.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    quiet_on_closed_pipe(&cli.command);
     let g = &cli.global;
     let result: anyhow::Result<()> = match cli.command {
         Command::Detect(a) => cmds::detect::run(g, a),
