@@ -43,47 +43,9 @@ fn the_default_model_matches_every_obama_pair_at_the_default_threshold() {
 #[test]
 fn a_new_deployment_gets_the_default_model() {
     let e = Env::new();
-    let admin = e.json(
-        None,
-        &[
-            "user",
-            "bootstrap",
-            "--username",
-            "admin",
-            "--name",
-            "Admin",
-        ],
-    );
-    let admin = admin["token"].as_str().unwrap().to_string();
+    let admin = e.bootstrap();
     let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
-    let mut apply = vec![
-        "deployment",
-        "apply",
-        "--location",
-        "Queen Street",
-        "--use-case",
-        "event",
-        "--starts",
-        "now",
-        "--ends",
-        "+8h",
-    ];
-    for (i, field) in [
-        "--legitimate-aim",
-        "--legal-basis",
-        "--necessity",
-        "--proportionality",
-        "--safeguards",
-        "--alternatives",
-        "--watchlist-composition",
-        "--resources",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        apply.extend([field, ["a", "b", "c", "d", "e", "f", "g", "h"][i]]);
-    }
-    let d = e.json(Some(&silver), &apply);
+    let d = e.json(Some(&silver), APPLY);
     assert_eq!(
         (
             d["recognition"]["model"].as_str(),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Env, shared};
+use common::{APPLY, Env, Staff, shared};
 
 const NAME: &str = "Zebedee Quuxworth";
 const IMAGE: &[u8] = b"REFERENCE-IMAGE-BYTES-OF-ZEBEDEE";
@@ -478,45 +478,9 @@ fn a_deployment_from_application_to_public_report() {
 #[test]
 fn a_threshold_below_the_default_is_refused_without_a_recorded_reason() {
     let e = Env::new();
-    let admin = tok(&e.json(
-        None,
-        &[
-            "user",
-            "bootstrap",
-            "--username",
-            "admin",
-            "--name",
-            "Admin",
-        ],
-    ));
-    let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
-    let ao = e.add_ao(&admin, "supt", "superintendent");
-    let mut apply = vec![
-        "deployment",
-        "apply",
-        "--location",
-        "Queen Street",
-        "--use-case",
-        "event",
-        "--starts",
-        "now",
-        "--ends",
-        "+8h",
-        "--threshold",
-        "0.55",
-    ];
-    for field in [
-        "--legitimate-aim",
-        "--legal-basis",
-        "--necessity",
-        "--proportionality",
-        "--safeguards",
-        "--alternatives",
-        "--watchlist-composition",
-        "--resources",
-    ] {
-        apply.extend([field, "as recorded"]);
-    }
+    let Staff { silver, ao, .. } = e.staff();
+    let mut apply = APPLY.to_vec();
+    apply.extend(["--threshold", "0.55"]);
     e.fails(Some(&silver), &apply, "--threshold-reason");
     apply.extend([
         "--threshold-reason",
@@ -552,14 +516,14 @@ fn the_ao_withdraws_authority_from_a_running_deployment() {
     let e = Env::new();
     let r = e.running_deployment();
     let d = r.deployment.as_str();
-    e.fails(Some(&r.ao), &["deployment", "cancel", d], "withdraw");
+    e.fails(Some(&r.staff.ao), &["deployment", "cancel", d], "withdraw");
     e.fails(
-        Some(&r.silver),
+        Some(&r.staff.silver),
         &["deployment", "withdraw", d, "--reason", "x"],
         "authorising_officer",
     );
     let out = e.ok(
-        Some(&r.ao),
+        Some(&r.staff.ao),
         &[
             "deployment",
             "withdraw",
@@ -572,14 +536,18 @@ fn the_ao_withdraws_authority_from_a_running_deployment() {
         out.contains("terminated") && out.contains("next: the deployment record"),
         "{out}"
     );
-    let shown = e.json(Some(&r.silver), &["deployment", "show", d]);
+    let shown = e.json(Some(&r.staff.silver), &["deployment", "show", d]);
     assert_eq!(shown["deployment"]["state"], "terminated", "{shown}");
     assert!(
         shown["deployment"]["authority"]["cancelled_at"].is_string(),
         "{shown}"
     );
-    e.fails(Some(&r.silver), &["deployment", "start", d], "terminated");
-    let audit = e.ok(Some(&r.admin), &["audit", "log"]);
+    e.fails(
+        Some(&r.staff.silver),
+        &["deployment", "start", d],
+        "terminated",
+    );
+    let audit = e.ok(Some(&r.staff.admin), &["audit", "log"]);
     assert!(
         audit.contains("authority withdrawn: the intelligence case has lapsed"),
         "{audit}"

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Env, shared};
+use common::{APPLY, Env, shared};
 
 const PKG: &str = "dlib-resnet-export";
 const PKG_ALGORITHM: &str = "yunet-n-dynamic/align-dlib-resnet-export-v1/dlib-resnet-export-1";
@@ -203,51 +203,11 @@ fn a_package_is_checked_installed_calibrated_listed_and_removed() {
 #[test]
 fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_images() {
     let e = Env::with_scratch_models();
-    let admin = e.json(
-        None,
-        &[
-            "user",
-            "bootstrap",
-            "--username",
-            "admin",
-            "--name",
-            "Admin",
-        ],
-    );
-    let admin = admin["token"].as_str().unwrap().to_string();
+    let admin = e.bootstrap();
     let silver = e.add_user(&admin, "silver", "silver_commander", "chief_inspector");
     let ao = e.add_ao(&admin, "supt", "superintendent");
     let operator = e.add_user(&admin, "pc1", "operator", "constable");
-    let mut apply = vec![
-        "deployment",
-        "apply",
-        "--location",
-        "Queen Street",
-        "--use-case",
-        "event",
-    ];
-    apply.extend([
-        "--starts",
-        "now",
-        "--ends",
-        "+8h",
-        "--legitimate-aim",
-        "a",
-        "--legal-basis",
-        "b",
-        "--necessity",
-        "c",
-        "--proportionality",
-        "d",
-        "--safeguards",
-        "e",
-        "--alternatives",
-        "f",
-        "--watchlist-composition",
-        "g",
-        "--resources",
-        "h",
-    ]);
+    let apply = APPLY.to_vec();
     // The default model is a package this scratch folder lacks: the
     // application is refused, saying how to install it.
     e.fails(Some(&silver), &apply, "lfr models install");

@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-#[test]
-fn a_stopped_server_has_recorded_every_face_it_scanned() {
-    let e = Env::new();
-    let r = e.running_deployment();
-    let video = shared("data/video/arcade-crowd-1080p.mp4");
+/// A camera list of one camera, `arcade`, replaying the crowd video in a
+/// loop in real time.
+fn crowd_camera(e: &Env) -> std::path::PathBuf {
     let cameras = e.path("cameras.json");
+    let video = shared("data/video/arcade-crowd-1080p.mp4");
     std::fs::write(
         &cameras,
         serde_json::json!([{
@@ -26,11 +25,19 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
         .to_string(),
     )
     .unwrap();
+    cameras
+}
+
+#[test]
+fn a_stopped_server_has_recorded_every_face_it_scanned() {
+    let e = Env::new();
+    let r = e.running_deployment();
+    let cameras = crowd_camera(&e);
     let log = e.path("serve.log");
     let published = e.path("published");
     let ready = e.path("ready.json");
     let mut server = e.spawn(
-        &r.engineer,
+        &r.staff.engineer,
         &[
             "serve",
             "--listen",
@@ -108,7 +115,7 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
     let (faces, dropped) = (number("faces"), number("frames"));
     assert!(faces > 0, "the camera scanned no face: {line}");
 
-    let report = e.json(Some(&r.silver), &["report", &r.deployment]);
+    let report = e.json(Some(&r.staff.silver), &["report", &r.deployment]);
     assert_eq!(
         (
             report["faces_scanned"].as_u64(),
@@ -123,20 +130,10 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
 fn serve_refuses_to_run_cameras_as_someone_who_may_not() {
     let e = Env::new();
     let r = e.running_deployment();
-    let cameras = e.path("cameras.json");
-    let video = shared("data/video/arcade-crowd-1080p.mp4");
-    std::fs::write(
-        &cameras,
-        serde_json::json!([{
-            "name": "arcade", "location": "Arcade",
-            "source": { "kind": "file", "path": video, "realtime": true, "looped": true }
-        }])
-        .to_string(),
-    )
-    .unwrap();
+    let cameras = crowd_camera(&e);
     let log = e.path("serve.log");
     let mut server = e.spawn(
-        &r.silver,
+        &r.staff.silver,
         &[
             "serve",
             "--listen",

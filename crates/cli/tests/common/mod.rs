@@ -49,7 +49,9 @@ impl Env {
         self.dir.path().join(rel)
     }
 
-    pub fn run(&self, token: Option<&str>, args: &[&str]) -> Out {
+    /// `lfr` with `args`, this environment's database, keys, footage and
+    /// models, and `token` (if any) as LFR_TOKEN.
+    fn command(&self, token: Option<&str>, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
         c.args(args)
             .env(
@@ -66,6 +68,11 @@ impl Env {
         if let Some(t) = token {
             c.env("LFR_TOKEN", t);
         }
+        c
+    }
+
+    pub fn run(&self, token: Option<&str>, args: &[&str]) -> Out {
+        let mut c = self.command(token, args);
         let o = c.output().unwrap();
         Out {
             ok: o.status.success(),
@@ -153,22 +160,57 @@ impl Env {
     }
 }
 
-/// A deployment running under written authority, with one approved
-/// watchlist of one subject (Obama, from the `face_recognition` test
-/// photographs), and the tokens of the people who made it so.
-pub struct Running {
-    pub deployment: String,
+/// `deployment apply` with every field an application needs filled in;
+/// tests add what they vary (`--threshold`, a global `--model` before it).
+pub const APPLY: &[&str] = &[
+    "deployment",
+    "apply",
+    "--location",
+    "Queen Street",
+    "--use-case",
+    "event",
+    "--starts",
+    "now",
+    "--ends",
+    "+8h",
+    "--legitimate-aim",
+    "as recorded",
+    "--legal-basis",
+    "as recorded",
+    "--necessity",
+    "as recorded",
+    "--proportionality",
+    "as recorded",
+    "--safeguards",
+    "as recorded",
+    "--alternatives",
+    "as recorded",
+    "--watchlist-composition",
+    "as recorded",
+    "--resources",
+    "as recorded",
+];
+
+/// The tokens of the people a deployment needs.
+pub struct Staff {
     pub admin: String,
     pub silver: String,
     pub ao: String,
     pub engineer: String,
 }
 
+/// A deployment running under written authority, with one approved
+/// watchlist of one subject (Obama, from the `face_recognition` test
+/// photographs), and the tokens of the people who made it so.
+pub struct Running {
+    pub deployment: String,
+    pub staff: Staff,
+}
+
 impl Env {
-    /// Bootstraps users, applies for, authorises and starts a deployment
-    /// with the default model, its watchlist imported and approved.
-    pub fn running_deployment(&self) -> Running {
-        let admin = self.json(
+    /// Bootstraps the first administrator and returns their token.
+    pub fn bootstrap(&self) -> String {
+        let v = self.json(
             None,
             &[
                 "user",
@@ -179,37 +221,29 @@ impl Env {
                 "Admin",
             ],
         );
-        let admin = admin["token"].as_str().unwrap().to_string();
-        let silver = self.add_user(&admin, "silver", "silver_commander", "chief_inspector");
-        let ao = self.add_ao(&admin, "supt", "superintendent");
-        let engineer = self.add_user(&admin, "eng", "system_engineer", "staff");
-        let mut apply = vec![
-            "deployment",
-            "apply",
-            "--location",
-            "Queen Street",
-            "--use-case",
-            "event",
-            "--starts",
-            "now",
-            "--ends",
-            "+8h",
-        ];
-        for field in [
-            "--legitimate-aim",
-            "--legal-basis",
-            "--necessity",
-            "--proportionality",
-            "--safeguards",
-            "--alternatives",
-            "--watchlist-composition",
-            "--resources",
-        ] {
-            apply.extend([field, "as recorded in the application form"]);
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    /// The administrator, a Silver Commander, a trained Authorising
+    /// Officer and a System Engineer.
+    pub fn staff(&self) -> Staff {
+        let admin = self.bootstrap();
+        Staff {
+            silver: self.add_user(&admin, "silver", "silver_commander", "chief_inspector"),
+            ao: self.add_ao(&admin, "supt", "superintendent"),
+            engineer: self.add_user(&admin, "eng", "system_engineer", "staff"),
+            admin,
         }
-        let d = format!("D{}", self.json(Some(&silver), &apply)["id"]);
+    }
+
+    /// Bootstraps users, applies for, authorises and starts a deployment
+    /// with the default model, its watchlist imported and approved.
+    pub fn running_deployment(&self) -> Running {
+        let staff = self.staff();
+        let (silver, ao) = (&staff.silver, &staff.ao);
+        let d = format!("D{}", self.json(Some(silver), APPLY)["id"]);
         self.ok(
-            Some(&ao),
+            Some(ao),
             &[
                 "deployment",
                 "authorise",
@@ -223,7 +257,7 @@ impl Env {
             ],
         );
         let w = self.json(
-            Some(&silver),
+            Some(silver),
             &["watchlist", "create", &d, "--name", "event"],
         );
         let w = format!("W{}", w["id"]);
@@ -242,17 +276,14 @@ impl Env {
         )
         .unwrap();
         self.ok(
-            Some(&silver),
+            Some(silver),
             &["watchlist", "import", &w, import.to_str().unwrap()],
         );
-        self.ok(Some(&ao), &["watchlist", "approve", &w]);
-        self.ok(Some(&silver), &["deployment", "start", &d]);
+        self.ok(Some(ao), &["watchlist", "approve", &w]);
+        self.ok(Some(silver), &["deployment", "start", &d]);
         Running {
             deployment: d,
-            admin,
-            silver,
-            ao,
-            engineer,
+            staff,
         }
     }
 
@@ -260,22 +291,11 @@ impl Env {
     /// `token` as LFR_TOKEN, its output into `log`.
     pub fn spawn(&self, token: &str, args: &[&str], log: &Path) -> std::process::Child {
         let out = std::fs::File::create(log).unwrap();
-        let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
-        c.args(args)
-            .env(
-                "LFR_DB",
-                format!("sqlite://{}", self.path("lfr.db").display()),
-            )
-            .env("LFR_KEYS", self.path("keys"))
-            .env("LFR_FOOTAGE_DIR", self.dir.path())
-            .env("LFR_TOKEN", token)
-            .env_remove("LFR_MODEL")
+        self.command(Some(token), args)
             .stdin(std::process::Stdio::null())
             .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        if let Some(m) = &self.models {
-            c.env("LFR_MODELS", m);
-        }
-        c.spawn().expect("the lfr binary runs")
+            .stderr(out)
+            .spawn()
+            .expect("the lfr binary runs")
     }
 }
