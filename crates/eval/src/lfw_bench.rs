@@ -387,33 +387,16 @@ pub fn run(
     drop(all_nz);
 
     // Step 1: clean data, the shipped calibration (fitted on clean A-M).
-    progress("step 1: clean N-Z, shipped calibration");
-    let nz = People::of(set, Half::Evaluation, Some(exclusions));
-    let (genuine, impostor) = fused::all_pairs(&nz, None, threads);
-    let clean = step(
-        "+ exclusions",
-        &headline_scores,
-        &|s| calibration.distance_at(s),
-        &genuine,
-        impostor,
-        &nz,
-    );
-
     // Step 3 on single images: AS-norm with the shipped cohort and (1, 1) curve.
-    progress("step 3: AS-norm on single images");
-    let one = fusion.curve(1, 1).ok_or(CalibrationError::Invalid(
-        "fused calibration lacks the (1, 1) curve".into(),
-    ))?;
-    let (gn, inorm) =
-        fused::all_pairs(&nz, Some(fused::CohortUse::unseen(&fusion.cohort)), threads);
-    let normalised = step(
-        "+ AS-norm",
-        &headline_scores,
-        &|s| one.calibration.distance_at(s),
-        &gn,
-        inorm,
+    let nz = People::of(set, Half::Evaluation, Some(exclusions));
+    let (clean, normalised) = single_image_steps(
         &nz,
-    );
+        &headline_scores,
+        calibration,
+        fusion,
+        threads,
+        &|what| progress(&format!("steps 1 and 3: {what}")),
+    )?;
 
     // Step 2: several pictures. Raw fused curves are fitted here on clean A-M
     // with the same code as `lfr calibrate`, to show fusion without normalisation.
@@ -536,10 +519,12 @@ pub fn run(
         }
     }
 
-    let mut per_person = vec![0usize; nz.names.len()];
-    for g in &genuine {
-        per_person[g.0] += 1;
-    }
+    // Genuine pairs per person: every pair of one person's images.
+    let per_person: Vec<usize> = nz
+        .images
+        .iter()
+        .map(|v| v.len() * v.len().saturating_sub(1) / 2)
+        .collect();
     let (top, top_n) = per_person
         .iter()
         .enumerate()
@@ -565,9 +550,9 @@ pub fn run(
         },
         eval_people: nz.names.len(),
         eval_images: nz.image_count(),
-        eval_genuine_pairs: genuine.len(),
+        eval_genuine_pairs: clean.genuine_pairs,
         eval_impostor_pairs: clean.impostor_pairs,
-        largest_person_share: top_n as f64 / genuine.len().max(1) as f64,
+        largest_person_share: top_n as f64 / clean.genuine_pairs.max(1) as f64,
         largest_person: top,
         calibration_pairs: calibration.impostor_pairs,
         points: clean.points.clone(),
@@ -597,30 +582,8 @@ pub fn checks_on_unseen(
     let mut scores: Vec<f64> = FMRS.iter().map(|f| -f.log10() / 10.0).collect();
     scores.push(0.64);
     let nz = People::of(set, Half::Evaluation, Some(exclusions));
-    progress("single images, shipped calibration");
-    let (genuine, impostor) = fused::all_pairs(&nz, None, threads);
-    let clean = step(
-        "+ exclusions",
-        &scores,
-        &|s| calibration.distance_at(s),
-        &genuine,
-        impostor,
-        &nz,
-    );
-    progress("single images, AS-norm");
-    let one = fusion.curve(1, 1).ok_or(CalibrationError::Invalid(
-        "fused calibration lacks the (1, 1) curve".into(),
-    ))?;
-    let (gn, inorm) =
-        fused::all_pairs(&nz, Some(fused::CohortUse::unseen(&fusion.cohort)), threads);
-    let normalised = step(
-        "+ AS-norm",
-        &scores,
-        &|s| one.calibration.distance_at(s),
-        &gn,
-        inorm,
-        &nz,
-    );
+    let (clean, normalised) =
+        single_image_steps(&nz, &scores, calibration, fusion, threads, progress)?;
     let scorers = Scorers {
         single: calibration,
         raw: &[],
@@ -634,6 +597,42 @@ pub fn checks_on_unseen(
         })
         .collect();
     Ok(checks(&scores, &clean, &normalised, &rows))
+}
+
+/// One image each side on clean people N-Z: with the shipped single-image
+/// calibration, and with AS-norm on the shipped cohort and (1, 1) curve.
+fn single_image_steps(
+    nz: &People,
+    scores: &[f64],
+    calibration: &Calibration,
+    fusion: &FusionCalibration,
+    threads: usize,
+    progress: &dyn Fn(&str),
+) -> Result<(Step, Step), CalibrationError> {
+    progress("single images, shipped calibration");
+    let (genuine, impostor) = fused::all_pairs(nz, None, threads);
+    let clean = step(
+        "+ exclusions",
+        scores,
+        &|s| calibration.distance_at(s),
+        &genuine,
+        impostor,
+        nz,
+    );
+    progress("single images, AS-norm");
+    let one = fusion.curve(1, 1).ok_or(CalibrationError::Invalid(
+        "fused calibration lacks the (1, 1) curve".into(),
+    ))?;
+    let (gn, inorm) = fused::all_pairs(nz, Some(fused::CohortUse::unseen(&fusion.cohort)), threads);
+    let normalised = step(
+        "+ AS-norm",
+        scores,
+        &|s| one.calibration.distance_at(s),
+        &gn,
+        inorm,
+        nz,
+    );
+    Ok((clean, normalised))
 }
 
 /// Every impostor pair of single images of clean people A-M, each pair of
