@@ -141,6 +141,14 @@ pub struct Deployment {
     pub recognition: RecognitionModel,
 }
 
+/// The states a deployment can still be ended from.
+const NOT_ENDED: &[DeploymentState] = &[
+    DeploymentState::Applied,
+    DeploymentState::Authorised,
+    DeploymentState::Active,
+    DeploymentState::Suspended,
+];
+
 impl Deployment {
     /// The Similarity Score at and above which a match is an alert: the
     /// threshold the applicant asked for, raised to the AO's minimum if that
@@ -320,32 +328,19 @@ impl Deployment {
         now: Timestamp,
     ) -> Result<(), crate::Refusal> {
         crate::policy::only_silver_commander_or_above_suspends_or_terminates(by)?;
-        self.transition(
-            &[
-                DeploymentState::Applied,
-                DeploymentState::Authorised,
-                DeploymentState::Active,
-                DeploymentState::Suspended,
-            ],
-            DeploymentState::Terminated,
-            "terminated",
-        )?;
-        self.ended_at = Some(now);
-        Ok(())
+        self.end(NOT_ENDED, DeploymentState::Terminated, "terminated", now)
     }
 
     /// Ends the deployment as planned.
     pub fn conclude(&mut self, now: Timestamp) -> Result<(), crate::Refusal> {
-        self.transition(
+        self.end(
             &[DeploymentState::Active, DeploymentState::Suspended],
             DeploymentState::Concluded,
             "concluded",
-        )?;
-        self.ended_at = Some(now);
-        Ok(())
+            now,
+        )
     }
 
-    /// The AO cancels the authority once the deployment is over.
     /// The AO withdraws authority before the deployment has ended, giving
     /// the reason: the authority is cancelled and the deployment ends at
     /// once (terminated), so no camera may recognise under it again.
@@ -362,28 +357,13 @@ impl Deployment {
                 "say why the authority is withdrawn (--reason): it goes into the deployment's record",
             ));
         }
-        if !matches!(&self.authority, Some(a) if a.cancelled_at.is_none()) {
-            return Err(crate::Refusal::new(
-                "deployment_lifecycle",
-                format!("D{} has no authority in force to withdraw", self.id),
-            ));
-        }
-        self.transition(
-            &[
-                DeploymentState::Authorised,
-                DeploymentState::Active,
-                DeploymentState::Suspended,
-            ],
-            DeploymentState::Terminated,
-            "terminated",
-        )?;
-        self.ended_at = Some(now);
-        if let Some(a) = self.authority.as_mut() {
-            a.cancelled_at = Some(now);
-        }
+        self.authority_may_be_cancelled()?;
+        self.end(NOT_ENDED, DeploymentState::Terminated, "terminated", now)?;
+        self.cancel_at(now);
         Ok(())
     }
 
+    /// The AO cancels the authority once the deployment is over.
     pub fn cancel_authority(
         &mut self,
         ao: &crate::role::User,
@@ -399,11 +379,14 @@ impl Deployment {
                 ),
             ));
         }
-        match self.authority.as_mut() {
-            Some(a) if a.cancelled_at.is_none() => {
-                a.cancelled_at = Some(now);
-                Ok(())
-            }
+        self.authority_may_be_cancelled()?;
+        self.cancel_at(now);
+        Ok(())
+    }
+
+    fn authority_may_be_cancelled(&self) -> Result<(), crate::Refusal> {
+        match &self.authority {
+            Some(a) if a.cancelled_at.is_none() => Ok(()),
             Some(_) => Err(crate::Refusal::new(
                 "deployment_lifecycle",
                 "the authority is already cancelled",
@@ -413,6 +396,25 @@ impl Deployment {
                 "the deployment was never authorised",
             )),
         }
+    }
+
+    fn cancel_at(&mut self, now: Timestamp) {
+        if let Some(a) = self.authority.as_mut() {
+            a.cancelled_at = Some(now);
+        }
+    }
+
+    /// Moves from one of `from` to the ended state `to`, ending now.
+    fn end(
+        &mut self,
+        from: &[DeploymentState],
+        to: DeploymentState,
+        word: &str,
+        now: Timestamp,
+    ) -> Result<(), crate::Refusal> {
+        self.transition(from, to, word)?;
+        self.ended_at = Some(now);
+        Ok(())
     }
 
     /// The deployment record goes to the AO (due within 31 days of the end).
