@@ -175,6 +175,9 @@ impl Tracker {
     ) -> (Vec<(usize, bool)>, Vec<Track>) {
         let c = self.config;
         let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        // Detections that could continue each track: a track with more than
+        // one may pass to the wrong person here.
+        let mut candidates = vec![0u32; self.tracks.len()];
         for (ti, t) in self.tracks.iter().enumerate() {
             let dt = at.saturating_duration_since(t.last_seen).as_secs_f32();
             let reach = c.max_jump + c.jump_per_second * dt;
@@ -196,13 +199,8 @@ impl Tracker {
                     1.0 + jump
                 };
                 pairs.push((cost, ti, bi));
+                candidates[ti] += 1;
             }
-        }
-        // A track that more than one detection could continue may pass to
-        // the wrong person here.
-        let mut candidates = vec![0u32; self.tracks.len()];
-        for &(_, ti, _) in &pairs {
-            candidates[ti] += 1;
         }
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut track_taken = vec![false; self.tracks.len()];
