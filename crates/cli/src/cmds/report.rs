@@ -6,9 +6,10 @@ use clap::Args;
 use lfr_domain::ids::DeploymentId;
 
 use super::session::{
-    block_on, fields, open, print_json, rate, show_opt_time, show_time, signed_in, table,
+    block_on, fields, open, print_json, show_opt_time, show_time, signed_in, table,
 };
 use crate::Global;
+use lfr_domain::report::show_rate as rate;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {

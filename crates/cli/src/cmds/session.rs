@@ -157,11 +157,6 @@ pub fn fields(pairs: &[(&str, String)]) {
     }
 }
 
-/// Reads a rate as a percentage with "1 in N" beside it.
-pub fn rate(r: Option<f64>) -> String {
-    lfr_domain::report::show_rate(r)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

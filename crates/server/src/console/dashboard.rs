@@ -57,7 +57,7 @@ pub fn figures(f: &Figures) -> Markup {
                 div { dt { "Awaiting engagement" } dd #t-awaiting { (count(t.awaiting_engagement)) } }
                 div { dt { "True alerts (confirmed)" } dd #t-true { (count(t.true_alerts_confirmed)) } }
                 div { dt { "False alerts" } dd #t-false { (count(t.false_alerts_confirmed + t.false_alerts_unconfirmed)) } }
-                div { dt { "False alert rate" } dd #t-far { (time::rate(t.system_false_alert_rate)) } }
+                div { dt { "False alert rate" } dd #t-far { (lfr_domain::report::show_rate(t.system_false_alert_rate)) } }
                 div { dt { "Dropped frames" } dd #t-dropped { (count(t.dropped_frames)) } }
                 div { dt { "Recognition time (95%)" } dd #t-rt { (ms(t.recognition_ms.as_ref().map(|p| p.p95))) } }
             }
@@ -86,7 +86,7 @@ pub fn figures(f: &Figures) -> Markup {
                             td.(c.state.replace(' ', "-")) { (c.state) @if let Some(e) = &c.detail { br; small { (e) } } }
                             td.faces { (count(c.faces_scanned)) }
                             td.alerts { (count(c.alerts)) }
-                            td { (time::rate(c.false_alert_rate)) }
+                            td { (lfr_domain::report::show_rate(c.false_alert_rate)) }
                             td { (count(c.dropped_frames)) }
                             td { (ms(c.recognition_ms_p50)) " / " (ms(c.recognition_ms_p95)) }
                         }

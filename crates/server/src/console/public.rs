@@ -56,7 +56,7 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                         dt { "True alerts, unconfirmed" } dd { (r.positive_alerts_unconfirmed) }
                         dt { "False alerts, confirmed" } dd { (r.false_alerts_confirmed) }
                         dt { "False alerts, unconfirmed" } dd { (r.false_alerts_unconfirmed) }
-                        dt { "False alert rate" } dd { (time::rate(r.false_alert_rate)) }
+                        dt { "False alert rate" } dd { (lfr_domain::report::show_rate(r.false_alert_rate)) }
                         @for (k, v) in &r.policing_outcomes {
                             dt { "Outcome: " (k.replace('_', " ")) } dd { (v) }
                         }

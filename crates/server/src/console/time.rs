@@ -19,8 +19,3 @@ pub fn clock(t: Timestamp) -> String {
 pub fn opt(t: Option<Timestamp>) -> String {
     t.map(when).unwrap_or_else(|| "-".into())
 }
-
-/// `0.01% (1 in 8,130)`, or `-` when there is nothing to divide by.
-pub fn rate(r: Option<f64>) -> String {
-    lfr_domain::report::show_rate(r)
-}
