@@ -51,9 +51,6 @@ pub struct LfwData {
     pub max_images: Option<usize>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Describe people N-Z only (set by `bench lfw --checks-only`).
-    #[arg(skip)]
-    pub unseen_only: bool,
 }
 
 impl LfwData {
@@ -63,8 +60,13 @@ impl LfwData {
     }
 }
 
-/// Descriptors for every LFW image, from the cache or computed.
-pub fn describe_lfw(g: &Global, data: &LfwData) -> Result<(Algorithm, Vec<Described>, f64)> {
+/// Descriptors for every LFW image, from the cache or computed; with
+/// `unseen_only`, of people N-Z alone (never cached: a cache holds every image).
+pub fn describe_lfw(
+    g: &Global,
+    data: &LfwData,
+    unseen_only: bool,
+) -> Result<(Algorithm, Vec<Described>, f64)> {
     let images_dir = data.data.join("images");
     if !images_dir.is_dir() {
         bail!(
@@ -83,10 +85,9 @@ pub fn describe_lfw(g: &Global, data: &LfwData) -> Result<(Algorithm, Vec<Descri
         eprintln!("using {} descriptors from {}", set.len(), cache.display());
         return Ok((algorithm, set, 0.0));
     }
-    // A cache holds every image: a run of people N-Z alone keeps none.
-    let cache = cache.filter(|_| !data.unseen_only);
+    let cache = cache.filter(|_| !unseen_only);
     let mut ids = lfw::all_images(&images_dir)?;
-    if data.unseen_only {
+    if unseen_only {
         ids.retain(|id| !lfw::is_calibration_person(&id.person));
     }
     if let Some(n) = data.max_images {
@@ -156,12 +157,11 @@ fn read_text(p: &std::path::Path) -> Result<String> {
     std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
 }
 
-fn lfw_bench(g: &Global, mut args: LfwArgs) -> Result<()> {
+fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     use lfr_engine::calibration::Calibration;
     use lfr_engine::fusion::FusionCalibration;
     let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
-    args.data.unseen_only = args.checks_only;
-    let (algorithm, set, secs) = describe_lfw(g, &args.data)?;
+    let (algorithm, set, secs) = describe_lfw(g, &args.data, args.checks_only)?;
     let files = model_files(g)?;
     let calibration = match &args.calibration {
         Some(p) => Calibration::from_json(&read_text(p)?)?,

@@ -54,7 +54,7 @@ pub fn run(g: &Global, args: CalibrateArgs) -> Result<()> {
         (None, None, true) => anyhow::bail!("--fused needs --model ID; use --fusion-out FILE"),
         _ => None,
     };
-    let (algorithm, set, _) = describe_lfw(g, &args.data)?;
+    let (algorithm, set, _) = describe_lfw(g, &args.data, false)?;
     let threads = args.data.workers();
     eprintln!("computing impostor distances among people A-M...");
     let exclusions = Exclusions::lfw();

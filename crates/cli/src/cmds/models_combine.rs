@@ -75,10 +75,9 @@ pub fn run(g: &Global, dir: &ModelsDir, args: CombineArgs) -> Result<()> {
                 align: AlignMethod::YuNet5,
                 threads: 1,
             },
-            unseen_only: false,
         };
-        let (algorithm, set, _) =
-            describe_lfw(&g, &data).with_context(|| format!("describing LFW with {model}"))?;
+        let (algorithm, set, _) = describe_lfw(&g, &data, false)
+            .with_context(|| format!("describing LFW with {model}"))?;
         described.push((model, algorithm, set));
     }
     let sets: Vec<&[_]> = described.iter().map(|(_, _, s)| s.as_slice()).collect();
