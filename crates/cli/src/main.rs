@@ -52,6 +52,8 @@ enum Command {
     Audit(cmds::audit::AuditCmd),
     /// A deployment's figures, its public report, upcoming deployments.
     Report(cmds::report::ReportArgs),
+    /// The rules lfr enforces, and who may do what.
+    Rules(cmds::rules::RulesArgs),
     /// Users, roles, training and sign-in tokens.
     #[command(subcommand)]
     User(cmds::user::UserCmd),
@@ -95,6 +97,7 @@ fn main() -> std::process::ExitCode {
         Command::Retention(c) => cmds::retention::run(g, c),
         Command::Audit(c) => cmds::audit::run(g, c),
         Command::Report(a) => cmds::report::run(g, a),
+        Command::Rules(a) => cmds::rules::run(g, a),
         Command::User(c) => cmds::user::run(g, c),
         Command::Models(c) => cmds::models::run(g, c),
         Command::Serve(a) => cmds::serve::run(g, *a),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::Alert;
 use crate::ids::{AlertId, BluePassId, DeploymentId, InclusionId};
 use crate::refusal::{Refusal, Verdict};
+use crate::rule::Rule;
 use crate::{SignedDuration, Timestamp};
 
 /// How long a pass stays open when the operator names no window: long
@@ -94,6 +95,22 @@ pub fn recognising_alert<'a>(
         .min_by_key(|a| (a.at, a.id))
 }
 
+/// A pass is walked by a volunteer on the deployment's Blue Watchlist: anyone
+/// else's walk would measure nothing the TRR is about.
+pub fn blue_pass_is_a_volunteer(
+    on_blue_watchlist: bool,
+    inclusion: InclusionId,
+    d: DeploymentId,
+) -> Verdict {
+    if on_blue_watchlist {
+        Ok(())
+    } else {
+        Err(Rule::BluePassIsAVolunteer.refuse(format!(
+            "I{inclusion} is not on a Blue Watchlist of D{d}; choose a volunteer from the deployment's Blue Watchlist"
+        )))
+    }
+}
+
 /// A pass's window is long enough to walk through and short enough not to
 /// catch a later walk-past.
 pub fn blue_pass_window_is_bounded(window: SignedDuration) -> Verdict {
@@ -101,7 +118,7 @@ pub fn blue_pass_window_is_bounded(window: SignedDuration) -> Verdict {
         Ok(())
     } else {
         Err(Refusal::new(
-            "blue_pass_window_is_bounded",
+            Rule::BluePassWindowIsBounded,
             format!(
                 "a pass's window of {} s is outside {} s to {} s; leave it out for the default of {} s",
                 window.as_secs(),
@@ -119,7 +136,7 @@ pub fn blue_pass_one_at_a_time(open: Option<&BluePass>) -> Verdict {
     match open {
         None => Ok(()),
         Some(p) => Err(Refusal::new(
-            "blue_pass_one_at_a_time",
+            Rule::BluePassOneAtATime,
             format!(
                 "I{} is already walking pass BP{} (open until {}); end or cancel it first",
                 p.inclusion, p.id, p.ends_by
@@ -128,13 +145,19 @@ pub fn blue_pass_one_at_a_time(open: Option<&BluePass>) -> Verdict {
     }
 }
 
+/// The pass reached its window's end while the operator was ending or
+/// cancelling it: it is already a record.
+pub fn blue_pass_ended_meanwhile(id: BluePassId) -> Refusal {
+    Rule::BluePassIsOpen.refuse(format!("pass BP{id} has just ended by itself"))
+}
+
 /// Only an open pass is ended or cancelled; an ended one is a record.
 pub fn blue_pass_is_open(pass: &BluePass) -> Verdict {
     if pass.state == PassState::Open {
         Ok(())
     } else {
         Err(Refusal::new(
-            "blue_pass_is_open",
+            Rule::BluePassIsOpen,
             format!(
                 "pass BP{} has already ended ({}); start a new pass for another walk",
                 pass.id, pass.state
@@ -246,12 +269,12 @@ mod tests {
         assert!(blue_pass_window_is_bounded(DEFAULT_PASS_WINDOW).is_ok());
         for s in [0, 9, 901] {
             let r = blue_pass_window_is_bounded(SignedDuration::from_secs(s)).unwrap_err();
-            assert_eq!(r.rule, "blue_pass_window_is_bounded");
+            assert_eq!(r.rule, Rule::BluePassWindowIsBounded);
         }
         let p = pass(None);
         assert_eq!(
             blue_pass_one_at_a_time(Some(&p)).unwrap_err().rule,
-            "blue_pass_one_at_a_time"
+            Rule::BluePassOneAtATime
         );
         assert!(blue_pass_one_at_a_time(None).is_ok());
         assert!(blue_pass_is_open(&p).is_ok());
@@ -261,7 +284,7 @@ mod tests {
         };
         assert_eq!(
             blue_pass_is_open(&ended).unwrap_err().rule,
-            "blue_pass_is_open"
+            Rule::BluePassIsOpen
         );
     }
 }

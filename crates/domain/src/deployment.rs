@@ -190,7 +190,7 @@ impl Deployment {
         } else {
             let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
             Err(crate::Refusal::new(
-                "deployment_lifecycle",
+                crate::Rule::DeploymentLifecycle,
                 format!(
                     "deployment D{} is {}; it can be {verb} only when {}",
                     self.id,
@@ -224,12 +224,7 @@ impl Deployment {
         if let crate::authority::AuthorityForm::UrgentVerbal { confirm_by, .. } = &authority.form {
             verbal_confirmation_deadline_is_reasonable(authority.granted_at, *confirm_by)?;
         }
-        if authority.rationale.trim().is_empty() {
-            return Err(crate::Refusal::new(
-                "authority_has_rationale",
-                "the AO must record a rationale",
-            ));
-        }
+        authority_has_rationale(&authority.rationale)?;
         self.transition(
             &[DeploymentState::Applied],
             DeploymentState::Authorised,
@@ -248,7 +243,7 @@ impl Deployment {
         crate::policy::authorising_officer_is_superintendent_or_above(ao)?;
         let a = self.authority.as_mut().ok_or_else(|| {
             crate::Refusal::new(
-                "verbal_authority_confirmed_in_time",
+                crate::Rule::VerbalAuthorityConfirmedInTime,
                 format!("D{} has no authority to confirm", self.id),
             )
         })?;
@@ -257,7 +252,7 @@ impl Deployment {
                 confirmed_at: Some(_),
                 ..
             } => Err(crate::Refusal::new(
-                "verbal_authority_confirmed_in_time",
+                crate::Rule::VerbalAuthorityConfirmedInTime,
                 "this verbal authority has already been confirmed",
             )),
             crate::authority::AuthorityForm::UrgentVerbal {
@@ -266,7 +261,7 @@ impl Deployment {
             } => {
                 if now > *confirm_by {
                     return Err(crate::Refusal::new(
-                        "verbal_authority_confirmed_in_time",
+                        crate::Rule::VerbalAuthorityConfirmedInTime,
                         format!(
                             "the deadline {confirm_by} has passed; the series stays blocked: grant new written authority for a new deployment"
                         ),
@@ -276,7 +271,7 @@ impl Deployment {
                 Ok(())
             }
             crate::authority::AuthorityForm::Written => Err(crate::Refusal::new(
-                "verbal_authority_confirmed_in_time",
+                crate::Rule::VerbalAuthorityConfirmedInTime,
                 "this authority is already written",
             )),
         }
@@ -351,12 +346,7 @@ impl Deployment {
         now: Timestamp,
     ) -> Result<(), crate::Refusal> {
         crate::policy::authorising_officer_is_superintendent_or_above(ao)?;
-        if reason.trim().is_empty() {
-            return Err(crate::Refusal::new(
-                "withdrawal_has_reason",
-                "say why the authority is withdrawn (--reason): it goes into the deployment's record",
-            ));
-        }
+        crate::policy::withdrawal_has_reason(reason)?;
         self.authority_may_be_cancelled()?;
         self.end(NOT_ENDED, DeploymentState::Terminated, "terminated", now)?;
         self.cancel_at(now);
@@ -372,7 +362,7 @@ impl Deployment {
         crate::policy::authorising_officer_is_superintendent_or_above(ao)?;
         if !self.state.is_ended() {
             return Err(crate::Refusal::new(
-                "deployment_lifecycle",
+                crate::Rule::DeploymentLifecycle,
                 format!(
                     "D{} is {}; to end it now, withdraw its authority with a reason (`lfr deployment withdraw D{} --reason TEXT`)",
                     self.id, self.state, self.id
@@ -388,11 +378,11 @@ impl Deployment {
         match &self.authority {
             Some(a) if a.cancelled_at.is_none() => Ok(()),
             Some(_) => Err(crate::Refusal::new(
-                "deployment_lifecycle",
+                crate::Rule::DeploymentLifecycle,
                 "the authority is already cancelled",
             )),
             None => Err(crate::Refusal::new(
-                "deployment_lifecycle",
+                crate::Rule::DeploymentLifecycle,
                 "the deployment was never authorised",
             )),
         }
@@ -417,11 +407,26 @@ impl Deployment {
         Ok(())
     }
 
+    /// The Silver Commander's reviews are of a deployment while it runs.
+    pub fn review_may_be_recorded(&self) -> Result<(), crate::Refusal> {
+        if matches!(
+            self.state,
+            DeploymentState::Active | DeploymentState::Suspended
+        ) {
+            Ok(())
+        } else {
+            Err(crate::Rule::DeploymentLifecycle.refuse(format!(
+                "D{} is {}; reviews are recorded while it runs",
+                self.id, self.state
+            )))
+        }
+    }
+
     /// The deployment record goes to the AO (due within 31 days of the end).
     pub fn submit_record(&mut self, now: Timestamp) -> Result<(), crate::Refusal> {
         if !self.state.is_ended() {
             return Err(crate::Refusal::new(
-                "deployment_lifecycle",
+                crate::Rule::DeploymentLifecycle,
                 format!(
                     "D{} is {}; the record is submitted after it ends",
                     self.id, self.state
@@ -430,7 +435,7 @@ impl Deployment {
         }
         if self.record_submitted_at.is_some() {
             return Err(crate::Refusal::new(
-                "deployment_lifecycle",
+                crate::Rule::DeploymentLifecycle,
                 "the deployment record was already submitted",
             ));
         }

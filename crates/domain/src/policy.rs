@@ -7,9 +7,11 @@
 use crate::alert::{Adjudication, Alert};
 use crate::authority::{Authority, AuthorityForm};
 use crate::deployment::{Deployment, DeploymentState};
+use crate::ids::{DeploymentId, ImageId, InclusionId, WatchlistId};
 use crate::refusal::{Refusal, Verdict};
 use crate::retention::RetentionPolicy;
 use crate::role::{Rank, Role, User};
+use crate::rule::Rule;
 use crate::watchlist::{Category, Consent, QualityGrade, Watchlist, WatchlistKind};
 use crate::{SignedDuration, Timestamp};
 
@@ -145,7 +147,7 @@ impl Action {
 pub fn role_permits(user: &User, action: Action) -> Verdict {
     if !user.active {
         return Err(Refusal::new(
-            "role_permits",
+            Rule::RolePermits,
             format!(
                 "user {} is deactivated; an administrator can reactivate the account",
                 user.username
@@ -158,7 +160,7 @@ pub fn role_permits(user: &User, action: Action) -> Verdict {
     } else {
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         Err(Refusal::new(
-            "role_permits",
+            Rule::RolePermits,
             format!(
                 "{} may not {}: it needs the role {}",
                 user.username,
@@ -176,7 +178,7 @@ pub fn only_silver_commander_or_above_suspends_or_terminates(user: &User) -> Ver
         Ok(())
     } else {
         Err(Refusal::new(
-            "only_silver_commander_or_above_suspends_or_terminates",
+            Rule::OnlySilverCommanderOrAboveSuspendsOrTerminates,
             format!(
                 "{} is not a Silver or Gold Commander; ask the Silver Commander to suspend or terminate",
                 user.username
@@ -191,7 +193,7 @@ pub fn authorising_officer_is_superintendent_or_above(user: &User) -> Verdict {
         Ok(())
     } else {
         Err(Refusal::new(
-            "authorising_officer_is_superintendent_or_above",
+            Rule::AuthorisingOfficerIsSuperintendentOrAbove,
             format!(
                 "{} holds rank {}; authority must come from an Authorising Officer of Superintendent rank or above",
                 user.username, user.rank
@@ -206,7 +208,7 @@ pub fn no_one_grants_themselves(actor: &User, target: &User) -> Verdict {
         Ok(())
     } else {
         Err(Refusal::new(
-            "no_one_grants_themselves",
+            Rule::NoOneGrantsThemselves,
             format!(
                 "{} cannot change their own roles, rank or training; another administrator must",
                 actor.username
@@ -235,7 +237,7 @@ pub fn approved_by_a_second_administrator(
     proposed_by: crate::ids::UserId,
     target: crate::ids::UserId,
 ) -> Verdict {
-    let refuse = |message: String| Err(Refusal::new("approved_by_a_second_administrator", message));
+    let refuse = |message: String| Err(Refusal::new(Rule::ApprovedByASecondAdministrator, message));
     if approver.id == proposed_by {
         return refuse(format!(
             "{} proposed this change; a different administrator must approve it",
@@ -244,7 +246,7 @@ pub fn approved_by_a_second_administrator(
     }
     if approver.id == target {
         return Err(Refusal::new(
-            "no_one_grants_themselves",
+            Rule::NoOneGrantsThemselves,
             format!(
                 "{} cannot approve a change to their own roles",
                 approver.username
@@ -269,7 +271,7 @@ pub fn role_change_still_current(target: &User, from_roles: &[Role], from_rank: 
         Ok(())
     } else {
         Err(Refusal::new(
-            "role_change_still_current",
+            Rule::RoleChangeStillCurrent,
             format!(
                 "{}'s roles or rank changed after this change was proposed; propose it again",
                 target.username
@@ -293,7 +295,7 @@ pub fn reference_image_beside_its_alert(
         Ok(())
     } else {
         Err(Refusal::new(
-            "image_beside_its_alert",
+            Rule::ReferenceImageBesideItsAlert,
             format!(
                 "IMG{image} is the candidate of no current alert; a reference image is shown beside the alert it caused"
             ),
@@ -307,7 +309,7 @@ pub fn authorising_officer_is_trained(user: &User) -> Verdict {
         Ok(())
     } else {
         Err(Refusal::new(
-            "authorising_officer_is_trained",
+            Rule::AuthorisingOfficerIsTrained,
             format!(
                 "{} has no LFR training recorded; an administrator records it with `lfr user train`",
                 user.username
@@ -322,7 +324,7 @@ pub fn authorising_officer_is_not_the_applicant(user: &User, deployment: &Deploy
         Ok(())
     } else {
         Err(Refusal::new(
-            "authorising_officer_is_not_the_applicant",
+            Rule::AuthorisingOfficerIsNotTheApplicant,
             "the applicant cannot authorise their own deployment; ask another Authorising Officer",
         ))
     }
@@ -333,13 +335,13 @@ pub fn authority_at_most_seven_days(valid_from: Timestamp, valid_until: Timestam
     let span = valid_until.duration_since(valid_from);
     if span <= SignedDuration::ZERO {
         return Err(Refusal::new(
-            "authority_at_most_seven_days",
+            Rule::AuthorityAtMostSevenDays,
             "the authority must end after it starts",
         ));
     }
     if span > MAX_AUTHORITY {
         return Err(Refusal::new(
-            "authority_at_most_seven_days",
+            Rule::AuthorityAtMostSevenDays,
             format!(
                 "the authority would run for {:.1} days; one authority covers at most 7 days, so apply again for the rest",
                 span.as_secs_f64() / 86_400.0
@@ -355,7 +357,7 @@ pub fn minimum_threshold_not_below_system_floor(minimum: f64) -> Verdict {
         Ok(())
     } else {
         Err(Refusal::new(
-            "minimum_threshold_not_below_system_floor",
+            Rule::MinimumThresholdNotBelowSystemFloor,
             format!(
                 "minimum threshold {minimum} is outside [{SYSTEM_FLOOR}, 1]; choose {DEFAULT_MINIMUM_THRESHOLD} unless there is a recorded reason"
             ),
@@ -371,7 +373,7 @@ pub fn threshold_below_default_has_reason(threshold: f64, reason: Option<&str>) 
         Ok(())
     } else {
         Err(Refusal::new(
-            "threshold_below_default_has_reason",
+            Rule::ThresholdBelowDefaultHasReason,
             format!(
                 "threshold {threshold} is below the default {DEFAULT_MINIMUM_THRESHOLD}: record the reason (--threshold-reason when applying, --minimum-threshold-reason when authorising), or use {DEFAULT_MINIMUM_THRESHOLD}"
             ),
@@ -385,7 +387,7 @@ pub fn threshold_not_below_authorised_minimum(threshold: f64, authority: &Author
         Ok(())
     } else {
         Err(Refusal::new(
-            "threshold_not_below_authorised_minimum",
+            Rule::ThresholdNotBelowAuthorisedMinimum,
             format!(
                 "threshold {threshold} is below the authorised minimum {} (or above 1); raise it, or ask the AO for new authority",
                 authority.minimum_threshold
@@ -405,7 +407,7 @@ pub fn verbal_confirmation_deadline_is_reasonable(
         Ok(())
     } else {
         Err(Refusal::new(
-            "verbal_confirmation_deadline_is_reasonable",
+            Rule::VerbalConfirmationDeadlineIsReasonable,
             "urgent verbal authority must be confirmed in writing within 72 hours of being given",
         ))
     }
@@ -419,7 +421,7 @@ pub fn verbal_authority_confirmed_in_time(authority: &Authority, now: Timestamp)
             AuthorityForm::Written => String::new(),
         };
         Err(Refusal::new(
-            "verbal_authority_confirmed_in_time",
+            Rule::VerbalAuthorityConfirmedInTime,
             format!(
                 "urgent verbal authority was not confirmed in writing by {by}; the series is blocked until new written authority is granted"
             ),
@@ -429,19 +431,21 @@ pub fn verbal_authority_confirmed_in_time(authority: &Authority, now: Timestamp)
     }
 }
 
+/// The deployment's authority, or the refusal that there is none to run under.
+pub fn granted_authority(d: &Deployment) -> Result<&Authority, Refusal> {
+    d.authority.as_ref().ok_or_else(|| {
+        Rule::RecognitionRequiresActiveAuthorisation.refuse(format!(
+            "deployment D{} has no authority; an Authorising Officer must grant it",
+            d.id
+        ))
+    })
+}
+
 /// No recognition without an active authorisation: the deployment is
 /// running, its authority is in force, uncancelled and (if verbal) confirmed in time.
 pub fn recognition_requires_active_authorisation(d: &Deployment, now: Timestamp) -> Verdict {
-    let rule = "recognition_requires_active_authorisation";
-    let Some(a) = &d.authority else {
-        return Err(Refusal::new(
-            rule,
-            format!(
-                "deployment D{} has no authority; an Authorising Officer must grant it",
-                d.id
-            ),
-        ));
-    };
+    let rule = Rule::RecognitionRequiresActiveAuthorisation;
+    let a = granted_authority(d)?;
     if d.state != DeploymentState::Active {
         return Err(Refusal::new(
             rule,
@@ -472,7 +476,7 @@ pub fn recognition_requires_active_authorisation(d: &Deployment, now: Timestamp)
 /// No deployment with an unreviewed watchlist: at least one watchlist, and
 /// every watchlist bound to the deployment approved as it now stands.
 pub fn watchlists_reviewed_before_deployment(watchlists: &[Watchlist]) -> Verdict {
-    let rule = "watchlists_reviewed_before_deployment";
+    let rule = Rule::WatchlistsReviewedBeforeDeployment;
     if !watchlists.iter().any(|w| w.kind == WatchlistKind::Standard) {
         return Err(Refusal::new(
             rule,
@@ -495,7 +499,7 @@ pub fn watchlists_reviewed_before_deployment(watchlists: &[Watchlist]) -> Verdic
 /// with it: before the start or while suspended, never once ended (its
 /// watchlists are closed then).
 pub fn algorithm_changes_only_while_not_running(d: &Deployment) -> Verdict {
-    let rule = "algorithm_changes_only_while_not_running";
+    let rule = Rule::AlgorithmChangesOnlyWhileNotRunning;
     if d.state == DeploymentState::Active {
         return Err(Refusal::new(
             rule,
@@ -534,7 +538,7 @@ pub fn model_licensed_for_operational_use(
         return Ok(());
     }
     Err(Refusal::new(
-        "model_licensed_for_operational_use",
+        Rule::ModelLicensedForOperationalUse,
         format!(
             "model {model} is restricted ({restriction}); give the reference of the licence that allows this deployment to use it with `--licence REF`, or choose another model"
         ),
@@ -548,7 +552,7 @@ pub fn templates_match_the_deployment_algorithm(d: &Deployment, algorithm: &str)
         return Ok(());
     }
     Err(Refusal::new(
-        "templates_match_the_deployment_algorithm",
+        Rule::TemplatesMatchTheDeploymentAlgorithm,
         format!(
             "deployment D{} recognises with model {} (algorithm {}), not {algorithm}; enrol with its model, or change the deployment's model with `lfr deployment set-algorithm D{} MODEL`, which re-enrols its watchlists",
             d.id, d.recognition.model, d.recognition.algorithm, d.id
@@ -556,11 +560,23 @@ pub fn templates_match_the_deployment_algorithm(d: &Deployment, algorithm: &str)
     ))
 }
 
+/// Watchlists are compiled for a deployment still to run, never one that has ended.
+pub fn deployment_open_for_watchlists(d: &Deployment) -> Verdict {
+    if d.state.is_ended() {
+        Err(Rule::WatchlistOpenForChanges.refuse(format!(
+            "D{} has ended; a watchlist is compiled for a deployment still to run",
+            d.id
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// A watchlist cannot change once its deployment has ended or its data was purged.
 pub fn watchlist_open_for_changes(w: &Watchlist, d: &Deployment) -> Verdict {
     if w.purged_at.is_some() || d.state.is_ended() {
         Err(Refusal::new(
-            "watchlist_open_for_changes",
+            Rule::WatchlistOpenForChanges,
             format!(
                 "watchlist W{} belongs to ended deployment D{}; compile a new watchlist for a new deployment",
                 w.id, d.id
@@ -578,7 +594,7 @@ pub fn blue_watchlist_images_need_consent(
 ) -> Verdict {
     match (kind, consent) {
         (WatchlistKind::Blue, None) => Err(Refusal::new(
-            "blue_watchlist_images_need_consent",
+            Rule::BlueWatchlistImagesNeedConsent,
             "a Blue Watchlist image needs the volunteer's written consent: give form_reference, signed_on and recorded_by",
         )),
         (WatchlistKind::Blue, Some(c))
@@ -587,7 +603,7 @@ pub fn blue_watchlist_images_need_consent(
                 || c.recorded_by.trim().is_empty() =>
         {
             Err(Refusal::new(
-                "blue_watchlist_images_need_consent",
+                Rule::BlueWatchlistImagesNeedConsent,
                 "the consent record is incomplete: form_reference, signed_on and recorded_by are all required",
             ))
         }
@@ -603,12 +619,12 @@ pub fn category_fits_watchlist(kind: WatchlistKind, category: Category) -> Verdi
         Ok(())
     } else if blue {
         Err(Refusal::new(
-            "category_fits_watchlist",
+            Rule::CategoryFitsWatchlist,
             format!("a Blue Watchlist holds volunteers only, not `{category}`"),
         ))
     } else {
         Err(Refusal::new(
-            "category_fits_watchlist",
+            Rule::CategoryFitsWatchlist,
             "volunteers go on a Blue Watchlist, not a standard one",
         ))
     }
@@ -618,7 +634,7 @@ pub fn category_fits_watchlist(kind: WatchlistKind, category: Category) -> Verdi
 pub fn inclusion_is_justified(justification: &str, source: &str) -> Verdict {
     if justification.trim().len() < 10 || source.trim().is_empty() {
         Err(Refusal::new(
-            "inclusion_is_justified",
+            Rule::InclusionIsJustified,
             "each inclusion needs a justification (at least a sentence) and a source",
         ))
     } else {
@@ -630,7 +646,7 @@ pub fn inclusion_is_justified(justification: &str, source: &str) -> Verdict {
 pub fn reference_image_is_usable(grade: QualityGrade, reasons: &[String]) -> Verdict {
     if grade == QualityGrade::Poor {
         Err(Refusal::new(
-            "reference_image_is_usable",
+            Rule::ReferenceImageIsUsable,
             format!(
                 "the image is not fit to enrol ({}); supply a frontal, passport-like photograph",
                 reasons.join("; ")
@@ -670,7 +686,7 @@ pub fn no_protected_characteristics(field: &str) -> Verdict {
     let f = field.trim().to_ascii_lowercase().replace(['-', ' '], "_");
     if PROTECTED_CHARACTERISTICS.contains(&f.as_str()) {
         Err(Refusal::new(
-            "no_protected_characteristics",
+            Rule::NoProtectedCharacteristics,
             format!(
                 "`{field}` is a protected characteristic and is never stored; remove it from the manifest"
             ),
@@ -684,7 +700,7 @@ pub fn no_protected_characteristics(field: &str) -> Verdict {
 pub fn adjudication_is_final(alert: &Alert) -> Verdict {
     if alert.adjudication.is_some() {
         Err(Refusal::new(
-            "adjudication_is_final",
+            Rule::AdjudicationIsFinal,
             format!(
                 "alert A{} was already adjudicated, and the decision is final; what followed goes with the engagement result (`lfr alert engage A{} ... --note`) or the policing outcome (`lfr alert outcome`)",
                 alert.id, alert.id
@@ -697,7 +713,7 @@ pub fn adjudication_is_final(alert: &Alert) -> Verdict {
 
 /// Engagement follows only an alert passed for engagement, and is recorded once.
 pub fn engagement_follows_passed_alert(alert: &Alert) -> Verdict {
-    let rule = "engagement_follows_passed_alert";
+    let rule = Rule::EngagementFollowsPassedAlert;
     match &alert.adjudication {
         Some(a) if a.value == Adjudication::PassedForEngagement => {
             if alert.engagement.is_some() {
@@ -731,7 +747,7 @@ pub fn engagement_follows_passed_alert(alert: &Alert) -> Verdict {
 
 /// A policing outcome follows an engagement, once.
 pub fn policing_outcome_follows_engagement(alert: &Alert) -> Verdict {
-    let rule = "policing_outcome_follows_engagement";
+    let rule = Rule::PolicingOutcomeFollowsEngagement;
     if alert.engagement.is_none() {
         Err(Refusal::new(
             rule,
@@ -787,6 +803,107 @@ pub fn next_review_due(d: &Deployment) -> Option<Timestamp> {
     since.checked_add(every).ok()
 }
 
+/// The AO records why authority is granted.
+pub fn authority_has_rationale(rationale: &str) -> Verdict {
+    if rationale.trim().is_empty() {
+        Err(Rule::AuthorityHasRationale.refuse("the AO must record a rationale"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Withdrawing a running deployment's authority goes into its record with the reason.
+pub fn withdrawal_has_reason(reason: &str) -> Verdict {
+    if reason.trim().is_empty() {
+        Err(Rule::WithdrawalHasReason.refuse(
+            "say why the authority is withdrawn (--reason): it goes into the deployment's record",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An inclusion is of someone: at least one usable reference image.
+pub fn inclusion_has_a_reference_image(reference: &str, images: usize) -> Verdict {
+    if images == 0 {
+        Err(Rule::InclusionHasAReferenceImage.refuse(format!(
+            "ref {reference} has no usable reference image; add one that grades acceptable or better"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// An empty watchlist is not approved: there would be nothing to review.
+pub fn watchlist_has_inclusions(w: &Watchlist, size: usize) -> Verdict {
+    if size == 0 {
+        Err(Rule::WatchlistsReviewedBeforeDeployment.refuse(format!(
+            "W{} is empty; import inclusions before approving it",
+            w.id
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// An inclusion that caused alerts stays: the alerts must keep what they matched.
+pub fn alerts_keep_their_inclusion(inclusion: InclusionId, has_alerts: bool) -> Verdict {
+    if has_alerts {
+        Err(Rule::AlertsKeepTheirInclusion.refuse(format!(
+            "I{inclusion} has alerts; suspend the deployment and compile a new watchlist instead"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// A watchlist's templates were made by the algorithm that will compare them.
+pub fn templates_match_the_algorithm(w: WatchlistId, made_by: &str, algorithm: &str) -> Verdict {
+    if made_by == algorithm {
+        Ok(())
+    } else {
+        Err(Rule::TemplatesMatchTheAlgorithm.refuse(format!(
+            "W{w} holds templates made by `{made_by}`, not `{algorithm}`; re-enrol it from its reference images with `lfr watchlist reenrol W{w}`"
+        )))
+    }
+}
+
+/// An alert is a score at or above the threshold in force, and at most 1.
+pub fn alert_at_or_above_threshold(score: f64, threshold: f64) -> Verdict {
+    if score.is_finite() && score >= threshold && score <= 1.0 {
+        Ok(())
+    } else {
+        Err(Rule::AlertAtOrAboveThreshold.refuse(format!(
+            "score {score} is below the threshold {threshold}: not an alert"
+        )))
+    }
+}
+
+/// An alert's candidate is an image on a watchlist of the same deployment.
+pub fn alert_candidate_on_watchlist(
+    on_watchlist: bool,
+    image: ImageId,
+    d: DeploymentId,
+) -> Verdict {
+    if on_watchlist {
+        Ok(())
+    } else {
+        Err(Rule::AlertCandidateOnWatchlist
+            .refuse(format!("image IMG{image} is not on a watchlist of D{d}")))
+    }
+}
+
+/// A legal hold names the case, complaint or request that needs the data.
+pub fn legal_hold_has_a_reason(note: &str) -> Verdict {
+    if note.trim().len() < 5 {
+        Err(Rule::LegalHoldHasAReason.refuse(
+            "record the case, complaint or request reference and why the data is needed (--note)",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Fields of the application that must be filled in before it is accepted.
 pub fn application_is_complete(a: &crate::deployment::Application) -> Verdict {
     let fields = [
@@ -805,7 +922,7 @@ pub fn application_is_complete(a: &crate::deployment::Application) -> Verdict {
         .filter(|(_, v)| v.trim().is_empty())
         .map(|(n, _)| *n)
         .collect();
-    let rule = "application_is_complete";
+    let rule = Rule::ApplicationIsComplete;
     if !missing.is_empty() {
         return Err(Refusal::new(
             rule,

@@ -114,7 +114,7 @@ fn no_recognition_without_an_active_authorisation() {
     let clock = SimulatedClock::at("2026-11-22T10:00:00Z");
     let mut d = deployment();
     let r = recognition_requires_active_authorisation(&d, clock.now()).unwrap_err();
-    assert_eq!(r.rule, "recognition_requires_active_authorisation");
+    assert_eq!(r.rule, Rule::RecognitionRequiresActiveAuthorisation);
     // Authorised but not started: still no.
     d = authorised();
     assert!(recognition_requires_active_authorisation(&d, clock.now()).is_err());
@@ -137,7 +137,7 @@ fn no_start_before_the_authority_is_in_force() {
     let r = d
         .start(t("2026-11-22T07:00:00Z"), &[approved_watchlist()])
         .unwrap_err();
-    assert_eq!(r.rule, "recognition_requires_active_authorisation");
+    assert_eq!(r.rule, Rule::RecognitionRequiresActiveAuthorisation);
     assert_eq!(
         d.state,
         DeploymentState::Authorised,
@@ -152,7 +152,7 @@ fn a_threshold_below_the_default_needs_a_recorded_reason() {
     d.application.threshold_requested = 0.55;
     assert_eq!(
         application_is_complete(&d.application).unwrap_err().rule,
-        "threshold_below_default_has_reason"
+        Rule::ThresholdBelowDefaultHasReason
     );
     d.application.threshold_reason = Some("   ".into());
     assert!(application_is_complete(&d.application).is_err());
@@ -164,7 +164,7 @@ fn a_threshold_below_the_default_needs_a_recorded_reason() {
     a.minimum_threshold = 0.6;
     assert_eq!(
         deployment().authorise(&ao(), a.clone()).unwrap_err().rule,
-        "threshold_below_default_has_reason"
+        Rule::ThresholdBelowDefaultHasReason
     );
     a.minimum_threshold_reason = Some("as the application's reason".into());
     assert!(deployment().authorise(&ao(), a).is_ok());
@@ -179,7 +179,7 @@ fn no_threshold_below_the_authorised_minimum() {
         threshold_not_below_authorised_minimum(0.63, &a)
             .unwrap_err()
             .rule,
-        "threshold_not_below_authorised_minimum"
+        Rule::ThresholdNotBelowAuthorisedMinimum
     );
     assert!(threshold_not_below_authorised_minimum(0.64, &a).is_ok());
     assert!(threshold_not_below_authorised_minimum(0.7, &a).is_ok());
@@ -196,7 +196,7 @@ fn no_authorised_minimum_below_the_system_floor() {
     a.minimum_threshold = SYSTEM_FLOOR - 0.01;
     assert_eq!(
         d.authorise(&ao(), a).unwrap_err().rule,
-        "minimum_threshold_not_below_system_floor"
+        Rule::MinimumThresholdNotBelowSystemFloor
     );
     assert_eq!(d.state, DeploymentState::Applied);
 }
@@ -210,7 +210,7 @@ fn no_authority_longer_than_seven_days() {
             written("2026-11-22T08:00:00Z", "2026-11-29T08:00:01Z"),
         )
         .unwrap_err();
-    assert_eq!(r.rule, "authority_at_most_seven_days");
+    assert_eq!(r.rule, Rule::AuthorityAtMostSevenDays);
     assert!(
         d.authorise(
             &ao(),
@@ -226,13 +226,13 @@ fn no_deployment_with_an_unreviewed_watchlist() {
     let mut d = authorised();
     assert_eq!(
         d.start(now, &[]).unwrap_err().rule,
-        "watchlists_reviewed_before_deployment"
+        Rule::WatchlistsReviewedBeforeDeployment
     );
     let mut w = approved_watchlist();
     w.revision += 1; // changed after approval
     assert_eq!(
         d.start(now, &[w.clone()]).unwrap_err().rule,
-        "watchlists_reviewed_before_deployment"
+        Rule::WatchlistsReviewedBeforeDeployment
     );
     w.approval = None;
     assert!(d.start(now, &[w]).is_err());
@@ -251,7 +251,7 @@ fn no_authorising_officer_below_superintendent() {
             written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
         )
         .unwrap_err();
-    assert_eq!(r.rule, "authorising_officer_is_superintendent_or_above");
+    assert_eq!(r.rule, Rule::AuthorisingOfficerIsSuperintendentOrAbove);
     let staff = user(5, &[Role::AuthorisingOfficer], Rank::Staff, true);
     assert!(authorising_officer_is_superintendent_or_above(&staff).is_err());
     let acc = user(
@@ -274,7 +274,7 @@ fn no_authorising_officer_below_superintendent() {
         )
         .unwrap_err()
         .rule,
-        "authorising_officer_is_trained"
+        Rule::AuthorisingOfficerIsTrained
     );
 }
 
@@ -288,7 +288,7 @@ fn the_applicant_cannot_authorise_their_own_deployment() {
             written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z"),
         )
         .unwrap_err();
-    assert_eq!(r.rule, "authorising_officer_is_not_the_applicant");
+    assert_eq!(r.rule, Rule::AuthorisingOfficerIsNotTheApplicant);
 }
 
 fn verbal(granted: &str, confirm_by: &str) -> Authority {
@@ -324,12 +324,12 @@ fn unconfirmed_verbal_authority_is_flagged_and_blocks_the_series() {
         "flagged"
     );
     let r = d.start(clock.now(), &[approved_watchlist()]).unwrap_err();
-    assert_eq!(r.rule, "verbal_authority_confirmed_in_time");
+    assert_eq!(r.rule, Rule::VerbalAuthorityConfirmedInTime);
     assert_eq!(d.state, DeploymentState::Suspended);
     // Late confirmation does not unblock it.
     assert_eq!(
         d.confirm_verbal(&ao(), clock.now()).unwrap_err().rule,
-        "verbal_authority_confirmed_in_time"
+        Rule::VerbalAuthorityConfirmedInTime
     );
 }
 
@@ -356,7 +356,7 @@ fn verbal_confirmation_deadline_is_bounded() {
             verbal("2026-11-22T08:00:00Z", "2026-11-26T08:00:00Z"),
         )
         .unwrap_err();
-    assert_eq!(r.rule, "verbal_confirmation_deadline_is_reasonable");
+    assert_eq!(r.rule, Rule::VerbalConfirmationDeadlineIsReasonable);
 }
 
 #[test]
@@ -370,7 +370,7 @@ fn blue_watchlist_images_need_consent_rule() {
         blue_watchlist_images_need_consent(WatchlistKind::Blue, None)
             .unwrap_err()
             .rule,
-        "blue_watchlist_images_need_consent"
+        Rule::BlueWatchlistImagesNeedConsent
     );
     assert!(blue_watchlist_images_need_consent(WatchlistKind::Blue, Some(&c)).is_ok());
     let blank = Consent {
@@ -393,11 +393,11 @@ fn only_silver_commander_or_above_suspends_or_terminates_rule() {
     ] {
         assert_eq!(
             d.suspend(&u).unwrap_err().rule,
-            "only_silver_commander_or_above_suspends_or_terminates"
+            Rule::OnlySilverCommanderOrAboveSuspendsOrTerminates
         );
         assert_eq!(
             d.terminate(&u, now).unwrap_err().rule,
-            "only_silver_commander_or_above_suspends_or_terminates"
+            Rule::OnlySilverCommanderOrAboveSuspendsOrTerminates
         );
     }
     assert_eq!(d.state, DeploymentState::Active);
@@ -523,7 +523,7 @@ fn the_ao_withdraws_authority_from_a_running_deployment_with_a_reason() {
     d.start(now, &[approved_watchlist()]).unwrap();
     assert_eq!(
         d.withdraw_authority(&ao(), " ", now).unwrap_err().rule,
-        "withdrawal_has_reason"
+        Rule::WithdrawalHasReason
     );
     d.withdraw_authority(&ao(), "intelligence no longer supports it", now)
         .unwrap();
@@ -573,7 +573,7 @@ fn adjudication_engagement_and_outcome_come_in_order_once() {
     let mut a = alert();
     assert_eq!(
         engagement_follows_passed_alert(&a).unwrap_err().rule,
-        "engagement_follows_passed_alert"
+        Rule::EngagementFollowsPassedAlert
     );
     assert!(adjudication_is_final(&a).is_ok());
     a.adjudication = decided(crate::alert::Adjudication::FalseAlertNoEngagement);
@@ -665,7 +665,7 @@ fn incomplete_applications_are_refused_naming_the_gaps() {
 fn reference_images_graded_poor_are_never_enrolled() {
     let reasons = vec!["no face found".to_string()];
     let r = reference_image_is_usable(QualityGrade::Poor, &reasons).unwrap_err();
-    assert_eq!(r.rule, "reference_image_is_usable");
+    assert_eq!(r.rule, Rule::ReferenceImageIsUsable);
     assert!(r.message.contains("no face found"));
     assert!(reference_image_is_usable(QualityGrade::Acceptable, &[]).is_ok());
     assert!(reference_image_is_usable(QualityGrade::Good, &[]).is_ok());
@@ -692,7 +692,7 @@ fn the_recognition_model_changes_only_while_no_camera_recognises_with_it() {
         let r = d.clone().set_recognition(other.clone());
         assert_eq!(r.is_ok(), ok, "{state}");
         if let Err(r) = r {
-            assert_eq!(r.rule, "algorithm_changes_only_while_not_running");
+            assert_eq!(r.rule, Rule::AlgorithmChangesOnlyWhileNotRunning);
         }
     }
     assert!(role_permits(&silver(), Action::ChangeAlgorithm).is_ok());
@@ -709,7 +709,7 @@ fn a_restricted_model_needs_a_licence_reference() {
     let research = Some("non-commercial research only");
     assert!(model_licensed_for_operational_use("sface", None, None).is_ok());
     let r = model_licensed_for_operational_use("w600k-mbf", research, None).unwrap_err();
-    assert_eq!(r.rule, "model_licensed_for_operational_use");
+    assert_eq!(r.rule, Rule::ModelLicensedForOperationalUse);
     assert!(r.message.contains("--licence"), "{r}");
     assert!(r.message.contains("research only"), "{r}");
     assert!(model_licensed_for_operational_use("w600k-mbf", research, Some("  ")).is_err());

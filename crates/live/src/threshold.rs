@@ -15,15 +15,7 @@ impl Threshold {
     /// The threshold for `d`: `max(requested, authorised minimum)`.
     /// Refused when the deployment has no authority.
     pub fn in_force(d: &Deployment) -> Result<Self, Refusal> {
-        let a = d.authority.as_ref().ok_or_else(|| {
-            Refusal::new(
-                "recognition_requires_active_authorisation",
-                format!(
-                    "deployment D{} has no authority; an Authorising Officer must grant it",
-                    d.id
-                ),
-            )
-        })?;
+        let a = policy::granted_authority(d)?;
         let t = d.threshold_in_force().unwrap_or(a.minimum_threshold);
         policy::threshold_not_below_authorised_minimum(t, a)?;
         Ok(Self(t))

@@ -57,7 +57,7 @@ impl From<StoreError> for ApiError {
                 status: StatusCode::FORBIDDEN,
                 body: ErrorBody {
                     error: "refused",
-                    rule: Some(r.rule),
+                    rule: Some(r.rule.as_str()),
                     message: r.message,
                 },
             },

@@ -110,25 +110,16 @@ impl Store {
             policy::templates_match_the_deployment_algorithm(&d, session.algorithm())?;
             let authority = d.authority.as_ref().expect("checked above");
             policy::threshold_not_below_authorised_minimum(a.threshold, authority)?;
-            if !(a.score.is_finite() && a.score >= a.threshold && a.score <= 1.0) {
-                return Err(Refusal::new(
-                    "alert_at_or_above_threshold",
-                    format!(
-                        "score {} is below the threshold {}: not an alert",
-                        a.score, a.threshold
-                    ),
-                ));
-            }
-            let Some(row) = &candidate else {
-                return Err(Refusal::new(
-                    "alert_candidate_on_watchlist",
-                    format!(
-                        "image IMG{} is not on a watchlist of D{deployment}",
-                        a.candidate_image
-                    ),
-                ));
-            };
-            Ok(row.try_get::<i64, _>(0).unwrap_or_default())
+            policy::alert_at_or_above_threshold(a.score, a.threshold)?;
+            policy::alert_candidate_on_watchlist(
+                candidate.is_some(),
+                a.candidate_image,
+                deployment,
+            )?;
+            Ok(candidate
+                .as_ref()
+                .and_then(|row| row.try_get::<i64, _>(0).ok())
+                .unwrap_or_default())
         };
         let inclusion = match check() {
             Ok(i) => i,

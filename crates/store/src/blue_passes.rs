@@ -268,14 +268,7 @@ impl Store {
         let check = || -> Result<(), Refusal> {
             // A pass while recognition cannot run would count a miss the system never had a chance at.
             policy::recognition_requires_active_authorisation(&dep, now)?;
-            if on_blue.is_none() {
-                return Err(Refusal::new(
-                    "blue_pass_is_a_volunteer",
-                    format!(
-                        "I{inclusion} is not on a Blue Watchlist of D{d}; choose a volunteer from the deployment's Blue Watchlist"
-                    ),
-                ));
-            }
+            blue::blue_pass_is_a_volunteer(on_blue.is_some(), inclusion, d)?;
             blue::blue_pass_window_is_bounded(window)?;
             blue::blue_pass_one_at_a_time(open.as_ref())
         };
@@ -348,10 +341,7 @@ impl Store {
         let (mut tx, p) = self.open_for(actor, id, "blue_pass.end").await?;
         let target = format!("BP{id}");
         let Some(done) = close(&mut tx, &p, p.end_at(self.now())).await? else {
-            let r = Refusal::new(
-                "blue_pass_is_open",
-                format!("pass BP{id} has just ended by itself"),
-            );
+            let r = blue::blue_pass_ended_meanwhile(id);
             return self.refuse(tx, actor, "blue_pass.end", &target, r).await;
         };
         self.allowed(
@@ -381,10 +371,7 @@ impl Store {
             .await?
             .rows_affected();
         if gone == 0 {
-            let r = Refusal::new(
-                "blue_pass_is_open",
-                format!("pass BP{id} has just ended by itself"),
-            );
+            let r = blue::blue_pass_ended_meanwhile(id);
             return self
                 .refuse(tx, actor, "blue_pass.cancel", &format!("BP{id}"), r)
                 .await;

@@ -438,12 +438,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let mut d = load(&mut tx, id).await?;
-        use lfr_domain::deployment::DeploymentState::*;
-        if !matches!(d.state, Active | Suspended) {
-            let refusal = Refusal::new(
-                "deployment_lifecycle",
-                format!("D{id} is {}; reviews are recorded while it runs", d.state),
-            );
+        if let Err(refusal) = d.review_may_be_recorded() {
             return self
                 .refuse(tx, actor, "deployment.review", &target, refusal)
                 .await;
@@ -476,7 +471,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         d.last_review_at = Some(now);
-        if !review.continue_deployment && d.state == Active {
+        if !review.continue_deployment && d.state == lfr_domain::deployment::DeploymentState::Active
+        {
             d.suspend(actor)?;
         }
         save(&mut tx, &d).await?;

@@ -11,12 +11,12 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
+use lfr_domain::Timestamp;
 use lfr_domain::audit::{AuditEvent, Outcome};
 use lfr_domain::ids::{DeploymentId, FootageId, HoldId, UserId};
 use lfr_domain::policy::{self, Action};
 use lfr_domain::retention::{HoldReason, HoldTarget, LegalHold, PurgeSummary};
 use lfr_domain::role::User;
-use lfr_domain::{Refusal, Timestamp};
 use sqlx::Row;
 
 use crate::db::{ms, next_id, opt_ts, parse, ts};
@@ -79,11 +79,7 @@ impl Store {
         let t = target.to_string();
         self.permit(actor, Action::PlaceLegalHold, "hold.place", &t)
             .await?;
-        if note.trim().len() < 5 {
-            let r = Refusal::new(
-                "legal_hold_has_a_reason",
-                "record the case, complaint or request reference and why the data is needed (--note)",
-            );
+        if let Err(r) = policy::legal_hold_has_a_reason(note) {
             return Err(self.refused(actor, "hold.place", &t, r).await);
         }
         let (kind, id) = target_parts(target);

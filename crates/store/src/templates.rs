@@ -61,14 +61,8 @@ impl Store {
         .await?;
         for r in &rows {
             let made_by: String = r.try_get("algorithm")?;
-            if made_by != algorithm {
-                let wl: i64 = r.try_get("wl")?;
-                let refusal = Refusal::new(
-                    "templates_match_the_algorithm",
-                    format!(
-                        "W{wl} holds templates made by `{made_by}`, not `{algorithm}`; re-enrol it from its reference images with `lfr watchlist reenrol W{wl}`"
-                    ),
-                );
+            let wl = WatchlistId(r.try_get("wl")?);
+            if let Err(refusal) = policy::templates_match_the_algorithm(wl, &made_by, algorithm) {
                 return self
                     .refuse(tx, actor, "watchlist.gallery", &target, refusal)
                     .await;

@@ -94,11 +94,7 @@ impl Store {
             .await?;
         let mut tx = self.begin().await?;
         let dep = crate::deployments::load(&mut tx, d).await?;
-        if dep.state.is_ended() {
-            let r = Refusal::new(
-                "watchlist_open_for_changes",
-                format!("D{d} has ended; a watchlist is compiled for a deployment still to run"),
-            );
+        if let Err(r) = policy::deployment_open_for_watchlists(&dep) {
             return self.refuse(tx, actor, "watchlist.create", &target, r).await;
         }
         let id = WatchlistId(next_id(&mut tx, "watchlists").await?);
@@ -151,12 +147,7 @@ impl Store {
             for e in entries {
                 policy::category_fits_watchlist(w.kind, e.entry.category)?;
                 policy::inclusion_is_justified(&e.entry.justification, &e.entry.source)?;
-                if e.images.is_empty() {
-                    return Err(Refusal::new(
-                        "inclusion_is_justified",
-                        format!("ref {} has no usable reference image", e.entry.reference),
-                    ));
-                }
+                policy::inclusion_has_a_reference_image(&e.entry.reference, e.images.len())?;
                 for i in &e.images {
                     policy::blue_watchlist_images_need_consent(w.kind, i.consent.as_ref())?;
                     policy::reference_image_is_usable(i.grade, &i.reasons)?;
@@ -258,13 +249,7 @@ impl Store {
         let check = || -> Result<(), Refusal> {
             policy::authorising_officer_is_superintendent_or_above(actor)?;
             policy::watchlist_open_for_changes(&w, &d)?;
-            if size == 0 {
-                return Err(Refusal::new(
-                    "watchlists_reviewed_before_deployment",
-                    format!("W{id} is empty; import inclusions before approving it"),
-                ));
-            }
-            Ok(())
+            policy::watchlist_has_inclusions(&w, size as usize)
         };
         if let Err(r) = check() {
             return self
@@ -321,13 +306,7 @@ impl Store {
             .bind(inc.0)
             .fetch_optional(&mut *tx)
             .await?;
-        if alerted.is_some() {
-            let r = Refusal::new(
-                "alerts_keep_their_inclusion",
-                format!(
-                    "I{inc} has alerts; suspend the deployment and compile a new watchlist instead"
-                ),
-            );
+        if let Err(r) = policy::alerts_keep_their_inclusion(inc, alerted.is_some()) {
             return self.refuse(tx, actor, "watchlist.remove", &target, r).await;
         }
         for table in ["blue_passes", "open_blue_passes"] {

@@ -13,7 +13,7 @@ use lfr_store::audit::AuditFilter;
 
 fn rule(e: StoreError) -> &'static str {
     match e {
-        StoreError::Refused(r) => r.rule,
+        StoreError::Refused(r) => r.rule.as_str(),
         other => panic!("expected a refusal, got {other}"),
     }
 }

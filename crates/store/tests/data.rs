@@ -805,7 +805,7 @@ async fn a_bad_import_leaves_nothing_behind() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, StoreError::Refused(ref r) if r.rule == "reference_image_is_usable"),
+        matches!(e, StoreError::Refused(ref r) if r.rule == lfr_domain::Rule::ReferenceImageIsUsable),
         "{e}"
     );
     // A bad entry the rules catch is refused whole as well.

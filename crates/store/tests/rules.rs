@@ -12,7 +12,7 @@ use lfr_store::audit::AuditFilter;
 
 fn rule(e: StoreError) -> &'static str {
     match e {
-        StoreError::Refused(r) => r.rule,
+        StoreError::Refused(r) => r.rule.as_str(),
         other => panic!("expected a refusal, got {other}"),
     }
 }
@@ -946,11 +946,11 @@ async fn an_operator_sees_a_reference_image_only_beside_its_alert() {
     let (d, img) = w.running().await;
     // Walking the image ids: refused, and audited.
     let e = w.store.reference_image(&w.operator, img).await.unwrap_err();
-    assert_eq!(rule(e), "image_beside_its_alert");
+    assert_eq!(rule(e), "reference_image_beside_its_alert");
     assert!(
         last_refusal(&w, &format!("IMG{img}"))
             .await
-            .contains("image_beside_its_alert")
+            .contains("reference_image_beside_its_alert")
     );
     // Those who compile or approve the watchlist review its images.
     assert!(w.store.reference_image(&w.silver, img).await.is_ok());

@@ -15,6 +15,7 @@ mod models_packages;
 pub mod quality;
 pub mod report;
 pub mod retention;
+pub mod rules;
 pub mod serve;
 mod session;
 pub mod user;
