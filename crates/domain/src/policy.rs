@@ -879,18 +879,17 @@ pub fn alert_at_or_above_threshold(score: f64, threshold: f64) -> Verdict {
     }
 }
 
-/// An alert's candidate is an image on a watchlist of the same deployment.
-pub fn alert_candidate_on_watchlist(
-    on_watchlist: bool,
+/// An alert's candidate is an image on a watchlist of the same deployment:
+/// `found` is its inclusion there, if any, and is what the alert records.
+pub fn alert_candidate_on_watchlist<T>(
+    found: Option<T>,
     image: ImageId,
     d: DeploymentId,
-) -> Verdict {
-    if on_watchlist {
-        Ok(())
-    } else {
-        Err(Rule::AlertCandidateOnWatchlist
-            .refuse(format!("image IMG{image} is not on a watchlist of D{d}")))
-    }
+) -> Result<T, Refusal> {
+    found.ok_or_else(|| {
+        Rule::AlertCandidateOnWatchlist
+            .refuse(format!("image IMG{image} is not on a watchlist of D{d}"))
+    })
 }
 
 /// A legal hold names the case, complaint or request that needs the data.

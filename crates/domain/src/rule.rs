@@ -123,7 +123,9 @@ impl Rule {
             TemplatesMatchTheDeploymentAlgorithm => {
                 "A watchlist holds, and recognition compares, templates of the deployment's algorithm only."
             }
-            TemplatesMatchTheAlgorithm => "A watchlist's templates are compared only by the algorithm that made them; after an engine upgrade it is re-enrolled from its reference images.",
+            TemplatesMatchTheAlgorithm => {
+                "A watchlist's templates are compared only by the algorithm that made them; after an engine upgrade it is re-enrolled from its reference images."
+            }
             WatchlistOpenForChanges => {
                 "A watchlist is compiled or changed only for a deployment that has not ended, and never after its data was purged."
             }

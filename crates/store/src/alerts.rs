@@ -12,6 +12,7 @@ use lfr_domain::{Refusal, Timestamp};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{from_json, json, ms, next_id, opt_ts, ts};
+use crate::gate::{Act, done, made};
 use crate::sessions::RecognitionSession;
 use crate::{Result, Store, StoreError};
 
@@ -90,98 +91,82 @@ impl Store {
     pub async fn raise_alert(&self, session: &RecognitionSession, a: NewAlert) -> Result<Alert> {
         let actor = &self.current(session.actor()).await?;
         let deployment = session.deployment();
-        let target = format!("D{deployment}");
-        self.permit(actor, Action::RaiseAlert, "alert.raise", &target)
+        let act = Act::new(
+            actor,
+            Action::RaiseAlert,
+            "alert.raise",
+            format!("D{deployment}"),
+        );
+        self.act(act, async |tx, now| {
+            let d = crate::deployments::load(tx, deployment).await?;
+            let candidate = sqlx::query(
+                "SELECT i.id FROM reference_images r JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
+                 WHERE r.id = $1 AND w.deployment = $2",
+            )
+            .bind(a.candidate_image.0)
+            .bind(deployment.0)
+            .fetch_optional(&mut *tx)
             .await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let d = crate::deployments::load(&mut tx, deployment).await?;
-        let candidate = sqlx::query(
-            "SELECT i.id FROM reference_images r JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
-             WHERE r.id = $1 AND w.deployment = $2",
-        )
-        .bind(a.candidate_image.0)
-        .bind(deployment.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let check = || -> Result<i64, Refusal> {
             policy::recognition_requires_active_authorisation(&d, now)?;
             // The deployment moved to another model since the session opened.
             policy::templates_match_the_deployment_algorithm(&d, session.algorithm())?;
-            let authority = d.authority.as_ref().expect("checked above");
-            policy::threshold_not_below_authorised_minimum(a.threshold, authority)?;
+            policy::threshold_not_below_authorised_minimum(a.threshold, policy::granted_authority(&d)?)?;
             policy::alert_at_or_above_threshold(a.score, a.threshold)?;
-            policy::alert_candidate_on_watchlist(
-                candidate.is_some(),
-                a.candidate_image,
-                deployment,
-            )?;
-            Ok(candidate
-                .as_ref()
-                .and_then(|row| row.try_get::<i64, _>(0).ok())
-                .unwrap_or_default())
-        };
-        let inclusion = match check() {
-            Ok(i) => i,
-            Err(r) => return self.refuse(tx, actor, "alert.raise", &target, r).await,
-        };
-        let id = next_id(&mut tx, "alerts").await?;
-        let probe = self
-            .keys()
-            .data_key(deployment)?
-            .seal(&a.probe, &format!("alert:{id}:probe"))?;
-        sqlx::query(
-            "INSERT INTO alerts (id, deployment, inclusion, candidate_image, camera, at_ms, score, threshold, recognition_ms, probe_enc, session, algorithm)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(id)
-        .bind(deployment.0)
-        .bind(inclusion)
-        .bind(a.candidate_image.0)
-        .bind(&a.camera)
-        .bind(ms(now))
-        .bind(a.score)
-        .bind(a.threshold)
-        .bind(i64::from(a.recognition_ms))
-        .bind(probe)
-        .bind(session.id())
-        .bind(session.algorithm())
-        .execute(&mut *tx)
-        .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "alert.raise",
-            &format!("A{id}"),
-            format!(
+            let found =
+                policy::alert_candidate_on_watchlist(candidate, a.candidate_image, deployment)?;
+            let inclusion: i64 = found.try_get(0)?;
+            let id = next_id(tx, "alerts").await?;
+            let probe = self
+                .keys()
+                .data_key(deployment)?
+                .seal(&a.probe, &format!("alert:{id}:probe"))?;
+            sqlx::query(
+                "INSERT INTO alerts (id, deployment, inclusion, candidate_image, camera, at_ms, score, threshold, recognition_ms, probe_enc, session, algorithm)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(id)
+            .bind(deployment.0)
+            .bind(inclusion)
+            .bind(a.candidate_image.0)
+            .bind(&a.camera)
+            .bind(ms(now))
+            .bind(a.score)
+            .bind(a.threshold)
+            .bind(i64::from(a.recognition_ms))
+            .bind(probe)
+            .bind(session.id())
+            .bind(session.algorithm())
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!(
                 "D{deployment} camera {} score {:.3} threshold {} session RS{}",
                 a.camera,
                 a.score,
                 a.threshold,
                 session.id()
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Alert {
-            id: AlertId(id),
-            deployment,
-            inclusion: InclusionId(inclusion),
-            candidate_image: a.candidate_image,
-            camera: a.camera,
-            at: now,
-            score: a.score,
-            threshold: a.threshold,
-            recognition_ms: a.recognition_ms,
-            adjudication: None,
-            engagement: None,
-            policing_outcome: None,
-            purged_at: None,
-            source: Some(AlertSource {
-                session: session.id(),
-                algorithm: session.algorithm().to_string(),
-            }),
+            );
+            let alert = Alert {
+                id: AlertId(id),
+                deployment,
+                inclusion: InclusionId(inclusion),
+                candidate_image: a.candidate_image,
+                camera: a.camera,
+                at: now,
+                score: a.score,
+                threshold: a.threshold,
+                recognition_ms: a.recognition_ms,
+                adjudication: None,
+                engagement: None,
+                policing_outcome: None,
+                purged_at: None,
+                source: Some(AlertSource {
+                    session: session.id(),
+                    algorithm: session.algorithm().to_string(),
+                }),
+            };
+            made(alert, format!("A{id}"), detail)
         })
+        .await
     }
 
     async fn decide<F>(
@@ -189,30 +174,28 @@ impl Store {
         actor: &User,
         id: AlertId,
         action: Action,
-        name: &str,
+        name: &'static str,
         column: &str,
         f: F,
     ) -> Result<Alert>
     where
         F: FnOnce(&mut Alert, Timestamp) -> Result<(String, String), Refusal>,
     {
-        let target = format!("A{id}");
-        self.permit(actor, action, name, &target).await?;
-        let mut tx = self.begin().await?;
-        let mut a = load(&mut tx, id).await?;
-        let (value, detail) = match f(&mut a, self.now()) {
-            Ok(v) => v,
-            Err(r) => return self.refuse(tx, actor, name, &target, r).await,
-        };
-        // `column` is one of three fixed names chosen by this module.
-        sqlx::query(&format!("UPDATE alerts SET {column} = $1 WHERE id = $2"))
-            .bind(value)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(&mut tx, actor, name, &target, detail).await?;
-        tx.commit().await?;
-        Ok(a)
+        self.act(
+            Act::new(actor, action, name, format!("A{id}")),
+            async |tx, now| {
+                let mut a = load(tx, id).await?;
+                let (value, detail) = f(&mut a, now)?;
+                // `column` is one of three fixed names chosen by this module.
+                sqlx::query(&format!("UPDATE alerts SET {column} = $1 WHERE id = $2"))
+                    .bind(value)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                done(a, detail)
+            },
+        )
+        .await
     }
 
     /// The operator's adjudication: false alert without engagement, or passed on.
@@ -324,29 +307,26 @@ impl Store {
 
     /// The probe image of an alert (until retention deletes it). Audited.
     pub async fn probe_image(&self, actor: &User, id: AlertId) -> Result<Vec<u8>> {
-        let target = format!("A{id}");
-        self.permit(actor, Action::ViewAlerts, "alert.probe", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let r = sqlx::query("SELECT deployment, probe_enc FROM alerts WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no alert A{id}")))?;
-        let d = DeploymentId(r.try_get(0)?);
-        let sealed: Option<Vec<u8>> = r.try_get(1)?;
-        let sealed = sealed.ok_or_else(|| {
-            StoreError::NotFound(format!("the probe image of A{id} was deleted by retention"))
-        })?;
-        let bytes = self
-            .keys()
-            .data_key(d)?
-            .open(&sealed, &format!("alert:{id}:probe"))?
-            .to_vec();
-        self.allowed(&mut tx, actor, "alert.probe", &target, "probe image viewed")
-            .await?;
-        tx.commit().await?;
-        Ok(bytes)
+        let act = Act::new(actor, Action::ViewAlerts, "alert.probe", format!("A{id}"));
+        self.act(act, async |tx, _| {
+            let r = sqlx::query("SELECT deployment, probe_enc FROM alerts WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("no alert A{id}")))?;
+            let d = DeploymentId(r.try_get(0)?);
+            let sealed: Option<Vec<u8>> = r.try_get(1)?;
+            let sealed = sealed.ok_or_else(|| {
+                StoreError::NotFound(format!("the probe image of A{id} was deleted by retention"))
+            })?;
+            let bytes = self
+                .keys()
+                .data_key(d)?
+                .open(&sealed, &format!("alert:{id}:probe"))?
+                .to_vec();
+            done(bytes, "probe image viewed")
+        })
+        .await
     }
 
     /// Adds to a camera's counts of faces scanned and frames dropped (and,
@@ -360,35 +340,34 @@ impl Store {
         people_passing: Option<u64>,
     ) -> Result<()> {
         let (actor, d) = (&self.current(session.actor()).await?, session.deployment());
-        let target = format!("D{d}");
-        self.permit(actor, Action::RecordCounts, "counts.record", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        crate::deployments::load(&mut tx, d).await?;
-        let id = next_id(&mut tx, "scan_counts").await?;
-        sqlx::query("INSERT INTO scan_counts (id, deployment, camera, at_ms, faces_scanned, dropped_frames, people_passing, session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(id)
-            .bind(d.0)
-            .bind(camera)
-            .bind(ms(self.now()))
-            .bind(faces_scanned as i64)
-            .bind(dropped_frames as i64)
-            .bind(people_passing.map(|p| p as i64))
-            .bind(session.id())
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
+            Action::RecordCounts,
             "counts.record",
-            &target,
-            format!(
-                "camera {camera}: {faces_scanned} faces, {dropped_frames} dropped frames; session RS{}",
-                session.id()
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            crate::deployments::load(tx, d).await?;
+            let id = next_id(tx, "scan_counts").await?;
+            sqlx::query("INSERT INTO scan_counts (id, deployment, camera, at_ms, faces_scanned, dropped_frames, people_passing, session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(id)
+                .bind(d.0)
+                .bind(camera)
+                .bind(ms(now))
+                .bind(faces_scanned as i64)
+                .bind(dropped_frames as i64)
+                .bind(people_passing.map(|p| p as i64))
+                .bind(session.id())
+                .execute(&mut *tx)
+                .await?;
+            done(
+                (),
+                format!(
+                    "camera {camera}: {faces_scanned} faces, {dropped_frames} dropped frames; session RS{}",
+                    session.id()
+                ),
+            )
+        })
+        .await
     }
 }

@@ -6,7 +6,6 @@
 //! are rows, so a restart loses none: one that ran out while the server was
 //! down is ended at its window's end by the next [`Store::end_due_blue_passes`].
 
-use lfr_domain::Refusal;
 use lfr_domain::alert::Alert;
 use lfr_domain::audit::{AuditEvent, Outcome};
 use lfr_domain::blue::{self, BluePass, DEFAULT_PASS_WINDOW, PassState};
@@ -18,6 +17,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{ms, next_id, ts};
+use crate::gate::{Act, done, made};
 use crate::{Result, Store, StoreError};
 
 /// A volunteer a pass can be started for: the inclusion and its reference
@@ -243,117 +243,91 @@ impl Store {
         camera: Option<&str>,
         window: Option<SignedDuration>,
     ) -> Result<BluePass> {
-        let target = format!("D{d}");
-        self.permit(actor, Action::MarkBluePass, "blue_pass.start", &target)
-            .await?;
-        let now = self.now();
         let window = window.unwrap_or(DEFAULT_PASS_WINDOW);
         let camera = camera.map(str::trim).filter(|c| !c.is_empty());
-        let mut tx = self.begin().await?;
-        let dep = crate::deployments::load(&mut tx, d).await?;
-        let on_blue = sqlx::query(
-            "SELECT 1 FROM inclusions i JOIN watchlists w ON i.watchlist = w.id WHERE i.id = $1 AND w.deployment = $2 AND w.kind = 'blue'",
-        )
-        .bind(inclusion.0)
-        .bind(d.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let open = sqlx::query("SELECT * FROM open_blue_passes WHERE inclusion = $1")
+        let act = Act::new(
+            actor,
+            Action::MarkBluePass,
+            "blue_pass.start",
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            let dep = crate::deployments::load(tx, d).await?;
+            let on_blue = sqlx::query(
+                "SELECT 1 FROM inclusions i JOIN watchlists w ON i.watchlist = w.id WHERE i.id = $1 AND w.deployment = $2 AND w.kind = 'blue'",
+            )
             .bind(inclusion.0)
+            .bind(d.0)
             .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(open_row)
-            .transpose()?;
-        let check = || -> Result<(), Refusal> {
+            .await?;
+            let open = sqlx::query("SELECT * FROM open_blue_passes WHERE inclusion = $1")
+                .bind(inclusion.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .as_ref()
+                .map(open_row)
+                .transpose()?;
             // A pass while recognition cannot run would count a miss the system never had a chance at.
             policy::recognition_requires_active_authorisation(&dep, now)?;
             blue::blue_pass_is_a_volunteer(on_blue.is_some(), inclusion, d)?;
             blue::blue_pass_window_is_bounded(window)?;
-            blue::blue_pass_one_at_a_time(open.as_ref())
-        };
-        if let Err(r) = check() {
-            return self.refuse(tx, actor, "blue_pass.start", &target, r).await;
-        }
-        let id = BluePassId(next_id(&mut tx, "blue_passes").await?);
-        let ends_by = now.checked_add(window).expect("time in range");
-        sqlx::query(
-            "INSERT INTO open_blue_passes (id, deployment, inclusion, camera, started_ms, ends_by_ms, started_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id.0)
-        .bind(d.0)
-        .bind(inclusion.0)
-        .bind(camera.map(str::to_string))
-        .bind(ms(now))
-        .bind(ms(ends_by))
-        .bind(actor.id.0)
-        .execute(&mut *tx)
-        .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "blue_pass.start",
-            &format!("BP{id}"),
-            format!(
+            blue::blue_pass_one_at_a_time(open.as_ref())?;
+            let id = BluePassId(next_id(tx, "blue_passes").await?);
+            let ends_by = now.checked_add(window).expect("time in range");
+            sqlx::query(
+                "INSERT INTO open_blue_passes (id, deployment, inclusion, camera, started_ms, ends_by_ms, started_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id.0)
+            .bind(d.0)
+            .bind(inclusion.0)
+            .bind(camera.map(str::to_string))
+            .bind(ms(now))
+            .bind(ms(ends_by))
+            .bind(actor.id.0)
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!(
                 "D{d} I{inclusion} camera {} window {} s",
                 camera.unwrap_or("any"),
                 window.as_secs()
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(BluePass {
-            id,
-            deployment: d,
-            inclusion,
-            camera: camera.map(str::to_string),
-            started_at: now,
-            ends_by,
-            state: PassState::Open,
-            ended_at: None,
-            alert: None,
+            );
+            let pass = BluePass {
+                id,
+                deployment: d,
+                inclusion,
+                camera: camera.map(str::to_string),
+                started_at: now,
+                ends_by,
+                state: PassState::Open,
+                ended_at: None,
+                alert: None,
+            };
+            made(pass, format!("BP{id}"), detail)
         })
-    }
-
-    /// Loads an open pass for the operator, or audits why not.
-    async fn open_for(
-        &self,
-        actor: &User,
-        id: BluePassId,
-        name: &str,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, BluePass)> {
-        let target = format!("BP{id}");
-        self.permit(actor, Action::MarkBluePass, name, &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let p = load(&mut tx, id).await?;
-        if let Err(r) = blue::blue_pass_is_open(&p) {
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
-        Ok((tx, p))
+        .await
     }
 
     /// The operator ends a pass: the volunteer is through the zone. It ends
     /// now, or at its window's end if that came first; recognised or not is
     /// decided from the alerts.
     pub async fn end_blue_pass(&self, actor: &User, id: BluePassId) -> Result<BluePass> {
-        let (mut tx, p) = self.open_for(actor, id, "blue_pass.end").await?;
-        let target = format!("BP{id}");
-        let Some(done) = close(&mut tx, &p, p.end_at(self.now())).await? else {
-            let r = blue::blue_pass_ended_meanwhile(id);
-            return self.refuse(tx, actor, "blue_pass.end", &target, r).await;
-        };
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
+            Action::MarkBluePass,
             "blue_pass.end",
-            &target,
-            end_detail(&done, "ended"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(done)
+            format!("BP{id}"),
+        );
+        self.act(act, async |tx, now| {
+            let p = load(tx, id).await?;
+            blue::blue_pass_is_open(&p)?;
+            let ended = close(tx, &p, p.end_at(now))
+                .await?
+                .ok_or_else(|| blue::blue_pass_ended_meanwhile(id))?;
+            let detail = end_detail(&ended, "ended");
+            done(ended, detail)
+        })
+        .await
     }
 
     /// The operator cancels a pass that did not happen (the volunteer did
@@ -364,32 +338,30 @@ impl Store {
         id: BluePassId,
         reason: &str,
     ) -> Result<BluePass> {
-        let (mut tx, p) = self.open_for(actor, id, "blue_pass.cancel").await?;
-        let gone = sqlx::query("DELETE FROM open_blue_passes WHERE id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if gone == 0 {
-            let r = blue::blue_pass_ended_meanwhile(id);
-            return self
-                .refuse(tx, actor, "blue_pass.cancel", &format!("BP{id}"), r)
-                .await;
-        }
-        let reason = match reason.trim() {
-            "" => "the volunteer did not walk through",
-            r => r,
-        };
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
+            Action::MarkBluePass,
             "blue_pass.cancel",
-            &format!("BP{id}"),
-            format!("cancelled: {reason}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(p)
+            format!("BP{id}"),
+        );
+        self.act(act, async |tx, _| {
+            let p = load(tx, id).await?;
+            blue::blue_pass_is_open(&p)?;
+            let gone = sqlx::query("DELETE FROM open_blue_passes WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 0 {
+                return Err(blue::blue_pass_ended_meanwhile(id).into());
+            }
+            let reason = match reason.trim() {
+                "" => "the volunteer did not walk through",
+                r => r,
+            };
+            done(p, format!("cancelled: {reason}"))
+        })
+        .await
     }
 
     /// Ends every open pass whose window is over, at its window's end, as

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{from_json, json, ms, next_id, opt_ts, parse, ts};
+use crate::gate::{Act, done, made};
 use crate::{Result, Store, StoreError};
 
 /// What the AO grants.
@@ -99,56 +100,47 @@ async fn save(conn: &mut AnyConnection, d: &Deployment) -> Result<()> {
 impl Store {
     /// An officer applies for a deployment. Its data key is made now.
     pub async fn apply(&self, actor: &User, app: Application) -> Result<Deployment> {
-        self.permit(actor, Action::ApplyForDeployment, "deployment.apply", "-")
-            .await?;
-        if let Err(r) = policy::application_is_complete(&app) {
-            return Err(self.refused(actor, "deployment.apply", "-", r).await);
-        }
-        let mut tx = self.begin().await?;
-        let id = DeploymentId(next_id(&mut tx, "deployments").await?);
-        let d = Deployment {
-            id,
-            application: app,
-            applied_by: actor.id,
-            applied_at: self.now(),
-            state: lfr_domain::deployment::DeploymentState::Applied,
-            authority: None,
-            started_at: None,
-            ended_at: None,
-            last_review_at: None,
-            record_submitted_at: None,
-            recognition: self.new_deployments.clone(),
-        };
-        sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state, model, algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(id.0)
-            .bind(json(&d.application))
-            .bind(actor.id.0)
-            .bind(ms(d.applied_at))
-            .bind(d.state.as_str())
-            .bind(&d.recognition.model)
-            .bind(&d.recognition.algorithm)
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "deployment.apply",
-            &format!("D{id}"),
-            format!(
+        let act = Act::new(actor, Action::ApplyForDeployment, "deployment.apply", "-");
+        self.act(act, async |tx, now| {
+            policy::application_is_complete(&app)?;
+            let id = DeploymentId(next_id(tx, "deployments").await?);
+            let d = Deployment {
+                id,
+                application: app,
+                applied_by: actor.id,
+                applied_at: now,
+                state: lfr_domain::deployment::DeploymentState::Applied,
+                authority: None,
+                started_at: None,
+                ended_at: None,
+                last_review_at: None,
+                record_submitted_at: None,
+                recognition: self.new_deployments.clone(),
+            };
+            sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state, model, algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(id.0)
+                .bind(json(&d.application))
+                .bind(actor.id.0)
+                .bind(ms(d.applied_at))
+                .bind(d.state.as_str())
+                .bind(&d.recognition.model)
+                .bind(&d.recognition.algorithm)
+                .execute(&mut *tx)
+                .await?;
+            // The key file is made before the commit: a crash between the two
+            // leaves an unused key file (moved aside by the next `create`),
+            // never a deployment without a key.
+            self.keys().create(id)?;
+            let detail = format!(
                 "{} ({}); recognition model {} ({})",
                 d.application.location,
                 d.application.use_case,
                 d.recognition.model,
                 d.recognition.algorithm
-            ),
-        )
-        .await?;
-        // The key file is made before the commit: a crash between the two leaves
-        // an unused key file (moved aside by the next `create`), never a
-        // deployment without a key.
-        self.keys().create(id)?;
-        tx.commit().await?;
-        Ok(d)
+            );
+            made(d, format!("D{id}"), detail)
+        })
+        .await
     }
 
     /// Attaches an assessment (CIA, EIA, DPIA, camera self-assessment).
@@ -160,43 +152,36 @@ impl Store {
         file_name: &str,
         content: &[u8],
     ) -> Result<Document> {
-        let target = format!("D{id}");
-        self.permit(
+        let act = Act::new(
             actor,
             Action::ApplyForDeployment,
             "deployment.attach",
-            &target,
-        )
-        .await?;
-        let mut tx = self.begin().await?;
-        load(&mut tx, id).await?;
-        let sha = hex::encode(Sha256::digest(content));
-        let doc_id = next_id(&mut tx, "documents").await?;
-        sqlx::query("INSERT INTO documents (id, deployment, kind, file_name, sha256, content, added_by, added_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(doc_id)
-            .bind(id.0)
-            .bind(kind.as_str())
-            .bind(file_name)
-            .bind(&sha)
-            .bind(content.to_vec())
-            .bind(actor.id.0)
-            .bind(ms(self.now()))
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "deployment.attach",
-            &target,
-            format!("{kind} {file_name} sha256 {sha}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Document {
-            kind,
-            file_name: file_name.into(),
-            sha256: sha,
+            format!("D{id}"),
+        );
+        self.act(act, async |tx, now| {
+            load(tx, id).await?;
+            let sha = hex::encode(Sha256::digest(content));
+            let doc_id = next_id(tx, "documents").await?;
+            sqlx::query("INSERT INTO documents (id, deployment, kind, file_name, sha256, content, added_by, added_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(doc_id)
+                .bind(id.0)
+                .bind(kind.as_str())
+                .bind(file_name)
+                .bind(&sha)
+                .bind(content.to_vec())
+                .bind(actor.id.0)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            let detail = format!("{kind} {file_name} sha256 {sha}");
+            let doc = Document {
+                kind,
+                file_name: file_name.into(),
+                sha256: sha,
+            };
+            done(doc, detail)
         })
+        .await
     }
 
     pub async fn documents(&self, actor: &User, id: DeploymentId) -> Result<Vec<Document>> {
@@ -230,25 +215,24 @@ impl Store {
         actor: &User,
         id: DeploymentId,
         action: Action,
-        name: &str,
+        name: &'static str,
         detail: String,
         f: F,
     ) -> Result<Deployment>
     where
         F: FnOnce(&mut Deployment, &[Watchlist], Timestamp) -> Result<(), Refusal>,
     {
-        let target = format!("D{id}");
-        self.permit(actor, action, name, &target).await?;
-        let mut tx = self.begin().await?;
-        let mut d = load(&mut tx, id).await?;
-        let wls = crate::watchlists::load_for_deployment(&mut tx, id).await?;
-        if let Err(r) = f(&mut d, &wls, self.now()) {
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
-        save(&mut tx, &d).await?;
-        self.allowed(&mut tx, actor, name, &target, detail).await?;
-        tx.commit().await?;
-        Ok(d)
+        self.act(
+            Act::new(actor, action, name, format!("D{id}")),
+            async |tx, now| {
+                let mut d = load(tx, id).await?;
+                let wls = crate::watchlists::load_for_deployment(tx, id).await?;
+                f(&mut d, &wls, now)?;
+                save(tx, &d).await?;
+                done(d, detail)
+            },
+        )
+        .await
     }
 
     /// An Authorising Officer grants written authority, or urgent verbal
@@ -432,59 +416,57 @@ impl Store {
         id: DeploymentId,
         r: ReviewInput,
     ) -> Result<Review> {
-        let target = format!("D{id}");
-        self.permit(actor, Action::RecordReview, "deployment.review", &target)
-            .await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let mut d = load(&mut tx, id).await?;
-        if let Err(refusal) = d.review_may_be_recorded() {
-            return self
-                .refuse(tx, actor, "deployment.review", &target, refusal)
-                .await;
-        }
-        let review = Review {
-            at: now,
-            by: actor.id,
-            legality: r.legality,
-            necessity: r.necessity,
-            proportionality: r.proportionality,
-            performance: r.performance,
-            engagements: r.engagements,
-            continue_deployment: r.continue_deployment,
-        };
-        let rid = next_id(&mut tx, "reviews").await?;
-        sqlx::query(
-            "INSERT INTO reviews (id, deployment, at_ms, by_user, legality, necessity, proportionality, performance, engagements, continue_deployment)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(rid)
-        .bind(id.0)
-        .bind(ms(now))
-        .bind(actor.id.0)
-        .bind(&review.legality)
-        .bind(&review.necessity)
-        .bind(&review.proportionality)
-        .bind(&review.performance)
-        .bind(&review.engagements)
-        .bind(i64::from(review.continue_deployment))
-        .execute(&mut *tx)
-        .await?;
-        d.last_review_at = Some(now);
-        if !review.continue_deployment && d.state == lfr_domain::deployment::DeploymentState::Active
-        {
-            d.suspend(actor)?;
-        }
-        save(&mut tx, &d).await?;
-        let detail = if review.continue_deployment {
-            "review: continue"
-        } else {
-            "review: do not continue (suspended)"
-        };
-        self.allowed(&mut tx, actor, "deployment.review", &target, detail)
-            .await?;
-        tx.commit().await?;
-        Ok(review)
+        let act = Act::new(
+            actor,
+            Action::RecordReview,
+            "deployment.review",
+            format!("D{id}"),
+        );
+        self.act(act, async |tx, now| {
+                let mut d = load(tx, id).await?;
+                d.review_may_be_recorded()?;
+                let review = Review {
+                    at: now,
+                    by: actor.id,
+                    legality: r.legality,
+                    necessity: r.necessity,
+                    proportionality: r.proportionality,
+                    performance: r.performance,
+                    engagements: r.engagements,
+                    continue_deployment: r.continue_deployment,
+                };
+                let rid = next_id(tx, "reviews").await?;
+                sqlx::query(
+                    "INSERT INTO reviews (id, deployment, at_ms, by_user, legality, necessity, proportionality, performance, engagements, continue_deployment)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(rid)
+                .bind(id.0)
+                .bind(ms(now))
+                .bind(actor.id.0)
+                .bind(&review.legality)
+                .bind(&review.necessity)
+                .bind(&review.proportionality)
+                .bind(&review.performance)
+                .bind(&review.engagements)
+                .bind(i64::from(review.continue_deployment))
+                .execute(&mut *tx)
+                .await?;
+                d.last_review_at = Some(now);
+                if !review.continue_deployment
+                    && d.state == lfr_domain::deployment::DeploymentState::Active
+                {
+                    d.suspend(actor)?;
+                }
+                save(tx, &d).await?;
+                let detail = if review.continue_deployment {
+                    "review: continue"
+                } else {
+                    "review: do not continue (suspended)"
+                };
+                done(review, detail)
+            })
+            .await
     }
 
     pub async fn reviews(&self, actor: &User, id: DeploymentId) -> Result<Vec<Review>> {

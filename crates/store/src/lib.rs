@@ -5,7 +5,7 @@
 //! Every operation here takes the acting [`User`], asks the domain's
 //! [`policy`](lfr_domain::policy) whether it is allowed, and records the
 //! answer, allowed or refused, in the audit log in the same transaction as
-//! its effect. The CLI and the server are thin layers over these calls, so
+//! its effect: one path, `Store::act` in `gate.rs`. The CLI and the server are thin layers over these calls, so
 //! a rule cannot be skipped by using one front end rather than the other.
 
 use std::path::Path;
@@ -27,6 +27,7 @@ pub mod blue_passes;
 pub mod crypto;
 mod db;
 pub mod deployments;
+mod gate;
 pub mod import;
 pub mod keyring;
 mod migrate;

@@ -7,6 +7,7 @@ use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
 
+use crate::gate::{Act, done};
 use crate::templates::{nothing_changed, remake_templates, store_templates};
 use crate::watchlists::load_for_deployment;
 use crate::{Result, Store};
@@ -27,61 +28,54 @@ impl Store {
         enroller: &dyn Enroller,
         licence: Option<&str>,
     ) -> Result<(Deployment, usize)> {
-        let target = format!("D{id}");
-        let name = "deployment.set_algorithm";
-        self.permit(actor, Action::ChangeAlgorithm, name, &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let mut d = crate::deployments::load(&mut tx, id).await?;
-        let wls = load_for_deployment(&mut tx, id).await?;
-        let from = d.recognition.clone();
-        let to = RecognitionModel {
-            model: model.to_string(),
-            algorithm: enroller.algorithm(),
-        };
-        let restriction = enroller.restriction();
-        let check = |d: &mut Deployment| {
+        let act = Act::new(
+            actor,
+            Action::ChangeAlgorithm,
+            "deployment.set_algorithm",
+            format!("D{id}"),
+        );
+        self.act(act, async |tx, _| {
+            let mut d = crate::deployments::load(tx, id).await?;
+            let wls = load_for_deployment(tx, id).await?;
+            let from = d.recognition.clone();
+            let to = RecognitionModel {
+                model: model.to_string(),
+                algorithm: enroller.algorithm(),
+            };
+            let restriction = enroller.restriction();
             policy::model_licensed_for_operational_use(model, restriction.as_deref(), licence)?;
             d.set_recognition(to.clone())?;
-            wls.iter()
-                .try_for_each(|w| policy::watchlist_open_for_changes(w, d))
-        };
-        if let Err(r) = check(&mut d) {
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
-        let key = self.keys().data_key(id)?;
-        let ids: Vec<_> = wls.iter().map(|w| w.id).collect();
-        let remade = remake_templates(&mut tx, &key, &ids, enroller)
-            .await?
-            .map_err(nothing_changed)?;
-        store_templates(&mut tx, &key, &remade).await?;
-        sqlx::query("UPDATE deployments SET model = $1, algorithm = $2 WHERE id = $3")
-            .bind(&to.model)
-            .bind(&to.algorithm)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            name,
-            &target,
-            format!(
-                "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images{}",
-                from.model,
-                from.algorithm,
-                to.model,
-                to.algorithm,
-                remade.len(),
-                ids.len(),
-                match (&restriction, licence) {
-                    (Some(r), Some(l)) => format!("; restricted model ({r}) used under licence {l}"),
-                    _ => String::new(),
-                }
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok((d, remade.len()))
+            for w in &wls {
+                policy::watchlist_open_for_changes(w, &d)?;
+            }
+            let key = self.keys().data_key(id)?;
+            let ids: Vec<_> = wls.iter().map(|w| w.id).collect();
+            let remade = remake_templates(tx, &key, &ids, enroller)
+                .await?
+                .map_err(nothing_changed)?;
+            store_templates(tx, &key, &remade).await?;
+            sqlx::query("UPDATE deployments SET model = $1, algorithm = $2 WHERE id = $3")
+                .bind(&to.model)
+                .bind(&to.algorithm)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            let detail = format!(
+                    "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images{}",
+                    from.model,
+                    from.algorithm,
+                    to.model,
+                    to.algorithm,
+                    remade.len(),
+                    ids.len(),
+                    match (&restriction, licence) {
+                        (Some(r), Some(l)) => format!("; restricted model ({r}) used under licence {l}"),
+                        _ => String::new(),
+                    }
+                );
+            let n = remade.len();
+            done((d, n), detail)
+        })
+        .await
     }
 }

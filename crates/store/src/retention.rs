@@ -20,6 +20,7 @@ use lfr_domain::role::User;
 use sqlx::Row;
 
 use crate::db::{ms, next_id, opt_ts, parse, ts};
+use crate::gate::{Act, done, made};
 use crate::{Result, Store, StoreError};
 
 /// A recorded footage segment on disk.
@@ -77,79 +78,72 @@ impl Store {
         note: &str,
     ) -> Result<LegalHold> {
         let t = target.to_string();
-        self.permit(actor, Action::PlaceLegalHold, "hold.place", &t)
-            .await?;
-        if let Err(r) = policy::legal_hold_has_a_reason(note) {
-            return Err(self.refused(actor, "hold.place", &t, r).await);
-        }
         let (kind, id) = target_parts(target);
         let table = match kind {
             "A" => "alerts",
             "F" => "footage",
             _ => "deployments",
         };
-        let mut tx = self.begin().await?;
-        let exists = sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound(format!("{t} does not exist")));
-        }
-        let hid = next_id(&mut tx, "legal_holds").await?;
-        let now = self.now();
-        sqlx::query("INSERT INTO legal_holds (id, target_kind, target_id, reason, note, placed_by, placed_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(hid)
-            .bind(kind)
-            .bind(id)
-            .bind(reason.as_str())
-            .bind(note)
-            .bind(actor.id.0)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "hold.place",
-            &t,
-            format!("H{hid} {reason}: {note}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(LegalHold {
-            id: HoldId(hid),
-            target,
-            reason,
-            note: note.into(),
-            placed_by: actor.id,
-            placed_at: now,
-            released_at: None,
+        let act = Act::new(actor, Action::PlaceLegalHold, "hold.place", &t);
+        self.act(act, async |tx, now| {
+            policy::legal_hold_has_a_reason(note)?;
+            let exists = sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound(format!("{t} does not exist")).into());
+            }
+            let hid = next_id(tx, "legal_holds").await?;
+            sqlx::query("INSERT INTO legal_holds (id, target_kind, target_id, reason, note, placed_by, placed_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(hid)
+                .bind(kind)
+                .bind(id)
+                .bind(reason.as_str())
+                .bind(note)
+                .bind(actor.id.0)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            let hold = LegalHold {
+                id: HoldId(hid),
+                target,
+                reason,
+                note: note.into(),
+                placed_by: actor.id,
+                placed_at: now,
+                released_at: None,
+            };
+            done(hold, format!("H{hid} {reason}: {note}"))
         })
+        .await
     }
 
     /// Releases a hold; the data it kept is then deleted by the next run.
     pub async fn release_hold(&self, actor: &User, id: HoldId, note: &str) -> Result<()> {
-        let t = format!("H{id}");
-        self.permit(actor, Action::PlaceLegalHold, "hold.release", &t)
-            .await?;
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE legal_holds SET released_by = $1, released_ms = $2 WHERE id = $3 AND released_ms IS NULL")
-            .bind(actor.id.0)
-            .bind(ms(self.now()))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "no active hold {t}; `lfr retention holds` lists them"
-            )));
-        }
-        self.allowed(&mut tx, actor, "hold.release", &t, note)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let act = Act::new(
+            actor,
+            Action::PlaceLegalHold,
+            "hold.release",
+            format!("H{id}"),
+        );
+        self.act(act, async |tx, now| {
+            let n = sqlx::query("UPDATE legal_holds SET released_by = $1, released_ms = $2 WHERE id = $3 AND released_ms IS NULL")
+                .bind(actor.id.0)
+                .bind(ms(now))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "no active hold H{id}; `lfr retention holds` lists them"
+                ))
+                .into());
+            }
+            done((), note)
+        })
+        .await
     }
 
     pub async fn holds(&self, actor: &User) -> Result<Vec<LegalHold>> {
@@ -196,55 +190,48 @@ impl Store {
         started: Timestamp,
         ended: Timestamp,
     ) -> Result<FootageId> {
-        let target = format!("D{d}");
-        self.permit(actor, Action::RecordCounts, "footage.register", &target)
-            .await?;
-        let path = self.confined_footage(path).map_err(StoreError::Invalid)?;
-        let path = path.to_str().ok_or_else(|| {
-            StoreError::Invalid("the recording's path is not valid UTF-8; rename the file".into())
-        })?;
-        // A recording is registered as it is written: one already past its
-        // retention would be deleted at once, which is no registration.
-        let now = self.now();
-        let oldest = now
-            .checked_sub(self.retention.footage)
-            .expect("time in range");
-        // Its start too: a registration spanning weeks would keep its
-        // first weeks past their time.
-        if ended < started
-            || started <= oldest
-            || ended
-                > now
-                    .checked_add(lfr_base::SignedDuration::from_mins(5))
-                    .expect("time in range")
-        {
-            return Err(StoreError::Invalid(format!(
-                "a recording from {started} to {ended} cannot be registered at {now}: give the times it was recorded, within the last {} days",
-                self.retention.footage.as_hours() / 24
-            )));
-        }
-        let mut tx = self.begin().await?;
-        crate::deployments::load(&mut tx, d).await?;
-        let id = next_id(&mut tx, "footage").await?;
-        sqlx::query("INSERT INTO footage (id, deployment, camera, path, started_ms, ended_ms) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id)
-            .bind(d.0)
-            .bind(camera)
-            .bind(path)
-            .bind(ms(started))
-            .bind(ms(ended))
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
+            Action::RecordCounts,
             "footage.register",
-            &format!("F{id}"),
-            format!("camera {camera}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(FootageId(id))
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            let path = self.confined_footage(path).map_err(StoreError::Invalid)?;
+            let path = path.to_str().ok_or_else(|| {
+                StoreError::Invalid("the recording's path is not valid UTF-8; rename the file".into())
+            })?;
+            // A recording is registered as it is written: one already past its
+            // retention would be deleted at once, which is no registration.
+            let oldest = now
+                .checked_sub(self.retention.footage)
+                .expect("time in range");
+            // Its start too: a registration spanning weeks would keep its
+            // first weeks past their time.
+            let latest = now
+                .checked_add(lfr_base::SignedDuration::from_mins(5))
+                .expect("time in range");
+            if ended < started || started <= oldest || ended > latest {
+                return Err(StoreError::Invalid(format!(
+                    "a recording from {started} to {ended} cannot be registered at {now}: give the times it was recorded, within the last {} days",
+                    self.retention.footage.as_hours() / 24
+                ))
+                .into());
+            }
+            crate::deployments::load(tx, d).await?;
+            let id = next_id(tx, "footage").await?;
+            sqlx::query("INSERT INTO footage (id, deployment, camera, path, started_ms, ended_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(d.0)
+                .bind(camera)
+                .bind(path)
+                .bind(ms(started))
+                .bind(ms(ended))
+                .execute(&mut *tx)
+                .await?;
+            made(FootageId(id), format!("F{id}"), format!("camera {camera}"))
+        })
+        .await
     }
 
     pub async fn footage(&self, actor: &User, d: DeploymentId) -> Result<Vec<Footage>> {

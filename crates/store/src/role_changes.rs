@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{ms, next_id, parse, ts};
+use crate::gate::{Act, made};
 use crate::users::{parse_roles, roles_text, user_by_id, write_roles};
 use crate::{Result, Store, StoreError};
 
@@ -134,54 +135,47 @@ impl Store {
 
     /// A second administrator approves change `id`: it applies now.
     pub async fn approve_role_change(&self, actor: &User, id: i64) -> Result<User> {
-        let name = "user.roles.approve";
-        let target = format!("C{id}");
-        self.permit(actor, Action::ManageUsers, name, &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let change = load_pending(&mut tx, id).await?;
-        let user = user_by_id(&mut tx, change.user).await?;
-        let issued_by: Option<i64> = sqlx::query("SELECT token_issued_by FROM users WHERE id = $1")
-            .bind(actor.id.0)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let check = || {
+        let act = Act::new(
+            actor,
+            Action::ManageUsers,
+            "user.roles.approve",
+            format!("C{id}"),
+        );
+        self.act(act, async |tx, now| {
+            let change = load_pending(tx, id).await?;
+            let user = user_by_id(tx, change.user).await?;
+            let issued_by: Option<i64> =
+                sqlx::query("SELECT token_issued_by FROM users WHERE id = $1")
+                    .bind(actor.id.0)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
             policy::approved_by_a_second_administrator(
                 actor,
                 issued_by.map(UserId),
                 change.proposed_by,
                 change.user,
             )?;
-            policy::role_change_still_current(&user, &change.from_roles, change.from_rank)
-        };
-        if let Err(r) = check() {
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
-        let mut user = user;
-        user.roles = change.roles.clone();
-        user.rank = change.rank;
-        write_roles(&mut tx, &user).await?;
-        sqlx::query("UPDATE role_changes SET approved_by = $1, approved_ms = $2 WHERE id = $3")
-            .bind(actor.id.0)
-            .bind(ms(self.now()))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            name,
-            &format!("U{} {}", user.id, user.username),
-            format!(
+            policy::role_change_still_current(&user, &change.from_roles, change.from_rank)?;
+            let mut user = user;
+            user.roles = change.roles.clone();
+            user.rank = change.rank;
+            write_roles(tx, &user).await?;
+            sqlx::query("UPDATE role_changes SET approved_by = $1, approved_ms = $2 WHERE id = $3")
+                .bind(actor.id.0)
+                .bind(ms(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let detail = format!(
                 "C{id} proposed by U{}: roles {}; rank {}",
                 change.proposed_by,
                 roles_text(&user.roles),
                 user.rank
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(user)
+            );
+            let target = format!("U{} {}", user.id, user.username);
+            made(user, target, detail)
+        })
+        .await
     }
 }

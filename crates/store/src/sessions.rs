@@ -11,6 +11,7 @@ use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
 
 use crate::db::{ms, next_id};
+use crate::gate::{Act, made};
 use crate::{Result, Store};
 
 /// An open recognition session. Only [`Store::open_recognition_session`]
@@ -54,41 +55,36 @@ impl Store {
         d: DeploymentId,
         algorithm: &str,
     ) -> Result<RecognitionSession> {
-        let target = format!("D{d}");
-        let name = "recognition.open";
-        self.permit(actor, Action::RaiseAlert, name, &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let deployment = crate::deployments::load(&mut tx, d).await?;
-        if let Err(r) = policy::templates_match_the_deployment_algorithm(&deployment, algorithm) {
-            return self.refuse(tx, actor, name, &target, r).await;
-        }
-        let algorithm = deployment.recognition.algorithm.clone();
-        let id = next_id(&mut tx, "recognition_sessions").await?;
-        sqlx::query(
-            "INSERT INTO recognition_sessions (id, deployment, algorithm, opened_by, opened_ms) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(d.0)
-        .bind(&algorithm)
-        .bind(actor.id.0)
-        .bind(ms(self.now()))
-        .execute(&mut *tx)
-        .await?;
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
-            name,
-            &format!("RS{id}"),
-            format!("D{d} with {algorithm}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(RecognitionSession {
-            id,
-            deployment: d,
-            algorithm,
-            actor: actor.clone(),
+            Action::RaiseAlert,
+            "recognition.open",
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            let deployment = crate::deployments::load(tx, d).await?;
+            policy::templates_match_the_deployment_algorithm(&deployment, algorithm)?;
+            let algorithm = deployment.recognition.algorithm.clone();
+            let id = next_id(tx, "recognition_sessions").await?;
+            sqlx::query(
+                "INSERT INTO recognition_sessions (id, deployment, algorithm, opened_by, opened_ms) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(d.0)
+            .bind(&algorithm)
+            .bind(actor.id.0)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!("D{d} with {algorithm}");
+            let session = RecognitionSession {
+                id,
+                deployment: d,
+                algorithm,
+                actor: actor.clone(),
+            };
+            made(session, format!("RS{id}"), detail)
         })
+        .await
     }
 }

@@ -2,7 +2,6 @@
 //! the deployment may recognise, and remade from the reference images
 //! when the algorithm changes.
 
-use lfr_domain::Refusal;
 use lfr_domain::ids::{DeploymentId, ImageId, InclusionId, WatchlistId};
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
@@ -10,6 +9,7 @@ use lfr_domain::watchlist::{Category, Template};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{json, parse};
+use crate::gate::{Act, done};
 use crate::watchlists::{load, load_for_deployment};
 use crate::{Result, Store, StoreError};
 
@@ -35,105 +35,80 @@ impl Store {
         d: DeploymentId,
         algorithm: &str,
     ) -> Result<Vec<GalleryEntry>> {
-        let target = format!("D{d}");
-        self.permit(actor, Action::RaiseAlert, "watchlist.gallery", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let dep = crate::deployments::load(&mut tx, d).await?;
-        let wls = load_for_deployment(&mut tx, d).await?;
-        let check = || -> Result<(), Refusal> {
-            policy::recognition_requires_active_authorisation(&dep, self.now())?;
-            policy::watchlists_reviewed_before_deployment(&wls)
-        };
-        if let Err(r) = check() {
-            return self
-                .refuse(tx, actor, "watchlist.gallery", &target, r)
-                .await;
-        }
-        let key = self.keys().data_key(d)?;
-        let rows = sqlx::query(
-            "SELECT i.id AS inc, i.category, i.watchlist AS wl, r.id AS img, r.algorithm, r.template_enc FROM reference_images r
-             JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
-             WHERE w.deployment = $1 AND r.template_enc IS NOT NULL ORDER BY r.id",
-        )
-        .bind(d.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in &rows {
-            let made_by: String = r.try_get("algorithm")?;
-            let wl = WatchlistId(r.try_get("wl")?);
-            if let Err(refusal) = policy::templates_match_the_algorithm(wl, &made_by, algorithm) {
-                return self
-                    .refuse(tx, actor, "watchlist.gallery", &target, refusal)
-                    .await;
-            }
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let img: i64 = r.try_get("img")?;
-            let sealed: Vec<u8> = r.try_get("template_enc")?;
-            let bytes = key.open(&sealed, &format!("image:{img}:template"))?;
-            out.push(GalleryEntry {
-                inclusion: InclusionId(r.try_get("inc")?),
-                image: ImageId(img),
-                category: parse(&r.try_get::<String, _>("category")?)?,
-                template: Template::from_bytes(&bytes).map_err(StoreError::Invalid)?,
-            });
-        }
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
+            Action::RaiseAlert,
             "watchlist.gallery",
-            &target,
-            format!("{} templates released to recognition", out.len()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(out)
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            let dep = crate::deployments::load(tx, d).await?;
+            let wls = load_for_deployment(tx, d).await?;
+            policy::recognition_requires_active_authorisation(&dep, now)?;
+            policy::watchlists_reviewed_before_deployment(&wls)?;
+            let key = self.keys().data_key(d)?;
+            let rows = sqlx::query(
+                "SELECT i.id AS inc, i.category, i.watchlist AS wl, r.id AS img, r.algorithm, r.template_enc FROM reference_images r
+                 JOIN inclusions i ON r.inclusion = i.id JOIN watchlists w ON i.watchlist = w.id
+                 WHERE w.deployment = $1 AND r.template_enc IS NOT NULL ORDER BY r.id",
+            )
+            .bind(d.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rows {
+                let made_by: String = r.try_get("algorithm")?;
+                let wl = WatchlistId(r.try_get("wl")?);
+                policy::templates_match_the_algorithm(wl, &made_by, algorithm)?;
+            }
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let img: i64 = r.try_get("img")?;
+                let sealed: Vec<u8> = r.try_get("template_enc")?;
+                let bytes = key.open(&sealed, &format!("image:{img}:template"))?;
+                out.push(GalleryEntry {
+                    inclusion: InclusionId(r.try_get("inc")?),
+                    image: ImageId(img),
+                    category: parse(&r.try_get::<String, _>("category")?)?,
+                    template: Template::from_bytes(&bytes).map_err(StoreError::Invalid)?,
+                });
+            }
+            let detail = format!("{} templates released to recognition", out.len());
+            done(out, detail)
+        })
+        .await
     }
 
     /// A reference image's bytes, for the operator's side-by-side view.
     pub async fn reference_image(&self, actor: &User, img: ImageId) -> Result<Vec<u8>> {
-        let target = format!("IMG{img}");
-        self.permit(actor, Action::ViewAlerts, "image.view", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let r = sqlx::query(
-            "SELECT w.deployment, r.image_enc FROM reference_images r JOIN inclusions i ON r.inclusion = i.id
-             JOIN watchlists w ON i.watchlist = w.id WHERE r.id = $1",
-        )
-        .bind(img.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no reference image IMG{img} (it may have been deleted by retention)")))?;
-        let d = DeploymentId(r.try_get(0)?);
-        let behind_alert =
-            sqlx::query("SELECT 1 FROM alerts WHERE candidate_image = $1 AND purged_ms IS NULL")
-                .bind(img.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-        if let Err(r) = policy::reference_image_beside_its_alert(actor, img, behind_alert) {
-            return self.refuse(tx, actor, "image.view", &target, r).await;
-        }
-        let sealed: Option<Vec<u8>> = r.try_get(1)?;
-        let sealed = sealed
-            .ok_or_else(|| StoreError::NotFound(format!("IMG{img} was deleted by retention")))?;
-        let bytes = self
-            .keys()
-            .data_key(d)?
-            .open(&sealed, &format!("image:{img}:image"))?
-            .to_vec();
-        self.allowed(
-            &mut tx,
-            actor,
-            "image.view",
-            &target,
-            "reference image viewed",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(bytes)
+        let act = Act::new(actor, Action::ViewAlerts, "image.view", format!("IMG{img}"));
+        self.act(act, async |tx, _| {
+            let r = sqlx::query(
+                "SELECT w.deployment, r.image_enc FROM reference_images r JOIN inclusions i ON r.inclusion = i.id
+                 JOIN watchlists w ON i.watchlist = w.id WHERE r.id = $1",
+            )
+            .bind(img.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no reference image IMG{img} (it may have been deleted by retention)")))?;
+            let d = DeploymentId(r.try_get(0)?);
+            let behind_alert =
+                sqlx::query("SELECT 1 FROM alerts WHERE candidate_image = $1 AND purged_ms IS NULL")
+                    .bind(img.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+            policy::reference_image_beside_its_alert(actor, img, behind_alert)?;
+            let sealed: Option<Vec<u8>> = r.try_get(1)?;
+            let sealed = sealed
+                .ok_or_else(|| StoreError::NotFound(format!("IMG{img} was deleted by retention")))?;
+            let bytes = self
+                .keys()
+                .data_key(d)?
+                .open(&sealed, &format!("image:{img}:image"))?
+                .to_vec();
+            done(bytes, "reference image viewed")
+        })
+        .await
     }
 
     /// Makes every template of a watchlist again from its stored reference
@@ -148,42 +123,27 @@ impl Store {
         id: WatchlistId,
         enroller: &dyn lfr_domain::enrol::Enroller,
     ) -> Result<usize> {
-        let target = format!("W{id}");
-        self.permit(
+        let act = Act::new(
             actor,
             Action::CompileWatchlist,
             "watchlist.reenrol",
-            &target,
-        )
-        .await?;
-        let mut tx = self.begin().await?;
-        let w = load(&mut tx, id).await?;
-        let d = crate::deployments::load(&mut tx, w.deployment).await?;
-        let algorithm = enroller.algorithm();
-        let check = || {
+            format!("W{id}"),
+        );
+        self.act(act, async |tx, _| {
+            let w = load(tx, id).await?;
+            let d = crate::deployments::load(tx, w.deployment).await?;
+            let algorithm = enroller.algorithm();
             policy::watchlist_open_for_changes(&w, &d)?;
-            policy::templates_match_the_deployment_algorithm(&d, &algorithm)
-        };
-        if let Err(r) = check() {
-            return self
-                .refuse(tx, actor, "watchlist.reenrol", &target, r)
-                .await;
-        }
-        let key = self.keys().data_key(w.deployment)?;
-        let remade = remake_templates(&mut tx, &key, &[id], enroller)
-            .await?
-            .map_err(nothing_changed)?;
-        store_templates(&mut tx, &key, &remade).await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "watchlist.reenrol",
-            &target,
-            format!("{} templates remade with {algorithm}", remade.len()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(remade.len())
+            policy::templates_match_the_deployment_algorithm(&d, &algorithm)?;
+            let key = self.keys().data_key(w.deployment)?;
+            let remade = remake_templates(tx, &key, &[id], enroller)
+                .await?
+                .map_err(nothing_changed)?;
+            store_templates(tx, &key, &remade).await?;
+            let detail = format!("{} templates remade with {algorithm}", remade.len());
+            done(remade.len(), detail)
+        })
+        .await
     }
 }
 

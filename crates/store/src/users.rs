@@ -15,6 +15,7 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::db::{ms, next_id, opt_ts, parse};
+use crate::gate::{Act, made};
 use crate::role_changes::RolesOutcome;
 use crate::{Result, Store, StoreError};
 
@@ -310,35 +311,26 @@ impl Store {
         course: &str,
         completed_on: Timestamp,
     ) -> Result<User> {
-        self.permit(actor, Action::ManageUsers, "user.training", username)
+        let act = Act::new(actor, Action::ManageUsers, "user.training", username);
+        self.act(act, async |tx, _| {
+            let mut u = self.user_row(tx, username).await?;
+            policy::no_one_grants_themselves(actor, &u)?;
+            sqlx::query(
+                "UPDATE users SET training_course = $1, training_completed_ms = $2 WHERE id = $3",
+            )
+            .bind(course)
+            .bind(ms(completed_on))
+            .bind(u.id.0)
+            .execute(&mut *tx)
             .await?;
-        let mut tx = self.begin().await?;
-        let mut u = self.user_row(&mut tx, username).await?;
-        if let Err(r) = policy::no_one_grants_themselves(actor, &u) {
-            return self.refuse(tx, actor, "user.training", username, r).await;
-        }
-        sqlx::query(
-            "UPDATE users SET training_course = $1, training_completed_ms = $2 WHERE id = $3",
-        )
-        .bind(course)
-        .bind(ms(completed_on))
-        .bind(u.id.0)
-        .execute(&mut *tx)
-        .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "user.training",
-            &format!("U{} {}", u.id, u.username),
-            format!("{course}, completed {completed_on}"),
-        )
-        .await?;
-        tx.commit().await?;
-        u.training = Some(Training {
-            course: course.into(),
-            completed_on,
-        });
-        Ok(u)
+            u.training = Some(Training {
+                course: course.into(),
+                completed_on,
+            });
+            let target = format!("U{} {}", u.id, u.username);
+            made(u, target, format!("{course}, completed {completed_on}"))
+        })
+        .await
     }
 
     /// Replaces a user's roles and rank, at once unless the change makes or
@@ -387,51 +379,36 @@ impl Store {
     /// reissues their own, so that only they hold it (an approval is
     /// refused with a token the proposer issued).
     pub async fn reissue_token(&self, actor: &User, username: &str) -> Result<Token> {
-        self.permit(actor, Action::ManageUsers, "user.token", username)
-            .await?;
-        let mut tx = self.begin().await?;
-        let u = self.user_row(&mut tx, username).await?;
-        let token = new_token()?;
-        sqlx::query("UPDATE users SET token_hash = $1, token_issued_by = $2 WHERE id = $3")
-            .bind(token_hash(&token))
-            .bind(actor.id.0)
-            .bind(u.id.0)
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "user.token",
-            &format!("U{} {}", u.id, u.username),
-            "token reissued; the old one no longer works",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
+        let act = Act::new(actor, Action::ManageUsers, "user.token", username);
+        self.act(act, async |tx, _| {
+            let u = self.user_row(tx, username).await?;
+            let token = new_token()?;
+            sqlx::query("UPDATE users SET token_hash = $1, token_issued_by = $2 WHERE id = $3")
+                .bind(token_hash(&token))
+                .bind(actor.id.0)
+                .bind(u.id.0)
+                .execute(&mut *tx)
+                .await?;
+            let target = format!("U{} {}", u.id, u.username);
+            made(token, target, "token reissued; the old one no longer works")
+        })
+        .await
     }
 
     /// Deactivates or reactivates an account.
     pub async fn set_active(&self, actor: &User, username: &str, active: bool) -> Result<()> {
-        self.permit(actor, Action::ManageUsers, "user.active", username)
-            .await?;
-        let mut tx = self.begin().await?;
-        let u = self.user_row(&mut tx, username).await?;
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
-            .bind(i64::from(active))
-            .bind(u.id.0)
-            .execute(&mut *tx)
-            .await?;
-        let what = if active { "reactivated" } else { "deactivated" };
-        self.allowed(
-            &mut tx,
-            actor,
-            "user.active",
-            &format!("U{} {}", u.id, u.username),
-            what,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let act = Act::new(actor, Action::ManageUsers, "user.active", username);
+        self.act(act, async |tx, _| {
+            let u = self.user_row(tx, username).await?;
+            sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                .bind(i64::from(active))
+                .bind(u.id.0)
+                .execute(&mut *tx)
+                .await?;
+            let what = if active { "reactivated" } else { "deactivated" };
+            made((), format!("U{} {}", u.id, u.username), what)
+        })
+        .await
     }
 
     pub async fn list_users(&self, actor: &User) -> Result<Vec<User>> {

@@ -1,7 +1,6 @@
 //! Watchlists: compiled for one deployment, imported whole, approved by an
 //! AO as they stand, released to recognition only while the deployment runs.
 
-use lfr_domain::Refusal;
 use lfr_domain::ids::{DeploymentId, InclusionId, WatchlistId};
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
@@ -10,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{from_json, json, ms, next_id, opt_ts, parse, ts};
+use crate::gate::{Act, done, made};
 use crate::import::PreparedEntry;
 use crate::{Result, Store, StoreError};
 
@@ -89,43 +89,37 @@ impl Store {
         kind: WatchlistKind,
         name: &str,
     ) -> Result<Watchlist> {
-        let target = format!("D{d}");
-        self.permit(actor, Action::CompileWatchlist, "watchlist.create", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let dep = crate::deployments::load(&mut tx, d).await?;
-        if let Err(r) = policy::deployment_open_for_watchlists(&dep) {
-            return self.refuse(tx, actor, "watchlist.create", &target, r).await;
-        }
-        let id = WatchlistId(next_id(&mut tx, "watchlists").await?);
-        let now = self.now();
-        sqlx::query("INSERT INTO watchlists (id, deployment, kind, name, revision, created_ms) VALUES ($1, $2, $3, $4, 1, $5)")
-            .bind(id.0)
-            .bind(d.0)
-            .bind(kind.as_str())
-            .bind(name)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
+        let act = Act::new(
             actor,
+            Action::CompileWatchlist,
             "watchlist.create",
-            &format!("W{id}"),
-            format!("{kind} watchlist `{name}` for D{d}"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Watchlist {
-            id,
-            deployment: d,
-            kind,
-            name: name.into(),
-            revision: 1,
-            approval: None,
-            created_at: now,
-            purged_at: None,
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            let dep = crate::deployments::load(tx, d).await?;
+            policy::deployment_open_for_watchlists(&dep)?;
+            let id = WatchlistId(next_id(tx, "watchlists").await?);
+            sqlx::query("INSERT INTO watchlists (id, deployment, kind, name, revision, created_ms) VALUES ($1, $2, $3, $4, 1, $5)")
+                .bind(id.0)
+                .bind(d.0)
+                .bind(kind.as_str())
+                .bind(name)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            let w = Watchlist {
+                id,
+                deployment: d,
+                kind,
+                name: name.into(),
+                revision: 1,
+                approval: None,
+                created_at: now,
+                purged_at: None,
+            };
+            made(w, format!("W{id}"), format!("{kind} watchlist `{name}` for D{d}"))
         })
+        .await
     }
 
     /// Writes a prepared import in one transaction: all of it or none.
@@ -136,13 +130,15 @@ impl Store {
         id: WatchlistId,
         entries: &[PreparedEntry],
     ) -> Result<usize> {
-        let target = format!("W{id}");
-        self.permit(actor, Action::CompileWatchlist, "watchlist.import", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let w = load(&mut tx, id).await?;
-        let d = crate::deployments::load(&mut tx, w.deployment).await?;
-        let check = || -> Result<(), Refusal> {
+        let act = Act::new(
+            actor,
+            Action::CompileWatchlist,
+            "watchlist.import",
+            format!("W{id}"),
+        );
+        self.act(act, async |tx, now| {
+            let w = load(tx, id).await?;
+            let d = crate::deployments::load(tx, w.deployment).await?;
             policy::watchlist_open_for_changes(&w, &d)?;
             for e in entries {
                 policy::category_fits_watchlist(w.kind, e.entry.category)?;
@@ -154,73 +150,61 @@ impl Store {
                     policy::templates_match_the_deployment_algorithm(&d, &i.template.algorithm)?;
                 }
             }
-            Ok(())
-        };
-        if let Err(r) = check() {
-            return self.refuse(tx, actor, "watchlist.import", &target, r).await;
-        }
-        let key = self.keys().data_key(w.deployment)?;
-        let now = ms(self.now());
-        for e in entries {
-            let inc = next_id(&mut tx, "inclusions").await?;
-            let details = Details {
-                name: e.entry.name.clone(),
-                justification: e.entry.justification.clone(),
-                source: e.entry.source.clone(),
-            };
-            let sealed = key.seal(
-                json(&details).as_bytes(),
-                &format!("inclusion:{inc}:details"),
-            )?;
-            sqlx::query(
-                "INSERT INTO inclusions (id, watchlist, reference, category, under_18, details_enc, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(inc)
-            .bind(id.0)
-            .bind(&e.entry.reference)
-            .bind(e.entry.category.as_str())
-            .bind(i64::from(e.entry.under_18))
-            .bind(sealed)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|err| match err {
-                sqlx::Error::Database(ref db) if db.message().to_ascii_lowercase().contains("unique") => {
-                    StoreError::Invalid(format!("ref {} is already on W{id}; nothing was imported", e.entry.reference))
-                }
-                other => StoreError::Db(other),
-            })?;
-            for i in &e.images {
-                let img = next_id(&mut tx, "reference_images").await?;
+            let key = self.keys().data_key(w.deployment)?;
+            let now = ms(now);
+            for e in entries {
+                let inc = next_id(tx, "inclusions").await?;
+                let details = Details {
+                    name: e.entry.name.clone(),
+                    justification: e.entry.justification.clone(),
+                    source: e.entry.source.clone(),
+                };
+                let sealed = key.seal(
+                    json(&details).as_bytes(),
+                    &format!("inclusion:{inc}:details"),
+                )?;
                 sqlx::query(
-                    "INSERT INTO reference_images (id, inclusion, file_name, grade, grade_reasons, consent, algorithm, image_enc, template_enc)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO inclusions (id, watchlist, reference, category, under_18, details_enc, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
-                .bind(img)
                 .bind(inc)
-                .bind(&i.file)
-                .bind(i.grade.as_str())
-                .bind(json(&i.reasons))
-                .bind(i.consent.as_ref().map(json))
-                .bind(&i.template.algorithm)
-                .bind(key.seal(&i.bytes, &format!("image:{img}:image"))?)
-                .bind(key.seal(&i.template.to_bytes(), &format!("image:{img}:template"))?)
+                .bind(id.0)
+                .bind(&e.entry.reference)
+                .bind(e.entry.category.as_str())
+                .bind(i64::from(e.entry.under_18))
+                .bind(sealed)
+                .bind(now)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(|err| match err {
+                    sqlx::Error::Database(ref db) if db.message().to_ascii_lowercase().contains("unique") => {
+                        StoreError::Invalid(format!("ref {} is already on W{id}; nothing was imported", e.entry.reference))
+                    }
+                    other => StoreError::Db(other),
+                })?;
+                for i in &e.images {
+                    let img = next_id(tx, "reference_images").await?;
+                    sqlx::query(
+                        "INSERT INTO reference_images (id, inclusion, file_name, grade, grade_reasons, consent, algorithm, image_enc, template_enc)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(img)
+                    .bind(inc)
+                    .bind(&i.file)
+                    .bind(i.grade.as_str())
+                    .bind(json(&i.reasons))
+                    .bind(i.consent.as_ref().map(json))
+                    .bind(&i.template.algorithm)
+                    .bind(key.seal(&i.bytes, &format!("image:{img}:image"))?)
+                    .bind(key.seal(&i.template.to_bytes(), &format!("image:{img}:template"))?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
-        }
-        bump_revision(&mut tx, id).await?;
-        let images: usize = entries.iter().map(|e| e.images.len()).sum();
-        self.allowed(
-            &mut tx,
-            actor,
-            "watchlist.import",
-            &target,
-            format!("{} inclusions, {images} images", entries.len()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(entries.len())
+            bump_revision(tx, id).await?;
+            let images: usize = entries.iter().map(|e| e.images.len()).sum();
+            done(entries.len(), format!("{} inclusions, {images} images", entries.len()))
+        })
+        .await
     }
 
     /// An Authorising Officer approves the watchlist as it now stands.
@@ -230,54 +214,39 @@ impl Store {
         id: WatchlistId,
         note: &str,
     ) -> Result<Watchlist> {
-        let target = format!("W{id}");
-        self.permit(
+        let act = Act::new(
             actor,
             Action::ApproveWatchlist,
             "watchlist.approve",
-            &target,
-        )
-        .await?;
-        let mut tx = self.begin().await?;
-        let mut w = load(&mut tx, id).await?;
-        let d = crate::deployments::load(&mut tx, w.deployment).await?;
-        let size: i64 = sqlx::query("SELECT COUNT(*) FROM inclusions WHERE watchlist = $1")
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let check = || -> Result<(), Refusal> {
+            format!("W{id}"),
+        );
+        self.act(act, async |tx, now| {
+            let mut w = load(tx, id).await?;
+            let d = crate::deployments::load(tx, w.deployment).await?;
+            let size: i64 = sqlx::query("SELECT COUNT(*) FROM inclusions WHERE watchlist = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
             policy::authorising_officer_is_superintendent_or_above(actor)?;
             policy::watchlist_open_for_changes(&w, &d)?;
-            policy::watchlist_has_inclusions(&w, size as usize)
-        };
-        if let Err(r) = check() {
-            return self
-                .refuse(tx, actor, "watchlist.approve", &target, r)
-                .await;
-        }
-        let approval = Approval {
-            by: actor.id,
-            at: self.now(),
-            revision: w.revision,
-            note: note.into(),
-        };
-        sqlx::query("UPDATE watchlists SET approval = $1 WHERE id = $2")
-            .bind(json(&approval))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        self.allowed(
-            &mut tx,
-            actor,
-            "watchlist.approve",
-            &target,
-            format!("revision {} with {size} inclusions approved", w.revision),
-        )
-        .await?;
-        tx.commit().await?;
-        w.approval = Some(approval);
-        Ok(w)
+            policy::watchlist_has_inclusions(&w, size as usize)?;
+            let approval = Approval {
+                by: actor.id,
+                at: now,
+                revision: w.revision,
+                note: note.into(),
+            };
+            sqlx::query("UPDATE watchlists SET approval = $1 WHERE id = $2")
+                .bind(json(&approval))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            let detail = format!("revision {} with {size} inclusions approved", w.revision);
+            w.approval = Some(approval);
+            done(w, detail)
+        })
+        .await
     }
 
     /// Removes one inclusion (e.g. the person was arrested elsewhere).
@@ -287,47 +256,45 @@ impl Store {
         inc: InclusionId,
         reason: &str,
     ) -> Result<()> {
-        let target = format!("I{inc}");
-        self.permit(actor, Action::CompileWatchlist, "watchlist.remove", &target)
-            .await?;
-        let mut tx = self.begin().await?;
-        let wid: i64 = sqlx::query("SELECT watchlist FROM inclusions WHERE id = $1")
-            .bind(inc.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no inclusion I{inc}")))?
-            .try_get(0)?;
-        let w = load(&mut tx, WatchlistId(wid)).await?;
-        let d = crate::deployments::load(&mut tx, w.deployment).await?;
-        if let Err(r) = policy::watchlist_open_for_changes(&w, &d) {
-            return self.refuse(tx, actor, "watchlist.remove", &target, r).await;
-        }
-        let alerted = sqlx::query("SELECT 1 FROM alerts WHERE inclusion = $1 LIMIT 1")
-            .bind(inc.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Err(r) = policy::alerts_keep_their_inclusion(inc, alerted.is_some()) {
-            return self.refuse(tx, actor, "watchlist.remove", &target, r).await;
-        }
-        for table in ["blue_passes", "open_blue_passes"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE inclusion = $1"))
+        let act = Act::new(
+            actor,
+            Action::CompileWatchlist,
+            "watchlist.remove",
+            format!("I{inc}"),
+        );
+        self.act(act, async |tx, _| {
+            let wid: i64 = sqlx::query("SELECT watchlist FROM inclusions WHERE id = $1")
+                .bind(inc.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("no inclusion I{inc}")))?
+                .try_get(0)?;
+            let w = load(tx, WatchlistId(wid)).await?;
+            let d = crate::deployments::load(tx, w.deployment).await?;
+            policy::watchlist_open_for_changes(&w, &d)?;
+            let alerted = sqlx::query("SELECT 1 FROM alerts WHERE inclusion = $1 LIMIT 1")
+                .bind(inc.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            policy::alerts_keep_their_inclusion(inc, alerted.is_some())?;
+            for table in ["blue_passes", "open_blue_passes"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE inclusion = $1"))
+                    .bind(inc.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM reference_images WHERE inclusion = $1")
                 .bind(inc.0)
                 .execute(&mut *tx)
                 .await?;
-        }
-        sqlx::query("DELETE FROM reference_images WHERE inclusion = $1")
-            .bind(inc.0)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM inclusions WHERE id = $1")
-            .bind(inc.0)
-            .execute(&mut *tx)
-            .await?;
-        bump_revision(&mut tx, w.id).await?;
-        self.allowed(&mut tx, actor, "watchlist.remove", &target, reason)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+            sqlx::query("DELETE FROM inclusions WHERE id = $1")
+                .bind(inc.0)
+                .execute(&mut *tx)
+                .await?;
+            bump_revision(tx, w.id).await?;
+            done((), reason)
+        })
+        .await
     }
 
     pub async fn watchlists(&self, actor: &User, d: DeploymentId) -> Result<Vec<(Watchlist, u64)>> {
@@ -368,74 +335,77 @@ impl Store {
     /// shown only to those who compile or approve watchlists, and the
     /// viewing is audited.
     pub async fn inclusions(&self, actor: &User, id: WatchlistId) -> Result<Vec<InclusionView>> {
-        let target = format!("W{id}");
-        self.permit(actor, Action::ReadDeployments, "watchlist.read", &target)
-            .await?;
         let reveal = actor.has_any(&[
             lfr_domain::role::Role::SilverCommander,
             lfr_domain::role::Role::GoldCommander,
             lfr_domain::role::Role::AuthorisingOfficer,
         ]);
-        let mut tx = self.begin().await?;
-        let w = load(&mut tx, id).await?;
-        let key = if reveal && w.purged_at.is_none() {
-            Some(self.keys().data_key(w.deployment)?)
-        } else {
-            None
-        };
-        let rows = sqlx::query("SELECT * FROM inclusions WHERE watchlist = $1 ORDER BY id")
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let inc_id: i64 = r.try_get("id")?;
-            let sealed: Option<Vec<u8>> = r.try_get("details_enc")?;
-            let details = match (&key, sealed) {
-                (Some(k), Some(s)) => Some(from_json::<Details>(
-                    std::str::from_utf8(&k.open(&s, &format!("inclusion:{inc_id}:details"))?)
-                        .unwrap_or(""),
-                    "inclusion",
-                )?),
-                _ => None,
+        let act = Act::new(
+            actor,
+            Action::ReadDeployments,
+            "watchlist.read",
+            format!("W{id}"),
+        );
+        self.act(act, async |tx, _| {
+            let w = load(tx, id).await?;
+            let key = if reveal && w.purged_at.is_none() {
+                Some(self.keys().data_key(w.deployment)?)
+            } else {
+                None
             };
-            let grades: Vec<String> =
-                sqlx::query("SELECT grade FROM reference_images WHERE inclusion = $1 ORDER BY id")
-                    .bind(inc_id)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|g| g.try_get::<String, _>(0))
-                    .collect::<Result<_, _>>()?;
-            out.push(InclusionView {
-                inclusion: Inclusion {
-                    id: InclusionId(inc_id),
-                    watchlist: id,
-                    category: parse(&r.try_get::<String, _>("category")?)?,
-                    justification: details
-                        .as_ref()
-                        .map(|d| d.justification.clone())
-                        .unwrap_or_default(),
-                    source: details
-                        .as_ref()
-                        .map(|d| d.source.clone())
-                        .unwrap_or_default(),
-                    under_18: r.try_get::<i64, _>("under_18")? != 0,
-                },
-                reference: r.try_get("reference")?,
-                name: details.map(|d| d.name),
-                images: grades.len() as u64,
-                grades,
-            });
-        }
-        let detail = if key.is_some() {
-            "inclusions viewed with personal details"
-        } else {
-            "inclusions viewed without personal details"
-        };
-        self.allowed(&mut tx, actor, "watchlist.read", &target, detail)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
+            let rows = sqlx::query("SELECT * FROM inclusions WHERE watchlist = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut out = Vec::new();
+            for r in &rows {
+                let inc_id: i64 = r.try_get("id")?;
+                let sealed: Option<Vec<u8>> = r.try_get("details_enc")?;
+                let details = match (&key, sealed) {
+                    (Some(k), Some(s)) => Some(from_json::<Details>(
+                        std::str::from_utf8(&k.open(&s, &format!("inclusion:{inc_id}:details"))?)
+                            .unwrap_or(""),
+                        "inclusion",
+                    )?),
+                    _ => None,
+                };
+                let grades: Vec<String> = sqlx::query(
+                    "SELECT grade FROM reference_images WHERE inclusion = $1 ORDER BY id",
+                )
+                .bind(inc_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|g| g.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+                out.push(InclusionView {
+                    inclusion: Inclusion {
+                        id: InclusionId(inc_id),
+                        watchlist: id,
+                        category: parse(&r.try_get::<String, _>("category")?)?,
+                        justification: details
+                            .as_ref()
+                            .map(|d| d.justification.clone())
+                            .unwrap_or_default(),
+                        source: details
+                            .as_ref()
+                            .map(|d| d.source.clone())
+                            .unwrap_or_default(),
+                        under_18: r.try_get::<i64, _>("under_18")? != 0,
+                    },
+                    reference: r.try_get("reference")?,
+                    name: details.map(|d| d.name),
+                    images: grades.len() as u64,
+                    grades,
+                });
+            }
+            let detail = if key.is_some() {
+                "inclusions viewed with personal details"
+            } else {
+                "inclusions viewed without personal details"
+            };
+            done(out, detail)
+        })
+        .await
     }
 }
