@@ -892,6 +892,19 @@ pub fn alert_candidate_on_watchlist<T>(
     })
 }
 
+/// The public report is of a deployment that is over: figures published
+/// while it runs would be incomplete and read as final.
+pub fn report_published_after_the_end(d: &Deployment) -> Verdict {
+    if d.state.is_ended() {
+        Ok(())
+    } else {
+        Err(Rule::ReportPublishedAfterTheEnd.refuse(format!(
+            "D{} is {}; a post-deployment report is published after it is concluded or terminated",
+            d.id, d.state
+        )))
+    }
+}
+
 /// A legal hold names the case, complaint or request that needs the data.
 pub fn legal_hold_has_a_reason(note: &str) -> Verdict {
     if note.trim().len() < 5 {

@@ -50,6 +50,7 @@ str_enum! {
         BluePassWindowIsBounded = "blue_pass_window_is_bounded",
         BluePassOneAtATime = "blue_pass_one_at_a_time",
         BluePassIsOpen = "blue_pass_is_open",
+        ReportPublishedAfterTheEnd = "report_published_after_the_end",
         LegalHoldHasAReason = "legal_hold_has_a_reason",
         NoOneGrantsThemselves = "no_one_grants_themselves",
         ApprovedByASecondAdministrator = "approved_by_a_second_administrator",
@@ -168,6 +169,9 @@ impl Rule {
             }
             BluePassOneAtATime => "A volunteer walks one pass at a time.",
             BluePassIsOpen => "Only an open pass is ended or cancelled.",
+            ReportPublishedAfterTheEnd => {
+                "A post-deployment report is published only once the deployment has been concluded or terminated."
+            }
             LegalHoldHasAReason => {
                 "A legal hold records the case, complaint or request that needs the data."
             }

@@ -140,8 +140,8 @@ pub async fn setup(
             Grant {
                 verbal_confirm_by: None,
                 rationale: "Lawful, necessary and proportionate for a volunteer test".into(),
-                valid_from: now,
-                valid_until: later(24)?,
+                valid_from: Some(now),
+                valid_until: Some(later(24)?),
                 minimum_threshold: DEFAULT_MINIMUM_THRESHOLD,
                 minimum_threshold_reason: None,
             },

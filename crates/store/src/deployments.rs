@@ -20,8 +20,10 @@ use crate::{Result, Store, StoreError};
 pub struct Grant {
     pub verbal_confirm_by: Option<Timestamp>,
     pub rationale: String,
-    pub valid_from: Timestamp,
-    pub valid_until: Timestamp,
+    /// When the authority starts; absent: when the application asked to start.
+    pub valid_from: Option<Timestamp>,
+    /// When it ends; absent: when the application asked to end.
+    pub valid_until: Option<Timestamp>,
     pub minimum_threshold: f64,
     /// Required below the default 0.64.
     pub minimum_threshold_reason: Option<String>,
@@ -238,49 +240,51 @@ impl Store {
     /// An Authorising Officer grants written authority, or urgent verbal
     /// authority with a deadline for written confirmation.
     pub async fn authorise(&self, actor: &User, id: DeploymentId, g: Grant) -> Result<Deployment> {
-        let now = self.now();
-        let authority = Authority {
-            granted_by: actor.id,
-            granted_at: now,
-            form: match g.verbal_confirm_by {
-                None => AuthorityForm::Written,
-                Some(confirm_by) => AuthorityForm::UrgentVerbal {
-                    confirm_by,
-                    confirmed_at: None,
-                },
-            },
-            rationale: g.rationale,
-            valid_from: g.valid_from,
-            valid_until: g.valid_until,
-            minimum_threshold: g.minimum_threshold,
-            minimum_threshold_reason: g.minimum_threshold_reason.clone(),
-            cancelled_at: None,
-        };
-        let reason = g
-            .minimum_threshold_reason
-            .as_deref()
-            .map(|r| format!(" (below the default because: {r})"))
-            .unwrap_or_default();
-        let detail = format!(
-            "{} authority {} to {}, minimum threshold {}{reason}",
-            if g.verbal_confirm_by.is_some() {
-                "urgent verbal"
-            } else {
-                "written"
-            },
-            g.valid_from,
-            g.valid_until,
-            g.minimum_threshold
-        );
-        let ao = actor.clone();
-        self.step(
+        let act = Act::new(
             actor,
-            id,
             Action::Authorise,
             "deployment.authorise",
-            detail,
-            move |d, _, _| d.authorise(&ao, authority),
-        )
+            format!("D{id}"),
+        );
+        self.act(act, async |tx, now| {
+            let mut d = load(tx, id).await?;
+            let authority = Authority {
+                granted_by: actor.id,
+                granted_at: now,
+                form: match g.verbal_confirm_by {
+                    None => AuthorityForm::Written,
+                    Some(confirm_by) => AuthorityForm::UrgentVerbal {
+                        confirm_by,
+                        confirmed_at: None,
+                    },
+                },
+                rationale: g.rationale,
+                valid_from: g.valid_from.unwrap_or(d.application.starts_at),
+                valid_until: g.valid_until.unwrap_or(d.application.ends_at),
+                minimum_threshold: g.minimum_threshold,
+                minimum_threshold_reason: g.minimum_threshold_reason.clone(),
+                cancelled_at: None,
+            };
+            let reason = g
+                .minimum_threshold_reason
+                .as_deref()
+                .map(|r| format!(" (below the default because: {r})"))
+                .unwrap_or_default();
+            let detail = format!(
+                "{} authority {} to {}, minimum threshold {}{reason}",
+                if g.verbal_confirm_by.is_some() {
+                    "urgent verbal"
+                } else {
+                    "written"
+                },
+                authority.valid_from,
+                authority.valid_until,
+                g.minimum_threshold
+            );
+            d.authorise(actor, authority)?;
+            save(tx, &d).await?;
+            done(d, detail)
+        })
         .await
     }
 

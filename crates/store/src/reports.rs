@@ -2,7 +2,7 @@
 
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::metrics::{Counts, Metrics};
-use lfr_domain::policy::Action;
+use lfr_domain::policy::{self, Action};
 use lfr_domain::report::{PublicReport, UpcomingNotice};
 use lfr_domain::role::User;
 use sqlx::{AnyConnection, Row};
@@ -64,11 +64,28 @@ impl Store {
     /// The published post-deployment report. Built from public facts and
     /// figures only; it has no field that could carry a name or an image.
     pub async fn public_report(&self, actor: &User, d: DeploymentId) -> Result<PublicReport> {
+        self.report_for(actor, d, false).await
+    }
+
+    /// The public report for publishing: refused until the deployment is over.
+    pub async fn report_to_publish(&self, actor: &User, d: DeploymentId) -> Result<PublicReport> {
+        self.report_for(actor, d, true).await
+    }
+
+    async fn report_for(
+        &self,
+        actor: &User,
+        d: DeploymentId,
+        publish: bool,
+    ) -> Result<PublicReport> {
         let target = format!("D{d}");
         self.permit(actor, Action::PublishReport, "report.public", &target)
             .await?;
         let mut tx = self.begin().await?;
         let dep = crate::deployments::load(&mut tx, d).await?;
+        if publish && let Err(r) = policy::report_published_after_the_end(&dep) {
+            return self.refuse(tx, actor, "report.public", &target, r).await;
+        }
         let m = self.compute_metrics(&mut tx, d).await?;
         let n = inclusions(&mut tx, d).await?;
         let mut report = PublicReport::new(&dep, n, &m, self.now());

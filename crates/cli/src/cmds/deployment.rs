@@ -290,20 +290,11 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                 minimum_threshold_reason,
                 verbal_confirm_by,
             } => {
-                let d = store.deployment(&me, deployment).await?;
                 let grant = Grant {
                     verbal_confirm_by: verbal_confirm_by.as_deref().map(parse_time).transpose()?,
                     rationale,
-                    valid_from: from
-                        .as_deref()
-                        .map(parse_time)
-                        .transpose()?
-                        .unwrap_or(d.application.starts_at),
-                    valid_until: until
-                        .as_deref()
-                        .map(parse_time)
-                        .transpose()?
-                        .unwrap_or(d.application.ends_at),
+                    valid_from: from.as_deref().map(parse_time).transpose()?,
+                    valid_until: until.as_deref().map(parse_time).transpose()?,
                     minimum_threshold,
                     minimum_threshold_reason,
                 };

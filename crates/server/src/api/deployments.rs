@@ -86,12 +86,11 @@ async fn authorise(
     Body(b): Body<AuthoriseBody>,
 ) -> ApiResult<Json<Deployment>> {
     let id: DeploymentId = id(&d)?;
-    let app_ = app.store.deployment(&c.user, id).await?.application;
     let g = Grant {
         verbal_confirm_by: b.verbal_confirm_by,
         rationale: b.rationale,
-        valid_from: b.valid_from.unwrap_or(app_.starts_at),
-        valid_until: b.valid_until.unwrap_or(app_.ends_at),
+        valid_from: b.valid_from,
+        valid_until: b.valid_until,
         minimum_threshold: b.minimum_threshold.unwrap_or(DEFAULT_MINIMUM_THRESHOLD),
         minimum_threshold_reason: b.minimum_threshold_reason,
     };
@@ -308,8 +307,9 @@ fn camera_figures(live: &[CameraStatus], alerts: &[Alert]) -> Vec<CameraFigures>
 }
 
 pub async fn load_figures(app: &App, c: &Caller, d: DeploymentId) -> ApiResult<Figures> {
-    let deployment = app.store.deployment(&c.user, d).await?;
+    // The figures' own check first: a role that may not read them learns nothing of the deployment.
     let mut totals = app.store.metrics(&c.user, d).await?;
+    let deployment = app.store.deployment(&c.user, d).await?;
     let mut live = app.cameras.cameras();
     live.retain(|s| s.deployment == d);
     let (faces, dropped) = live.iter().fold((0, 0), |(f, x), s| {

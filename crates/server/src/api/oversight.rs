@@ -182,14 +182,7 @@ async fn publish(
     Path(d): Path<String>,
 ) -> ApiResult<Json<PublicReport>> {
     let d: DeploymentId = id(&d)?;
-    let dep = app.store.deployment(&c.user, d).await?;
-    if !dep.state.is_ended() {
-        return Err(ApiError::invalid(format!(
-            "D{d} is {}; a post-deployment report is published after it is concluded or terminated",
-            dep.state
-        )));
-    }
-    let r = app.store.public_report(&c.user, d).await?;
+    let r = app.store.report_to_publish(&c.user, d).await?;
     app.published.publish(&r).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -214,8 +214,8 @@ impl World {
         Grant {
             verbal_confirm_by: None,
             rationale: "Lawful, necessary and proportionate for the reasons given".into(),
-            valid_from: self.now(),
-            valid_until: self.now().checked_add(hours(24)).unwrap(),
+            valid_from: Some(self.now()),
+            valid_until: self.now().checked_add(hours(24)).ok(),
             minimum_threshold: 0.64,
             minimum_threshold_reason: None,
         }

@@ -210,8 +210,8 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
                 verbal_confirm_by: None,
                 rationale: "Demonstration: lawful use of sample footage with volunteers only"
                     .into(),
-                valid_from: Timestamp::now(),
-                valid_until: later(12)?,
+                valid_from: Some(Timestamp::now()),
+                valid_until: Some(later(12)?),
                 minimum_threshold: lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD,
                 minimum_threshold_reason: None,
             },
