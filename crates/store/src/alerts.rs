@@ -13,6 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::{from_json, json, ms, next_id, opt_ts, ts};
 use crate::gate::{Act, done, made};
+use crate::Keyring;
 use crate::sessions::RecognitionSession;
 use crate::{Result, Store, StoreError};
 
@@ -59,7 +60,38 @@ pub(crate) fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
     })
 }
 
-async fn load(conn: &mut AnyConnection, id: AlertId) -> Result<Alert> {
+/// The decisions that carry an officer's free-text note, by column: the note
+/// may name people, so it is sealed under the deployment's key
+/// (`<column>_note_enc`) and goes with the alert's personal data.
+pub(crate) const NOTED: [&str; 3] = ["adjudication", "engagement", "policing_outcome"];
+
+fn note_aad(id: AlertId, column: &str) -> String {
+    format!("alert:{id}:{column}:note")
+}
+
+/// An alert as stored, its officers' notes opened under the deployment's key.
+fn row_with_notes(keys: &Keyring, r: &sqlx::any::AnyRow) -> Result<Alert> {
+    let mut a = row_to_alert(r)?;
+    for column in NOTED {
+        let sealed: Option<Vec<u8>> = r.try_get(format!("{column}_note_enc").as_str())?;
+        let Some(sealed) = sealed else { continue };
+        let opened = keys
+            .data_key(a.deployment)?
+            .open(&sealed, &note_aad(a.id, column))?;
+        let note = String::from_utf8_lossy(&opened).into_owned();
+        let slot = match column {
+            "adjudication" => a.adjudication.as_mut().map(|d| &mut d.note),
+            "engagement" => a.engagement.as_mut().map(|d| &mut d.note),
+            _ => a.policing_outcome.as_mut().map(|d| &mut d.note),
+        };
+        if let Some(slot) = slot {
+            *slot = note;
+        }
+    }
+    Ok(a)
+}
+
+async fn load(conn: &mut AnyConnection, keys: &Keyring, id: AlertId) -> Result<Alert> {
     let r = sqlx::query("SELECT * FROM alerts WHERE id = $1")
         .bind(id.0)
         .fetch_optional(conn)
@@ -69,18 +101,27 @@ async fn load(conn: &mut AnyConnection, id: AlertId) -> Result<Alert> {
                 "no alert A{id}; `lfr alert list DEPLOYMENT` shows them"
             ))
         })?;
-    row_to_alert(&r)
+    row_with_notes(keys, &r)
 }
 
+async fn rows_for_deployment(
+    conn: &mut AnyConnection,
+    d: DeploymentId,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    Ok(
+        sqlx::query("SELECT * FROM alerts WHERE deployment = $1 ORDER BY at_ms, id")
+            .bind(d.0)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// A deployment's alerts for counting: decisions without their notes.
 pub(crate) async fn load_for_deployment(
     conn: &mut AnyConnection,
     d: DeploymentId,
 ) -> Result<Vec<Alert>> {
-    let rows = sqlx::query("SELECT * FROM alerts WHERE deployment = $1 ORDER BY at_ms, id")
-        .bind(d.0)
-        .fetch_all(conn)
-        .await?;
-    rows.iter().map(row_to_alert).collect()
+    rows_for_deployment(conn, d).await?.iter().map(row_to_alert).collect()
 }
 
 impl Store {
@@ -175,7 +216,8 @@ impl Store {
         id: AlertId,
         action: Action,
         name: &'static str,
-        column: &str,
+        column: &'static str,
+        note: &str,
         f: F,
     ) -> Result<Alert>
     where
@@ -184,12 +226,24 @@ impl Store {
         self.act(
             Act::new(actor, action, name, format!("A{id}")),
             async |tx, now| {
-                let mut a = load(tx, id).await?;
+                let mut a = load(tx, self.keys(), id).await?;
+                // The decision's JSON, its note left out: the note is sealed beside it.
                 let (value, detail) = f(&mut a, now)?;
+                let sealed = match note.trim() {
+                    "" => None,
+                    _ => Some(
+                        self.keys()
+                            .data_key(a.deployment)?
+                            .seal(note.as_bytes(), &note_aad(id, column))?,
+                    ),
+                };
                 // `column` is one of three fixed names chosen by this module.
-                sqlx::query(&format!("UPDATE alerts SET {column} = $1 WHERE id = $2"))
-                    .bind(value)
-                    .bind(id.0)
+                sqlx::query(&format!(
+                    "UPDATE alerts SET {column} = $1, {column}_note_enc = $2 WHERE id = $3"
+                ))
+                .bind(value)
+                .bind(sealed)
+                .bind(id.0)
                     .execute(&mut *tx)
                     .await?;
                 done(a, detail)
@@ -213,6 +267,7 @@ impl Store {
             Action::Adjudicate,
             "alert.adjudicate",
             "adjudication",
+            note,
             |a, now| {
                 policy::adjudication_is_final(a)?;
                 let d = Decision {
@@ -221,7 +276,10 @@ impl Store {
                     at: now,
                     note: note.into(),
                 };
-                let s = json(&d);
+                let s = json(&Decision {
+                    note: String::new(),
+                    ..d.clone()
+                });
                 a.adjudication = Some(d);
                 Ok((s, value.to_string()))
             },
@@ -244,6 +302,7 @@ impl Store {
             Action::RecordEngagement,
             "alert.engagement",
             "engagement",
+            note,
             |a, now| {
                 policy::engagement_follows_passed_alert(a)?;
                 let d = Decision {
@@ -252,7 +311,10 @@ impl Store {
                     at: now,
                     note: note.into(),
                 };
-                let s = json(&d);
+                let s = json(&Decision {
+                    note: String::new(),
+                    ..d.clone()
+                });
                 a.engagement = Some(d);
                 Ok((s, value.to_string()))
             },
@@ -275,6 +337,7 @@ impl Store {
             Action::RecordEngagement,
             "alert.outcome",
             "policing_outcome",
+            note,
             |a, now| {
                 policy::policing_outcome_follows_engagement(a)?;
                 let d = Decision {
@@ -283,7 +346,10 @@ impl Store {
                     at: now,
                     note: note.into(),
                 };
-                let s = json(&d);
+                let s = json(&Decision {
+                    note: String::new(),
+                    ..d.clone()
+                });
                 a.policing_outcome = Some(d);
                 Ok((s, value.to_string()))
             },
@@ -295,14 +361,18 @@ impl Store {
         self.permit(actor, Action::ViewAlerts, "alert.read", &format!("A{id}"))
             .await?;
         let mut conn = self.pool.acquire().await?;
-        load(&mut conn, id).await
+        load(&mut conn, self.keys(), id).await
     }
 
     pub async fn alerts(&self, actor: &User, d: DeploymentId) -> Result<Vec<Alert>> {
         self.permit(actor, Action::ViewAlerts, "alert.list", &format!("D{d}"))
             .await?;
         let mut conn = self.pool.acquire().await?;
-        load_for_deployment(&mut conn, d).await
+        rows_for_deployment(&mut conn, d)
+            .await?
+            .iter()
+            .map(|r| row_with_notes(self.keys(), r))
+            .collect()
     }
 
     /// The probe image of an alert (until retention deletes it). Audited.

@@ -62,6 +62,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 7,
+        name: "sealed_notes",
+        common: Some(include_str!("../migrations/0007_sealed_notes.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {

@@ -334,7 +334,8 @@ impl Store {
                 s.held += 1;
                 continue;
             }
-            // Officers' free-text notes may name people: they go too; the decisions stay.
+            // Officers' free-text notes may name people: they go too (sealed ones,
+            // and any written before notes were sealed); the decisions stay.
             let blank = |col: usize| -> Result<Option<String>> {
                 let v: Option<String> = r.try_get(col)?;
                 Ok(v.map(|j| {
@@ -345,7 +346,8 @@ impl Store {
                     v.to_string()
                 }))
             };
-            sqlx::query("UPDATE alerts SET probe_enc = NULL, purged_ms = $1, adjudication = $2, engagement = $3, policing_outcome = $4 WHERE id = $5")
+            sqlx::query("UPDATE alerts SET probe_enc = NULL, purged_ms = $1, adjudication = $2, engagement = $3, policing_outcome = $4,
+                         adjudication_note_enc = NULL, engagement_note_enc = NULL, policing_outcome_note_enc = NULL WHERE id = $5")
                 .bind(ms(now))
                 .bind(blank(2)?)
                 .bind(blank(3)?)
@@ -387,10 +389,23 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                sqlx::query("UPDATE inclusions SET details_enc = NULL WHERE watchlist = $1")
-                    .bind(wid)
-                    .execute(&mut *tx)
-                    .await?;
+                // What could still point at the person: the image's file name and
+                // consent record, and the inclusion's reference (a custody or case
+                // number), which becomes the inclusion's own id. Category and age
+                // band stay for the figures.
+                sqlx::query(
+                    "UPDATE reference_images SET file_name = '', consent = NULL
+                     WHERE inclusion IN (SELECT id FROM inclusions WHERE watchlist = $1)",
+                )
+                .bind(wid)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE inclusions SET details_enc = NULL, reference = 'I' || CAST(id AS TEXT) WHERE watchlist = $1",
+                )
+                .bind(wid)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("UPDATE watchlists SET purged_ms = $1 WHERE id = $2")
                     .bind(ms(now))
                     .bind(wid)

@@ -42,8 +42,15 @@ async fn the_database_files_are_readable_by_their_owner_only() {
 async fn names_images_and_templates_are_encrypted_at_rest() {
     let w = World::sqlite().await;
     let (d, img) = w.running().await;
-    w.store
+    let a = w
+        .store
         .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    // Officers' notes may name people: sealed like the rest.
+    let note = "NOTE-NAMES-Zebedee-at-the-north-gate";
+    w.store
+        .adjudicate(&w.operator, a.id, Adjudication::PassedForEngagement, note)
         .await
         .unwrap();
     let raw = db_bytes(&w);
@@ -53,6 +60,7 @@ async fn names_images_and_templates_are_encrypted_at_rest() {
         IMAGE_MARKER,
         PROBE_MARKER,
         b"PNC warrant",
+        note.as_bytes(),
     ] {
         assert!(
             !contains(&raw, secret),
@@ -61,6 +69,10 @@ async fn names_images_and_templates_are_encrypted_at_rest() {
         );
     }
     // ... and still readable through the store by those allowed.
+    let shown = w.store.alert(&w.operator, a.id).await.unwrap();
+    assert_eq!(shown.adjudication.unwrap().note, note);
+    let listed = w.store.alerts(&w.operator, d).await.unwrap();
+    assert_eq!(listed[0].adjudication.as_ref().unwrap().note, note);
     assert_eq!(
         w.store.reference_image(&w.operator, img).await.unwrap(),
         IMAGE_MARKER
@@ -146,6 +158,46 @@ async fn a_purged_probe_is_found_nowhere_in_the_database_files() {
         !contains(&db_bytes(&w), needle),
         "the purged probe's bytes are still in lfr.db or its WAL"
     );
+}
+
+/// After the watchlist's deadline nothing that could point at the person
+/// is left: not the reference (a custody or case number), the image's file
+/// name or the volunteer's consent record, in the rows or in the files.
+#[tokio::test]
+async fn a_purged_watchlist_leaves_no_reference_file_name_or_consent_behind() {
+    let w = World::sqlite().await;
+    let v = w.running_with_volunteer().await;
+    let raw = db_bytes(&w);
+    for marker in [&b"front.jpg"[..], b"CF-7", b"PC 99"] {
+        assert!(contains(&raw, marker), "the test must see it first");
+    }
+    w.store.conclude(&w.silver, v.d).await.unwrap();
+    w.clock.advance(hours(25));
+    let s = w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(s.watchlists_purged, 2);
+    let raw = db_bytes(&w);
+    for marker in [&b"front.jpg"[..], b"CF-7", b"PC 99", b"Volunteer One"] {
+        assert!(
+            !contains(&raw, marker),
+            "{} is still in lfr.db or its WAL",
+            String::from_utf8_lossy(marker)
+        );
+    }
+    let refs: Vec<String> = sqlx::query("SELECT reference FROM inclusions ORDER BY id")
+        .fetch_all(w.store.pool_for_tests())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let ids: Vec<String> = sqlx::query("SELECT id FROM inclusions ORDER BY id")
+        .fetch_all(w.store.pool_for_tests())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("I{}", r.get::<i64, _>(0)))
+        .collect();
+    assert_eq!(refs, ids, "references become the inclusions' own ids");
 }
 
 #[tokio::test]
