@@ -36,6 +36,11 @@ pub const DEPLOYMENT_RECORD_DUE: SignedDuration = SignedDuration::from_hours(31 
 /// as overdue after this long.
 pub const AUTHORITY_CANCELLATION_DUE: SignedDuration = SignedDuration::from_hours(24);
 
+/// A sign-in token works this long after it is issued; then an
+/// administrator issues a new one (`lfr user token`), so a token copied
+/// long ago, or held by someone who has moved on, stops working by itself.
+pub const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_hours(90 * 24);
+
 /// Longest deadline the AO may set for confirming urgent verbal authority.
 pub const MAX_VERBAL_CONFIRMATION: SignedDuration = SignedDuration::from_hours(72);
 

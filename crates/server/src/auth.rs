@@ -8,18 +8,19 @@
 //! request signs in again with the kept token through
 //! [`Store::authenticate`](lfr_store::Store::authenticate), so a deactivated
 //! user, a changed role or a reissued token takes effect at the next click.
-//! Sessions end at sign-out, after [`SESSION_LIFETIME`], or when the server
-//! restarts.
+//! Sessions end at sign-out, after [`SESSION_LIFETIME`], after
+//! [`SESSION_IDLE`] without a request, or when the server restarts.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lfr_base::Clock;
 use lfr_domain::role::User;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,16 +36,30 @@ pub const COOKIE: &str = "__Host-lfr_session";
 /// A session lasts one shift at most.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
+/// A console left without a request this long signs out, so a forgotten
+/// session does not stay usable. The console's own refreshes count as
+/// requests: a queue left open on screen stays signed in (docs/users.md).
+pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+
 struct Session {
     token: Zeroizing<String>,
-    started: Instant,
+    started: Duration,
+    last_used: Duration,
+}
+
+impl Session {
+    fn live(&self, now: Duration) -> bool {
+        now.saturating_sub(self.started) < SESSION_LIFETIME
+            && now.saturating_sub(self.last_used) < SESSION_IDLE
+    }
 }
 
 /// Signed-in browsers, by the SHA-256 of their session id (so a memory dump
-/// of the map alone does not yield a usable cookie).
-#[derive(Default)]
+/// of the map alone does not yield a usable cookie). Time is read from the
+/// store's clock, so lifetimes are testable.
 pub struct Sessions {
     map: Mutex<HashMap<String, Session>>,
+    clock: Arc<dyn Clock>,
 }
 
 fn digest(id: &str) -> String {
@@ -52,6 +67,13 @@ fn digest(id: &str) -> String {
 }
 
 impl Sessions {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            map: Mutex::default(),
+            clock,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -67,23 +89,30 @@ impl Sessions {
             )
         })?;
         let id = hex::encode(&b[..]);
+        let now = self.clock.monotonic();
         let mut map = self.lock();
-        map.retain(|_, s| s.started.elapsed() < SESSION_LIFETIME);
+        map.retain(|_, s| s.live(now));
         map.insert(
             digest(&id),
             Session {
                 token: Zeroizing::new(token.trim().to_string()),
-                started: Instant::now(),
+                started: now,
+                last_used: now,
             },
         );
         Ok(id)
     }
 
+    /// The token behind a live session, marking it used now.
     fn token(&self, id: &str) -> Option<Zeroizing<String>> {
+        let now = self.clock.monotonic();
         let mut map = self.lock();
         let key = digest(id);
-        match map.get(&key) {
-            Some(s) if s.started.elapsed() < SESSION_LIFETIME => Some(s.token.clone()),
+        match map.get_mut(&key) {
+            Some(s) if s.live(now) => {
+                s.last_used = now;
+                Some(s.token.clone())
+            }
             Some(_) => {
                 map.remove(&key);
                 None
@@ -96,8 +125,12 @@ impl Sessions {
         self.lock().remove(&digest(id));
     }
 
+    /// Live sessions (those ended by time are dropped first).
     pub fn count(&self) -> usize {
-        self.lock().len()
+        let now = self.clock.monotonic();
+        let mut map = self.lock();
+        map.retain(|_, s| s.live(now));
+        map.len()
     }
 }
 
@@ -157,7 +190,7 @@ impl Caller {
     /// Signs in from the request's bearer token or session cookie, if any.
     pub async fn from_parts(parts: &Parts, app: &App) -> ApiResult<Option<Self>> {
         if let Some(token) = bearer(&parts.headers) {
-            let user = app.store.authenticate(token).await?;
+            let user = authenticate(app, client(parts), token).await?;
             return Ok(Some(Caller {
                 user,
                 via: Via::Bearer,
@@ -177,7 +210,7 @@ impl Caller {
                 "a write from another site's page was refused; use the lfr console itself",
             ));
         }
-        match app.store.authenticate(&token).await {
+        match authenticate(app, client(parts), &token).await {
             Ok(user) => Ok(Some(Caller {
                 user,
                 via: Via::Session,
@@ -187,6 +220,32 @@ impl Caller {
                 Err(e.into())
             }
         }
+    }
+}
+
+/// The client's address, when the server was started with it
+/// ([`crate::serve`]); tests that call the router directly have none.
+fn client(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Signs a token in, unless its address is held off for failing too often
+/// ([`crate::throttle`]); a failure counts against the address.
+async fn authenticate(app: &App, ip: Option<std::net::IpAddr>, token: &str) -> ApiResult<User> {
+    if let Some(ip) = ip {
+        app.throttle.check(ip).map_err(ApiError::too_many)?;
+    }
+    match app.store.authenticate(token).await {
+        Err(lfr_store::StoreError::Unauthenticated(m)) => {
+            if let Some(ip) = ip {
+                app.throttle.failed(ip);
+            }
+            Err(ApiError::unauthenticated(m))
+        }
+        other => Ok(other?),
     }
 }
 
@@ -258,8 +317,12 @@ fn set_cookie(value: &str, max_age: u64) -> HeaderValue {
 }
 
 /// `POST /api/session`: signs in with a token and starts a browser session.
-pub async fn sign_in(State(app): State<App>, Json(body): Json<SignIn>) -> ApiResult<Response> {
-    let user = app.store.authenticate(&body.token).await?;
+pub async fn sign_in(
+    State(app): State<App>,
+    parts: Parts,
+    Json(body): Json<SignIn>,
+) -> ApiResult<Response> {
+    let user = authenticate(&app, client(&parts), &body.token).await?;
     let id = app.sessions.start(&body.token)?;
     let mut res = Json(Me::from(&user)).into_response();
     res.headers_mut().insert(
@@ -290,4 +353,39 @@ pub async fn whoami(caller: Caller) -> Json<Me> {
 /// still checks (and audits) every real action.
 pub fn role_allows(user: &User, action: lfr_domain::policy::Action) -> bool {
     lfr_domain::policy::role_permits(user, action).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lfr_base::SimulatedClock;
+
+    fn mins(m: i64) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_mins(m)
+    }
+
+    #[test]
+    fn a_session_ends_when_idle_and_after_a_shift_however_busy() {
+        let clock = Arc::new(SimulatedClock::at("2026-12-06T08:00:00Z"));
+        let sessions = Sessions::new(clock.clone());
+        let idle = sessions.start("lfr_token").unwrap();
+        let busy = sessions.start("lfr_token").unwrap();
+        clock.advance(mins(29));
+        assert!(sessions.token(&busy).is_some(), "used at 29 min");
+        clock.advance(mins(2));
+        assert!(sessions.token(&idle).is_none(), "31 min without a request");
+        assert!(
+            sessions.token(&busy).is_some(),
+            "2 min since its last request"
+        );
+        for _ in 0..(12 * 60 / 20) {
+            clock.advance(mins(20));
+            sessions.token(&busy);
+        }
+        assert!(
+            sessions.token(&busy).is_none(),
+            "a shift is 12 hours at most"
+        );
+        assert_eq!(sessions.count(), 0);
+    }
 }

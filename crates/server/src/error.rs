@@ -23,6 +23,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds to wait, sent as `Retry-After` (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -46,6 +48,22 @@ impl ApiError {
                 rule: None,
                 message: message.into(),
             },
+            retry_after: None,
+        }
+    }
+
+    /// Too many failed sign-ins from this address: try again after `wait`.
+    pub fn too_many(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs().max(1);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "too many failed sign-ins from this address; try again in {secs} s with a valid token (an administrator issues one with `lfr user token NAME`)"
+                ),
+            )
         }
     }
 }
@@ -60,6 +78,7 @@ impl From<StoreError> for ApiError {
                     rule: Some(r.rule.as_str()),
                     message: r.message,
                 },
+                retry_after: None,
             },
             StoreError::NotFound(m) => Self::not_found(m),
             StoreError::Invalid(m) => Self::invalid(m),
@@ -88,6 +107,10 @@ impl From<lfr_domain::Refusal> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 "www-authenticate",

@@ -33,6 +33,7 @@ pub mod mqtt;
 pub mod prometheus;
 pub mod publish;
 pub mod subjects;
+pub mod throttle;
 
 pub use cameras::{CameraStatus, Cameras};
 pub use events::{Event, Hub};
@@ -42,6 +43,8 @@ pub use events::{Event, Hub};
 pub struct App {
     pub store: Arc<Store>,
     pub sessions: Arc<auth::Sessions>,
+    /// Failed sign-ins per client address.
+    pub throttle: Arc<throttle::SignInThrottle>,
     pub hub: Hub,
     pub cameras: Arc<dyn Cameras>,
     pub published: Arc<publish::Published>,
@@ -63,8 +66,9 @@ impl App {
         publish_dir: PathBuf,
     ) -> anyhow::Result<Self> {
         Ok(Self {
+            sessions: Arc::new(auth::Sessions::new(store.shared_clock())),
+            throttle: Arc::new(throttle::SignInThrottle::new(store.shared_clock())),
             store,
-            sessions: Arc::new(auth::Sessions::default()),
             hub: Hub::new(),
             cameras,
             published: Arc::new(publish::Published::open(publish_dir)?),
@@ -113,7 +117,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app.router())
+    // Each request carries its client's address, for the sign-in throttle.
+    let service = app
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

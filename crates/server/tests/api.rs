@@ -122,6 +122,17 @@ async fn start() -> Server {
 }
 
 impl Server {
+    /// The audit log's text, read through the store (the client's address
+    /// may be held off by the sign-in throttle).
+    async fn get_unthrottled_audit(&self) -> ((), String) {
+        let entries = self
+            .store
+            .audit_entries(&self.users["auditor"], &Default::default())
+            .await
+            .unwrap();
+        ((), format!("{entries:?}"))
+    }
+
     /// The OpenAPI document, as anyone may read it.
     async fn openapi(&self) -> Value {
         self.fetch(None, "/api/openapi.json")
@@ -330,6 +341,46 @@ async fn every_route_refuses_exactly_the_roles_the_table_refuses() {
         }
     }
     assert!(checked > 300, "{checked} calls checked");
+}
+
+/// A client that keeps failing to sign in is held off for the rest of the
+/// minute, before its tokens are looked up; the answer says how long.
+#[tokio::test]
+async fn a_client_failing_to_sign_in_is_held_off() {
+    let s = start().await;
+    let limit = lfr_server::throttle::FAILED_SIGN_INS_PER_MINUTE;
+    let call = |token: String| {
+        let (http, url) = (s.http.clone(), format!("{}/api/deployments", s.base));
+        async move {
+            http.get(url)
+                .header("authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for n in 0..limit {
+        let r = call(format!("lfr_guess{n}")).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let r = call("lfr_guess-after".into()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("try again in"), "{body}");
+    // The console's sign-in is the same door.
+    let r = s
+        .http
+        .post(format!("{}/api/session", s.base))
+        .json(&json!({ "token": "lfr_guess-form" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The failures are audited (aggregated by the store, one entry a minute).
+    let (_, log) = s.get_unthrottled_audit().await;
+    assert!(log.contains("unknown or revoked token"), "{log}");
 }
 
 #[tokio::test]

@@ -11,9 +11,9 @@ use lfr_domain::role::User;
 use lfr_domain::{Refusal, Timestamp};
 use sqlx::{AnyConnection, Row};
 
+use crate::Keyring;
 use crate::db::{from_json, json, ms, next_id, opt_ts, ts};
 use crate::gate::{Act, done, made};
-use crate::Keyring;
 use crate::sessions::RecognitionSession;
 use crate::{Result, Store, StoreError};
 
@@ -121,7 +121,11 @@ pub(crate) async fn load_for_deployment(
     conn: &mut AnyConnection,
     d: DeploymentId,
 ) -> Result<Vec<Alert>> {
-    rows_for_deployment(conn, d).await?.iter().map(row_to_alert).collect()
+    rows_for_deployment(conn, d)
+        .await?
+        .iter()
+        .map(row_to_alert)
+        .collect()
 }
 
 impl Store {
@@ -244,8 +248,8 @@ impl Store {
                 .bind(value)
                 .bind(sealed)
                 .bind(id.0)
-                    .execute(&mut *tx)
-                    .await?;
+                .execute(&mut *tx)
+                .await?;
                 done(a, detail)
             },
         )

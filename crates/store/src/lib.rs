@@ -207,6 +207,11 @@ impl Store {
         &*self.clock
     }
 
+    /// The clock, for those that keep time beside the store (sessions).
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     pub fn retention_policy(&self) -> RetentionPolicy {
         self.retention
     }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::db::{ms, next_id, opt_ts, parse};
+use crate::db::{ms, next_id, opt_ts, parse, ts};
 use crate::gate::{Act, made};
 use crate::role_changes::RolesOutcome;
 use crate::{Result, Store, StoreError};
@@ -137,8 +137,8 @@ impl Store {
         let id = next_id(conn, "users").await?;
         let token = new_token()?;
         sqlx::query(
-            "INSERT INTO users (id, username, display_name, roles, rank, token_hash, active, created_ms, token_issued_by)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
+            "INSERT INTO users (id, username, display_name, roles, rank, token_hash, active, created_ms, token_issued_by, token_issued_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $7)",
         )
         .bind(id)
         .bind(&n.username)
@@ -200,7 +200,23 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let user = match row {
-            Some(r) => row_to_user(&r)?,
+            Some(r) => {
+                let issued: Option<i64> = r.try_get("token_issued_ms")?;
+                let issued = ts(issued.unwrap_or(r.try_get("created_ms")?));
+                let expires = issued
+                    .checked_add(policy::TOKEN_LIFETIME)
+                    .expect("time in range");
+                let user = row_to_user(&r)?;
+                if self.now() >= expires {
+                    return Err(StoreError::Unauthenticated(format!(
+                        "the token of {} expired at {expires} ({} days after it was issued); ask an administrator for a new one (`lfr user token {}`)",
+                        user.username,
+                        policy::TOKEN_LIFETIME.as_hours() / 24,
+                        user.username
+                    )));
+                }
+                user
+            }
             None => {
                 let now = self.now();
                 if let Some(n) = self.failed_sign_ins.failed(now) {
@@ -383,9 +399,10 @@ impl Store {
         self.act(act, async |tx, _| {
             let u = self.user_row(tx, username).await?;
             let token = new_token()?;
-            sqlx::query("UPDATE users SET token_hash = $1, token_issued_by = $2 WHERE id = $3")
+            sqlx::query("UPDATE users SET token_hash = $1, token_issued_by = $2, token_issued_ms = $3 WHERE id = $4")
                 .bind(token_hash(&token))
                 .bind(actor.id.0)
+                .bind(ms(self.now()))
                 .bind(u.id.0)
                 .execute(&mut *tx)
                 .await?;

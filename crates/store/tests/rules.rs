@@ -482,6 +482,48 @@ async fn every_action_is_by_role_and_refusals_are_audited() {
 }
 
 #[tokio::test]
+async fn tokens_expire_after_their_lifetime_and_a_new_one_signs_in() {
+    let w = World::new().await;
+    let (_, tok) = w
+        .store
+        .create_user(
+            &w.admin,
+            &lfr_store::users::NewUser {
+                username: "pc5678".into(),
+                display_name: "PC 5678".into(),
+                roles: vec![lfr_domain::role::Role::Operator],
+                rank: lfr_domain::role::Rank::Constable,
+            },
+        )
+        .await
+        .unwrap();
+    let life = lfr_domain::policy::TOKEN_LIFETIME;
+    w.clock
+        .advance(life - lfr_base::SignedDuration::from_secs(1));
+    assert!(
+        w.store.authenticate(&tok).await.is_ok(),
+        "valid to its last second"
+    );
+    w.clock.advance(lfr_base::SignedDuration::from_secs(1));
+    match w.store.authenticate(&tok).await {
+        Err(StoreError::Unauthenticated(m)) => {
+            assert!(
+                m.contains("expired") && m.contains("lfr user token pc5678"),
+                "{m}"
+            )
+        }
+        other => panic!("an expired token signed in: {other:?}"),
+    }
+    let admin = w.store.reissue_token(&w.admin, "admin").await.unwrap();
+    assert!(w.store.authenticate(&admin).await.is_ok());
+    let fresh = w.store.reissue_token(&w.admin, "pc5678").await.unwrap();
+    assert!(
+        w.store.authenticate(&fresh).await.is_ok(),
+        "a reissued token starts a new lifetime"
+    );
+}
+
+#[tokio::test]
 async fn tokens_sign_users_in_and_reissue_revokes() {
     let w = World::new().await;
     let (u, tok) = w

@@ -205,7 +205,7 @@ fn schemas() -> Value {
     let enum_of = |v: Value| json!({ "type": "string", "enum": v });
     json!({
         "Error": obj(&["error", "message"], json!({
-            "error": enum_of(json!(["refused", "not_found", "invalid", "unauthenticated", "gone", "server_error"])),
+            "error": enum_of(json!(["refused", "not_found", "invalid", "unauthenticated", "gone", "too_many_requests", "server_error"])),
             "rule": { "type": "string", "description": "The rule of crates/domain/src/policy.rs that refused" },
             "message": { "type": "string", "description": "What happened and what would make it allowed" } })),
         "SignIn": obj(&["token"], json!({ "token": { "type": "string", "description": "lfr_ followed by 64 hex digits" } })),
@@ -360,6 +360,10 @@ fn answer(op: &Operation) -> Value {
         m.insert(
             "403".into(),
             err("Refused by a rule; `rule` names it and `message` says what would allow it"),
+        );
+        m.insert(
+            "429".into(),
+            err("Too many failed sign-ins from this address; `Retry-After` says when to try again"),
         );
     }
     if op.body.is_some() || op.path.contains('{') {
