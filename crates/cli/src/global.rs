@@ -38,7 +38,8 @@ pub struct Global {
     pub db: Option<String>,
 
     /// The operator's key directory: master key and per-deployment data keys
-    /// (default: $XDG_DATA_HOME/lfr/keys). Keep it out of database backups.
+    /// (default: $XDG_CONFIG_HOME/lfr/keys, away from the database's folder).
+    /// Keep it out of database backups.
     #[arg(
         long,
         global = true,

@@ -553,3 +553,24 @@ fn the_ao_withdraws_authority_from_a_running_deployment() {
         "{audit}"
     );
 }
+
+/// With no --keys, the keys go under the configuration folder, not beside
+/// the database: a copy of the data folder does not carry what opens it.
+#[test]
+fn keys_are_kept_away_from_the_data_folder_by_default() {
+    let home = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lfr"))
+        .args(["user", "bootstrap", "--username", "admin", "--name", "Admin"])
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("LFR_DB")
+        .env_remove("LFR_KEYS")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let data = home.path().join(".local/share/lfr");
+    assert!(data.join("lfr.db").exists());
+    assert!(home.path().join(".config/lfr/keys/master.key").exists());
+    assert!(!data.join("keys").exists(), "no keys in the data folder");
+}

@@ -33,8 +33,32 @@ pub fn db_url(g: &Global) -> String {
         .unwrap_or_else(|| format!("sqlite://{}", data_dir().join("lfr.db").display()))
 }
 
+fn config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("lfr");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".config/lfr")
+}
+
+/// The key directory: `--keys`, or by default `$XDG_CONFIG_HOME/lfr/keys`,
+/// away from the data folder, so that a backup or copy of the database's
+/// folder does not carry the keys that open it. Keys left at the old
+/// default, inside the data folder, are still used, with a warning.
 pub fn keys_dir(g: &Global) -> PathBuf {
-    g.keys.clone().unwrap_or_else(|| data_dir().join("keys"))
+    if let Some(k) = &g.keys {
+        return k.clone();
+    }
+    let (new, old) = (config_dir().join("keys"), data_dir().join("keys"));
+    if !new.exists() && old.exists() {
+        eprintln!(
+            "warning: the keys are in the data folder ({}), so a backup of that folder carries them; move them to {} (or point --keys, LFR_KEYS, elsewhere)",
+            old.display(),
+            new.display()
+        );
+        return old;
+    }
+    new
 }
 
 /// Opens the store; `create` makes a new database and master key (bootstrap only).
