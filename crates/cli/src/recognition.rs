@@ -34,6 +34,7 @@ pub fn recognition_model(files: &ModelFiles) -> Result<RecognitionModel> {
     Ok(RecognitionModel {
         model: files.recogniser.id().to_string(),
         algorithm: files.algorithm(AlignMethod::YuNet5)?.to_string(),
+        calibration: Some(files.calibration_digest(AlignMethod::YuNet5)?),
     })
 }
 

@@ -39,15 +39,13 @@ fn pipeline<T>(
             .unwrap();
         let user = store.authenticate(token).await.unwrap();
         let d = lfr_domain::ids::DeploymentId(d.trim_start_matches('D').parse().unwrap());
-        // The pipeline recognises with the algorithm the deployment records.
-        let algorithm = store
-            .deployment(&user, d)
-            .await
-            .unwrap()
-            .recognition
-            .algorithm;
+        // The pipeline recognises with the algorithm and calibration the deployment records.
+        let recorded = store.deployment(&user, d).await.unwrap().recognition;
+        let calibration = recorded
+            .calibration
+            .expect("new deployments pin their calibration");
         let session = store
-            .open_recognition_session(&user, d, &algorithm)
+            .open_recognition_session(&user, d, &recorded.algorithm, &calibration)
             .await
             .unwrap();
         write(&store, &session).await.map_err(|e| e.to_string())
@@ -560,7 +558,14 @@ fn the_ao_withdraws_authority_from_a_running_deployment() {
 fn keys_are_kept_away_from_the_data_folder_by_default() {
     let home = tempfile::tempdir().unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_lfr"))
-        .args(["user", "bootstrap", "--username", "admin", "--name", "Admin"])
+        .args([
+            "user",
+            "bootstrap",
+            "--username",
+            "admin",
+            "--name",
+            "Admin",
+        ])
         .env("HOME", home.path())
         .env_remove("XDG_DATA_HOME")
         .env_remove("XDG_CONFIG_HOME")

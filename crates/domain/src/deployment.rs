@@ -106,6 +106,12 @@ pub struct RecognitionModel {
     /// `dlib-resnet-v1` (built in) or an installed package's id.
     pub model: String,
     pub algorithm: String,
+    /// SHA-256 of the score calibration the model scores with: a threshold
+    /// means a false match rate only under the calibration it was set
+    /// against, so the pipeline must run with this one. `None` for
+    /// deployments recorded before calibrations were pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl RecognitionModel {
@@ -119,6 +125,7 @@ impl Default for RecognitionModel {
         Self {
             model: Self::BUILTIN_MODEL.into(),
             algorithm: Self::BUILTIN_ALGORITHM.into(),
+            calibration: None,
         }
     }
 }

@@ -26,5 +26,10 @@ pub trait Enroller: Send + Sync {
     fn restriction(&self) -> Option<String> {
         None
     }
+    /// SHA-256 of the score calibration the model scores with, recorded
+    /// with the deployment's model (see `RecognitionModel::calibration`).
+    fn calibration(&self) -> Option<String> {
+        None
+    }
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String>;
 }

@@ -550,6 +550,21 @@ pub fn model_licensed_for_operational_use(
     ))
 }
 
+/// The pipeline scores with the calibration recorded with the deployment's
+/// model: a changed calibration file would change what every score, and so
+/// the authorised threshold, means, without anyone deciding it.
+pub fn calibration_as_recorded(d: &Deployment, calibration: &str) -> Verdict {
+    match &d.recognition.calibration {
+        Some(recorded) if recorded != calibration => {
+            Err(Rule::CalibrationAsRecorded.refuse(format!(
+                "model {}'s calibration is {calibration}, not {recorded} as recorded for D{}; reinstall the model as it was (`lfr models verify`), or record the new one with `lfr deployment set-algorithm D{} {}` while the deployment is not running",
+                d.recognition.model, d.id, d.id, d.recognition.model
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A watchlist holds templates of its deployment's algorithm only: anything
 /// else could never be compared, so it is refused at the door.
 pub fn templates_match_the_deployment_algorithm(d: &Deployment, algorithm: &str) -> Verdict {

@@ -677,6 +677,7 @@ fn the_recognition_model_changes_only_while_no_camera_recognises_with_it() {
     let other = RecognitionModel {
         model: "arc".into(),
         algorithm: "yunet-n-dynamic/align-arc-v1/arc-1".into(),
+        calibration: None,
     };
     let mut d = deployment();
     assert_eq!(d.recognition, RecognitionModel::default());

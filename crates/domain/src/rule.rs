@@ -30,6 +30,7 @@ str_enum! {
         WatchlistsReviewedBeforeDeployment = "watchlists_reviewed_before_deployment",
         AlgorithmChangesOnlyWhileNotRunning = "algorithm_changes_only_while_not_running",
         ModelLicensedForOperationalUse = "model_licensed_for_operational_use",
+        CalibrationAsRecorded = "calibration_as_recorded",
         TemplatesMatchTheDeploymentAlgorithm = "templates_match_the_deployment_algorithm",
         TemplatesMatchTheAlgorithm = "templates_match_the_algorithm",
         WatchlistOpenForChanges = "watchlist_open_for_changes",
@@ -120,6 +121,9 @@ impl Rule {
             }
             ModelLicensedForOperationalUse => {
                 "A model whose licence forbids operational use becomes a deployment's model only with the reference of a licence that allows it."
+            }
+            CalibrationAsRecorded => {
+                "Recognition scores with the calibration recorded with the deployment's model, so the threshold the Authorising Officer set keeps its meaning."
             }
             TemplatesMatchTheDeploymentAlgorithm => {
                 "A watchlist holds, and recognition compares, templates of the deployment's algorithm only."

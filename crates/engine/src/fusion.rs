@@ -225,6 +225,13 @@ impl FusionCalibration {
     }
 
     /// JSON with one cohort vector per line and one knot per line.
+    /// SHA-256 of the calibration as written ([`Self::to_json`]): what a
+    /// deployment records so that its threshold keeps its meaning.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(self.to_json().as_bytes()))
+    }
+
     pub fn to_json(&self) -> String {
         let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
         let vectors: Vec<String> = self

@@ -95,6 +95,11 @@ impl ModelFiles {
 
     /// The fused calibration (cohort and multi-image curves) of that
     /// algorithm, which the live pipeline scores with.
+    /// SHA-256 of the calibration the live pipeline scores with.
+    pub fn calibration_digest(&self, align: AlignMethod) -> Result<String, EngineError> {
+        Ok(self.fusion_calibration(align)?.digest())
+    }
+
     pub fn fusion_calibration(
         &self,
         align: AlignMethod,

@@ -16,6 +16,7 @@ use lfr_engine::quality::{Grade, grade_reference};
 pub struct EngineEnroller {
     engine: Mutex<Engine>,
     restriction: Option<String>,
+    calibration: Option<String>,
 }
 
 impl EngineEnroller {
@@ -28,6 +29,7 @@ impl EngineEnroller {
         Ok(Self {
             engine: Mutex::new(Engine::open(models, &config)?),
             restriction: models.recogniser.restriction().map(str::to_string),
+            calibration: models.calibration_digest(AlignMethod::YuNet5).ok(),
         })
     }
 }
@@ -43,6 +45,10 @@ impl Enroller for EngineEnroller {
 
     fn restriction(&self) -> Option<String> {
         self.restriction.clone()
+    }
+
+    fn calibration(&self) -> Option<String> {
+        self.calibration.clone()
     }
 
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String> {

@@ -163,8 +163,9 @@ impl Session {
         let (events, first) = broadcast::channel(EVENT_BUFFER);
         let recognition =
             fetch_recognition(&store, &actor, deployment, &algorithm, &matcher).await?;
+        let calibration = models.calibration_digest(config.align)?;
         let recorded = store
-            .open_recognition_session(&actor, deployment, algorithm.as_str())
+            .open_recognition_session(&actor, deployment, algorithm.as_str(), &calibration)
             .await?;
         let workers = config
             .workers

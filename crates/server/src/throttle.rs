@@ -62,7 +62,10 @@ impl SignInThrottle {
         if clients.len() >= MAX_CLIENTS && !clients.contains_key(&ip) {
             clients.retain(|_, w| now < w.start + WINDOW);
             if clients.len() >= MAX_CLIENTS {
-                let oldest = clients.iter().min_by_key(|(_, w)| w.start).map(|(ip, _)| *ip);
+                let oldest = clients
+                    .iter()
+                    .min_by_key(|(_, w)| w.start)
+                    .map(|(ip, _)| *ip);
                 if let Some(oldest) = oldest {
                     clients.remove(&oldest);
                 }

@@ -365,10 +365,17 @@ async fn a_client_failing_to_sign_in_is_held_off() {
     }
     let r = call("lfr_guess-after".into()).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     let body: Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("try again in"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("try again in"),
+        "{body}"
+    );
     // The console's sign-in is the same door.
     let r = s
         .http
@@ -682,6 +689,7 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
             &s.users["operator"],
             dep,
             RecognitionModel::BUILTIN_ALGORITHM,
+            "",
         )
         .await
         .unwrap();
@@ -781,6 +789,7 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
             &s.users["operator"],
             lfr_domain::ids::DeploymentId(d),
             RecognitionModel::BUILTIN_ALGORITHM,
+            "",
         )
         .await
         .unwrap();

@@ -58,6 +58,7 @@ fn row_to_deployment(r: &sqlx::any::AnyRow) -> Result<Deployment> {
         recognition: lfr_domain::deployment::RecognitionModel {
             model: r.try_get("model")?,
             algorithm: r.try_get("algorithm")?,
+            calibration: r.try_get("calibration")?,
         },
     })
 }
@@ -119,7 +120,7 @@ impl Store {
                 record_submitted_at: None,
                 recognition: self.new_deployments.clone(),
             };
-            sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state, model, algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state, model, algorithm, calibration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(id.0)
                 .bind(json(&d.application))
                 .bind(actor.id.0)
@@ -127,6 +128,7 @@ impl Store {
                 .bind(d.state.as_str())
                 .bind(&d.recognition.model)
                 .bind(&d.recognition.algorithm)
+                .bind(&d.recognition.calibration)
                 .execute(&mut *tx)
                 .await?;
             // The key file is made before the commit: a crash between the two

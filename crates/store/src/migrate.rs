@@ -76,6 +76,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 9,
+        name: "calibration_pinned",
+        common: Some(include_str!("../migrations/0009_calibration_pinned.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {

@@ -41,6 +41,7 @@ impl Store {
             let to = RecognitionModel {
                 model: model.to_string(),
                 algorithm: enroller.algorithm(),
+                calibration: enroller.calibration(),
             };
             let restriction = enroller.restriction();
             policy::model_licensed_for_operational_use(model, restriction.as_deref(), licence)?;
@@ -54,10 +55,13 @@ impl Store {
                 .await?
                 .map_err(nothing_changed)?;
             store_templates(tx, &key, &remade).await?;
-            sqlx::query("UPDATE deployments SET model = $1, algorithm = $2 WHERE id = $3")
-                .bind(&to.model)
-                .bind(&to.algorithm)
-                .bind(id.0)
+            sqlx::query(
+                "UPDATE deployments SET model = $1, algorithm = $2, calibration = $3 WHERE id = $4",
+            )
+            .bind(&to.model)
+            .bind(&to.algorithm)
+            .bind(&to.calibration)
+            .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
             let detail = format!(

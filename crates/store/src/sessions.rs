@@ -54,6 +54,7 @@ impl Store {
         actor: &User,
         d: DeploymentId,
         algorithm: &str,
+        calibration: &str,
     ) -> Result<RecognitionSession> {
         let act = Act::new(
             actor,
@@ -64,6 +65,7 @@ impl Store {
         self.act(act, async |tx, now| {
             let deployment = crate::deployments::load(tx, d).await?;
             policy::templates_match_the_deployment_algorithm(&deployment, algorithm)?;
+            policy::calibration_as_recorded(&deployment, calibration)?;
             let algorithm = deployment.recognition.algorithm.clone();
             let id = next_id(tx, "recognition_sessions").await?;
             sqlx::query(

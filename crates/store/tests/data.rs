@@ -1046,7 +1046,7 @@ async fn crash_child(cfg: &str) {
     let img = lfr_domain::ids::ImageId(p[4].parse().unwrap());
     let mut out = std::io::stdout();
     let session = s
-        .open_recognition_session(&op, d, TEST_ALGORITHM)
+        .open_recognition_session(&op, d, TEST_ALGORITHM, "")
         .await
         .unwrap();
     loop {

@@ -576,12 +576,16 @@ struct OtherModel {
     restricted: bool,
 }
 const OTHER_ALGORITHM: &str = "yunet-n-dynamic/align-other-v1/other-1";
+const OTHER_CALIBRATION: &str = "5ca1ab1e";
 impl lfr_domain::enrol::Enroller for OtherModel {
     fn algorithm(&self) -> String {
         OTHER_ALGORITHM.into()
     }
     fn restriction(&self) -> Option<String> {
         self.restricted.then(|| "research only".into())
+    }
+    fn calibration(&self) -> Option<String> {
+        Some(OTHER_CALIBRATION.into())
     }
     fn enrol(&self, _: &[u8]) -> Result<lfr_domain::enrol::Enrolment, String> {
         if self.fail {
@@ -596,6 +600,42 @@ impl lfr_domain::enrol::Enroller for OtherModel {
             }),
         })
     }
+}
+
+/// The calibration recorded with the model is the one recognition must run
+/// with: another would change what the authorised threshold means.
+#[tokio::test]
+async fn recognition_runs_only_with_the_recorded_calibration() {
+    let w = World::new().await;
+    let (d, _) = w.authorised().await;
+    let other = OtherModel {
+        fail: false,
+        restricted: false,
+    };
+    w.store
+        .set_recognition(&w.silver, d, "other", &other, None)
+        .await
+        .unwrap();
+    let dep = w.store.deployment(&w.silver, d).await.unwrap();
+    assert_eq!(
+        dep.recognition.calibration.as_deref(),
+        Some(OTHER_CALIBRATION)
+    );
+    let e = w
+        .store
+        .open_recognition_session(&w.operator, d, OTHER_ALGORITHM, "0ddba11")
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), "calibration_as_recorded");
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("set-algorithm")
+    );
+    w.store
+        .open_recognition_session(&w.operator, d, OTHER_ALGORITHM, OTHER_CALIBRATION)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

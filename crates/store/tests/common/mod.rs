@@ -327,7 +327,7 @@ impl World {
         d: DeploymentId,
     ) -> lfr_store::sessions::RecognitionSession {
         self.store
-            .open_recognition_session(user, d, TEST_ALGORITHM)
+            .open_recognition_session(user, d, TEST_ALGORITHM, "")
             .await
             .unwrap()
     }
