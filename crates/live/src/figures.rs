@@ -40,6 +40,9 @@ pub struct Counters {
     /// Matches handed to the recorder and not yet written (or refused).
     pub matches_pending: AtomicU64,
     pub peak_matches_pending: AtomicU64,
+    /// Times a worker found the match queue full and waited for the
+    /// recorder: the database was slower than the matches came.
+    pub match_queue_waits: AtomicU64,
     /// Alerts decided on the first template of their track.
     pub first_template_alerts: AtomicU64,
     /// Of `faces_scanned` and `frames_dropped`, how many this session has
@@ -70,6 +73,7 @@ impl Default for Counters {
             peak_frames_waiting: AtomicU64::new(0),
             matches_pending: AtomicU64::new(0),
             peak_matches_pending: AtomicU64::new(0),
+            match_queue_waits: AtomicU64::new(0),
             first_template_alerts: AtomicU64::new(0),
             faces_recorded: AtomicU64::new(0),
             dropped_recorded: AtomicU64::new(0),
@@ -187,6 +191,8 @@ pub struct CameraFigures {
     pub peak_frames_waiting: u64,
     /// Most matches waiting to be written as alerts at once.
     pub peak_matches_pending: u64,
+    /// Times analysis waited for room in the bounded match queue.
+    pub match_queue_waits: u64,
 }
 
 impl CameraFigures {
@@ -218,6 +224,7 @@ impl CameraFigures {
             first_template_alerts: get(&c.first_template_alerts),
             peak_frames_waiting: get(&c.peak_frames_waiting),
             peak_matches_pending: get(&c.peak_matches_pending),
+            match_queue_waits: get(&c.match_queue_waits),
         }
     }
 }

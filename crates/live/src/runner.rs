@@ -2,14 +2,15 @@
 //! analysis workers, each with its own engine, sharing the cameras through
 //! the hand-off.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use lfr_engine::pipeline::{Engine, EngineConfig, EngineError, ModelFiles};
 use lfr_video::Killer;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::analysis::{AnalysisConfig, CameraAnalysis, Recognition};
 use crate::camera::CameraConfig;
@@ -63,7 +64,7 @@ impl Runner {
         models: &ModelFiles,
         config: &RunnerConfig,
         recognition: Option<Recognition>,
-        out: UnboundedSender<Output>,
+        out: Sender<Output>,
     ) -> Result<Self, EngineError> {
         let engines = (0..config.workers.max(1))
             .map(|_| Engine::open(models, &config.engine))
@@ -113,8 +114,10 @@ impl Runner {
                 settings: config.sources,
                 handoff: handoff.clone(),
                 counters: c.counters.clone(),
+                // A status never waits: a camera thread must not stall on a
+                // full queue, and its status is also in its counters.
                 report: Box::new(move |s| {
-                    let _ = out.send(Output::Status(s));
+                    let _ = out.try_send(Output::Status(s));
                 }),
                 stop: stop.clone(),
                 killer: c.killer.clone(),
@@ -200,13 +203,27 @@ impl Runner {
     }
 }
 
+/// Hands a match to the recorder. The queue is bounded, so a database
+/// slower than the matches cannot fill memory with probes: when it is full
+/// the worker waits (counted in `waits`), the hand-off drops that camera's
+/// newer frames meanwhile (counted as dropped), and no match is lost.
+fn hand_on<T>(out: &Sender<T>, item: T, waits: &AtomicU64) {
+    match out.try_send(item) {
+        Ok(()) | Err(TrySendError::Closed(_)) => {}
+        Err(TrySendError::Full(item)) => {
+            add(waits, 1);
+            let _ = out.blocking_send(item);
+        }
+    }
+}
+
 /// A worker: takes the next camera's frame, analyses it, hands matches on.
 fn work(
     handoff: &Handoff,
     recognition: &RwLock<Option<Recognition>>,
     engine: &mut Engine,
     counters: &[Arc<Counters>],
-    out: &UnboundedSender<Output>,
+    out: &Sender<Output>,
 ) {
     while let Some(mut w) = handoff.take() {
         if w.restarted {
@@ -228,11 +245,11 @@ fn work(
                     for m in matches {
                         let pending = c.matches_pending.fetch_add(1, Ordering::Relaxed) + 1;
                         peak(&c.peak_matches_pending, pending);
-                        let _ = out.send(Output::Match(m));
+                        hand_on(out, Output::Match(m), &c.match_queue_waits);
                     }
                 }
                 Err(e) => {
-                    let _ = out.send(Output::Error {
+                    let _ = out.try_send(Output::Error {
                         camera: w.camera,
                         detail: e.to_string(),
                     });
@@ -241,5 +258,38 @@ fn work(
         }
         drop(w.frame);
         handoff.give_back(w.camera, w.analysis);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_match_queue_makes_the_worker_wait_and_loses_nothing() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+        let waits = Arc::new(AtomicU64::new(0));
+        let w = waits.clone();
+        let reader = std::thread::spawn(move || {
+            // Read only once the worker has found the queue full.
+            while w.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                std::thread::yield_now();
+            }
+            let mut got = Vec::new();
+            while let Some(v) = rx.blocking_recv() {
+                got.push(v);
+            }
+            got
+        });
+        for v in 0..3 {
+            hand_on(&tx, v, &waits);
+        }
+        drop(tx);
+        assert_eq!(
+            reader.join().unwrap(),
+            vec![0, 1, 2],
+            "every match arrives, in order"
+        );
+        assert_eq!(waits.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

@@ -125,6 +125,10 @@ struct Context {
     events: broadcast::Sender<LiveEvent>,
     state: Arc<Mutex<RecognitionState>>,
     cameras: Arc<Vec<(CameraConfig, Arc<Counters>)>>,
+    /// Set by [`Session::stop`]: a write that keeps failing is given up
+    /// after [`RETRIES_WHEN_STOPPING`] instead of retried for as long as
+    /// the session runs.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A running session. Stop it with [`Session::stop`]; dropping it stops
@@ -193,7 +197,7 @@ impl Session {
             },
             workers,
         };
-        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (out_tx, out_rx) = mpsc::channel(MATCH_QUEUE);
         let runner = tokio::task::spawn_blocking(move || {
             Runner::start(cameras, &models, &runner_config, Some(recognition), out_tx)
         })
@@ -210,6 +214,7 @@ impl Session {
             events,
             state: Arc::new(Mutex::new(RecognitionState::Running)),
             cameras: Arc::new(runner.cameras()),
+            stopping: Arc::default(),
         };
         let recorder = tokio::spawn(record(ctx.clone(), out_rx));
         let (control, control_rx) = mpsc::channel(8);
@@ -287,6 +292,9 @@ impl Session {
             .await;
         }
         // The threads are gone, so the channel closes once drained.
+        self.ctx
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(r) = self.recorder.take() {
             let _ = r.await;
         }
@@ -381,7 +389,7 @@ fn set_state(ctx: &Context, s: RecognitionState) {
 }
 
 /// Writes matches as alerts, in order, and stamps camera events.
-async fn record(ctx: Context, mut rx: mpsc::UnboundedReceiver<Output>) {
+async fn record(ctx: Context, mut rx: mpsc::Receiver<Output>) {
     while let Some(o) = rx.recv().await {
         match o {
             Output::Match(m) => raise(&ctx, m).await,
@@ -407,8 +415,16 @@ async fn record(ctx: Context, mut rx: mpsc::UnboundedReceiver<Output>) {
     }
 }
 
-/// How long a match is retried when the database fails (not refuses).
-const RAISE_RETRIES: u32 = 30;
+/// Matches (each with its probe crop) and camera reports on their way to
+/// the recorder at most; a full queue makes analysis wait
+/// ([`crate::runner`]), so memory stays bounded when the database is slow.
+pub const MATCH_QUEUE: usize = 64;
+
+/// While the session runs, a match whose write fails (not refused) is
+/// retried until the database takes it: the bounded queue holds the
+/// matches behind it and analysis waits. Once the session is stopping, it
+/// is given up after this many more attempts, and said so.
+const RETRIES_WHEN_STOPPING: u32 = 3;
 
 async fn raise(ctx: &Context, m: Match) {
     let Some((cfg, counters)) = ctx.cameras.iter().find(|(c, _)| c.name == m.camera) else {
@@ -435,7 +451,8 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
         probe: m.probe,
     };
     let mut wait = Duration::from_millis(100);
-    for attempt in 1..=RAISE_RETRIES {
+    let mut failed_while_stopping = 0;
+    for attempt in 1.. {
         match ctx.store.raise_alert(&ctx.recorded, alert.clone()).await {
             Ok(a) => {
                 add(&counters.alerts, 1);
@@ -459,14 +476,20 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
                 });
                 return;
             }
-            Err(e) if attempt == RAISE_RETRIES => {
-                tracing::error!(camera = %m.camera, "an alert could not be recorded: {e}");
-                let _ = ctx.events.send(LiveEvent::AlertRefused {
-                    camera: m.camera.clone(),
-                    reason: format!("the database did not accept the alert: {e}"),
-                });
-            }
             Err(e) => {
+                if ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    failed_while_stopping += 1;
+                    if failed_while_stopping >= RETRIES_WHEN_STOPPING {
+                        tracing::error!(camera = %m.camera, "an alert could not be recorded before the stop: {e}");
+                        let _ = ctx.events.send(LiveEvent::AlertRefused {
+                            camera: m.camera.clone(),
+                            reason: format!(
+                                "the database did not accept the alert before the session stopped: {e}"
+                            ),
+                        });
+                        return;
+                    }
+                }
                 tracing::warn!(camera = %m.camera, attempt, "recording an alert failed, retrying: {e}");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
