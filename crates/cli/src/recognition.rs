@@ -43,9 +43,8 @@ pub fn recognition_model(files: &ModelFiles) -> Result<RecognitionModel> {
 /// only through `deployment set-algorithm --licence`.
 pub fn new_deployment_model(g: &Global) -> Result<RecognitionModel> {
     let files = model_files(g)?;
-    let model = recognition_model(&files)?;
     lfr_domain::policy::model_licensed_for_operational_use(
-        &model.model,
+        files.recogniser.id(),
         files.recogniser.restriction(),
         None,
     )
@@ -54,7 +53,7 @@ pub fn new_deployment_model(g: &Global) -> Result<RecognitionModel> {
             "{r}; apply with another model, then `lfr deployment set-algorithm D MODEL --licence REF`"
         )
     })?;
-    Ok(model)
+    recognition_model(&files)
 }
 
 /// An installed package, opened and checked (manifest and SHA-256).

@@ -95,9 +95,19 @@ impl ModelFiles {
 
     /// The fused calibration (cohort and multi-image curves) of that
     /// algorithm, which the live pipeline scores with.
-    /// SHA-256 of the calibration the live pipeline scores with.
+    /// SHA-256 of the calibration the live pipeline scores with, or of the
+    /// single-image one while the model has no fused calibration yet (it
+    /// cannot run live then, and adding one changes the digest, as it
+    /// changes what scores mean).
     pub fn calibration_digest(&self, align: AlignMethod) -> Result<String, EngineError> {
-        Ok(self.fusion_calibration(align)?.digest())
+        match self.fusion_calibration(align) {
+            Ok(f) => Ok(f.digest()),
+            Err(fused) => {
+                let single = self.calibration(align).map_err(|_| fused)?;
+                use sha2::Digest;
+                Ok(hex::encode(sha2::Sha256::digest(single.to_json().as_bytes())))
+            }
+        }
     }
 
     pub fn fusion_calibration(
