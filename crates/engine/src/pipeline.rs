@@ -105,7 +105,9 @@ impl ModelFiles {
             Err(fused) => {
                 let single = self.calibration(align).map_err(|_| fused)?;
                 use sha2::Digest;
-                Ok(hex::encode(sha2::Sha256::digest(single.to_json().as_bytes())))
+                Ok(hex::encode(sha2::Sha256::digest(
+                    single.to_json().as_bytes(),
+                )))
             }
         }
     }

@@ -387,6 +387,13 @@ enum PpmError {
 /// Largest frame side accepted, as for [`crate::probe`].
 const MAX_SIDE: u32 = 16384;
 
+/// One frame read from PPM bytes as FFmpeg writes them: the reader behind
+/// [`Stream`], exposed for fuzzing (crates/fuzz).
+#[doc(hidden)]
+pub fn parse_ppm(bytes: &[u8]) -> Result<Option<RgbImage>, String> {
+    read_ppm(&mut std::io::Cursor::new(bytes)).map_err(|e| format!("{e:?}"))
+}
+
 /// Reads one binary PPM (P6, maxval 255). `Ok(None)` at a clean end of
 /// input (no byte of a new frame read).
 fn read_ppm<R: BufRead>(r: &mut R) -> Result<Option<RgbImage>, PpmError> {
