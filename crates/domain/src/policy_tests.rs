@@ -719,3 +719,96 @@ fn a_restricted_model_needs_a_licence_reference() {
             .is_ok()
     );
 }
+
+/// Properties over many generated cases: the rules' boundaries, and the
+/// lifecycle's invariants under any sequence of steps at any times.
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const DAY: i64 = 86_400;
+
+    proptest! {
+        #[test]
+        fn an_authority_is_allowed_exactly_when_it_ends_after_it_starts_within_seven_days(
+            from in 0i64..(3 * 365 * DAY), span in -(10 * DAY)..(10 * DAY)
+        ) {
+            let base: Timestamp = t("2026-01-01T00:00:00Z");
+            let f = base.checked_add(SignedDuration::from_secs(from)).unwrap();
+            let u = f.checked_add(SignedDuration::from_secs(span)).unwrap();
+            let ok = authority_at_most_seven_days(f, u).is_ok();
+            prop_assert_eq!(ok, span > 0 && span <= 7 * DAY);
+        }
+
+        #[test]
+        fn thresholds_hold_exactly_within_their_bounds(
+            minimum in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), -1.0f64..2.0],
+            threshold in prop_oneof![Just(f64::NAN), Just(f64::NEG_INFINITY), -1.0f64..2.0],
+        ) {
+            let floor_ok = minimum_threshold_not_below_system_floor(minimum).is_ok();
+            prop_assert_eq!(floor_ok, minimum.is_finite() && (SYSTEM_FLOOR..=1.0).contains(&minimum));
+            let mut a = written("2026-11-22T08:00:00Z", "2026-11-23T08:00:00Z");
+            a.minimum_threshold = minimum;
+            let ok = threshold_not_below_authorised_minimum(threshold, &a).is_ok();
+            prop_assert_eq!(ok, threshold.is_finite() && threshold >= minimum && threshold <= 1.0);
+        }
+
+        #[test]
+        fn deadlines_are_their_period_after_the_event(secs in 0i64..(5 * 365 * DAY)) {
+            let p = crate::retention::RetentionPolicy::default();
+            let at = t("2026-01-01T00:00:00Z").checked_add(SignedDuration::from_secs(secs)).unwrap();
+            prop_assert_eq!(alert_personal_data_deadline(at, &p).duration_since(at), p.alert_personal_data);
+            prop_assert_eq!(watchlist_data_deadline(at, &p).duration_since(at), p.watchlist_after_end);
+            prop_assert_eq!(footage_deadline(at, &p).duration_since(at), p.footage);
+        }
+
+        /// Whatever is asked, in whatever order and at whatever time: a
+        /// refused step changes nothing; recognition runs only under
+        /// authority; an ended deployment stays ended at its first end; a
+        /// cancelled authority and a submitted record come only after the end.
+        #[test]
+        fn the_lifecycle_keeps_its_invariants_under_any_sequence_of_steps(
+            steps in proptest::collection::vec((0u8..9, 0i64..(3 * DAY), 1i64..(9 * DAY)), 1..24)
+        ) {
+            let mut d = deployment();
+            let mut now = t("2026-11-22T07:00:00Z");
+            let mut first_end: Option<Timestamp> = None;
+            let wl = [approved_watchlist()];
+            for (step, wait, span) in steps {
+                now = now.checked_add(SignedDuration::from_secs(wait)).unwrap();
+                let before = d.clone();
+                let result = match step {
+                    0 => {
+                        let until = now.checked_add(SignedDuration::from_secs(span)).unwrap();
+                        let mut a = written("2026-11-22T07:00:00Z", "2026-11-22T08:00:00Z");
+                        (a.granted_at, a.valid_from, a.valid_until) = (now, now, until);
+                        d.authorise(&ao(), a)
+                    }
+                    1 => d.confirm_verbal(&ao(), now),
+                    2 => d.start(now, &wl),
+                    3 => d.suspend(&silver()),
+                    4 => d.terminate(&silver(), now),
+                    5 => d.conclude(now),
+                    6 => d.withdraw_authority(&ao(), "a reason", now),
+                    7 => d.cancel_authority(&ao(), now),
+                    _ => d.submit_record(now),
+                };
+                if result.is_err() {
+                    prop_assert_eq!(&d, &before, "a refused step changed the deployment");
+                }
+                if d.state == DeploymentState::Active {
+                    let a = d.authority.as_ref();
+                    prop_assert!(a.is_some_and(|a| a.cancelled_at.is_none()), "running without authority");
+                }
+                if d.state.is_ended() {
+                    let end = d.ended_at.expect("an ended deployment has its end");
+                    prop_assert_eq!(*first_end.get_or_insert(end), end, "the end moved");
+                } else {
+                    prop_assert!(first_end.is_none(), "an ended deployment ran again");
+                    prop_assert!(d.record_submitted_at.is_none());
+                    prop_assert!(d.authority.as_ref().is_none_or(|a| a.cancelled_at.is_none()));
+                }
+            }
+        }
+    }
+}
