@@ -1125,3 +1125,119 @@ async fn retention_runs_by_itself_on_a_timer() {
     assert_eq!(by_system.len(), runs.len());
     assert!(by_system.iter().all(|e| e.event.action == "retention.run"));
 }
+
+/// A full disk (SQLite's page limit, which fails writes exactly as a full
+/// disk does) during an alert write and a retention run: each fails as a
+/// whole, nothing half-written, the audit chain intact; once there is room
+/// again both succeed.
+#[tokio::test]
+async fn a_full_disk_fails_alert_writes_and_retention_whole_and_loses_nothing() {
+    let w = World::sqlite().await;
+    let (d, img) = w.running().await;
+    let session = w.session(d).await;
+    let pool = w.store.pool_for_tests().clone();
+    let limit = |pages: Option<i64>| {
+        let pool = pool.clone();
+        async move {
+            let pages = match pages {
+                Some(p) => p,
+                None => sqlx::query("PRAGMA page_count")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .get(0),
+            };
+            sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    let rows = |table: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get(0);
+            n
+        }
+    };
+    let mut big = w.new_alert(img, 0.8);
+    big.probe = vec![7; 256 * 1024];
+
+    limit(None).await;
+    let (alerts, entries) = (rows("alerts").await, rows("audit_log").await);
+    let e = w
+        .store
+        .raise_alert(&session, big.clone())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("full"), "{e}");
+    assert_eq!(
+        (rows("alerts").await, rows("audit_log").await),
+        (alerts, entries),
+        "nothing of the alert was written"
+    );
+    limit(Some(1_073_741_823)).await;
+    w.store.raise_alert(&session, big).await.unwrap();
+
+    // Retention on a full disk: fill every page left with refused requests
+    // (each audited in its own write) until one cannot be written.
+    w.clock.advance(hours(25));
+    limit(None).await;
+    for _ in 0..10_000 {
+        match w.store.run_retention(&w.operator).await {
+            Err(StoreError::Refused(_)) => continue,
+            Err(e) => {
+                assert!(e.to_string().contains("full"), "{e}");
+                break;
+            }
+            Ok(_) => panic!("the operator may not run retention"),
+        }
+    }
+    let purged = || {
+        let pool = pool.clone();
+        async move {
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM alerts WHERE purged_ms IS NOT NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get(0);
+            n
+        }
+    };
+    match w.store.run_retention(&w.engineer).await {
+        Ok(s) => assert_eq!(
+            (s.alerts_purged, purged().await),
+            (1, 1),
+            "a run that succeeds has purged"
+        ),
+        Err(e) => {
+            assert!(e.to_string().contains("full"), "{e}");
+            assert_eq!(purged().await, 0, "a failed run purges nothing");
+        }
+    }
+    assert!(
+        w.store
+            .verify_chain()
+            .await
+            .unwrap()
+            .first_tampered
+            .is_none()
+    );
+
+    // Room again: retention completes and the chain holds.
+    limit(Some(1_073_741_823)).await;
+    w.store.run_retention(&w.engineer).await.unwrap();
+    assert_eq!(purged().await, 1);
+    assert!(
+        w.store
+            .verify_chain()
+            .await
+            .unwrap()
+            .first_tampered
+            .is_none()
+    );
+}
