@@ -166,3 +166,42 @@ fn serve_refuses_to_run_cameras_as_someone_who_may_not() {
         "{said}"
     );
 }
+
+/// A camera list naming a file that is not there is refused before
+/// anything starts, with the camera and the path, instead of a server that
+/// runs with a dead camera.
+#[test]
+fn serve_refuses_a_camera_list_it_cannot_run() {
+    let e = Env::new();
+    let r = e.running_deployment();
+    let cameras = e.path("cameras.json");
+    std::fs::write(
+        &cameras,
+        serde_json::json!([{
+            "name": "gate",
+            "location": "Gate 3",
+            "source": { "kind": "file", "path": "/nonexistent/gate-3.mp4" }
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let o = e.run(
+        Some(&r.staff.engineer),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--deployment",
+            &r.deployment,
+            "--cameras",
+            cameras.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.ok, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("camera `gate`")
+            && o.stderr.contains("/nonexistent/gate-3.mp4 does not exist"),
+        "{}",
+        o.stderr
+    );
+}

@@ -25,6 +25,10 @@ pub enum CameraStatus {
     Stalled,
     /// The source failed; waiting before the next attempt.
     Reconnecting,
+    /// The source cannot work as configured (the file is missing, the camera
+    /// refused the credentials, no such host): it is still tried, at the
+    /// longest wait, but it needs a person to fix it.
+    Failed,
     /// A file or folder reached its end and is not looped.
     Ended,
     /// The session stopped the camera.

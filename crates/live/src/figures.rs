@@ -50,6 +50,9 @@ pub struct Counters {
     pub faces_recorded: AtomicU64,
     pub dropped_recorded: AtomicU64,
     status: Mutex<CameraStatus>,
+    /// When the decoder last delivered a frame: how long a camera has been
+    /// silent is what tells an operator it is dead.
+    last_frame: Mutex<Option<Instant>>,
     times: Mutex<Vec<u32>>,
     /// From the arrival of the frame that matched to the alert's hand-off.
     frame_times: Mutex<Vec<u32>>,
@@ -78,6 +81,7 @@ impl Default for Counters {
             faces_recorded: AtomicU64::new(0),
             dropped_recorded: AtomicU64::new(0),
             status: Mutex::new(CameraStatus::Connecting),
+            last_frame: Mutex::new(None),
             times: Mutex::new(Vec::new()),
             frame_times: Mutex::new(Vec::new()),
         }
@@ -98,6 +102,19 @@ fn get(c: &AtomicU64) -> u64 {
 }
 
 impl Counters {
+    /// A frame arrived from the decoder now.
+    pub fn frame_arrived(&self) {
+        *self.last_frame.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+    }
+
+    /// How long since the last frame, if one ever came.
+    pub fn silent(&self) -> Option<std::time::Duration> {
+        self.last_frame
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|t| t.elapsed())
+    }
+
     pub fn set_status(&self, s: CameraStatus) {
         *self.status.lock().unwrap_or_else(|e| e.into_inner()) = s;
     }
@@ -191,6 +208,8 @@ pub struct CameraFigures {
     pub peak_frames_waiting: u64,
     /// Most matches waiting to be written as alerts at once.
     pub peak_matches_pending: u64,
+    /// Seconds since the decoder last delivered a frame; `None` before the first.
+    pub silent_s: Option<f64>,
     /// Times analysis waited for room in the bounded match queue.
     pub match_queue_waits: u64,
 }
@@ -225,6 +244,7 @@ impl CameraFigures {
             peak_frames_waiting: get(&c.peak_frames_waiting),
             peak_matches_pending: get(&c.peak_matches_pending),
             match_queue_waits: get(&c.match_queue_waits),
+            silent_s: c.silent().map(|d| d.as_secs_f64()),
         }
     }
 }

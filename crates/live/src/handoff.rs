@@ -85,6 +85,7 @@ impl Handoff {
         let mut s = self.lock();
         let slot = &mut s.slots[camera];
         add(&slot.counters.frames_decoded, 1);
+        slot.counters.frame_arrived();
         if slot.frames.len() >= SLOT_FRAMES {
             slot.frames.pop_front();
             add(&slot.counters.frames_dropped, 1);

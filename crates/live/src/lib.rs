@@ -108,7 +108,7 @@ pub use camera::{CameraConfig, Source, Zone};
 pub use events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, RecognitionState};
 pub use figures::CameraFigures;
 pub use gate::QualityGate;
-pub use session::{LiveConfig, LiveError, Session};
+pub use session::{LiveConfig, LiveError, Session, cameras_can_run};
 pub use tracker::TrackerConfig;
 
 /// Events a subscriber may fall behind by before it is told it lagged.

@@ -328,6 +328,29 @@ impl Drop for Session {
     }
 }
 
+/// Whether `cameras` can run as configured, checked before anything starts:
+/// the list itself ([`check_cameras`]) and every local file or folder it
+/// names. (A network camera can only be tried; its failures are shown as
+/// the camera's state.)
+pub fn cameras_can_run(cameras: &[CameraConfig]) -> Result<(), LiveError> {
+    check_cameras(cameras)?;
+    for c in cameras {
+        let missing = match &c.source {
+            Source::File { path, .. } if !path.is_file() => Some(path),
+            Source::Images { dir, .. } if !dir.is_dir() => Some(dir),
+            _ => None,
+        };
+        if let Some(p) = missing {
+            return Err(LiveError::Config(format!(
+                "camera `{}`: {} does not exist; correct the camera list",
+                c.name,
+                p.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_cameras(cameras: &[CameraConfig]) -> Result<(), LiveError> {
     if cameras.is_empty() {
         return Err(LiveError::Config(

@@ -57,6 +57,32 @@ enum Outcome {
     Stopped,
 }
 
+/// Whether a source's failure is one that retrying cannot mend, and what
+/// it is in words: it needs a person (a path, a password, an address), not
+/// a wait. Everything else (refused or reset connections, time-outs,
+/// stalls, a stream that ended) is taken to be passing.
+pub fn needs_a_person(why: &str) -> Option<&'static str> {
+    const PERMANENT: &[(&str, &str)] = &[
+        ("No such file or directory", "the file or folder is missing"),
+        ("holds no JPEG or PNG images", "the folder holds no images"),
+        ("401 Unauthorized", "the camera refused the credentials"),
+        ("Unauthorized", "the camera refused the credentials"),
+        ("403 Forbidden", "the camera refused access"),
+        ("404 Not Found", "the camera has no such stream"),
+        ("Name or service not known", "no such host"),
+        ("nodename nor servname", "no such host"),
+        ("Permission denied", "permission denied"),
+        (
+            "Invalid data found when processing input",
+            "the source is not video",
+        ),
+    ];
+    PERMANENT
+        .iter()
+        .find(|(needle, _)| why.contains(needle))
+        .map(|(_, what)| *what)
+}
+
 impl SourceContext {
     fn say(&self, status: CameraStatus, detail: impl Into<String>) {
         let detail = detail.into();
@@ -125,16 +151,29 @@ impl SourceContext {
                     if self.stopped() {
                         break;
                     }
-                    let wait = retry.after_failure(started.elapsed());
-                    self.say(status, why.clone());
-                    self.say(
-                        CameraStatus::Reconnecting,
-                        format!(
-                            "attempt {} in {} ms ({why})",
-                            retry.attempt(),
-                            wait.as_millis()
-                        ),
-                    );
+                    let mut wait = retry.after_failure(started.elapsed());
+                    if let Some(what) = needs_a_person(&why) {
+                        // Retrying fast cannot help; say so, and keep trying slowly
+                        // in case someone fixes it.
+                        wait = self.settings.backoff.max;
+                        self.say(
+                            CameraStatus::Failed,
+                            format!(
+                                "{what}: {why}; fix the camera's configuration (next try in {} s)",
+                                wait.as_secs()
+                            ),
+                        );
+                    } else {
+                        self.say(status, why.clone());
+                        self.say(
+                            CameraStatus::Reconnecting,
+                            format!(
+                                "attempt {} in {} ms ({why})",
+                                retry.attempt(),
+                                wait.as_millis()
+                            ),
+                        );
+                    }
                     self.pause(wait);
                 }
             }
@@ -285,4 +324,41 @@ fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     Ok(v)
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::needs_a_person;
+
+    #[test]
+    fn failures_that_need_a_person_are_told_apart_from_passing_ones() {
+        for (why, what) in [
+            (
+                "cannot open video /srv/cam1.mp4: /srv/cam1.mp4: No such file or directory",
+                "the file or folder is missing",
+            ),
+            (
+                "cannot open video rtsp://cam: method DESCRIBE failed: 401 Unauthorized",
+                "the camera refused the credentials",
+            ),
+            (
+                "cannot open video rtsp://nohost.invalid/s: Name or service not known",
+                "no such host",
+            ),
+            (
+                "cannot open video x.txt: Invalid data found when processing input",
+                "the source is not video",
+            ),
+        ] {
+            assert_eq!(needs_a_person(why), Some(what), "{why}");
+        }
+        for why in [
+            "cannot open video rtsp://10.0.0.9/s: Connection refused",
+            "rtsp://10.0.0.9/s stalled: no frame for 5000 ms; FFmpeg was stopped",
+            "the stream ended",
+            "reading frames from rtsp://cam failed: Connection reset by peer",
+        ] {
+            assert_eq!(needs_a_person(why), None, "{why}");
+        }
+    }
 }

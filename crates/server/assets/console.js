@@ -216,6 +216,28 @@ if (queue) {
   });
 }
 
+// The queue's camera strip: redrawn when a camera reports, and every 5 s so
+// that a camera that has gone silent is raised even when nothing reports.
+const cameraStrip = document.querySelector("[data-live-cameras]");
+if (cameraStrip) {
+  let timer = null;
+  const refresh = async () => {
+    const res = await fetch(cameraStrip.dataset.liveCameras, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const t = document.createElement("template");
+    t.innerHTML = (await res.text()).trim();
+    const fresh = t.content.firstElementChild;
+    const old = document.getElementById("camera-health");
+    if (fresh && old) old.replaceWith(fresh);
+  };
+  listen((name) => {
+    if (name !== "camera.figures" && name !== "deployment.changed") return;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  });
+  setInterval(refresh, 5000);
+}
+
 const figures = document.querySelector("[data-live-figures]");
 if (figures) {
   let timer = null;

@@ -5,8 +5,13 @@
 
 use std::sync::Mutex;
 
+use lfr_base::Timestamp;
 use lfr_domain::ids::DeploymentId;
 use serde::Serialize;
+
+/// A camera that has delivered no picture for this long is raised as an
+/// alarm in front of the operator: an empty queue must not hide a dead camera.
+pub const SILENCE_ALARM_SECS: i64 = 30;
 
 /// One camera's state and figures since the server started.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,6 +33,32 @@ pub struct CameraStatus {
     pub unrecorded_dropped: u64,
     /// What last happened to the stream, in words (a reconnection, an end, damaged data).
     pub detail: Option<String>,
+    /// When the camera last delivered a picture; `None` before the first.
+    #[serde(default)]
+    pub last_frame_at: Option<Timestamp>,
+}
+
+impl CameraStatus {
+    /// Why the operator must look at this camera now, if they must: it
+    /// failed (and needs a person), it is stalled or reconnecting, or it has
+    /// sent no picture for [`SILENCE_ALARM_SECS`]. `None` for a healthy,
+    /// ended or stopped camera.
+    pub fn alarm(&self, now: Timestamp) -> Option<String> {
+        let detail = self.detail.as_deref().unwrap_or("");
+        let silent = self.last_frame_at.map(|t| now.duration_since(t).as_secs());
+        match self.state.as_str() {
+            "ended" | "stopped" => None,
+            "failed" => Some(format!("failed: {detail}")),
+            "stalled" | "reconnecting" => Some(match silent {
+                Some(s) => format!("{}, no picture for {s} s: {detail}", self.state),
+                None => format!("{}: {detail}", self.state),
+            }),
+            _ => match silent {
+                Some(s) if s >= SILENCE_ALARM_SECS => Some(format!("no picture for {s} s")),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// The live pipeline as the server sees it.
@@ -107,6 +138,7 @@ impl ReportedCameras {
                 unrecorded_faces: 0,
                 unrecorded_dropped: 0,
                 detail,
+                last_frame_at: None,
             }),
         }
     }

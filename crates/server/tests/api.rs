@@ -709,6 +709,7 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
         unrecorded_faces: 30,
         unrecorded_dropped: 5,
         detail: None,
+        last_frame_at: Some(lfr_base::Timestamp::now()),
     });
     let (status, f) = s
         .get("silver", &format!("/api/deployments/{d}/figures"))
@@ -1091,4 +1092,80 @@ async fn the_ao_withdraws_authority_and_the_deployment_page_says_so() {
         after.contains("Cancelled") && !after.contains("In force"),
         "{after}"
     );
+}
+
+/// Camera health in front of the operator: a failed camera and one silent
+/// for 45 s are raised above the queue and on the figures; a healthy one is not.
+#[tokio::test]
+async fn dead_and_silent_cameras_are_raised_above_the_queue() {
+    let s = start().await;
+    let (d, _, _) = running_with_volunteer(&s).await;
+    let dep = lfr_domain::ids::DeploymentId(d);
+    let now = lfr_base::Timestamp::now();
+    let camera = |name: &str, state: &str, detail: Option<&str>, ago: Option<i64>| CameraStatus {
+        deployment: dep,
+        name: name.into(),
+        location: String::new(),
+        state: state.into(),
+        frames_analysed: 0,
+        faces_scanned: 0,
+        dropped_frames: 0,
+        unrecorded_faces: 0,
+        unrecorded_dropped: 0,
+        detail: detail.map(str::to_string),
+        last_frame_at: ago.map(|a| now.checked_sub(jiff::SignedDuration::from_secs(a)).unwrap()),
+    };
+    s.cameras.report(camera(
+        "gate",
+        "failed",
+        Some("the file or folder is missing: /srv/gate.mp4"),
+        None,
+    ));
+    s.cameras
+        .report(camera("north", "streaming", None, Some(45)));
+    s.cameras
+        .report(camera("south", "streaming", None, Some(1)));
+
+    let r = s.fetch(Some("operator"), "/console/alerts").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("(2 need attention)"), "{page}");
+    assert!(
+        page.contains("failed: the file or folder is missing: /srv/gate.mp4"),
+        "{page}"
+    );
+    assert!(
+        page.contains("no picture for 45 s") || page.contains("no picture for 46 s"),
+        "{page}"
+    );
+    assert!(page.contains(r#"class="ok" data-camera="south""#), "{page}");
+    let strip = s
+        .fetch(Some("operator"), "/console/alerts/cameras")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        strip.starts_with("<section id=\"camera-health\""),
+        "{strip}"
+    );
+
+    let (_, f) = s
+        .get("silver", &format!("/api/deployments/{d}/figures"))
+        .await;
+    let alarm = |name: &str| {
+        f["cameras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["camera"] == name)
+            .unwrap()["alarm"]
+            .clone()
+    };
+    assert!(alarm("gate").as_str().unwrap().starts_with("failed"), "{f}");
+    assert!(
+        alarm("north").as_str().unwrap().starts_with("no picture"),
+        "{f}"
+    );
+    assert_eq!(alarm("south"), Value::Null);
 }

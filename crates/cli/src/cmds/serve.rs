@@ -240,6 +240,8 @@ async fn pipeline_from_args(
             file.display()
         )
     })?;
+    lfr_live::cameras_can_run(&cameras)
+        .with_context(|| format!("the cameras of {} cannot run", file.display()))?;
     let Some(token) = g.token.as_deref().filter(|t| !t.trim().is_empty()) else {
         bail!(
             "the pipeline acts as a user: set LFR_TOKEN to the token of a System Engineer (or Operator)"
@@ -346,6 +348,10 @@ async fn run_pipeline(
                                 unrecorded_faces: f.faces_unrecorded,
                                 unrecorded_dropped: f.dropped_unrecorded,
                                 detail: None,
+                                last_frame_at: f.silent_s.and_then(|s| {
+                                    let ago = jiff::SignedDuration::try_from_secs_f64(s).ok()?;
+                                    store.clock().now().checked_sub(ago).ok()
+                                }),
                             };
                             let changed = cameras.report_if_changed(s);
                             if changed {

@@ -250,6 +250,9 @@ pub struct CameraFigures {
     pub recognition_ms_p95: Option<u32>,
     /// What last happened to the stream, in words.
     pub detail: Option<String>,
+    /// Why someone must look at the camera now (failed, stalled, silent);
+    /// see [`CameraStatus::alarm`].
+    pub alarm: Option<String>,
 }
 
 /// What the Silver Commander's dashboard shows.
@@ -267,7 +270,7 @@ pub struct Figures {
 
 /// Per-camera figures from the pipeline's status of the deployment's
 /// cameras (`live`) and the deployment's alerts.
-fn camera_figures(live: &[CameraStatus], alerts: &[Alert]) -> Vec<CameraFigures> {
+fn camera_figures(live: &[CameraStatus], alerts: &[Alert], now: Timestamp) -> Vec<CameraFigures> {
     let mut names: Vec<String> = live.iter().map(|c| c.name.clone()).collect();
     for a in alerts {
         if !names.contains(&a.camera) {
@@ -301,6 +304,7 @@ fn camera_figures(live: &[CameraStatus], alerts: &[Alert]) -> Vec<CameraFigures>
                 recognition_ms_p50: m.recognition_ms.as_ref().map(|p| p.p50),
                 recognition_ms_p95: m.recognition_ms.as_ref().map(|p| p.p95),
                 detail: status.and_then(|s| s.detail.clone()),
+                alarm: status.and_then(|s| s.alarm(now)),
             }
         })
         .collect()
@@ -333,7 +337,7 @@ pub async fn load_figures(app: &App, c: &Caller, d: DeploymentId) -> ApiResult<F
     Ok(Figures {
         deployment,
         totals,
-        cameras: camera_figures(&live, &alerts),
+        cameras: camera_figures(&live, &alerts, app.store.clock().now()),
         blue_passes_open,
     })
 }

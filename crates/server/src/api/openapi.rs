@@ -251,7 +251,8 @@ fn schemas() -> Value {
         "CameraFigures": obj(&["camera", "state", "faces_scanned", "dropped_frames", "alerts", "false_alerts"], json!({
             "camera": s(), "location": nullable(s()), "state": s(), "faces_scanned": i(), "dropped_frames": i(),
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),
-            "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "detail": nullable(s()) })),
+            "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "detail": nullable(s()),
+            "alarm": nullable(json!({ "type": "string", "description": "Why someone must look at the camera now: failed (needs a person), stalled or reconnecting, or no picture for 30 s" })) })),
         "Figures": obj(&["deployment", "totals", "cameras"], json!({
             "deployment": r("Deployment"),
             "totals": { "allOf": [r("Metrics")], "description": "The stored figures plus the faces and dropped frames the cameras counted since they last wrote their counts (once a minute)" },

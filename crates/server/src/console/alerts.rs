@@ -170,12 +170,64 @@ fn engagement_actions(v: &AlertView, user: &User) -> Markup {
 }
 
 /// `GET /console/alerts`: the operator's live queue, oldest waiting first.
+/// The cameras of the running deployments, each with its state and, when it
+/// needs looking at, the alarm: above the queue, because an empty queue
+/// must never hide a dead camera.
+async fn camera_health(app: &App, user: &User) -> Result<Markup, super::PageError> {
+    let running: Vec<_> = as_user(app.store.deployments(user).await, user)?
+        .into_iter()
+        .filter(|d| {
+            matches!(
+                d.state,
+                DeploymentState::Active | DeploymentState::Suspended
+            )
+        })
+        .map(|d| d.id)
+        .collect();
+    let now = app.store.clock().now();
+    let cameras: Vec<_> = app
+        .cameras
+        .cameras()
+        .into_iter()
+        .filter(|c| running.contains(&c.deployment))
+        .collect();
+    let alarms = cameras.iter().filter(|c| c.alarm(now).is_some()).count();
+    Ok(html! {
+        section #camera-health aria-labelledby="h-cameras" data-alarms=(alarms) {
+            h2 #h-cameras { "Cameras" @if alarms > 0 { " " span.alarm { "(" (alarms) " need attention)" } } }
+            @if running.is_empty() {
+                p.quiet { "No deployment is running." }
+            } @else if cameras.is_empty() {
+                p.alarm role="alert" { "No camera is reporting: no alert can come until one runs." }
+            } @else {
+                ul.cameras {
+                    @for cam in &cameras {
+                        @let alarm = cam.alarm(now);
+                        li.(if alarm.is_some() { "alarm" } else { "ok" }) data-camera=(cam.name) data-state=(cam.state) {
+                            strong { (cam.name) } " (D" (cam.deployment) "): " (words(&cam.state))
+                            @if let Some(a) = alarm { " " span role="alert" { "— " (a) } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// `GET /console/alerts/cameras`: the camera strip alone, for the script to redraw.
+pub async fn camera_fragment(parts: Parts, State(app): State<App>) -> PageResult {
+    let c = signed_in(&parts, &app).await?;
+    camera_health(&app, &c.user).await
+}
+
 pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
     let c = signed_in(&parts, &app).await?;
     let all = running_alerts(&app, &c.user).await?;
     let (pending, decided): (Vec<_>, Vec<_>) =
         all.iter().partition(|v| v.class == AlertClass::Pending);
+    let health = camera_health(&app, &c.user).await?;
     let body = html! {
+        div data-live-cameras="/console/alerts/cameras" { (health) }
         p.keys {
             "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
             kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."

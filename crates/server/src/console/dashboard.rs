@@ -83,7 +83,11 @@ pub fn figures(f: &Figures) -> Markup {
                     @for c in &f.cameras {
                         tr data-camera=(c.camera) {
                             th scope="row" { (c.camera) @if let Some(l) = &c.location { br; small { (l) } } }
-                            td.(c.state.replace(' ', "-")) { (c.state) @if let Some(e) = &c.detail { br; small { (e) } } }
+                            td.(c.state.replace(' ', "-")) {
+                                (c.state)
+                                @if let Some(a) = &c.alarm { br; strong.alarm role="alert" { (a) } }
+                                @else if let Some(e) = &c.detail { br; small { (e) } }
+                            }
                             td.faces { (count(c.faces_scanned)) }
                             td.alerts { (count(c.alerts)) }
                             td { (lfr_domain::report::show_rate(c.false_alert_rate)) }

@@ -31,6 +31,7 @@ pub fn routes() -> Router<App> {
         .route("/console", get(home))
         .route("/console/alerts", get(alerts::queue))
         .route("/console/alerts/{a}/card", get(alerts::card_fragment))
+        .route("/console/alerts/cameras", get(alerts::camera_fragment))
         .route("/console/engagement", get(alerts::engagement))
         .route("/console/dashboard", get(dashboard::page))
         .route(
