@@ -72,6 +72,13 @@ enum RawImage {
     },
 }
 
+/// `I` and digits: what a purged inclusion's reference becomes (its own
+/// id), so no import may use it.
+pub fn is_purged_reference(r: &str) -> bool {
+    r.strip_prefix('I')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Parses and validates a manifest for a watchlist of `kind`.
 pub fn parse(text: &str, kind: WatchlistKind) -> Result<Vec<ManifestEntry>, ManifestProblems> {
     let raw: RawManifest = serde_json::from_str(text)
@@ -108,6 +115,12 @@ pub fn parse(text: &str, kind: WatchlistKind) -> Result<Vec<ManifestEntry>, Mani
         };
         if !seen.insert(e.reference.clone()) {
             bad("the same ref appears twice".into());
+        }
+        if is_purged_reference(&e.reference) {
+            bad(format!(
+                "ref `{}` has the form lfr gives inclusions whose data was deleted (I and a number); use the force's own reference",
+                e.reference
+            ));
         }
         if e.name.trim().is_empty() {
             bad("name is empty".into());
@@ -254,5 +267,16 @@ mod tests {
     fn malformed_json_is_a_clear_error() {
         let p = parse("{not json", WatchlistKind::Standard).unwrap_err();
         assert!(p.0[0].contains("manifest.json is not valid"));
+    }
+
+    #[test]
+    fn a_reference_in_the_form_of_a_purged_inclusion_is_refused() {
+        assert!(super::is_purged_reference("I12"));
+        assert!(!super::is_purged_reference("I"));
+        assert!(!super::is_purged_reference("I12a"));
+        assert!(!super::is_purged_reference("S12"));
+        let m = r#"{"entries":[{"ref":"I7","name":"A","category":"wanted_by_courts","justification":"j","source":"s","under_18":false,"images":["a.jpg"]}]}"#;
+        let e = parse(m, WatchlistKind::Standard).unwrap_err();
+        assert!(e.to_string().contains("force's own reference"), "{e}");
     }
 }

@@ -716,6 +716,18 @@ pub fn no_protected_characteristics(field: &str) -> Verdict {
     }
 }
 
+/// A note may name people, so it is kept no longer than the alert's
+/// personal data: once that is deleted, a decision comes without a note.
+pub fn note_within_alert_retention(alert: &Alert, note: &str) -> Verdict {
+    match alert.purged_at {
+        Some(at) if !note.trim().is_empty() => Err(Rule::NoteWithinAlertRetention.refuse(format!(
+            "A{}'s personal data was deleted at {at}; record the decision without a note",
+            alert.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// An alert is adjudicated once, by the operator; decisions are not rewritten.
 pub fn adjudication_is_final(alert: &Alert) -> Verdict {
     if alert.adjudication.is_some() {

@@ -44,6 +44,7 @@ str_enum! {
         AlertAtOrAboveThreshold = "alert_at_or_above_threshold",
         AlertCandidateOnWatchlist = "alert_candidate_on_watchlist",
         AdjudicationIsFinal = "adjudication_is_final",
+        NoteWithinAlertRetention = "note_within_alert_retention",
         EngagementFollowsPassedAlert = "engagement_follows_passed_alert",
         PolicingOutcomeFollowsEngagement = "policing_outcome_follows_engagement",
         ReferenceImageBesideItsAlert = "reference_image_beside_its_alert",
@@ -154,6 +155,9 @@ impl Rule {
             AlertAtOrAboveThreshold => "An alert's score is at or above the threshold in force.",
             AlertCandidateOnWatchlist => {
                 "An alert's candidate is on a watchlist of its deployment."
+            }
+            NoteWithinAlertRetention => {
+                "An officer's note on an alert is recorded only while the alert's personal data is kept; after that the decision is recorded without one."
             }
             AdjudicationIsFinal => {
                 "An operator adjudicates an alert once; decisions are not rewritten."

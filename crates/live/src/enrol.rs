@@ -29,7 +29,7 @@ impl EngineEnroller {
         Ok(Self {
             engine: Mutex::new(Engine::open(models, &config)?),
             restriction: models.recogniser.restriction().map(str::to_string),
-            calibration: models.calibration_digest(AlignMethod::YuNet5).ok(),
+            calibration: Some(models.calibration_digest(AlignMethod::YuNet5)?),
         })
     }
 }

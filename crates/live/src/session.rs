@@ -283,6 +283,12 @@ impl Session {
             let _ = h.await;
         }
         let started = self.runner.as_ref().map(|r| r.started());
+        // Before the workers are stopped: a worker waiting for room in the
+        // match queue is freed only when the recorder moves on, and a write
+        // that keeps failing must then be given up, not retried for ever.
+        self.ctx
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(r) = self.runner.take() {
             // The housekeeper has ended, so this is the only reference.
             let _ = tokio::task::spawn_blocking(move || match Arc::try_unwrap(r) {
@@ -292,9 +298,6 @@ impl Session {
             .await;
         }
         // The threads are gone, so the channel closes once drained.
-        self.ctx
-            .stopping
-            .store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(r) = self.recorder.take() {
             let _ = r.await;
         }
@@ -496,6 +499,16 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
                 let _ = ctx.events.send(LiveEvent::AlertRefused {
                     camera: m.camera.clone(),
                     reason: r.to_string(),
+                });
+                return;
+            }
+            // Only the database failing is worth waiting out; anything else
+            // (the pipeline's user deactivated, the key shredded) is final.
+            Err(e) if !matches!(e, StoreError::Db(_)) => {
+                tracing::error!(camera = %m.camera, "an alert could not be recorded: {e}");
+                let _ = ctx.events.send(LiveEvent::AlertRefused {
+                    camera: m.camera.clone(),
+                    reason: format!("the alert could not be recorded: {e}"),
                 });
                 return;
             }

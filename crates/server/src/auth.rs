@@ -216,8 +216,11 @@ impl Caller {
                 via: Via::Session,
             })),
             Err(e) => {
-                app.sessions.end(&id);
-                Err(e.into())
+                // Held off by the throttle is not signed out: the session stays.
+                if e.status == StatusCode::UNAUTHORIZED {
+                    app.sessions.end(&id);
+                }
+                Err(e)
             }
         }
     }

@@ -46,6 +46,7 @@ impl SignInThrottle {
 
     /// `Err(wait)` while `ip` is over its limit: how long until it may try again.
     pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        let ip = client_key(ip);
         let now = self.clock.monotonic();
         match self.lock().get(&ip) {
             Some(w) if now < w.start + WINDOW && w.failures >= FAILED_SIGN_INS_PER_MINUTE => {
@@ -57,17 +58,24 @@ impl SignInThrottle {
 
     /// Counts a failed sign-in from `ip`.
     pub fn failed(&self, ip: IpAddr) {
+        let ip = client_key(ip);
         let now = self.clock.monotonic();
         let mut clients = self.lock();
         if clients.len() >= MAX_CLIENTS && !clients.contains_key(&ip) {
             clients.retain(|_, w| now < w.start + WINDOW);
             if clients.len() >= MAX_CLIENTS {
+                // Never forget an address being held off: flooding the table
+                // must not free it. Forget the oldest still under its limit.
                 let oldest = clients
                     .iter()
+                    .filter(|(_, w)| w.failures < FAILED_SIGN_INS_PER_MINUTE)
                     .min_by_key(|(_, w)| w.start)
                     .map(|(ip, _)| *ip);
-                if let Some(oldest) = oldest {
-                    clients.remove(&oldest);
+                match oldest {
+                    Some(oldest) => {
+                        clients.remove(&oldest);
+                    }
+                    None => return,
                 }
             }
         }
@@ -82,6 +90,19 @@ impl SignInThrottle {
             };
         }
         w.failures += 1;
+    }
+}
+
+/// The client an address belongs to: an IPv6 address by its /64, the
+/// block one site or one attacker holds whole, so rotating addresses inside
+/// it does not escape the limit.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
     }
 }
 
@@ -107,5 +128,16 @@ mod tests {
         assert!(t.check(a).is_ok(), "a new minute");
         t.failed(a);
         assert!(t.check(a).is_ok(), "counting starts again");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_block() {
+        let clock = Arc::new(SimulatedClock::at("2026-12-06T08:00:00Z"));
+        let t = SignInThrottle::new(clock);
+        for n in 0..FAILED_SIGN_INS_PER_MINUTE {
+            t.failed(format!("2001:db8:1:2::{n:x}").parse().unwrap());
+        }
+        assert!(t.check("2001:db8:1:2::ffff".parse().unwrap()).is_err());
+        assert!(t.check("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 }

@@ -75,9 +75,13 @@ fn row_with_notes(keys: &Keyring, r: &sqlx::any::AnyRow) -> Result<Alert> {
     for column in NOTED {
         let sealed: Option<Vec<u8>> = r.try_get(format!("{column}_note_enc").as_str())?;
         let Some(sealed) = sealed else { continue };
-        let opened = keys
-            .data_key(a.deployment)?
-            .open(&sealed, &note_aad(a.id, column))?;
+        let key = match keys.data_key(a.deployment) {
+            Ok(k) => k,
+            // Shredded with the deployment's data: the note is gone, the alert stays.
+            Err(StoreError::Shredded(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let opened = key.open(&sealed, &note_aad(a.id, column))?;
         let note = String::from_utf8_lossy(&opened).into_owned();
         let slot = match column {
             "adjudication" => a.adjudication.as_mut().map(|d| &mut d.note),
@@ -231,6 +235,7 @@ impl Store {
             Act::new(actor, action, name, format!("A{id}")),
             async |tx, now| {
                 let mut a = load(tx, self.keys(), id).await?;
+                policy::note_within_alert_retention(&a, note)?;
                 // The decision's JSON, its note left out: the note is sealed beside it.
                 let (value, detail) = f(&mut a, now)?;
                 let sealed = match note.trim() {

@@ -72,9 +72,9 @@ const STEPS: &[Step] = &[
     Step {
         version: 8,
         name: "token_issued",
-        common: Some(include_str!("../migrations/0008_token_issued.sql")),
-        sqlite: None,
-        postgres: None,
+        common: None,
+        sqlite: Some(include_str!("../migrations/0008_token_issued.sqlite.sql")),
+        postgres: Some(include_str!("../migrations/0008_token_issued.postgres.sql")),
     },
     Step {
         version: 9,

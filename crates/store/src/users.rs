@@ -193,6 +193,41 @@ impl Store {
         Ok((user, token))
     }
 
+    /// Break-glass: issues a new token to an active Administrator without a
+    /// signed-in user, when every administrator's token has expired or been
+    /// lost. Only whoever can open the store with its keys can call this,
+    /// and they can already read everything the keys protect; the audit log
+    /// records it as done by the key holder.
+    pub async fn recover_administrator(&self, username: &str) -> Result<Token> {
+        let mut tx = self.begin().await?;
+        let u = self.user_row(&mut tx, username).await?;
+        if !u.active || !u.has(Role::Administrator) {
+            return Err(StoreError::Invalid(format!(
+                "{username} is not an active administrator; recovery gives a token only to one, who then manages the others"
+            )));
+        }
+        let token = new_token()?;
+        sqlx::query(
+            "UPDATE users SET token_hash = $1, token_issued_by = NULL, token_issued_ms = $2 WHERE id = $3",
+        )
+        .bind(token_hash(&token))
+        .bind(ms(self.now()))
+        .bind(u.id.0)
+        .execute(&mut *tx)
+        .await?;
+        let ev = lfr_domain::audit::AuditEvent {
+            at: self.now(),
+            actor: "(key holder)".into(),
+            action: "user.recover".into(),
+            target: format!("U{} {}", u.id, u.username),
+            outcome: Outcome::Allowed,
+            detail: "administrator token reissued with the keys, without sign-in".into(),
+        };
+        self.audit(&mut tx, &ev).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
     /// Finds the user a token belongs to. Failed sign-ins are audited.
     pub async fn authenticate(&self, token: &str) -> Result<User> {
         let row = sqlx::query("SELECT * FROM users WHERE token_hash = $1")

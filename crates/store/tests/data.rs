@@ -126,6 +126,56 @@ async fn alert_personal_data_is_purged_at_24_hours_and_statistics_survive() {
     );
 }
 
+/// A decision recorded after the alert's personal data has gone (an
+/// engagement's outcome days later) comes without a note: a note could
+/// name people, and would outlive the data it is about.
+#[tokio::test]
+async fn a_note_is_not_kept_after_the_alerts_personal_data_has_gone() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    w.store
+        .adjudicate(&w.operator, a.id, Adjudication::PassedForEngagement, "")
+        .await
+        .unwrap();
+    w.clock.advance(hours(25));
+    assert_eq!(
+        w.store
+            .run_retention(&w.engineer)
+            .await
+            .unwrap()
+            .alerts_purged,
+        1
+    );
+    let e = w
+        .store
+        .record_engagement(
+            &w.engagement,
+            a.id,
+            lfr_domain::alert::EngagementOutcome::ConfirmedTrue,
+            "spoke to Zebedee at the gate",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Refused(r) if r.rule == lfr_domain::Rule::NoteWithinAlertRetention),
+        "{e}"
+    );
+    w.store
+        .record_engagement(
+            &w.engagement,
+            a.id,
+            lfr_domain::alert::EngagementOutcome::ConfirmedTrue,
+            "",
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_purged_probe_is_found_nowhere_in_the_database_files() {
     let w = World::sqlite().await;

@@ -481,6 +481,21 @@ async fn every_action_is_by_role_and_refusals_are_audited() {
     assert!(w.store.bootstrap("mallory", "Mallory").await.is_err());
 }
 
+async fn last_entry_contains(w: &World, what: &str) -> bool {
+    let entries = w
+        .store
+        .audit_entries(
+            &w.auditor,
+            &AuditFilter {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    format!("{entries:?}").contains(what)
+}
+
 #[tokio::test]
 async fn tokens_expire_after_their_lifetime_and_a_new_one_signs_in() {
     let w = World::new().await;
@@ -514,8 +529,14 @@ async fn tokens_expire_after_their_lifetime_and_a_new_one_signs_in() {
         }
         other => panic!("an expired token signed in: {other:?}"),
     }
-    let admin = w.store.reissue_token(&w.admin, "admin").await.unwrap();
+    // Every administrator's token has expired too: the key holder recovers one.
+    assert!(
+        w.store.recover_administrator("pc5678").await.is_err(),
+        "only an administrator"
+    );
+    let admin = w.store.recover_administrator("admin").await.unwrap();
     assert!(w.store.authenticate(&admin).await.is_ok());
+    assert!(last_entry_contains(&w, "user.recover").await);
     let fresh = w.store.reissue_token(&w.admin, "pc5678").await.unwrap();
     assert!(
         w.store.authenticate(&fresh).await.is_ok(),

@@ -61,6 +61,10 @@ pub enum UserCmd {
     },
     /// Issue a new token, revoking the old one (Administrator).
     Token { username: String },
+    /// Break-glass: a new token for an administrator, with no sign-in, when
+    /// every administrator's token has expired or been lost. Needs the
+    /// database and its keys (--db, --keys); audited as the key holder.
+    Recover { username: String },
     /// Stop a user signing in (Administrator).
     Deactivate { username: String },
     /// Let a deactivated user sign in again (Administrator).
@@ -120,9 +124,23 @@ pub fn run(g: &Global, cmd: UserCmd) -> Result<()> {
             let (u, token) = store.bootstrap(username, name).await?;
             return show_token(g, &u, &token, None);
         }
+        if let UserCmd::Recover { username } = &cmd {
+            let store = open(g, false).await?;
+            let token = store.recover_administrator(username).await?;
+            if g.json {
+                return print_json(
+                    &serde_json::json!({ "username": username, "token": token.as_str() }),
+                );
+            }
+            println!(
+                "new token for {username} (the old one no longer works; recorded in the audit log as done by the key holder):\n\n  {}\n",
+                token.as_str()
+            );
+            return Ok(());
+        }
         let (store, me) = signed_in(g).await?;
         match cmd {
-            UserCmd::Bootstrap { .. } => unreachable!("handled above"),
+            UserCmd::Bootstrap { .. } | UserCmd::Recover { .. } => unreachable!("handled above"),
             UserCmd::Add {
                 username,
                 name,
