@@ -252,7 +252,7 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     e.ok(Some(&ao), &["watchlist", "approve", &w]);
     let shown = e.json(Some(&silver), &["deployment", "show", &d]);
     assert_eq!(
-        shown["deployment"]["recognition"]["algorithm"],
+        shown["recognition"]["algorithm"],
         "yunet-n-dynamic/align-yunet5-v1/dlib-resnet-v1"
     );
 
@@ -293,11 +293,8 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     let out = e.ok(Some(&silver), &["deployment", "set-algorithm", &d, PKG]);
     assert!(out.contains("1 templates re-enrolled"), "{out}");
     let shown = e.json(Some(&silver), &["deployment", "show", &d]);
-    assert_eq!(shown["deployment"]["recognition"]["model"], PKG);
-    assert_eq!(
-        shown["deployment"]["recognition"]["algorithm"],
-        PKG_ALGORITHM
-    );
+    assert_eq!(shown["recognition"]["model"], PKG);
+    assert_eq!(shown["recognition"]["algorithm"], PKG_ALGORITHM);
 
     // Its templates now carry the package's algorithm; the old model's are refused.
     let re = e.json(Some(&silver), &["watchlist", "reenrol", &w]);

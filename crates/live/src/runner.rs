@@ -290,6 +290,9 @@ mod tests {
             vec![0, 1, 2],
             "every match arrives, in order"
         );
-        assert_eq!(waits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // The first overflow waited for sure (the reader reads only after it);
+        // whether the last did depends on how fast the reader drained.
+        let waited = waits.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&waited), "{waited}");
     }
 }

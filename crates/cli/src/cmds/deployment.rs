@@ -444,9 +444,15 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                 let docs = store.documents(&me, deployment).await?;
                 let owed = d.outstanding(store.clock().now());
                 if g.json {
-                    return print_json(
-                        &serde_json::json!({ "deployment": d, "reviews": reviews, "documents": docs, "outstanding": owed }),
-                    );
+                    // The deployment as every command prints it (`apply --json`,
+                    // `authorise --json`, ...), with what only `show` adds beside it.
+                    let mut v = serde_json::to_value(&d)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("reviews".into(), serde_json::to_value(&reviews)?);
+                        o.insert("documents".into(), serde_json::to_value(&docs)?);
+                        o.insert("outstanding".into(), serde_json::to_value(&owed)?);
+                    }
+                    return print_json(&v);
                 }
                 let a = &d.application;
                 let mut f = vec![
