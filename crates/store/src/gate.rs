@@ -112,7 +112,10 @@ impl Store {
         self.permit(act.actor, act.action, act.name, &act.target)
             .await?;
         let mut tx = self.begin().await?;
-        match body(&mut tx, self.now()).await {
+        // Times are stored to the millisecond: what the action returns must
+        // be what a later read gives back.
+        let now = crate::db::ts(crate::db::ms(self.now()));
+        match body(&mut tx, now).await {
             Ok(Done {
                 value,
                 detail,
