@@ -121,6 +121,12 @@ impl Sessions {
         }
     }
 
+    /// Whether a session is still live, without counting this as its use.
+    pub fn alive(&self, id: &str) -> bool {
+        let now = self.clock.monotonic();
+        self.lock().get(&digest(id)).is_some_and(|s| s.live(now))
+    }
+
     pub fn end(&self, id: &str) {
         self.lock().remove(&digest(id));
     }
@@ -147,6 +153,8 @@ pub enum Via {
 pub struct Caller {
     pub user: User,
     pub via: Via,
+    /// The browser session's id, for a caller signed in with a cookie.
+    pub session: Option<String>,
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -194,6 +202,7 @@ impl Caller {
             return Ok(Some(Caller {
                 user,
                 via: Via::Bearer,
+                session: None,
             }));
         }
         let Some(id) = cookie_value(&parts.headers, COOKIE) else {
@@ -214,6 +223,7 @@ impl Caller {
             Ok(user) => Ok(Some(Caller {
                 user,
                 via: Via::Session,
+                session: Some(id),
             })),
             Err(e) => {
                 // Held off by the throttle is not signed out: the session stays.

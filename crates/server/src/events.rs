@@ -228,6 +228,27 @@ impl Hub {
     }
 }
 
+/// How often an open event stream checks that its caller may still listen.
+pub const RECHECK: Duration = Duration::from_secs(30);
+
+/// Ends when the caller may no longer listen: deactivated, or their console
+/// session ended (sign-out, idle, a shift's end). An open stream is not a
+/// request, so it does not keep an idle session alive.
+async fn still_signed_in(app: App, caller: Caller) {
+    let mut tick = tokio::time::interval(app.events_recheck);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let session_live = caller
+            .session
+            .as_deref()
+            .is_none_or(|id| app.sessions.alive(id));
+        if !session_live || app.store.current(&caller.user).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// `GET /api/events`: Server-Sent Events for the signed-in caller.
 /// Event names are the `type` field (`alert.raised`, ...); a `resync` event
 /// means events were missed and the client should reload what it shows.
@@ -237,10 +258,11 @@ pub async fn stream(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let detail = role_allows(&caller.user, Action::ViewAlerts);
     let rx = app.hub.subscribe();
+    let username = caller.user.username.clone();
     let hello = futures_util::stream::once(async move {
         Ok(SseEvent::default()
             .event("hello")
-            .data(json!({ "user": caller.user.username, "detail": detail }).to_string()))
+            .data(json!({ "user": username, "detail": detail }).to_string()))
     });
     let events = BroadcastStream::new(rx).map(move |m| {
         Ok(match m {
@@ -251,6 +273,10 @@ pub async fn stream(
         })
     });
     let closed = app.hub.closed();
-    Sse::new(hello.chain(events).take_until(closed))
+    let signed_out = still_signed_in(app.clone(), caller);
+    let end = async move {
+        futures_util::future::select(Box::pin(closed), Box::pin(signed_out)).await;
+    };
+    Sse::new(hello.chain(events).take_until(end))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -45,6 +45,8 @@ pub struct App {
     pub sessions: Arc<auth::Sessions>,
     /// Failed sign-ins per client address.
     pub throttle: Arc<throttle::SignInThrottle>,
+    /// How often an open event stream checks that its caller may still listen.
+    pub events_recheck: std::time::Duration,
     pub hub: Hub,
     pub cameras: Arc<dyn Cameras>,
     pub published: Arc<publish::Published>,
@@ -68,6 +70,7 @@ impl App {
         Ok(Self {
             sessions: Arc::new(auth::Sessions::new(store.shared_clock())),
             throttle: Arc::new(throttle::SignInThrottle::new(store.shared_clock())),
+            events_recheck: events::RECHECK,
             store,
             hub: Hub::new(),
             cameras,

@@ -102,7 +102,8 @@ async fn start() -> Server {
         .unwrap();
     users.insert("ao", ao);
     let cameras = Arc::new(ReportedCameras::default());
-    let app = App::new(store.clone(), cameras.clone(), dir.path().join("published")).unwrap();
+    let mut app = App::new(store.clone(), cameras.clone(), dir.path().join("published")).unwrap();
+    app.events_recheck = std::time::Duration::from_millis(200);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -1168,4 +1169,26 @@ async fn dead_and_silent_cameras_are_raised_above_the_queue() {
         "{f}"
     );
     assert_eq!(alarm("south"), Value::Null);
+}
+
+/// An open event stream ends once its caller may no longer listen: here,
+/// when the account is deactivated while the stream is open.
+#[tokio::test]
+async fn an_event_stream_ends_when_its_caller_is_deactivated() {
+    let s = start().await;
+    let mut events = s.fetch(Some("engager"), "/api/events").await;
+    assert_eq!(events.status(), StatusCode::OK);
+    event_with(&mut events, "hello").await;
+    s.store
+        .set_active(&s.users["admin"], "engager", false)
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Ok(Some(_)) = events.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream of a deactivated user stayed open"
+    );
 }

@@ -287,7 +287,7 @@ impl Store {
     /// `u` as the database holds them now, refused once deactivated: a
     /// long-running caller such as the pipeline feels a role change or a
     /// deactivation at its next write.
-    pub(crate) async fn current(&self, u: &User) -> Result<User> {
+    pub async fn current(&self, u: &User) -> Result<User> {
         let mut conn = self.pool.acquire().await?;
         let now = user_by_id(&mut conn, u.id).await?;
         if !now.active {
