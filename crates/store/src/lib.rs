@@ -35,6 +35,7 @@ mod recognition;
 pub mod reports;
 pub mod retention;
 pub mod role_changes;
+pub mod schedule;
 pub mod sessions;
 mod sign_ins;
 pub mod templates;

@@ -62,10 +62,10 @@ fn target_parts(t: HoldTarget) -> (&'static str, i64) {
 
 /// Active holds, by what they keep.
 #[derive(Default)]
-struct Held {
-    alerts: HashSet<i64>,
-    footage: HashSet<i64>,
-    deployments: HashSet<i64>,
+pub(crate) struct Held {
+    pub alerts: HashSet<i64>,
+    pub footage: HashSet<i64>,
+    pub deployments: HashSet<i64>,
 }
 
 impl Store {
@@ -294,7 +294,7 @@ impl Store {
         }
     }
 
-    async fn held(&self, conn: &mut sqlx::AnyConnection) -> Result<Held> {
+    pub(crate) async fn held(&self, conn: &mut sqlx::AnyConnection) -> Result<Held> {
         let mut h = Held::default();
         for r in
             sqlx::query("SELECT target_kind, target_id FROM legal_holds WHERE released_ms IS NULL")

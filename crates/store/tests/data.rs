@@ -1291,3 +1291,59 @@ async fn a_full_disk_fails_alert_writes_and_retention_whole_and_loses_nothing() 
             .is_none()
     );
 }
+
+/// The schedule says what retention will delete and when, before it does:
+/// an alert 24 h after it, a watchlist 24 h after its deployment ends
+/// (undated while it runs), and what a hold keeps is marked.
+#[tokio::test]
+async fn the_retention_schedule_shows_what_goes_when() {
+    let w = World::new().await;
+    let (d, img) = w.running().await;
+    let a = w
+        .store
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    let s = w.store.retention_schedule(&w.auditor).await.unwrap();
+    let alert = s.iter().find(|i| i.target == format!("A{}", a.id)).unwrap();
+    assert_eq!(alert.due, Some(a.at.checked_add(hours(24)).unwrap()));
+    assert!(!alert.held);
+    assert!(
+        s.iter()
+            .any(|i| i.target.starts_with('W') && i.due.is_none()),
+        "a running deployment's watchlist has no date yet: {s:?}"
+    );
+    w.store
+        .place_hold(
+            &w.gold,
+            HoldTarget::Alert(a.id),
+            HoldReason::Complaint,
+            "Complaint ref CO/9 about this alert",
+        )
+        .await
+        .unwrap();
+    w.store.conclude(&w.silver, d).await.unwrap();
+    let s = w.store.retention_schedule(&w.auditor).await.unwrap();
+    assert!(
+        s.iter()
+            .find(|i| i.target == format!("A{}", a.id))
+            .unwrap()
+            .held
+    );
+    let end = w
+        .store
+        .deployment(&w.silver, d)
+        .await
+        .unwrap()
+        .ended_at
+        .unwrap();
+    assert!(
+        s.iter()
+            .filter(|i| i.target.starts_with('W'))
+            .all(|i| i.due == Some(end.checked_add(hours(24)).unwrap())),
+        "{s:?}"
+    );
+    // Soonest first.
+    let dates: Vec<_> = s.iter().filter_map(|i| i.due).collect();
+    assert!(dates.windows(2).all(|p| p[0] <= p[1]), "{s:?}");
+}

@@ -32,6 +32,8 @@ pub enum RetentionCmd {
     },
     /// List legal holds.
     Holds,
+    /// What retention will delete, and when, soonest first (held items marked).
+    Schedule,
     /// List a deployment's registered footage and whether it was deleted.
     Footage { deployment: DeploymentId },
     /// Register a recorded footage file, so that retention deletes it 31 days
@@ -95,6 +97,28 @@ pub fn run(g: &Global, cmd: RetentionCmd) -> Result<()> {
             RetentionCmd::Release { hold, note } => {
                 store.release_hold(&me, hold, &note).await?;
                 println!("H{hold} released");
+                Ok(())
+            }
+            RetentionCmd::Schedule => {
+                let s = store.retention_schedule(&me).await?;
+                if g.json {
+                    return print_json(&s);
+                }
+                let rows: Vec<Vec<String>> = s
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.target.clone(),
+                            match i.due {
+                                Some(t) => show_time(t),
+                                None => "24 h after its deployment ends".into(),
+                            },
+                            if i.held { "held".into() } else { String::new() },
+                            i.what.to_string(),
+                        ]
+                    })
+                    .collect();
+                table(&["target", "deleted by", "hold", "what"], &rows);
                 Ok(())
             }
             RetentionCmd::Holds => {
