@@ -332,18 +332,12 @@ async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_he
     w.clock.advance(hours(4));
     w.store.conclude(&w.silver, d).await.unwrap();
     let (_, viewer) = w
-        .store
-        .create_user(
-            &w.admin,
-            &lfr_store::users::NewUser {
-                username: "viewer".into(),
-                display_name: "Viewer".into(),
-                roles: vec![lfr_domain::role::Role::Operator],
-                rank: lfr_domain::role::Rank::Constable,
-            },
+        .add_user(
+            "viewer",
+            lfr_domain::role::Role::Operator,
+            lfr_domain::role::Rank::Constable,
         )
-        .await
-        .unwrap();
+        .await;
     // A backup taken now holds everything, sealed.
     let backup = w.dir.path().join("backup.db");
     sqlx::query(&format!("VACUUM INTO '{}'", backup.display()))
@@ -992,18 +986,12 @@ async fn a_crash_mid_write_loses_nothing_acknowledged() {
     let w = World::sqlite().await;
     let (d, img) = w.running().await;
     let (_, token) = w
-        .store
-        .create_user(
-            &w.admin,
-            &lfr_store::users::NewUser {
-                username: "pipeline".into(),
-                display_name: "Pipeline".into(),
-                roles: vec![lfr_domain::role::Role::Operator],
-                rank: lfr_domain::role::Rank::Staff,
-            },
+        .add_user(
+            "pipeline",
+            lfr_domain::role::Role::Operator,
+            lfr_domain::role::Rank::Staff,
         )
-        .await
-        .unwrap();
+        .await;
     let keys = w.dir.path().join("keys");
     let mut acked_alerts = Vec::new();
     let mut acked_adjudications = Vec::new();

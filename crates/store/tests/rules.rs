@@ -500,18 +500,12 @@ async fn last_entry_contains(w: &World, what: &str) -> bool {
 async fn tokens_expire_after_their_lifetime_and_a_new_one_signs_in() {
     let w = World::new().await;
     let (_, tok) = w
-        .store
-        .create_user(
-            &w.admin,
-            &lfr_store::users::NewUser {
-                username: "pc5678".into(),
-                display_name: "PC 5678".into(),
-                roles: vec![lfr_domain::role::Role::Operator],
-                rank: lfr_domain::role::Rank::Constable,
-            },
+        .add_user(
+            "pc5678",
+            lfr_domain::role::Role::Operator,
+            lfr_domain::role::Rank::Constable,
         )
-        .await
-        .unwrap();
+        .await;
     let life = lfr_domain::policy::TOKEN_LIFETIME;
     w.clock
         .advance(life - lfr_base::SignedDuration::from_secs(1));
@@ -548,18 +542,12 @@ async fn tokens_expire_after_their_lifetime_and_a_new_one_signs_in() {
 async fn tokens_sign_users_in_and_reissue_revokes() {
     let w = World::new().await;
     let (u, tok) = w
-        .store
-        .create_user(
-            &w.admin,
-            &lfr_store::users::NewUser {
-                username: "pc1234".into(),
-                display_name: "PC 1234".into(),
-                roles: vec![lfr_domain::role::Role::Operator],
-                rank: lfr_domain::role::Rank::Constable,
-            },
+        .add_user(
+            "pc1234",
+            lfr_domain::role::Role::Operator,
+            lfr_domain::role::Rank::Constable,
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(w.store.authenticate(&tok).await.unwrap().id, u.id);
     let new = w.store.reissue_token(&w.admin, "pc1234").await.unwrap();
     assert!(w.store.authenticate(&tok).await.is_err());
@@ -801,7 +789,6 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
 async fn nobody_grants_themselves_and_an_authorising_officer_takes_two_administrators() {
     use lfr_domain::role::{Rank, Role};
     use lfr_store::role_changes::RolesOutcome;
-    use lfr_store::users::NewUser;
     let w = World::new().await;
     // The review's finding: an administrator made itself a trained
     // Superintendent AO. Its own roles, rank and training are refused.
@@ -830,18 +817,12 @@ async fn nobody_grants_themselves_and_an_authorising_officer_takes_two_administr
     // A new account asked for as an AO has its other roles only, until a
     // different administrator approves; the proposer cannot.
     let (u, _) = w
-        .store
-        .create_user(
-            &w.admin,
-            &NewUser {
-                username: "new.ao".into(),
-                display_name: "New AO".into(),
-                roles: vec![Role::AuthorisingOfficer],
-                rank: Rank::Superintendent,
-            },
+        .add_user(
+            "new.ao",
+            lfr_domain::role::Role::AuthorisingOfficer,
+            lfr_domain::role::Rank::Superintendent,
         )
-        .await
-        .unwrap();
+        .await;
     assert!(u.roles.is_empty(), "{u:?}");
     let change = w
         .store
@@ -892,18 +873,12 @@ async fn nobody_grants_themselves_and_an_authorising_officer_takes_two_administr
     assert_eq!(rule(e), "no_one_grants_themselves");
     // A puppet: an administrator account whose token the proposer holds.
     let (puppet, _) = w
-        .store
-        .create_user(
-            &w.admin,
-            &NewUser {
-                username: "puppet".into(),
-                display_name: "Puppet".into(),
-                roles: vec![Role::Administrator],
-                rank: Rank::Staff,
-            },
+        .add_user(
+            "puppet",
+            lfr_domain::role::Role::Administrator,
+            lfr_domain::role::Rank::Staff,
         )
-        .await
-        .unwrap();
+        .await;
     let RolesOutcome::Pending { change: c2 } = w
         .store
         .set_roles(
@@ -1028,18 +1003,12 @@ async fn failed_sign_ins_are_counted_into_one_entry_a_minute() {
     );
     // A real sign-in is unaffected.
     let (_, token) = w
-        .store
-        .create_user(
-            &w.admin,
-            &lfr_store::users::NewUser {
-                username: "pc9".into(),
-                display_name: "PC Nine".into(),
-                roles: vec![lfr_domain::role::Role::Operator],
-                rank: lfr_domain::role::Rank::Constable,
-            },
+        .add_user(
+            "pc9",
+            lfr_domain::role::Role::Operator,
+            lfr_domain::role::Rank::Constable,
         )
-        .await
-        .unwrap();
+        .await;
     assert!(w.store.authenticate(&token).await.is_ok());
 }
 

@@ -254,6 +254,22 @@ impl World {
         (d, w)
     }
 
+    /// A new account made by the administrator, with its first token.
+    pub async fn add_user(
+        &self,
+        username: &str,
+        role: Role,
+        rank: Rank,
+    ) -> (User, lfr_store::users::Token) {
+        let n = NewUser {
+            username: username.into(),
+            display_name: username.into(),
+            roles: vec![role],
+            rank,
+        };
+        self.store.create_user(&self.admin, &n).await.unwrap()
+    }
+
     /// A running deployment and the id of a reference image on its watchlist.
     pub async fn running(&self) -> (DeploymentId, ImageId) {
         let (d, _) = self.authorised().await;
