@@ -112,10 +112,7 @@ impl Store {
         self.permit(act.actor, act.action, act.name, &act.target)
             .await?;
         let mut tx = self.begin().await?;
-        // Times are stored to the millisecond: what the action returns must
-        // be what a later read gives back.
-        let now = crate::db::ts(crate::db::ms(self.now()));
-        match body(&mut tx, now).await {
+        match body(&mut tx, self.now()).await {
             Ok(Done {
                 value,
                 detail,

@@ -245,8 +245,10 @@ impl Store {
         Ok(())
     }
 
+    /// Now, to the millisecond: times are stored to the millisecond, so what
+    /// an action returns is what a later read gives back.
     pub(crate) fn now(&self) -> lfr_base::Timestamp {
-        self.clock.now()
+        db::ts(db::ms(self.clock.now()))
     }
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
