@@ -50,9 +50,10 @@ pub struct Counters {
     pub faces_recorded: AtomicU64,
     pub dropped_recorded: AtomicU64,
     status: Mutex<CameraStatus>,
-    /// When the decoder last delivered a frame: how long a camera has been
-    /// silent is what tells an operator it is dead.
-    last_frame: Mutex<Option<Instant>>,
+    /// When the decoder last delivered a frame, as microseconds of the
+    /// monotonic clock plus one (0: never): how long a camera has been silent
+    /// is what tells an operator it is dead. One atomic store per frame.
+    last_frame_us: AtomicU64,
     times: Mutex<Vec<u32>>,
     /// From the arrival of the frame that matched to the alert's hand-off.
     frame_times: Mutex<Vec<u32>>,
@@ -81,7 +82,7 @@ impl Default for Counters {
             faces_recorded: AtomicU64::new(0),
             dropped_recorded: AtomicU64::new(0),
             status: Mutex::new(CameraStatus::Connecting),
-            last_frame: Mutex::new(None),
+            last_frame_us: AtomicU64::new(0),
             times: Mutex::new(Vec::new()),
             frame_times: Mutex::new(Vec::new()),
         }
@@ -104,15 +105,18 @@ fn get(c: &AtomicU64) -> u64 {
 impl Counters {
     /// A frame arrived from the decoder now.
     pub fn frame_arrived(&self) {
-        *self.last_frame.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        self.last_frame_us
+            .store(monotonic_us() + 1, Ordering::Relaxed);
     }
 
     /// How long since the last frame, if one ever came.
     pub fn silent(&self) -> Option<std::time::Duration> {
-        self.last_frame
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .map(|t| t.elapsed())
+        match self.last_frame_us.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(std::time::Duration::from_micros(
+                monotonic_us().saturating_sub(t - 1),
+            )),
+        }
     }
 
     pub fn set_status(&self, s: CameraStatus) {
@@ -249,6 +253,11 @@ impl CameraFigures {
     }
 }
 
+fn monotonic_us() -> u64 {
+    use lfr_base::Clock;
+    lfr_base::RealClock.monotonic().as_micros() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +273,13 @@ mod tests {
             c.recognition_time(ms);
         }
         assert_eq!(percentiles(&c.recognition_times()).unwrap().p50, 200);
+    }
+
+    #[test]
+    fn a_camera_is_silent_since_its_last_frame() {
+        let c = Counters::default();
+        assert_eq!(c.silent(), None, "no frame yet");
+        c.frame_arrived();
+        assert!(c.silent().unwrap() < std::time::Duration::from_secs(5));
     }
 }
