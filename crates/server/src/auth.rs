@@ -140,20 +140,13 @@ impl Sessions {
     }
 }
 
-/// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Bearer,
-    Session,
-}
-
 /// The signed-in user behind a request. Extracting it fails with 401 when
 /// nobody is signed in, and refuses cross-site writes made with a cookie.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
-    pub via: Via,
-    /// The browser session's id, for a caller signed in with a cookie.
+    /// The browser session's id for a caller signed in with the cookie;
+    /// `None` for a bearer token.
     pub session: Option<String>,
 }
 
@@ -201,7 +194,6 @@ impl Caller {
             let user = authenticate(app, client(parts), token).await?;
             return Ok(Some(Caller {
                 user,
-                via: Via::Bearer,
                 session: None,
             }));
         }
@@ -222,7 +214,6 @@ impl Caller {
         match authenticate(app, client(parts), &token).await {
             Ok(user) => Ok(Some(Caller {
                 user,
-                via: Via::Session,
                 session: Some(id),
             })),
             Err(e) => {
