@@ -106,12 +106,30 @@ function signInFromLink() {
 const queue = document.querySelector("[data-queue]");
 const mode = queue ? queue.dataset.queue : null;
 
-async function fetchCard(id) {
-  const res = await fetch(`/console/alerts/${id}/card?mode=${mode}`, { credentials: "same-origin" });
+// A server-drawn fragment (a card, a region), as an element; null on failure.
+async function fetchFragment(url) {
+  const res = await fetch(url, { credentials: "same-origin" });
   if (!res.ok) return null;
   const t = document.createElement("template");
   t.innerHTML = (await res.text()).trim();
   return t.content.firstElementChild;
+}
+
+// Replaces the element with id `id` by a fresh copy drawn by the server.
+async function redraw(url, id) {
+  const fresh = await fetchFragment(url);
+  const old = document.getElementById(id);
+  if (fresh && old) old.replaceWith(fresh);
+}
+
+// `fn`, run once `ms` after the last of a burst of calls.
+function debounced(fn, ms) {
+  let timer = null;
+  return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+}
+
+function fetchCard(id) {
+  return fetchFragment(`/console/alerts/${id}/card?mode=${mode}`);
 }
 
 function pendingCards() {
@@ -220,42 +238,23 @@ if (queue) {
 // that a camera that has gone silent is raised even when nothing reports.
 const cameraStrip = document.querySelector("[data-live-cameras]");
 if (cameraStrip) {
-  let timer = null;
-  const refresh = async () => {
-    const res = await fetch(cameraStrip.dataset.liveCameras, { credentials: "same-origin" });
-    if (!res.ok) return;
-    const t = document.createElement("template");
-    t.innerHTML = (await res.text()).trim();
-    const fresh = t.content.firstElementChild;
-    const old = document.getElementById("camera-health");
-    if (fresh && old) old.replaceWith(fresh);
-  };
+  const refresh = () => redraw(cameraStrip.dataset.liveCameras, "camera-health");
+  const soon = debounced(refresh, 300);
   listen((name) => {
-    if (name !== "camera.figures" && name !== "deployment.changed") return;
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 300);
+    if (name === "camera.figures" || name === "deployment.changed") soon();
   });
   setInterval(refresh, 5000);
 }
 
 const figures = document.querySelector("[data-live-figures]");
 if (figures) {
-  let timer = null;
-  const refresh = async () => {
-    const res = await fetch(figures.dataset.liveFigures, { credentials: "same-origin" });
-    if (!res.ok) return;
-    const t = document.createElement("template");
-    t.innerHTML = (await res.text()).trim();
-    const fresh = t.content.firstElementChild;
-    const old = document.getElementById("figures");
-    if (fresh && old) old.replaceWith(fresh);
-  };
+  const refresh = () => redraw(figures.dataset.liveFigures, "figures");
+  const soon = debounced(refresh, 200);
   listen((name, e) => {
     const mine = document.getElementById("figures");
     if (mine && e.deployment !== `D${mine.dataset.deployment}`) return;
     if (name === "deployment.changed") { location.reload(); return; }
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 200);
+    soon();
   });
   setInterval(refresh, 5000);
 }
@@ -273,13 +272,7 @@ if (passes) {
       timer = setTimeout(refresh, 2000);
       return;
     }
-    const res = await fetch(passes.dataset.livePasses, { credentials: "same-origin" });
-    if (!res.ok) return;
-    const t = document.createElement("template");
-    t.innerHTML = (await res.text()).trim();
-    const fresh = t.content.firstElementChild;
-    const old = document.getElementById("passes");
-    if (fresh && old) old.replaceWith(fresh);
+    await redraw(passes.dataset.livePasses, "passes");
   };
   listen((name, e) => {
     const mine = document.getElementById("passes");
