@@ -65,7 +65,6 @@ pub fn needs_a_person(why: &str) -> Option<&'static str> {
     const PERMANENT: &[(&str, &str)] = &[
         ("No such file or directory", "the file or folder is missing"),
         ("holds no JPEG or PNG images", "the folder holds no images"),
-        ("401 Unauthorized", "the camera refused the credentials"),
         ("Unauthorized", "the camera refused the credentials"),
         ("403 Forbidden", "the camera refused access"),
         ("404 Not Found", "the camera has no such stream"),

@@ -39,6 +39,23 @@ pub struct CameraStatus {
 }
 
 impl CameraStatus {
+    /// A camera of `deployment` in `state`, with nothing counted yet.
+    pub fn new(deployment: DeploymentId, name: &str, state: &str) -> Self {
+        Self {
+            deployment,
+            name: name.into(),
+            location: String::new(),
+            state: state.into(),
+            frames_analysed: 0,
+            faces_scanned: 0,
+            dropped_frames: 0,
+            unrecorded_faces: 0,
+            unrecorded_dropped: 0,
+            detail: None,
+            last_frame_at: None,
+        }
+    }
+
     /// Why the operator must look at this camera now, if they must: it
     /// failed (and needs a person), it is stalled or reconnecting, or it has
     /// sent no picture for [`SILENCE_ALARM_SECS`]. `None` for a healthy,
@@ -128,17 +145,8 @@ impl ReportedCameras {
                 c.detail = detail;
             }
             None => l.push(CameraStatus {
-                deployment: d,
-                name: name.into(),
-                location: String::new(),
-                state: state.into(),
-                frames_analysed: 0,
-                faces_scanned: 0,
-                dropped_frames: 0,
-                unrecorded_faces: 0,
-                unrecorded_dropped: 0,
                 detail,
-                last_frame_at: None,
+                ..CameraStatus::new(d, name, state)
             }),
         }
     }

@@ -1104,17 +1104,9 @@ async fn dead_and_silent_cameras_are_raised_above_the_queue() {
     let dep = lfr_domain::ids::DeploymentId(d);
     let now = lfr_base::Timestamp::now();
     let camera = |name: &str, state: &str, detail: Option<&str>, ago: Option<i64>| CameraStatus {
-        deployment: dep,
-        name: name.into(),
-        location: String::new(),
-        state: state.into(),
-        frames_analysed: 0,
-        faces_scanned: 0,
-        dropped_frames: 0,
-        unrecorded_faces: 0,
-        unrecorded_dropped: 0,
         detail: detail.map(str::to_string),
         last_frame_at: ago.map(|a| now.checked_sub(jiff::SignedDuration::from_secs(a)).unwrap()),
+        ..CameraStatus::new(dep, name, state)
     };
     s.cameras.report(camera(
         "gate",
