@@ -111,6 +111,11 @@ impl Calibration {
     }
 
     /// Pretty JSON with one knot per line, so that a changed calibration diffs readably.
+    /// SHA-256 of the calibration as written ([`Self::to_json`]).
+    pub fn digest(&self) -> String {
+        digest_of(&self.to_json())
+    }
+
     pub fn to_json(&self) -> String {
         let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
         let knots: Vec<String> = self
@@ -344,6 +349,13 @@ impl Calibration {
     pub fn extrapolated_above(&self) -> f64 {
         -self.knots[0].1 / 10.0
     }
+}
+
+/// Lower-case hex SHA-256 of a calibration's JSON: what a deployment records
+/// so that its threshold keeps its meaning.
+pub fn digest_of(json: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(json.as_bytes()))
 }
 
 #[cfg(test)]

@@ -228,8 +228,7 @@ impl FusionCalibration {
     /// SHA-256 of the calibration as written ([`Self::to_json`]): what a
     /// deployment records so that its threshold keeps its meaning.
     pub fn digest(&self) -> String {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(self.to_json().as_bytes()))
+        crate::calibration::digest_of(&self.to_json())
     }
 
     pub fn to_json(&self) -> String {

@@ -102,13 +102,7 @@ impl ModelFiles {
     pub fn calibration_digest(&self, align: AlignMethod) -> Result<String, EngineError> {
         match self.fusion_calibration(align) {
             Ok(f) => Ok(f.digest()),
-            Err(fused) => {
-                let single = self.calibration(align).map_err(|_| fused)?;
-                use sha2::Digest;
-                Ok(hex::encode(sha2::Sha256::digest(
-                    single.to_json().as_bytes(),
-                )))
-            }
+            Err(fused) => Ok(self.calibration(align).map_err(|_| fused)?.digest()),
         }
     }
 
