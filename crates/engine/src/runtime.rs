@@ -64,6 +64,7 @@ pub trait Backend: Send + Sync {
 pub struct OrtBackend {
     env: ort::environment::Environment,
     intra_threads: usize,
+    rewrite_activations: bool,
 }
 
 /// ONNX Runtime can be loaded into a process only once.
@@ -103,7 +104,40 @@ impl OrtBackend {
         Ok(Self {
             env,
             intra_threads: intra_threads.max(1),
+            rewrite_activations: true,
         })
+    }
+
+    /// Whether graphs are loaded with `PRelu` rewritten into operators this
+    /// runtime fuses ([`lfr_onnx::rewrite_prelu`]; on by default). Off only
+    /// to measure or compare against the graph as written.
+    pub fn rewriting_activations(mut self, on: bool) -> Self {
+        self.rewrite_activations = on;
+        self
+    }
+
+    /// The graph as this runtime runs it fastest; the bytes as given when
+    /// nothing needs rewriting.
+    fn prepared<'a>(
+        &self,
+        name: &str,
+        onnx: &'a [u8],
+    ) -> Result<std::borrow::Cow<'a, [u8]>, RuntimeError> {
+        // Op types are stored as plain strings: a graph without the word
+        // has no PRelu, and is not decoded at all.
+        if !self.rewrite_activations || !onnx.windows(5).any(|w| w == b"PRelu") {
+            return Ok(onnx.into());
+        }
+        let err = |e: &dyn std::fmt::Display| RuntimeError::Load {
+            model: name.to_string(),
+            reason: e.to_string(),
+        };
+        let mut model = lfr_onnx::decode(onnx).map_err(|e| err(&e))?;
+        let done = lfr_onnx::rewrite_prelu(&mut model).map_err(|e| err(&e))?;
+        if done.leaky + done.per_channel == 0 {
+            return Ok(onnx.into());
+        }
+        Ok(lfr_onnx::encode(&model).into())
     }
 }
 
@@ -121,7 +155,7 @@ impl Backend for OrtBackend {
             .map_err(|e| err(&e))?
             .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
             .map_err(|e| err(&e))?
-            .commit_from_memory(onnx)
+            .commit_from_memory(&self.prepared(name, onnx)?)
             .map_err(|e| err(&e))?;
         Ok(Box::new(OrtModel {
             name: name.to_string(),

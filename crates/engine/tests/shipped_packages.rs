@@ -1,8 +1,10 @@
 //! The recognition packages lfr ships, as `lfr models install` built them:
 //! SFace's repaired graph computes what the published one does, its folded
 //! float weights give the quantised graph's descriptors, and the OMZ
-//! descriptor's N x 256 x 1 x 1 output is read as 256-d templates, and
-//! InsightFace's w600k_mbf takes batches once its batch dimension is freed.
+//! descriptor's N x 256 x 1 x 1 output is read as 256-d templates,
+//! InsightFace's w600k_mbf takes batches once its batch dimension is freed,
+//! and the runtime's rewrite of their PRelu activations changes no
+//! descriptor.
 mod support;
 
 use lfr_engine::align::Aligner;
@@ -161,4 +163,29 @@ fn w600k_mbf_describes_a_batch_and_tells_people_apart() {
             .is_some_and(|r| r.contains("non-commercial research only")),
         "its licence restriction travels with it"
     );
+}
+
+/// The runtime loads graphs with PRelu rewritten (per-channel slopes in
+/// SFace and w600k_mbf, one slope in OMZ); the descriptors must be the
+/// graph-as-written's to float rounding, on real chips, in batches.
+#[test]
+fn prelu_rewrite_keeps_every_shipped_descriptor() {
+    for id in ["sface", "omz-face-reid", "w600k-mbf"] {
+        let p = package(id);
+        let onnx = p.read_onnx().unwrap();
+        let mut m = lfr_onnx::decode(&onnx).unwrap();
+        let r = lfr_onnx::rewrite_prelu(&mut m).unwrap();
+        assert!(r.leaky + r.per_channel > 0 && r.kept == 0, "{id}: {r:?}");
+        let spec = &p.manifest().model;
+        let plain = backend().rewriting_activations(false);
+        let mut as_written = Describer::onnx(&plain, id, &onnx, spec).unwrap();
+        let mut rewritten = Describer::onnx(&backend(), id, &onnx, spec).unwrap();
+        let chips = chips(&p);
+        let worst = lowest_cosine(
+            &describe(&mut as_written, &chips),
+            &describe(&mut rewritten, &chips),
+        );
+        eprintln!("{id}: {r:?}, lowest cosine {worst}");
+        assert!(worst >= 0.99999, "{id}: lowest cosine {worst}");
+    }
 }

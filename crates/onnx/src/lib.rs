@@ -6,10 +6,14 @@
 //! some run faster once their constant weights are folded. Editing the
 //! decoded `ModelProto` keeps every field the model has, including those
 //! lfr never looks at, which a hand-written parser would silently drop.
+//! [`activations`] rewrites operators the CPU runtime runs slowly into
+//! equivalent ones it fuses.
 
+pub mod activations;
 pub mod edit;
 mod tensor;
 
+pub use activations::{PreluRewrite, rewrite_prelu};
 pub use edit::{Repair, fold_constants, repair, set_dynamic_batch};
 pub use tensor::{TensorError, to_f32, to_i64};
 
