@@ -11,6 +11,7 @@ use crate::align::{AlignError, AlignMethod, Aligner};
 use crate::calibration::{Calibration, CalibrationError};
 use crate::describe::{DescribeError, Describer};
 use crate::detect::{DetectError, Detector, DetectorConfig, Face};
+use crate::geometry::BoundingBox;
 use crate::landmarks::{LandmarksError, ShapePredictor};
 use crate::package::{CombinedModel, Package, append_component};
 use crate::runtime::{OrtBackend, RuntimeError};
@@ -298,6 +299,15 @@ impl Engine {
     /// Every face in the image, best first, with quality measures.
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>, EngineError> {
         Ok(self.detector.detect(image)?)
+    }
+
+    /// The faces inside `regions` only ([`Detector::detect_regions`]).
+    pub fn detect_regions(
+        &mut self,
+        image: &RgbImage,
+        regions: &[BoundingBox],
+    ) -> Result<Vec<Face>, EngineError> {
+        Ok(self.detector.detect_regions(image, regions)?)
     }
 
     /// A template for each of `faces` (found in `image`), described in one batch.

@@ -48,6 +48,8 @@ pub struct LiveConfig {
     pub tracker: TrackerConfig,
     /// Templates made per track at most.
     pub templates_per_track: u32,
+    /// Detection where faces can be ([`crate::analysis::Regions`]); `None`: every frame whole.
+    pub regions: Option<crate::analysis::Regions>,
     /// Detector settings; the default suits 1080p video (faces down to 20
     /// px between the eyes, frames shrunk to 0.75).
     pub detector: DetectorConfig,
@@ -81,6 +83,7 @@ impl Default for LiveConfig {
             gate: a.gate,
             tracker: a.tracker,
             templates_per_track: a.templates_per_track,
+            regions: a.regions,
             detector: DetectorConfig::default(),
             align: AlignMethod::YuNet5,
             workers: None,
@@ -188,6 +191,7 @@ impl Session {
                 gate: config.gate,
                 tracker: config.tracker,
                 templates_per_track: config.templates_per_track,
+                regions: config.regions,
                 ..AnalysisConfig::default()
             },
             sources: SourceSettings {

@@ -160,6 +160,31 @@ impl Tracker {
         std::mem::replace(&mut self.tracks[index], t)
     }
 
+    /// Where each track's face can be in a frame seen at `at`: its box
+    /// widened on every side by as far as [`Tracker::update`] lets a face
+    /// jump since the track was last seen, plus the growth a continuing
+    /// face may show. A face outside these would start a new track anyway.
+    pub fn search_regions(&self, at: Instant) -> Vec<BoundingBox> {
+        let c = self.config;
+        self.tracks
+            .iter()
+            .map(|t| {
+                let dt = at.saturating_duration_since(t.last_seen).as_secs_f32();
+                let reach = c.max_jump + c.jump_per_second * dt;
+                let grown = c.max_size_ratio.max(1.0);
+                let (cx, cy) = centre(&t.bbox);
+                let (w, h) = (t.bbox.w * grown, t.bbox.h * grown);
+                let pad = reach * t.bbox.w;
+                BoundingBox {
+                    x: cx - w / 2.0 - pad,
+                    y: cy - h / 2.0 - pad,
+                    w: w + 2.0 * pad,
+                    h: h + 2.0 * pad,
+                }
+            })
+            .collect()
+    }
+
     /// Ends every track (recognition paused, or the stream restarted).
     pub fn clear(&mut self) -> Vec<Track> {
         std::mem::take(&mut self.tracks)

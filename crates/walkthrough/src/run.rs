@@ -21,7 +21,7 @@ use lfr_engine::template::TemplateError;
 use lfr_eval::exclusions::Exclusions;
 use lfr_eval::faceset::{self, Described};
 use lfr_eval::lfw::ImageId;
-use lfr_live::analysis::{AnalysisConfig, CameraAnalysis, Observer, Recognition};
+use lfr_live::analysis::{AnalysisConfig, CameraAnalysis, Observer, Recognition, Regions};
 use lfr_live::figures::Counters;
 use lfr_live::gallery::{Gallery, Hit};
 use lfr_live::gate::merit;
@@ -51,6 +51,10 @@ pub struct RunOptions {
     pub workers: usize,
     /// A descriptor cache of LFW made by `lfr bench lfw --cache`, if any.
     pub cache: Option<PathBuf>,
+    /// Detection where faces can be, as the live pipeline may run it
+    /// ([`AnalysisConfig::regions`]); each frame's detection then waits for
+    /// the tracks of the one before, so frames are detected one at a time.
+    pub regions: Option<Regions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -303,7 +307,10 @@ pub fn run(
     drop(templates);
     drop(vectors);
 
-    let config = AnalysisConfig::default();
+    let config = AnalysisConfig {
+        regions: o.regions,
+        ..AnalysisConfig::default()
+    };
     let recognition = Recognition {
         gallery: std::sync::Arc::new(gallery),
         threshold: Threshold::evaluation(o.threshold),
@@ -329,6 +336,20 @@ pub fn run(
     let mut frame_ms = Vec::new();
     let total = truth.video.frames as usize;
     loop {
+        if o.regions.is_some() {
+            // Where faces can be depends on the last frame's tracks.
+            let Some(image) = decoder.next_frame()? else {
+                break;
+            };
+            let at = origin + Duration::from_secs_f64(seen.frame as f64 / fps);
+            let t = Instant::now();
+            let faces = analysis.detect(&mut engines[0], &image, at)?;
+            analysis.analyse(&mut engines[0], &image, at, &faces, &recognition, &mut seen)?;
+            frame_ms.push(t.elapsed().as_secs_f32() * 1000.0);
+            seen.frame += 1;
+            progress("analysing", seen.frame as usize, total);
+            continue;
+        }
         // Detection on every worker at once, one frame each; the rest in frame order.
         let mut batch: Vec<RgbImage> = Vec::new();
         while batch.len() < engines.len() {

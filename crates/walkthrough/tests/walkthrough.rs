@@ -81,6 +81,7 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
         pool: Some(16),
         workers: 1,
         cache: None,
+        regions: None,
     };
     let record = run(&a, &lfw, &o, &models, &mut |_, _, _| {}).unwrap();
     assert_eq!(

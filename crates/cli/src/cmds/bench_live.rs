@@ -49,6 +49,10 @@ pub struct LiveArgs {
     /// Analysis workers (default: one per core, no more than cameras).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Where faces are looked for: `full` (every frame whole) or `regions`
+    /// (whole frames every 400 ms, around tracked faces between; default: the live pipeline's).
+    #[arg(long, value_enum)]
+    pub detect: Option<super::Detection>,
 }
 
 /// The whole run, as `--json` prints it.
@@ -278,6 +282,10 @@ async fn bench(
     let config = LiveConfig {
         workers: a.workers,
         max_fps_per_camera: a.fps,
+        regions: a
+            .detect
+            .unwrap_or_else(super::Detection::default_live)
+            .regions(),
         ..LiveConfig::default()
     };
     let session = Session::start(

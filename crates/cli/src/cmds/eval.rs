@@ -90,6 +90,11 @@ pub struct RunArgs {
     /// Perceived attributes per identity, recorded by a person (see docs/evaluation.md).
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
+    /// Where faces are looked for: `full` (every frame whole) or `regions`
+    /// (whole frames every 400 ms, around tracked faces between; frames are
+    /// then detected one at a time). Default: the live pipeline's.
+    #[arg(long, value_enum)]
+    pub detect: Option<super::Detection>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -193,6 +198,10 @@ fn run_cmd(g: &Global, a: RunArgs) -> Result<()> {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         cache: a.cache,
+        regions: a
+            .detect
+            .unwrap_or_else(super::Detection::default_live)
+            .regions(),
     };
     let record = run::run(&a.dir, &a.lfw, &o, &model_files(g)?, &mut stages())?;
     let path = a.dir.join(RECORD_FILE);

@@ -36,7 +36,7 @@ mod tiling;
 mod yunet;
 
 pub use nms::non_max_suppression;
-pub use tiling::{Window, plan_windows};
+pub use tiling::{Window, plan_windows, region_windows};
 
 use std::path::Path;
 
@@ -216,8 +216,10 @@ pub fn load_image(path: &Path) -> Result<RgbImage, DetectError> {
 pub struct Detector {
     model: Box<dyn Model>,
     config: DetectorConfig,
-    /// The last model input, its buffer reused by the next window.
+    /// The last whole-frame model input, its buffer reused by the next frame.
     input: Tensor,
+    /// The same for region windows.
+    region_input: Tensor,
 }
 
 impl Detector {
@@ -233,6 +235,7 @@ impl Detector {
             model,
             config,
             input: Tensor::new(vec![0], Vec::new()),
+            region_input: Tensor::new(vec![0], Vec::new()),
         })
     }
 
@@ -259,15 +262,26 @@ impl Detector {
     /// each with its quality measures.
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>, DetectError> {
         let raw = self.detect_raw(image)?;
-        Ok(raw
-            .into_iter()
-            .map(|r| Face {
-                quality: quality::measure(image, &r.landmarks, r.score),
-                bbox: r.bbox,
-                landmarks: r.landmarks,
-                score: r.score,
-            })
-            .collect())
+        Ok(with_quality(image, raw))
+    }
+
+    /// As [`Detector::detect`], looking only inside `regions` (frame
+    /// pixels), each at the configured scale ([`region_windows`]). For the
+    /// frames between whole-frame passes of a video, where a face can only
+    /// be near where it was: a crop around each costs a fraction of the
+    /// frame. No region, no faces.
+    pub fn detect_regions(
+        &mut self,
+        image: &RgbImage,
+        regions: &[BoundingBox],
+    ) -> Result<Vec<Face>, DetectError> {
+        let (w, h) = image.dimensions();
+        if w == 0 || h == 0 {
+            return Err(DetectError::EmptyImage);
+        }
+        let windows = region_windows(w, h, self.config.input_scale(), regions);
+        let raw = self.run_windows(image, windows)?;
+        Ok(with_quality(image, raw))
     }
 
     /// Detection without quality measures.
@@ -285,9 +299,26 @@ impl Detector {
         {
             windows.extend(plan_windows(w, h, side as f32 / long, None));
         }
+        self.run_windows(image, windows)
+    }
+
+    /// Runs the model on each window; the faces found, in frame pixels,
+    /// suppressed across windows.
+    fn run_windows(
+        &mut self,
+        image: &RgbImage,
+        windows: Vec<Window>,
+    ) -> Result<Vec<RawFace>, DetectError> {
+        let c = self.config;
         let mut all = Vec::new();
         for window in windows {
-            let input = &mut self.input;
+            // The whole frame's buffer is kept for the next frame; small
+            // windows use their own.
+            let input = if window.src_w == image.width() && window.src_h == image.height() {
+                &mut self.input
+            } else {
+                &mut self.region_input
+            };
             resample::bgr_tensor_into(image, &window, input);
             let outputs = self.model.run(&[("input", input)])?;
             let found = yunet::decode(&outputs, input.shape[2], input.shape[3], c.score_threshold)?;
@@ -301,6 +332,17 @@ impl Detector {
         all.retain(|f| f.bbox.w.min(f.bbox.h) >= c.min_box_side);
         Ok(non_max_suppression(all, c.nms_iou, c.max_faces))
     }
+}
+
+fn with_quality(image: &RgbImage, raw: Vec<RawFace>) -> Vec<Face> {
+    raw.into_iter()
+        .map(|r| Face {
+            quality: quality::measure(image, &r.landmarks, r.score),
+            bbox: r.bbox,
+            landmarks: r.landmarks,
+            score: r.score,
+        })
+        .collect()
 }
 
 /// A detection before quality measures: box, landmarks and score.

@@ -123,9 +123,132 @@ pub fn plan_windows(w: u32, h: u32, scale: f32, tiling: Option<Tiling>) -> Vec<W
     out
 }
 
+/// The smallest span of frame pixels that the model sees, at `scale`, as
+/// a whole number of its coarsest cells (32 px): a crop that starts and
+/// ends on this grid is sampled exactly as the whole frame is, so the model
+/// gives the same faces. 1 when `scale` has no such span of up to 8 cells.
+fn grid(scale: f32) -> u32 {
+    (1..=8)
+        .map(|k| 32.0 * k as f32 / scale)
+        .find(|g| (g - g.round()).abs() < 1e-3)
+        .map_or(1, |g| g.round() as u32)
+}
+
+/// One window for each part of a `w` x `h` frame where faces can be, at
+/// `scale`: `regions` (frame pixels) widened to the whole frame's sampling
+/// grid ([`grid`]), clipped to the frame, and merged where they touch or
+/// overlap, so that no pixel is looked at twice. A region's sides inside
+/// the frame are seams: a face cut by one is dropped ([`Window::cuts`]),
+/// because only a wider look sees it whole.
+pub fn region_windows(w: u32, h: u32, scale: f32, regions: &[BoundingBox]) -> Vec<Window> {
+    let g = grid(scale) as f32;
+    let mut rects: Vec<[u32; 4]> = regions
+        .iter()
+        .filter_map(|r| {
+            let down = |v: f32, limit: u32| (((v / g).floor() * g).max(0.0) as u32).min(limit);
+            let up = |v: f32, limit: u32| (((v / g).ceil() * g).max(0.0) as u32).min(limit);
+            let (x0, y0) = (down(r.x, w), down(r.y, h));
+            let (x1, y1) = (up(r.right(), w), up(r.bottom(), h));
+            (x1 > x0 && y1 > y0).then_some([x0, y0, x1, y1])
+        })
+        .collect();
+    // Merge until no two rectangles touch.
+    let mut merged = true;
+    while merged {
+        merged = false;
+        'outer: for i in 0..rects.len() {
+            for j in i + 1..rects.len() {
+                let (a, b) = (rects[i], rects[j]);
+                if a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3] {
+                    rects[i] = [
+                        a[0].min(b[0]),
+                        a[1].min(b[1]),
+                        a[2].max(b[2]),
+                        a[3].max(b[3]),
+                    ];
+                    rects.swap_remove(j);
+                    merged = true;
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let (sw, sh) = (w as f32 * scale, h as f32 * scale);
+    rects
+        .into_iter()
+        .map(|[x0, y0, x1, y1]| {
+            let (src_w, src_h) = (x1 - x0, y1 - y0);
+            // The whole frame's own ratio, so that samples fall where its do.
+            let out = |src: u32, whole: u32, scaled: f32| {
+                ((src as f32 * scaled.round() / whole as f32).round() as u32).max(1)
+            };
+            Window {
+                x0,
+                y0,
+                src_w,
+                src_h,
+                out_w: out(src_w, w, sw),
+                out_h: out(src_h, h, sh),
+                // Every face touching a seam is cut, whatever its size.
+                overlap: u32::MAX,
+                inner: [x0 > 0, y0 > 0, x1 < w, y1 < h],
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_are_clipped_merged_and_seamed_inside_the_frame() {
+        let b = |x, y, w, h| BoundingBox { x, y, w, h };
+        let ws = region_windows(
+            1920,
+            1080,
+            0.75,
+            &[
+                b(-50.0, 100.0, 200.0, 200.0),
+                b(100.0, 250.0, 200.0, 200.0),
+                b(1000.0, 900.0, 400.0, 400.0),
+                b(3000.0, 0.0, 10.0, 10.0),
+            ],
+        );
+        // At 0.75 the grid is 128 frame pixels (96 model pixels, 3 cells).
+        assert_eq!(grid(0.75), 128);
+        assert_eq!(grid(1.0), 32);
+        assert_eq!(ws.len(), 2, "{ws:?}");
+        let left = ws.iter().find(|w| w.x0 == 0).unwrap();
+        assert_eq!((left.y0, left.src_w, left.src_h), (0, 384, 512));
+        assert_eq!((left.out_w, left.out_h), (288, 384));
+        assert_eq!(left.inner, [false, false, true, true]);
+        let low = ws.iter().find(|w| w.x0 == 896).unwrap();
+        assert_eq!(
+            (low.y0, low.src_w, low.src_h),
+            (896, 512, 184),
+            "clipped at the bottom"
+        );
+        assert_eq!(low.out_h, 138);
+        assert_eq!(low.inner, [true, true, true, false]);
+        // The crop samples where the whole frame does: model pixel 96 of
+        // the crop is model pixel 768 of the whole frame.
+        let whole = &plan_windows(1920, 1080, 0.75, None)[0];
+        let p = low.point_to_image(Point::new(96.0, 0.0));
+        let q = whole.point_to_image(Point::new(768.0, 672.0));
+        assert!(
+            (p.x - q.x).abs() < 1e-3 && (p.y - q.y).abs() < 1e-3,
+            "{p:?} {q:?}"
+        );
+        let edge = BoundingBox {
+            x: 0.0,
+            y: 50.0,
+            w: 200.0,
+            h: 200.0,
+        };
+        assert!(low.cuts(&edge), "a face of any size on a seam is cut");
+        assert!(!left.cuts(&edge), "the frame's own edge is no seam");
+    }
 
     #[test]
     fn tiles_cover_the_frame_with_the_overlap() {
