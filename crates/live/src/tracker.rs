@@ -280,6 +280,42 @@ mod tests {
         BoundingBox { x, y, w, h: w }
     }
 
+    /// Every face the tracker would take as the track's next lies inside
+    /// the track's search region; the region widens with time unseen.
+    #[test]
+    fn search_regions_hold_every_face_the_track_could_continue_with() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        t.update(ms(0), &[b(500.0, 300.0, 40.0)]);
+        let inside = |r: &BoundingBox, f: &BoundingBox| {
+            f.x >= r.x && f.y >= r.y && f.right() <= r.right() && f.bottom() <= r.bottom()
+        };
+        for (dt, dx, w) in [
+            (40, 38.0, 40.0),
+            (40, -30.0, 60.0),
+            (500, 80.0, 44.0),
+            (500, -80.0, 30.0),
+        ] {
+            let r = t.search_regions(ms(dt))[0];
+            let next = b(500.0 + dx, 300.0 + dx / 2.0, w);
+            assert!(inside(&r, &next), "{next:?} outside {r:?} after {dt} ms");
+            // The tracker agrees that it continues the track.
+            let mut probe = Tracker::new(TrackerConfig::default());
+            probe.update(ms(0), &[b(500.0, 300.0, 40.0)]);
+            let (r, _) = probe.update(ms(dt), &[next]);
+            assert!(!r[0].1, "{next:?} continues the track after {dt} ms");
+        }
+        let near = t.search_regions(ms(40))[0];
+        let later = t.search_regions(ms(500))[0];
+        assert!(later.w > near.w * 1.5, "{near:?} then {later:?}");
+        assert!(
+            Tracker::new(TrackerConfig::default())
+                .search_regions(ms(0))
+                .is_empty()
+        );
+    }
+
     #[test]
     fn walkers_keep_their_tracks_and_leave() {
         let mut t = Tracker::new(TrackerConfig::default());
