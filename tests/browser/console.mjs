@@ -154,6 +154,31 @@ async function scenario(browser) {
   }
   await shot(op, "operator-queue");
 
+  step = "the queue shows how long each alert has waited, and counts them in the title";
+  {
+    const waiting = card.locator(".waiting");
+    await op.waitForFunction((el) => /^waiting \d+ (s|min)/.test(el.textContent), await waiting.elementHandle(), { timeout: 5_000 });
+    check(/^\(\d+\) Alert queue/.test(await op.title()), `the title counts the waiting alerts (got "${await op.title()}")`);
+    const sound = op.getByRole("button", { name: /^Sound on new alerts/ });
+    check((await sound.getAttribute("aria-pressed")) === "true", "sound on new alerts is on by default");
+  }
+
+  step = "a decision can be undone within its window";
+  await card.focus();
+  await op.keyboard.press("f");
+  await card.locator(".undo").waitFor({ timeout: 5_000 });
+  check((await card.getAttribute("data-deciding")) === "false_alert_no_engagement", "the card waits, marked not a match");
+  await op.keyboard.press("u");
+  await op.waitForFunction((el) => !el.hasAttribute("data-deciding") && !el.querySelector(".undo"), await card.elementHandle(), { timeout: 5_000 });
+  check((await card.getAttribute("data-class")) === "pending", "undone, the alert is waiting again");
+  // Past the window, nothing was sent: the store still has it undecided.
+  await op.waitForTimeout(5_500);
+  {
+    const stored = await op.evaluate(async (a) => (await fetch(`/api/alerts/${a}`, { credentials: "same-origin" })).json(), id);
+    check(stored.adjudication === null && stored.class === "pending", `an undone decision is never sent (got ${JSON.stringify(stored.class)})`);
+  }
+  log(`operator undid a decision on A${id} before it was sent`);
+
   step = "operator adjudicates with the keyboard";
   // The shortcut acts on the focused alert, or the oldest waiting one.
   await card.focus();

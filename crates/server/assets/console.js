@@ -78,6 +78,7 @@ document.addEventListener("click", async (ev) => {
   }
   const decide = ev.target.closest("[data-decide]");
   if (decide) adjudicate(decide.closest("article.alert"), decide.dataset.decide);
+  if (ev.target.closest("[data-undo]")) undo(ev.target.closest("article.alert"));
   const verify = ev.target.closest("[data-verify-audit]");
   if (verify) {
     const out = document.getElementById("verify-result");
@@ -132,9 +133,12 @@ function fetchCard(id) {
   return fetchFragment(`/console/alerts/${id}/card?mode=${mode}`);
 }
 
+// Waiting cards, without those whose decision is in its undo window.
 function pendingCards() {
-  return Array.from(document.querySelectorAll("#pending article.alert"));
+  return Array.from(document.querySelectorAll("#pending article.alert:not([data-deciding])"));
 }
+
+const baseTitle = document.title;
 
 function updateCount() {
   const n = pendingCards().length;
@@ -142,6 +146,19 @@ function updateCount() {
   if (c) c.textContent = `(${n})`;
   const empty = document.getElementById("empty");
   if (empty) empty.hidden = n > 0;
+  // Seen from another tab or the taskbar.
+  if (mode === "operator") document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
+}
+
+// How long each alert has waited, counted up in its card.
+function waited(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return s < 60 ? `waiting ${s} s` : `waiting ${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+}
+function tickWaiting() {
+  for (const el of document.querySelectorAll("#pending .waiting[data-since]")) {
+    el.textContent = waited(Date.now() - Date.parse(el.dataset.since));
+  }
 }
 
 // Puts a fresh card where its state belongs; returns it.
@@ -168,25 +185,80 @@ function current() {
   return focused || pendingCards()[0] || null;
 }
 
-async function adjudicate(card, decision) {
-  if (!card) return;
+// A decision waits this long, with an Undo, before it is sent: one
+// keystroke on the wrong card must not be final.
+const UNDO_MS = 5000;
+// Decisions in their undo window, latest last: {card, decision, timer, send}.
+const deciding = [];
+
+function adjudicate(card, decision) {
+  if (!card || card.dataset.deciding) return;
   const id = card.dataset.alert;
   const buttons = card.querySelectorAll("[data-decide]");
   if (!buttons.length) return;
-  buttons.forEach((b) => { b.disabled = true; });
   const next = pendingCards().find((c) => c !== card && c.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_PRECEDING)
     || pendingCards().find((c) => c !== card);
-  try {
-    await api("POST", `/api/alerts/${id}/adjudication`, { decision });
-    announce(`Alert A${id}: ${decision === "passed_for_engagement" ? "passed for engagement" : "not a match"}.`);
-    const fresh = await fetchCard(id);
-    if (fresh) place(fresh);
-    if (next) next.focus(); else document.getElementById("h-pending").setAttribute("tabindex", "-1");
-  } catch (e) {
-    buttons.forEach((b) => { b.disabled = false; });
-    showError(card, e);
-  }
+  buttons.forEach((b) => { b.disabled = true; });
+  card.dataset.deciding = decision;
+  const label = decision === "passed_for_engagement" ? "passed for engagement" : "not a match";
+  const note = document.createElement("p");
+  note.className = "undo";
+  note.innerHTML = `Marked <strong></strong>: sent in 5 s. <button type="button" data-undo aria-keyshortcuts="U">Undo <kbd>U</kbd></button>`;
+  note.querySelector("strong").textContent = label;
+  card.querySelector(".decide").append(note);
+  announce(`Alert A${id} marked ${label}. Press U within 5 seconds to undo.`);
+  updateCount();
+  const entry = { card, decision };
+  entry.send = async (keepalive) => {
+    const i = deciding.indexOf(entry);
+    if (i < 0) return;
+    deciding.splice(i, 1);
+    clearTimeout(entry.timer);
+    if (keepalive) {
+      // The page is closing: the decision was made, so it is sent.
+      fetch(`/api/alerts/${id}/adjudication`, {
+        method: "POST", keepalive: true, credentials: "same-origin",
+        headers: { "content-type": "application/json" }, body: JSON.stringify({ decision }),
+      });
+      return;
+    }
+    try {
+      await api("POST", `/api/alerts/${id}/adjudication`, { decision });
+      announce(`Alert A${id}: ${label}.`);
+      const fresh = await fetchCard(id);
+      if (fresh) place(fresh);
+    } catch (e) {
+      restore(card);
+      showError(card, e);
+    }
+  };
+  entry.timer = setTimeout(() => entry.send(false), UNDO_MS);
+  deciding.push(entry);
+  if (next) next.focus(); else document.getElementById("h-pending").setAttribute("tabindex", "-1");
 }
+
+function restore(card) {
+  delete card.dataset.deciding;
+  card.querySelectorAll("[data-decide]").forEach((b) => { b.disabled = false; });
+  const note = card.querySelector(".undo");
+  if (note) note.remove();
+  updateCount();
+}
+
+// Takes back the decision on `card`, or the latest still in its window.
+function undo(card) {
+  const i = card ? deciding.findIndex((d) => d.card === card) : deciding.length - 1;
+  if (i < 0) return;
+  const [entry] = deciding.splice(i, 1);
+  clearTimeout(entry.timer);
+  restore(entry.card);
+  entry.card.focus();
+  announce(`Alert A${entry.card.dataset.alert}: decision undone, waiting again.`);
+}
+
+window.addEventListener("pagehide", () => {
+  for (const d of deciding.slice()) d.send(true);
+});
 
 document.addEventListener("keydown", (ev) => {
   if (!queue || mode !== "operator") return;
@@ -197,6 +269,9 @@ document.addEventListener("keydown", (ev) => {
   if (key === "f" || key === "e") {
     ev.preventDefault();
     adjudicate(current(), key === "f" ? "false_alert_no_engagement" : "passed_for_engagement");
+  } else if (key === "u") {
+    ev.preventDefault();
+    undo(null);
   } else if (key === "j" || key === "k") {
     ev.preventDefault();
     const at = cards.indexOf(current());
@@ -228,10 +303,56 @@ if (queue) {
     place(card);
     if (isNew && mode === "operator") {
       const cat = e.category ? `, ${e.category.replace(/_/g, " ")}` : "";
-      announce(`New alert A${id} on camera ${e.camera}, score ${Number(e.score).toFixed(2)}${cat}.`);
+      const text = `New alert A${id} on camera ${e.camera}, score ${Number(e.score).toFixed(2)}${cat}.`;
+      announce(text);
+      alertSound();
+      if (document.hidden && soundOn() && "Notification" in window && Notification.permission === "granted") {
+        new Notification("lfr: new alert", { body: text, tag: `alert-${id}` });
+      }
       if (!document.activeElement || document.activeElement === document.body) card.focus();
     }
+    tickWaiting();
   });
+  tickWaiting();
+  updateCount();
+  setInterval(tickWaiting, 1000);
+}
+
+// Sound on a new alert: two short tones, made here (no file to fetch). On
+// unless the operator turns it off; the choice is kept in this browser.
+function soundOn() {
+  return localStorage.getItem("lfr.sound") !== "off";
+}
+let audio = null;
+function alertSound() {
+  if (!soundOn()) return;
+  try {
+    audio = audio || new AudioContext();
+    const t = audio.currentTime;
+    for (const [freq, at] of [[880, 0], [1320, 0.18]]) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.25, t + at);
+      gain.gain.exponentialRampToValueAtTime(0.001, t + at + 0.15);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t + at);
+      osc.stop(t + at + 0.16);
+    }
+  } catch (_) { /* no audio device: the visual and spoken alert remain */ }
+}
+const soundButton = document.getElementById("sound");
+if (soundButton) {
+  const show = () => {
+    soundButton.setAttribute("aria-pressed", String(soundOn()));
+    soundButton.textContent = `Sound on new alerts: ${soundOn() ? "on" : "off"}`;
+  };
+  soundButton.addEventListener("click", () => {
+    localStorage.setItem("lfr.sound", soundOn() ? "off" : "on");
+    show();
+    if (soundOn() && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  });
+  show();
 }
 
 // The queue's camera strip: redrawn when a camera reports, and every 5 s so

@@ -63,6 +63,10 @@ pub fn card(v: &AlertView, user: &User, mode: Mode) -> Markup {
         article.alert.(class) id=(format!("alert-{id}")) data-alert=(id) data-class=(class) tabindex="-1" aria-labelledby=(h) {
             h3 id=(h) {
                 "Alert A" (id) " · " (a.camera) " · " time datetime=(a.at.to_string()) { (time::clock(a.at)) }
+                @if v.class == AlertClass::Pending && mode == Mode::Operator {
+                    // The script counts it up each second.
+                    " · " span.waiting data-since=(a.at.to_string()) { "waiting" }
+                }
             }
             div.pair {
                 figure {
@@ -80,14 +84,14 @@ pub fn card(v: &AlertView, user: &User, mode: Mode) -> Markup {
             }
             dl.facts {
                 dt { "Score" } dd.score { (format!("{:.3}", a.score)) }
-                dt { "Threshold" } dd { (format!("{:.2}", a.threshold)) }
+                dt.minor { "Threshold" } dd.minor { (format!("{:.2}", a.threshold)) }
                 @if let Some(s) = &v.subject {
                     dt { "Category" } dd.category { (words(s.category.as_str())) @if s.under_18 { " (under 18)" } }
                     dt { "Reference" } dd { (s.reference) " on W" (s.watchlist) @if s.watchlist_kind.as_str() == "blue" { " (Blue Watchlist volunteer)" } }
                 }
-                dt { "Camera" } dd { (a.camera) }
+                dt.minor { "Camera" } dd.minor { (a.camera) }
                 dt { "Recognised in" } dd { (a.recognition_ms) " ms" }
-                dt { "Status" } dd.status { (words(class)) }
+                dt.minor { "Status" } dd.status.minor { (words(class)) }
             }
             @match mode {
                 Mode::Operator => (operator_actions(v, user)),
@@ -106,7 +110,7 @@ fn operator_actions(v: &AlertView, user: &User) -> Markup {
                     "Not a match " kbd { "F" }
                 }
                 button.yes type="button" data-alert=(id) data-decide=(Adjudication::PassedForEngagement.as_str()) aria-keyshortcuts="E" {
-                    "Possible match: engage " kbd { "E" }
+                    span.long { "Possible match: " } "engage " kbd { "E" }
                 }
                 p.error role="alert" {}
             }
@@ -228,13 +232,6 @@ pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
     let health = camera_health(&app, &c.user).await?;
     let body = html! {
         div data-live-cameras="/console/alerts/cameras" { (health) }
-        p.keys {
-            "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
-            kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."
-        }
-        @if role_allows(&c.user, Action::MarkBluePass) {
-            p { a href="/console/blue-passes" { "Mark a Blue Watchlist pass" } " (opens the passes page; keep this queue open in another window to see the volunteer's alert)." }
-        }
         section aria-labelledby="h-pending" {
             h2 #h-pending { "Waiting for a decision " span #pending-count { "(" (pending.len()) ")" } }
             div #pending data-queue="operator" {
@@ -246,6 +243,21 @@ pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
             h2 #h-decided { "Decided" }
             div #decided {
                 @for v in decided.iter().rev().take(20) { (card(v, &c.user, Mode::Operator)) }
+            }
+        }
+        // Below the queue: in a busy zone the alerts come first.
+        section.help aria-label="Keys and sound" {
+            p.keys {
+                "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
+                kbd { "U" } " undo the last decision (each is sent after 5 s), "
+                kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."
+            }
+            p.sound {
+                button #sound type="button" aria-pressed="true" { "Sound on new alerts: on" }
+                " " span.quiet { "Also shown as a desktop notification while this page is hidden, once allowed." }
+            }
+            @if role_allows(&c.user, Action::MarkBluePass) {
+                p { a href="/console/blue-passes" { "Mark a Blue Watchlist pass" } " (opens the passes page; keep this queue open in another window to see the volunteer's alert)." }
             }
         }
     };
