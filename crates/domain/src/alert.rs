@@ -12,6 +12,11 @@ str_enum! {
         FalseAlertNoEngagement = "false_alert_no_engagement",
         /// The operator judges it may be the candidate and passes it to an engagement officer.
         PassedForEngagement = "passed_for_engagement",
+        /// The same person as an earlier alert for the same subject that has
+        /// been dealt with ([`Alert::repeat_of`]): nobody is approached again,
+        /// and in the figures the alert counts as that one does, so a person
+        /// passing twice neither becomes a false alert nor is engaged twice.
+        Repeat = "repeat",
     }
 }
 
@@ -58,6 +63,10 @@ pub struct Alert {
     pub adjudication: Option<Decision<Adjudication>>,
     pub engagement: Option<Decision<EngagementOutcome>>,
     pub policing_outcome: Option<Decision<PolicingOutcome>>,
+    /// For an alert adjudicated as a [`Adjudication::Repeat`]: the earlier
+    /// alert it repeats.
+    #[serde(default)]
+    pub repeat_of: Option<AlertId>,
     /// Set when retention deleted the probe image and other personal data.
     pub purged_at: Option<Timestamp>,
     /// The recognition session and algorithm that made the alert (none for
@@ -95,6 +104,22 @@ str_enum! {
         FalseConfirmed = "false_confirmed",
         /// Judged false by the operator without engagement.
         FalseUnconfirmed = "false_unconfirmed",
+        /// A repeat of an earlier alert that was dealt with: it counts as that one.
+        Repeat = "repeat",
+    }
+}
+
+impl AlertClass {
+    /// Whether the alert has been dealt with for good: judged false, or
+    /// engaged and found. A later alert for the same subject may repeat it.
+    pub fn is_dealt_with(self) -> bool {
+        matches!(
+            self,
+            AlertClass::FalseUnconfirmed
+                | AlertClass::FalseConfirmed
+                | AlertClass::TrueConfirmed
+                | AlertClass::TrueUnconfirmed
+        )
     }
 }
 
@@ -108,6 +133,7 @@ impl Alert {
             (Some(a), _) if a.value == Adjudication::FalseAlertNoEngagement => {
                 AlertClass::FalseUnconfirmed
             }
+            (Some(a), _) if a.value == Adjudication::Repeat => AlertClass::Repeat,
             (Some(_), None) => AlertClass::AwaitingEngagement,
             (Some(_), Some(e)) => match e.value {
                 EngagementOutcome::ConfirmedTrue => AlertClass::TrueConfirmed,

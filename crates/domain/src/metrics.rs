@@ -69,6 +69,10 @@ pub struct Metrics {
     pub blue_passes: u64,
     #[serde(default)]
     pub blue_passes_recognised: u64,
+    /// Alerts adjudicated as repeats of an earlier one; each is also
+    /// counted under the class of the alert it repeats.
+    #[serde(default)]
+    pub repeats: u64,
     pub recognition_ms: Option<Percentiles>,
     pub policing_outcomes: BTreeMap<String, u64>,
 }
@@ -145,14 +149,27 @@ impl Metrics {
             blue_passes_recognised: counts.blue_passes_alerted,
             ..Default::default()
         };
+        // A repeat counts as the alert it repeats.
+        let classes: std::collections::HashMap<_, _> =
+            alerts.iter().map(|a| (a.id, a.class())).collect();
         for a in alerts {
-            match a.class() {
+            let mut class = a.class();
+            if class == AlertClass::Repeat {
+                m.repeats += 1;
+                class = a
+                    .repeat_of
+                    .and_then(|o| classes.get(&o).copied())
+                    .filter(|c| c.is_dealt_with())
+                    .unwrap_or(AlertClass::Pending);
+            }
+            match class {
                 AlertClass::Pending => m.pending += 1,
                 AlertClass::AwaitingEngagement => m.awaiting_engagement += 1,
                 AlertClass::TrueConfirmed => m.true_alerts_confirmed += 1,
                 AlertClass::TrueUnconfirmed => m.true_alerts_unconfirmed += 1,
                 AlertClass::FalseConfirmed => m.false_alerts_confirmed += 1,
                 AlertClass::FalseUnconfirmed => m.false_alerts_unconfirmed += 1,
+                AlertClass::Repeat => unreachable!("resolved above"),
             }
             if let Some(o) = &a.policing_outcome {
                 *m.policing_outcomes

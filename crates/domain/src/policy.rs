@@ -743,6 +743,42 @@ pub fn adjudication_is_final(alert: &Alert) -> Verdict {
     }
 }
 
+/// `alert` may be marked a repeat of `original`: an earlier alert of the
+/// same deployment and subject, dealt with for good, and no repeat itself
+/// (the chain points at the alert that was decided).
+pub fn repeat_of_a_dealt_with_alert(alert: &Alert, original: &Alert) -> Verdict {
+    let refuse = |why: String| {
+        Err(Refusal::new(
+            Rule::RepeatOfADealtWithAlert,
+            format!(
+                "A{} cannot be marked a repeat of A{}: {why}",
+                alert.id, original.id
+            ),
+        ))
+    };
+    if original.deployment != alert.deployment || original.inclusion != alert.inclusion {
+        return refuse("they are not of the same deployment and watchlist subject".into());
+    }
+    if (original.at, original.id.0) >= (alert.at, alert.id.0) {
+        return refuse("a repeat follows the alert it repeats".into());
+    }
+    if let Some(root) = original.repeat_of {
+        return refuse(format!(
+            "A{} is itself a repeat; mark it a repeat of A{root}",
+            original.id
+        ));
+    }
+    let class = original.class();
+    if !class.is_dealt_with() {
+        return refuse(format!(
+            "A{} is {}; decide it first, or decide this one on its own",
+            original.id,
+            class.as_str().replace('_', " ")
+        ));
+    }
+    Ok(())
+}
+
 /// Engagement follows only an alert passed for engagement, and is recorded once.
 pub fn engagement_follows_passed_alert(alert: &Alert) -> Verdict {
     let rule = Rule::EngagementFollowsPassedAlert;

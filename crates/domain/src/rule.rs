@@ -44,6 +44,7 @@ str_enum! {
         AlertAtOrAboveThreshold = "alert_at_or_above_threshold",
         AlertCandidateOnWatchlist = "alert_candidate_on_watchlist",
         AdjudicationIsFinal = "adjudication_is_final",
+        RepeatOfADealtWithAlert = "repeat_of_a_dealt_with_alert",
         NoteWithinAlertRetention = "note_within_alert_retention",
         EngagementFollowsPassedAlert = "engagement_follows_passed_alert",
         PolicingOutcomeFollowsEngagement = "policing_outcome_follows_engagement",
@@ -161,6 +162,9 @@ impl Rule {
             }
             AdjudicationIsFinal => {
                 "An operator adjudicates an alert once; decisions are not rewritten."
+            }
+            RepeatOfADealtWithAlert => {
+                "An alert is marked a repeat only of an earlier alert of the same deployment and subject that has been dealt with (judged false, or engaged and found), itself no repeat."
             }
             EngagementFollowsPassedAlert => {
                 "An engagement is recorded only for an alert passed for engagement, and once."

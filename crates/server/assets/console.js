@@ -77,7 +77,7 @@ document.addEventListener("click", async (ev) => {
     location.assign("/signin");
   }
   const decide = ev.target.closest("[data-decide]");
-  if (decide) adjudicate(decide.closest("article.alert"), decide.dataset.decide);
+  if (decide) adjudicate(decide.closest("article.alert"), decide.dataset.decide, decide.dataset.repeatOf);
   if (ev.target.closest("[data-undo]")) undo(ev.target.closest("article.alert"));
   const verify = ev.target.closest("[data-verify-audit]");
   if (verify) {
@@ -191,7 +191,7 @@ const UNDO_MS = 5000;
 // Decisions in their undo window, latest last: {card, decision, timer, send}.
 const deciding = [];
 
-function adjudicate(card, decision) {
+function adjudicate(card, decision, repeatOf) {
   if (!card || card.dataset.deciding) return;
   const id = card.dataset.alert;
   const buttons = card.querySelectorAll("[data-decide]");
@@ -200,7 +200,9 @@ function adjudicate(card, decision) {
     || pendingCards().find((c) => c !== card);
   buttons.forEach((b) => { b.disabled = true; });
   card.dataset.deciding = decision;
-  const label = decision === "passed_for_engagement" ? "passed for engagement" : "not a match";
+  const label = decision === "passed_for_engagement" ? "passed for engagement"
+    : decision === "repeat" ? `a repeat of A${repeatOf}` : "not a match";
+  const body = decision === "repeat" ? { decision, repeat_of: `A${repeatOf}` } : { decision };
   const note = document.createElement("p");
   note.className = "undo";
   note.innerHTML = `Marked <strong></strong>: sent in 5 s. <button type="button" data-undo aria-keyshortcuts="U">Undo <kbd>U</kbd></button>`;
@@ -218,12 +220,12 @@ function adjudicate(card, decision) {
       // The page is closing: the decision was made, so it is sent.
       fetch(`/api/alerts/${id}/adjudication`, {
         method: "POST", keepalive: true, credentials: "same-origin",
-        headers: { "content-type": "application/json" }, body: JSON.stringify({ decision }),
+        headers: { "content-type": "application/json" }, body: JSON.stringify(body),
       });
       return;
     }
     try {
-      await api("POST", `/api/alerts/${id}/adjudication`, { decision });
+      await api("POST", `/api/alerts/${id}/adjudication`, body);
       announce(`Alert A${id}: ${label}.`);
       const fresh = await fetchCard(id);
       if (fresh) place(fresh);
@@ -269,6 +271,11 @@ document.addEventListener("keydown", (ev) => {
   if (key === "f" || key === "e") {
     ev.preventDefault();
     adjudicate(current(), key === "f" ? "false_alert_no_engagement" : "passed_for_engagement");
+  } else if (key === "r") {
+    // Only where the card offers it: an earlier alert of the same subject was dealt with.
+    const card = current();
+    const button = card && card.querySelector("[data-repeat-of]");
+    if (button) { ev.preventDefault(); adjudicate(card, "repeat", button.dataset.repeatOf); }
   } else if (key === "u") {
     ev.preventDefault();
     undo(null);

@@ -49,6 +49,7 @@ pub(crate) fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
         adjudication: decision(r.try_get("adjudication")?)?,
         engagement: decision(r.try_get("engagement")?)?,
         policing_outcome: decision(r.try_get("policing_outcome")?)?,
+        repeat_of: r.try_get::<Option<i64>, _>("repeat_of")?.map(AlertId),
         purged_at: opt_ts(r.try_get("purged_ms")?),
         source: match (
             r.try_get::<Option<i64>, _>("session")?,
@@ -207,6 +208,7 @@ impl Store {
                 adjudication: None,
                 engagement: None,
                 policing_outcome: None,
+                repeat_of: None,
                 purged_at: None,
                 source: Some(AlertSource {
                     session: session.id(),
@@ -269,6 +271,11 @@ impl Store {
         value: Adjudication,
         note: &str,
     ) -> Result<Alert> {
+        if value == Adjudication::Repeat {
+            return Err(StoreError::Invalid(format!(
+                "a repeat names the alert it repeats: `lfr alert repeat A{id} --of A<earlier>` (API: decision \"repeat\" with \"repeat_of\")"
+            )));
+        }
         let by = actor.id;
         self.decide(
             actor,
@@ -291,6 +298,59 @@ impl Store {
                 });
                 a.adjudication = Some(d);
                 Ok((s, value.to_string()))
+            },
+        )
+        .await
+    }
+
+    /// The operator's adjudication that `id` is the same person as the
+    /// earlier alert `of`, already dealt with: nobody is approached again,
+    /// and the figures count it as `of` (rule `repeat_of_a_dealt_with_alert`).
+    pub async fn mark_repeat(
+        &self,
+        actor: &User,
+        id: AlertId,
+        of: AlertId,
+        note: &str,
+    ) -> Result<Alert> {
+        let by = actor.id;
+        self.act(
+            Act::new(actor, Action::Adjudicate, "alert.repeat", format!("A{id}")),
+            async |tx, now| {
+                let mut a = load(tx, self.keys(), id).await?;
+                let original = load(tx, self.keys(), of).await?;
+                policy::adjudication_is_final(&a)?;
+                policy::repeat_of_a_dealt_with_alert(&a, &original)?;
+                policy::note_within_alert_retention(&a, note)?;
+                let d = Decision {
+                    value: Adjudication::Repeat,
+                    by,
+                    at: now,
+                    note: note.into(),
+                };
+                let sealed = match note.trim() {
+                    "" => None,
+                    _ => Some(
+                        self.keys()
+                            .data_key(a.deployment)?
+                            .seal(note.as_bytes(), &note_aad(id, "adjudication"))?,
+                    ),
+                };
+                sqlx::query(
+                    "UPDATE alerts SET adjudication = $1, adjudication_note_enc = $2, repeat_of = $3 WHERE id = $4",
+                )
+                .bind(json(&Decision {
+                    note: String::new(),
+                    ..d.clone()
+                }))
+                .bind(sealed)
+                .bind(of.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                a.adjudication = Some(d);
+                a.repeat_of = Some(of);
+                done(a, format!("repeat of A{of}"))
             },
         )
         .await

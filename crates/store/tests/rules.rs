@@ -1033,3 +1033,143 @@ async fn an_operator_sees_a_reference_image_only_beside_its_alert() {
         .unwrap();
     assert!(w.store.reference_image(&w.operator, img).await.is_ok());
 }
+
+/// A second alert for a subject already dealt with is marked a repeat of the
+/// first: it counts as that one (false here, not a second false alert
+/// judged on its own), and the rule holds the chain to the decided alert.
+#[tokio::test]
+async fn a_repeat_counts_as_the_alert_it_repeats() {
+    let w = World::new().await;
+    let (d, _) = w.running().await;
+    let g = w
+        .store
+        .gallery(&w.operator, d, TEST_ALGORITHM)
+        .await
+        .unwrap();
+    let (s1, s2) = (
+        &g[0],
+        g.iter().find(|e| e.inclusion != g[0].inclusion).unwrap(),
+    );
+    let session = w.session(d).await;
+    let first = w
+        .store
+        .raise_alert(&session, w.new_alert(s1.image, 0.81))
+        .await
+        .unwrap();
+    w.clock.advance(lfr_base::SignedDuration::from_secs(40));
+    let again = w
+        .store
+        .raise_alert(&session, w.new_alert(s1.image, 0.77))
+        .await
+        .unwrap();
+    let other = w
+        .store
+        .raise_alert(&session, w.new_alert(s2.image, 0.70))
+        .await
+        .unwrap();
+    let refused = |e| rule(e);
+    // Not while the first waits for its own decision.
+    assert_eq!(
+        refused(
+            w.store
+                .mark_repeat(&w.operator, again.id, first.id, "")
+                .await
+                .unwrap_err()
+        ),
+        "repeat_of_a_dealt_with_alert"
+    );
+    w.store
+        .adjudicate(
+            &w.operator,
+            first.id,
+            Adjudication::FalseAlertNoEngagement,
+            "",
+        )
+        .await
+        .unwrap();
+    // Another subject's alert is no repeat of it.
+    assert_eq!(
+        refused(
+            w.store
+                .mark_repeat(&w.operator, other.id, first.id, "")
+                .await
+                .unwrap_err()
+        ),
+        "repeat_of_a_dealt_with_alert"
+    );
+    // Only the operator adjudicates.
+    assert_eq!(
+        refused(
+            w.store
+                .mark_repeat(&w.engagement, again.id, first.id, "")
+                .await
+                .unwrap_err()
+        ),
+        "role_permits"
+    );
+    // "repeat" without the alert it repeats is not a decision.
+    assert!(matches!(
+        w.store
+            .adjudicate(&w.operator, again.id, Adjudication::Repeat, "")
+            .await,
+        Err(lfr_store::StoreError::Invalid(_))
+    ));
+    let marked = w
+        .store
+        .mark_repeat(&w.operator, again.id, first.id, "same coat, same person")
+        .await
+        .unwrap();
+    assert_eq!(marked.repeat_of, Some(first.id));
+    let stored = w.store.alert(&w.operator, again.id).await.unwrap();
+    assert_eq!(stored.repeat_of, Some(first.id));
+    assert_eq!(stored.class(), lfr_domain::alert::AlertClass::Repeat);
+    // Final, like any adjudication; and the first is no repeat of the second.
+    assert_eq!(
+        refused(
+            w.store
+                .mark_repeat(&w.operator, again.id, first.id, "")
+                .await
+                .unwrap_err()
+        ),
+        "adjudication_is_final"
+    );
+    let m = w.store.metrics(&w.silver, d).await.unwrap();
+    assert_eq!(m.repeats, 1);
+    assert_eq!(
+        m.false_alerts_unconfirmed, 2,
+        "the repeat counts as the false alert it repeats"
+    );
+    assert_eq!(m.pending, 1, "the other subject's alert still waits");
+    // A third alert repeats the decided one, not the repeat.
+    w.clock.advance(lfr_base::SignedDuration::from_secs(40));
+    let third = w
+        .store
+        .raise_alert(&session, w.new_alert(s1.image, 0.75))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(
+            w.store
+                .mark_repeat(&w.operator, third.id, again.id, "")
+                .await
+                .unwrap_err()
+        ),
+        "repeat_of_a_dealt_with_alert"
+    );
+    w.store
+        .mark_repeat(&w.operator, third.id, first.id, "")
+        .await
+        .unwrap();
+    // The refusals and the repeats are in the audit log.
+    let f = AuditFilter {
+        target: Some(format!("A{}", again.id)),
+        limit: 50,
+        ..Default::default()
+    };
+    let log = w.store.audit_entries(&w.auditor, &f).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.event.action == "alert.repeat"
+            && e.event.detail.contains(&format!("repeat of A{}", first.id))),
+        "{log:?}"
+    );
+}

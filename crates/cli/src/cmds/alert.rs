@@ -33,6 +33,17 @@ pub enum AlertCmd {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// The operator's adjudication that the alert is the same person as an
+    /// earlier alert for the same subject, already dealt with: nobody is
+    /// approached again, and the figures count it as that one.
+    Repeat {
+        alert: AlertId,
+        /// The earlier alert it repeats.
+        #[arg(long, value_name = "ALERT")]
+        of: AlertId,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// The engagement officer's finding: confirmed_true, confirmed_false or unconfirmed.
     Engage {
         alert: AlertId,
@@ -189,7 +200,14 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                     (
                         "adjudication",
                         dec(a.adjudication.as_ref().map(|d| {
-                            format!("{} by U{} at {} {}", d.value, d.by, show_time(d.at), d.note)
+                            let of = a.repeat_of.map(|o| format!(" of A{o}")).unwrap_or_default();
+                            format!(
+                                "{}{of} by U{} at {} {}",
+                                d.value,
+                                d.by,
+                                show_time(d.at),
+                                d.note
+                            )
                         })),
                     ),
                     (
@@ -214,6 +232,9 @@ pub fn run(g: &Global, cmd: AlertCmd) -> Result<()> {
                 decision,
                 note,
             } => show(&store.adjudicate(&me, alert, decision, &note).await?),
+            AlertCmd::Repeat { alert, of, note } => {
+                show(&store.mark_repeat(&me, alert, of, &note).await?)
+            }
             AlertCmd::Engage {
                 alert,
                 outcome,

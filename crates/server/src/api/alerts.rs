@@ -84,6 +84,9 @@ async fn show(
 #[derive(Debug, Deserialize)]
 pub struct AdjudicationBody {
     pub decision: Adjudication,
+    /// For `repeat`: the earlier alert (`A12` or `12`).
+    #[serde(default)]
+    pub repeat_of: Option<String>,
     #[serde(default)]
     pub note: String,
 }
@@ -114,10 +117,13 @@ async fn adjudicate(
     Body(b): Body<AdjudicationBody>,
 ) -> ApiResult<Json<AlertView>> {
     let id: AlertId = id(&a)?;
-    let a = app
-        .store
-        .adjudicate(&c.user, id, b.decision, &b.note)
-        .await?;
+    let a = match (b.decision, b.repeat_of) {
+        (Adjudication::Repeat, Some(of)) => {
+            let of: AlertId = crate::api::id(&of)?;
+            app.store.mark_repeat(&c.user, id, of, &b.note).await?
+        }
+        (decision, _) => app.store.adjudicate(&c.user, id, decision, &b.note).await?,
+    };
     Ok(decided(&app, &c, a).await)
 }
 

@@ -5,8 +5,9 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
-use lfr_domain::alert::{Adjudication, AlertClass, EngagementOutcome, PolicingOutcome};
+use lfr_domain::alert::{Adjudication, Alert, AlertClass, EngagementOutcome, PolicingOutcome};
 use lfr_domain::deployment::DeploymentState;
+use lfr_domain::ids::AlertId;
 use lfr_domain::policy::Action;
 use lfr_domain::role::User;
 use maud::{Markup, html};
@@ -48,8 +49,33 @@ fn words(s: &str) -> String {
     s.replace('_', " ")
 }
 
-/// One alert, drawn for the operator or the engagement officer.
-pub fn card(v: &AlertView, user: &User, mode: Mode) -> Markup {
+/// The alert a waiting alert may repeat: the latest earlier alert of the
+/// same deployment and subject that was dealt with, itself no repeat.
+pub fn repeat_candidate<'a>(
+    v: &AlertView,
+    all: impl IntoIterator<Item = &'a Alert>,
+) -> Option<(AlertId, AlertClass)> {
+    let a = &v.alert;
+    all.into_iter()
+        .filter(|o| {
+            o.deployment == a.deployment
+                && o.inclusion == a.inclusion
+                && (o.at, o.id.0) < (a.at, a.id.0)
+                && o.repeat_of.is_none()
+                && o.class().is_dealt_with()
+        })
+        .max_by_key(|o| (o.at, o.id.0))
+        .map(|o| (o.id, o.class()))
+}
+
+/// One alert, drawn for the operator or the engagement officer; `repeat`
+/// is the earlier alert it may repeat ([`repeat_candidate`]).
+pub fn card(
+    v: &AlertView,
+    user: &User,
+    mode: Mode,
+    repeat: Option<(AlertId, AlertClass)>,
+) -> Markup {
     let a = &v.alert;
     let id = a.id.0;
     let h = format!("alert-{id}-h");
@@ -91,20 +117,23 @@ pub fn card(v: &AlertView, user: &User, mode: Mode) -> Markup {
                 }
                 dt.minor { "Camera" } dd.minor { (a.camera) }
                 dt { "Recognised in" } dd { (a.recognition_ms) " ms" }
-                dt.minor { "Status" } dd.status.minor { (words(class)) }
+                dt.minor { "Status" } dd.status.minor { (words(class)) @if let Some(o) = a.repeat_of { " (repeat of A" (o) ")" } }
             }
             @match mode {
-                Mode::Operator => (operator_actions(v, user)),
+                Mode::Operator => (operator_actions(v, user, repeat)),
                 Mode::Engagement => (engagement_actions(v, user)),
             }
         }
     }
 }
 
-fn operator_actions(v: &AlertView, user: &User) -> Markup {
+fn operator_actions(v: &AlertView, user: &User, repeat: Option<(AlertId, AlertClass)>) -> Markup {
     let id = v.alert.id.0;
     html! {
         @if v.class == AlertClass::Pending && role_allows(user, Action::Adjudicate) {
+            @if let Some((of, class)) = repeat {
+                p.earlier { "Same subject as A" (of) ", already dealt with (" (words(class.as_str())) ")." }
+            }
             div.decide role="group" aria-label=(format!("Adjudicate alert A{id}")) {
                 button.no type="button" data-alert=(id) data-decide=(Adjudication::FalseAlertNoEngagement.as_str()) aria-keyshortcuts="F" {
                     "Not a match " kbd { "F" }
@@ -112,10 +141,19 @@ fn operator_actions(v: &AlertView, user: &User) -> Markup {
                 button.yes type="button" data-alert=(id) data-decide=(Adjudication::PassedForEngagement.as_str()) aria-keyshortcuts="E" {
                     span.long { "Possible match: " } "engage " kbd { "E" }
                 }
+                @if let Some((of, _)) = repeat {
+                    button.repeat type="button" data-alert=(id) data-decide=(Adjudication::Repeat.as_str()) data-repeat-of=(of.0) aria-keyshortcuts="R" {
+                        span.long { "Same person: " } "repeat of A" (of) " " kbd { "R" }
+                    }
+                }
                 p.error role="alert" {}
             }
         } @else if let Some(d) = &v.alert.adjudication {
-            p.decided { "Adjudicated " (words(d.value.as_str())) " at " (time::clock(d.at)) }
+            p.decided {
+                "Adjudicated " (words(d.value.as_str()))
+                @if let Some(o) = v.alert.repeat_of { " of A" (o) }
+                " at " (time::clock(d.at))
+            }
         }
     }
 }
@@ -235,14 +273,14 @@ pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
         section aria-labelledby="h-pending" {
             h2 #h-pending { "Waiting for a decision " span #pending-count { "(" (pending.len()) ")" } }
             div #pending data-queue="operator" {
-                @for v in &pending { (card(v, &c.user, Mode::Operator)) }
+                @for v in &pending { (card(v, &c.user, Mode::Operator, repeat_candidate(v, all.iter().map(|w| &w.alert)))) }
             }
             p #empty.quiet hidden[!pending.is_empty()] { "No alert is waiting. New alerts appear here by themselves." }
         }
         section aria-labelledby="h-decided" {
             h2 #h-decided { "Decided" }
             div #decided {
-                @for v in decided.iter().rev().take(20) { (card(v, &c.user, Mode::Operator)) }
+                @for v in decided.iter().rev().take(20) { (card(v, &c.user, Mode::Operator, None)) }
             }
         }
         // Below the queue: in a busy zone the alerts come first.
@@ -286,7 +324,14 @@ pub async fn card_fragment(
     let id = as_user(crate::api::id(&a), &c.user)?;
     let alert = as_user(app.store.alert(&c.user, id).await, &c.user)?;
     let v = view(&app, &c.user, alert).await;
-    Ok(card(&v, &c.user, q.mode))
+    let earlier = match q.mode {
+        Mode::Operator if v.class == AlertClass::Pending => {
+            let all = as_user(app.store.alerts(&c.user, v.alert.deployment).await, &c.user)?;
+            repeat_candidate(&v, &all)
+        }
+        _ => None,
+    };
+    Ok(card(&v, &c.user, q.mode, earlier))
 }
 
 /// `GET /console/engagement`: alerts passed for engagement, then those
@@ -307,7 +352,7 @@ pub async fn engagement(parts: Parts, State(app): State<App>) -> PageResult {
     let body = html! {
         p { "Alerts the operator passed for engagement. Record what engaging the person showed, then what followed." }
         div #engage data-queue="engagement" {
-            @for v in &open { (card(v, &c.user, Mode::Engagement)) }
+            @for v in &open { (card(v, &c.user, Mode::Engagement, None)) }
         }
         @if open.is_empty() { p.quiet { "Nothing to record. Alerts passed for engagement appear here by themselves." } }
     };
