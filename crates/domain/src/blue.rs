@@ -203,6 +203,7 @@ mod tests {
             adjudication: None,
             engagement: None,
             policing_outcome: None,
+            repeat_of: None,
             purged_at: None,
             source: None,
         }

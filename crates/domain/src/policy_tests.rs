@@ -554,6 +554,7 @@ fn alert() -> Alert {
         adjudication: None,
         engagement: None,
         policing_outcome: None,
+        repeat_of: None,
         purged_at: None,
         source: None,
     }

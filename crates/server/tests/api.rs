@@ -1184,3 +1184,97 @@ async fn an_event_stream_ends_when_its_caller_is_deactivated() {
         "the stream of a deactivated user stayed open"
     );
 }
+
+/// A second alert for a subject already dealt with is offered as a repeat
+/// in the queue, and marked one through the API: it counts as the first.
+#[tokio::test]
+async fn a_repeat_alert_is_offered_in_the_queue_and_counts_as_the_first() {
+    let s = start().await;
+    let (d, _, image) = running_with_volunteer(&s).await;
+    let session = s
+        .store
+        .open_recognition_session(
+            &s.users["operator"],
+            lfr_domain::ids::DeploymentId(d),
+            RecognitionModel::BUILTIN_ALGORITHM,
+            "",
+        )
+        .await
+        .unwrap();
+    let mut raise = async || {
+        s.store
+            .raise_alert(
+                &session,
+                lfr_store::alerts::NewAlert {
+                    candidate_image: lfr_domain::ids::ImageId(image),
+                    camera: "van-1".into(),
+                    score: 0.9,
+                    threshold: 0.64,
+                    recognition_ms: 0,
+                    probe: png(),
+                },
+            )
+            .await
+            .unwrap()
+            .id
+            .0
+    };
+    let first = raise().await;
+    let second = raise().await;
+    // Nothing to repeat while the first waits.
+    let page = s
+        .fetch(Some("operator"), "/console/alerts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("data-repeat-of"), "no repeat offered yet");
+    let (status, _) = s
+        .post(
+            "operator",
+            &format!("/api/alerts/{first}/adjudication"),
+            json!({ "decision": "false_alert_no_engagement" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = s
+        .fetch(Some("operator"), "/console/alerts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-repeat-of=\"{first}\""))
+            && page.contains(&format!("Same subject as A{first}")),
+        "the queue offers A{second} as a repeat of A{first}"
+    );
+    // "repeat" needs the alert it repeats.
+    let (status, body) = s
+        .post(
+            "operator",
+            &format!("/api/alerts/{second}/adjudication"),
+            json!({ "decision": "repeat" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = s
+        .post(
+            "operator",
+            &format!("/api/alerts/{second}/adjudication"),
+            json!({ "decision": "repeat", "repeat_of": format!("A{first}") }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["class"], "repeat");
+    assert_eq!(body["repeat_of"], first);
+    let (_, figures) = s
+        .get("silver", &format!("/api/deployments/{d}/figures"))
+        .await;
+    let totals = if figures["totals"].is_object() {
+        &figures["totals"]
+    } else {
+        &figures
+    };
+    assert_eq!(totals["repeats"], 1, "{figures}");
+    assert_eq!(totals["false_alerts_unconfirmed"], 2, "{figures}");
+}

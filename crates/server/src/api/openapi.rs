@@ -247,7 +247,8 @@ fn schemas() -> Value {
             "faces_scanned": i(), "dropped_frames": i(), "alerts": i(), "pending": i(), "awaiting_engagement": i(),
             "true_alerts_confirmed": i(), "true_alerts_unconfirmed": i(), "false_alerts_confirmed": i(), "false_alerts_unconfirmed": i(),
             "system_false_alert_rate": nullable(n()), "operational_false_alert_rate": nullable(n()), "true_recognition_rate": nullable(n()),
-            "true_recognition_rate_ci": nullable(interval()), "blue_passes": i(), "blue_passes_recognised": i() } },
+            "true_recognition_rate_ci": nullable(interval()), "blue_passes": i(), "blue_passes_recognised": i(),
+            "repeats": { "type": "integer", "description": "Alerts adjudicated as repeats of an earlier one, each also counted under that alert's class" } } },
         "CameraFigures": obj(&["camera", "state", "faces_scanned", "dropped_frames", "alerts", "false_alerts"], json!({
             "camera": s(), "location": nullable(s()), "state": s(), "faces_scanned": i(), "dropped_frames": i(),
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),

@@ -287,6 +287,7 @@ pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
         section.help aria-label="Keys and sound" {
             p.keys {
                 "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
+                kbd { "R" } " repeat of the earlier alert for the same subject, where one was dealt with, "
                 kbd { "U" } " undo the last decision (each is sent after 5 s), "
                 kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."
             }
