@@ -27,6 +27,29 @@ str_enum! {
     }
 }
 
+impl UseCase {
+    /// What the public is told the deployment was for, in plain words.
+    pub fn public_words(self) -> &'static str {
+        match self {
+            UseCase::Proactive => {
+                "to find people wanted by the police or courts, or at risk, in the area"
+            }
+            UseCase::Event => "at a planned event",
+            UseCase::Incident => "in response to an incident, such as a missing person at risk",
+        }
+    }
+}
+
+impl DeploymentStyle {
+    /// How the cameras were put in place, in plain words.
+    pub fn public_words(self) -> &'static str {
+        match self {
+            DeploymentStyle::Van => "on a marked police van",
+            DeploymentStyle::Wired => "fixed in place",
+        }
+    }
+}
+
 str_enum! {
     /// Assessments attached to an application.
     pub enum AssessmentKind {

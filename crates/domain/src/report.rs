@@ -42,6 +42,10 @@ pub struct PublicReport {
     #[serde(default)]
     pub true_recognition_rate_ci: Option<(f64, f64)>,
     pub policing_outcomes: BTreeMap<String, u64>,
+    /// Alerts the operator recognised as the same person as an earlier
+    /// alert already dealt with; each is counted as that alert was.
+    #[serde(default)]
+    pub repeats: u64,
     /// The audit log's signed head when the report was made (`SEQ:HEAD:MAC`):
     /// anyone holding the report can later have the log checked against it
     /// (`lfr audit verify --checkpoint`), which catches rewriting and cutting.
@@ -82,6 +86,7 @@ impl PublicReport {
             true_recognition_rate: m.true_recognition_rate,
             true_recognition_rate_ci: m.true_recognition_rate_ci,
             policing_outcomes: m.policing_outcomes.clone(),
+            repeats: m.repeats,
             audit_checkpoint: None,
         }
     }

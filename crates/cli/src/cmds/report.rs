@@ -88,6 +88,7 @@ pub fn run(g: &Global, a: ReportArgs) -> Result<()> {
                 ),
                 ("faces scanned", r.faces_scanned.to_string()),
                 ("alerts", r.alerts.to_string()),
+                ("of them repeats", r.repeats.to_string()),
                 (
                     "true alerts",
                     format!(

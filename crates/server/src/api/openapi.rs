@@ -318,7 +318,8 @@ fn schemas() -> Value {
             "faces_scanned": i(), "alerts": i(), "positive_alerts_confirmed": i(), "positive_alerts_unconfirmed": i(),
             "false_alerts_confirmed": i(), "false_alerts_unconfirmed": i(), "false_alert_rate": nullable(n()),
             "blue_passes": i(), "true_recognition_rate": nullable(n()), "true_recognition_rate_ci": nullable(interval()),
-            "policing_outcomes": { "type": "object", "additionalProperties": i() } })),
+            "policing_outcomes": { "type": "object", "additionalProperties": i() },
+            "repeats": { "type": "integer", "description": "Alerts of the same person seen again, each counted as the alert it repeats" } })),
         "UpcomingNotice": obj(&["deployment", "location", "use_case", "style", "starts_at", "ends_at", "running_now"], json!({
             "deployment": s(), "location": s(), "use_case": enum_of(names(UseCase::ALL)), "style": enum_of(names(DeploymentStyle::ALL)),
             "starts_at": t(), "ends_at": t(), "running_now": b() })),

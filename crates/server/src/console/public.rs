@@ -27,7 +27,7 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                         @for n in &upcoming {
                             tr {
                                 th scope="row" { (n.location) }
-                                td { (n.use_case) " (" (n.style) ")" }
+                                td { "LFR " (n.use_case.public_words()) ", cameras " (n.style.public_words()) }
                                 td { (time::when(n.starts_at)) }
                                 td { (time::when(n.ends_at)) }
                                 td { @if n.running_now { strong { "In use now" } } @else { "Planned" } }
@@ -47,11 +47,15 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                     h3 id=(format!("r-{}", r.deployment)) { (r.location) ", " (r.date) }
                     dl.figures {
                         dt { "Duration" } dd { (r.duration_minutes.map(|m| format!("{} h {:02} min", m / 60, m % 60)).unwrap_or_else(|| "-".into())) }
-                        dt { "Cameras" } dd { (r.assets) " (" (r.style) ")" }
+                        dt { "Purpose" } dd { "LFR " (r.use_case.public_words()) }
+                        dt { "Cameras" } dd { (r.assets) ", " (r.style.public_words()) }
                         dt { "Watchlist size" } dd { (r.watchlist_inclusions) }
                         dt { "Lowest threshold authorised" } dd { (r.minimum_threshold_authorised.map(|t| format!("{t:.2}")).unwrap_or_else(|| "-".into())) }
                         dt { "Faces scanned" } dd { (r.faces_scanned) }
-                        dt { "Alerts" } dd { (r.alerts) }
+                        dt { "Alerts" } dd {
+                            (r.alerts)
+                            @if r.repeats > 0 { " (" (r.repeats) " of them the same person seen again, counted as the first alert was)" }
+                        }
                         dt { "True alerts, confirmed" } dd { (r.positive_alerts_confirmed) }
                         dt { "True alerts, unconfirmed" } dd { (r.positive_alerts_unconfirmed) }
                         dt { "False alerts, confirmed" } dd { (r.false_alerts_confirmed) }
