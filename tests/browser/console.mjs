@@ -263,6 +263,24 @@ async function scenario(browser) {
   log(`commander now sees ${after.alerts} alert(s), ${after.trueAlerts} confirmed true`);
   await shot(silver, "dashboard");
 
+  step = "operator marks a later alert of the same subject as a repeat";
+  {
+    // The video loops: the subject of A${id} comes round again, and once A${id}
+    // is dealt with the queue offers that alert as its repeat (R).
+    const again = op.locator(`#pending article.alert:has([data-repeat-of="${id}"])`).first();
+    await again.waitFor({ timeout: alertWait });
+    const repeatId = await again.getAttribute("data-alert");
+    check((await again.innerText()).includes(`Same subject as A${id}`), "the card names the earlier alert it may repeat");
+    await again.focus();
+    await op.keyboard.press("r");
+    const done = op.locator(`#decided #alert-${repeatId}`);
+    await done.waitFor({ timeout: 15_000 });
+    check((await done.innerText()).includes(`repeat of A${id}`), "the decided card says what it repeats");
+    const stored = await op.evaluate(async (a) => (await fetch(`/api/alerts/${a}`, { credentials: "same-origin" })).json(), repeatId);
+    check(stored.class === "repeat" && stored.repeat_of === Number(id), `A${repeatId} is stored as a repeat of A${id} (got ${JSON.stringify([stored.class, stored.repeat_of])})`);
+    log(`operator marked A${repeatId} a repeat of A${id}`);
+  }
+
   step = "operator ends the pass the system recognised";
   const seen = blue.locator("#open-passes tbody tr[data-pass]").filter({ has: blue.locator("td.seen", { hasText: "Alert A" }) }).first();
   await seen.waitFor({ timeout: alertWait });

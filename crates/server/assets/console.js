@@ -171,6 +171,7 @@ function place(card) {
     } else {
       if (old) old.remove();
       document.getElementById("decided").prepend(card);
+      refreshSameSubject(card);
     }
     updateCount();
   } else if (mode === "engagement") {
@@ -178,6 +179,21 @@ function place(card) {
     if (old) old.replaceWith(card); else if (relevant) queue.append(card);
   }
   return card;
+}
+
+// A decided alert may make the subject's later waiting alerts repeats of
+// it: their cards are drawn again to offer it (not those in an undo window).
+async function refreshSameSubject(decided) {
+  const subject = decided.dataset.subject;
+  for (const c of pendingCards()) {
+    if (c.dataset.subject !== subject || c.dataset.alert === decided.dataset.alert) continue;
+    const fresh = await fetchCard(c.dataset.alert);
+    if (fresh && !c.dataset.deciding && c.isConnected) {
+      const focused = c.contains(document.activeElement);
+      c.replaceWith(fresh);
+      if (focused) fresh.focus();
+    }
+  }
 }
 
 function current() {

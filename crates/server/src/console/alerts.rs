@@ -86,7 +86,7 @@ pub fn card(
         .unwrap_or_else(|| "unknown".into());
     let class = v.class.as_str();
     html! {
-        article.alert.(class) id=(format!("alert-{id}")) data-alert=(id) data-class=(class) tabindex="-1" aria-labelledby=(h) {
+        article.alert.(class) id=(format!("alert-{id}")) data-alert=(id) data-class=(class) data-subject=(format!("{}-{}", a.deployment, a.inclusion)) tabindex="-1" aria-labelledby=(h) {
             h3 id=(h) {
                 "Alert A" (id) " · " (a.camera) " · " time datetime=(a.at.to_string()) { (time::clock(a.at)) }
                 @if v.class == AlertClass::Pending && mode == Mode::Operator {
