@@ -590,6 +590,52 @@ fn adjudication_engagement_and_outcome_come_in_order_once() {
     assert!(policing_outcome_follows_engagement(&a).is_err());
 }
 
+/// A repeat counts as the alert it repeats: a true one stays true, and it
+/// carries no second policing outcome. The rule holds the order, the
+/// subject and the decision of the alert repeated.
+#[test]
+fn a_repeat_counts_as_the_alert_it_repeats() {
+    use crate::alert::{Adjudication, AlertClass};
+    use crate::metrics::{Counts, Metrics};
+    let mut first = alert();
+    first.adjudication = decided(Adjudication::PassedForEngagement);
+    let mut again = alert();
+    again.id = AlertId(2);
+    again.at = t("2026-11-22T10:05:00Z");
+    let rule = |a: &Alert, o: &Alert| repeat_of_a_dealt_with_alert(a, o).map_err(|r| r.rule);
+    let refused = Err(Rule::RepeatOfADealtWithAlert);
+    assert_eq!(
+        rule(&again, &first),
+        refused,
+        "awaiting engagement is not dealt with"
+    );
+    first.engagement = decided(EngagementOutcome::ConfirmedTrue);
+    first.policing_outcome = decided(PolicingOutcome::Arrest);
+    assert_eq!(rule(&again, &first), Ok(()));
+    assert_eq!(
+        rule(&first, &again),
+        refused,
+        "a repeat follows what it repeats"
+    );
+    let mut other = again.clone();
+    other.inclusion = InclusionId(2);
+    assert_eq!(rule(&other, &first), refused, "another subject");
+    again.adjudication = decided(Adjudication::Repeat);
+    again.repeat_of = Some(first.id);
+    assert_eq!(again.class(), AlertClass::Repeat);
+    let mut third = alert();
+    third.id = AlertId(3);
+    third.at = t("2026-11-22T10:09:00Z");
+    assert_eq!(rule(&third, &again), refused, "a repeat of a repeat");
+    let m = Metrics::compute(&[first, again], &Counts::default());
+    assert_eq!((m.alerts, m.true_alerts_confirmed, m.repeats), (2, 2, 1));
+    assert_eq!(
+        m.policing_outcomes.get("arrest"),
+        Some(&1),
+        "no second arrest"
+    );
+}
+
 #[test]
 fn metrics_follow_the_app_definitions() {
     use crate::metrics::{Counts, Metrics};
