@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// file (whole, by rename), so that scripts know when and where it is ready.
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
+    /// Where the cameras' frames are searched for faces: `full` (the whole of
+    /// every frame) or `regions` (the whole frame every 400 ms, around the
+    /// tracked faces between; docs/live.md). Default: `full`.
+    #[arg(long, value_enum)]
+    pub detect: Option<super::Detection>,
 }
 
 pub fn run(g: &Global, a: ServeArgs) -> Result<()> {
@@ -134,6 +139,13 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
     // Set at shutdown: the pipeline stops its session, which writes the
     // last counts, before the process ends.
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let live_config = LiveConfig {
+        regions: a
+            .detect
+            .unwrap_or_else(super::Detection::default_live)
+            .regions(),
+        ..LiveConfig::default()
+    };
     let live = match pipeline {
         Some(p) => {
             let models = deployment_models(g, &store, &p).await?;
@@ -143,6 +155,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
                 cameras.clone(),
                 p,
                 models,
+                live_config,
                 stopped,
             )))
         }
@@ -290,6 +303,7 @@ async fn run_pipeline(
     cameras: Arc<ReportedCameras>,
     p: Pipeline,
     models: lfr_engine::pipeline::ModelFiles,
+    config: LiveConfig,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut changes = hub.subscribe();
@@ -301,7 +315,7 @@ async fn run_pipeline(
             p.deployment,
             p.cameras.clone(),
             models.clone(),
-            LiveConfig::default(),
+            config.clone(),
         )
         .await;
         let session = match session {
