@@ -795,22 +795,7 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
         )
         .await
         .unwrap();
-    let raised = s
-        .store
-        .raise_alert(
-            &session,
-            lfr_store::alerts::NewAlert {
-                candidate_image: lfr_domain::ids::ImageId(image),
-                camera: "van-1".into(),
-                score: 0.9,
-                threshold: 0.64,
-                recognition_ms: 0,
-                probe: png(),
-            },
-        )
-        .await
-        .unwrap();
-    let alert = json!({ "id": raised.id.0 });
+    let alert = json!({ "id": raise(&s, &session, image).await });
     let (status, list) = s.get("silver", &passes).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list[0]["reference"], "V1");
@@ -972,6 +957,26 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
 }
 
 /// A small PNG, as a probe crop.
+/// An alert on `image` raised by the pipeline's session (never through the API); its id.
+async fn raise(s: &Server, session: &lfr_store::sessions::RecognitionSession, image: i64) -> i64 {
+    s.store
+        .raise_alert(
+            session,
+            lfr_store::alerts::NewAlert {
+                candidate_image: lfr_domain::ids::ImageId(image),
+                camera: "van-1".into(),
+                score: 0.9,
+                threshold: 0.64,
+                recognition_ms: 0,
+                probe: png(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+        .0
+}
+
 fn png() -> Vec<u8> {
     let mut bytes = Vec::new();
     image::RgbImage::new(2, 2)
@@ -1201,26 +1206,8 @@ async fn a_repeat_alert_is_offered_in_the_queue_and_counts_as_the_first() {
         )
         .await
         .unwrap();
-    let mut raise = async || {
-        s.store
-            .raise_alert(
-                &session,
-                lfr_store::alerts::NewAlert {
-                    candidate_image: lfr_domain::ids::ImageId(image),
-                    camera: "van-1".into(),
-                    score: 0.9,
-                    threshold: 0.64,
-                    recognition_ms: 0,
-                    probe: png(),
-                },
-            )
-            .await
-            .unwrap()
-            .id
-            .0
-    };
-    let first = raise().await;
-    let second = raise().await;
+    let first = raise(&s, &session, image).await;
+    let second = raise(&s, &session, image).await;
     // Nothing to repeat while the first waits.
     let page = s
         .fetch(Some("operator"), "/console/alerts")

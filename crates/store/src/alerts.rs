@@ -240,14 +240,7 @@ impl Store {
                 policy::note_within_alert_retention(&a, note)?;
                 // The decision's JSON, its note left out: the note is sealed beside it.
                 let (value, detail) = f(&mut a, now)?;
-                let sealed = match note.trim() {
-                    "" => None,
-                    _ => Some(
-                        self.keys()
-                            .data_key(a.deployment)?
-                            .seal(note.as_bytes(), &note_aad(id, column))?,
-                    ),
-                };
+                let sealed = self.seal_note(&a, column, note)?;
                 // `column` is one of three fixed names chosen by this module.
                 sqlx::query(&format!(
                     "UPDATE alerts SET {column} = $1, {column}_note_enc = $2 WHERE id = $3"
@@ -303,6 +296,19 @@ impl Store {
         .await
     }
 
+    /// An officer's note on `a`'s decision in `column`, sealed under the
+    /// deployment's key to be stored beside it; `None` for no note.
+    fn seal_note(&self, a: &Alert, column: &str, note: &str) -> Result<Option<Vec<u8>>> {
+        if note.trim().is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.keys()
+                .data_key(a.deployment)?
+                .seal(note.as_bytes(), &note_aad(a.id, column))?,
+        ))
+    }
+
     /// The operator's adjudication that `id` is the same person as the
     /// earlier alert `of`, already dealt with: nobody is approached again,
     /// and the figures count it as `of` (rule `repeat_of_a_dealt_with_alert`).
@@ -328,14 +334,7 @@ impl Store {
                     at: now,
                     note: note.into(),
                 };
-                let sealed = match note.trim() {
-                    "" => None,
-                    _ => Some(
-                        self.keys()
-                            .data_key(a.deployment)?
-                            .seal(note.as_bytes(), &note_aad(id, "adjudication"))?,
-                    ),
-                };
+                let sealed = self.seal_note(&a, "adjudication", note)?;
                 sqlx::query(
                     "UPDATE alerts SET adjudication = $1, adjudication_note_enc = $2, repeat_of = $3 WHERE id = $4",
                 )

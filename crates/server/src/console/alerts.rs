@@ -55,15 +55,10 @@ pub fn repeat_candidate<'a>(
     v: &AlertView,
     all: impl IntoIterator<Item = &'a Alert>,
 ) -> Option<(AlertId, AlertClass)> {
-    let a = &v.alert;
+    // The rule itself decides which alerts qualify, so the offer and the
+    // store can never disagree.
     all.into_iter()
-        .filter(|o| {
-            o.deployment == a.deployment
-                && o.inclusion == a.inclusion
-                && (o.at, o.id.0) < (a.at, a.id.0)
-                && o.repeat_of.is_none()
-                && o.class().is_dealt_with()
-        })
+        .filter(|o| lfr_domain::policy::repeat_of_a_dealt_with_alert(&v.alert, o).is_ok())
         .max_by_key(|o| (o.at, o.id.0))
         .map(|o| (o.id, o.class()))
 }
