@@ -63,6 +63,11 @@
 //! - The threshold is never a parameter: it is the threshold the deployment
 //!   asked for, and never below the authority's minimum ([`threshold`]).
 //!
+//! [`Supervisor`] wraps a session for a server: it starts the session when
+//! the deployment allows it, restarts it, and stops it when the deployment
+//! ends, hearing of changes through a [`Newsfeed`] and reporting to a
+//! [`Listener`].
+//!
 //! For the demo (`lfr serve --demo`), [`demo::pick_volunteers`] picks clearly
 //! visible passers-by from a video and crops a reference image of each,
 //! [`demo::blue_watchlist`] turns them into a Blue Watchlist import, and
@@ -100,6 +105,7 @@ mod handoff;
 mod runner;
 pub mod session;
 mod source;
+pub mod supervisor;
 pub mod threshold;
 pub mod tracker;
 pub mod walkthrough;
@@ -109,6 +115,7 @@ pub use events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, Recog
 pub use figures::CameraFigures;
 pub use gate::QualityGate;
 pub use session::{LiveConfig, LiveError, Session, cameras_can_run};
+pub use supervisor::{Listener, News, Newsfeed, Outcome, Supervision, Supervisor};
 pub use tracker::TrackerConfig;
 
 /// Events a subscriber may fall behind by before it is told it lagged.

@@ -12,14 +12,15 @@ use clap::Args;
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::Action;
 use lfr_domain::role::User;
-use lfr_live::{CameraConfig, LiveConfig, LiveEvent, Session};
+use lfr_live::{CameraConfig, LiveConfig, Outcome};
+use lfr_server::App;
 use lfr_server::cameras::ReportedCameras;
-use lfr_server::{App, CameraStatus, Event, Hub};
 use lfr_store::Store;
 
 use super::session::open;
 use crate::Global;
 
+mod cameras;
 mod demo;
 
 #[derive(Args, Debug)]
@@ -111,8 +112,8 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
             .unwrap_or_else(|| data_dir().join("published"));
         (store, dir, pipeline, None)
     };
-    let cameras = Arc::new(ReportedCameras::default());
-    let app = App::new(store.clone(), cameras.clone(), publish_dir)?;
+    let reported = Arc::new(ReportedCameras::default());
+    let app = App::new(store.clone(), reported.clone(), publish_dir)?;
     let hub = app.hub.clone();
 
     if let Some(target) = a.mqtt.clone() {
@@ -149,15 +150,28 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
     let live = match pipeline {
         Some(p) => {
             let models = deployment_models(g, &store, &p).await?;
-            Some(tokio::spawn(run_pipeline(
-                store.clone(),
-                hub.clone(),
-                cameras.clone(),
-                p,
+            let supervisor = lfr_live::Supervisor {
+                store: store.clone(),
+                actor: p.actor,
+                deployment: p.deployment,
+                cameras: p.cameras,
                 models,
-                live_config,
-                stopped,
-            )))
+                config: live_config,
+                retry: Duration::from_secs(10),
+            };
+            let news = cameras::HubNews {
+                deployment: p.deployment,
+                events: hub.subscribe(),
+            };
+            let listener = cameras::HubListener {
+                hub: hub.clone(),
+                cameras: reported.clone(),
+                store: store.clone(),
+            };
+            Some(tokio::spawn(async move {
+                let outcome = supervisor.run(news, &listener, stopped).await;
+                say_how_it_ended(p.deployment, outcome);
+            }))
         }
         None => None,
     };
@@ -286,148 +300,25 @@ fn data_dir() -> PathBuf {
     }
 }
 
-fn status_word(s: lfr_live::CameraStatus) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{s:?}"))
-}
-
-/// Runs the cameras while the deployment may run recognition: starts the
-/// session when it becomes possible, passes alerts and figures to the
-/// console, asks the session to re-read the deployment whenever someone
-/// suspends, resumes or ends it, and stops it when the deployment ends.
-async fn run_pipeline(
-    store: Arc<Store>,
-    hub: Hub,
-    cameras: Arc<ReportedCameras>,
-    p: Pipeline,
-    models: lfr_engine::pipeline::ModelFiles,
-    config: LiveConfig,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut changes = hub.subscribe();
-    let mut last_error = String::new();
-    loop {
-        let session = Session::start(
-            store.clone(),
-            p.actor.clone(),
-            p.deployment,
-            p.cameras.clone(),
-            models.clone(),
-            config.clone(),
-        )
-        .await;
-        let session = match session {
-            Ok(s) => s,
-            Err(e) => {
-                let msg = e.to_string();
-                if msg != last_error {
-                    eprintln!("cameras of D{} not started: {msg}", p.deployment);
-                    last_error = msg;
-                }
-                // Try again when the deployment changes, or every 10 s.
-                let retry = tokio::time::timeout(Duration::from_secs(10), async {
-                    while let Ok(e) = changes.recv().await {
-                        if matches!(&*e, Event::DeploymentChanged { deployment, .. } if *deployment == p.deployment)
-                        {
-                            break;
-                        }
-                    }
-                });
-                tokio::select! {
-                    _ = retry => continue,
-                    _ = stop.changed() => return,
-                }
-            }
-        };
-        eprintln!("cameras of D{} running", p.deployment);
-        last_error.clear();
-        let mut events = session.subscribe();
-        let ended = loop {
-            tokio::select! {
-                _ = stop.changed() => break Ended::Shutdown,
-                ev = events.recv() => match ev {
-                    Ok(LiveEvent::Alert(a)) => hub.alert_raised(&a.alert, Some(a.category)),
-                    Ok(LiveEvent::Figures(figs)) => {
-                        for f in figs {
-                            let s = CameraStatus {
-                                deployment: p.deployment,
-                                name: f.camera.clone(),
-                                location: f.location.clone(),
-                                state: status_word(f.status),
-                                frames_analysed: f.frames_analysed,
-                                faces_scanned: f.faces_scanned,
-                                dropped_frames: f.frames_dropped,
-                                unrecorded_faces: f.faces_unrecorded,
-                                unrecorded_dropped: f.dropped_unrecorded,
-                                detail: None,
-                                last_frame_at: f.silent_s.and_then(|s| {
-                                    let ago = jiff::SignedDuration::try_from_secs_f64(s).ok()?;
-                                    store.clock().now().checked_sub(ago).ok()
-                                }),
-                            };
-                            let changed = cameras.report_if_changed(s);
-                            if changed {
-                                hub.publish(Event::CameraFigures { deployment: p.deployment, camera: f.camera });
-                            }
-                        }
-                    }
-                    Ok(LiveEvent::Camera(c)) => {
-                        cameras.note(p.deployment, &c.camera, &status_word(c.status), Some(c.detail.clone()));
-                        hub.publish(Event::CameraFigures { deployment: p.deployment, camera: c.camera });
-                    }
-                    Ok(LiveEvent::AlertRefused { camera, reason }) => {
-                        eprintln!("camera {camera}: a match was not recorded: {reason}");
-                    }
-                    Ok(LiveEvent::Recognition(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break Ended::Closed,
-                },
-                ch = changes.recv() => {
-                    if let Ok(e) = ch
-                        && let Event::DeploymentChanged { deployment, state, .. } = &*e
-                        && *deployment == p.deployment
-                    {
-                        if state.is_ended() {
-                            break Ended::Deployment;
-                        }
-                        session.refresh().await;
-                    }
-                }
-            }
-        };
-        let last = session.stop().await;
-        match ended {
-            Ended::Deployment => {
-                eprintln!("D{} has ended; its cameras are stopped", p.deployment)
-            }
-            Ended::Shutdown => {
-                for f in &last {
-                    let lost = match (f.faces_unrecorded, f.dropped_unrecorded) {
-                        (0, 0) => "all recorded".to_string(),
-                        (faces, dropped) => format!(
-                            "{faces} faces and {dropped} dropped frames NOT recorded: the store refused the last write"
-                        ),
-                    };
-                    eprintln!(
-                        "camera {} stopped: {} faces scanned, {} frames dropped, {lost}",
-                        f.camera, f.faces_scanned, f.frames_dropped
-                    );
-                }
-            }
-            Ended::Closed => continue,
+/// What became of the cameras, on standard error.
+fn say_how_it_ended(deployment: DeploymentId, outcome: Outcome) {
+    match outcome {
+        Outcome::DeploymentEnded => {
+            eprintln!("D{deployment} has ended; its cameras are stopped")
         }
-        return;
+        Outcome::Stopped(last) => {
+            for f in &last {
+                let lost = match (f.faces_unrecorded, f.dropped_unrecorded) {
+                    (0, 0) => "all recorded".to_string(),
+                    (faces, dropped) => format!(
+                        "{faces} faces and {dropped} dropped frames NOT recorded: the store refused the last write"
+                    ),
+                };
+                eprintln!(
+                    "camera {} stopped: {} faces scanned, {} frames dropped, {lost}",
+                    f.camera, f.faces_scanned, f.frames_dropped
+                );
+            }
+        }
     }
-}
-
-/// Why the cameras' session ended.
-enum Ended {
-    /// The deployment ended (concluded, terminated, cancelled).
-    Deployment,
-    /// `lfr serve` is stopping.
-    Shutdown,
-    /// The session's events closed: start it again.
-    Closed,
 }

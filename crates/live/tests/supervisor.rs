@@ -1,0 +1,168 @@
+//! The supervisor starts the cameras only when the deployment allows it,
+//! starts them on news that it does, records their counts when stopped, and
+//! stops them for good when the deployment ends. Real store, real models,
+//! the crowd video as a camera.
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::*;
+use lfr_domain::ids::DeploymentId;
+use lfr_live::{
+    CameraConfig, LiveConfig, LiveEvent, News, Newsfeed, Outcome, Source, Supervision, Supervisor,
+};
+use tokio::sync::{mpsc, watch};
+
+/// News from the test, by hand.
+struct Hand(mpsc::UnboundedReceiver<News>);
+
+impl Newsfeed for Hand {
+    async fn next(&mut self) -> Option<News> {
+        self.0.recv().await
+    }
+}
+
+/// What the supervisor said, in order.
+#[derive(Default)]
+struct Heard(Mutex<Vec<String>>);
+
+impl lfr_live::Listener for Heard {
+    fn event(&self, _: DeploymentId, e: &LiveEvent) {
+        if let LiveEvent::Camera(c) = e {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("camera {:?}", c.status));
+        }
+    }
+    fn supervision(&self, _: DeploymentId, s: &Supervision) {
+        let line = match s {
+            Supervision::NotStarted(why) => format!("not started: {why}"),
+            Supervision::Running => "running".into(),
+        };
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+impl Heard {
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+    async fn wait_for(&self, what: &str, within: Duration) {
+        let end = tokio::time::Instant::now() + within;
+        while !self.lines().iter().any(|l| l.starts_with(what)) {
+            assert!(
+                tokio::time::Instant::now() < end,
+                "no {what:?} within {within:?}; heard {:#?}",
+                self.lines()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = active_deployment(dir.path(), 1).await;
+    store
+        .suspend(&w.silver, w.deployment, "crowd too dense")
+        .await
+        .unwrap();
+
+    let supervisor = || Supervisor {
+        store: store.clone(),
+        actor: w.engineer.clone(),
+        deployment: w.deployment,
+        cameras: vec![CameraConfig {
+            name: "arcade".into(),
+            location: "Arcade".into(),
+            source: Source::File {
+                path: crowd(),
+                realtime: true,
+                looped: true,
+                loop_pause_s: 0.0,
+            },
+            zone: None,
+        }],
+        models: models(),
+        config: LiveConfig {
+            workers: Some(1),
+            ..LiveConfig::default()
+        },
+        // Longer than the test: only news may start the cameras again.
+        retry: Duration::from_secs(600),
+    };
+
+    // Suspended: refused, said once, and nothing runs.
+    let heard = std::sync::Arc::new(Heard::default());
+    let (tell, news) = mpsc::unbounded_channel();
+    let (stop, stopped) = watch::channel(false);
+    let run = {
+        let heard = heard.clone();
+        let s = supervisor();
+        tokio::spawn(async move { s.run(Hand(news), &*heard, stopped).await })
+    };
+    heard
+        .wait_for("not started: ", Duration::from_secs(30))
+        .await;
+    let refusal = heard.lines()[0].clone();
+    assert!(refusal.contains("suspend"), "{refusal}");
+
+    // Resumed, and told: the cameras start.
+    store.start(&w.silver, w.deployment).await.unwrap();
+    tell.send(News::Changed).unwrap();
+    heard.wait_for("running", Duration::from_secs(30)).await;
+    heard
+        .wait_for("camera Streaming", Duration::from_secs(30))
+        .await;
+    assert_eq!(
+        heard
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("not started"))
+            .count(),
+        1,
+        "one refusal, said once: {:#?}",
+        heard.lines()
+    );
+
+    // Asked to stop: the last counts are written, and the figures say so.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.send(true).unwrap();
+    let Outcome::Stopped(last) = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("stopped within 30 s")
+        .unwrap()
+    else {
+        panic!("asked to stop, it said the deployment ended");
+    };
+    assert_eq!(last.len(), 1);
+    assert_eq!(
+        (last[0].faces_unrecorded, last[0].dropped_unrecorded),
+        (0, 0)
+    );
+
+    // Started again, then the deployment ends: it returns on its own.
+    let heard = std::sync::Arc::new(Heard::default());
+    let (tell, news) = mpsc::unbounded_channel();
+    let (_stop, stopped) = watch::channel(false);
+    let run = {
+        let heard = heard.clone();
+        let s = supervisor();
+        tokio::spawn(async move { s.run(Hand(news), &*heard, stopped).await })
+    };
+    heard.wait_for("running", Duration::from_secs(30)).await;
+    store
+        .terminate(&w.silver, w.deployment, "intelligence changed")
+        .await
+        .unwrap();
+    tell.send(News::Ended).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("returned within 30 s of the end")
+        .unwrap();
+    assert!(matches!(outcome, Outcome::DeploymentEnded), "{outcome:?}");
+}
