@@ -83,6 +83,14 @@ fn quiet_on_closed_pipe(c: &Command) {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     quiet_on_closed_pipe(&cli.command);
+    // The libraries' warnings and errors (an alert the store refused, a
+    // lost connection between nodes) go to standard error.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_target(false)
+        .with_ansi(false)
+        .init();
     let g = &cli.global;
     let result: anyhow::Result<()> = match cli.command {
         Command::Detect(a) => cmds::detect::run(g, a),

@@ -7,14 +7,14 @@ use std::sync::Mutex;
 
 use lfr_base::Timestamp;
 use lfr_domain::ids::DeploymentId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A camera that has delivered no picture for this long is raised as an
 /// alarm in front of the operator: an empty queue must not hide a dead camera.
 pub const SILENCE_ALARM_SECS: i64 = 30;
 
 /// One camera's state and figures since the server started.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CameraStatus {
     pub deployment: DeploymentId,
     pub name: String,

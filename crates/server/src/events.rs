@@ -148,6 +148,8 @@ fn alert_fields(o: &mut serde_json::Map<String, Value>, a: &Alert, detail: bool)
 #[derive(Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
+    /// Where this node's own events go to reach other nodes ([`crate::relay`]).
+    relay: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Arc<Event>>>>,
     shutdown: watch::Sender<bool>,
     pub counters: Arc<Counters>,
 }
@@ -165,15 +167,40 @@ impl Hub {
         let (tx, _) = broadcast::channel(1024);
         Self {
             tx,
+            relay: Default::default(),
             shutdown: watch::channel(false).0,
             counters: Arc::new(Counters::default()),
         }
     }
 
+    /// Tells this node's listeners, and the other nodes if relaying.
     pub fn publish(&self, e: Event) {
+        let e = Arc::new(e);
+        if let Some(relay) = self.relay.get()
+            && relay.try_send(e.clone()).is_err()
+        {
+            tracing::warn!(
+                "the other nodes were not told of a {}: too many notices wait",
+                e.name()
+            );
+        }
+        self.publish_here(e);
+    }
+
+    /// Tells this node's listeners of an event another node announced.
+    pub fn publish_relayed(&self, e: Event) {
+        self.publish_here(Arc::new(e));
+    }
+
+    fn publish_here(&self, e: Arc<Event>) {
         self.counters.count(&e);
         // No listener is not an error: the store already holds the record.
-        let _ = self.tx.send(Arc::new(e));
+        let _ = self.tx.send(e);
+    }
+
+    /// Sends this node's events on to `relay` from now on (once).
+    pub fn relay_to(&self, relay: tokio::sync::mpsc::Sender<Arc<Event>>) {
+        let _ = self.relay.set(relay);
     }
 
     pub fn alert_raised(&self, alert: &Alert, category: Option<Category>) {

@@ -32,6 +32,7 @@ pub mod events;
 pub mod mqtt;
 pub mod prometheus;
 pub mod publish;
+pub mod relay;
 pub mod subjects;
 pub mod throttle;
 

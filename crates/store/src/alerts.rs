@@ -96,7 +96,7 @@ fn row_with_notes(keys: &Keyring, r: &sqlx::any::AnyRow) -> Result<Alert> {
     Ok(a)
 }
 
-async fn load(conn: &mut AnyConnection, keys: &Keyring, id: AlertId) -> Result<Alert> {
+pub(crate) async fn load(conn: &mut AnyConnection, keys: &Keyring, id: AlertId) -> Result<Alert> {
     let r = sqlx::query("SELECT * FROM alerts WHERE id = $1")
         .bind(id.0)
         .fetch_optional(conn)

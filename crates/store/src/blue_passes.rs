@@ -76,7 +76,7 @@ async fn load_open(conn: &mut AnyConnection, id: BluePassId) -> Result<Option<Bl
 }
 
 /// Any pass, open or ended.
-async fn load(conn: &mut AnyConnection, id: BluePassId) -> Result<BluePass> {
+pub(crate) async fn load(conn: &mut AnyConnection, id: BluePassId) -> Result<BluePass> {
     if let Some(p) = load_open(conn, id).await? {
         return Ok(p);
     }

@@ -31,6 +31,7 @@ mod gate;
 pub mod import;
 pub mod keyring;
 mod migrate;
+pub mod notices;
 mod recognition;
 pub mod reports;
 pub mod retention;
@@ -85,6 +86,8 @@ pub struct Store {
     /// The recognition model new deployments get.
     new_deployments: lfr_domain::deployment::RecognitionModel,
     backend: Backend,
+    /// PostgreSQL's URL, for listening to other processes' notices.
+    shared_url: Option<String>,
 }
 
 /// Creates a new SQLite file readable by its owner only (SQLite gives its
@@ -176,6 +179,7 @@ impl Store {
             footage_dir: None,
             new_deployments: Default::default(),
             backend,
+            shared_url: (backend == Backend::Postgres).then(|| url.clone()),
         };
         store.record_unkeyed_audit_entries().await?;
         Ok(store)

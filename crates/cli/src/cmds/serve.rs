@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// tracked faces between; docs/live.md). Default: `full`.
     #[arg(long, value_enum)]
     pub detect: Option<super::Detection>,
+    /// This process's name among the nodes sharing one PostgreSQL database
+    /// (docs/nodes.md): what one node announces reaches every node's
+    /// console. Default: the host's name and the process id.
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
 }
 
 pub fn run(g: &Global, a: ServeArgs) -> Result<()> {
@@ -113,7 +118,17 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         (store, dir, pipeline, None)
     };
     let reported = Arc::new(ReportedCameras::default());
-    let app = App::new(store.clone(), reported.clone(), publish_dir)?;
+    let mut app = App::new(store.clone(), reported.clone(), publish_dir)?;
+    let node = a.node.clone().unwrap_or_else(default_node);
+    let relay = lfr_server::relay::Relay::new(&mut app, &node)
+        .start(&app)
+        .await
+        .context("cannot listen to the other nodes on the database")?;
+    if relay.is_some() {
+        eprintln!(
+            "node {node}: sharing alerts, changes and camera figures with the other nodes on this database"
+        );
+    }
     let hub = app.hub.clone();
 
     if let Some(target) = a.mqtt.clone() {
@@ -181,6 +196,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
             "url": format!("http://{addr}/"),
             "pid": std::process::id(),
             "deployment": a.deployment.map(|d| format!("D{d}")),
+            "node": node,
         });
         let part = f.with_extension("part");
         std::fs::write(&part, ready.to_string())
@@ -289,6 +305,15 @@ async fn pipeline_from_args(
         cameras,
         actor,
     })
+}
+
+/// This host's name and the process id: unique among the nodes of one database.
+fn default_node() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let host = if host.is_empty() { "lfr".into() } else { host };
+    format!("{host}-{}", std::process::id())
 }
 
 /// `$XDG_DATA_HOME/lfr`, as the other commands use.

@@ -51,37 +51,12 @@ pub fn hours(h: i64) -> SignedDuration {
     SignedDuration::from_hours(h)
 }
 
-/// A fresh, empty PostgreSQL database on the server named by
-/// `LFR_TEST_POSTGRES` (an admin URL such as `postgres://postgres@localhost/postgres`).
-async fn fresh_postgres(admin: &str) -> String {
-    use sqlx::Connection;
-    let name = format!(
-        "lfr_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let mut c = sqlx::PgConnection::connect(admin)
-        .await
-        .expect("LFR_TEST_POSTGRES must name a reachable PostgreSQL server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let (base, _) = admin
-        .rsplit_once('/')
-        .expect("LFR_TEST_POSTGRES must end in /DATABASE");
-    format!("{base}/{name}")
-}
-
 impl World {
     /// A world on PostgreSQL when `LFR_TEST_POSTGRES` is set, else on SQLite.
     pub async fn new() -> World {
-        match std::env::var("LFR_TEST_POSTGRES") {
-            Ok(admin) if !admin.is_empty() => Self::on(Some(fresh_postgres(&admin).await)).await,
-            _ => Self::on(None).await,
+        match lfr_testkit::postgres_admin() {
+            Some(admin) => Self::on(Some(lfr_testkit::fresh_postgres(&admin).await)).await,
+            None => Self::on(None).await,
         }
     }
 

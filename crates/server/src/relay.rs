@@ -1,0 +1,370 @@
+//! Several `lfr serve` nodes on one PostgreSQL database: what one node
+//! announces (an alert, a decision, a deployment's change, a camera's
+//! figures) reaches every node's console, event streams, MQTT and metrics,
+//! through the database's notifications ([`lfr_store::notices`]).
+//!
+//! A notice names the object; the receiving node reads it from the store,
+//! so no personal data passes through PostgreSQL's notification queue.
+//! Cameras run by other nodes appear on every node's dashboard; a node not
+//! heard from for [`NODE_LOST`] has its cameras shown as failed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lfr_domain::deployment::DeploymentState;
+use lfr_domain::ids::{AlertId, BluePassId, DeploymentId};
+use lfr_domain::watchlist::Category;
+use lfr_store::notices::Heard;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::App;
+use crate::cameras::{CameraStatus, Cameras};
+use crate::events::Event;
+
+/// How often a node says it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A node not heard from for this long is taken as gone, and its cameras as failed.
+pub const NODE_LOST: Duration = Duration::from_secs(15);
+
+/// What passes between nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub node: String,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum What {
+    AlertRaised {
+        alert: AlertId,
+        category: Option<Category>,
+    },
+    AlertUpdated {
+        alert: AlertId,
+        by: String,
+    },
+    DeploymentChanged {
+        deployment: DeploymentId,
+        state: DeploymentState,
+        action: String,
+        by: String,
+    },
+    /// A camera's figures: no personal data, so carried whole.
+    Camera {
+        status: CameraStatus,
+    },
+    BluePass {
+        pass: BluePassId,
+        action: String,
+        by: String,
+    },
+    Alive,
+}
+
+impl What {
+    /// The notice for a local event.
+    fn of(e: &Event, cameras: &dyn Cameras) -> Option<What> {
+        Some(match e {
+            Event::AlertRaised { alert, category } => What::AlertRaised {
+                alert: alert.id,
+                category: *category,
+            },
+            Event::AlertUpdated { alert, by } => What::AlertUpdated {
+                alert: alert.id,
+                by: by.clone(),
+            },
+            Event::DeploymentChanged {
+                deployment,
+                state,
+                action,
+                by,
+            } => What::DeploymentChanged {
+                deployment: *deployment,
+                state: *state,
+                action: action.clone(),
+                by: by.clone(),
+            },
+            Event::CameraFigures { deployment, camera } => What::Camera {
+                status: cameras
+                    .cameras()
+                    .into_iter()
+                    .find(|c| c.deployment == *deployment && c.name == *camera)?,
+            },
+            Event::BluePass { pass, action, by } => What::BluePass {
+                pass: pass.id,
+                action: action.clone(),
+                by: by.clone(),
+            },
+        })
+    }
+}
+
+/// The cameras of this node, then those other nodes reported.
+pub struct NodeCameras {
+    local: Arc<dyn Cameras>,
+    remote: Mutex<Vec<(String, CameraStatus)>>,
+    heard: Mutex<HashMap<String, Instant>>,
+    /// [`Relay::lost_after`], in milliseconds (set when the relay starts).
+    lost_after_ms: AtomicU64,
+}
+
+impl NodeCameras {
+    fn report(&self, node: &str, s: CameraStatus) {
+        let mut l = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        match l
+            .iter_mut()
+            .find(|(_, c)| c.deployment == s.deployment && c.name == s.name)
+        {
+            Some(entry) => *entry = (node.to_string(), s),
+            None => l.push((node.to_string(), s)),
+        }
+    }
+
+    fn heard(&self, node: &str) {
+        self.heard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node.to_string(), Instant::now());
+    }
+
+    fn lost_after(&self) -> Duration {
+        Duration::from_millis(self.lost_after_ms.load(Ordering::Relaxed))
+    }
+
+    /// How long since `node` was last heard from, if ever.
+    fn silent_for(&self, node: &str) -> Option<Duration> {
+        self.heard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(node)
+            .map(Instant::elapsed)
+    }
+}
+
+impl Cameras for NodeCameras {
+    fn cameras(&self) -> Vec<CameraStatus> {
+        let mut all = self.local.cameras();
+        let remote = self
+            .remote
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (node, mut c) in remote {
+            if all
+                .iter()
+                .any(|l| l.deployment == c.deployment && l.name == c.name)
+            {
+                continue;
+            }
+            let lost_after = self.lost_after();
+            let silent = self.silent_for(&node).unwrap_or(lost_after);
+            if silent >= lost_after && !matches!(c.state.as_str(), "ended" | "stopped") {
+                c.state = "failed".into();
+                c.detail = Some(format!(
+                    "node {node}, which runs this camera, has not been heard from for {} s",
+                    silent.as_secs()
+                ));
+            }
+            all.push(c);
+        }
+        all
+    }
+}
+
+/// This node's part in the relay.
+pub struct Relay {
+    node: String,
+    cameras: Arc<NodeCameras>,
+    /// How often this node says it is alive ([`HEARTBEAT`]).
+    pub heartbeat: Duration,
+    /// After how long without a word a node is taken as gone ([`NODE_LOST`]).
+    pub lost_after: Duration,
+}
+
+/// The running relay; dropping it stops it.
+pub struct Relaying {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Relaying {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Relay {
+    /// Wraps the app's cameras so that other nodes' cameras show too; call
+    /// before serving, then [`Relay::start`].
+    pub fn new(app: &mut App, node: &str) -> Relay {
+        let cameras = Arc::new(NodeCameras {
+            local: app.cameras.clone(),
+            remote: Mutex::default(),
+            heard: Mutex::default(),
+            lost_after_ms: AtomicU64::new(NODE_LOST.as_millis() as u64),
+        });
+        app.cameras = cameras.clone();
+        Relay {
+            node: node.to_string(),
+            cameras,
+            heartbeat: HEARTBEAT,
+            lost_after: NODE_LOST,
+        }
+    }
+
+    /// Starts relaying, if the store is shared (PostgreSQL); `None` on SQLite.
+    pub async fn start(self, app: &App) -> lfr_store::Result<Option<Relaying>> {
+        let Some(mut notices) = app.store.listen().await? else {
+            return Ok(None);
+        };
+        self.cameras
+            .lost_after_ms
+            .store(self.lost_after.as_millis() as u64, Ordering::Relaxed);
+        let (tx, mut outbound) = mpsc::channel::<Arc<Event>>(OUTBOUND);
+        app.hub.relay_to(tx);
+        let relay = Arc::new(self);
+
+        // Out: this node's events, then a heartbeat.
+        let (store, cameras, me) = (app.store.clone(), relay.cameras.clone(), relay.clone());
+        let out = tokio::spawn(async move {
+            let mut beat = tokio::time::interval(me.heartbeat);
+            loop {
+                let what = tokio::select! {
+                    e = outbound.recv() => match e {
+                        Some(e) => What::of(&e, &*cameras),
+                        None => return,
+                    },
+                    _ = beat.tick() => Some(What::Alive),
+                };
+                let Some(what) = what else { continue };
+                let notice = Notice {
+                    node: me.node.clone(),
+                    what,
+                };
+                let text = serde_json::to_string(&notice).expect("a notice serialises");
+                if let Err(e) = store.notify(&text).await {
+                    tracing::warn!(
+                        "node {}: a notice was not sent to the other nodes: {e}",
+                        me.node
+                    );
+                }
+            }
+        });
+
+        // In: other nodes' notices, as local events.
+        let app = app.clone();
+        let inbound = tokio::spawn(async move {
+            let mut sweep = tokio::time::interval(relay.heartbeat);
+            let mut lost: Vec<String> = Vec::new();
+            loop {
+                tokio::select! {
+                    heard = notices.next() => match heard {
+                        Ok(Heard::Notice(text)) => relay.receive(&app, &text).await,
+                        Ok(Heard::Reconnected) => {
+                            tracing::warn!("node {}: the connection to the database was lost and made again; notices sent meanwhile were missed", relay.node);
+                        }
+                        Err(e) => {
+                            tracing::warn!("node {}: cannot hear the other nodes: {e}; trying again", relay.node);
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    },
+                    _ = sweep.tick() => relay.sweep(&app, &mut lost),
+                }
+            }
+        });
+        Ok(Some(Relaying {
+            tasks: vec![out, inbound],
+        }))
+    }
+
+    async fn receive(&self, app: &App, text: &str) {
+        let notice: Notice = match serde_json::from_str(text) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(
+                    "node {}: an unreadable notice was ignored ({e}): {text}",
+                    self.node
+                );
+                return;
+            }
+        };
+        if notice.node == self.node {
+            return;
+        }
+        self.cameras.heard(&notice.node);
+        let event = match notice.what {
+            What::Alive => return,
+            What::AlertRaised { alert, category } => match app.store.alert_to_relay(alert).await {
+                Ok(alert) => Event::AlertRaised { alert, category },
+                Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
+            },
+            What::AlertUpdated { alert, by } => match app.store.alert_to_relay(alert).await {
+                Ok(alert) => Event::AlertUpdated { alert, by },
+                Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
+            },
+            What::DeploymentChanged {
+                deployment,
+                state,
+                action,
+                by,
+            } => Event::DeploymentChanged {
+                deployment,
+                state,
+                action,
+                by,
+            },
+            What::Camera { status } => {
+                let (deployment, camera) = (status.deployment, status.name.clone());
+                self.cameras.report(&notice.node, status);
+                Event::CameraFigures { deployment, camera }
+            }
+            What::BluePass { pass, action, by } => match app.store.blue_pass_to_relay(pass).await {
+                Ok(pass) => Event::BluePass { pass, action, by },
+                Err(e) => return self.unread(&notice.node, &format!("BP{pass}"), e),
+            },
+        };
+        app.hub.publish_relayed(event);
+    }
+
+    fn unread(&self, from: &str, what: &str, e: lfr_store::StoreError) {
+        tracing::warn!(
+            "node {}: node {from} announced {what}, which cannot be read: {e}",
+            self.node
+        );
+    }
+
+    /// Tells the consoles once when a node's cameras turn failed because it
+    /// went silent.
+    fn sweep(&self, app: &App, lost: &mut Vec<String>) {
+        let remote = self
+            .cameras
+            .remote
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (node, c) in remote {
+            let gone = self.cameras.silent_for(&node).unwrap_or(self.lost_after) >= self.lost_after;
+            let key = format!("{node}/{}/{}", c.deployment, c.name);
+            let known = lost.contains(&key);
+            if gone && !known {
+                lost.push(key);
+                app.hub.publish_relayed(Event::CameraFigures {
+                    deployment: c.deployment,
+                    camera: c.name,
+                });
+            } else if !gone && known {
+                lost.retain(|k| *k != key);
+            }
+        }
+    }
+}
+
+/// Local events waiting to be sent; past this, newer ones are not sent
+/// (the store holds every record; the other consoles re-read on their next load).
+const OUTBOUND: usize = 4096;

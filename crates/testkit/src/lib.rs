@@ -1,0 +1,46 @@
+//! What several crates' tests share. Test code only: no crate depends on
+//! this one outside `[dev-dependencies]`.
+
+use std::path::Path;
+
+/// The PostgreSQL server the tests may use, from `LFR_TEST_POSTGRES` (an
+/// administrator's URL such as `postgres://postgres:PW@localhost/postgres`;
+/// `scripts/test-store-postgres` sets it up).
+pub fn postgres_admin() -> Option<String> {
+    std::env::var("LFR_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A fresh, empty PostgreSQL database on the server at `admin`.
+pub async fn fresh_postgres(admin: &str) -> String {
+    use sqlx::Connection;
+    let name = format!(
+        "lfr_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut c = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("LFR_TEST_POSTGRES must name a reachable PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("LFR_TEST_POSTGRES must end in /DATABASE");
+    format!("{base}/{name}")
+}
+
+/// A fresh database: on PostgreSQL when `LFR_TEST_POSTGRES` is set, else a
+/// new SQLite file in `dir`.
+pub async fn fresh_database(dir: &Path) -> String {
+    match postgres_admin() {
+        Some(admin) => fresh_postgres(&admin).await,
+        None => format!("sqlite://{}", dir.join("lfr.db").display()),
+    }
+}
