@@ -65,6 +65,30 @@ async fn what_one_node_announces_reaches_the_other() {
     assert!(line.contains("\"score\":0.9"), "{line}");
     assert!(line.contains("\"category\":\"volunteer\""), "{line}");
 
+    // How long from an alert's commit on A to its arrival on B's stream
+    // (reported, not asserted: timings belong to benchmarks).
+    let mut took = Vec::new();
+    for _ in 0..40 {
+        let id = raise(&a, &session, image).await;
+        let committed = std::time::Instant::now();
+        let alert = a
+            .store
+            .alert(&a.users["operator"], AlertId(id))
+            .await
+            .unwrap();
+        a.hub.alert_raised(&alert, Some(Category::Volunteer));
+        event_with(&mut on_b, &format!("\"alert\":\"A{id}\"")).await;
+        took.push(committed.elapsed());
+    }
+    took.sort();
+    eprintln!(
+        "alert committed on A to B's event stream, {} alerts: p50 {:?}, p95 {:?}, max {:?}",
+        took.len(),
+        took[took.len() / 2],
+        took[took.len() * 95 / 100],
+        took[took.len() - 1]
+    );
+
     // B's operator decides; A's console hears of it.
     let (status, body) = b
         .post(

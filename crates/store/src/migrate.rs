@@ -90,16 +90,47 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 11,
+        name: "retention_runs",
+        common: Some(include_str!("../migrations/0011_retention_runs.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
+/// Which PostgreSQL advisory lock serialises migrations: several nodes
+/// starting at once on one database upgrade it one after another.
+const MIGRATION_LOCK: i64 = 0x6c66_725f_6d69_6772; // "lfr_migr"
+
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let done = apply(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        // A session-level lock outlives the call: release it, whatever happened.
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
+    done
+}
+
+async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<()> {
+    use sqlx::Connection;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)",
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| r.try_get(0))
@@ -120,7 +151,7 @@ pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
             (Backend::Sqlite, None) => step.sqlite.unwrap_or_default().to_string(),
             (Backend::Postgres, None) => step.postgres.unwrap_or_default().to_string(),
         };
-        let mut tx = pool.begin().await?;
+        let mut tx = conn.begin().await?;
         sqlx::raw_sql(&sql).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",

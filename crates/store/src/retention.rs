@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
+use lfr_base::SignedDuration;
 use lfr_domain::Timestamp;
 use lfr_domain::audit::{AuditEvent, Outcome};
 use lfr_domain::ids::{DeploymentId, FootageId, HoldId, UserId};
@@ -265,12 +266,31 @@ impl Store {
     pub async fn run_retention(&self, actor: &User) -> Result<PurgeSummary> {
         self.permit(actor, Action::RunRetention, "retention.run", "all")
             .await?;
-        self.purge(&actor.username).await
+        Ok(self
+            .purge(&actor.username, None)
+            .await?
+            .expect("a run not asked to skip"))
     }
 
     /// The automatic run, acting as `system`.
     pub async fn run_retention_automatically(&self) -> Result<PurgeSummary> {
-        self.purge("system").await
+        Ok(self
+            .purge("system", None)
+            .await?
+            .expect("a run not asked to skip"))
+    }
+
+    /// The automatic run, unless any process sharing the database ran
+    /// retention within the last nine tenths of `every` (`None` then): with
+    /// several nodes on one database, retention runs once per `every`, not
+    /// once per node, and never two at a time.
+    pub async fn run_retention_if_due(
+        &self,
+        every: std::time::Duration,
+    ) -> Result<Option<PurgeSummary>> {
+        let every = SignedDuration::try_from(every.mul_f64(0.9))
+            .map_err(|e| StoreError::Invalid(format!("retention interval: {e}")))?;
+        self.purge("system", Some(every)).await
     }
 
     /// Runs retention every `every` until `shutdown` completes. The server
@@ -280,7 +300,7 @@ impl Store {
         self: Arc<Self>,
         every: std::time::Duration,
         shutdown: F,
-        mut on_run: impl FnMut(Result<PurgeSummary>),
+        mut on_run: impl FnMut(Result<Option<PurgeSummary>>),
     ) where
         F: Future<Output = ()>,
     {
@@ -289,7 +309,7 @@ impl Store {
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
-                _ = tick.tick() => on_run(self.run_retention_automatically().await),
+                _ = tick.tick() => on_run(self.run_retention_if_due(every).await),
             }
         }
     }
@@ -312,11 +332,35 @@ impl Store {
         Ok(h)
     }
 
-    async fn purge(&self, actor: &str) -> Result<PurgeSummary> {
+    /// One run, in one transaction; `None` when `skip_within` is given and
+    /// a run that recent is recorded.
+    async fn purge(
+        &self,
+        actor: &str,
+        skip_within: Option<SignedDuration>,
+    ) -> Result<Option<PurgeSummary>> {
         let now = self.now();
         let p = self.retention;
         let mut s = PurgeSummary::default();
         let mut tx = self.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            // Runs on several nodes wait for one another (released at the end
+            // of the transaction). SQLite's single writer already does that.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(RETENTION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let last = sqlx::query("SELECT at_ms FROM retention_runs WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?;
+        if let (Some(within), Some(last)) = (skip_within, last)
+            && ms(now) - last < within.as_millis() as i64
+        {
+            return Ok(None);
+        }
         let held = self.held(&mut tx).await?;
         let deployments = crate::deployments::load_all(&mut tx).await?;
 
@@ -489,12 +533,22 @@ impl Store {
             detail: serde_json::to_string(&s).expect("serialises"),
         };
         self.audit(&mut tx, &ev).await?;
+        sqlx::query(
+            "INSERT INTO retention_runs (id, at_ms) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms",
+        )
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         // After the commit: a crash here leaves a key that the next run shreds.
         for d in to_shred {
             self.keys().shred(d)?;
         }
         self.flush_deleted().await?;
-        Ok(s)
+        Ok(Some(s))
     }
 }
+
+/// Which PostgreSQL advisory lock serialises retention runs.
+pub const RETENTION_LOCK: i64 = 0x6c66_725f_7265_7465; // "lfr_rete"

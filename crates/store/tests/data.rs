@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use lfr_base::SignedDuration;
 use lfr_domain::alert::Adjudication;
 use lfr_domain::retention::{HoldReason, HoldTarget};
 use lfr_domain::watchlist::WatchlistKind;
@@ -1126,6 +1127,7 @@ async fn retention_runs_by_itself_on_a_timer() {
     let World {
         dir: _dir,
         store,
+        clock,
         operator,
         auditor,
         ..
@@ -1134,20 +1136,33 @@ async fn retention_runs_by_itself_on_a_timer() {
     let runs: Arc<Mutex<Vec<Option<u64>>>> = Arc::default();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let seen = runs.clone();
+    // Every simulated minute; the timer ticks every 20 ms of real time.
+    let every = std::time::Duration::from_millis(20);
     let task = tokio::spawn(store.clone().retention_loop(
-        std::time::Duration::from_millis(20),
+        every,
         async move {
             let _ = stopped.await;
         },
-        move |r| seen.lock().unwrap().push(r.ok().map(|s| s.alerts_purged)),
+        move |r| {
+            seen.lock()
+                .unwrap()
+                .push(r.unwrap().map(|s| s.alerts_purged))
+        },
     ));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The store's clock has not moved: one run, then the ticks find it done.
+    let first = runs.lock().unwrap().clone();
+    assert!(first.len() >= 2, "{first:?}");
+    assert_eq!(first[0], Some(1), "the first run purges the day-old alert");
+    assert!(first[1..].iter().all(Option::is_none), "{first:?}");
+    // Time passes: it runs again, with nothing left to purge.
+    clock.advance(SignedDuration::from_millis(20));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     stop.send(()).unwrap();
     task.await.unwrap();
     let runs = runs.lock().unwrap().clone();
-    assert!(runs.len() >= 2, "{runs:?}");
-    assert_eq!(runs[0], Some(1), "the first run purges the day-old alert");
-    assert!(runs[1..].iter().all(|r| *r == Some(0)));
+    let ran: Vec<u64> = runs.iter().flatten().copied().collect();
+    assert_eq!(ran, vec![1, 0], "{runs:?}");
     assert!(store.probe_image(&operator, a.id).await.is_err());
     let by_system = store
         .audit_entries(
@@ -1160,8 +1175,93 @@ async fn retention_runs_by_itself_on_a_timer() {
         )
         .await
         .unwrap();
-    assert_eq!(by_system.len(), runs.len());
+    assert_eq!(by_system.len(), ran.len(), "one audit entry per run");
     assert!(by_system.iter().all(|e| e.event.action == "retention.run"));
+}
+
+/// Two processes on one database (two stores here), both running
+/// retention on their timers: each interval it runs once, not once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_database_run_retention_once() {
+    let w = World::new().await;
+    if !w.store.shared() {
+        eprintln!(
+            "SKIPPED: several processes share a PostgreSQL database, not a SQLite file: set LFR_TEST_POSTGRES, or run scripts/test-store-postgres"
+        );
+        return;
+    }
+    let (d, img) = w.running().await;
+    w.store
+        .raise_alert(&w.session(d).await, w.new_alert(img, 0.7))
+        .await
+        .unwrap();
+    w.clock.advance(hours(25));
+    let other = lfr_store::Store::open(&w.url, &w.dir.path().join("keys"), false, w.clock.clone())
+        .await
+        .unwrap();
+    let every = std::time::Duration::from_secs(60);
+    // Eight timers firing at once, four on each node.
+    let attempts = (0..8).map(|i| {
+        let s = if i % 2 == 0 { &w.store } else { &other };
+        s.run_retention_if_due(every)
+    });
+    let ran: Vec<_> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .flatten()
+        .collect();
+    assert_eq!(ran.len(), 1, "exactly one ran: {ran:?}");
+    assert_eq!(ran[0].alerts_purged, 1);
+
+    // A run in progress elsewhere (its lock held here) holds a run back
+    // until it ends, so that two never overlap.
+    use sqlx::Connection;
+    let mut elsewhere = sqlx::PgConnection::connect(&w.url).await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(lfr_store::retention::RETENTION_LOCK)
+        .execute(&mut elsewhere)
+        .await
+        .unwrap();
+    let other = std::sync::Arc::new(other);
+    let held_back = tokio::spawn({
+        let (other, admin) = (other.clone(), w.admin.clone());
+        async move { other.run_retention(&admin).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!held_back.is_finished(), "a run overlapped another");
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(lfr_store::retention::RETENTION_LOCK)
+        .execute(&mut elsewhere)
+        .await
+        .unwrap();
+    // An officer's run is never skipped as too recent.
+    let officers = tokio::time::timeout(std::time::Duration::from_secs(10), held_back)
+        .await
+        .expect("the run went ahead once the other ended")
+        .unwrap()
+        .unwrap();
+    assert_eq!(officers.alerts_purged, 0);
+    // Within the interval neither runs again; after it, whichever ticks first does.
+    w.clock.advance(SignedDuration::from_secs(30));
+    assert!(other.run_retention_if_due(every).await.unwrap().is_none());
+    assert!(w.store.run_retention_if_due(every).await.unwrap().is_none());
+    w.clock.advance(SignedDuration::from_secs(31));
+    assert!(other.run_retention_if_due(every).await.unwrap().is_some());
+    assert!(w.store.run_retention_if_due(every).await.unwrap().is_none());
+    let runs = w
+        .store
+        .audit_entries(
+            &w.auditor,
+            &lfr_store::audit::AuditFilter {
+                actor: Some("system".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
 }
 
 /// A full disk (SQLite's page limit, which fails writes exactly as a full
@@ -1334,4 +1434,35 @@ async fn the_retention_schedule_shows_what_goes_when() {
     // Soonest first.
     let dates: Vec<_> = s.iter().filter_map(|i| i.due).collect();
     assert!(dates.windows(2).all(|p| p[0] <= p[1]), "{s:?}");
+}
+
+/// Several nodes started at once on a new PostgreSQL database: each
+/// upgrades the schema in turn, and all of them open it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_started_together_on_a_new_database_all_open_it() {
+    let Some(admin) = lfr_testkit::postgres_admin() else {
+        eprintln!(
+            "SKIPPED: needs PostgreSQL: set LFR_TEST_POSTGRES, or run scripts/test-store-postgres"
+        );
+        return;
+    };
+    let url = lfr_testkit::fresh_postgres(&admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    // The key directory is shared, as nodes must share it; made first.
+    lfr_store::Keyring::open(&keys, true).unwrap();
+    let opens = (0..4).map(|_| {
+        lfr_store::Store::open(&url, &keys, false, std::sync::Arc::new(lfr_base::RealClock))
+    });
+    for (i, s) in futures_util::future::join_all(opens)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert!(
+            s.is_ok(),
+            "node {i} did not open the database: {:?}",
+            s.err()
+        );
+    }
 }
