@@ -574,8 +574,20 @@ async fn check_state(ctx: &Context, runner: &Runner) -> RecognitionState {
     let d = match ctx.store.deployment(&ctx.actor, ctx.deployment).await {
         Ok(d) => d,
         Err(e) => {
-            tracing::warn!("re-reading the deployment failed: {e}");
-            return ctx.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            // Unseen recognition is worse than none: a node cut off from the
+            // database cannot learn of a suspension or an authority's end.
+            tracing::warn!(
+                "re-reading D{} failed; recognition paused until it can be read: {e}",
+                ctx.deployment
+            );
+            runner.set_recognition(None);
+            let state = RecognitionState::Paused {
+                reason: format!(
+                    "the deployment cannot be read, so recognition is paused until it can: {e}"
+                ),
+            };
+            set_state(ctx, state.clone());
+            return state;
         }
     };
     let verdict = policy::recognition_requires_active_authorisation(&d, ctx.store.clock().now());

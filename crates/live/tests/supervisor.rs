@@ -1,7 +1,8 @@
 //! The supervisor starts the cameras only when the deployment allows it,
 //! starts them on news that it does, records their counts when stopped, and
-//! stops them for good when the deployment ends. Real store, real models,
-//! the crowd video as a camera.
+//! stops them for good when the deployment ends; a session that loses the
+//! database stops recognising. Real store, real models, the crowd video as
+//! a camera.
 
 mod common;
 
@@ -165,4 +166,53 @@ async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
         .expect("returned within 30 s of the end")
         .unwrap();
     assert!(matches!(outcome, Outcome::DeploymentEnded), "{outcome:?}");
+}
+
+/// A node cut off from the database stops recognising, and says why: it
+/// could not learn of a suspension or of its authority's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_cannot_read_its_deployment_stops_recognising() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = active_deployment(dir.path(), 1).await;
+    let session = lfr_live::Session::start(
+        store.clone(),
+        w.engineer.clone(),
+        w.deployment,
+        vec![CameraConfig {
+            name: "arcade".into(),
+            location: "Arcade".into(),
+            source: Source::File {
+                path: crowd(),
+                realtime: true,
+                looped: true,
+                loop_pause_s: 0.0,
+            },
+            zone: None,
+        }],
+        models(),
+        LiveConfig {
+            workers: Some(1),
+            state_poll: Duration::from_millis(200),
+            ..LiveConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut events = session.subscribe();
+    store.close().await;
+    let reason = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match events.recv().await {
+                Ok(LiveEvent::Recognition(lfr_live::RecognitionState::Paused { reason })) => {
+                    return reason;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("event stream failed: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("recognition paused within 10 s of losing the database");
+    assert!(reason.contains("cannot be read"), "{reason}");
+    session.stop().await;
 }

@@ -204,6 +204,12 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the database connections: every later call fails. For an
+    /// orderly stop, and for tests of a lost database.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lfr_domain::ids::DeploymentId;
-use lfr_live::{LiveEvent, News, Supervision};
+use lfr_live::{LiveEvent, News, RecognitionState, Supervision};
 use lfr_server::cameras::ReportedCameras;
 use lfr_server::{CameraStatus, Event, Hub};
 use lfr_store::Store;
@@ -94,7 +94,13 @@ impl lfr_live::Listener for HubListener {
             LiveEvent::AlertRefused { camera, reason } => {
                 eprintln!("camera {camera}: a match was not recorded: {reason}");
             }
-            LiveEvent::Recognition(_) => {}
+            LiveEvent::Recognition(RecognitionState::Paused { reason }) => {
+                eprintln!("cameras of D{deployment}: recognition paused: {reason}")
+            }
+            LiveEvent::Recognition(RecognitionState::Running) => {
+                eprintln!("cameras of D{deployment}: recognition running")
+            }
+            LiveEvent::Recognition(RecognitionState::Stopped) => {}
         }
     }
 
