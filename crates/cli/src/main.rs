@@ -47,6 +47,9 @@ enum Command {
     /// Retention: delete data on time; legal holds.
     #[command(subcommand)]
     Retention(cmds::retention::RetentionCmd),
+    /// Cameras: which node runs each of a deployment's cameras.
+    #[command(subcommand)]
+    Camera(cmds::camera::CameraCmd),
     /// The audit log: read it and verify its hash chain.
     #[command(subcommand)]
     Audit(cmds::audit::AuditCmd),
@@ -103,6 +106,7 @@ fn main() -> std::process::ExitCode {
         Command::Alert(c) => cmds::alert::run(g, c),
         Command::BluePass(c) => cmds::blue_pass::run(g, c),
         Command::Retention(c) => cmds::retention::run(g, c),
+        Command::Camera(c) => cmds::camera::run(g, c),
         Command::Audit(c) => cmds::audit::run(g, c),
         Command::Report(a) => cmds::report::run(g, a),
         Command::Rules(a) => cmds::rules::run(g, a),

@@ -76,6 +76,8 @@ str_enum! {
         PublishReport = "publish_report",
         ChangeAlgorithm = "change_algorithm",
         ReadMetrics = "read_metrics",
+        ManageCameras = "manage_cameras",
+        RunCameras = "run_cameras",
     }
 }
 
@@ -116,6 +118,11 @@ impl Action {
             ],
             Action::PlaceLegalHold => &[GoldCommander, SilverCommander],
             Action::RunRetention => &[Administrator, SystemEngineer],
+            // Cameras are technical assets: the engineers own them.
+            Action::ManageCameras => &[SystemEngineer],
+            // Reading a camera's source (an address that may hold a password)
+            // to run it: the roles the pipeline acts as.
+            Action::RunCameras => &[Operator, SystemEngineer],
             Action::ReadAudit => &[Auditor, Administrator],
             Action::ReadFullReport => {
                 &[AuthorisingOfficer, GoldCommander, SilverCommander, Auditor]
@@ -587,6 +594,16 @@ pub fn deployment_open_for_watchlists(d: &Deployment) -> Verdict {
             "D{} has ended; a watchlist is compiled for a deployment still to run",
             d.id
         )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Cameras are added, moved or removed only until the deployment ends.
+pub fn cameras_change_only_before_the_end(d: &Deployment) -> Verdict {
+    if d.state.is_ended() {
+        Err(Rule::CamerasChangeOnlyBeforeTheEnd
+            .refuse(format!("D{} has ended; its cameras no longer change", d.id)))
     } else {
         Ok(())
     }

@@ -58,6 +58,7 @@ str_enum! {
         NoOneGrantsThemselves = "no_one_grants_themselves",
         ApprovedByASecondAdministrator = "approved_by_a_second_administrator",
         RoleChangeStillCurrent = "role_change_still_current",
+        CamerasChangeOnlyBeforeTheEnd = "cameras_change_only_before_the_end",
     }
 }
 
@@ -132,6 +133,9 @@ impl Rule {
             }
             TemplatesMatchTheAlgorithm => {
                 "A watchlist's templates are compared only by the algorithm that made them; after an engine upgrade it is re-enrolled from its reference images."
+            }
+            CamerasChangeOnlyBeforeTheEnd => {
+                "A deployment's cameras are added, moved between nodes or removed only until the deployment has ended."
             }
             WatchlistOpenForChanges => {
                 "A watchlist is compiled or changed only for a deployment that has not ended, and never after its data was purged."

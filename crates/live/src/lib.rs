@@ -115,7 +115,7 @@ pub use events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, Recog
 pub use figures::CameraFigures;
 pub use gate::QualityGate;
 pub use session::{LiveConfig, LiveError, Session, cameras_can_run};
-pub use supervisor::{Listener, News, Newsfeed, Outcome, Supervision, Supervisor};
+pub use supervisor::{CameraList, Listener, News, Newsfeed, Outcome, Supervision, Supervisor};
 pub use tracker::TrackerConfig;
 
 /// Events a subscriber may fall behind by before it is told it lagged.

@@ -63,15 +63,27 @@ pub enum Outcome {
     Stopped(Vec<CameraFigures>),
 }
 
+/// Which cameras a supervisor runs.
+#[derive(Debug, Clone)]
+pub enum CameraList {
+    /// These (a camera list given to `lfr serve`).
+    Given(Vec<CameraConfig>),
+    /// Those the store assigns to this node (`lfr camera`), re-read on news
+    /// of the deployment and every [`Supervisor::retry`]: a camera moved
+    /// to or from this node starts or stops here.
+    Assigned { node: String },
+}
+
 /// One deployment's cameras, as one user (a System Engineer or Operator).
 pub struct Supervisor {
     pub store: Arc<Store>,
     pub actor: User,
     pub deployment: DeploymentId,
-    pub cameras: Vec<CameraConfig>,
+    pub cameras: CameraList,
     pub models: ModelFiles,
     pub config: LiveConfig,
-    /// How long to wait for news before trying a failed start again.
+    /// How long to wait for news before trying a failed start again (and,
+    /// for assigned cameras, between re-readings of the assignment).
     pub retry: Duration,
 }
 
@@ -89,19 +101,23 @@ impl Supervisor {
             if *stop.borrow() {
                 return Outcome::Stopped(Vec::new());
             }
-            let started = Session::start(
-                self.store.clone(),
-                self.actor.clone(),
-                self.deployment,
-                self.cameras.clone(),
-                self.models.clone(),
-                self.config.clone(),
-            )
-            .await;
-            let session = match started {
+            let started = match self.camera_list().await {
+                Ok((cameras, assignment)) => Session::start(
+                    self.store.clone(),
+                    self.actor.clone(),
+                    self.deployment,
+                    cameras,
+                    self.models.clone(),
+                    self.config.clone(),
+                )
+                .await
+                .map(|s| (s, assignment))
+                .map_err(|e| e.to_string()),
+                Err(why) => Err(why),
+            };
+            let (session, running) = match started {
                 Ok(s) => s,
-                Err(e) => {
-                    let reason = e.to_string();
+                Err(reason) => {
                     if reason != last_refusal {
                         listener
                             .supervision(self.deployment, &Supervision::NotStarted(reason.clone()));
@@ -123,9 +139,16 @@ impl Supervisor {
             last_refusal.clear();
             listener.supervision(self.deployment, &Supervision::Running);
             let mut events = session.subscribe();
+            let mut recheck = tokio::time::interval(self.retry);
+            recheck.reset();
             let ended = loop {
                 tokio::select! {
                     _ = stop.changed() => break Ended::Stop,
+                    _ = recheck.tick() => {
+                        if self.reassigned(&running).await {
+                            break Ended::Reassigned;
+                        }
+                    }
                     ev = events.recv() => match ev {
                         Ok(ev) => listener.event(self.deployment, &ev),
                         Err(RecvError::Lagged(_)) => {}
@@ -134,6 +157,9 @@ impl Supervisor {
                     n = next_news(&mut news, &mut feed_open) => match n {
                         News::Ended => break Ended::Deployment,
                         News::Changed => {
+                            if self.reassigned(&running).await {
+                                break Ended::Reassigned;
+                            }
                             session.refresh().await;
                         }
                     },
@@ -143,11 +169,70 @@ impl Supervisor {
             match ended {
                 Ended::Deployment => return Outcome::DeploymentEnded,
                 Ended::Stop => return Outcome::Stopped(last),
-                Ended::SessionClosed => continue,
+                Ended::SessionClosed | Ended::Reassigned => continue,
+            }
+        }
+    }
+
+    /// The cameras to run now (with, for assigned ones, the assignment they
+    /// were read under), or why there are none.
+    async fn camera_list(&self) -> Result<(Vec<CameraConfig>, Assignment), String> {
+        let node = match &self.cameras {
+            CameraList::Given(c) => return Ok((c.clone(), Vec::new())),
+            CameraList::Assigned { node } => node,
+        };
+        let unreadable = |e: lfr_store::StoreError| {
+            format!("the cameras assigned to node {node} cannot be read: {e}")
+        };
+        let assignment = self
+            .store
+            .camera_assignment(&self.actor, self.deployment, node)
+            .await
+            .map_err(unreadable)?;
+        if assignment.is_empty() {
+            return Err(format!(
+                "no camera of D{} is assigned to node {node}; `lfr camera add` or `lfr camera assign` gives it one",
+                self.deployment
+            ));
+        }
+        let cameras = self
+            .store
+            .camera_settings(&self.actor, self.deployment, node)
+            .await
+            .map_err(unreadable)?
+            .into_iter()
+            .map(|(cam, settings)| {
+                serde_json::from_str::<CameraConfig>(&settings)
+                    .map_err(|e| format!("the settings of camera {} cannot be read: {e}", cam.name))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((cameras, assignment))
+    }
+
+    /// Whether this node's assignment is no longer the one running (a
+    /// camera moved, added, removed or replaced). Cheap and unaudited: the
+    /// settings are read again only when it has changed. A failed reading
+    /// changes nothing: the session's own checks pause recognition if the
+    /// store is gone.
+    async fn reassigned(&self, running: &Assignment) -> bool {
+        match &self.cameras {
+            CameraList::Given(_) => false,
+            CameraList::Assigned { node } => {
+                match self
+                    .store
+                    .camera_assignment(&self.actor, self.deployment, node)
+                    .await
+                {
+                    Ok(now) => now != *running,
+                    Err(_) => false,
+                }
             }
         }
     }
 }
+
+/// A node's cameras by name, with when each last changed.
+type Assignment = Vec<(String, i64)>;
 
 /// The feed's next news; once it has closed, never ready (so a closed feed
 /// cannot spin the loops above).
@@ -166,4 +251,6 @@ enum Ended {
     Stop,
     /// The session's events closed: start it again.
     SessionClosed,
+    /// This node's cameras changed: start again with the new ones.
+    Reassigned,
 }

@@ -77,7 +77,7 @@ async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
         store: store.clone(),
         actor: w.engineer.clone(),
         deployment: w.deployment,
-        cameras: vec![CameraConfig {
+        cameras: lfr_live::CameraList::Given(vec![CameraConfig {
             name: "arcade".into(),
             location: "Arcade".into(),
             source: Source::File {
@@ -87,7 +87,7 @@ async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
                 loop_pause_s: 0.0,
             },
             zone: None,
-        }],
+        }]),
         models: models(),
         config: LiveConfig {
             workers: Some(1),
@@ -215,4 +215,96 @@ async fn a_session_that_cannot_read_its_deployment_stops_recognising() {
     .expect("recognition paused within 10 s of losing the database");
     assert!(reason.contains("cannot be read"), "{reason}");
     session.stop().await;
+}
+
+/// Cameras assigned in the store: a node runs those assigned to it, stops
+/// one moved away and starts one moved to it, on news or on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_runs_the_cameras_assigned_to_it_and_follows_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = active_deployment(dir.path(), 1).await;
+    let arcade = CameraConfig {
+        name: "arcade".into(),
+        location: "Arcade".into(),
+        source: Source::File {
+            path: crowd(),
+            realtime: true,
+            looped: true,
+            loop_pause_s: 0.0,
+        },
+        zone: None,
+    };
+    store
+        .add_camera(
+            &w.engineer,
+            &lfr_store::cameras::Camera {
+                deployment: w.deployment,
+                name: "arcade".into(),
+                location: "Arcade".into(),
+                node: "van-1".into(),
+            },
+            &serde_json::to_string(&arcade).unwrap(),
+        )
+        .await
+        .unwrap();
+    let supervisor = Supervisor {
+        store: store.clone(),
+        actor: w.engineer.clone(),
+        deployment: w.deployment,
+        cameras: lfr_live::CameraList::Assigned {
+            node: "van-1".into(),
+        },
+        models: models(),
+        config: LiveConfig {
+            workers: Some(1),
+            ..LiveConfig::default()
+        },
+        retry: Duration::from_secs(2),
+    };
+    let heard = std::sync::Arc::new(Heard::default());
+    let (tell, news) = mpsc::unbounded_channel();
+    let (stop, stopped) = watch::channel(false);
+    let run = {
+        let heard = heard.clone();
+        tokio::spawn(async move { supervisor.run(Hand(news), &*heard, stopped).await })
+    };
+    heard.wait_for("running", Duration::from_secs(30)).await;
+    heard
+        .wait_for("camera Streaming", Duration::from_secs(30))
+        .await;
+
+    // Moved to another node, and told: this node stops it and has none left.
+    store
+        .assign_camera(&w.engineer, w.deployment, "arcade", "van-2")
+        .await
+        .unwrap();
+    tell.send(News::Changed).unwrap();
+    heard
+        .wait_for("not started: no camera", Duration::from_secs(30))
+        .await;
+
+    // Moved back, and not told: it notices on its own within its retry.
+    store
+        .assign_camera(&w.engineer, w.deployment, "arcade", "van-1")
+        .await
+        .unwrap();
+    let runs = || heard.lines().iter().filter(|l| *l == "running").count();
+    let end = tokio::time::Instant::now() + Duration::from_secs(30);
+    while runs() < 2 {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "not started again: {:#?}",
+            heard.lines()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(true).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Stopped(ref last) if last.len() == 1),
+        "{outcome:?}"
+    );
 }

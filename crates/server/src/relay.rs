@@ -66,6 +66,29 @@ pub enum What {
     Alive,
 }
 
+impl Notice {
+    /// The notice that `d` changed (its cameras, say), from a process that
+    /// is not a node (a command), for the nodes to re-read it: their
+    /// consoles refresh and their supervisors look again at their cameras.
+    pub fn deployment_changed(
+        from: &str,
+        d: &lfr_domain::deployment::Deployment,
+        action: &str,
+        by: &str,
+    ) -> String {
+        let n = Notice {
+            node: from.into(),
+            what: What::DeploymentChanged {
+                deployment: d.id,
+                state: d.state,
+                action: action.into(),
+                by: by.into(),
+            },
+        };
+        serde_json::to_string(&n).expect("a notice serialises")
+    }
+}
+
 impl What {
     /// The notice for a local event.
     fn of(e: &Event, cameras: &dyn Cameras) -> Option<What> {

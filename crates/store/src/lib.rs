@@ -24,6 +24,7 @@ use sqlx::{AnyConnection, Row};
 pub mod alerts;
 pub mod audit;
 pub mod blue_passes;
+pub mod cameras;
 pub mod crypto;
 mod db;
 pub mod deployments;

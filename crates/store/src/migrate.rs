@@ -97,6 +97,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 12,
+        name: "cameras",
+        common: Some(include_str!("../migrations/0012_cameras.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Which PostgreSQL advisory lock serialises migrations: several nodes

@@ -11,13 +11,6 @@ use lfr_domain::blue::PassState;
 use lfr_store::StoreError;
 use lfr_store::audit::AuditFilter;
 
-fn rule(e: StoreError) -> &'static str {
-    match e {
-        StoreError::Refused(r) => r.rule.as_str(),
-        other => panic!("expected a refusal, got {other}"),
-    }
-}
-
 fn secs(s: i64) -> SignedDuration {
     SignedDuration::from_secs(s)
 }

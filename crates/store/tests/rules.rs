@@ -10,13 +10,6 @@ use lfr_domain::watchlist::{Consent, WatchlistKind};
 use lfr_store::StoreError;
 use lfr_store::audit::AuditFilter;
 
-fn rule(e: StoreError) -> &'static str {
-    match e {
-        StoreError::Refused(r) => r.rule.as_str(),
-        other => panic!("expected a refusal, got {other}"),
-    }
-}
-
 async fn last_refusal(w: &World, target: &str) -> String {
     let f = AuditFilter {
         target: Some(target.into()),

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_live;
 pub mod blue_pass;
 pub mod calibrate;
+pub mod camera;
 pub mod compare;
 pub mod deployment;
 pub mod detect;

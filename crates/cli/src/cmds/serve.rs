@@ -12,7 +12,7 @@ use clap::Args;
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::Action;
 use lfr_domain::role::User;
-use lfr_live::{CameraConfig, LiveConfig, Outcome};
+use lfr_live::{CameraConfig, CameraList, LiveConfig, Outcome};
 use lfr_server::App;
 use lfr_server::cameras::ReportedCameras;
 use lfr_store::Store;
@@ -37,9 +37,10 @@ pub struct ServeArgs {
     /// mqtt://HOST[:PORT][/TOPIC-PREFIX]. Off by default.
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<lfr_server::mqtt::MqttTarget>,
-    /// Run the cameras of this deployment (needs --cameras and a token of a
-    /// System Engineer or Operator in LFR_TOKEN, whom the pipeline acts as).
-    #[arg(long, value_name = "DEPLOYMENT", requires = "cameras")]
+    /// Run the cameras of this deployment: those of --cameras, or else those
+    /// assigned to --node in the database (`lfr camera`). Needs a token of a
+    /// System Engineer or Operator in LFR_TOKEN, whom the pipeline acts as.
+    #[arg(long, value_name = "DEPLOYMENT")]
     pub deployment: Option<DeploymentId>,
     /// The cameras, as a JSON list of {name, location, source, zone}
     /// (see docs/console.md).
@@ -85,7 +86,7 @@ pub fn run(g: &Global, a: ServeArgs) -> Result<()> {
 /// The pipeline's part: which deployment, on which cameras, as whom.
 pub struct Pipeline {
     pub deployment: DeploymentId,
-    pub cameras: Vec<CameraConfig>,
+    pub cameras: CameraList,
     pub actor: User,
 }
 
@@ -107,9 +108,11 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         // Deployments applied for through the console get the default model.
         store.set_new_deployment_model(crate::recognition::new_deployment_model(g)?);
         let store = Arc::new(store);
-        let pipeline = match (&a.deployment, &a.cameras) {
-            (Some(d), Some(file)) => Some(pipeline_from_args(g, &store, *d, file).await?),
-            _ => None,
+        let pipeline = match a.deployment {
+            Some(d) => Some(
+                pipeline_from_args(g, &store, d, a.cameras.as_deref(), a.node.as_deref()).await?,
+            ),
+            None => None,
         };
         let dir = a
             .publish_dir
@@ -273,18 +276,21 @@ async fn pipeline_from_args(
     g: &Global,
     store: &Store,
     deployment: DeploymentId,
-    file: &PathBuf,
+    file: Option<&std::path::Path>,
+    node: Option<&str>,
 ) -> Result<Pipeline> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read the camera list {}", file.display()))?;
-    let cameras: Vec<CameraConfig> = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a camera list; see docs/console.md for its format",
-            file.display()
-        )
-    })?;
-    lfr_live::cameras_can_run(&cameras)
-        .with_context(|| format!("the cameras of {} cannot run", file.display()))?;
+    let cameras = match (file, node) {
+        (Some(file), _) => {
+            let cameras = read_camera_list(file)?;
+            lfr_live::cameras_can_run(&cameras)
+                .with_context(|| format!("the cameras of {} cannot run", file.display()))?;
+            CameraList::Given(cameras)
+        }
+        (None, Some(node)) => CameraList::Assigned { node: node.into() },
+        (None, None) => bail!(
+            "--deployment needs its cameras: --cameras FILE, or --node NAME to run the cameras assigned to that node (`lfr camera list D{deployment}`)"
+        ),
+    };
     let Some(token) = g.token.as_deref().filter(|t| !t.trim().is_empty()) else {
         bail!(
             "the pipeline acts as a user: set LFR_TOKEN to the token of a System Engineer (or Operator)"
@@ -304,6 +310,18 @@ async fn pipeline_from_args(
         deployment,
         cameras,
         actor,
+    })
+}
+
+/// A JSON list of cameras, as `--cameras` and `lfr camera add` take it.
+pub fn read_camera_list(file: &std::path::Path) -> Result<Vec<CameraConfig>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the camera list {}", file.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a camera list; see docs/console.md for its format",
+            file.display()
+        )
     })
 }
 

@@ -43,6 +43,14 @@ pub struct World {
     pub auditor: User,
 }
 
+/// The rule a refusal names; panics on any other error.
+pub fn rule(e: lfr_store::StoreError) -> &'static str {
+    match e {
+        lfr_store::StoreError::Refused(r) => r.rule.as_str(),
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
 pub fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
 }

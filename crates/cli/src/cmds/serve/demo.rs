@@ -306,7 +306,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         publish_dir: dir.0.join("published"),
         pipeline: Pipeline {
             deployment: d.id,
-            cameras: vec![camera],
+            cameras: lfr_live::CameraList::Given(vec![camera]),
             actor: engineer,
         },
         dir,
