@@ -22,6 +22,8 @@ pub fn shared(rel: &str) -> PathBuf {
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The database URL (a SQLite file in `dir` unless made with [`Env::on`]).
+    pub db: String,
     /// A models directory of the test's own; `None`: the installed one.
     models: Option<PathBuf>,
 }
@@ -34,9 +36,20 @@ pub struct Out {
 
 impl Env {
     pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("lfr.db").display());
         Self {
-            dir: tempfile::tempdir().unwrap(),
+            dir,
+            db,
             models: None,
+        }
+    }
+
+    /// An environment on the database at `url` (PostgreSQL, shared by nodes).
+    pub fn on(url: &str) -> Self {
+        Self {
+            db: url.into(),
+            ..Self::new()
         }
     }
 
@@ -54,10 +67,7 @@ impl Env {
     fn command(&self, token: Option<&str>, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_lfr"));
         c.args(args)
-            .env(
-                "LFR_DB",
-                format!("sqlite://{}", self.path("lfr.db").display()),
-            )
+            .env("LFR_DB", &self.db)
             .env("LFR_KEYS", self.path("keys"))
             .env("LFR_FOOTAGE_DIR", self.dir.path())
             .env_remove("LFR_TOKEN")

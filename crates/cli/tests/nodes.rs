@@ -1,0 +1,334 @@
+//! Three `lfr serve` nodes on one PostgreSQL database, as a force would run
+//! them: nodes n1 and n2 each run a camera replaying the crowd video, n3
+//! serves the operator's console only. n3's event stream carries the alerts
+//! of both; n1 is killed mid-stream and its camera shows as failed on n3;
+//! the camera is moved to n2, which starts it; n1 restarts with nothing
+//! left to run. Every alert n3 announced is in the store. Needs PostgreSQL
+//! (`scripts/test-store-postgres` sets it up and runs this test).
+
+mod common;
+
+use std::path::Path;
+use std::process::Child;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use lfr_engine::pipeline::ModelFiles;
+use lfr_store::Store;
+use lfr_store::cameras::Camera;
+use serde_json::Value;
+
+/// The installed models, as the nodes use them.
+fn models() -> ModelFiles {
+    let dir = lfr_models::ModelsDir::resolve(
+        std::env::var_os("LFR_MODELS")
+            .map(std::path::PathBuf::from)
+            .as_deref(),
+    );
+    let f = |n: &str| dir.file(n).unwrap_or_else(|e| panic!("{e}"));
+    ModelFiles {
+        onnxruntime: f(lfr_models::files::ONNXRUNTIME),
+        yunet: f(lfr_models::files::YUNET),
+        dlib_resnet: f(lfr_models::files::DLIB_RESNET),
+        dlib_shape5: None,
+        recogniser: Default::default(),
+    }
+}
+
+/// One `lfr serve` node.
+struct Node {
+    name: &'static str,
+    child: Child,
+    log: std::path::PathBuf,
+    url: String,
+}
+
+impl Node {
+    fn start(e: &Env, name: &'static str, token: &str, deployment: Option<&str>) -> Node {
+        let log = e.path(&format!("{name}.log"));
+        let ready = e.path(&format!("{name}.ready.json"));
+        let _ = std::fs::remove_file(&ready);
+        let published = e.path("published");
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--node",
+            name,
+            "--publish-dir",
+            published.to_str().unwrap(),
+            "--ready-file",
+            ready.to_str().unwrap(),
+        ];
+        if let Some(d) = deployment {
+            args.extend(["--deployment", d]);
+        }
+        let mut child = e.spawn(token, &args, &log);
+        let start = Instant::now();
+        while !ready.exists() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "node {name} stopped:\n{}",
+                read(&log)
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "node {name} not ready:\n{}",
+                read(&log)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let r: Value = serde_json::from_str(&read(&ready)).unwrap();
+        Node {
+            name,
+            child,
+            log,
+            url: r["url"].as_str().unwrap().trim_end_matches('/').into(),
+        }
+    }
+
+    fn said(&self) -> String {
+        read(&self.log)
+    }
+
+    fn signal(&mut self, sig: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let start = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "node {} did not stop on {sig}:\n{}",
+                self.name,
+                self.said()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Waits until `f` holds, or fails saying `what` and the nodes' logs.
+async fn wait_until(
+    what: &str,
+    within: Duration,
+    nodes: &[&Node],
+    mut f: impl AsyncFnMut() -> bool,
+) {
+    let start = Instant::now();
+    while !f().await {
+        if start.elapsed() > within {
+            let logs: Vec<_> = nodes
+                .iter()
+                .map(|n| format!("--- {}:\n{}", n.name, n.said()))
+                .collect();
+            panic!("{what}: not within {within:?}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_one_database() {
+    let Some(admin) = lfr_testkit::postgres_admin() else {
+        eprintln!(
+            "SKIPPED: this test needs PostgreSQL: set LFR_TEST_POSTGRES, or run scripts/test-store-postgres"
+        );
+        return;
+    };
+    let url = lfr_testkit::fresh_postgres(&admin).await;
+    let e = Env::on(&url);
+
+    // A running deployment with a Blue Watchlist of passers-by in the video.
+    let store = Store::open(&url, &e.path("keys"), true, Arc::new(lfr_base::RealClock))
+        .await
+        .unwrap();
+    let video = shared("data/video/arcade-crowd-1080p.mp4");
+    let w =
+        lfr_live::walkthrough::setup(&store, &video, &models(), 4, &shared("data/lfw/images"), 10)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let d = format!("D{}", w.deployment);
+    let operator = store.reissue_token(&w.admin, "operator").await.unwrap();
+    let silver = store.reissue_token(&w.admin, "silver").await.unwrap();
+    let (operator, silver) = (operator.to_string(), silver.to_string());
+    for (name, node, pause) in [("left", "n1", 0.0), ("right", "n2", 7.0)] {
+        let settings = serde_json::json!({
+            "name": name,
+            "location": format!("Arcade, {name} entrance"),
+            "source": { "kind": "file", "path": video, "realtime": true, "looped": true, "loop_pause_s": pause }
+        });
+        let cam = Camera {
+            deployment: w.deployment,
+            name: name.into(),
+            location: format!("Arcade, {name} entrance"),
+            node: node.into(),
+        };
+        store
+            .add_camera(&w.engineer, &cam, &settings.to_string())
+            .await
+            .unwrap();
+    }
+
+    let n1 = Node::start(&e, "n1", &w.engineer_token, Some(&d));
+    let n2 = Node::start(&e, "n2", &w.engineer_token, Some(&d));
+    let n3 = Node::start(&e, "n3", &operator, None);
+    let http = reqwest::Client::new();
+    let get = async |node: &Node, token: &str, path: &str| -> Value {
+        http.get(format!("{}{path}", node.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    };
+
+    // The operator's event stream on n3, read in the background.
+    let heard = Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stream = http
+        .get(format!("{}/api/events", n3.url))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert!(stream.status().is_success());
+    let reader = {
+        let heard = heard.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(c)) = stream.chunk().await {
+                heard.lock().unwrap().push_str(&String::from_utf8_lossy(&c));
+            }
+        })
+    };
+    let alerts_heard = || -> Vec<(i64, String)> {
+        heard
+            .lock()
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["type"] == "alert.raised")
+            .map(|v| {
+                let id = v["alert"].as_str().unwrap().trim_start_matches('A');
+                (
+                    id.parse().unwrap(),
+                    v["camera"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let figures = format!("/api/deployments/{}/figures", w.deployment);
+    let camera_state = async |name: &str| -> String {
+        let f = get(&n3, &silver, &figures).await;
+        f["cameras"]
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["camera"] == name))
+            .map(|c| c["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+
+    // Both cameras stream, seen from n3, and both raise alerts there.
+    let all = [&n1, &n2, &n3];
+    wait_until(
+        "both cameras streaming on n3's dashboard",
+        Duration::from_secs(120),
+        &all,
+        async || {
+            camera_state("left").await == "streaming" && camera_state("right").await == "streaming"
+        },
+    )
+    .await;
+    wait_until(
+        "alerts from both nodes' cameras on n3's stream",
+        Duration::from_secs(180),
+        &all,
+        async || {
+            let a = alerts_heard();
+            a.iter().any(|(_, c)| c == "left") && a.iter().any(|(_, c)| c == "right")
+        },
+    )
+    .await;
+
+    // n1 is killed mid-stream: n3 shows its camera as failed.
+    let mut n1 = n1;
+    n1.signal("-KILL");
+    wait_until(
+        "n1's camera shown as failed on n3",
+        Duration::from_secs(60),
+        &[&n2, &n3],
+        async || camera_state("left").await == "failed",
+    )
+    .await;
+    let f = get(&n3, &silver, &figures).await;
+    assert!(f.to_string().contains("node n1"), "{f}");
+
+    // The engineer moves it to n2 by hand: n2 starts it.
+    e.ok(
+        Some(&w.engineer_token),
+        &["camera", "assign", &d, "left", "--node", "n2"],
+    );
+    wait_until(
+        "the moved camera streaming from n2",
+        Duration::from_secs(90),
+        &[&n2, &n3],
+        async || camera_state("left").await == "streaming",
+    )
+    .await;
+    let listed = e.json(Some(&silver), &["camera", "list", &d]);
+    assert!(
+        listed.as_array().unwrap().iter().all(|c| c["node"] == "n2"),
+        "{listed}"
+    );
+
+    // n1 comes back with nothing assigned to it, and says so.
+    let n1 = Node::start(&e, "n1", &w.engineer_token, Some(&d));
+    wait_until(
+        "n1 saying it has no camera",
+        Duration::from_secs(60),
+        &[&n1],
+        async || n1.said().contains("no camera of"),
+    )
+    .await;
+
+    // Every alert n3 announced is in the store.
+    let mut n2 = n2;
+    n2.signal("-TERM");
+    reader.abort();
+    let announced = alerts_heard();
+    let stored: Vec<i64> = store
+        .alerts(&w.operator, w.deployment)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id.0)
+        .collect();
+    for (id, camera) in &announced {
+        assert!(
+            stored.contains(id),
+            "A{id} from {camera} was announced on n3 but is not in the store"
+        );
+    }
+    eprintln!(
+        "{} alerts announced on n3, {} in the store",
+        announced.len(),
+        stored.len()
+    );
+    drop(n1);
+    drop(n3);
+}
