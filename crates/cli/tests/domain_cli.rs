@@ -586,3 +586,53 @@ fn keys_are_kept_away_from_the_data_folder_by_default() {
     assert!(home.path().join(".config/lfr/keys/master.key").exists());
     assert!(!data.join("keys").exists(), "no keys in the data folder");
 }
+
+/// `lfr camera`: the engineer places a deployment's cameras on nodes and
+/// moves them; nobody else may; everyone who sees the deployment sees where
+/// each runs, and never a camera's address.
+#[test]
+fn the_engineer_places_cameras_on_nodes() {
+    let e = Env::new();
+    let r = e.running_deployment();
+    let d = &r.deployment;
+    let file = e.path("cameras.json");
+    std::fs::write(
+        &file,
+        r#"[{"name":"north","location":"Queen Street north","source":{"kind":"rtsp","url":"rtsp://cam:Pa55-w0rd-9@10.0.0.7/stream"}},
+            {"name":"south","location":"Queen Street south","source":{"kind":"rtsp","url":"rtsp://10.0.0.8/stream"}}]"#,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    e.fails(
+        Some(&r.staff.silver),
+        &["camera", "add", d, f, "--node", "van-1"],
+        "role_permits",
+    );
+    let added = e.json(
+        Some(&r.staff.engineer),
+        &["camera", "add", d, f, "--node", "van-1"],
+    );
+    assert_eq!(added.as_array().unwrap().len(), 2, "{added}");
+    e.ok(
+        Some(&r.staff.engineer),
+        &["camera", "assign", d, "south", "--node", "site-2"],
+    );
+    let listed = e.ok(Some(&r.staff.silver), &["camera", "list", d]);
+    assert!(
+        listed.contains("north") && listed.contains("van-1"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("south") && listed.contains("site-2"),
+        "{listed}"
+    );
+    assert!(!listed.contains("Pa55-w0rd-9"), "{listed}");
+    e.fails(
+        Some(&r.staff.engineer),
+        &["camera", "assign", d, "west", "--node", "site-2"],
+        "no camera named west",
+    );
+    e.ok(Some(&r.staff.engineer), &["camera", "remove", d, "north"]);
+    let listed = e.json(Some(&r.staff.silver), &["camera", "list", d]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+}
