@@ -63,6 +63,7 @@ const STORE_COMMANDS: &[(&str, &str, &[&str])] = &[
         &["{D}", "dlib-resnet-v1"],
     ),
     ("deployment list", "read_deployments", &[]),
+    ("deployment team", "manage_team", &["{D}", "--add", "spare"]),
     ("deployment show", "read_deployments", &["{D}"]),
     (
         "watchlist create",
@@ -315,6 +316,21 @@ fn every_command_refuses_exactly_the_roles_the_table_refuses() {
         }
     }
     e.add_user(&r.staff.admin, "spare", "operator", "constable");
+    // Everyone on the team, so that only roles refuse here.
+    e.ok(
+        Some(&r.staff.silver),
+        &[
+            "deployment",
+            "team",
+            &d,
+            "--add",
+            "op",
+            "--add",
+            "eng_off",
+            "--add",
+            "spare",
+        ],
+    );
     let w = e.json(Some(&r.staff.silver), &["watchlist", "list", &d]);
     let w = format!("W{}", w[0]["watchlist"]["id"]);
     let file = e.path("assessment.txt");

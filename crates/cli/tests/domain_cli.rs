@@ -146,6 +146,22 @@ fn a_deployment_from_application_to_public_report() {
         ],
     );
     let id = format!("D{}", d["id"]);
+    // Who works on it (the applicant, the Silver Commander, already does).
+    let team = e.json(
+        Some(&silver),
+        &[
+            "deployment",
+            "team",
+            &id,
+            "--add",
+            "pc1",
+            "--add",
+            "pc2",
+            "--add",
+            "eng",
+        ],
+    );
+    assert_eq!(team.as_array().unwrap().len(), 4, "{team}");
     // One JSON shape for a deployment: `show` is `apply`'s object plus what
     // only `show` adds (reviews, documents, what is owed).
     let shown = e.json(Some(&silver), &["deployment", "show", &id]);

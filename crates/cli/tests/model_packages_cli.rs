@@ -217,6 +217,7 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
         .collect();
     let d = e.json(Some(&silver), &builtin);
     let d = format!("D{}", d["id"]);
+    e.ok(Some(&silver), &["deployment", "team", &d, "--add", "pc1"]);
     e.ok(
         Some(&ao),
         &[

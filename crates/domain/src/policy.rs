@@ -78,6 +78,7 @@ str_enum! {
         ReadMetrics = "read_metrics",
         ManageCameras = "manage_cameras",
         RunCameras = "run_cameras",
+        ManageTeam = "manage_team",
     }
 }
 
@@ -118,6 +119,8 @@ impl Action {
             ],
             Action::PlaceLegalHold => &[GoldCommander, SilverCommander],
             Action::RunRetention => &[Administrator, SystemEngineer],
+            // The commanders name who works on their deployment.
+            Action::ManageTeam => COMMAND,
             // Cameras are technical assets: the engineers own them.
             Action::ManageCameras => &[SystemEngineer],
             // Reading a camera's source (an address that may hold a password)
@@ -152,6 +155,42 @@ impl Action {
                 GoldCommander,
             ],
         }
+    }
+}
+
+/// Roles that act force-wide; the others act on a deployment only from its
+/// team (need to know: an operator of one deployment does not see
+/// another's alerts).
+pub const FORCE_WIDE: &[Role] = &[
+    Role::Administrator,
+    Role::GoldCommander,
+    Role::AuthorisingOfficer,
+    Role::Auditor,
+];
+
+/// Whether `user` may take `action` on any deployment, team or not: one of
+/// their roles that allows it acts force-wide.
+pub fn acts_force_wide(user: &User, action: Action) -> bool {
+    action
+        .allowed_roles()
+        .iter()
+        .any(|r| FORCE_WIDE.contains(r) && user.has(*r))
+}
+
+/// A deployment's records are for its team, and for the force-wide roles.
+pub fn on_the_deployment_team(
+    user: &User,
+    action: Action,
+    deployment: DeploymentId,
+    on_team: bool,
+) -> Verdict {
+    if on_team || acts_force_wide(user, action) {
+        Ok(())
+    } else {
+        Err(Rule::OnTheDeploymentTeam.refuse(format!(
+            "{} is not on the team of D{deployment}; its Silver or Gold Commander adds them with `lfr deployment team D{deployment} --add {}`",
+            user.username, user.username
+        )))
     }
 }
 

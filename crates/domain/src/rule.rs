@@ -59,6 +59,7 @@ str_enum! {
         ApprovedByASecondAdministrator = "approved_by_a_second_administrator",
         RoleChangeStillCurrent = "role_change_still_current",
         CamerasChangeOnlyBeforeTheEnd = "cameras_change_only_before_the_end",
+        OnTheDeploymentTeam = "on_the_deployment_team",
     }
 }
 
@@ -133,6 +134,9 @@ impl Rule {
             }
             TemplatesMatchTheAlgorithm => {
                 "A watchlist's templates are compared only by the algorithm that made them; after an engine upgrade it is re-enrolled from its reference images."
+            }
+            OnTheDeploymentTeam => {
+                "Silver Commanders, Operators, Engagement Officers and System Engineers act on a deployment, and see its records, only when they are on its team; the Gold Commander, Authorising Officers, Auditors and Administrators act force-wide."
             }
             CamerasChangeOnlyBeforeTheEnd => {
                 "A deployment's cameras are added, moved between nodes or removed only until the deployment has ended."

@@ -133,6 +133,9 @@ pub async fn setup(
         )
         .await?
         .id;
+    for u in [&operator, &engineer] {
+        store.add_to_team(&silver, d, &u.username).await?;
+    }
     store
         .authorise(
             &ao,

@@ -131,6 +131,7 @@ impl Store {
                 .bind(&d.recognition.calibration)
                 .execute(&mut *tx)
                 .await?;
+            crate::team::add_applicant(tx, id, actor, now).await?;
             // The key file is made before the commit: a crash between the two
             // leaves an unused key file (moved aside by the next `create`),
             // never a deployment without a key.
@@ -524,7 +525,13 @@ impl Store {
         )
         .await?;
         let mut conn = self.pool.acquire().await?;
-        load_all(&mut conn).await
+        let all = load_all(&mut conn).await?;
+        drop(conn);
+        // Each sees the deployments of their teams, or every one force-wide.
+        self.only_visible(actor, Action::ReadDeployments, all, |d| {
+            format!("D{}", d.id)
+        })
+        .await
     }
 
     /// Everything owed across deployments: late reviews, unconfirmed verbal

@@ -40,6 +40,7 @@ pub mod role_changes;
 pub mod schedule;
 pub mod sessions;
 mod sign_ins;
+pub mod team;
 pub mod templates;
 pub mod users;
 pub mod watchlists;
@@ -333,7 +334,9 @@ impl Store {
         Ok(())
     }
 
-    /// Refuses unless the actor's role allows `action`.
+    /// Refuses unless the actor's role allows `action`, and allows it on
+    /// what `target` names: the deployment's team, or a force-wide role
+    /// ([`team`]).
     pub(crate) async fn permit(
         &self,
         actor: &User,
@@ -341,7 +344,11 @@ impl Store {
         audit_action: &str,
         target: &str,
     ) -> Result<()> {
-        match policy::role_permits(actor, action) {
+        let verdict = match policy::role_permits(actor, action) {
+            Ok(()) => self.object_permits(actor, action, target).await?,
+            Err(r) => Err(r),
+        };
+        match verdict {
             Ok(()) => Ok(()),
             Err(r) => Err(self.refused(actor, audit_action, target, r).await),
         }

@@ -104,6 +104,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 13,
+        name: "deployment_team",
+        common: Some(include_str!("../migrations/0013_deployment_team.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Which PostgreSQL advisory lock serialises migrations: several nodes

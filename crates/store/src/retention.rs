@@ -153,7 +153,11 @@ impl Store {
         let rows = sqlx::query("SELECT * FROM legal_holds ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(row_to_hold).collect()
+        let all = rows.iter().map(row_to_hold).collect::<Result<Vec<_>>>()?;
+        self.only_visible(actor, Action::ReadDeployments, all, |h| {
+            format!("H{}", h.id)
+        })
+        .await
     }
 
     /// `path` if it names a file inside the footage folder, else why not.

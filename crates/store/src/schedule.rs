@@ -77,6 +77,8 @@ impl Store {
             });
         }
         out.sort_by_key(|s| (s.due.is_none(), s.due));
-        Ok(out)
+        drop(conn);
+        self.only_visible(actor, Action::ReadDeployments, out, |s| s.target.clone())
+            .await
     }
 }

@@ -299,7 +299,11 @@ impl Store {
         Ok(now)
     }
 
-    async fn user_row(&self, conn: &mut sqlx::AnyConnection, username: &str) -> Result<User> {
+    pub(crate) async fn user_row(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        username: &str,
+    ) -> Result<User> {
         let r = sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(conn)

@@ -339,6 +339,7 @@ async fn watchlist_data_goes_24_hours_after_the_end_footage_at_31_days_unless_he
             lfr_domain::role::Rank::Constable,
         )
         .await;
+    w.store.add_to_team(&w.silver, d, "viewer").await.unwrap();
     // A backup taken now holds everything, sealed.
     let backup = w.dir.path().join("backup.db");
     sqlx::query(&format!("VACUUM INTO '{}'", backup.display()))
@@ -993,6 +994,7 @@ async fn a_crash_mid_write_loses_nothing_acknowledged() {
             lfr_domain::role::Rank::Staff,
         )
         .await;
+    w.store.add_to_team(&w.silver, d, "pipeline").await.unwrap();
     let keys = w.dir.path().join("keys");
     let mut acked_alerts = Vec::new();
     let mut acked_adjudications = Vec::new();

@@ -1166,3 +1166,76 @@ async fn a_repeat_counts_as_the_alert_it_repeats() {
         "{log:?}"
     );
 }
+
+/// Need to know: an operator sees and acts on the deployments of their
+/// teams only; the force-wide roles see every one; taking someone off a
+/// team takes effect at once.
+#[tokio::test]
+async fn deployment_records_are_for_its_team() {
+    use lfr_domain::role::{Rank, Role};
+    let w = World::new().await;
+    let (d1, _) = w.running().await;
+    let (silver2, _) = w
+        .add_user("silver2", Role::SilverCommander, Rank::ChiefInspector)
+        .await;
+    let d2 = w.store.apply(&silver2, w.application()).await.unwrap().id;
+    let (outsider, _) = w.add_user("op2", Role::Operator, Rank::Constable).await;
+
+    // On D1's team: its alerts; not on D2's: refused, named, audited.
+    assert!(w.store.alerts(&w.operator, d1).await.is_ok());
+    assert_eq!(
+        rule(w.store.alerts(&w.operator, d2).await.unwrap_err()),
+        "on_the_deployment_team"
+    );
+    assert!(
+        last_refusal(&w, &format!("D{d2}"))
+            .await
+            .contains("not on the team")
+    );
+    assert_eq!(
+        rule(w.store.alerts(&outsider, d1).await.unwrap_err()),
+        "on_the_deployment_team"
+    );
+    // Lists show each their own deployments; force-wide roles see all.
+    let ids = |v: Vec<lfr_domain::deployment::Deployment>| -> Vec<i64> {
+        v.iter().map(|d| d.id.0).collect()
+    };
+    let mine = ids(w.store.deployments(&w.operator).await.unwrap());
+    assert!(mine.contains(&d1.0) && !mine.contains(&d2.0), "{mine:?}");
+    assert_eq!(
+        ids(w.store.deployments(&silver2).await.unwrap()),
+        vec![d2.0]
+    );
+    assert!(w.store.deployments(&outsider).await.unwrap().is_empty());
+    let all = ids(w.store.deployments(&w.gold).await.unwrap());
+    assert!(all.contains(&d1.0) && all.contains(&d2.0));
+    assert!(
+        w.store.metrics(&w.auditor, d2).await.is_ok(),
+        "the auditor oversees every deployment"
+    );
+    // A commander manages only their own deployment's team.
+    assert_eq!(
+        rule(w.store.add_to_team(&w.silver, d2, "op2").await.unwrap_err()),
+        "on_the_deployment_team"
+    );
+    w.store.add_to_team(&silver2, d2, "op2").await.unwrap();
+    assert!(w.store.deployment(&outsider, d2).await.is_ok());
+    let team: Vec<String> = w
+        .store
+        .team(&silver2, d2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.username)
+        .collect();
+    assert_eq!(team, vec!["op2".to_string(), "silver2".to_string()]);
+    // Off the team: at once, for reads and for the pipeline's writes.
+    w.store
+        .remove_from_team(&w.silver, d1, &w.operator.username)
+        .await
+        .unwrap();
+    assert_eq!(
+        rule(w.store.alerts(&w.operator, d1).await.unwrap_err()),
+        "on_the_deployment_team"
+    );
+}

@@ -121,6 +121,18 @@ pub enum DeploymentCmd {
     Show { deployment: DeploymentId },
     /// What is owed or overdue across deployments: reviews, confirmations, records.
     Outstanding,
+    /// Who works on the deployment; `--add` and `--remove` change it (its
+    /// Silver or Gold Commander). Silver Commanders, Operators, Engagement
+    /// Officers and System Engineers see a deployment only from its team.
+    Team {
+        deployment: DeploymentId,
+        /// Put these users on the team.
+        #[arg(long, value_name = "USER")]
+        add: Vec<String>,
+        /// Take these users off the team (at once).
+        #[arg(long, value_name = "USER")]
+        remove: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -554,6 +566,31 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     ));
                 }
                 fields(&f);
+                Ok(())
+            }
+            DeploymentCmd::Team {
+                deployment,
+                add,
+                remove,
+            } => {
+                for u in &add {
+                    store.add_to_team(&me, deployment, u).await?;
+                }
+                for u in &remove {
+                    store.remove_from_team(&me, deployment, u).await?;
+                }
+                let team = store.team(&me, deployment).await?;
+                if g.json {
+                    return print_json(&team);
+                }
+                let rows: Vec<Vec<String>> = team
+                    .iter()
+                    .map(|m| {
+                        let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                        vec![m.username.clone(), m.display_name.clone(), roles.join(", ")]
+                    })
+                    .collect();
+                table(&["user", "name", "roles"], &rows);
                 Ok(())
             }
             DeploymentCmd::Outstanding => {

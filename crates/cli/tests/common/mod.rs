@@ -252,6 +252,7 @@ impl Env {
         let staff = self.staff();
         let (silver, ao) = (&staff.silver, &staff.ao);
         let d = format!("D{}", self.json(Some(silver), APPLY)["id"]);
+        self.ok(Some(silver), &["deployment", "team", &d, "--add", "eng"]);
         self.ok(
             Some(ao),
             &[

@@ -268,6 +268,9 @@ pub async fn running_with_volunteer(s: &Server) -> (i64, i64, i64) {
         review_interval_minutes: 60,
     };
     let d = store.apply(silver, app).await.unwrap().id;
+    for who in ["operator", "engager", "engineer"] {
+        store.add_to_team(silver, d, who).await.unwrap();
+    }
     store
         .authorise(
             ao,

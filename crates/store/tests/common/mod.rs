@@ -205,6 +205,17 @@ impl World {
     }
 
     /// An applied and authorised deployment with an imported, approved watchlist.
+    /// Puts the world's operator, engagement officer and engineer on the
+    /// team of `d` (its applicant, the Silver Commander, is on it already).
+    pub async fn team(&self, d: DeploymentId) {
+        for u in [&self.operator, &self.engagement, &self.engineer] {
+            self.store
+                .add_to_team(&self.silver, d, &u.username)
+                .await
+                .unwrap();
+        }
+    }
+
     pub async fn authorised(&self) -> (DeploymentId, WatchlistId) {
         let d = self
             .store
@@ -212,6 +223,7 @@ impl World {
             .await
             .unwrap()
             .id;
+        self.team(d).await;
         self.store
             .authorise(&self.ao, d, self.grant())
             .await

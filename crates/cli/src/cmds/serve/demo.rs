@@ -202,6 +202,10 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         review_interval_minutes: 60,
     };
     let d = store.apply(&silver, app).await?;
+    // The operator, engagement officer and engineer work on it.
+    for u in [&users[2], &users[3], &users[5]] {
+        store.add_to_team(&silver, d.id, &u.username).await?;
+    }
     store
         .authorise(
             &ao,
