@@ -255,6 +255,53 @@ impl Hub {
     }
 }
 
+/// Which deployments an event stream's caller may see, read again when an
+/// event names another one or every recheck interval (a team changed).
+struct Visible {
+    app: App,
+    user: User,
+    cache: tokio::sync::Mutex<(
+        std::time::Instant,
+        Option<std::collections::HashSet<DeploymentId>>,
+    )>,
+}
+
+impl Visible {
+    fn new(app: App, user: User) -> Self {
+        let stale = std::time::Instant::now() - app.events_recheck - Duration::from_secs(1);
+        Self {
+            app,
+            user,
+            cache: tokio::sync::Mutex::new((stale, Some(Default::default()))),
+        }
+    }
+
+    async fn may_see(&self, d: DeploymentId) -> bool {
+        let mut c = self.cache.lock().await;
+        let fresh = c.0.elapsed() < self.app.events_recheck;
+        let known = c.1.as_ref().is_none_or(|set| set.contains(&d));
+        if fresh && known {
+            return true;
+        }
+        // Another deployment's event: read again at most every 2 s, so that a
+        // busy deployment the caller may not see costs no query per event.
+        if fresh && c.0.elapsed() < Duration::from_secs(2) {
+            return false;
+        }
+        match self
+            .app
+            .store
+            .visible_deployments(&self.user, Action::ReadDeployments)
+            .await
+        {
+            Ok(v) => *c = (std::time::Instant::now(), v),
+            // Unsure: show nothing more until the store answers.
+            Err(_) => return false,
+        }
+        c.1.as_ref().is_none_or(|set| set.contains(&d))
+    }
+}
+
 /// How often an open event stream checks that its caller may still listen.
 pub const RECHECK: Duration = Duration::from_secs(30);
 
@@ -291,13 +338,20 @@ pub async fn stream(
             .event("hello")
             .data(json!({ "user": username, "detail": detail }).to_string()))
     });
-    let events = BroadcastStream::new(rx).map(move |m| {
-        Ok(match m {
-            Ok(e) => SseEvent::default()
-                .event(e.name())
-                .data(e.to_json(detail).to_string()),
-            Err(_lagged) => SseEvent::default().event("resync").data("{}"),
-        })
+    let seen = Arc::new(Visible::new(app.clone(), caller.user.clone()));
+    let events = BroadcastStream::new(rx).filter_map(move |m| {
+        let seen = seen.clone();
+        async move {
+            Some(Ok(match m {
+                // Only the deployments of the caller's teams (or every one,
+                // force-wide): need to know holds on the stream too.
+                Ok(e) if !seen.may_see(e.deployment()).await => return None,
+                Ok(e) => SseEvent::default()
+                    .event(e.name())
+                    .data(e.to_json(detail).to_string()),
+                Err(_lagged) => SseEvent::default().event("resync").data("{}"),
+            }))
+        }
     });
     let closed = app.hub.closed();
     let signed_out = still_signed_in(app.clone(), caller);

@@ -950,3 +950,49 @@ async fn a_repeat_alert_is_offered_in_the_queue_and_counts_as_the_first() {
     assert_eq!(totals["repeats"], 1, "{figures}");
     assert_eq!(totals["false_alerts_unconfirmed"], 2, "{figures}");
 }
+
+/// Need to know on the event stream: an operator hears the events of their
+/// teams' deployments only; the Gold Commander hears every one.
+#[tokio::test]
+async fn the_event_stream_carries_only_the_callers_deployments() {
+    let s = start().await;
+    let (d1, _, _) = running_with_volunteer(&s).await;
+    let (d2, _, _) = running_with_volunteer(&s).await;
+    let silver = &s.users["silver"];
+    let d2_id = lfr_domain::ids::DeploymentId(d2);
+    s.store
+        .remove_from_team(silver, d2_id, "operator")
+        .await
+        .unwrap();
+    let mut operator = s.fetch(Some("operator"), "/api/events").await;
+    let mut gold = s.fetch(Some("gold"), "/api/events").await;
+    event_with(&mut operator, "hello").await;
+    event_with(&mut gold, "hello").await;
+    for d in [d2, d1] {
+        let dep = s
+            .store
+            .deployment(silver, lfr_domain::ids::DeploymentId(d))
+            .await
+            .unwrap();
+        s.hub.deployment_changed(&dep, "review", silver);
+    }
+    let line = event_with(&mut operator, "\"type\":\"deployment.changed\"").await;
+    assert!(
+        line.contains(&format!("\"deployment\":\"D{d1}\"")),
+        "the operator heard D{d2}, whose team they are not on: {line}"
+    );
+    let line = event_with(&mut gold, "\"type\":\"deployment.changed\"").await;
+    assert!(
+        line.contains(&format!("\"deployment\":\"D{d2}\"")),
+        "{line}"
+    );
+    // And the API refuses the other deployment's alerts, naming the rule.
+    let (status, body) = s
+        .get("operator", &format!("/api/deployments/{d2}/alerts"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.to_string().contains("on_the_deployment_team"),
+        "{body}"
+    );
+}
