@@ -79,6 +79,7 @@ str_enum! {
         ManageCameras = "manage_cameras",
         RunCameras = "run_cameras",
         ManageTeam = "manage_team",
+        ViewLive = "view_live",
     }
 }
 
@@ -121,6 +122,9 @@ impl Action {
             Action::RunRetention => &[Administrator, SystemEngineer],
             // The commanders name who works on their deployment.
             Action::ManageTeam => COMMAND,
+            // A camera's coarse live view (faces not alerted on blurred):
+            // those who watch the zone and command the deployment.
+            Action::ViewLive => &[Operator, SilverCommander, GoldCommander],
             // Cameras are technical assets: the engineers own them.
             Action::ManageCameras => &[SystemEngineer],
             // Reading a camera's source (an address that may hold a password)

@@ -10,6 +10,7 @@ use image::RgbImage;
 use lfr_engine::calibration::Calibration;
 use lfr_engine::detect::Face;
 use lfr_engine::fusion::{Fused, TrackProbe};
+use lfr_engine::geometry::BoundingBox;
 use lfr_engine::pipeline::{Engine, EngineError};
 use lfr_engine::quality::Quality;
 use lfr_engine::template::Template;
@@ -134,6 +135,9 @@ pub struct CameraAnalysis {
     counters: Arc<Counters>,
     /// When the whole frame was last looked at ([`Regions`]).
     last_full: Option<Instant>,
+    /// The last analysed frame's faces, each with whether its track raised
+    /// an alert: for the operator's view ([`crate::view`]).
+    last_faces: Vec<(BoundingBox, bool)>,
 }
 
 impl CameraAnalysis {
@@ -150,6 +154,7 @@ impl CameraAnalysis {
             config,
             counters,
             last_full: None,
+            last_faces: Vec::new(),
         }
     }
 
@@ -223,6 +228,14 @@ impl CameraAnalysis {
             &self.counters.analysis_ms,
             started.elapsed().as_millis() as u64,
         );
+        // Made only while someone looks, after the analysis, off its clock.
+        if self.counters.view.due(frame.captured) {
+            let jpeg = crate::view::render(&frame.image, &self.last_faces);
+            self.counters.view.put(crate::view::View {
+                jpeg: std::sync::Arc::new(jpeg),
+                captured: frame.captured,
+            });
+        }
         Ok(matches)
     }
 
@@ -305,6 +318,7 @@ impl CameraAnalysis {
             observer.detected(self.tracker.track(ti), &faces[fi], gated[fi]);
         }
         let threshold = recognition.threshold.value();
+        let mut alerted_now = Vec::new();
         for (fi, ti) in searches {
             let t = self.tracker.track_mut(ti);
             let probe = recognition.gallery.matcher().probe_track(&t.probe)?;
@@ -318,6 +332,7 @@ impl CameraAnalysis {
                 continue;
             };
             t.alerted.push(hit.inclusion.0 as u64);
+            alerted_now.push(fi);
             add(&c.matches, 1);
             matches.push(Match {
                 camera: self.name.clone(),
@@ -334,6 +349,15 @@ impl CameraAnalysis {
                 probe: probe_crop(image, &faces[fi]),
             });
         }
+        self.last_faces = assigned
+            .iter()
+            .enumerate()
+            .map(|(fi, &(ti, _))| {
+                let alerted =
+                    !self.tracker.track(ti).alerted.is_empty() || alerted_now.contains(&fi);
+                (faces[fi].bbox, alerted)
+            })
+            .collect();
         Ok(matches)
     }
 }

@@ -57,6 +57,8 @@ pub struct Counters {
     times: Mutex<Vec<u32>>,
     /// From the arrival of the frame that matched to the alert's hand-off.
     frame_times: Mutex<Vec<u32>>,
+    /// What an operator may see of the camera ([`crate::view`]).
+    pub view: std::sync::Arc<crate::view::ViewSlot>,
 }
 
 impl Default for Counters {
@@ -85,6 +87,7 @@ impl Default for Counters {
             last_frame_us: AtomicU64::new(0),
             times: Mutex::new(Vec::new()),
             frame_times: Mutex::new(Vec::new()),
+            view: Default::default(),
         }
     }
 }

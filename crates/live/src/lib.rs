@@ -108,6 +108,7 @@ mod source;
 pub mod supervisor;
 pub mod threshold;
 pub mod tracker;
+pub mod view;
 pub mod walkthrough;
 
 pub use camera::{CameraConfig, Source, Zone};
@@ -117,6 +118,7 @@ pub use gate::QualityGate;
 pub use session::{LiveConfig, LiveError, Session, cameras_can_run};
 pub use supervisor::{CameraList, Listener, News, Newsfeed, Outcome, Supervision, Supervisor};
 pub use tracker::TrackerConfig;
+pub use view::{View, Views};
 
 /// Events a subscriber may fall behind by before it is told it lagged.
 pub const EVENT_BUFFER: usize = 1024;

@@ -238,6 +238,8 @@ fn work(
             None => {
                 add(&counters[w.camera].frames_paused, 1);
                 w.analysis.forget();
+                // Paused: nothing is analysed, so nothing may be shown.
+                counters[w.camera].view.clear();
             }
             Some(r) => match w.analysis.process(engine, &w.frame, &r) {
                 Ok(matches) => {

@@ -254,6 +254,16 @@ impl Session {
             .unwrap_or_else(|| self.ctx.events.subscribe())
     }
 
+    /// Each camera's view slot, by name ([`crate::view`]).
+    pub fn view_slots(&self) -> Vec<(String, Arc<crate::view::ViewSlot>)> {
+        self.runner.as_ref().map_or_else(Vec::new, |r| {
+            r.cameras()
+                .into_iter()
+                .map(|(c, counters)| (c.name, counters.view.clone()))
+                .collect()
+        })
+    }
+
     /// Each camera's figures now.
     pub fn figures(&self) -> Vec<CameraFigures> {
         self.runner.as_ref().map_or_else(Vec::new, |r| r.figures())

@@ -85,6 +85,8 @@ pub struct Supervisor {
     /// How long to wait for news before trying a failed start again (and,
     /// for assigned cameras, between re-readings of the assignment).
     pub retry: Duration,
+    /// Where the running cameras' views are offered to the console.
+    pub views: Option<crate::view::Views>,
 }
 
 impl Supervisor {
@@ -137,6 +139,9 @@ impl Supervisor {
                 }
             };
             last_refusal.clear();
+            if let Some(v) = &self.views {
+                v.set(self.deployment, session.view_slots());
+            }
             listener.supervision(self.deployment, &Supervision::Running);
             let mut events = session.subscribe();
             let mut recheck = tokio::time::interval(self.retry);
@@ -165,6 +170,9 @@ impl Supervisor {
                     },
                 }
             };
+            if let Some(v) = &self.views {
+                v.clear(self.deployment);
+            }
             let last = session.stop().await;
             match ended {
                 Ended::Deployment => return Outcome::DeploymentEnded,

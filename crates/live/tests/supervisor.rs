@@ -95,6 +95,7 @@ async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
         },
         // Longer than the test: only news may start the cameras again.
         retry: Duration::from_secs(600),
+        views: None,
     };
 
     // Suspended: refused, said once, and nothing runs.
@@ -260,6 +261,7 @@ async fn a_node_runs_the_cameras_assigned_to_it_and_follows_moves() {
             ..LiveConfig::default()
         },
         retry: Duration::from_secs(2),
+        views: None,
     };
     let heard = std::sync::Arc::new(Heard::default());
     let (tell, news) = mpsc::unbounded_channel();
@@ -306,5 +308,71 @@ async fn a_node_runs_the_cameras_assigned_to_it_and_follows_moves() {
     assert!(
         matches!(outcome, Outcome::Stopped(ref last) if last.len() == 1),
         "{outcome:?}"
+    );
+}
+
+/// The live view: made once someone looks, coarse JPEG at the view's
+/// width, gone when the cameras stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_camera_offers_its_view_while_someone_looks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = active_deployment(dir.path(), 1).await;
+    let views = lfr_live::Views::default();
+    let supervisor = Supervisor {
+        store: store.clone(),
+        actor: w.engineer.clone(),
+        deployment: w.deployment,
+        cameras: lfr_live::CameraList::Given(vec![CameraConfig {
+            name: "arcade".into(),
+            location: "Arcade".into(),
+            source: Source::File {
+                path: crowd(),
+                realtime: true,
+                looped: true,
+                loop_pause_s: 0.0,
+            },
+            zone: None,
+        }]),
+        models: models(),
+        config: LiveConfig {
+            workers: Some(1),
+            ..LiveConfig::default()
+        },
+        retry: Duration::from_secs(600),
+        views: Some(views.clone()),
+    };
+    let heard = std::sync::Arc::new(Heard::default());
+    let (_tell, news) = mpsc::unbounded_channel();
+    let (stop, stopped) = watch::channel(false);
+    let run = {
+        let heard = heard.clone();
+        tokio::spawn(async move { supervisor.run(Hand(news), &*heard, stopped).await })
+    };
+    heard
+        .wait_for("camera Streaming", Duration::from_secs(30))
+        .await;
+    assert!(views.runs(w.deployment, "arcade"));
+    assert!(!views.runs(w.deployment, "elsewhere"));
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    let view = loop {
+        if let Some(v) = views.look(w.deployment, "arcade") {
+            break v;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "no view within 20 s of looking"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let img = image::load_from_memory(&view.jpeg).unwrap();
+    assert_eq!(img.width(), lfr_live::view::VIEW_WIDTH);
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        views.look(w.deployment, "arcade").is_none(),
+        "a stopped camera's view is gone"
     );
 }

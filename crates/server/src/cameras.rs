@@ -78,9 +78,24 @@ impl CameraStatus {
     }
 }
 
+/// A camera's live view: its latest analysed frame, coarse, with the faces
+/// not alerted on blurred (made by the pipeline; `lfr_live::view`).
+#[derive(Clone)]
+pub struct CameraView {
+    pub jpeg: std::sync::Arc<Vec<u8>>,
+    /// How old the frame it shows is.
+    pub age: std::time::Duration,
+}
+
 /// The live pipeline as the server sees it.
 pub trait Cameras: Send + Sync {
     fn cameras(&self) -> Vec<CameraStatus>;
+
+    /// The live view of a camera this process runs; `None` when it runs
+    /// elsewhere or has analysed no frame since the first look.
+    fn view(&self, _d: DeploymentId, _camera: &str) -> Option<CameraView> {
+        None
+    }
 }
 
 /// A server with no cameras attached (e.g. a console for oversight only).

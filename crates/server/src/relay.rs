@@ -170,6 +170,10 @@ impl NodeCameras {
 }
 
 impl Cameras for NodeCameras {
+    fn view(&self, d: DeploymentId, camera: &str) -> Option<crate::cameras::CameraView> {
+        self.local.view(d, camera)
+    }
+
     fn cameras(&self) -> Vec<CameraStatus> {
         let mut all = self.local.cameras();
         let remote = self

@@ -127,6 +127,14 @@ impl Store {
         .await
     }
 
+    /// Refuses unless `actor` may see the live view of `d`'s camera (role
+    /// and team). Views are not audited one by one (the console polls them);
+    /// refusals are.
+    pub async fn may_view_live(&self, actor: &User, d: DeploymentId, camera: &str) -> Result<()> {
+        self.permit(actor, Action::ViewLive, "camera.view", &target(d, camera))
+            .await
+    }
+
     /// The deployment's cameras and their nodes (no settings).
     pub async fn cameras(&self, actor: &User, d: DeploymentId) -> Result<Vec<Camera>> {
         self.permit(

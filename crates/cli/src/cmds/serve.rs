@@ -121,7 +121,12 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         (store, dir, pipeline, None)
     };
     let reported = Arc::new(ReportedCameras::default());
-    let mut app = App::new(store.clone(), reported.clone(), publish_dir)?;
+    let views = lfr_live::Views::default();
+    let local = Arc::new(cameras::LocalCameras {
+        reported: reported.clone(),
+        views: views.clone(),
+    });
+    let mut app = App::new(store.clone(), local, publish_dir)?;
     let node = a.node.clone().unwrap_or_else(default_node);
     let relay = lfr_server::relay::Relay::new(&mut app, &node)
         .start(&app)
@@ -176,6 +181,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
                 models,
                 config: live_config,
                 retry: Duration::from_secs(10),
+                views: Some(views.clone()),
             };
             let news = cameras::HubNews {
                 deployment: p.deployment,

@@ -41,6 +41,32 @@ pub fn routes() -> Router<App> {
         .route("/api/deployments/{d}/record", post(record))
         .route("/api/deployments/{d}/reviews", get(reviews).post(review))
         .route("/api/deployments/{d}/figures", get(figures))
+        .route(
+            "/api/deployments/{d}/cameras/{camera}/view",
+            get(camera_view),
+        )
+}
+
+/// A camera's live view as JPEG, for those who may see it; `X-Frame-Age-Ms`
+/// says how old its frame is.
+async fn camera_view(
+    State(app): State<App>,
+    c: Caller,
+    Path((d, camera)): Path<(String, String)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let d = id(&d)?;
+    app.store.may_view_live(&c.user, d, &camera).await?;
+    let Some(v) = app.cameras.view(d, &camera) else {
+        return Err(crate::error::ApiError::not_found(format!(
+            "no live view of camera {camera} of D{d} here: it is not running on this node, or no frame has been analysed since you asked (try again in a second)"
+        )));
+    };
+    let mut r = crate::api::image(v.jpeg.to_vec()).into_response();
+    if let Ok(age) = axum::http::HeaderValue::from_str(&v.age.as_millis().to_string()) {
+        r.headers_mut().insert("x-frame-age-ms", age);
+    }
+    Ok(r)
 }
 
 async fn list(State(app): State<App>, c: Caller) -> ApiResult<Json<Vec<Deployment>>> {

@@ -62,6 +62,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("get" "/api/deployments/{d}/reviews" "listReviews", "Reviews recorded while the deployment ran", Some(A::ReadDeployments), None, "Review", true),
     op!("post" "/api/deployments/{d}/reviews" "recordReview", "Record a review; continue_deployment false suspends", Some(A::RecordReview), Some("ReviewBody"), "Review"),
     op!("get" "/api/deployments/{d}/figures" "figures", "The Silver Commander's figures: totals and per camera", Some(A::ReadFullReport), None, "Figures"),
+    op!("get" "/api/deployments/{d}/cameras/{camera}/view" "cameraView", "A camera's live view: its latest analysed frame, coarse, every face not alerted on blurred (in memory only; on the node that runs the camera)", Some(A::ViewLive), None, "image"),
     op!("get" "/api/deployments/{d}/alerts" "listAlerts", "The deployment's alerts, newest first", Some(A::ViewAlerts), None, "AlertView", true),
     op!("get" "/api/deployments/{d}/report" "publicReport", "Produce the public post-deployment report (not yet published)", Some(A::PublishReport), None, "PublicReport"),
     op!("post" "/api/deployments/{d}/report/publish" "publishReport", "Publish the report of an ended deployment on the public page", Some(A::PublishReport), None, "PublicReport"),

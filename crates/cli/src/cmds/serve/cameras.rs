@@ -120,3 +120,24 @@ fn status_word(s: lfr_live::CameraStatus) -> String {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| format!("{s:?}"))
 }
+
+/// This process's cameras for the console: their reported figures, and the
+/// live views of those its supervisor runs.
+pub struct LocalCameras {
+    pub reported: Arc<ReportedCameras>,
+    pub views: lfr_live::Views,
+}
+
+impl lfr_server::cameras::Cameras for LocalCameras {
+    fn cameras(&self) -> Vec<CameraStatus> {
+        lfr_server::cameras::Cameras::cameras(&*self.reported)
+    }
+
+    fn view(&self, d: DeploymentId, camera: &str) -> Option<lfr_server::cameras::CameraView> {
+        let v = self.views.look(d, camera)?;
+        Some(lfr_server::cameras::CameraView {
+            jpeg: v.jpeg,
+            age: v.captured.elapsed(),
+        })
+    }
+}
