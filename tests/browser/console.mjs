@@ -96,6 +96,22 @@ async function scenario(browser) {
   await op.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
   log("operator's queue is listening for alerts");
 
+  step = "operator opens a camera's live view";
+  {
+    const link = op.locator("#camera-health a.view").first();
+    await link.waitFor({ timeout: 30_000 });
+    const view = await op.context().newPage();
+    await view.goto(new URL(await link.getAttribute("href"), info.url).href);
+    // Views are made only while someone looks: the first comes within seconds.
+    await view.waitForFunction(() => Number(document.querySelector("#live-view").dataset.frames || 0) >= 2, null, { timeout: 30_000 });
+    const width = await view.locator("#live-view").evaluate((img) => img.naturalWidth);
+    check(width === 960, `the live view is a 960 px picture (got ${width})`);
+    check((await view.locator("#live-age").innerText()).startsWith("Frame "), "the view says how old its frame is");
+    await shot(view, "live-view");
+    await view.close();
+    log("operator saw the camera's live view, faces filled over");
+  }
+
   step = "Silver Commander opens the dashboard";
   const silver = await signIn(browser, "silver_commander");
   check(new URL(silver.url()).pathname === "/console/dashboard", `the commander starts on the dashboard (got ${silver.url()})`);

@@ -433,3 +433,32 @@ if (passes) {
 }
 
 signInFromLink();
+
+// A camera's live view: fetched every second while the page is open (the
+// server makes views only while someone asks).
+const liveView = document.querySelector("[data-live-view]");
+if (liveView) {
+  const age = document.getElementById("live-age");
+  let shown = null;
+  const fetchView = async () => {
+    try {
+      const r = await fetch(liveView.dataset.liveView, { cache: "no-store", credentials: "same-origin" });
+      if (!r.ok) {
+        const body = await r.json().catch(() => ({}));
+        age.textContent = body.message || `No picture (${r.status})`;
+        return;
+      }
+      const url = URL.createObjectURL(await r.blob());
+      liveView.src = url;
+      if (shown) URL.revokeObjectURL(shown);
+      shown = url;
+      const ms = Number(r.headers.get("x-frame-age-ms") || 0);
+      age.textContent = `Frame ${(ms / 1000).toFixed(1)} s old`;
+      liveView.dataset.frames = String(Number(liveView.dataset.frames || 0) + 1);
+    } catch (e) {
+      age.textContent = `No picture: ${e.message}`;
+    }
+  };
+  fetchView();
+  setInterval(fetchView, 1000);
+}

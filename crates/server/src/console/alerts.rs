@@ -229,6 +229,7 @@ async fn camera_health(app: &App, user: &User) -> Result<Markup, super::PageErro
         .filter(|c| running.contains(&c.deployment))
         .collect();
     let alarms = cameras.iter().filter(|c| c.alarm(now).is_some()).count();
+    let may_view = role_allows(user, Action::ViewLive);
     Ok(html! {
         section #camera-health aria-labelledby="h-cameras" data-alarms=(alarms) {
             h2 #h-cameras { "Cameras" @if alarms > 0 { " " span.alarm { "(" (alarms) " need attention)" } } }
@@ -243,6 +244,7 @@ async fn camera_health(app: &App, user: &User) -> Result<Markup, super::PageErro
                         li.(if alarm.is_some() { "alarm" } else { "ok" }) data-camera=(cam.name) data-state=(cam.state) {
                             strong { (cam.name) } " (D" (cam.deployment) "): " (words(&cam.state))
                             @if let Some(a) = alarm { " " span role="alert" { "— " (a) } }
+                            @if may_view { " " a.view href={ "/console/live?d=" (cam.deployment) "&camera=" (cam.name) } target="_blank" { "live view" } }
                         }
                     }
                 }

@@ -21,6 +21,7 @@ mod audit;
 mod blue;
 mod dashboard;
 mod deployments;
+mod live;
 mod public;
 mod time;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<App> {
         .route("/console/alerts", get(alerts::queue))
         .route("/console/alerts/{a}/card", get(alerts::card_fragment))
         .route("/console/alerts/cameras", get(alerts::camera_fragment))
+        .route("/console/live", get(live::page))
         .route("/console/engagement", get(alerts::engagement))
         .route("/console/dashboard", get(dashboard::page))
         .route(
