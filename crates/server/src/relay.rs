@@ -203,10 +203,44 @@ impl Cameras for NodeCameras {
     }
 }
 
+/// Which alerts this node's listeners have been told of: every alert in
+/// the store reaches them once, by its notice or, if the notice was lost,
+/// by the sweep a heartbeat later.
+#[derive(Default)]
+struct Seen {
+    /// Every alert up to this id has been announced here, or was older
+    /// than this node.
+    floor: i64,
+    /// Announced alerts above the floor.
+    above: std::collections::BTreeSet<i64>,
+    /// The newest alert at the last sweep: the next sweep announces what
+    /// is missing up to it.
+    next_floor: i64,
+}
+
+impl Seen {
+    fn is_seen(&self, id: i64) -> bool {
+        id <= self.floor || self.above.contains(&id)
+    }
+
+    fn mark(&mut self, id: i64) {
+        if id > self.floor {
+            self.above.insert(id);
+        }
+    }
+
+    fn raise_floor(&mut self, to: i64) {
+        self.floor = self.floor.max(to);
+        let floor = self.floor;
+        self.above.retain(|&i| i > floor);
+    }
+}
+
 /// This node's part in the relay.
 pub struct Relay {
     node: String,
     cameras: Arc<NodeCameras>,
+    seen: Mutex<Seen>,
     /// How often this node says it is alive ([`HEARTBEAT`]).
     pub heartbeat: Duration,
     /// After how long without a word a node is taken as gone ([`NODE_LOST`]).
@@ -240,6 +274,7 @@ impl Relay {
         Relay {
             node: node.to_string(),
             cameras,
+            seen: Mutex::default(),
             heartbeat: HEARTBEAT,
             lost_after: NODE_LOST,
         }
@@ -253,6 +288,13 @@ impl Relay {
         self.cameras
             .lost_after_ms
             .store(self.lost_after.as_millis() as u64, Ordering::Relaxed);
+        // Alerts from before this node started are not announced again.
+        let newest = app.store.last_alert_id().await?.0;
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.floor = newest;
+            seen.next_floor = newest;
+        }
         let (tx, mut outbound) = mpsc::channel::<Arc<Event>>(OUTBOUND);
         app.hub.relay_to(tx);
         let relay = Arc::new(self);
@@ -270,16 +312,30 @@ impl Relay {
                     _ = beat.tick() => Some(What::Alive),
                 };
                 let Some(what) = what else { continue };
+                if let What::AlertRaised { alert, .. } = &what {
+                    me.seen
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .mark(alert.0);
+                }
                 let notice = Notice {
                     node: me.node.clone(),
                     what,
                 };
                 let text = serde_json::to_string(&notice).expect("a notice serialises");
-                if let Err(e) = store.notify(&text).await {
-                    tracing::warn!(
-                        "node {}: a notice was not sent to the other nodes: {e}",
-                        me.node
-                    );
+                // A database restarting refuses for a second or two: try again
+                // (the other nodes' sweeps catch any alert still missed).
+                for attempt in 1..=NOTIFY_TRIES {
+                    match store.notify(&text).await {
+                        Ok(()) => break,
+                        Err(e) if attempt == NOTIFY_TRIES => {
+                            tracing::warn!(
+                                "node {}: a notice was not sent to the other nodes: {e}",
+                                me.node
+                            );
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                    }
                 }
             }
         });
@@ -301,7 +357,10 @@ impl Relay {
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
                     },
-                    _ = sweep.tick() => relay.sweep(&app, &mut lost),
+                    _ = sweep.tick() => {
+                        relay.sweep(&app, &mut lost);
+                        relay.sweep_alerts(&app).await;
+                    }
                 }
             }
         });
@@ -327,10 +386,26 @@ impl Relay {
         self.cameras.heard(&notice.node);
         let event = match notice.what {
             What::Alive => return,
-            What::AlertRaised { alert, category } => match app.store.alert_to_relay(alert).await {
-                Ok(alert) => Event::AlertRaised { alert, category },
-                Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
-            },
+            What::AlertRaised { alert, category } => {
+                if self
+                    .seen
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_seen(alert.0)
+                {
+                    return;
+                }
+                match app.store.alert_to_relay(alert).await {
+                    Ok(a) => {
+                        self.seen
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .mark(alert.0);
+                        Event::AlertRaised { alert: a, category }
+                    }
+                    Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
+                }
+            }
             What::AlertUpdated { alert, by } => match app.store.alert_to_relay(alert).await {
                 Ok(alert) => Event::AlertUpdated { alert, by },
                 Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
@@ -357,6 +432,56 @@ impl Relay {
             },
         };
         app.hub.publish_relayed(event);
+    }
+
+    /// Announces the alerts in the store this node's listeners have not
+    /// heard of, up to the newest at the previous sweep (a heartbeat ago, so
+    /// that an alert's own notice has had time to come first).
+    async fn sweep_alerts(&self, app: &App) {
+        let (floor, upto) = {
+            let s = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            (s.floor, s.next_floor)
+        };
+        if upto > floor {
+            let missed = match app
+                .store
+                .alerts_to_relay_between(AlertId(floor), AlertId(upto))
+                .await
+            {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!("node {}: cannot look for missed alerts: {e}", self.node);
+                    return;
+                }
+            };
+            for a in missed {
+                let new = {
+                    let mut s = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                    let new = !s.is_seen(a.id.0);
+                    s.mark(a.id.0);
+                    new
+                };
+                if new {
+                    tracing::warn!(
+                        "node {}: A{} announced late (its notice was lost)",
+                        self.node,
+                        a.id
+                    );
+                    app.hub.publish_relayed(Event::AlertRaised {
+                        alert: a,
+                        category: None,
+                    });
+                }
+            }
+            self.seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .raise_floor(upto);
+        }
+        if let Ok(newest) = app.store.last_alert_id().await {
+            let mut s = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            s.next_floor = s.next_floor.max(newest.0);
+        }
     }
 
     fn unread(&self, from: &str, what: &str, e: lfr_store::StoreError) {
@@ -391,6 +516,9 @@ impl Relay {
         }
     }
 }
+
+/// Tries at sending a notice, half a second apart.
+const NOTIFY_TRIES: u32 = 6;
 
 /// Local events waiting to be sent; past this, newer ones are not sent
 /// (the store holds every record; the other consoles re-read on their next load).

@@ -71,7 +71,7 @@ fn note_aad(id: AlertId, column: &str) -> String {
 }
 
 /// An alert as stored, its officers' notes opened under the deployment's key.
-fn row_with_notes(keys: &Keyring, r: &sqlx::any::AnyRow) -> Result<Alert> {
+pub(crate) fn row_with_notes(keys: &Keyring, r: &sqlx::any::AnyRow) -> Result<Alert> {
     let mut a = row_to_alert(r)?;
     for column in NOTED {
         let sealed: Option<Vec<u8>> = r.try_get(format!("{column}_note_enc").as_str())?;

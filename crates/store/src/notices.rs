@@ -10,6 +10,7 @@
 use lfr_domain::alert::Alert;
 use lfr_domain::blue::BluePass;
 use lfr_domain::ids::{AlertId, BluePassId};
+use sqlx::Row;
 use sqlx::postgres::PgListener;
 
 use crate::{Backend, Result, Store, StoreError};
@@ -85,6 +86,33 @@ impl Store {
     pub async fn alert_to_relay(&self, id: AlertId) -> Result<Alert> {
         let mut conn = self.pool.acquire().await?;
         crate::alerts::load(&mut conn, self.keys(), id).await
+    }
+
+    /// Alerts with ids after `after` up to `upto`, oldest first: for a node
+    /// to announce what it missed (a notice lost while the database
+    /// restarted, a node killed between its commit and its notice). Not
+    /// audited, as [`Store::alert_to_relay`].
+    pub async fn alerts_to_relay_between(
+        &self,
+        after: AlertId,
+        upto: AlertId,
+    ) -> Result<Vec<Alert>> {
+        let rows = sqlx::query("SELECT * FROM alerts WHERE id > $1 AND id <= $2 ORDER BY id")
+            .bind(after.0)
+            .bind(upto.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| crate::alerts::row_with_notes(self.keys(), r))
+            .collect()
+    }
+
+    /// The newest alert's id (0 when there is none).
+    pub async fn last_alert_id(&self) -> Result<AlertId> {
+        let r = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM alerts")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(AlertId(r.try_get::<i64, _>(0)?))
     }
 
     /// A Blue Watchlist pass, to pass on as [`Store::alert_to_relay`] does.
