@@ -36,6 +36,9 @@ pub struct CameraStatus {
     /// When the camera last delivered a picture; `None` before the first.
     #[serde(default)]
     pub last_frame_at: Option<Timestamp>,
+    /// When the camera entered its present state, if known.
+    #[serde(default)]
+    pub state_since: Option<Timestamp>,
 }
 
 impl CameraStatus {
@@ -53,19 +56,28 @@ impl CameraStatus {
             unrecorded_dropped: 0,
             detail: None,
             last_frame_at: None,
+            state_since: None,
         }
     }
 
     /// Why the operator must look at this camera now, if they must: it
-    /// failed (and needs a person), it is stalled or reconnecting, or it has
-    /// sent no picture for [`SILENCE_ALARM_SECS`]. `None` for a healthy,
-    /// ended or stopped camera.
+    /// failed (and needs a person), it is stalled or reconnecting, it has
+    /// been connecting, or has sent no picture, for [`SILENCE_ALARM_SECS`].
+    /// `None` for a healthy, ended or stopped camera.
     pub fn alarm(&self, now: Timestamp) -> Option<String> {
         let detail = self.detail.as_deref().unwrap_or("");
         let silent = self.last_frame_at.map(|t| now.duration_since(t).as_secs());
         match self.state.as_str() {
             "ended" | "stopped" => None,
             "failed" => Some(format!("failed: {detail}")),
+            "connecting" => {
+                let since = self.state_since.map(|t| now.duration_since(t).as_secs())?;
+                (since >= SILENCE_ALARM_SECS).then(|| {
+                    format!("connecting for {since} s, no picture yet: {detail}")
+                        .trim_end_matches(": ")
+                        .to_string()
+                })
+            }
             "stalled" | "reconnecting" => Some(match silent {
                 Some(s) => format!("{}, no picture for {s} s: {detail}", self.state),
                 None => format!("{}: {detail}", self.state),
@@ -140,6 +152,10 @@ impl ReportedCameras {
                 if s.detail.is_none() {
                     s.detail = c.detail.clone();
                 }
+                // The state's start stays that of its first report.
+                if s.state == c.state {
+                    s.state_since = c.state_since.or(s.state_since);
+                }
                 let changed = *c != s;
                 *c = s;
                 changed
@@ -151,16 +167,27 @@ impl ReportedCameras {
         }
     }
 
-    /// Records a change of a camera's state, with what happened.
-    pub fn note(&self, d: DeploymentId, name: &str, state: &str, detail: Option<String>) {
+    /// Records a change of a camera's state at `at`, with what happened.
+    pub fn note(
+        &self,
+        d: DeploymentId,
+        name: &str,
+        state: &str,
+        detail: Option<String>,
+        at: Timestamp,
+    ) {
         let mut l = self.list.lock().unwrap_or_else(|e| e.into_inner());
         match l.iter_mut().find(|c| c.deployment == d && c.name == name) {
             Some(c) => {
+                if c.state != state || c.state_since.is_none() {
+                    c.state_since = Some(at);
+                }
                 c.state = state.into();
                 c.detail = detail;
             }
             None => l.push(CameraStatus {
                 detail,
+                state_since: Some(at),
                 ..CameraStatus::new(d, name, state)
             }),
         }

@@ -444,6 +444,7 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
         unrecorded_dropped: 5,
         detail: None,
         last_frame_at: Some(lfr_base::Timestamp::now()),
+        state_since: None,
     });
     let (status, f) = s
         .get("silver", &format!("/api/deployments/{d}/figures"))
@@ -808,11 +809,30 @@ async fn dead_and_silent_cameras_are_raised_above_the_queue() {
         .report(camera("north", "streaming", None, Some(45)));
     s.cameras
         .report(camera("south", "streaming", None, Some(1)));
+    // A camera that has been connecting for 40 s without a picture, and
+    // one that started connecting a moment ago.
+    s.cameras.report(CameraStatus {
+        state_since: Some(
+            now.checked_sub(jiff::SignedDuration::from_secs(40))
+                .unwrap(),
+        ),
+        ..camera("west", "connecting", Some("rtsp://10.0.0.9/stream"), None)
+    });
+    s.cameras.report(CameraStatus {
+        state_since: Some(now),
+        ..camera("east", "connecting", None, None)
+    });
 
     let r = s.fetch(Some("operator"), "/console/alerts").await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
-    assert!(page.contains("(2 need attention)"), "{page}");
+    assert!(page.contains("(3 need attention)"), "{page}");
+    assert!(
+        page.contains("connecting for 40 s, no picture yet")
+            || page.contains("connecting for 41 s, no picture yet"),
+        "{page}"
+    );
+    assert!(page.contains(r#"class="ok" data-camera="east""#), "{page}");
     assert!(
         page.contains("failed: the file or folder is missing: /srv/gate.mp4"),
         "{page}"

@@ -254,7 +254,7 @@ fn schemas() -> Value {
             "camera": s(), "location": nullable(s()), "state": s(), "faces_scanned": i(), "dropped_frames": i(),
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),
             "recognition_ms_p50": nullable(i()), "recognition_ms_p95": nullable(i()), "detail": nullable(s()),
-            "alarm": nullable(json!({ "type": "string", "description": "Why someone must look at the camera now: failed (needs a person), stalled or reconnecting, or no picture for 30 s" })) })),
+            "alarm": nullable(json!({ "type": "string", "description": "Why someone must look at the camera now: failed (needs a person), stalled or reconnecting, connecting for 30 s with no picture yet, or no picture for 30 s" })) })),
         "Figures": obj(&["deployment", "totals", "cameras"], json!({
             "deployment": r("Deployment"),
             "totals": { "allOf": [r("Metrics")], "description": "The stored figures plus the faces and dropped frames the cameras counted since they last wrote their counts (once a minute)" },

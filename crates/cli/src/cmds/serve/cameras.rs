@@ -66,6 +66,8 @@ impl lfr_live::Listener for HubListener {
                         unrecorded_faces: f.faces_unrecorded,
                         unrecorded_dropped: f.dropped_unrecorded,
                         detail: None,
+                        // Kept from the first report of the same state.
+                        state_since: Some(self.store.clock().now()),
                         last_frame_at: f.silent_s.and_then(|s| {
                             let ago = jiff::SignedDuration::try_from_secs_f64(s).ok()?;
                             self.store.clock().now().checked_sub(ago).ok()
@@ -85,6 +87,7 @@ impl lfr_live::Listener for HubListener {
                     &c.camera,
                     &status_word(c.status),
                     Some(c.detail.clone()),
+                    c.at,
                 );
                 self.hub.publish(Event::CameraFigures {
                     deployment,
