@@ -1016,3 +1016,44 @@ async fn the_event_stream_carries_only_the_callers_deployments() {
         "{body}"
     );
 }
+
+/// The retention schedule page: what will be deleted and when, for those
+/// who answer for the deployment's data.
+#[tokio::test]
+async fn the_retention_schedule_page_says_what_goes_when() {
+    let s = start().await;
+    let (d, _, image) = running_with_volunteer(&s).await;
+    let session = s
+        .store
+        .open_recognition_session(
+            &s.users["operator"],
+            lfr_domain::ids::DeploymentId(d),
+            RecognitionModel::BUILTIN_ALGORITHM,
+            "",
+        )
+        .await
+        .unwrap();
+    let id = raise(&s, &session, image).await;
+    let r = s.fetch(Some("silver"), "/console/retention").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!(r#"data-target="A{id}""#)), "{page}");
+    assert!(
+        page.contains("the alert&#39;s probe image") || page.contains("the alert's probe image"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"href="/console/retention""#),
+        "the commander's navigation offers it"
+    );
+    let op = s
+        .fetch(Some("operator"), "/console/alerts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !op.contains(r#"href="/console/retention""#),
+        "the operator's navigation does not"
+    );
+}

@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use lfr_domain::policy::Action;
-use lfr_domain::role::User;
+use lfr_domain::role::{Role, User};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::App;
@@ -23,6 +23,7 @@ mod dashboard;
 mod deployments;
 mod live;
 mod public;
+mod retention;
 mod time;
 
 pub fn routes() -> Router<App> {
@@ -47,6 +48,7 @@ pub fn routes() -> Router<App> {
         .route("/console/deployments/{d}", get(deployments::show))
         .route("/console/watchlists/{w}", get(deployments::watchlist))
         .route("/console/audit", get(audit::page))
+        .route("/console/retention", get(retention::page))
         .route("/assets/console.css", get(css))
         .route("/assets/console.js", get(js))
 }
@@ -154,6 +156,16 @@ fn nav_items(u: &User) -> Vec<(&'static str, &'static str)> {
     }
     if role_allows(u, Action::ReadDeployments) {
         v.push(("/console/deployments", "Deployments"));
+    }
+    // Those who answer for a deployment's data, and oversee it.
+    if u.has_any(&[
+        Role::SilverCommander,
+        Role::GoldCommander,
+        Role::AuthorisingOfficer,
+        Role::Auditor,
+        Role::Administrator,
+    ]) {
+        v.push(("/console/retention", "Retention"));
     }
     if role_allows(u, Action::ReadAudit) {
         v.push(("/console/audit", "Audit log"));
