@@ -1057,3 +1057,38 @@ async fn the_retention_schedule_page_says_what_goes_when() {
         "the operator's navigation does not"
     );
 }
+
+/// The Silver Commander manages the team through the API and the console;
+/// taking someone off takes effect at once.
+#[tokio::test]
+async fn the_commander_manages_the_team() {
+    let s = start().await;
+    let (d, _, _) = running_with_volunteer(&s).await;
+    let team = format!("/api/deployments/{d}/team");
+    let alerts = format!("/api/deployments/{d}/alerts");
+    assert_eq!(s.get("operator", &alerts).await.0, StatusCode::OK);
+    let (status, body) = s
+        .post("silver", &team, json!({ "remove": "operator" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.to_string().contains("\"operator\""), "{body}");
+    let (status, body) = s.get("operator", &alerts).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["rule"], "on_the_deployment_team", "{body}");
+    // Only the commanders change it.
+    let (status, body) = s
+        .post("operator", &team, json!({ "add": "operator" }))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = s.post("silver", &team, json!({ "add": "operator" })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s.get("operator", &alerts).await.0, StatusCode::OK);
+    let page = s
+        .fetch(Some("silver"), &format!("/console/deployments/{d}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-user="operator""#), "{page}");
+    assert!(page.contains("Add to the team"), "{page}");
+}

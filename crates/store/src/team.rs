@@ -118,6 +118,38 @@ impl Store {
             .collect()
     }
 
+    /// Adds `add` and takes off `remove` (either may be absent, not both):
+    /// refused by role and team before the request is looked at.
+    pub async fn change_team(
+        &self,
+        actor: &User,
+        d: DeploymentId,
+        add: Option<&str>,
+        remove: Option<&str>,
+    ) -> Result<()> {
+        self.permit(
+            actor,
+            Action::ManageTeam,
+            "deployment.team",
+            &format!("D{d}"),
+        )
+        .await?;
+        let add = add.map(str::trim).filter(|u| !u.is_empty());
+        let remove = remove.map(str::trim).filter(|u| !u.is_empty());
+        if add.is_none() && remove.is_none() {
+            return Err(StoreError::Invalid(
+                "name a user to add to the team or to remove from it".into(),
+            ));
+        }
+        if let Some(u) = add {
+            self.add_to_team(actor, d, u).await?;
+        }
+        if let Some(u) = remove {
+            self.remove_from_team(actor, d, u).await?;
+        }
+        Ok(())
+    }
+
     /// Adds `username` to the deployment's team (its Silver or Gold Commander).
     pub async fn add_to_team(&self, actor: &User, d: DeploymentId, username: &str) -> Result<()> {
         let act = Act::new(

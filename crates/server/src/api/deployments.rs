@@ -45,6 +45,37 @@ pub fn routes() -> Router<App> {
             "/api/deployments/{d}/cameras/{camera}/view",
             get(camera_view),
         )
+        .route("/api/deployments/{d}/team", get(team).post(change_team))
+}
+
+/// A change to a deployment's team: one user added, or one taken off.
+#[derive(Debug, Deserialize)]
+pub struct TeamBody {
+    #[serde(default)]
+    pub add: Option<String>,
+    #[serde(default)]
+    pub remove: Option<String>,
+}
+
+async fn team(
+    State(app): State<App>,
+    c: Caller,
+    Path(d): Path<String>,
+) -> ApiResult<Json<Vec<lfr_store::team::Member>>> {
+    Ok(Json(app.store.team(&c.user, id(&d)?).await?))
+}
+
+async fn change_team(
+    State(app): State<App>,
+    c: Caller,
+    Path(d): Path<String>,
+    Body(b): Body<TeamBody>,
+) -> ApiResult<Json<Vec<lfr_store::team::Member>>> {
+    let d = id(&d)?;
+    app.store
+        .change_team(&c.user, d, b.add.as_deref(), b.remove.as_deref())
+        .await?;
+    Ok(Json(app.store.team(&c.user, d).await?))
 }
 
 /// A camera's live view as JPEG, for those who may see it; `X-Frame-Age-Ms`

@@ -63,6 +63,8 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/api/deployments/{d}/reviews" "recordReview", "Record a review; continue_deployment false suspends", Some(A::RecordReview), Some("ReviewBody"), "Review"),
     op!("get" "/api/deployments/{d}/figures" "figures", "The Silver Commander's figures: totals and per camera", Some(A::ReadFullReport), None, "Figures"),
     op!("get" "/api/deployments/{d}/cameras/{camera}/view" "cameraView", "A camera's live view: its latest analysed frame, coarse, every face not alerted on blurred (in memory only; on the node that runs the camera)", Some(A::ViewLive), None, "image"),
+    op!("get" "/api/deployments/{d}/team" "listTeam", "Who works on the deployment (Silver Commanders, Operators, Engagement Officers and System Engineers see a deployment only from its team)", Some(A::ReadDeployments), None, "Member", true),
+    op!("post" "/api/deployments/{d}/team" "changeTeam", "Add a user to the team, or take one off (at once)", Some(A::ManageTeam), Some("TeamBody"), "Member", true),
     op!("get" "/api/deployments/{d}/alerts" "listAlerts", "The deployment's alerts, newest first", Some(A::ViewAlerts), None, "AlertView", true),
     op!("get" "/api/deployments/{d}/report" "publicReport", "Produce the public post-deployment report (not yet published)", Some(A::PublishReport), None, "PublicReport"),
     op!("post" "/api/deployments/{d}/report/publish" "publishReport", "Publish the report of an ended deployment on the public page", Some(A::PublishReport), None, "PublicReport"),
@@ -237,6 +239,8 @@ fn schemas() -> Value {
             "minimum_threshold_reason": { "type": "string", "description": "required when minimum_threshold is below the default 0.64" },
             "verbal_confirm_by": t() })),
         "ReasonBody": obj(&["reason"], json!({ "reason": s() })),
+        "TeamBody": obj(&[], json!({ "add": nullable(s()), "remove": nullable(s()) })),
+        "Member": obj(&["username", "display_name", "roles"], json!({ "username": s(), "display_name": s(), "roles": { "type": "array", "items": s() } })),
         "NoteBody": obj(&[], json!({ "note": s() })),
         "ActiveBody": obj(&["active"], json!({ "active": b() })),
         "ReviewBody": obj(&["legality", "necessity", "proportionality", "performance", "engagements", "continue_deployment"], json!({

@@ -118,6 +118,7 @@ pub async fn show(parts: Parts, State(app): State<App>, Path(d): Path<String>) -
     let dep = as_user(app.store.deployment(u, id).await, u)?;
     let wls = as_user(app.store.watchlists(u, id).await, u)?;
     let reviews = as_user(app.store.reviews(u, id).await, u)?;
+    let team = as_user(app.store.team(u, id).await, u)?;
     let a = &dep.application;
     let base = format!("/api/deployments/{id}");
     let s = dep.state;
@@ -183,6 +184,24 @@ pub async fn show(parts: Parts, State(app): State<App>, Path(d): Path<String>) -
                 }
                 @if s.is_ended() && role_allows(u, Action::PublishReport) {
                     (api_form(&format!("{base}/report/publish"), "/", "Publish the post-deployment report", html! {}))
+                }
+            }
+        }
+        section aria-labelledby="h-team" {
+            h2 #h-team { "Team" }
+            p.quiet { "Silver Commanders, Operators, Engagement Officers and System Engineers see this deployment only from its team." }
+            ul #team {
+                @for m in &team {
+                    li data-user=(m.username) {
+                        (m.display_name) " (" (m.username) "; "
+                        (m.roles.iter().map(|r| r.as_str().replace('_', " ")).collect::<Vec<_>>().join(", ")) ")"
+                    }
+                }
+            }
+            @if role_allows(u, Action::ManageTeam) {
+                div.controls {
+                    (api_form(&format!("{base}/team"), "reload", "Add to the team", text_field("add", "Username", true)))
+                    (api_form(&format!("{base}/team"), "reload", "Take off the team", text_field("remove", "Username", true)))
                 }
             }
         }
