@@ -124,6 +124,20 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
         (Some(faces), Some(dropped)),
         "recorded counts against the cameras' own at the stop ({line}): {report}"
     );
+    // A clean stop closed its session: once the deployment has ended, no
+    // session is counted as stopped without its last counts.
+    e.ok(
+        Some(&r.staff.silver),
+        &[
+            "deployment",
+            "terminate",
+            &r.deployment,
+            "--reason",
+            "end of the test",
+        ],
+    );
+    let report = e.json(Some(&r.staff.silver), &["report", &r.deployment]);
+    assert_eq!(report["interrupted_sessions"], 0, "{report}");
 }
 
 #[test]

@@ -73,6 +73,13 @@ pub struct Metrics {
     /// counted under the class of the alert it repeats.
     #[serde(default)]
     pub repeats: u64,
+    /// Of an ended deployment, the recognition sessions that stopped
+    /// without writing their last counts (a crash or a kill): each may miss
+    /// up to one counts interval (5 s) of faces scanned and dropped frames.
+    /// While it runs, an open session cannot be told from an interrupted
+    /// one, so this stays 0.
+    #[serde(default)]
+    pub interrupted_sessions: u64,
     pub recognition_ms: Option<Percentiles>,
     pub policing_outcomes: BTreeMap<String, u64>,
 }

@@ -46,6 +46,10 @@ pub struct PublicReport {
     /// alert already dealt with; each is counted as that alert was.
     #[serde(default)]
     pub repeats: u64,
+    /// Recognition sessions that stopped without writing their last counts
+    /// ([`crate::metrics::Metrics::interrupted_sessions`]).
+    #[serde(default)]
+    pub interrupted_sessions: u64,
     /// The audit log's signed head when the report was made (`SEQ:HEAD:MAC`):
     /// anyone holding the report can later have the log checked against it
     /// (`lfr audit verify --checkpoint`), which catches rewriting and cutting.
@@ -87,6 +91,7 @@ impl PublicReport {
             true_recognition_rate_ci: m.true_recognition_rate_ci,
             policing_outcomes: m.policing_outcomes.clone(),
             repeats: m.repeats,
+            interrupted_sessions: m.interrupted_sessions,
             audit_checkpoint: None,
         }
     }

@@ -316,6 +316,20 @@ impl Session {
             let _ = r.await;
         }
         record_counts(&self.ctx).await;
+        // Closed only once every count is written: a session left open is
+        // one that stopped without its last counts.
+        if self.ctx.cameras.iter().all(|(_, c)| {
+            use std::sync::atomic::Ordering::Relaxed;
+            c.faces_recorded.load(Relaxed) == c.faces_scanned.load(Relaxed)
+                && c.dropped_recorded.load(Relaxed) == c.frames_dropped.load(Relaxed)
+        }) && let Err(e) = self
+            .ctx
+            .store
+            .close_recognition_session(&self.ctx.recorded)
+            .await
+        {
+            tracing::warn!("the recognition session could not be closed: {e}");
+        }
         set_state(&self.ctx, RecognitionState::Stopped);
         // Taken now that the threads are stopped, the matches drained and the
         // last counts written: every figure is final.

@@ -178,4 +178,12 @@ async fn kill_mid_stream_loses_no_alert() {
     for id in announced.iter().chain(&resumed) {
         assert!(after.iter().any(|a| a.id.0 == *id), "alert {id} missing");
     }
+    // Both runs were killed, so neither wrote its last counts: the
+    // deployment's figures say so once it has ended.
+    store
+        .terminate(&w.silver, w.deployment, "end of the test")
+        .await
+        .unwrap();
+    let m = store.metrics(&w.silver, w.deployment).await.unwrap();
+    assert_eq!(m.interrupted_sessions, 2, "{m:?}");
 }

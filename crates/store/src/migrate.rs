@@ -111,6 +111,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 14,
+        name: "session_closing",
+        common: Some(include_str!("../migrations/0014_session_closing.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Which PostgreSQL advisory lock serialises migrations: several nodes

@@ -44,7 +44,17 @@ impl Store {
     async fn compute_metrics(&self, conn: &mut AnyConnection, d: DeploymentId) -> Result<Metrics> {
         let alerts = crate::alerts::load_for_deployment(conn, d).await?;
         let c = counts(conn, d).await?;
-        Ok(Metrics::compute(&alerts, &c))
+        let mut m = Metrics::compute(&alerts, &c);
+        if crate::deployments::load(conn, d).await?.state.is_ended() {
+            let r = sqlx::query(
+                "SELECT COUNT(*) FROM recognition_sessions WHERE deployment = $1 AND closed_ms IS NULL",
+            )
+            .bind(d.0)
+            .fetch_one(&mut *conn)
+            .await?;
+            m.interrupted_sessions = r.try_get::<i64, _>(0)? as u64;
+        }
+        Ok(m)
     }
 
     /// The full figures, for command and oversight.

@@ -11,7 +11,7 @@ use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
 
 use crate::db::{ms, next_id};
-use crate::gate::{Act, made};
+use crate::gate::{Act, done, made};
 use crate::{Result, Store};
 
 /// An open recognition session. Only [`Store::open_recognition_session`]
@@ -86,6 +86,29 @@ impl Store {
                 actor: actor.clone(),
             };
             made(session, format!("RS{id}"), detail)
+        })
+        .await
+    }
+
+    /// Closes a session once its pipeline has stopped and written its last
+    /// counts. A session never closed is counted as interrupted in the
+    /// deployment's figures.
+    pub async fn close_recognition_session(&self, session: &RecognitionSession) -> Result<()> {
+        let actor = self.current(session.actor()).await?;
+        let d = session.deployment();
+        let act = Act::new(
+            &actor,
+            Action::RecordCounts,
+            "recognition.close",
+            format!("D{d}"),
+        );
+        self.act(act, async |tx, now| {
+            sqlx::query("UPDATE recognition_sessions SET closed_ms = $1 WHERE id = $2 AND closed_ms IS NULL")
+                .bind(ms(now))
+                .bind(session.id())
+                .execute(&mut *tx)
+                .await?;
+            done((), format!("RS{} closed after its last counts", session.id()))
         })
         .await
     }

@@ -1468,3 +1468,37 @@ async fn nodes_started_together_on_a_new_database_all_open_it() {
         );
     }
 }
+
+/// A session closed after its last counts is clean; one never closed (a
+/// crash, kill -9) is counted in the ended deployment's figures, public
+/// report included, because its faces-scanned count may be short.
+#[tokio::test]
+async fn sessions_that_stopped_without_their_last_counts_are_counted() {
+    let w = World::new().await;
+    let (d, _) = w.running().await;
+    let clean = w.session(d).await;
+    w.store
+        .record_counts(&clean, "north", 10, 0, None)
+        .await
+        .unwrap();
+    w.store.close_recognition_session(&clean).await.unwrap();
+    let killed = w.session(d).await;
+    w.store
+        .record_counts(&killed, "north", 5, 1, None)
+        .await
+        .unwrap();
+    // While it runs, an open session is not counted: it may be running.
+    assert_eq!(
+        w.store
+            .metrics(&w.silver, d)
+            .await
+            .unwrap()
+            .interrupted_sessions,
+        0
+    );
+    w.store.terminate(&w.silver, d, "done").await.unwrap();
+    let m = w.store.metrics(&w.silver, d).await.unwrap();
+    assert_eq!((m.interrupted_sessions, m.faces_scanned), (1, 15), "{m:?}");
+    let r = w.store.public_report(&w.silver, d).await.unwrap();
+    assert_eq!(r.interrupted_sessions, 1);
+}

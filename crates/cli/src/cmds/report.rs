@@ -87,6 +87,10 @@ pub fn run(g: &Global, a: ReportArgs) -> Result<()> {
                         .unwrap_or_else(|| "-".into()),
                 ),
                 ("faces scanned", r.faces_scanned.to_string()),
+                (
+                    "sessions stopped without their last counts",
+                    r.interrupted_sessions.to_string(),
+                ),
                 ("alerts", r.alerts.to_string()),
                 ("of them repeats", r.repeats.to_string()),
                 (

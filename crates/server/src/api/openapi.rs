@@ -253,7 +253,8 @@ fn schemas() -> Value {
             "true_alerts_confirmed": i(), "true_alerts_unconfirmed": i(), "false_alerts_confirmed": i(), "false_alerts_unconfirmed": i(),
             "system_false_alert_rate": nullable(n()), "operational_false_alert_rate": nullable(n()), "true_recognition_rate": nullable(n()),
             "true_recognition_rate_ci": nullable(interval()), "blue_passes": i(), "blue_passes_recognised": i(),
-            "repeats": { "type": "integer", "description": "Alerts adjudicated as repeats of an earlier one, each also counted under that alert's class" } } },
+            "repeats": { "type": "integer", "description": "Alerts adjudicated as repeats of an earlier one, each also counted under that alert's class" },
+            "interrupted_sessions": { "type": "integer", "description": "Of an ended deployment, recognition sessions that stopped without writing their last counts (a crash or kill): each may miss up to 5 s of faces scanned and dropped frames" } } },
         "CameraFigures": obj(&["camera", "state", "faces_scanned", "dropped_frames", "alerts", "false_alerts"], json!({
             "camera": s(), "location": nullable(s()), "state": s(), "faces_scanned": i(), "dropped_frames": i(),
             "alerts": i(), "false_alerts": i(), "false_alert_rate": nullable(n()),
@@ -324,7 +325,8 @@ fn schemas() -> Value {
             "false_alerts_confirmed": i(), "false_alerts_unconfirmed": i(), "false_alert_rate": nullable(n()),
             "blue_passes": i(), "true_recognition_rate": nullable(n()), "true_recognition_rate_ci": nullable(interval()),
             "policing_outcomes": { "type": "object", "additionalProperties": i() },
-            "repeats": { "type": "integer", "description": "Alerts of the same person seen again, each counted as the alert it repeats" } })),
+            "repeats": { "type": "integer", "description": "Alerts of the same person seen again, each counted as the alert it repeats" },
+            "interrupted_sessions": { "type": "integer", "description": "Recognition sessions that stopped without writing their last counts; faces scanned is then a lower bound" } })),
         "UpcomingNotice": obj(&["deployment", "location", "use_case", "style", "starts_at", "ends_at", "running_now"], json!({
             "deployment": s(), "location": s(), "use_case": enum_of(names(UseCase::ALL)), "style": enum_of(names(DeploymentStyle::ALL)),
             "starts_at": t(), "ends_at": t(), "running_now": b() })),

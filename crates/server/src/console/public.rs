@@ -51,7 +51,12 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                         dt { "Cameras" } dd { (r.assets) ", " (r.style.public_words()) }
                         dt { "Watchlist size" } dd { (r.watchlist_inclusions) }
                         dt { "Lowest threshold authorised" } dd { (r.minimum_threshold_authorised.map(|t| format!("{t:.2}")).unwrap_or_else(|| "-".into())) }
-                        dt { "Faces scanned" } dd { (r.faces_scanned) }
+                        dt { "Faces scanned" } dd {
+                            (r.faces_scanned)
+                            @if r.interrupted_sessions > 0 {
+                                " (at least: " (r.interrupted_sessions) " recording session(s) stopped without writing their last counts, each missing up to 5 seconds)"
+                            }
+                        }
                         dt { "Alerts" } dd {
                             (r.alerts)
                             @if r.repeats > 0 { " (" (r.repeats) " of them the same person seen again, counted as the first alert was)" }
