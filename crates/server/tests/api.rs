@@ -1092,3 +1092,41 @@ async fn the_commander_manages_the_team() {
     assert!(page.contains(r#"data-user="operator""#), "{page}");
     assert!(page.contains("Add to the team"), "{page}");
 }
+
+/// The engineer moves a camera to another node through the API; everyone
+/// who sees the deployment sees which node runs each camera.
+#[tokio::test]
+async fn the_engineer_moves_a_camera_through_the_api() {
+    let s = start().await;
+    let (d, _, _) = running_with_volunteer(&s).await;
+    let dep = lfr_domain::ids::DeploymentId(d);
+    s.store
+        .add_camera(
+            &s.users["engineer"],
+            &lfr_store::cameras::Camera {
+                deployment: dep,
+                name: "north".into(),
+                location: "Queen Street north".into(),
+                node: "van-1".into(),
+            },
+            r#"{"name":"north","location":"Queen Street north","source":{"kind":"rtsp","url":"rtsp://cam:secret@10.0.0.7/s"}}"#,
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/deployments/{d}/cameras/north/assign");
+    let (status, body) = s.post("silver", &path, json!({ "node": "van-2" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let mut events = s.fetch(Some("silver"), "/api/events").await;
+    let (status, body) = s.post("engineer", &path, json!({ "node": "van-2" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["node"], "van-2");
+    // The nodes hear of it as a change of the deployment.
+    let line = event_with(&mut events, "camera.assign").await;
+    assert!(line.contains("deployment.changed"), "{line}");
+    let (status, list) = s
+        .get("operator", &format!("/api/deployments/{d}/cameras"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["node"], "van-2", "{list}");
+    assert!(!list.to_string().contains("secret"), "{list}");
+}

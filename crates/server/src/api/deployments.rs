@@ -46,6 +46,43 @@ pub fn routes() -> Router<App> {
             get(camera_view),
         )
         .route("/api/deployments/{d}/team", get(team).post(change_team))
+        .route("/api/deployments/{d}/cameras", get(cameras))
+        .route(
+            "/api/deployments/{d}/cameras/{camera}/assign",
+            post(assign_camera),
+        )
+}
+
+/// Which node runs a camera.
+#[derive(Debug, Deserialize)]
+pub struct AssignBody {
+    pub node: String,
+}
+
+async fn cameras(
+    State(app): State<App>,
+    c: Caller,
+    Path(d): Path<String>,
+) -> ApiResult<Json<Vec<lfr_store::cameras::Camera>>> {
+    Ok(Json(app.store.cameras(&c.user, id(&d)?).await?))
+}
+
+/// Moves a camera to another node; the nodes hear of it at once.
+async fn assign_camera(
+    State(app): State<App>,
+    c: Caller,
+    Path((d, camera)): Path<(String, String)>,
+    Body(b): Body<AssignBody>,
+) -> ApiResult<Json<lfr_store::cameras::Camera>> {
+    let d = id(&d)?;
+    let moved = app
+        .store
+        .assign_camera(&c.user, d, &camera, b.node.trim())
+        .await?;
+    if let Ok(dep) = app.store.deployment(&c.user, d).await {
+        app.hub.deployment_changed(&dep, "camera.assign", &c.user);
+    }
+    Ok(Json(moved))
 }
 
 /// A change to a deployment's team: one user added, or one taken off.
