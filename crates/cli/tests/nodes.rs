@@ -28,14 +28,7 @@ fn models() -> ModelFiles {
             .map(std::path::PathBuf::from)
             .as_deref(),
     );
-    let f = |n: &str| dir.file(n).unwrap_or_else(|e| panic!("{e}"));
-    ModelFiles {
-        onnxruntime: f(lfr_models::files::ONNXRUNTIME),
-        yunet: f(lfr_models::files::YUNET),
-        dlib_resnet: f(lfr_models::files::DLIB_RESNET),
-        dlib_shape5: None,
-        recogniser: Default::default(),
-    }
+    ModelFiles::builtin_in(&dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One `lfr serve` node.

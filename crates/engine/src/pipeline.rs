@@ -74,6 +74,20 @@ impl Recogniser {
 }
 
 impl ModelFiles {
+    /// The built-in descriptor's files as installed in `dir` (without the
+    /// optional shape predictor), unchecked: for tests and tools that run
+    /// the default detector and dlib's descriptor.
+    pub fn builtin_in(dir: &lfr_models::ModelsDir) -> Result<Self, lfr_models::ModelsError> {
+        use lfr_models::files;
+        Ok(Self {
+            onnxruntime: dir.file(files::ONNXRUNTIME)?,
+            yunet: dir.file(files::YUNET)?,
+            dlib_resnet: dir.file(files::DLIB_RESNET)?,
+            dlib_shape5: None,
+            recogniser: Recogniser::Builtin,
+        })
+    }
+
     /// The algorithm an engine opened on these files with `align` makes.
     pub fn algorithm(&self, align: AlignMethod) -> Result<Algorithm, EngineError> {
         match &self.recogniser {

@@ -135,9 +135,6 @@ pub struct CameraAnalysis {
     counters: Arc<Counters>,
     /// When the whole frame was last looked at ([`Regions`]).
     last_full: Option<Instant>,
-    /// The last analysed frame's faces, each with whether its track raised
-    /// an alert: for the operator's view ([`crate::view`]).
-    last_faces: Vec<(BoundingBox, bool)>,
 }
 
 impl CameraAnalysis {
@@ -154,7 +151,6 @@ impl CameraAnalysis {
             config,
             counters,
             last_full: None,
-            last_faces: Vec::new(),
         }
     }
 
@@ -215,22 +211,26 @@ impl CameraAnalysis {
     ) -> Result<Vec<Match>, EngineError> {
         let started = Instant::now();
         let faces = self.detect(engine, &frame.image, frame.captured)?;
+        // Faces are noted for the operator's view only while someone looks.
+        let view_due = self.counters.view.due(frame.captured);
+        let (mut seen, mut nothing) = (FacesSeen::default(), ());
+        let observer: &mut dyn Observer = if view_due { &mut seen } else { &mut nothing };
         let matches = self.analyse(
             engine,
             &frame.image,
             frame.captured,
             &faces,
             recognition,
-            &mut (),
+            observer,
         )?;
         add(&self.counters.frames_analysed, 1);
         add(
             &self.counters.analysis_ms,
             started.elapsed().as_millis() as u64,
         );
-        // Made only while someone looks, after the analysis, off its clock.
-        if self.counters.view.due(frame.captured) {
-            let jpeg = crate::view::render(&frame.image, &self.last_faces);
+        // Made after the analysis, off its clock.
+        if view_due {
+            let jpeg = crate::view::render(&frame.image, &seen.0);
             self.counters.view.put(crate::view::View {
                 jpeg: std::sync::Arc::new(jpeg),
                 captured: frame.captured,
@@ -318,7 +318,6 @@ impl CameraAnalysis {
             observer.detected(self.tracker.track(ti), &faces[fi], gated[fi]);
         }
         let threshold = recognition.threshold.value();
-        let mut alerted_now = Vec::new();
         for (fi, ti) in searches {
             let t = self.tracker.track_mut(ti);
             let probe = recognition.gallery.matcher().probe_track(&t.probe)?;
@@ -332,7 +331,6 @@ impl CameraAnalysis {
                 continue;
             };
             t.alerted.push(hit.inclusion.0 as u64);
-            alerted_now.push(fi);
             add(&c.matches, 1);
             matches.push(Match {
                 camera: self.name.clone(),
@@ -349,15 +347,6 @@ impl CameraAnalysis {
                 probe: probe_crop(image, &faces[fi]),
             });
         }
-        self.last_faces = assigned
-            .iter()
-            .enumerate()
-            .map(|(fi, &(ti, _))| {
-                let alerted =
-                    !self.tracker.track(ti).alerted.is_empty() || alerted_now.contains(&fi);
-                (faces[fi].bbox, alerted)
-            })
-            .collect();
         Ok(matches)
     }
 }
@@ -405,6 +394,18 @@ pub trait Observer {
 }
 
 impl Observer for () {}
+
+/// The faces of a frame, each with whether its track has raised an alert
+/// (one raised in this very frame shows from the next): what the
+/// operator's view fills over or keeps sharp ([`crate::view`]).
+#[derive(Default)]
+struct FacesSeen(Vec<(BoundingBox, bool)>);
+
+impl Observer for FacesSeen {
+    fn detected(&mut self, track: &Track, face: &Face, _gated: bool) {
+        self.0.push((face.bbox, !track.alerted.is_empty()));
+    }
+}
 
 /// The face with its head and shoulders around it, as the operator needs to
 /// see it beside the candidate image: a square of 2.2 face-box widths, cut

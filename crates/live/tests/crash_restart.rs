@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use lfr_live::{CameraConfig, LiveConfig, LiveEvent, Session, Source};
+use lfr_live::{LiveConfig, LiveEvent, Session};
 
 const DIR: &str = "LFR_CRASH_CHILD_DIR";
 const TOKEN: &str = "LFR_CRASH_CHILD_TOKEN";
@@ -36,17 +36,7 @@ async fn child_session() {
     let store = std::sync::Arc::new(open_store(Path::new(&dir), false).await);
     let actor = store.authenticate(&token).await.unwrap();
     let d = store.deployments(&actor).await.unwrap()[0].id;
-    let camera = CameraConfig {
-        name: "arcade".into(),
-        location: "Arcade entrance".into(),
-        source: Source::File {
-            path: crowd(),
-            realtime: true,
-            looped: true,
-            loop_pause_s: 0.0,
-        },
-        zone: None,
-    };
+    let camera = crowd_camera();
     let session = Session::start(
         store,
         actor,

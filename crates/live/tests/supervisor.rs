@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use lfr_domain::ids::DeploymentId;
-use lfr_live::{
-    CameraConfig, LiveConfig, LiveEvent, News, Newsfeed, Outcome, Source, Supervision, Supervisor,
-};
+use lfr_live::{LiveConfig, LiveEvent, News, Newsfeed, Outcome, Supervision, Supervisor};
 use tokio::sync::{mpsc, watch};
 
 /// News from the test, by hand.
@@ -64,6 +62,47 @@ impl Heard {
     }
 }
 
+/// A supervisor of the walk-through's deployment, as its engineer, on one
+/// analysis worker.
+fn supervisor(
+    store: &std::sync::Arc<lfr_store::Store>,
+    w: &lfr_live::walkthrough::Walkthrough,
+    cameras: lfr_live::CameraList,
+    retry: Duration,
+) -> Supervisor {
+    Supervisor {
+        store: store.clone(),
+        actor: w.engineer.clone(),
+        deployment: w.deployment,
+        cameras,
+        models: models(),
+        config: LiveConfig {
+            workers: Some(1),
+            ..LiveConfig::default()
+        },
+        retry,
+        views: None,
+    }
+}
+
+/// Runs `s` in the background: what it says, the news to tell it, its stop
+/// switch and its outcome.
+fn spawn_run(
+    s: Supervisor,
+) -> (
+    std::sync::Arc<Heard>,
+    mpsc::UnboundedSender<News>,
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<Outcome>,
+) {
+    let heard = std::sync::Arc::new(Heard::default());
+    let (tell, news) = mpsc::unbounded_channel();
+    let (stop, stopped) = watch::channel(false);
+    let listener = heard.clone();
+    let outcome = tokio::spawn(async move { s.run(Hand(news), &*listener, stopped).await });
+    (heard, tell, stop, outcome)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,40 +112,12 @@ async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
         .await
         .unwrap();
 
-    let supervisor = || Supervisor {
-        store: store.clone(),
-        actor: w.engineer.clone(),
-        deployment: w.deployment,
-        cameras: lfr_live::CameraList::Given(vec![CameraConfig {
-            name: "arcade".into(),
-            location: "Arcade".into(),
-            source: Source::File {
-                path: crowd(),
-                realtime: true,
-                looped: true,
-                loop_pause_s: 0.0,
-            },
-            zone: None,
-        }]),
-        models: models(),
-        config: LiveConfig {
-            workers: Some(1),
-            ..LiveConfig::default()
-        },
-        // Longer than the test: only news may start the cameras again.
-        retry: Duration::from_secs(600),
-        views: None,
-    };
+    let cameras = lfr_live::CameraList::Given(vec![crowd_camera()]);
+    // Retry longer than the test: only news may start the cameras again.
+    let supervisor = || supervisor(&store, &w, cameras.clone(), Duration::from_secs(600));
 
     // Suspended: refused, said once, and nothing runs.
-    let heard = std::sync::Arc::new(Heard::default());
-    let (tell, news) = mpsc::unbounded_channel();
-    let (stop, stopped) = watch::channel(false);
-    let run = {
-        let heard = heard.clone();
-        let s = supervisor();
-        tokio::spawn(async move { s.run(Hand(news), &*heard, stopped).await })
-    };
+    let (heard, tell, stop, run) = spawn_run(supervisor());
     heard
         .wait_for("not started: ", Duration::from_secs(30))
         .await;
@@ -148,14 +159,7 @@ async fn cameras_run_only_while_the_deployment_allows_and_stop_when_it_ends() {
     );
 
     // Started again, then the deployment ends: it returns on its own.
-    let heard = std::sync::Arc::new(Heard::default());
-    let (tell, news) = mpsc::unbounded_channel();
-    let (_stop, stopped) = watch::channel(false);
-    let run = {
-        let heard = heard.clone();
-        let s = supervisor();
-        tokio::spawn(async move { s.run(Hand(news), &*heard, stopped).await })
-    };
+    let (heard, tell, _stop, run) = spawn_run(supervisor());
     heard.wait_for("running", Duration::from_secs(30)).await;
     store
         .terminate(&w.silver, w.deployment, "intelligence changed")
@@ -179,17 +183,7 @@ async fn a_session_that_cannot_read_its_deployment_stops_recognising() {
         store.clone(),
         w.engineer.clone(),
         w.deployment,
-        vec![CameraConfig {
-            name: "arcade".into(),
-            location: "Arcade".into(),
-            source: Source::File {
-                path: crowd(),
-                realtime: true,
-                looped: true,
-                loop_pause_s: 0.0,
-            },
-            zone: None,
-        }],
+        vec![crowd_camera()],
         models(),
         LiveConfig {
             workers: Some(1),
@@ -224,17 +218,7 @@ async fn a_session_that_cannot_read_its_deployment_stops_recognising() {
 async fn a_node_runs_the_cameras_assigned_to_it_and_follows_moves() {
     let dir = tempfile::tempdir().unwrap();
     let (store, w) = active_deployment(dir.path(), 1).await;
-    let arcade = CameraConfig {
-        name: "arcade".into(),
-        location: "Arcade".into(),
-        source: Source::File {
-            path: crowd(),
-            realtime: true,
-            looped: true,
-            loop_pause_s: 0.0,
-        },
-        zone: None,
-    };
+    let arcade = crowd_camera();
     store
         .add_camera(
             &w.engineer,
@@ -248,28 +232,15 @@ async fn a_node_runs_the_cameras_assigned_to_it_and_follows_moves() {
         )
         .await
         .unwrap();
-    let supervisor = Supervisor {
-        store: store.clone(),
-        actor: w.engineer.clone(),
-        deployment: w.deployment,
-        cameras: lfr_live::CameraList::Assigned {
+    let supervisor = supervisor(
+        &store,
+        &w,
+        lfr_live::CameraList::Assigned {
             node: "van-1".into(),
         },
-        models: models(),
-        config: LiveConfig {
-            workers: Some(1),
-            ..LiveConfig::default()
-        },
-        retry: Duration::from_secs(2),
-        views: None,
-    };
-    let heard = std::sync::Arc::new(Heard::default());
-    let (tell, news) = mpsc::unbounded_channel();
-    let (stop, stopped) = watch::channel(false);
-    let run = {
-        let heard = heard.clone();
-        tokio::spawn(async move { supervisor.run(Hand(news), &*heard, stopped).await })
-    };
+        Duration::from_secs(2),
+    );
+    let (heard, tell, stop, run) = spawn_run(supervisor);
     heard.wait_for("running", Duration::from_secs(30)).await;
     heard
         .wait_for("camera Streaming", Duration::from_secs(30))
@@ -319,35 +290,15 @@ async fn a_running_camera_offers_its_view_while_someone_looks() {
     let (store, w) = active_deployment(dir.path(), 1).await;
     let views = lfr_live::Views::default();
     let supervisor = Supervisor {
-        store: store.clone(),
-        actor: w.engineer.clone(),
-        deployment: w.deployment,
-        cameras: lfr_live::CameraList::Given(vec![CameraConfig {
-            name: "arcade".into(),
-            location: "Arcade".into(),
-            source: Source::File {
-                path: crowd(),
-                realtime: true,
-                looped: true,
-                loop_pause_s: 0.0,
-            },
-            zone: None,
-        }]),
-        models: models(),
-        config: LiveConfig {
-            workers: Some(1),
-            ..LiveConfig::default()
-        },
-        retry: Duration::from_secs(600),
         views: Some(views.clone()),
+        ..supervisor(
+            &store,
+            &w,
+            lfr_live::CameraList::Given(vec![crowd_camera()]),
+            Duration::from_secs(600),
+        )
     };
-    let heard = std::sync::Arc::new(Heard::default());
-    let (_tell, news) = mpsc::unbounded_channel();
-    let (stop, stopped) = watch::channel(false);
-    let run = {
-        let heard = heard.clone();
-        tokio::spawn(async move { supervisor.run(Hand(news), &*heard, stopped).await })
-    };
+    let (heard, _tell, stop, run) = spawn_run(supervisor);
     heard
         .wait_for("camera Streaming", Duration::from_secs(30))
         .await;

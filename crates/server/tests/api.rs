@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use lfr_base::Timestamp;
-use lfr_domain::deployment::RecognitionModel;
 use lfr_domain::role::Role;
 use lfr_server::api::openapi::OPERATIONS;
 use lfr_server::cameras::CameraStatus;
@@ -417,16 +416,7 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
     let (d, _, _) = running_with_volunteer(&s).await;
     let dep = lfr_domain::ids::DeploymentId(d);
     // A minute ago the pipeline wrote 100 faces and 2 dropped frames.
-    let session = s
-        .store
-        .open_recognition_session(
-            &s.users["operator"],
-            dep,
-            RecognitionModel::BUILTIN_ALGORITHM,
-            "",
-        )
-        .await
-        .unwrap();
+    let session = s.session(d).await;
     s.store
         .record_counts(&session, "north", 100, 2, None)
         .await
@@ -503,16 +493,7 @@ async fn blue_passes_are_marked_by_the_operator_and_decided_by_the_alerts() {
     assert_eq!(again["rule"], "blue_pass_one_at_a_time", "{again}");
 
     // The pipeline (in this process, never through the API) alerts on the volunteer.
-    let session = s
-        .store
-        .open_recognition_session(
-            &s.users["operator"],
-            lfr_domain::ids::DeploymentId(d),
-            RecognitionModel::BUILTIN_ALGORITHM,
-            "",
-        )
-        .await
-        .unwrap();
+    let session = s.session(d).await;
     let alert = json!({ "id": raise(&s, &session, image).await });
     let (status, list) = s.get("silver", &passes).await;
     assert_eq!(status, StatusCode::OK, "{list}");
@@ -901,16 +882,7 @@ async fn an_event_stream_ends_when_its_caller_is_deactivated() {
 async fn a_repeat_alert_is_offered_in_the_queue_and_counts_as_the_first() {
     let s = start().await;
     let (d, _, image) = running_with_volunteer(&s).await;
-    let session = s
-        .store
-        .open_recognition_session(
-            &s.users["operator"],
-            lfr_domain::ids::DeploymentId(d),
-            RecognitionModel::BUILTIN_ALGORITHM,
-            "",
-        )
-        .await
-        .unwrap();
+    let session = s.session(d).await;
     let first = raise(&s, &session, image).await;
     let second = raise(&s, &session, image).await;
     // Nothing to repeat while the first waits.
@@ -1023,16 +995,7 @@ async fn the_event_stream_carries_only_the_callers_deployments() {
 async fn the_retention_schedule_page_says_what_goes_when() {
     let s = start().await;
     let (d, _, image) = running_with_volunteer(&s).await;
-    let session = s
-        .store
-        .open_recognition_session(
-            &s.users["operator"],
-            lfr_domain::ids::DeploymentId(d),
-            RecognitionModel::BUILTIN_ALGORITHM,
-            "",
-        )
-        .await
-        .unwrap();
+    let session = s.session(d).await;
     let id = raise(&s, &session, image).await;
     let r = s.fetch(Some("silver"), "/console/retention").await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -9,7 +9,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use lfr_domain::deployment::RecognitionModel;
 use lfr_domain::ids::{AlertId, DeploymentId};
 use lfr_domain::watchlist::Category;
 use lfr_server::Event;
@@ -43,16 +42,7 @@ async fn what_one_node_announces_reaches_the_other() {
     assert_eq!(on_b.status(), StatusCode::OK);
 
     // The pipeline on A raises an alert: B's operator hears of it, with detail.
-    let session = a
-        .store
-        .open_recognition_session(
-            &a.users["operator"],
-            DeploymentId(d),
-            RecognitionModel::BUILTIN_ALGORITHM,
-            "",
-        )
-        .await
-        .unwrap();
+    let session = a.session(d).await;
     let id = raise(&a, &session, image).await;
     let alert = a
         .store

@@ -10,17 +10,8 @@ pub fn models() -> ModelFiles {
     let dir = lfr_models::ModelsDir::resolve(
         std::env::var_os("LFR_MODELS").map(PathBuf::from).as_deref(),
     );
-    let f = |n: &str| {
-        dir.file(n)
-            .unwrap_or_else(|e| panic!("model file {n} is missing ({e}): run `lfr models install`"))
-    };
-    ModelFiles {
-        onnxruntime: f(lfr_models::files::ONNXRUNTIME),
-        yunet: f(lfr_models::files::YUNET),
-        dlib_resnet: f(lfr_models::files::DLIB_RESNET),
-        dlib_shape5: None,
-        recogniser: Default::default(),
-    }
+    ModelFiles::builtin_in(&dir)
+        .unwrap_or_else(|e| panic!("a model file is missing ({e}): run `lfr models install`"))
 }
 
 /// LFW in the shared test data (`../shared` beside the repository, or $LFR_SHARED).

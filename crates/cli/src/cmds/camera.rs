@@ -110,10 +110,7 @@ async fn tell_nodes(store: &Store, me: &User, d: DeploymentId, action: &str) {
     if let Err(e) = store.notify(&notice).await {
         eprintln!(
             "the nodes were not told at once ({e}); they will notice within {} s",
-            RECHECK_S
+            super::serve::CAMERA_RECHECK.as_secs()
         );
     }
 }
-
-/// How soon a node notices a change it was not told of (the supervisor's retry).
-const RECHECK_S: u64 = 10;

@@ -180,7 +180,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
                 cameras: p.cameras,
                 models,
                 config: live_config,
-                retry: Duration::from_secs(10),
+                retry: CAMERA_RECHECK,
                 views: Some(views.clone()),
             };
             let news = cameras::HubNews {
@@ -233,6 +233,10 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// How often a node with failed-to-start cameras tries again, and looks
+/// again at the cameras assigned to it.
+pub const CAMERA_RECHECK: Duration = Duration::from_secs(10);
 
 /// How long the cameras get to stop and write their last counts.
 const STOP_GRACE: Duration = Duration::from_secs(30);

@@ -16,14 +16,7 @@ pub fn models() -> ModelFiles {
     let dir = lfr_models::ModelsDir::resolve(
         std::env::var_os("LFR_MODELS").map(PathBuf::from).as_deref(),
     );
-    let f = |n: &str| dir.file(n).unwrap_or_else(|e| panic!("{e}"));
-    ModelFiles {
-        onnxruntime: f(lfr_models::files::ONNXRUNTIME),
-        yunet: f(lfr_models::files::YUNET),
-        dlib_resnet: f(lfr_models::files::DLIB_RESNET),
-        dlib_shape5: None,
-        recogniser: Default::default(),
-    }
+    ModelFiles::builtin_in(&dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A file of the shared test data (`../shared` beside the repository, or $LFR_SHARED).
@@ -42,6 +35,21 @@ pub fn shared(rel: &str) -> PathBuf {
 
 pub fn crowd() -> PathBuf {
     shared("data/video/arcade-crowd-1080p.mp4")
+}
+
+/// A camera `arcade` replaying the crowd video in a loop, in real time.
+pub fn crowd_camera() -> lfr_live::CameraConfig {
+    lfr_live::CameraConfig {
+        name: "arcade".into(),
+        location: "Arcade".into(),
+        source: lfr_live::Source::File {
+            path: crowd(),
+            realtime: true,
+            looped: true,
+            loop_pause_s: 0.0,
+        },
+        zone: None,
+    }
 }
 
 /// Runs FFmpeg to make a test input; panics with its message on failure.

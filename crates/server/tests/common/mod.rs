@@ -159,6 +159,20 @@ async fn serve_node(
 }
 
 impl Server {
+    /// A recognition session of deployment `d`, opened by the pipeline's
+    /// operator in this process (alerts never come through the API).
+    pub async fn session(&self, d: i64) -> lfr_store::sessions::RecognitionSession {
+        self.store
+            .open_recognition_session(
+                &self.users["operator"],
+                lfr_domain::ids::DeploymentId(d),
+                RecognitionModel::BUILTIN_ALGORITHM,
+                "",
+            )
+            .await
+            .unwrap()
+    }
+
     /// Another node on the same database and keys, with the same users.
     pub async fn node(&self, name: &str) -> Server {
         let store = Arc::new(
