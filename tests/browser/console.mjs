@@ -11,11 +11,13 @@
 // figures change without a reload; a user whose role does not allow
 // adjudication is refused both in the browser and in the API; the operator
 // marks Blue Watchlist passes, ends the one the system recognised, cancels
-// the rest, and the commander's True Recognition Rate follows.
+// the rest, and the commander's True Recognition Rate follows; the
+// commander imports subjects into a new watchlist, a bad image first.
 //
 // Environment: LFR_CHROMIUM (default /usr/bin/chromium), LFR_ALERT_WAIT_S
 // (how long to wait for an alert to arrive, default 240), LFR_SCREENSHOTS (a
-// directory to keep a screenshot of each page in, for people to look at).
+// directory to keep a screenshot of each page in, for people to look at),
+// LFR_IMPORT_IMAGES (photographs for the commander's watchlist import).
 
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -35,6 +37,12 @@ const account = (role) => {
 const executablePath = process.env.LFR_CHROMIUM || "/usr/bin/chromium";
 const alertWait = Number(process.env.LFR_ALERT_WAIT_S || 240) * 1000;
 const shots = process.env.LFR_SCREENSHOTS || null;
+// Photographs for the watchlist import (obama.jpg, obama2.jpg, obama3.jpg).
+const importImages = process.env.LFR_IMPORT_IMAGES;
+if (!importImages) {
+  console.error("LFR_IMPORT_IMAGES must name a folder of the face_recognition photographs (../shared/data/dlib-reference/images)");
+  process.exit(2);
+}
 if (shots) mkdirSync(shots, { recursive: true });
 
 let step = "starting";
@@ -335,6 +343,61 @@ async function scenario(browser) {
     await auditor.goto(`${info.url}/console/audit?target=BP${others[0]}`);
     check((await auditor.locator("table.audit tbody tr").filter({ hasText: "blue_pass.cancel" }).count()) === 1,
       `the auditor finds the cancellation of BP${others[0]}`);
+  }
+
+  step = "commander imports subjects in the console";
+  {
+    const page = await silver.context().newPage();
+    await page.goto(`${info.url}/console/deployments/${d}`);
+    await page.locator("#f-name").fill("Added in the console");
+    await page.locator("#f-kind").selectOption("standard");
+    await page.getByRole("button", { name: "Create watchlist" }).click();
+    await page.getByRole("link", { name: /Added in the console/ }).click();
+    await page.waitForURL((u) => /^\/console\/watchlists\/\d+$/.test(u.pathname));
+    const image = (file) => readFileSync(join(importImages, file));
+    const manifest = (files) => ({
+      name: "manifest.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify({ entries: files.map(([ref, file]) => ({
+        ref, name: `Subject ${ref}`, category: "wanted_by_courts",
+        justification: "Warrant for failing to appear at court", source: `PNC WA/${ref}`,
+        under_18: false, images: [file] })) })),
+    });
+    const jpeg = (name, buffer) => ({ name, mimeType: "image/jpeg", buffer });
+    const cut = image("obama3.jpg");
+    const files = page.locator("#import-files");
+    const commit = page.locator("[data-import-commit]");
+    // One image cut off in transfer: every image answered, that one named, nothing offered.
+    await files.setInputFiles([
+      manifest([["S1", "s1.jpg"], ["S2", "s2.jpg"], ["S3", "s3.jpg"]]),
+      jpeg("s1.jpg", image("obama.jpg")), jpeg("s2.jpg", image("obama2.jpg")),
+      jpeg("s3.jpg", cut.subarray(0, cut.length >> 1)),
+    ]);
+    await page.getByRole("button", { name: "Check" }).click();
+    const problems = page.locator(".import ul.problems li");
+    await problems.first().waitFor({ timeout: 60_000 });
+    check((await problems.count()) === 1, `one problem (got ${await problems.allInnerTexts()})`);
+    check((await problems.first().innerText()).includes("ref S3 image s3.jpg"), "the problem names the cut-off image");
+    check(await commit.isDisabled(), "nothing is offered for import while anything is wrong");
+    check((await page.locator(".import img.thumb").count()) === 2, "the two readable images are shown as thumbnails");
+    await shot(page, "import-problems");
+    // The clean import: checked, offered, imported; the watchlist awaits the AO.
+    await files.setInputFiles([
+      manifest([["S1", "s1.jpg"], ["S2", "s2.jpg"]]),
+      jpeg("s1.jpg", image("obama.jpg")), jpeg("s2.jpg", image("obama2.jpg")),
+    ]);
+    check(await commit.isDisabled(), "choosing other files withdraws the offer");
+    await page.getByRole("button", { name: "Check" }).click();
+    await page.getByText("ready to import: 2 inclusion(s)").waitFor({ timeout: 60_000 });
+    check((await page.locator(".import td.grade").allInnerTexts()).every((g) => g === "good" || g === "acceptable"), "every image is graded fit to enrol");
+    check((await commit.innerText()).startsWith("Import 2 inclusion"), `the import is offered (got "${await commit.innerText()}")`);
+    await shot(page, "import-checked");
+    await Promise.all([page.waitForEvent("load"), commit.click()]);
+    const refs = await page.locator("table tbody th[scope=row]").allInnerTexts();
+    check(refs.join(",") === "S1,S2", `the watchlist holds the imported inclusions (got ${refs})`);
+    check((await page.getByText("Not approved as it stands.").count()) === 1, "the import awaits the AO's approval");
+    await page.close();
+    log("commander checked and imported two subjects in the console");
   }
 
   step = "anonymous visitor";

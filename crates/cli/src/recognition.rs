@@ -118,7 +118,13 @@ pub fn model_files(g: &Global) -> Result<ModelFiles> {
 
 /// The installed model files for model `id`.
 pub fn model_files_for(g: &Global, id: &str) -> Result<ModelFiles> {
-    let dir = ModelsDir::resolve(g.models.as_deref());
+    model_files_in(g.models.as_deref(), id)
+}
+
+/// The files of model `id` in the models directory `models` (the default
+/// directory when `None`), each verified.
+pub fn model_files_in(models: Option<&std::path::Path>, id: &str) -> Result<ModelFiles> {
+    let dir = ModelsDir::resolve(models);
     let recogniser = recogniser(&dir, id)?;
     Ok(ModelFiles {
         onnxruntime: dir.verified(files::ONNXRUNTIME)?,

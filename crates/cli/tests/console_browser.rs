@@ -152,6 +152,10 @@ fn run_scenario(browser_dir: &Path, info: &Path, chromium: &Path, shots: &Path) 
         .current_dir(browser_dir)
         .env("LFR_CHROMIUM", chromium)
         .env("LFR_SCREENSHOTS", shots)
+        .env(
+            "LFR_IMPORT_IMAGES",
+            shared().join("data/dlib-reference/images"),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

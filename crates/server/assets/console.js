@@ -462,3 +462,167 @@ if (liveView) {
   fetchView();
   setInterval(fetchView, 1000);
 }
+
+// Watchlist import: the chosen files go to the API as one tar archive (or
+// the chosen archive as it is). Every image's grade and thumbnail come
+// back; Import is offered only after a clean check of the same files, and
+// choosing other files withdraws the offer.
+const importBox = document.querySelector("[data-import]");
+if (importBox) {
+  const input = importBox.querySelector("input[type=file]");
+  const checkButton = importBox.querySelector("[data-import-check]");
+  const commitButton = importBox.querySelector("[data-import-commit]");
+  const status = importBox.querySelector("[data-import-status]");
+  const results = importBox.querySelector("[data-import-results]");
+  const error = importBox.querySelector(".error");
+  const isArchive = (f) => /\.(tar|tar\.gz|tgz)$/i.test(f.name);
+
+  const reset = () => {
+    commitButton.disabled = true;
+    commitButton.textContent = "Import";
+    results.replaceChildren();
+    status.textContent = "";
+    error.textContent = "";
+  };
+  input.addEventListener("change", reset);
+
+  // A POSIX tar of plain files, each under its own name.
+  async function tarOf(files) {
+    const enc = new TextEncoder();
+    const parts = [];
+    for (const f of files) {
+      const name = enc.encode(f.name);
+      if (name.length > 99) throw new Error(`${f.name}: the name is too long for an import (99 bytes at most); rename it and its line in manifest.json`);
+      const data = new Uint8Array(await f.arrayBuffer());
+      const h = new Uint8Array(512);
+      const put = (text, at) => h.set(enc.encode(text), at);
+      const octal = (n, width) => n.toString(8).padStart(width - 1, "0") + "\0";
+      h.set(name, 0);
+      put("0000644\0", 100);
+      put("0000000\0", 108);
+      put("0000000\0", 116);
+      put(octal(data.length, 12), 124);
+      put(octal(Math.floor(f.lastModified / 1000), 12), 136);
+      put("        ", 148);
+      put("0", 156);
+      put("ustar\0" + "00", 257);
+      const sum = h.reduce((a, b) => a + b, 0);
+      put(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+      parts.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
+    }
+    parts.push(new Uint8Array(1024));
+    return new Blob(parts, { type: "application/x-tar" });
+  }
+
+  async function upload() {
+    const files = Array.from(input.files);
+    if (files.length === 0) throw new Error("choose manifest.json and its images, or one archive, first");
+    const archives = files.filter(isArchive);
+    if (archives.length > 0 && files.length > 1) throw new Error("choose either one archive, or manifest.json and its images, not both");
+    if (archives.length === 1) return archives[0];
+    if (!files.some((f) => f.name === "manifest.json")) throw new Error("manifest.json is not among the chosen files");
+    return tarOf(files);
+  }
+
+  function cell(row, text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    row.append(td);
+    return td;
+  }
+
+  function render(data) {
+    const out = [];
+    if (data.problems.length > 0) {
+      const h = document.createElement("h3");
+      h.textContent = `${data.problems.length} problem(s): nothing was stored`;
+      const ul = document.createElement("ul");
+      ul.className = "problems";
+      for (const p of data.problems) {
+        const li = document.createElement("li");
+        li.textContent = p;
+        ul.append(li);
+      }
+      out.push(h, ul);
+    }
+    if (data.inclusions.length > 0) {
+      const table = document.createElement("table");
+      table.className = "import-check";
+      table.innerHTML = "<thead><tr><th scope=col>Ref</th><th scope=col>Category</th><th scope=col>Image</th><th scope=col>File</th><th scope=col>Grade</th><th scope=col>Notes</th></tr></thead>";
+      const body = document.createElement("tbody");
+      for (const inc of data.inclusions) {
+        for (const img of inc.images) {
+          const tr = document.createElement("tr");
+          if (img.problem) tr.className = "refused";
+          const ref = document.createElement("th");
+          ref.scope = "row";
+          ref.textContent = inc.ref;
+          tr.append(ref);
+          cell(tr, inc.category.replace(/_/g, " ") + (inc.under_18 ? " (under 18)" : ""));
+          const pic = cell(tr, "");
+          if (img.thumbnail) {
+            const el = document.createElement("img");
+            el.src = img.thumbnail;
+            el.alt = `${inc.ref}: ${img.file}`;
+            el.className = "thumb";
+            pic.append(el);
+          }
+          cell(tr, img.file);
+          cell(tr, img.grade || "unreadable", "grade");
+          cell(tr, [img.problem, ...img.reasons].filter(Boolean).join("; "), img.problem ? "error" : "");
+          body.append(tr);
+        }
+      }
+      table.append(body);
+      out.push(table);
+    }
+    results.replaceChildren(...out);
+  }
+
+  async function send(check) {
+    error.textContent = "";
+    const body = await upload();
+    status.textContent = check ? "Checking every image…" : "Importing…";
+    const res = await fetch(importBox.dataset.import + (check ? "?check=true" : ""), {
+      method: "POST",
+      headers: { "content-type": body.type || "application/gzip" },
+      body,
+      credentials: "same-origin",
+    });
+    if (res.status === 401) { location.assign("/signin"); return; }
+    const text = await res.text();
+    let data;
+    try { data = JSON.parse(text); } catch (_) { data = { message: text || res.statusText }; }
+    status.textContent = "";
+    if (!res.ok && !data.inclusions) {
+      throw new Error(data.rule ? `Refused (${data.rule}): ${data.message}` : data.message);
+    }
+    render(data);
+    // The problems are headed in the results; the line says what else happened.
+    status.textContent = data.valid ? data.message : "";
+    if (check && data.valid) {
+      commitButton.disabled = false;
+      commitButton.textContent = `Import ${data.inclusions.length} inclusion(s)`;
+      commitButton.focus();
+    } else if (!check && data.valid) {
+      location.reload();
+    }
+  }
+
+  for (const [button, check] of [[checkButton, true], [commitButton, false]]) {
+    button.addEventListener("click", async () => {
+      checkButton.disabled = true;
+      commitButton.disabled = true;
+      try {
+        await send(check);
+      } catch (e) {
+        status.textContent = "";
+        error.textContent = e.message;
+      } finally {
+        checkButton.disabled = false;
+        if (check === false) commitButton.disabled = true;
+      }
+    });
+  }
+}

@@ -52,6 +52,11 @@ pub struct App {
     pub cameras: Arc<dyn Cameras>,
     pub published: Arc<publish::Published>,
     pub subjects: Arc<subjects::Subjects>,
+    /// Enrols uploaded watchlist images; `None` where this server has no
+    /// recognition engine (imports are then refused with what to do).
+    pub enrollers: Option<Arc<dyn api::imports::Enrollers>>,
+    /// One import at a time: enrolling takes the CPU the cameras need.
+    pub imports: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the server is set up.
@@ -77,6 +82,8 @@ impl App {
             cameras,
             published: Arc::new(publish::Published::open(publish_dir)?),
             subjects: Arc::new(subjects::Subjects::default()),
+            enrollers: None,
+            imports: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 

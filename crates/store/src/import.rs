@@ -49,37 +49,32 @@ impl ImportSource {
                     "{origin} is neither a directory nor a .tar/.tar.gz archive"
                 )));
             };
-            let mut ar = tar::Archive::new(reader);
-            let entries = ar
-                .entries()
-                .map_err(|e| fail(format!("{origin} is not a readable archive: {e}")))?;
-            for entry in entries {
-                let mut entry = entry.map_err(|e| fail(format!("{origin} is corrupt: {e}")))?;
-                if !entry.header().entry_type().is_file() {
-                    continue;
-                }
-                let p = entry
-                    .path()
-                    .map_err(|e| fail(format!("{origin}: bad entry name: {e}")))?
-                    .to_string_lossy()
-                    .trim_start_matches("./")
-                    .to_string();
-                total += entry.size();
-                if total > MAX_IMPORT_BYTES {
-                    return Err(fail(format!(
-                        "{origin} is larger than 2 GiB; split the import"
-                    )));
-                }
-                let mut buf = Vec::new();
-                entry
-                    .read_to_end(&mut buf)
-                    .map_err(|e| fail(format!("{origin}: cannot read {p}: {e}")))?;
-                files.insert(p, buf);
-            }
+            read_archive(&origin, reader, &mut files)?;
         } else {
             return Err(fail(format!("{origin} does not exist")));
         }
         Ok(Self { files, origin })
+    }
+
+    /// A `.tar` or `.tar.gz` archive held in memory (an upload to the
+    /// console or the API); gzip is recognised by its magic number.
+    pub fn from_archive(origin: &str, bytes: &[u8]) -> Result<Self, ManifestProblems> {
+        let reader: Box<dyn Read + '_> = if bytes.starts_with(&[0x1f, 0x8b]) {
+            Box::new(flate2::read::GzDecoder::new(bytes))
+        } else {
+            Box::new(bytes)
+        };
+        let mut files = BTreeMap::new();
+        read_archive(origin, reader, &mut files)?;
+        Ok(Self {
+            files,
+            origin: origin.into(),
+        })
+    }
+
+    /// The bytes of one file of the import.
+    pub fn file(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
     }
 
     /// An import held in memory (e.g. uploaded to the server).
@@ -89,6 +84,47 @@ impl ImportSource {
             origin: origin.into(),
         }
     }
+}
+
+fn read_archive(
+    origin: &str,
+    reader: impl Read,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), ManifestProblems> {
+    let fail = |m: String| ManifestProblems(vec![m]);
+    let mut total = 0u64;
+    let mut ar = tar::Archive::new(reader);
+    let entries = ar
+        .entries()
+        .map_err(|e| fail(format!("{origin} is not a readable archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| {
+            fail(format!(
+                "{origin} is not a readable .tar or .tar.gz archive: {e}"
+            ))
+        })?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let p = entry
+            .path()
+            .map_err(|e| fail(format!("{origin}: bad entry name: {e}")))?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_string();
+        total += entry.size();
+        if total > MAX_IMPORT_BYTES {
+            return Err(fail(format!(
+                "{origin} is larger than 2 GiB; split the import"
+            )));
+        }
+        let mut buf = Vec::new();
+        entry
+            .read_to_end(&mut buf)
+            .map_err(|e| fail(format!("{origin}: cannot read {p}: {e}")))?;
+        files.insert(p, buf);
+    }
+    Ok(())
 }
 
 fn read_dir(
@@ -171,6 +207,127 @@ pub fn validate(
     }
 }
 
+/// What the engine made of one image of an import.
+#[derive(Debug, Clone)]
+pub struct ExaminedImage {
+    pub file: String,
+    /// The grade, when the image could be read and graded.
+    pub grade: Option<QualityGrade>,
+    /// The shortfalls behind the grade.
+    pub reasons: Vec<String>,
+    /// Why the image cannot be imported; `None` when it can.
+    pub problem: Option<String>,
+}
+
+/// One inclusion of an import, each image examined.
+#[derive(Debug, Clone)]
+pub struct ExaminedEntry {
+    pub entry: ManifestEntry,
+    pub images: Vec<ExaminedImage>,
+}
+
+/// Every image of an import examined: what a person checks before
+/// importing, and the import itself when nothing is wrong.
+pub struct Examined {
+    pub entries: Vec<ExaminedEntry>,
+    /// Every problem, each naming its entry and image; empty when the
+    /// import may be committed.
+    pub problems: Vec<String>,
+    /// Ready to commit; complete only when `problems` is empty.
+    pub prepared: Vec<PreparedEntry>,
+}
+
+impl Examined {
+    /// The import, ready to commit, or all that is wrong with it.
+    pub fn ready(self) -> Result<Vec<PreparedEntry>, ManifestProblems> {
+        if self.problems.is_empty() {
+            Ok(self.prepared)
+        } else {
+            Err(ManifestProblems(self.problems))
+        }
+    }
+}
+
+/// Validates, then enrols every image with the engine, keeping each
+/// image's outcome; manifest problems stop it before any image is decoded.
+pub fn examine(
+    src: &ImportSource,
+    kind: WatchlistKind,
+    enroller: &dyn Enroller,
+) -> Result<Examined, ManifestProblems> {
+    let manifest = validate(src, kind)?;
+    let mut problems = Vec::new();
+    let mut prepared = Vec::new();
+    let mut entries = Vec::new();
+    for e in manifest {
+        let mut images = Vec::new();
+        let mut examined = Vec::new();
+        for img in &e.images {
+            let bytes = &src.files[&img.file];
+            let (outcome, ready) = enrol_one(enroller, &img.file, bytes, img.consent.clone());
+            if let Some(p) = &outcome.problem {
+                problems.push(format!("ref {} image {}: {p}", e.reference, img.file));
+            }
+            images.extend(ready);
+            examined.push(outcome);
+        }
+        entries.push(ExaminedEntry {
+            entry: e.clone(),
+            images: examined,
+        });
+        prepared.push(PreparedEntry { entry: e, images });
+    }
+    Ok(Examined {
+        entries,
+        problems,
+        prepared,
+    })
+}
+
+/// Grades and templates one image: its outcome, and the image ready to
+/// store when it may be.
+fn enrol_one(
+    enroller: &dyn Enroller,
+    file: &str,
+    bytes: &[u8],
+    consent: Option<Consent>,
+) -> (ExaminedImage, Option<PreparedImage>) {
+    let outcome = |grade, reasons, problem| ExaminedImage {
+        file: file.into(),
+        grade,
+        reasons,
+        problem,
+    };
+    let en = match enroller.enrol(bytes) {
+        Err(m) => return (outcome(None, vec![], Some(m)), None),
+        Ok(en) => en,
+    };
+    if let Err(r) = policy::reference_image_is_usable(en.grade, &en.reasons) {
+        return (outcome(Some(en.grade), en.reasons, Some(r.message)), None);
+    }
+    match en.template {
+        None => (
+            outcome(
+                Some(en.grade),
+                en.reasons,
+                Some("no template could be made".into()),
+            ),
+            None,
+        ),
+        Some(template) => (
+            outcome(Some(en.grade), en.reasons.clone(), None),
+            Some(PreparedImage {
+                file: file.into(),
+                bytes: bytes.to_vec(),
+                consent,
+                grade: en.grade,
+                reasons: en.reasons,
+                template,
+            }),
+        ),
+    }
+}
+
 /// Validates, then enrols every image with the engine, collecting every
 /// problem; returns everything ready to commit, or all that is wrong.
 pub fn prepare(
@@ -178,40 +335,5 @@ pub fn prepare(
     kind: WatchlistKind,
     enroller: &dyn Enroller,
 ) -> Result<Vec<PreparedEntry>, ManifestProblems> {
-    let entries = validate(src, kind)?;
-    let mut problems = Vec::new();
-    let mut prepared = Vec::new();
-    for e in entries {
-        let mut images = Vec::new();
-        for img in &e.images {
-            let label = format!("ref {} image {}", e.reference, img.file);
-            let bytes = &src.files[&img.file];
-            match enroller.enrol(bytes) {
-                Err(m) => problems.push(format!("{label}: {m}")),
-                Ok(en) => {
-                    if let Err(r) = policy::reference_image_is_usable(en.grade, &en.reasons) {
-                        problems.push(format!("{label}: {}", r.message));
-                        continue;
-                    }
-                    match en.template {
-                        None => problems.push(format!("{label}: no template could be made")),
-                        Some(template) => images.push(PreparedImage {
-                            file: img.file.clone(),
-                            bytes: bytes.clone(),
-                            consent: img.consent.clone(),
-                            grade: en.grade,
-                            reasons: en.reasons,
-                            template,
-                        }),
-                    }
-                }
-            }
-        }
-        prepared.push(PreparedEntry { entry: e, images });
-    }
-    if problems.is_empty() {
-        Ok(prepared)
-    } else {
-        Err(ManifestProblems(problems))
-    }
+    examine(src, kind, enroller)?.ready()
 }

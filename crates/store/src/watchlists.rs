@@ -122,6 +122,33 @@ impl Store {
         .await
     }
 
+    /// Refuses unless `actor` may import into `id` now (role, team, and the
+    /// watchlist still open for changes); returns the watchlist and the
+    /// model its templates must be made with. Lets a server refuse before it
+    /// enrols an upload; [`Store::commit_import`] checks it all again when
+    /// it writes.
+    pub async fn import_model(&self, actor: &User, id: WatchlistId) -> Result<(Watchlist, String)> {
+        self.permit(
+            actor,
+            Action::CompileWatchlist,
+            "watchlist.import",
+            &format!("W{id}"),
+        )
+        .await?;
+        let (w, d) = {
+            let mut conn = self.pool.acquire().await?;
+            let w = load(&mut conn, id).await?;
+            let d = crate::deployments::load(&mut conn, w.deployment).await?;
+            (w, d)
+        };
+        match policy::watchlist_open_for_changes(&w, &d) {
+            Ok(()) => Ok((w, d.recognition.model)),
+            Err(r) => Err(self
+                .refused(actor, "watchlist.import", &format!("W{id}"), r)
+                .await),
+        }
+    }
+
     /// Writes a prepared import in one transaction: all of it or none.
     /// Any earlier approval no longer covers the changed watchlist.
     pub async fn commit_import(

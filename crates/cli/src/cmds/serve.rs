@@ -22,6 +22,7 @@ use crate::Global;
 
 mod cameras;
 mod demo;
+mod enrol;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -127,6 +128,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
         views: views.clone(),
     });
     let mut app = App::new(store.clone(), local, publish_dir)?;
+    app.enrollers = Some(Arc::new(enrol::InstalledEnrollers::new(g.models.clone())));
     let node = a.node.clone().unwrap_or_else(default_node);
     let relay = lfr_server::relay::Relay::new(&mut app, &node)
         .start(&app)

@@ -310,3 +310,50 @@ impl Env {
             .expect("the lfr binary runs")
     }
 }
+
+/// `lfr serve` on a free loopback port, running until dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub url: String,
+    pub log: PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Env {
+    /// Starts `lfr serve` with `args` and waits for its ready file.
+    pub fn serve(&self, token: &str, args: &[&str]) -> Served {
+        let ready = self.path("ready.json");
+        let log = self.path("serve.log");
+        let _ = std::fs::remove_file(&ready);
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--ready-file"];
+        all.push(ready.to_str().unwrap());
+        all.extend_from_slice(args);
+        let mut child = self.spawn(token, &all, &log);
+        let start = std::time::Instant::now();
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&ready)
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            {
+                let url = v["url"].as_str().unwrap().to_string();
+                return Served { child, url, log };
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "lfr serve stopped ({status}):\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "lfr serve was not ready in 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

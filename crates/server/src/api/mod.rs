@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult};
 pub mod alerts;
 pub mod blue_passes;
 pub mod deployments;
+pub mod imports;
 pub mod openapi;
 pub mod oversight;
 pub mod watchlists;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/api/openapi.json", get(openapi::serve))
         .merge(deployments::routes())
         .merge(watchlists::routes())
+        .merge(imports::routes())
         .merge(alerts::routes())
         .merge(blue_passes::routes())
         .merge(oversight::routes())

@@ -12,7 +12,7 @@ use lfr_domain::blue::{self, PassState};
 use lfr_domain::deployment::{DeploymentState, DeploymentStyle, UseCase};
 use lfr_domain::policy::Action;
 use lfr_domain::role::{Rank, Role};
-use lfr_domain::watchlist::{Category, WatchlistKind};
+use lfr_domain::watchlist::{Category, QualityGrade, WatchlistKind};
 use serde_json::{Map, Value, json};
 
 /// One documented operation.
@@ -71,9 +71,10 @@ pub const OPERATIONS: &[Operation] = &[
     op!("get" "/api/deployments/{d}/report" "publicReport", "Produce the public post-deployment report (not yet published)", Some(A::PublishReport), None, "PublicReport"),
     op!("post" "/api/deployments/{d}/report/publish" "publishReport", "Publish the report of an ended deployment on the public page", Some(A::PublishReport), None, "PublicReport"),
     op!("get" "/api/deployments/{d}/watchlists" "listWatchlists", "The deployment's watchlists", Some(A::ReadDeployments), None, "WatchlistSummary", true),
-    op!("post" "/api/deployments/{d}/watchlists" "createWatchlist", "Create an empty watchlist (import with `lfr watchlist import`)", Some(A::CompileWatchlist), Some("CreateWatchlistBody"), "Watchlist"),
+    op!("post" "/api/deployments/{d}/watchlists" "createWatchlist", "Create an empty watchlist (then import into it)", Some(A::CompileWatchlist), Some("CreateWatchlistBody"), "Watchlist"),
     op!("get" "/api/watchlists/{w}" "getWatchlist", "One watchlist", Some(A::ReadDeployments), None, "Watchlist"),
     op!("get" "/api/watchlists/{w}/inclusions" "listInclusions", "Inclusions; names only for commanders and the AO (audited)", Some(A::ReadDeployments), None, "InclusionView", true),
+    op!("post" "/api/watchlists/{w}/import" "importWatchlist", "Import subjects from a .tar or .tar.gz archive holding manifest.json and the images it names (docs/watchlists.md): every image graded and templated with the deployment's model; all or nothing, 422 with every problem. `?check=true` checks and stores nothing", Some(A::CompileWatchlist), Some("ImportArchive"), "ImportAnswer"),
     op!("post" "/api/watchlists/{w}/approve" "approveWatchlist", "Approve the watchlist as it stands", Some(A::ApproveWatchlist), Some("NoteBody"), "Watchlist"),
     op!("post" "/api/inclusions/{i}/remove" "removeInclusion", "Remove one inclusion", Some(A::CompileWatchlist), Some("ReasonBody"), "none"),
     op!("get" "/api/alerts/{a}" "getAlert", "One alert with its subject's reference and category", Some(A::ViewAlerts), None, "AlertView"),
@@ -246,6 +247,17 @@ fn schemas() -> Value {
         "Camera": obj(&["deployment", "name", "location", "node"], json!({ "deployment": i(), "name": s(), "location": s(), "node": s() })),
         "Member": obj(&["username", "display_name", "roles"], json!({ "username": s(), "display_name": s(), "roles": { "type": "array", "items": s() } })),
         "NoteBody": obj(&[], json!({ "note": s() })),
+        "ImportArchive": { "type": "string", "contentMediaType": "application/gzip", "description": "A .tar or .tar.gz archive: manifest.json at its top level and the images it names; at most 256 MiB" },
+        "ImportAnswer": obj(&["message", "valid", "imported", "algorithm", "problems", "inclusions"], json!({
+            "error": { "type": "string", "description": "`invalid` when anything is wrong (status 422)" },
+            "message": s(), "valid": b(), "imported": i(), "algorithm": s(),
+            "problems": { "type": "array", "items": s() },
+            "inclusions": { "type": "array", "items": obj(&["ref", "category", "under_18", "images"], json!({
+                "ref": s(), "category": enum_of(names(Category::ALL)), "under_18": b(),
+                "images": { "type": "array", "items": obj(&["file", "reasons"], json!({
+                    "file": s(), "grade": nullable(enum_of(names(QualityGrade::ALL))),
+                    "reasons": { "type": "array", "items": s() }, "problem": nullable(s()),
+                    "thumbnail": { "type": ["string", "null"], "description": "A small JPEG of the image as a data: URL" } })) } })) } })),
         "ActiveBody": obj(&["active"], json!({ "active": b() })),
         "ReviewBody": obj(&["legality", "necessity", "proportionality", "performance", "engagements", "continue_deployment"], json!({
             "legality": s(), "necessity": s(), "proportionality": s(), "performance": s(), "engagements": s(), "continue_deployment": b() })),
@@ -414,8 +426,20 @@ pub fn document() -> Value {
         if !params.is_empty() {
             o["parameters"] = Value::Array(params);
         }
-        if let Some(body) = op.body {
-            o["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(body) } } });
+        match op.body {
+            Some(body @ "ImportArchive") => {
+                o["requestBody"] = json!({ "required": true, "content": {
+                    "application/gzip": { "schema": r(body) }, "application/x-tar": { "schema": r(body) } } });
+                o["parameters"].as_array_mut().expect("{w}").push(json!({
+                    "name": "check", "in": "query", "required": false, "schema": { "type": "boolean" },
+                    "description": "Check every image and store nothing" }));
+                o["responses"]["422"] = json!({ "description": "Something is wrong; nothing was stored. `problems` lists all of it",
+                    "content": { "application/json": { "schema": r("ImportAnswer") } } });
+            }
+            Some(body) => {
+                o["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(body) } } });
+            }
+            None => {}
         }
         if op.public {
             o["security"] = json!([]);

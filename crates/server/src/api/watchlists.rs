@@ -1,6 +1,6 @@
 //! Watchlists of a deployment: compile (create), read, approve, remove an
-//! inclusion. Import needs the recognition engine to grade and enrol each
-//! image, so it stays with `lfr watchlist import` on the command line.
+//! inclusion. Import, which needs the recognition engine, is in
+//! [`super::imports`].
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};

@@ -223,7 +223,7 @@ pub async fn show(parts: Parts, State(app): State<App>, Path(d): Path<String>) -
                     (input("name", "Name", "text", ""))
                     (choice("kind", "Kind", WatchlistKind::ALL))
                 }))
-                p.quiet { "Import the inclusions with " code { "lfr watchlist import W... DIR" } ": the engine grades and enrols every image." }
+                p.quiet { "Then open the watchlist to import its inclusions (or use " code { "lfr watchlist import W... DIR" } "): the engine grades and enrols every image before anything is stored." }
             }
         }
         section aria-labelledby="h-reviews" {
@@ -236,42 +236,6 @@ pub async fn show(parts: Parts, State(app): State<App>, Path(d): Path<String>) -
     };
     Ok(layout(
         &format!("D{id}: {}", a.location),
-        Some(u),
-        "/console/deployments",
-        body,
-    ))
-}
-
-/// `GET /console/watchlists/{w}`.
-pub async fn watchlist(parts: Parts, State(app): State<App>, Path(w): Path<String>) -> PageResult {
-    let c = signed_in(&parts, &app).await?;
-    let u = &c.user;
-    let id = as_user(crate::api::id(&w), u)?;
-    let wl = as_user(app.store.watchlist(u, id).await, u)?;
-    let incs = as_user(app.store.inclusions(u, id).await, u)?;
-    let body = html! {
-        p { "Deployment " a href=(format!("/console/deployments/{}", wl.deployment)) { "D" (wl.deployment) } ", " (wl.kind) " watchlist, revision " (wl.revision) ". "
-            @if wl.is_approved_as_is() { "Approved as it stands." } @else { strong { "Not approved as it stands." } } }
-        table {
-            caption.visually-hidden { "Inclusions" }
-            thead { tr { th scope="col" { "Ref" } th scope="col" { "Name" } th scope="col" { "Category" } th scope="col" { "Under 18" } th scope="col" { "Images (grades)" } th scope="col" { "Justification" } } }
-            tbody { @for v in &incs {
-                tr {
-                    th scope="row" { (v.reference) }
-                    td { (v.name.clone().unwrap_or_else(|| "(not shown to your role)".into())) }
-                    td { (v.inclusion.category.as_str().replace('_', " ")) }
-                    td { @if v.inclusion.under_18 { "yes" } @else { "no" } }
-                    td { (v.images) " (" (v.grades.join(", ")) ")" }
-                    td { (v.inclusion.justification) }
-                }
-            } }
-        }
-        @if !wl.is_approved_as_is() && role_allows(u, Action::ApproveWatchlist) {
-            (api_form(&format!("/api/watchlists/{id}/approve"), "reload", "Approve this watchlist as it stands", text_field("note", "Note of the review", true)))
-        }
-    };
-    Ok(layout(
-        &format!("W{id}: {}", wl.name),
         Some(u),
         "/console/deployments",
         body,

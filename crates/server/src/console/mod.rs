@@ -25,6 +25,7 @@ mod live;
 mod public;
 mod retention;
 mod time;
+mod watchlists;
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -46,7 +47,7 @@ pub fn routes() -> Router<App> {
         .route("/console/deployments", get(deployments::list))
         .route("/console/deployments/new", get(deployments::new))
         .route("/console/deployments/{d}", get(deployments::show))
-        .route("/console/watchlists/{w}", get(deployments::watchlist))
+        .route("/console/watchlists/{w}", get(watchlists::page))
         .route("/console/audit", get(audit::page))
         .route("/console/retention", get(retention::page))
         .route("/assets/console.css", get(css))

@@ -1,0 +1,233 @@
+//! Watchlist import over HTTP, for the console and other systems: the
+//! checks of `lfr watchlist import` on a `.tar` or `.tar.gz` upload. The
+//! engine grades and templates every image, each image's outcome is
+//! answered (with a thumbnail, for the person checking), and nothing is
+//! stored unless every image passes and the caller asked to import rather
+//! than to check.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use lfr_domain::enrol::Enroller;
+use lfr_domain::watchlist::{Category, QualityGrade};
+use lfr_store::import::{Examined, ImportSource, examine};
+use serde::{Deserialize, Serialize};
+
+use super::id;
+use crate::App;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+
+/// Opens the enrolment step of a recognition model. The binary implements
+/// it over the engine; a server without one refuses uploads and points to
+/// `lfr watchlist import`.
+pub trait Enrollers: Send + Sync {
+    /// The enroller of `model`, or why it cannot be had on this node.
+    fn enroller(&self, model: &str) -> Result<Arc<dyn Enroller>, String>;
+}
+
+/// Largest upload. `lfr watchlist import` takes archives up to 2 GiB.
+pub const MAX_UPLOAD: usize = 256 << 20;
+
+/// Longest side of the thumbnails answered for each image.
+const THUMBNAIL_PX: u32 = 96;
+
+pub fn routes() -> Router<App> {
+    Router::new().route(
+        "/api/watchlists/{w}/import",
+        post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ImportQuery {
+    /// Check everything and store nothing.
+    #[serde(default)]
+    pub check: bool,
+}
+
+/// The answer to an import or a check: every image's outcome. Status 200
+/// when nothing is wrong, 422 (with `error: invalid`) when something is.
+#[derive(Debug, Serialize)]
+pub struct ImportAnswer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    pub message: String,
+    /// Every image can be imported.
+    pub valid: bool,
+    /// Inclusions written: 0 for a check, or when anything is wrong.
+    pub imported: usize,
+    /// The recognition model the templates were made with.
+    pub algorithm: String,
+    pub problems: Vec<String>,
+    pub inclusions: Vec<InclusionCheck>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InclusionCheck {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub category: Category,
+    pub under_18: bool,
+    pub images: Vec<ImageCheck>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageCheck {
+    pub file: String,
+    pub grade: Option<QualityGrade>,
+    pub reasons: Vec<String>,
+    /// Why this image cannot be imported.
+    pub problem: Option<String>,
+    /// A small JPEG of the image as a `data:` URL, when it could be read.
+    pub thumbnail: Option<String>,
+}
+
+async fn import(
+    State(app): State<App>,
+    c: Caller,
+    Path(w): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let w = id(&w)?;
+    // Role, team and an open watchlist before any image is decoded.
+    let (watchlist, model) = app.store.import_model(&c.user, w).await?;
+    let Some(enrollers) = app.enrollers.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!(
+                "this server cannot enrol images; import with `lfr watchlist import W{w} ARCHIVE` on a machine with model {model} installed"
+            ),
+        ));
+    };
+    if body.is_empty() {
+        return Err(ApiError::invalid(
+            "the upload is empty: send a .tar or .tar.gz archive holding manifest.json and the images it names (docs/watchlists.md)",
+        ));
+    }
+    // One import at a time: enrolling is CPU work that live cameras share.
+    let _turn = app.imports.acquire().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server is stopping",
+        )
+    })?;
+    let kind = watchlist.kind;
+    let m = model.clone();
+    let examined = tokio::task::spawn_blocking(move || {
+        let src = ImportSource::from_archive("the upload", &body)?;
+        let enroller = enrollers
+            .enroller(&m)
+            .map_err(|e| lfr_domain::manifest::ManifestProblems(vec![e]))?;
+        let examined = examine(&src, kind, enroller.as_ref())?;
+        let answer = describe(&examined, &src);
+        Ok::<_, lfr_domain::manifest::ManifestProblems>((examined, answer))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("the import check failed: {e}"),
+        )
+    })?;
+    let (examined, inclusions) = match examined {
+        Ok(x) => x,
+        Err(p) => return Ok(answer(model, p.0, vec![], 0, q.check)),
+    };
+    let problems = examined.problems.clone();
+    let mut imported = 0;
+    if problems.is_empty() && !q.check {
+        let prepared = examined.ready().expect("no problems");
+        imported = app.store.commit_import(&c.user, w, &prepared).await?;
+    }
+    Ok(answer(model, problems, inclusions, imported, q.check))
+}
+
+fn answer(
+    algorithm: String,
+    problems: Vec<String>,
+    inclusions: Vec<InclusionCheck>,
+    imported: usize,
+    check: bool,
+) -> Response {
+    let valid = problems.is_empty();
+    let images: usize = inclusions.iter().map(|i| i.images.len()).sum();
+    let message = if !valid {
+        format!(
+            "{} problem(s); nothing was stored. Correct them and upload again",
+            problems.len()
+        )
+    } else if check {
+        format!(
+            "ready to import: {} inclusion(s), {images} image(s), every one enrolled with {algorithm} (nothing stored)",
+            inclusions.len()
+        )
+    } else {
+        format!(
+            "imported {imported} inclusion(s); an Authorising Officer must now approve the watchlist"
+        )
+    };
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = ImportAnswer {
+        error: (!valid).then_some("invalid"),
+        message,
+        valid,
+        imported,
+        algorithm,
+        problems,
+        inclusions,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Each inclusion's images as the person checking sees them.
+fn describe(examined: &Examined, src: &ImportSource) -> Vec<InclusionCheck> {
+    examined
+        .entries
+        .iter()
+        .map(|e| InclusionCheck {
+            reference: e.entry.reference.clone(),
+            category: e.entry.category,
+            under_18: e.entry.under_18,
+            images: e
+                .images
+                .iter()
+                .map(|i| ImageCheck {
+                    file: i.file.clone(),
+                    grade: i.grade,
+                    reasons: i.reasons.clone(),
+                    problem: i.problem.clone(),
+                    thumbnail: i.grade.and_then(|_| src.file(&i.file)).and_then(thumbnail),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A small JPEG of an image the engine could read, as a `data:` URL.
+fn thumbnail(bytes: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let img = image::load_from_memory(bytes).ok()?;
+    let small = img.thumbnail(THUMBNAIL_PX, THUMBNAIL_PX).to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&small)
+        .ok()?;
+    Some(format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(out)
+    ))
+}
