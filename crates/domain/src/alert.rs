@@ -73,6 +73,20 @@ pub struct Alert {
     /// alerts recorded before sessions were).
     #[serde(default)]
     pub source: Option<AlertSource>,
+    /// Other cameras that saw the person during the same encounter
+    /// ([`crate::policy::same_encounter`]), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sightings: Vec<Sighting>,
+}
+
+/// The alert's subject seen again, by another camera, while the alert was
+/// fresh: the same encounter, recorded on the alert instead of raising a
+/// second one. No probe image is kept for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sighting {
+    pub camera: String,
+    pub at: Timestamp,
+    pub score: f64,
 }
 
 /// Which pipeline run made an alert.

@@ -206,6 +206,7 @@ mod tests {
             repeat_of: None,
             purged_at: None,
             source: None,
+            sightings: vec![],
         }
     }
 

@@ -44,6 +44,27 @@ pub const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_hours(90 * 24);
 /// Longest deadline the AO may set for confirming urgent verbal authority.
 pub const MAX_VERBAL_CONFIRMATION: SignedDuration = SignedDuration::from_hours(72);
 
+/// How long after an alert was raised, or its subject last seen, another
+/// camera of the deployment seeing the same subject is the same encounter.
+/// A person walking through overlapping views of two cameras (on one node
+/// or two) is one alert for the operator, not two; longer apart, a second
+/// pass through the zone is a new alert (which the operator may mark as a
+/// repeat).
+pub const SAME_ENCOUNTER: SignedDuration = SignedDuration::from_secs(10);
+
+/// Whether `camera` seeing `alert`'s subject at `now` is the alert's own
+/// encounter: another camera than the one that raised it (one camera's
+/// tracker already alerts once per track), within [`SAME_ENCOUNTER`] of
+/// when the subject was last seen, and not an alert the operator judged a
+/// false match (whoever the other camera sees may be the real subject).
+pub fn same_encounter(alert: &Alert, last_seen: Timestamp, camera: &str, now: Timestamp) -> bool {
+    let judged_false = alert
+        .adjudication
+        .as_ref()
+        .is_some_and(|d| d.value == Adjudication::FalseAlertNoEngagement);
+    alert.camera != camera && !judged_false && now.duration_since(last_seen) <= SAME_ENCOUNTER
+}
+
 str_enum! {
     /// Everything a user can ask the system to do, for the role table.
     pub enum Action {

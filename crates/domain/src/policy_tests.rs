@@ -557,6 +557,7 @@ fn alert() -> Alert {
         repeat_of: None,
         purged_at: None,
         source: None,
+        sightings: vec![],
     }
 }
 

@@ -75,6 +75,12 @@ pub struct RaisedAlert {
 pub enum LiveEvent {
     /// Boxed: an alert is much larger than the other events.
     Alert(Box<RaisedAlert>),
+    /// A match that was the same encounter as another camera's fresh
+    /// alert: recorded on that alert (`Store::raise_alert`), not raised.
+    SeenAgain {
+        alert: Box<lfr_domain::alert::Alert>,
+        camera: String,
+    },
     /// A match the store refused to record as an alert (for example the
     /// authority lapsed between the match and the write).
     AlertRefused {

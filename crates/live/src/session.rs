@@ -22,7 +22,7 @@ use lfr_engine::align::AlignMethod;
 use lfr_engine::detect::DetectorConfig;
 use lfr_engine::fusion::Matcher;
 use lfr_engine::pipeline::{EngineConfig, EngineError, ModelFiles};
-use lfr_store::alerts::NewAlert;
+use lfr_store::alerts::{NewAlert, Raised};
 use lfr_store::sessions::RecognitionSession;
 use lfr_store::{Store, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -508,7 +508,16 @@ async fn write_alert(ctx: &Context, cfg: &CameraConfig, counters: &Counters, m: 
     let mut failed_while_stopping = 0;
     for attempt in 1.. {
         match ctx.store.raise_alert(&ctx.recorded, alert.clone()).await {
-            Ok(a) => {
+            // Another camera alerted on this person moments ago: the same
+            // encounter, recorded on that alert.
+            Ok(Raised::SeenAgain(a)) => {
+                let _ = ctx.events.send(LiveEvent::SeenAgain {
+                    alert: Box::new(a),
+                    camera: m.camera.clone(),
+                });
+                return;
+            }
+            Ok(Raised::New(a)) => {
                 add(&counters.alerts, 1);
                 counters.recognition_time(recognition_ms);
                 counters.matching_frame_time(frame_ms);

@@ -307,7 +307,7 @@ document.addEventListener("keydown", (ev) => {
 
 function listen(onEvent) {
   const es = new EventSource("/api/events");
-  for (const name of ["alert.raised", "alert.updated", "deployment.changed", "camera.figures", "blue_pass.changed"]) {
+  for (const name of ["alert.raised", "alert.updated", "alert.seen_again", "deployment.changed", "camera.figures", "blue_pass.changed"]) {
     es.addEventListener(name, (m) => onEvent(name, JSON.parse(m.data)));
   }
   es.addEventListener("resync", () => location.reload());
@@ -317,7 +317,7 @@ function listen(onEvent) {
 
 if (queue) {
   listen(async (name, e) => {
-    if (name !== "alert.raised" && name !== "alert.updated") return;
+    if (name !== "alert.raised" && name !== "alert.updated" && name !== "alert.seen_again") return;
     const id = e.alert.slice(1);
     const card = await fetchCard(id);
     if (!card) return;

@@ -40,6 +40,9 @@ pub enum Event {
     },
     /// An operator adjudicated, or an engagement officer recorded a finding or outcome.
     AlertUpdated { alert: Alert, by: String },
+    /// The alert's subject was seen by another camera during the same
+    /// encounter (`lfr_domain::policy::same_encounter`): not a new alert.
+    AlertSeenAgain { alert: Alert, camera: String },
     /// A deployment moved through its lifecycle (or was reviewed).
     DeploymentChanged {
         deployment: DeploymentId,
@@ -66,6 +69,7 @@ impl Event {
         match self {
             Event::AlertRaised { .. } => "alert.raised",
             Event::AlertUpdated { .. } => "alert.updated",
+            Event::AlertSeenAgain { .. } => "alert.seen_again",
             Event::DeploymentChanged { .. } => "deployment.changed",
             Event::CameraFigures { .. } => "camera.figures",
             Event::BluePass { .. } => "blue_pass.changed",
@@ -74,9 +78,9 @@ impl Event {
 
     pub fn deployment(&self) -> DeploymentId {
         match self {
-            Event::AlertRaised { alert, .. } | Event::AlertUpdated { alert, .. } => {
-                alert.deployment
-            }
+            Event::AlertRaised { alert, .. }
+            | Event::AlertUpdated { alert, .. }
+            | Event::AlertSeenAgain { alert, .. } => alert.deployment,
             Event::DeploymentChanged { deployment, .. }
             | Event::CameraFigures { deployment, .. } => *deployment,
             Event::BluePass { pass, .. } => pass.deployment,
@@ -98,6 +102,12 @@ impl Event {
             Event::AlertUpdated { alert, by } => {
                 alert_fields(o, alert, detail);
                 o.insert("by".into(), json!(by));
+            }
+            Event::AlertSeenAgain { alert, camera } => {
+                alert_fields(o, alert, detail);
+                if detail {
+                    o.insert("seen_by".into(), json!(camera));
+                }
             }
             Event::DeploymentChanged {
                 state, action, by, ..
@@ -207,6 +217,13 @@ impl Hub {
         self.publish(Event::AlertRaised {
             alert: alert.clone(),
             category,
+        });
+    }
+
+    pub fn alert_seen_again(&self, alert: &Alert, camera: &str) {
+        self.publish(Event::AlertSeenAgain {
+            alert: alert.clone(),
+            camera: camera.into(),
         });
     }
 

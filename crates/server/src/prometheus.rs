@@ -40,7 +40,8 @@ impl Counters {
             Event::DeploymentChanged { action, .. } => {
                 bump(&self.deployment_actions, (d, action.clone()))
             }
-            Event::CameraFigures { .. } | Event::BluePass { .. } => {}
+            Event::AlertSeenAgain { .. } | Event::CameraFigures { .. } | Event::BluePass { .. } => {
+            }
         }
     }
 

@@ -48,6 +48,10 @@ pub enum What {
         alert: AlertId,
         by: String,
     },
+    AlertSeenAgain {
+        alert: AlertId,
+        camera: String,
+    },
     DeploymentChanged {
         deployment: DeploymentId,
         state: DeploymentState,
@@ -100,6 +104,10 @@ impl What {
             Event::AlertUpdated { alert, by } => What::AlertUpdated {
                 alert: alert.id,
                 by: by.clone(),
+            },
+            Event::AlertSeenAgain { alert, camera } => What::AlertSeenAgain {
+                alert: alert.id,
+                camera: camera.clone(),
             },
             Event::DeploymentChanged {
                 deployment,
@@ -408,6 +416,10 @@ impl Relay {
             }
             What::AlertUpdated { alert, by } => match app.store.alert_to_relay(alert).await {
                 Ok(alert) => Event::AlertUpdated { alert, by },
+                Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
+            },
+            What::AlertSeenAgain { alert, camera } => match app.store.alert_to_relay(alert).await {
+                Ok(alert) => Event::AlertSeenAgain { alert, camera },
                 Err(e) => return self.unread(&notice.node, &format!("A{alert}"), e),
             },
             What::DeploymentChanged {

@@ -3,7 +3,7 @@
 //! caller has an alert id or a recorded decision, a crash cannot lose it.
 
 use lfr_domain::alert::{
-    Adjudication, Alert, AlertSource, Decision, EngagementOutcome, PolicingOutcome,
+    Adjudication, Alert, AlertSource, Decision, EngagementOutcome, PolicingOutcome, Sighting,
 };
 use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId};
 use lfr_domain::policy::{self, Action};
@@ -58,6 +58,7 @@ pub(crate) fn row_to_alert(r: &sqlx::any::AnyRow) -> Result<Alert> {
             (Some(session), Some(algorithm)) => Some(AlertSource { session, algorithm }),
             _ => None,
         },
+        sightings: vec![],
     })
 }
 
@@ -99,14 +100,49 @@ pub(crate) fn row_with_notes(keys: &Keyring, r: &sqlx::any::AnyRow) -> Result<Al
 pub(crate) async fn load(conn: &mut AnyConnection, keys: &Keyring, id: AlertId) -> Result<Alert> {
     let r = sqlx::query("SELECT * FROM alerts WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| {
             StoreError::NotFound(format!(
                 "no alert A{id}; `lfr alert list DEPLOYMENT` shows them"
             ))
         })?;
-    row_with_notes(keys, &r)
+    let mut a = [row_with_notes(keys, &r)?];
+    attach_sightings(conn, &mut a).await?;
+    let [a] = a;
+    Ok(a)
+}
+
+/// Puts each alert's sightings under it, oldest first.
+pub(crate) async fn attach_sightings(conn: &mut AnyConnection, alerts: &mut [Alert]) -> Result<()> {
+    let (Some(lo), Some(hi)) = (
+        alerts.iter().map(|a| a.id.0).min(),
+        alerts.iter().map(|a| a.id.0).max(),
+    ) else {
+        return Ok(());
+    };
+    let rows = sqlx::query(
+        "SELECT alert, camera, at_ms, score FROM alert_sightings WHERE alert >= $1 AND alert <= $2 ORDER BY at_ms",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(conn)
+    .await?;
+    let index: std::collections::HashMap<i64, usize> = alerts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.0, i))
+        .collect();
+    for r in rows {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("alert")?) {
+            alerts[i].sightings.push(Sighting {
+                camera: r.try_get("camera")?,
+                at: ts(r.try_get("at_ms")?),
+                score: r.try_get("score")?,
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn rows_for_deployment(
@@ -133,12 +169,110 @@ pub(crate) async fn load_for_deployment(
         .collect()
 }
 
+/// What became of a match reported by the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raised {
+    /// A new alert, for the operator.
+    New(Alert),
+    /// The subject of a fresh alert seen by another camera: the alert, with
+    /// this sighting recorded on it.
+    SeenAgain(Alert),
+}
+
+impl Raised {
+    pub fn is_new(&self) -> bool {
+        matches!(self, Raised::New(_))
+    }
+
+    pub fn into_alert(self) -> Alert {
+        match self {
+            Raised::New(a) | Raised::SeenAgain(a) => a,
+        }
+    }
+}
+
+impl std::ops::Deref for Raised {
+    type Target = Alert;
+
+    fn deref(&self) -> &Alert {
+        match self {
+            Raised::New(a) | Raised::SeenAgain(a) => a,
+        }
+    }
+}
+
+/// The PostgreSQL advisory lock class under which raising an alert for one
+/// subject waits for another node raising one for the same subject.
+const SUBJECT_LOCK: i64 = 0x4c46_5201;
+
 impl Store {
+    /// The fresh alert whose encounter a match belongs to, with the match
+    /// recorded on it as a sighting; `None` when the match is a new alert.
+    async fn same_encounter(
+        &self,
+        tx: &mut AnyConnection,
+        deployment: DeploymentId,
+        inclusion: i64,
+        a: &NewAlert,
+        now: Timestamp,
+        session: &RecognitionSession,
+    ) -> Result<Option<Alert>> {
+        if self.backend == crate::Backend::Postgres {
+            // Two nodes seeing one subject at once take turns here, so the
+            // second finds the first's alert. SQLite has one writer already.
+            sqlx::query("SELECT pg_advisory_xact_lock(CAST($1 AS INTEGER), CAST($2 AS INTEGER))")
+                .bind(SUBJECT_LOCK)
+                .bind(inclusion % (1 << 31))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let since = ms(now) - policy::SAME_ENCOUNTER.as_millis() as i64;
+        let Some(r) = sqlx::query(
+            "SELECT * FROM alerts WHERE deployment = $1 AND inclusion = $2 AND camera <> $3
+             AND COALESCE(last_seen_ms, at_ms) >= $4 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(deployment.0)
+        .bind(inclusion)
+        .bind(&a.camera)
+        .bind(since)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let last_seen = ts(r
+            .try_get::<Option<i64>, _>("last_seen_ms")?
+            .unwrap_or(r.try_get("at_ms")?));
+        let alert = row_to_alert(&r)?;
+        if !policy::same_encounter(&alert, last_seen, &a.camera, now) {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO alert_sightings (alert, camera, at_ms, score, session) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(alert.id.0)
+        .bind(&a.camera)
+        .bind(ms(now))
+        .bind(a.score)
+        .bind(session.id())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE alerts SET last_seen_ms = $1 WHERE id = $2")
+            .bind(ms(now))
+            .bind(alert.id.0)
+            .execute(&mut *tx)
+            .await?;
+        Ok(Some(load(tx, self.keys(), alert.id).await?))
+    }
+
     /// Records an alert made by `session`. Refused unless recognition is
     /// authorised now, the deployment still uses the session's algorithm,
     /// the threshold is not below the authorised minimum, the score reaches
     /// the threshold, and the candidate is on this deployment's watchlist.
-    pub async fn raise_alert(&self, session: &RecognitionSession, a: NewAlert) -> Result<Alert> {
+    /// The subject of a fresh alert seen by another camera is the same
+    /// encounter ([`policy::same_encounter`]): recorded on that alert as a
+    /// sighting, without a probe, and answered as [`Raised::SeenAgain`].
+    pub async fn raise_alert(&self, session: &RecognitionSession, a: NewAlert) -> Result<Raised> {
         let actor = &self.current(session.actor()).await?;
         let deployment = session.deployment();
         let act = Act::new(
@@ -165,6 +299,14 @@ impl Store {
             let found =
                 policy::alert_candidate_on_watchlist(candidate, a.candidate_image, deployment)?;
             let inclusion: i64 = found.try_get(0)?;
+            if let Some(seen) = self.same_encounter(tx, deployment, inclusion, &a, now, session).await? {
+                let detail = format!(
+                    "D{deployment}: the subject of A{} seen again by camera {} score {:.3}, the same encounter: recorded on A{}, not raised again",
+                    seen.id, a.camera, a.score, seen.id
+                );
+                let target = format!("A{}", seen.id);
+                return made(Raised::SeenAgain(seen), target, detail);
+            }
             let id = next_id(tx, "alerts").await?;
             let probe = self
                 .keys()
@@ -214,8 +356,9 @@ impl Store {
                     session: session.id(),
                     algorithm: session.algorithm().to_string(),
                 }),
+                sightings: vec![],
             };
-            made(alert, format!("A{id}"), detail)
+            made(Raised::New(alert), format!("A{id}"), detail)
         })
         .await
     }
@@ -436,11 +579,13 @@ impl Store {
         self.permit(actor, Action::ViewAlerts, "alert.list", &format!("D{d}"))
             .await?;
         let mut conn = self.pool.acquire().await?;
-        rows_for_deployment(&mut conn, d)
+        let mut alerts = rows_for_deployment(&mut conn, d)
             .await?
             .iter()
             .map(|r| row_with_notes(self.keys(), r))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        attach_sightings(&mut conn, &mut alerts).await?;
+        Ok(alerts)
     }
 
     /// The probe image of an alert (until retention deletes it). Audited.

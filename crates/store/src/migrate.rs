@@ -118,6 +118,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 15,
+        name: "alert_sightings",
+        common: Some(include_str!("../migrations/0015_alert_sightings.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Which PostgreSQL advisory lock serialises migrations: several nodes

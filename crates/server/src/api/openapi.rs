@@ -362,7 +362,7 @@ fn answer(op: &Operation) -> Value {
             json!({ "description": "The image", "content": { "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } }, "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } })
         }
         "events" => {
-            json!({ "description": "An endless text/event-stream; event names: hello, alert.raised, alert.updated, deployment.changed, camera.figures, blue_pass.changed, resync", "content": { "text/event-stream": { "schema": { "type": "string" } } } })
+            json!({ "description": "An endless text/event-stream; event names: hello, alert.raised, alert.updated, alert.seen_again, deployment.changed, camera.figures, blue_pass.changed, resync", "content": { "text/event-stream": { "schema": { "type": "string" } } } })
         }
         "text" => {
             json!({ "description": "The document", "content": { "text/plain": { "schema": { "type": "string" } } } })

@@ -111,6 +111,13 @@ pub fn card(
                     dt { "Reference" } dd { (s.reference) " on W" (s.watchlist) @if s.watchlist_kind.as_str() == "blue" { " (Blue Watchlist volunteer)" } }
                 }
                 dt.minor { "Camera" } dd.minor { (a.camera) }
+                @if !a.sightings.is_empty() {
+                    dt { "Also seen by" }
+                    dd.sightings { @for (i, s) in a.sightings.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        (s.camera) " (" (format!("{:.3}", s.score)) ", " (time::clock(s.at)) ")"
+                    } }
+                }
                 dt { "Recognised in" } dd { (a.recognition_ms) " ms" }
                 dt.minor { "Status" } dd.status.minor { (words(class)) @if let Some(o) = a.repeat_of { " (repeat of A" (o) ")" } }
             }
