@@ -244,6 +244,24 @@ async fn three_nodes_share_one_database() {
             })
             .collect()
     };
+    // (alert id, camera) of each sighting: another camera seeing the
+    // subject of a fresh alert is the same encounter, not a new alert.
+    let sightings_heard = || -> Vec<(i64, String)> {
+        heard
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, l)| serde_json::from_str::<Value>(l.strip_prefix("data: ")?).ok())
+            .filter(|v| v["type"] == "alert.seen_again")
+            .map(|v| {
+                let id = v["alert"].as_str().unwrap().trim_start_matches('A');
+                (
+                    id.parse().unwrap(),
+                    v["seen_by"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
     let figures = format!("/api/deployments/{}/figures", w.deployment);
     let camera_state = async |name: &str| -> String {
         let f = get(&n3, &silver, &figures).await;
@@ -265,13 +283,17 @@ async fn three_nodes_share_one_database() {
         },
     )
     .await;
+    // The right camera sees the same people a few seconds after the left
+    // one: as alerts of its own, or as sightings on the left's alerts.
     wait_until(
-        "alerts from both nodes' cameras on n3's stream",
+        "alerts or sightings from both nodes' cameras on n3's stream",
         Duration::from_secs(180),
         &all,
         async || {
-            let a = alerts_heard();
-            a.iter().any(|(_, c, _)| c == "left") && a.iter().any(|(_, c, _)| c == "right")
+            let (a, s) = (alerts_heard(), sightings_heard());
+            let from =
+                |cam: &str| a.iter().any(|(_, c, _)| c == cam) || s.iter().any(|(_, c)| c == cam);
+            from("left") && from("right")
         },
     )
     .await;
@@ -358,6 +380,15 @@ async fn three_nodes_share_one_database() {
         v.sort();
         v
     };
+    // Each sighting n3 heard is recorded on its alert.
+    let recorded = store.alerts(&w.operator, w.deployment).await.unwrap();
+    for (id, camera) in sightings_heard() {
+        let a = recorded.iter().find(|a| a.id.0 == id).unwrap();
+        assert!(
+            a.sightings.iter().any(|s| s.camera == camera),
+            "A{id} seen again by {camera}: {a:?}"
+        );
+    }
     let mut want = stored.clone();
     want.sort();
     wait_until(
@@ -378,9 +409,10 @@ async fn three_nodes_share_one_database() {
     let mut late: Vec<f64> = announced.iter().map(|a| a.2).collect();
     late.sort_by(f64::total_cmp);
     eprintln!(
-        "{} alerts announced on n3, {} in the store; from the alert's time to n3's stream: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        "{} alerts announced on n3, {} in the store, {} sightings heard; from the alert's time to n3's stream: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         announced.len(),
         stored.len(),
+        sightings_heard().len(),
         1e3 * late[late.len() / 2],
         1e3 * late[late.len() * 95 / 100],
         1e3 * late[late.len() - 1]
