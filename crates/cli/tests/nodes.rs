@@ -1,7 +1,10 @@
 //! Three `lfr serve` nodes on one PostgreSQL database, as a force would run
 //! them: nodes n1 and n2 each run a camera replaying the crowd video, n3
 //! serves the operator's console only. n3's event stream carries the alerts
-//! of both; n1 is killed mid-stream and its camera shows as failed on n3;
+//! of both (the same person seen by both cameras is one alert and a
+//! sighting); the operator, in Chromium on n3, passes an alert for
+//! engagement and n2 hears it; n1 is killed mid-stream and its camera
+//! shows as failed on n3;
 //! the camera is moved to n2, which starts it; n1 restarts with nothing
 //! left to run; PostgreSQL restarts under them (if the test may restart
 //! it) and alerts flow again. n3 announces every alert in the store, once.
@@ -137,6 +140,52 @@ async fn wait_until(
     }
 }
 
+/// Each line of an event stream, with when it arrived.
+type Heard = Arc<std::sync::Mutex<Vec<(lfr_base::Timestamp, String)>>>;
+
+/// `url`'s event stream as `token` hears it, read in the background.
+async fn listen(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> (Heard, tokio::task::JoinHandle<()>) {
+    let heard = Heard::default();
+    let mut stream = http
+        .get(format!("{url}/api/events"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(stream.status().is_success());
+    let lines = heard.clone();
+    let reader = tokio::spawn(async move {
+        let mut partial = String::new();
+        while let Ok(Some(c)) = stream.chunk().await {
+            let now = lfr_base::Timestamp::now();
+            partial.push_str(&String::from_utf8_lossy(&c));
+            while let Some(end) = partial.find('\n') {
+                let line: String = partial.drain(..=end).collect();
+                lines
+                    .lock()
+                    .unwrap()
+                    .push((now, line.trim_end().to_string()));
+            }
+        }
+    });
+    (heard, reader)
+}
+
+/// The events of type `kind` heard so far.
+fn events(heard: &Heard, kind: &str) -> Vec<Value> {
+    heard
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(_, l)| serde_json::from_str::<Value>(l.strip_prefix("data: ")?).ok())
+        .filter(|v| v["type"] == kind)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_one_database() {
     let Some(admin) = lfr_testkit::postgres_admin() else {
@@ -194,35 +243,10 @@ async fn three_nodes_share_one_database() {
             .unwrap_or(Value::Null)
     };
 
-    // The operator's event stream on n3, read in the background.
-    // What arrived, and when (for the time from an alert to its arrival).
-    let heard = Arc::new(std::sync::Mutex::new(
-        Vec::<(lfr_base::Timestamp, String)>::new(),
-    ));
-    let mut stream = http
-        .get(format!("{}/api/events", n3.url))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap();
-    assert!(stream.status().is_success());
-    let reader = {
-        let heard = heard.clone();
-        tokio::spawn(async move {
-            let mut partial = String::new();
-            while let Ok(Some(c)) = stream.chunk().await {
-                let now = lfr_base::Timestamp::now();
-                partial.push_str(&String::from_utf8_lossy(&c));
-                while let Some(end) = partial.find('\n') {
-                    let line: String = partial.drain(..=end).collect();
-                    heard
-                        .lock()
-                        .unwrap()
-                        .push((now, line.trim_end().to_string()));
-                }
-            }
-        })
-    };
+    // The operator's event stream on n3, and the commander's on n2, read
+    // in the background.
+    let (heard, reader) = listen(&http, &n3.url, &operator).await;
+    let (heard_on_n2, reader_n2) = listen(&http, &n2.url, &silver).await;
     // (alert id, camera, seconds from the alert's time to its arrival on n3)
     let alerts_heard = || -> Vec<(i64, String, f64)> {
         heard
@@ -247,12 +271,8 @@ async fn three_nodes_share_one_database() {
     // (alert id, camera) of each sighting: another camera seeing the
     // subject of a fresh alert is the same encounter, not a new alert.
     let sightings_heard = || -> Vec<(i64, String)> {
-        heard
-            .lock()
-            .unwrap()
+        events(&heard, "alert.seen_again")
             .iter()
-            .filter_map(|(_, l)| serde_json::from_str::<Value>(l.strip_prefix("data: ")?).ok())
-            .filter(|v| v["type"] == "alert.seen_again")
             .map(|v| {
                 let id = v["alert"].as_str().unwrap().trim_start_matches('A');
                 (
@@ -297,6 +317,35 @@ async fn three_nodes_share_one_database() {
         },
     )
     .await;
+
+    // The operator, in Chromium on n3, passes an alert raised on n1 or n2
+    // for engagement; n2's console hears the decision.
+    let (url, token) = (n3.url.clone(), operator.clone());
+    let (ok, said) = tokio::task::spawn_blocking(move || {
+        common::browser::run(
+            "node-operator.mjs",
+            &[&url, &token],
+            &[],
+            Duration::from_secs(240),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(ok, "the operator in Chromium on n3:\n{said}");
+    let decided: Value = serde_json::from_str(said.lines().last().unwrap_or("")).unwrap();
+    let decided = decided["alert"].as_str().unwrap().to_string();
+    wait_until(
+        "the decision made on n3 heard on n2",
+        Duration::from_secs(10),
+        &all,
+        async || {
+            events(&heard_on_n2, "alert.updated")
+                .iter()
+                .any(|v| v["alert"] == decided.as_str() && v["class"] == "awaiting_engagement")
+        },
+    )
+    .await;
+    eprintln!("the operator on n3 passed {decided} for engagement in Chromium; n2 heard it");
 
     // n1 is killed mid-stream: n3 shows its camera as failed.
     let mut n1 = n1;
@@ -399,6 +448,7 @@ async fn three_nodes_share_one_database() {
     )
     .await;
     reader.abort();
+    reader_n2.abort();
     let announced = alerts_heard();
     assert_eq!(
         ids(),

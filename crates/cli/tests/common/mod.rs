@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod browser;
+
 /// Data beside the repository (`shared/`, or `LFR_SHARED`); a clear failure when missing.
 pub fn shared(rel: &str) -> PathBuf {
     let root = std::env::var_os("LFR_SHARED")

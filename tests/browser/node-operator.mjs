@@ -1,0 +1,57 @@
+// The operator of the three-node test (crates/cli/tests/nodes.rs):
+//
+//   node node-operator.mjs URL TOKEN
+//
+// signs in on URL, a node that runs no camera, waits for an alert raised on
+// another node to arrive in the queue by itself, and passes it for
+// engagement with the keyboard. Prints one JSON line, {"alert": "A7",
+// "camera": "left"}, once the decision is past its undo window and shown
+// as decided.
+//
+// Environment: LFR_CHROMIUM (default /usr/bin/chromium), LFR_ALERT_WAIT_S
+// (default 180).
+
+import { chromium } from "playwright-core";
+
+const [url, token] = process.argv.slice(2);
+if (!url || !token) {
+  console.error("usage: node node-operator.mjs URL TOKEN");
+  process.exit(2);
+}
+const alertWait = Number(process.env.LFR_ALERT_WAIT_S || 180) * 1000;
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.LFR_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
+  });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+    await page.goto(`${url.replace(/\/$/, "")}/signin#token=${token}`);
+    await page.waitForURL((u) => u.pathname === "/console/alerts", { timeout: 20_000 });
+    await page.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
+    // One the event stream brings in while the operator watches.
+    const card = page.locator("#pending article.alert.new").first();
+    await card.waitFor({ timeout: alertWait });
+    const id = await card.getAttribute("data-alert");
+    const text = await card.innerText();
+    const camera = ["left", "right"].find((c) => text.includes(c));
+    await card.focus();
+    await page.keyboard.press("e");
+    const decided = page.locator(`#decided #alert-${id}`);
+    await decided.waitFor({ timeout: 15_000 });
+    if (!(await decided.innerText()).includes("passed for engagement")) {
+      throw new Error(`A${id} is not shown as passed for engagement`);
+    }
+    console.log(JSON.stringify({ alert: `A${id}`, camera }));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(`FAIL: ${e.message}`);
+  process.exitCode = 1;
+});
