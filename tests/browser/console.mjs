@@ -411,6 +411,7 @@ async function scenario(browser) {
     await page.goto(info.url);
     await page.getByRole("heading", { name: "Where LFR will be used" }).waitFor();
     check((await page.getByText("In use now").count()) >= 1, "the public page shows the demo deployment in use");
+    check((await page.locator("#force-notice").innerText()).includes("Legal basis"), "the public page states the force's legal basis");
     await shot(page, "public");
     await context.close();
   }

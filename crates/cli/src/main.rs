@@ -55,6 +55,9 @@ enum Command {
     Audit(cmds::audit::AuditCmd),
     /// A deployment's figures, its public report, upcoming deployments.
     Report(cmds::report::ReportArgs),
+    /// The force's public notice: its legal basis and a contact for the public.
+    #[command(subcommand)]
+    Force(cmds::force::ForceCmd),
     /// The rules lfr enforces, and who may do what.
     Rules(cmds::rules::RulesArgs),
     /// Users, roles, training and sign-in tokens.
@@ -109,6 +112,7 @@ fn main() -> std::process::ExitCode {
         Command::Camera(c) => cmds::camera::run(g, c),
         Command::Audit(c) => cmds::audit::run(g, c),
         Command::Report(a) => cmds::report::run(g, a),
+        Command::Force(c) => cmds::force::run(g, c),
         Command::Rules(a) => cmds::rules::run(g, a),
         Command::User(c) => cmds::user::run(g, c),
         Command::Models(c) => cmds::models::run(g, c),

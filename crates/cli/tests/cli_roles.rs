@@ -154,6 +154,11 @@ const STORE_COMMANDS: &[(&str, &str, &[&str])] = &[
     ("audit log", "read_audit", &[]),
     ("report", "read_full_report", &["{D}"]),
     (
+        "force set",
+        "set_force_notice",
+        &["--force", "F", "--legal-basis", "L", "--contact", "C"],
+    ),
+    (
         "user add",
         "manage_users",
         &["--name", "N", "--role", "operator", "newbie-{ROLE}"],
@@ -226,6 +231,7 @@ const OTHER_COMMANDS: &[(&str, &str)] = &[
         "needs the key directory, not a role (docs/users.md)",
     ),
     ("user whoami", "any signed-in user"),
+    ("force show", "public by design: printed on the public page"),
     (
         "deployment outstanding",
         "any signed-in user: each sees what their roles owe",

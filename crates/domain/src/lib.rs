@@ -18,6 +18,7 @@ pub mod authority;
 pub mod blue;
 pub mod deployment;
 pub mod enrol;
+pub mod force;
 pub mod ids;
 pub mod manifest;
 pub mod metrics;

@@ -101,6 +101,7 @@ str_enum! {
         RunCameras = "run_cameras",
         ManageTeam = "manage_team",
         ViewLive = "view_live",
+        SetForceNotice = "set_force_notice",
     }
 }
 
@@ -111,6 +112,8 @@ impl Action {
         const COMMAND: &[Role] = &[SilverCommander, GoldCommander];
         match self {
             Action::ManageUsers => &[Administrator],
+            // The administrator records what the force decided to publish.
+            Action::SetForceNotice => &[Administrator],
             Action::ApplyForDeployment => COMMAND,
             Action::Authorise | Action::ConfirmVerbalAuthority | Action::CancelAuthority => {
                 &[AuthorisingOfficer]
@@ -1051,6 +1054,45 @@ pub fn report_published_after_the_end(d: &Deployment) -> Verdict {
             "D{} is {}; a post-deployment report is published after it is concluded or terminated",
             d.id, d.state
         )))
+    }
+}
+
+/// The force's public notice names the force, its legal basis and a
+/// contact, each within [`crate::force::MAX_FIELD`].
+pub fn force_notice_is_complete(n: &crate::force::ForceNotice) -> Verdict {
+    let fields = [
+        ("force", n.force.as_str(), "--force"),
+        ("legal basis", n.legal_basis.as_str(), "--legal-basis"),
+        ("contact", n.contact.as_str(), "--contact"),
+    ];
+    for (what, text, option) in fields {
+        if text.trim().is_empty() {
+            return Err(Rule::ForceNoticeIsComplete
+                .refuse(format!("the force's notice needs its {what} ({option})")));
+        }
+    }
+    for (what, text) in fields
+        .iter()
+        .map(|(w, t, _)| (*w, *t))
+        .chain(n.policy.as_deref().map(|p| ("policy", p)))
+    {
+        if text.chars().count() > crate::force::MAX_FIELD {
+            return Err(Rule::ForceNoticeIsComplete.refuse(format!(
+                "the force's {what} is longer than {} characters; say it shortly and link to the full text (--policy)",
+                crate::force::MAX_FIELD
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A report goes public only with the force's legal basis and contact.
+pub fn public_report_states_legal_basis(n: Option<&crate::force::ForceNotice>) -> Verdict {
+    match n {
+        Some(_) => Ok(()),
+        None => Err(Rule::PublicReportStatesLegalBasis.refuse(
+            "the force has not stated its legal basis and a contact for the public: an administrator sets them with `lfr force set --force NAME --legal-basis TEXT --contact TEXT`",
+        )),
     }
 }
 

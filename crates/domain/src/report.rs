@@ -24,6 +24,9 @@ pub struct PublicReport {
     pub style: DeploymentStyle,
     /// Watchlist size, counted as inclusions.
     pub watchlist_inclusions: u64,
+    /// The same, by watchlist category (counts only).
+    #[serde(default)]
+    pub watchlist_categories: BTreeMap<String, u64>,
     pub minimum_threshold_authorised: Option<f64>,
     pub faces_scanned: u64,
     pub alerts: u64,
@@ -55,10 +58,21 @@ pub struct PublicReport {
     /// (`lfr audit verify --checkpoint`), which catches rewriting and cutting.
     #[serde(default)]
     pub audit_checkpoint: Option<String>,
+    /// The force's legal basis and public contact, as stated when the
+    /// report was made (required to publish it).
+    #[serde(default)]
+    pub force: Option<crate::force::ForceNotice>,
 }
 
 impl PublicReport {
-    pub fn new(d: &Deployment, inclusions: u64, m: &Metrics, now: Timestamp) -> Self {
+    /// The report of `d`, its standard watchlists' inclusions counted by
+    /// category; the force's notice is added by whoever produces it.
+    pub fn new(
+        d: &Deployment,
+        categories: BTreeMap<String, u64>,
+        m: &Metrics,
+        now: Timestamp,
+    ) -> Self {
         let start = d.started_at;
         let end = d.effective_end(now);
         Self {
@@ -77,7 +91,8 @@ impl PublicReport {
             },
             assets: d.application.assets,
             style: d.application.style,
-            watchlist_inclusions: inclusions,
+            watchlist_inclusions: categories.values().sum(),
+            watchlist_categories: categories,
             minimum_threshold_authorised: d.authority.as_ref().map(|a| a.minimum_threshold),
             faces_scanned: m.faces_scanned,
             alerts: m.alerts,
@@ -93,6 +108,7 @@ impl PublicReport {
             repeats: m.repeats,
             interrupted_sessions: m.interrupted_sessions,
             audit_checkpoint: None,
+            force: None,
         }
     }
 }

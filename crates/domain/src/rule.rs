@@ -60,6 +60,8 @@ str_enum! {
         RoleChangeStillCurrent = "role_change_still_current",
         CamerasChangeOnlyBeforeTheEnd = "cameras_change_only_before_the_end",
         OnTheDeploymentTeam = "on_the_deployment_team",
+        ForceNoticeIsComplete = "force_notice_is_complete",
+        PublicReportStatesLegalBasis = "public_report_states_legal_basis",
     }
 }
 
@@ -137,6 +139,12 @@ impl Rule {
             }
             OnTheDeploymentTeam => {
                 "Silver Commanders, Operators, Engagement Officers and System Engineers act on a deployment, and see its records, only when they are on its team; the Gold Commander, Authorising Officers, Auditors and Administrators act force-wide."
+            }
+            ForceNoticeIsComplete => {
+                "The force's public notice names the force, the legal basis it relies on and a contact for the public, each in at most 2,000 characters."
+            }
+            PublicReportStatesLegalBasis => {
+                "A post-deployment report is published only once the force has stated its legal basis and a contact for the public (`lfr force set`)."
             }
             CamerasChangeOnlyBeforeTheEnd => {
                 "A deployment's cameras are added, moved between nodes or removed only until the deployment has ended."

@@ -28,6 +28,7 @@ pub mod cameras;
 pub mod crypto;
 mod db;
 pub mod deployments;
+pub mod force;
 mod gate;
 pub mod import;
 pub mod keyring;

@@ -125,6 +125,13 @@ const STEPS: &[Step] = &[
         sqlite: None,
         postgres: None,
     },
+    Step {
+        version: 16,
+        name: "force_notice",
+        common: Some(include_str!("../migrations/0016_force_notice.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Which PostgreSQL advisory lock serialises migrations: several nodes

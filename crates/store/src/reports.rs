@@ -1,5 +1,7 @@
 //! Metrics, the public report and the public notice of upcoming deployments.
 
+use std::collections::BTreeMap;
+
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::metrics::{Counts, Metrics};
 use lfr_domain::policy::{self, Action};
@@ -29,15 +31,18 @@ async fn counts(conn: &mut AnyConnection, d: DeploymentId) -> Result<Counts> {
     })
 }
 
-async fn inclusions(conn: &mut AnyConnection, d: DeploymentId) -> Result<u64> {
-    let n: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM inclusions i JOIN watchlists w ON i.watchlist = w.id WHERE w.deployment = $1 AND w.kind = 'standard'",
+/// The deployment's standard watchlist inclusions, counted by category.
+async fn categories(conn: &mut AnyConnection, d: DeploymentId) -> Result<BTreeMap<String, u64>> {
+    let rows = sqlx::query(
+        "SELECT i.category, COUNT(*) FROM inclusions i JOIN watchlists w ON i.watchlist = w.id
+         WHERE w.deployment = $1 AND w.kind = 'standard' GROUP BY i.category",
     )
     .bind(d.0)
-    .fetch_one(conn)
-    .await?
-    .try_get(0)?;
-    Ok(n as u64)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as u64)))
+        .collect()
 }
 
 impl Store {
@@ -96,9 +101,13 @@ impl Store {
         if publish && let Err(r) = policy::report_published_after_the_end(&dep) {
             return self.refuse(tx, actor, "report.public", &target, r).await;
         }
+        let force = crate::force::load(&mut tx).await?;
+        if publish && let Err(r) = policy::public_report_states_legal_basis(force.as_ref()) {
+            return self.refuse(tx, actor, "report.public", &target, r).await;
+        }
         let m = self.compute_metrics(&mut tx, d).await?;
-        let n = inclusions(&mut tx, d).await?;
-        let mut report = PublicReport::new(&dep, n, &m, self.now());
+        let mut report = PublicReport::new(&dep, categories(&mut tx, d).await?, &m, self.now());
+        report.force = force;
         self.allowed(
             &mut tx,
             actor,

@@ -1239,3 +1239,51 @@ async fn deployment_records_are_for_its_team() {
         "on_the_deployment_team"
     );
 }
+
+/// A published report says on what legal basis the force acted and whom
+/// the public can ask: publishing waits for the force's notice, which only
+/// an administrator sets, complete.
+#[tokio::test]
+async fn a_report_is_published_only_with_the_forces_legal_basis_and_contact() {
+    let w = World::new().await;
+    let (d, _) = w.running().await;
+    w.clock.advance(hours(2));
+    w.store.conclude(&w.silver, d).await.unwrap();
+    let refused = w.store.report_to_publish(&w.silver, d).await.unwrap_err();
+    assert_eq!(rule(refused), "public_report_states_legal_basis");
+
+    let notice = lfr_domain::force::ForceNotice {
+        force: "Example Constabulary".into(),
+        legal_basis: "Common law policing powers; Data Protection Act 2018, Part 3".into(),
+        contact: "lfr@example.police.uk".into(),
+        policy: Some("https://example.police.uk/lfr".into()),
+    };
+    let refused = w
+        .store
+        .set_force_notice(&w.silver, &notice)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(refused), "role_permits");
+    let no_contact = lfr_domain::force::ForceNotice {
+        contact: " ".into(),
+        ..notice.clone()
+    };
+    let refused = w
+        .store
+        .set_force_notice(&w.admin, &no_contact)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(refused), "force_notice_is_complete");
+    assert_eq!(w.store.force_notice().await.unwrap(), None);
+
+    w.store.set_force_notice(&w.admin, &notice).await.unwrap();
+    assert_eq!(w.store.force_notice().await.unwrap(), Some(notice.clone()));
+    let r = w.store.report_to_publish(&w.silver, d).await.unwrap();
+    assert_eq!(r.force, Some(notice));
+    // The watchlist in counts by category, never by person.
+    assert_eq!(
+        r.watchlist_categories.get("wanted_by_courts").copied(),
+        Some(r.watchlist_inclusions)
+    );
+    assert!(r.watchlist_inclusions > 0);
+}

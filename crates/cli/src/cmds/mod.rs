@@ -10,6 +10,7 @@ pub mod compare;
 pub mod deployment;
 pub mod detect;
 pub mod eval;
+pub mod force;
 pub mod models;
 mod models_combine;
 mod models_packages;

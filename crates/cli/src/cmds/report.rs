@@ -70,6 +70,20 @@ pub fn run(g: &Global, a: ReportArgs) -> Result<()> {
                 ("location", r.location.clone()),
                 ("purpose", r.use_case.to_string()),
                 ("date", r.date.clone()),
+                (
+                    "legal basis",
+                    r.force
+                        .as_ref()
+                        .map(|f| format!("{}: {}", f.force, f.legal_basis))
+                        .unwrap_or_else(|| "not stated by the force (`lfr force set`)".into()),
+                ),
+                (
+                    "contact",
+                    r.force
+                        .as_ref()
+                        .map(|f| f.contact.clone())
+                        .unwrap_or_else(|| "-".into()),
+                ),
                 ("from", show_opt_time(r.started_at)),
                 ("to", show_opt_time(r.ended_at)),
                 (
@@ -79,7 +93,18 @@ pub fn run(g: &Global, a: ReportArgs) -> Result<()> {
                         .unwrap_or_else(|| "-".into()),
                 ),
                 ("assets", format!("{} ({})", r.assets, r.style)),
-                ("watchlist size", r.watchlist_inclusions.to_string()),
+                (
+                    "watchlist size",
+                    format!(
+                        "{} ({})",
+                        r.watchlist_inclusions,
+                        r.watchlist_categories
+                            .iter()
+                            .map(|(k, v)| format!("{} {v}", k.replace('_', " ")))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
                 (
                     "min threshold",
                     r.minimum_threshold_authorised

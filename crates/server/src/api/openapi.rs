@@ -95,6 +95,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!("post" "/api/users/{u}/active" "setActive", "Deactivate or reactivate a user", Some(A::ManageUsers), Some("ActiveBody"), "none"),
     op!("get" "/api/role-changes" "pendingRoleChanges", "Role changes making or changing an Authorising Officer, awaiting a second administrator", Some(A::ManageUsers), None, "RoleChange", true),
     op!("post" "/api/role-changes/{c}/approve" "approveRoleChange", "Approve a pending role change (not its proposer, not the person changed, not with a token the proposer issued)", Some(A::ManageUsers), None, "Me"),
+    op!("post" "/api/force" "setForceNotice", "Set the force's public notice: its name, legal basis and a contact for the public (printed in every published report; reports are published only once it is set)", Some(A::SetForceNotice), Some("ForceNotice"), "ForceNotice"),
     op!("post" "/api/retention/run" "runRetention", "Run retention now (it also runs by itself)", Some(A::RunRetention), None, "PurgeSummary"),
     Operation {
         method: "get",
@@ -106,6 +107,17 @@ pub const OPERATIONS: &[Operation] = &[
         body: None,
         answer: "UpcomingNotice",
         list: true,
+    },
+    Operation {
+        method: "get",
+        path: "/api/public/force",
+        id: "forceNotice",
+        summary: "Public: the force's legal basis and contact for LFR (null until set)",
+        action: None,
+        public: true,
+        body: None,
+        answer: "ForceNotice",
+        list: false,
     },
     Operation {
         method: "get",
@@ -342,7 +354,11 @@ fn schemas() -> Value {
             "blue_passes": i(), "true_recognition_rate": nullable(n()), "true_recognition_rate_ci": nullable(interval()),
             "policing_outcomes": { "type": "object", "additionalProperties": i() },
             "repeats": { "type": "integer", "description": "Alerts of the same person seen again, each counted as the alert it repeats" },
-            "interrupted_sessions": { "type": "integer", "description": "Recognition sessions that stopped without writing their last counts; faces scanned is then a lower bound" } })),
+            "interrupted_sessions": { "type": "integer", "description": "Recognition sessions that stopped without writing their last counts; faces scanned is then a lower bound" },
+            "watchlist_categories": { "type": "object", "additionalProperties": i(), "description": "Inclusions by watchlist category (counts only)" },
+            "force": nullable(r("ForceNotice")) })),
+        "ForceNotice": obj(&["force", "legal_basis", "contact"], json!({
+            "force": s(), "legal_basis": s(), "contact": s(), "policy": s() })),
         "UpcomingNotice": obj(&["deployment", "location", "use_case", "style", "starts_at", "ends_at", "running_now"], json!({
             "deployment": s(), "location": s(), "use_case": enum_of(names(UseCase::ALL)), "style": enum_of(names(DeploymentStyle::ALL)),
             "starts_at": t(), "ends_at": t(), "running_now": b() })),

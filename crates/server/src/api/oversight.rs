@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use lfr_domain::force::ForceNotice;
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::report::{PublicReport, UpcomingNotice};
 use lfr_domain::retention::PurgeSummary;
@@ -31,6 +32,8 @@ pub fn routes() -> Router<App> {
         .route("/api/deployments/{d}/report/publish", post(publish))
         .route("/api/public/upcoming", get(upcoming))
         .route("/api/public/reports", get(published))
+        .route("/api/public/force", get(force_notice))
+        .route("/api/force", post(set_force_notice))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -196,6 +199,19 @@ async fn publish(
 /// Public: authorised deployments yet to end.
 async fn upcoming(State(app): State<App>) -> ApiResult<Json<Vec<UpcomingNotice>>> {
     Ok(Json(app.store.upcoming().await?))
+}
+
+/// Public: the force's legal basis and contact (`null` until set).
+async fn force_notice(State(app): State<App>) -> ApiResult<Json<Option<ForceNotice>>> {
+    Ok(Json(app.store.force_notice().await?))
+}
+
+async fn set_force_notice(
+    State(app): State<App>,
+    c: Caller,
+    Body(n): Body<ForceNotice>,
+) -> ApiResult<Json<ForceNotice>> {
+    Ok(Json(app.store.set_force_notice(&c.user, &n).await?))
 }
 
 /// Public: published post-deployment reports.

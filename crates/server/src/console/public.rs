@@ -13,8 +13,19 @@ use crate::auth::MaybeCaller;
 pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageResult {
     let upcoming = app.store.upcoming().await?;
     let reports = app.published.list();
+    let force = app.store.force_notice().await?;
     let body = html! {
         p.lead { "This force uses Live Facial Recognition (LFR) only where and when an Authorising Officer has authorised it in writing. Faces that do not match the watchlist are deleted at once and never stored." }
+        @if let Some(f) = &force {
+            section #force-notice aria-labelledby="h-force" {
+                h2 #h-force { "About " (f.force) "'s use of LFR" }
+                dl.figures {
+                    dt { "Legal basis" } dd { (f.legal_basis) }
+                    dt { "Questions and complaints" } dd { (f.contact) }
+                    @if let Some(p) = &f.policy { dt { "Policy" } dd { (p) } }
+                }
+            }
+        }
         section aria-labelledby="h-upcoming" {
             h2 #h-upcoming { "Where LFR will be used" }
             @if upcoming.is_empty() {
@@ -49,7 +60,17 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                         dt { "Duration" } dd { (r.duration_minutes.map(|m| format!("{} h {:02} min", m / 60, m % 60)).unwrap_or_else(|| "-".into())) }
                         dt { "Purpose" } dd { "LFR " (r.use_case.public_words()) }
                         dt { "Cameras" } dd { (r.assets) ", " (r.style.public_words()) }
-                        dt { "Watchlist size" } dd { (r.watchlist_inclusions) }
+                        dt { "Watchlist size" } dd {
+                            (r.watchlist_inclusions)
+                            @if !r.watchlist_categories.is_empty() {
+                                " ("
+                                @for (i, (k, v)) in r.watchlist_categories.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (v) " " (k.replace('_', " "))
+                                }
+                                ")"
+                            }
+                        }
                         dt { "Lowest threshold authorised" } dd { (r.minimum_threshold_authorised.map(|t| format!("{t:.2}")).unwrap_or_else(|| "-".into())) }
                         dt { "Faces scanned" } dd {
                             (r.faces_scanned)
@@ -68,6 +89,10 @@ pub async fn page(State(app): State<App>, MaybeCaller(c): MaybeCaller) -> PageRe
                         dt { "False alert rate" } dd { (lfr_domain::report::show_rate(r.false_alert_rate)) }
                         @for (k, v) in &r.policing_outcomes {
                             dt { "Outcome: " (k.replace('_', " ")) } dd { (v) }
+                        }
+                        @if let Some(f) = &r.force {
+                            dt { "Legal basis" } dd { (f.legal_basis) }
+                            dt { "Questions and complaints" } dd { (f.contact) }
                         }
                         @if let Some(c) = &r.audit_checkpoint {
                             dt { "Audit log checkpoint" } dd.checkpoint { code { (c) } }

@@ -80,6 +80,18 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
     );
 
     let (admin, admin_token) = store.bootstrap("admin", "Demo Administrator").await?;
+    // What a force states on its public page and in every report.
+    store
+        .set_force_notice(
+            &admin,
+            &lfr_domain::force::ForceNotice {
+                force: "Demo Constabulary".into(),
+                legal_basis: "Common law policing powers, with the Data Protection Act 2018 (Part 3), the Human Rights Act 1998 and the Equality Act 2010, as the College of Policing's APP on LFR sets out (demo text)".into(),
+                contact: "lfr@demo.police.example (a demo address)".into(),
+                policy: None,
+            },
+        )
+        .await?;
     let base = format!("http://{addr}");
     let link = |t: &str| format!("{base}/signin#token={t}");
     let mut accounts = vec![Account {
