@@ -53,7 +53,7 @@ impl lfr_live::Listener for HubListener {
     fn event(&self, deployment: DeploymentId, ev: &LiveEvent) {
         match ev {
             LiveEvent::Alert(a) => self.hub.alert_raised(&a.alert, Some(a.category)),
-            LiveEvent::SeenAgain { alert, camera } => self.hub.alert_seen_again(&alert, &camera),
+            LiveEvent::SeenAgain { alert, camera } => self.hub.alert_seen_again(alert, camera),
             LiveEvent::Figures(figs) => {
                 for f in figs {
                     let s = CameraStatus {
