@@ -263,10 +263,32 @@ async fn roles_are_refused_with_the_rule_in_the_api() {
         .collect();
     assert_eq!(refused.len(), 3, "three refused adjudications audited: {r}");
 
+    // The auditor's page gives each entry's time to the second.
+    let html = s
+        .fetch(Some("auditor"), "/console/audit")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let seconds = regex_free_time(&html);
+    assert!(seconds, "audit times carry seconds: {html}");
+
     // A console page the role may not open is refused in HTML, with the rule.
     let r = s.fetch(Some("operator"), "/console/audit").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("role_permits"));
+}
+
+/// Whether `html` holds a time written `HH:MM:SS` followed by a zone.
+fn regex_free_time(html: &str) -> bool {
+    html.split("<td>").any(|cell| {
+        let b = cell.as_bytes();
+        b.len() > 19
+            && b[10] == b' '
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[11..19].iter().filter(|c| c.is_ascii_digit()).count() == 6
+    })
 }
 
 fn session_cookie(r: &reqwest::Response) -> String {
@@ -452,6 +474,10 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
         .unwrap();
     assert!(page.contains(r#"id="t-faces">130<"#), "{page}");
     assert!(page.contains(r#"id="t-dropped">7<"#), "{page}");
+    // What the commander must keep in view: when the authority runs out,
+    // and how large the watchlist is.
+    assert!(page.contains("in force until <strong>"), "{page}");
+    assert!(page.contains("2 inclusions on 2 watchlist(s)"), "{page}");
 }
 
 #[tokio::test]

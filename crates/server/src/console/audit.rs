@@ -29,15 +29,29 @@ pub async fn page(parts: Parts, State(app): State<App>, Query(q): Query<AuditQue
             tbody { @for e in &entries {
                 tr.(e.event.outcome.as_str()) {
                     td { (e.seq) }
-                    td { (time::when(e.event.at)) }
+                    td { (time::precise(e.event.at)) }
                     td { (e.event.actor) }
                     td { code { (e.event.action) } }
                     td { (e.event.target) }
                     td { (e.event.outcome) }
-                    td { (e.event.detail) }
+                    td { (readable(&e.event.detail)) }
                 }
             } }
         }
     };
     Ok(layout("Audit log", Some(&c.user), "/console/audit", body))
+}
+
+/// A detail recorded as JSON, as a list of its fields; other details as
+/// written.
+fn readable(detail: &str) -> maud::Markup {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(detail) {
+        Ok(fields) if !fields.is_empty() => html! {
+            dl.detail { @for (k, v) in &fields {
+                dt { (k.replace('_', " ")) }
+                dd { @match v { serde_json::Value::String(s) => (s), other => (other.to_string()) } }
+            } }
+        },
+        _ => html! { (detail) },
+    }
 }

@@ -153,8 +153,25 @@ pub async fn page(parts: Parts, State(app): State<App>, Query(q): Query<Which>) 
         ));
     };
     let f = as_user(load_figures(&app, &c, d).await, &c.user)?;
+    let wls = as_user(app.store.watchlists(&c.user, d).await, &c.user)?;
     let title = format!("Dashboard: {}", f.deployment.application.location);
+    let dep = &f.deployment;
     let body = html! {
+        dl.facts #authority {
+            dt { "Authority" }
+            dd { @match &dep.authority {
+                Some(a) if a.cancelled_at.is_some() => { strong { "cancelled" } }
+                Some(a) => { "in force until " strong { (time::when(a.valid_until)) } ", minimum threshold " (format!("{:.2}", a.minimum_threshold)) }
+                None => { "not granted" }
+            } }
+            dt { "Threshold in force" }
+            dd { (dep.threshold_in_force().map(|t| format!("{t:.2}")).unwrap_or_else(|| "-".into())) }
+            dt { "Watchlists" }
+            dd {
+                (wls.iter().map(|(_, n)| n).sum::<u64>()) " inclusions on " (wls.len()) " watchlist(s)"
+                @if wls.iter().any(|(w, _)| !w.is_approved_as_is()) { ", " strong { "not all approved as they stand" } }
+            }
+        }
         p.quiet { "Figures update by themselves as alerts arrive and decisions are made." }
         p { a href=(format!("/console/blue-passes?d={}", d.0)) { "Blue Watchlist passes" } ": how the True Recognition Rate is measured in this deployment." }
         section aria-labelledby="h-figures" data-live-figures=(format!("/console/dashboard/figures?d={}", d.0)) {
