@@ -287,6 +287,31 @@ async function scenario(browser) {
   log(`commander now sees ${after.alerts} alert(s), ${after.trueAlerts} confirmed true`);
   await shot(silver, "dashboard");
 
+  step = "waiting alerts of one subject are grouped";
+  {
+    // The video loops, so a subject's alerts pile up while the operator waits.
+    await op.waitForFunction(() => {
+      const subjects = Array.from(document.querySelectorAll("#pending > article.alert")).map((c) => c.dataset.subject);
+      return subjects.some((s, i) => subjects.indexOf(s) !== i);
+    }, null, { timeout: 120_000 });
+    const cards = await op.locator("#pending > article.alert").evaluateAll((cs) =>
+      cs.map((c) => ({ id: c.dataset.alert, subject: c.dataset.subject, grouped: c.dataset.grouped || null,
+        note: (c.querySelector(":scope > p.grouped") || {}).textContent || null })));
+    const seen = new Map();
+    for (const [i, c] of cards.entries()) {
+      if (!seen.has(c.subject)) {
+        check(c.grouped === null, `the first waiting alert of a subject leads its group (A${c.id})`);
+        seen.set(c.subject, c.id);
+      } else {
+        check(cards[i - 1].subject === c.subject, `A${c.id} sits with the other waiting alerts of its subject`);
+        check(c.grouped === seen.get(c.subject) && c.note === `Same person as A${seen.get(c.subject)}, also waiting`,
+          `A${c.id} is marked as the same person as A${seen.get(c.subject)} (got ${c.grouped}, "${c.note}")`);
+      }
+    }
+    await shot(op, "operator-queue-grouped");
+    log(`operator's ${cards.length} waiting alerts are grouped by subject`);
+  }
+
   step = "operator marks a later alert of the same subject as a repeat";
   {
     // The video loops: the subject of A${id} comes round again, and once A${id}

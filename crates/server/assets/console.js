@@ -168,9 +168,11 @@ function place(card) {
   if (mode === "operator") {
     if (card.dataset.class === "pending") {
       if (old) old.replaceWith(card); else document.getElementById("pending").append(card);
+      regroup();
     } else {
       if (old) old.remove();
       document.getElementById("decided").prepend(card);
+      regroup();
       refreshSameSubject(card);
     }
     updateCount();
@@ -179,6 +181,41 @@ function place(card) {
     if (old) old.replaceWith(card); else if (relevant) queue.append(card);
   }
   return card;
+}
+
+// Waiting alerts of one subject sit together, the oldest first, each later
+// one marked as the same person, so the operator decides them together.
+function regroup() {
+  const pending = document.getElementById("pending");
+  if (!pending) return;
+  const groups = new Map();
+  for (const c of pending.querySelectorAll(":scope > article.alert")) {
+    if (!groups.has(c.dataset.subject)) groups.set(c.dataset.subject, []);
+    groups.get(c.dataset.subject).push(c);
+  }
+  const focused = document.activeElement && document.activeElement.closest("article.alert");
+  let prev = null;
+  for (const cards of groups.values()) {
+    for (const [i, c] of cards.entries()) {
+      const want = prev ? prev.nextElementSibling : pending.querySelector(":scope > article.alert");
+      if (want !== c) pending.insertBefore(c, want);
+      let note = c.querySelector(":scope > p.grouped");
+      if (i === 0) {
+        delete c.dataset.grouped;
+        if (note) note.remove();
+      } else {
+        c.dataset.grouped = cards[0].dataset.alert;
+        if (!note) {
+          note = document.createElement("p");
+          note.className = "grouped";
+          c.prepend(note);
+        }
+        note.textContent = `Same person as A${cards[0].dataset.alert}, also waiting`;
+      }
+      prev = c;
+    }
+  }
+  if (focused && focused.isConnected && document.activeElement !== focused && !focused.contains(document.activeElement)) focused.focus();
 }
 
 // A decided alert may make the subject's later waiting alerts repeats of
@@ -194,6 +231,7 @@ async function refreshSameSubject(decided) {
       if (focused) fresh.focus();
     }
   }
+  regroup();
 }
 
 function current() {
@@ -336,6 +374,7 @@ if (queue) {
     }
     tickWaiting();
   });
+  regroup();
   tickWaiting();
   updateCount();
   setInterval(tickWaiting, 1000);
