@@ -3,7 +3,8 @@
 //
 //   node queue-keyboard.mjs URL TOKEN N
 //
-// signs in as the operator, checks that N alerts are waiting, decides
+// signs in as the operator, checks that N alerts are waiting, that the
+// queue shows them newest first and back at the click of a button, decides
 // every one with the keyboard (F: not a match, E: possible match, in turn;
 // each key acts on the oldest waiting alert), and waits until every
 // decision has left its 5 s undo window and is shown as decided. Prints
@@ -36,6 +37,15 @@ async function main() {
     await waiting.nth(want - 1).waitFor({ timeout: 10_000 });
     const count = await waiting.count();
     if (count !== want) throw new Error(`${count} alerts waiting, expected ${want}`);
+    // Newest first, by choice, and back: the longest waiting at the top.
+    const ids = async () => (await waiting.evaluateAll((cs) => cs.map((c) => Number(c.dataset.alert))));
+    const order = page.locator("#order");
+    await order.click();
+    let now = await ids();
+    if (now[0] !== Math.max(...now) || (await order.getAttribute("aria-pressed")) !== "true") throw new Error(`newest first shows ${now}`);
+    await order.click();
+    now = await ids();
+    if (now[0] !== Math.min(...now)) throw new Error(`oldest first shows ${now}`);
     const start = Date.now();
     for (let i = 0; i < want; i++) {
       await page.keyboard.press(i % 2 ? "e" : "f");

@@ -183,19 +183,43 @@ function place(card) {
   return card;
 }
 
-// Waiting alerts of one subject sit together, the oldest first, each later
-// one marked as the same person, so the operator decides them together.
+// The operator's choice of order, kept in this browser.
+function newestFirst() {
+  return localStorage.getItem("lfr.order") === "newest";
+}
+const orderButton = document.getElementById("order");
+if (orderButton) {
+  const show = () => {
+    orderButton.setAttribute("aria-pressed", String(newestFirst()));
+    orderButton.textContent = `Newest first: ${newestFirst() ? "on" : "off"}`;
+  };
+  orderButton.addEventListener("click", () => {
+    localStorage.setItem("lfr.order", newestFirst() ? "oldest" : "newest");
+    show();
+    regroup();
+  });
+  show();
+}
+
+// Waiting alerts of one subject sit together, the first in the chosen
+// order leading and each other one marked as the same person, so the
+// operator decides them together.
 function regroup() {
   const pending = document.getElementById("pending");
   if (!pending) return;
+  // In the chosen order (longest waiting first, or newest first), each
+  // subject's group where its first alert falls.
+  const sign = newestFirst() ? -1 : 1;
+  const byId = (a, b) => sign * (Number(a.dataset.alert) - Number(b.dataset.alert));
   const groups = new Map();
-  for (const c of pending.querySelectorAll(":scope > article.alert")) {
+  for (const c of Array.from(pending.querySelectorAll(":scope > article.alert")).sort(byId)) {
     if (!groups.has(c.dataset.subject)) groups.set(c.dataset.subject, []);
     groups.get(c.dataset.subject).push(c);
   }
+  const ordered = groups.values();
   const focused = document.activeElement && document.activeElement.closest("article.alert");
   let prev = null;
-  for (const cards of groups.values()) {
+  for (const cards of ordered) {
     for (const [i, c] of cards.entries()) {
       const want = prev ? prev.nextElementSibling : pending.querySelector(":scope > article.alert");
       if (want !== c) pending.insertBefore(c, want);

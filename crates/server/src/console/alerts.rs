@@ -293,11 +293,15 @@ pub async fn queue(parts: Parts, State(app): State<App>) -> PageResult {
                 "Keys: " kbd { "F" } " not a match, " kbd { "E" } " possible match (engage), "
                 kbd { "R" } " repeat of the earlier alert for the same subject, where one was dealt with, "
                 kbd { "U" } " undo the last decision (each is sent after 5 s), "
-                kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the oldest waiting."
+                kbd { "J" } " / " kbd { "K" } " next / previous alert. They act on the alert with focus, or the one at the top of the queue."
             }
             p.sound {
                 button #sound type="button" aria-pressed="true" { "Sound on new alerts: on" }
                 " " span.quiet { "Also shown as a desktop notification while this page is hidden, once allowed." }
+            }
+            p.order {
+                button #order type="button" aria-pressed="false" { "Newest first: off" }
+                " " span.quiet { "Off: the alert that has waited longest is at the top. Kept in this browser." }
             }
             @if role_allows(&c.user, Action::MarkBluePass) {
                 p { a href="/console/blue-passes" { "Mark a Blue Watchlist pass" } " (opens the passes page; keep this queue open in another window to see the volunteer's alert)." }
