@@ -100,6 +100,19 @@ async fn an_upload_is_checked_image_by_image_and_stored_whole_or_not_at_all() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["rule"], "role_permits", "{body}");
 
+    // A Silver Commander of another deployment's team: refused by the team
+    // rule before the upload is read.
+    let other = e.add_user(
+        &r.staff.admin,
+        "silver2",
+        "silver_commander",
+        "chief_inspector",
+    );
+    let res = post(&other, true, good.clone()).await.unwrap();
+    assert_eq!(res.status(), 403);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["rule"], "on_the_deployment_team", "{body}");
+
     // One bad image: every image answered, the bad one named, nothing stored.
     let res = post(&r.staff.silver, false, bad).await.unwrap();
     assert_eq!(res.status(), 422);
@@ -143,7 +156,7 @@ async fn an_upload_is_checked_image_by_image_and_stored_whole_or_not_at_all() {
     assert!(inclusions().await.is_empty(), "a check stores nothing");
 
     // The import itself: both inclusions, and the watchlist awaits approval.
-    let res = post(&r.staff.silver, false, good).await.unwrap();
+    let res = post(&r.staff.silver, false, good.clone()).await.unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["imported"], 2, "{body}");
@@ -153,6 +166,18 @@ async fn an_upload_is_checked_image_by_image_and_stored_whole_or_not_at_all() {
         .map(|i| i["reference"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(refs, ["S2", "S3"]);
+
+    // Imported once, the same references are a problem for the next check.
+    let res = post(&r.staff.silver, true, good.clone()).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("ref S2 is already on W{w}")),
+        "{body}"
+    );
 
     // Not an archive: told so, nothing stored.
     let res = post(&r.staff.silver, false, b"not an archive".to_vec())

@@ -429,6 +429,12 @@ async fn three_nodes_share_one_database() {
         v.sort();
         v
     };
+    // The right camera replays the video a few seconds after the left:
+    // some of its people were the left's fresh alerts, heard as sightings.
+    assert!(
+        !sightings_heard().is_empty(),
+        "no sighting reached n3: one person on two nodes' cameras made two alerts"
+    );
     // Each sighting n3 heard is recorded on its alert.
     let recorded = store.alerts(&w.operator, w.deployment).await.unwrap();
     for (id, camera) in sightings_heard() {

@@ -167,7 +167,12 @@ function place(card) {
   const old = document.getElementById(`alert-${id}`);
   if (mode === "operator") {
     if (card.dataset.class === "pending") {
+      // A card in its undo window stays as it is (its decision is on its
+      // way); a card with focus keeps it when drawn again.
+      if (old && old.dataset.deciding) return old;
+      const focused = old && old.contains(document.activeElement);
       if (old) old.replaceWith(card); else document.getElementById("pending").append(card);
+      if (focused) card.focus();
       regroup();
     } else {
       if (old) old.remove();

@@ -477,7 +477,10 @@ async fn live_totals_add_what_the_cameras_have_not_yet_recorded() {
     // What the commander must keep in view: when the authority runs out,
     // and how large the watchlist is.
     assert!(page.contains("in force until <strong>"), "{page}");
-    assert!(page.contains("2 inclusions on 2 watchlist(s)"), "{page}");
+    assert!(
+        page.contains("1 inclusion(s) on 1 watchlist(s), 1 Blue Watchlist volunteer(s)"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -229,7 +229,9 @@ impl Store {
         let since = ms(now) - policy::SAME_ENCOUNTER.as_millis() as i64;
         let Some(r) = sqlx::query(
             "SELECT * FROM alerts WHERE deployment = $1 AND inclusion = $2 AND camera <> $3
-             AND COALESCE(last_seen_ms, at_ms) >= $4 ORDER BY id DESC LIMIT 1",
+             AND COALESCE(last_seen_ms, at_ms) >= $4
+             AND (adjudication IS NULL OR adjudication NOT LIKE '%false_alert_no_engagement%')
+             ORDER BY id DESC LIMIT 1",
         )
         .bind(deployment.0)
         .bind(inclusion)
@@ -257,7 +259,10 @@ impl Store {
         .bind(session.id())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE alerts SET last_seen_ms = $1 WHERE id = $2")
+        // Never back in time: nodes' clocks may differ by a little.
+        sqlx::query(
+            "UPDATE alerts SET last_seen_ms = $1 WHERE id = $2 AND COALESCE(last_seen_ms, at_ms) < $1",
+        )
             .bind(ms(now))
             .bind(alert.id.0)
             .execute(&mut *tx)

@@ -22,16 +22,21 @@ impl Store {
     /// Sets what the force states publicly about LFR (Administrator).
     pub async fn set_force_notice(&self, actor: &User, n: &ForceNotice) -> Result<ForceNotice> {
         let act = Act::new(actor, Action::SetForceNotice, "force.notice", "force");
+        // A blank policy is no policy.
+        let n = &ForceNotice {
+            policy: n.policy.clone().filter(|p| !p.trim().is_empty()),
+            ..n.clone()
+        };
         self.act(act, async |tx, now| {
             policy::force_notice_is_complete(n)?;
-            sqlx::query("DELETE FROM force_notice WHERE id = 1")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO force_notice (id, notice, set_ms) VALUES (1, $1, $2)")
-                .bind(json(n))
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO force_notice (id, notice, set_ms) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET notice = excluded.notice, set_ms = excluded.set_ms",
+            )
+            .bind(json(n))
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
             done(
                 n.clone(),
                 format!("public notice of {}: contact {}", n.force, n.contact),

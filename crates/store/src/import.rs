@@ -49,7 +49,7 @@ impl ImportSource {
                     "{origin} is neither a directory nor a .tar/.tar.gz archive"
                 )));
             };
-            read_archive(&origin, reader, &mut files)?;
+            read_archive(&origin, reader, &mut files, MAX_IMPORT_BYTES)?;
         } else {
             return Err(fail(format!("{origin} does not exist")));
         }
@@ -57,15 +57,16 @@ impl ImportSource {
     }
 
     /// A `.tar` or `.tar.gz` archive held in memory (an upload to the
-    /// console or the API); gzip is recognised by its magic number.
-    pub fn from_archive(origin: &str, bytes: &[u8]) -> Result<Self, ManifestProblems> {
+    /// console or the API); gzip is recognised by its magic number. Refused
+    /// once its files add up to more than `limit` bytes.
+    pub fn from_archive(origin: &str, bytes: &[u8], limit: u64) -> Result<Self, ManifestProblems> {
         let reader: Box<dyn Read + '_> = if bytes.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::read::GzDecoder::new(bytes))
         } else {
             Box::new(bytes)
         };
         let mut files = BTreeMap::new();
-        read_archive(origin, reader, &mut files)?;
+        read_archive(origin, reader, &mut files, limit)?;
         Ok(Self {
             files,
             origin: origin.into(),
@@ -90,6 +91,7 @@ fn read_archive(
     origin: &str,
     reader: impl Read,
     files: &mut BTreeMap<String, Vec<u8>>,
+    limit: u64,
 ) -> Result<(), ManifestProblems> {
     let fail = |m: String| ManifestProblems(vec![m]);
     let mut total = 0u64;
@@ -113,9 +115,10 @@ fn read_archive(
             .trim_start_matches("./")
             .to_string();
         total += entry.size();
-        if total > MAX_IMPORT_BYTES {
+        if total > limit {
             return Err(fail(format!(
-                "{origin} is larger than 2 GiB; split the import"
+                "{origin} holds more than {} MiB; split the import",
+                limit >> 20
             )));
         }
         let mut buf = Vec::new();
@@ -238,6 +241,23 @@ pub struct Examined {
 }
 
 impl Examined {
+    /// Adds a problem for each inclusion whose reference is already on the
+    /// watchlist, so that a check finds what the import would be refused for.
+    pub fn refuse_references_on(
+        &mut self,
+        existing: &std::collections::BTreeSet<String>,
+        watchlist: &str,
+    ) {
+        for e in &self.entries {
+            if existing.contains(&e.entry.reference) {
+                self.problems.push(format!(
+                    "ref {} is already on {watchlist}: take it out of the manifest, or remove the inclusion first",
+                    e.entry.reference
+                ));
+            }
+        }
+    }
+
     /// The import, ready to commit, or all that is wrong with it.
     pub fn ready(self) -> Result<Vec<PreparedEntry>, ManifestProblems> {
         if self.problems.is_empty() {

@@ -102,9 +102,13 @@ impl Store {
             .bind(upto.0)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
+        let mut alerts = rows
+            .iter()
             .map(|r| crate::alerts::row_with_notes(self.keys(), r))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let mut conn = self.pool.acquire().await?;
+        crate::alerts::attach_sightings(&mut conn, &mut alerts).await?;
+        Ok(alerts)
     }
 
     /// The newest alert's id (0 when there is none).

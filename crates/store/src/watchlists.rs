@@ -14,6 +14,16 @@ use crate::import::PreparedEntry;
 use crate::{Result, Store, StoreError};
 
 /// The sealed part of an inclusion.
+/// What an import into a watchlist must fit ([`Store::import_target`]).
+#[derive(Debug, Clone)]
+pub struct ImportTarget {
+    pub watchlist: Watchlist,
+    /// The recognition model its templates are made with.
+    pub model: String,
+    /// References already on the watchlist: each may be imported once.
+    pub references: std::collections::BTreeSet<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Details {
     name: String,
@@ -123,11 +133,11 @@ impl Store {
     }
 
     /// Refuses unless `actor` may import into `id` now (role, team, and the
-    /// watchlist still open for changes); returns the watchlist and the
-    /// model its templates must be made with. Lets a server refuse before it
-    /// enrols an upload; [`Store::commit_import`] checks it all again when
-    /// it writes.
-    pub async fn import_model(&self, actor: &User, id: WatchlistId) -> Result<(Watchlist, String)> {
+    /// watchlist still open for changes); says what an import must fit:
+    /// the model its templates are made with and the references already
+    /// on the watchlist. Lets a server refuse before it reads an upload;
+    /// [`Store::commit_import`] checks it all again when it writes.
+    pub async fn import_target(&self, actor: &User, id: WatchlistId) -> Result<ImportTarget> {
         self.permit(
             actor,
             Action::CompileWatchlist,
@@ -135,14 +145,25 @@ impl Store {
             &format!("W{id}"),
         )
         .await?;
-        let (w, d) = {
+        let (w, d, references) = {
             let mut conn = self.pool.acquire().await?;
             let w = load(&mut conn, id).await?;
             let d = crate::deployments::load(&mut conn, w.deployment).await?;
-            (w, d)
+            let references = sqlx::query("SELECT reference FROM inclusions WHERE watchlist = $1")
+                .bind(id.0)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<std::result::Result<_, _>>()?;
+            (w, d, references)
         };
         match policy::watchlist_open_for_changes(&w, &d) {
-            Ok(()) => Ok((w, d.recognition.model)),
+            Ok(()) => Ok(ImportTarget {
+                watchlist: w,
+                model: d.recognition.model,
+                references,
+            }),
             Err(r) => Err(self
                 .refused(actor, "watchlist.import", &format!("W{id}"), r)
                 .await),

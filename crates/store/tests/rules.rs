@@ -1286,4 +1286,24 @@ async fn a_report_is_published_only_with_the_forces_legal_basis_and_contact() {
         Some(r.watchlist_inclusions)
     );
     assert!(r.watchlist_inclusions > 0);
+
+    // Set again: the new notice replaces the old; a blank policy is none.
+    let again = lfr_domain::force::ForceNotice {
+        contact: "0800 000 000 (LFR enquiries)".into(),
+        policy: Some("  ".into()),
+        ..notice_again()
+    };
+    w.store.set_force_notice(&w.admin, &again).await.unwrap();
+    let stored = w.store.force_notice().await.unwrap().unwrap();
+    assert_eq!(stored.contact, again.contact);
+    assert_eq!(stored.policy, None);
+}
+
+fn notice_again() -> lfr_domain::force::ForceNotice {
+    lfr_domain::force::ForceNotice {
+        force: "Example Constabulary".into(),
+        legal_basis: "Common law policing powers".into(),
+        contact: String::new(),
+        policy: None,
+    }
 }

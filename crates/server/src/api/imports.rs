@@ -7,8 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -34,14 +33,15 @@ pub trait Enrollers: Send + Sync {
 /// Largest upload. `lfr watchlist import` takes archives up to 2 GiB.
 pub const MAX_UPLOAD: usize = 256 << 20;
 
+/// Largest an upload may unpack to: a compressed archive cannot make the
+/// server hold more than this.
+const MAX_UNPACKED: u64 = 512 << 20;
+
 /// Longest side of the thumbnails answered for each image.
 const THUMBNAIL_PX: u32 = 96;
 
 pub fn routes() -> Router<App> {
-    Router::new().route(
-        "/api/watchlists/{w}/import",
-        post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
-    )
+    Router::new().route("/api/watchlists/{w}/import", post(import))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,43 +93,61 @@ async fn import(
     c: Caller,
     Path(w): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Response> {
     let w = id(&w)?;
-    // Role, team and an open watchlist before any image is decoded.
-    let (watchlist, model) = app.store.import_model(&c.user, w).await?;
+    // Role, team and an open watchlist before the upload is even read.
+    let target = app.store.import_target(&c.user, w).await?;
+    let model = target.model.clone();
+    let unavailable = |m: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
     let Some(enrollers) = app.enrollers.clone() else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            format!(
-                "this server cannot enrol images; import with `lfr watchlist import W{w} ARCHIVE` on a machine with model {model} installed"
-            ),
-        ));
+        return Err(unavailable(format!(
+            "this server cannot enrol images; import with `lfr watchlist import W{w} ARCHIVE` on a machine with model {model} installed"
+        )));
     };
+    // One import at a time: enrolling is CPU work that live cameras share.
+    // The turn travels with the work, so a caller who goes away does not
+    // free it while the engine still runs.
+    let turn = app.imports.clone().try_acquire_owned().map_err(|_| {
+        unavailable(
+            "another import is being checked on this node; try again when it has finished".into(),
+        )
+    })?;
+    let body = axum::body::to_bytes(body, MAX_UPLOAD).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the upload is larger than {} MiB (or was cut off); split it, or import it with `lfr watchlist import W{w} ARCHIVE`",
+                MAX_UPLOAD >> 20
+            ),
+        )
+    })?;
     if body.is_empty() {
         return Err(ApiError::invalid(
             "the upload is empty: send a .tar or .tar.gz archive holding manifest.json and the images it names (docs/watchlists.md)",
         ));
     }
-    // One import at a time: enrolling is CPU work that live cameras share.
-    let _turn = app.imports.acquire().await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the server is stopping",
-        )
-    })?;
-    let kind = watchlist.kind;
+    let kind = target.watchlist.kind;
     let m = model.clone();
     let examined = tokio::task::spawn_blocking(move || {
-        let src = ImportSource::from_archive("the upload", &body)?;
-        let enroller = enrollers
-            .enroller(&m)
-            .map_err(|e| lfr_domain::manifest::ManifestProblems(vec![e]))?;
-        let examined = examine(&src, kind, enroller.as_ref())?;
-        let answer = describe(&examined, &src);
-        Ok::<_, lfr_domain::manifest::ManifestProblems>((examined, answer))
+        let _turn = turn;
+        let src = match ImportSource::from_archive("the upload", &body, MAX_UNPACKED) {
+            Ok(src) => src,
+            Err(p) => return Examination::Problems(p.0),
+        };
+        let enroller = match enrollers.enroller(&m) {
+            Ok(e) => e,
+            Err(e) => return Examination::NoEngine(e),
+        };
+        match examine(&src, kind, enroller.as_ref()) {
+            Ok(mut examined) => {
+                examined.refuse_references_on(&target.references, &format!("W{w}"));
+                let answer = describe(&examined, &src);
+                Examination::Done(Box::new(examined), answer)
+            }
+            Err(p) => Examination::Problems(p.0),
+        }
     })
     .await
     .map_err(|e| {
@@ -140,8 +158,9 @@ async fn import(
         )
     })?;
     let (examined, inclusions) = match examined {
-        Ok(x) => x,
-        Err(p) => return Ok(answer(model, p.0, vec![], 0, q.check)),
+        Examination::Done(x, answer) => (*x, answer),
+        Examination::Problems(p) => return Ok(answer(model, p, vec![], 0, q.check)),
+        Examination::NoEngine(e) => return Err(unavailable(e)),
     };
     let problems = examined.problems.clone();
     let mut imported = 0;
@@ -150,6 +169,15 @@ async fn import(
         imported = app.store.commit_import(&c.user, w, &prepared).await?;
     }
     Ok(answer(model, problems, inclusions, imported, q.check))
+}
+
+/// What the engine made of an upload.
+enum Examination {
+    Done(Box<Examined>, Vec<InclusionCheck>),
+    /// The archive or its manifest is wrong: nothing was enrolled.
+    Problems(Vec<String>),
+    /// This node cannot open the deployment's model.
+    NoEngine(String),
 }
 
 fn answer(

@@ -154,6 +154,10 @@ pub async fn page(parts: Parts, State(app): State<App>, Query(q): Query<Which>) 
     };
     let f = as_user(load_figures(&app, &c, d).await, &c.user)?;
     let wls = as_user(app.store.watchlists(&c.user, d).await, &c.user)?;
+    let (blue, standard): (Vec<_>, Vec<_>) = wls
+        .iter()
+        .partition(|(w, _)| w.kind == lfr_domain::watchlist::WatchlistKind::Blue);
+    let now = app.store.clock().now();
     let title = format!("Dashboard: {}", f.deployment.application.location);
     let dep = &f.deployment;
     let body = html! {
@@ -161,6 +165,8 @@ pub async fn page(parts: Parts, State(app): State<App>, Query(q): Query<Which>) 
             dt { "Authority" }
             dd { @match &dep.authority {
                 Some(a) if a.cancelled_at.is_some() => { strong { "cancelled" } }
+                Some(a) if now >= a.valid_until => { strong { "expired at " (time::when(a.valid_until)) } }
+                Some(a) if now < a.valid_from => { "from " (time::when(a.valid_from)) " until " strong { (time::when(a.valid_until)) } ", minimum threshold " (format!("{:.2}", a.minimum_threshold)) }
                 Some(a) => { "in force until " strong { (time::when(a.valid_until)) } ", minimum threshold " (format!("{:.2}", a.minimum_threshold)) }
                 None => { "not granted" }
             } }
@@ -168,7 +174,8 @@ pub async fn page(parts: Parts, State(app): State<App>, Query(q): Query<Which>) 
             dd { (dep.threshold_in_force().map(|t| format!("{t:.2}")).unwrap_or_else(|| "-".into())) }
             dt { "Watchlists" }
             dd {
-                (wls.iter().map(|(_, n)| n).sum::<u64>()) " inclusions on " (wls.len()) " watchlist(s)"
+                (standard.iter().map(|(_, n)| n).sum::<u64>()) " inclusion(s) on " (standard.len()) " watchlist(s)"
+                @if !blue.is_empty() { ", " (blue.iter().map(|(_, n)| n).sum::<u64>()) " Blue Watchlist volunteer(s)" }
                 @if wls.iter().any(|(w, _)| !w.is_approved_as_is()) { ", " strong { "not all approved as they stand" } }
             }
         }
