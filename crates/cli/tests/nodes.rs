@@ -210,7 +210,27 @@ async fn three_nodes_share_one_database() {
     let operator = store.reissue_token(&w.admin, "operator").await.unwrap();
     let silver = store.reissue_token(&w.admin, "silver").await.unwrap();
     let (operator, silver) = (operator.to_string(), silver.to_string());
-    for (name, node, pause) in [("left", "n1", 0.0), ("right", "n2", 7.0)] {
+    // One camera a node by default; `LFR_TEST_NODE_CAMERAS=3` gives the
+    // camera nodes three each (six cameras), the load.
+    let per_node: usize = std::env::var("LFR_TEST_NODE_CAMERAS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut cameras = vec![
+        ("left".to_string(), "n1", 0.0),
+        ("right".to_string(), "n2", 7.0),
+    ];
+    for k in 2..=per_node {
+        cameras.push((format!("left-{k}"), "n1", 1.5 * k as f64));
+        cameras.push((format!("right-{k}"), "n2", 7.0 + 1.5 * k as f64));
+    }
+    let n1_cameras: Vec<String> = cameras
+        .iter()
+        .filter(|c| c.1 == "n1")
+        .map(|c| c.0.clone())
+        .collect();
+    for (name, node, pause) in &cameras {
         let settings = serde_json::json!({
             "name": name,
             "location": format!("Arcade, {name} entrance"),
@@ -218,9 +238,9 @@ async fn three_nodes_share_one_database() {
         });
         let cam = Camera {
             deployment: w.deployment,
-            name: name.into(),
+            name: name.clone(),
             location: format!("Arcade, {name} entrance"),
-            node: node.into(),
+            node: node.to_string(),
         };
         store
             .add_camera(&w.engineer, &cam, &settings.to_string())
@@ -360,11 +380,13 @@ async fn three_nodes_share_one_database() {
     let f = get(&n3, &silver, &figures).await;
     assert!(f.to_string().contains("node n1"), "{f}");
 
-    // The engineer moves it to n2 by hand: n2 starts it.
-    e.ok(
-        Some(&w.engineer_token),
-        &["camera", "assign", &d, "left", "--node", "n2"],
-    );
+    // The engineer moves n1's cameras to n2 by hand: n2 starts them.
+    for name in &n1_cameras {
+        e.ok(
+            Some(&w.engineer_token),
+            &["camera", "assign", &d, name, "--node", "n2"],
+        );
+    }
     wait_until(
         "the moved camera streaming from n2",
         Duration::from_secs(90),
@@ -465,7 +487,8 @@ async fn three_nodes_share_one_database() {
     let mut late: Vec<f64> = announced.iter().map(|a| a.2).collect();
     late.sort_by(f64::total_cmp);
     eprintln!(
-        "{} alerts announced on n3, {} in the store, {} sightings heard; from the alert's time to n3's stream: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        "{} cameras: {} alerts announced on n3, {} in the store, {} sightings heard; from the alert's time to n3's stream: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        cameras.len(),
         announced.len(),
         stored.len(),
         sightings_heard().len(),
