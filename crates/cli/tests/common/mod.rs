@@ -11,6 +11,7 @@ pub mod browser;
 /// Data beside the repository (`shared/`, or `LFR_SHARED`); a clear failure when missing.
 pub fn shared(rel: &str) -> PathBuf {
     let root = std::env::var_os("LFR_SHARED")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     let p = root.join(rel);
