@@ -19,6 +19,15 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, String> {
             "the JPEG file is incomplete ({why}); it was probably cut off while being copied or sent, so send the whole file again"
         ));
     }
+    if let Some((w, h)) = dimensions(bytes)
+        && u64::from(w) * u64::from(h) > MAX_PIXELS
+    {
+        return Err(format!(
+            "it is {w}x{h} pixels ({:.0} megapixels), more than the {} megapixels lfr reads; send a smaller image (a reference needs only 20-100 px between the eyes)",
+            f64::from(w) * f64::from(h) / 1e6,
+            MAX_PIXELS / 1_000_000
+        ));
+    }
     let rgb = match image::load_from_memory(bytes) {
         Ok(img) => img.to_rgb8(),
         Err(image::ImageError::Limits(_)) => return Err(too_large(bytes)),
@@ -28,6 +37,21 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, String> {
         return Err("the image has no pixels".into());
     }
     Ok(rgb)
+}
+
+/// Most pixels an image may have. A few hundred bytes of JPEG can claim
+/// 168 megapixels and fill them with grey: the fuzzer found one that took
+/// 24 s and 11 GB to grade. Grading a 24-megapixel photograph takes about
+/// 1.5 GB; a reference needs far fewer pixels than that.
+pub const MAX_PIXELS: u64 = 24_000_000;
+
+/// The dimensions a file's header states, read without decoding it.
+fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()
 }
 
 /// The decoder's memory limit (512 MiB, the `image` crate's default) guards
@@ -159,6 +183,20 @@ mod tests {
             .unwrap();
         assert!(decode(&png).is_ok());
         assert!(decode(&png[..png.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn a_tiny_jpeg_claiming_168_megapixels_is_refused_before_decoding() {
+        // Found by the `image` fuzz target: 226 bytes stating 4112x40976
+        // pixels, which decode (to grey) within the decoder's memory limit
+        // and then took 24 s and 11 GB to grade.
+        let bytes = include_bytes!("testdata/tiny-jpeg-168-megapixels.jpg");
+        assert_eq!(bytes.len(), 226);
+        let e = decode(bytes).unwrap_err();
+        assert!(e.contains("4112x40976") && e.contains("megapixels"), "{e}");
+        // A photograph at the limit still reads.
+        let big = jpeg(6000, 4000);
+        assert_eq!(decode(&big).unwrap().dimensions(), (6000, 4000));
     }
 
     #[test]
