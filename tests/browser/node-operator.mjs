@@ -11,7 +11,7 @@
 // Environment: LFR_CHROMIUM (default /usr/bin/chromium), LFR_ALERT_WAIT_S
 // (default 180).
 
-import { chromium } from "playwright-core";
+import { launch, operatorQueue } from "./operator.mjs";
 
 const [url, token] = process.argv.slice(2);
 if (!url || !token) {
@@ -21,16 +21,9 @@ if (!url || !token) {
 const alertWait = Number(process.env.LFR_ALERT_WAIT_S || 180) * 1000;
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.LFR_CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
-  });
+  const browser = await launch();
   try {
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
-    page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`${url.replace(/\/$/, "")}/signin#token=${token}`);
-    await page.waitForURL((u) => u.pathname === "/console/alerts", { timeout: 20_000 });
+    const page = await operatorQueue(browser, url, token);
     await page.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
     // One the event stream brings in while the operator watches.
     const card = page.locator("#pending article.alert.new").first();

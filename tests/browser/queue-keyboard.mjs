@@ -13,7 +13,7 @@
 //
 // Environment: LFR_CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from "playwright-core";
+import { launch, operatorQueue } from "./operator.mjs";
 
 const [url, token, n] = process.argv.slice(2);
 if (!url || !token || !n) {
@@ -23,16 +23,9 @@ if (!url || !token || !n) {
 const want = Number(n);
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.LFR_CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
-  });
+  const browser = await launch();
   try {
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`${url.replace(/\/$/, "")}/signin#token=${token}`);
-    await page.waitForURL((u) => u.pathname === "/console/alerts", { timeout: 20_000 });
+    const page = await operatorQueue(browser, url, token, 900);
     const waiting = page.locator("#pending > article.alert");
     await waiting.nth(want - 1).waitFor({ timeout: 10_000 });
     const count = await waiting.count();

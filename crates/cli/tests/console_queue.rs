@@ -13,7 +13,6 @@ use std::time::Duration;
 use common::*;
 use lfr_store::Store;
 use lfr_store::alerts::NewAlert;
-use serde_json::Value;
 
 const ALERTS: usize = 20;
 
@@ -68,19 +67,12 @@ async fn an_operator_clears_twenty_alerts_by_keyboard() {
     }
 
     let server = e.serve(&r.staff.engineer, &[]);
-    let (url, token) = (server.url.clone(), operator.clone());
-    let (ok, said) = tokio::task::spawn_blocking(move || {
-        browser::run(
-            "queue-keyboard.mjs",
-            &[&url, &token, &ALERTS.to_string()],
-            &[],
-            Duration::from_secs(180),
-        )
-    })
-    .await
-    .unwrap();
-    assert!(ok, "the operator in Chromium:\n{said}");
-    let timing: Value = serde_json::from_str(said.lines().last().unwrap_or("")).unwrap();
+    let timing = browser::run_for_json(
+        "queue-keyboard.mjs",
+        vec![server.url.clone(), operator.clone(), ALERTS.to_string()],
+        Duration::from_secs(180),
+    )
+    .await;
     eprintln!(
         "the operator cleared {} alerts by keyboard in {:.1} s (from the first key to the last decision shown as sent)",
         timing["cleared"],

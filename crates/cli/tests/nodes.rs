@@ -340,19 +340,12 @@ async fn three_nodes_share_one_database() {
 
     // The operator, in Chromium on n3, passes an alert raised on n1 or n2
     // for engagement; n2's console hears the decision.
-    let (url, token) = (n3.url.clone(), operator.clone());
-    let (ok, said) = tokio::task::spawn_blocking(move || {
-        common::browser::run(
-            "node-operator.mjs",
-            &[&url, &token],
-            &[],
-            Duration::from_secs(240),
-        )
-    })
-    .await
-    .unwrap();
-    assert!(ok, "the operator in Chromium on n3:\n{said}");
-    let decided: Value = serde_json::from_str(said.lines().last().unwrap_or("")).unwrap();
+    let decided = common::browser::run_for_json(
+        "node-operator.mjs",
+        vec![n3.url.clone(), operator.clone()],
+        Duration::from_secs(240),
+    )
+    .await;
     let decided = decided["alert"].as_str().unwrap().to_string();
     wait_until(
         "the decision made on n3 heard on n2",

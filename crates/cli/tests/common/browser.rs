@@ -96,3 +96,22 @@ pub fn run(script: &str, args: &[&str], env: &[(&str, &Path)], limit: Duration) 
         ),
     }
 }
+
+/// Runs an operator script (`node SCRIPT ARGS`) from an async test, off
+/// its runtime's threads; fails the test with all it printed unless it
+/// succeeds, and returns the JSON line it ends with.
+pub async fn run_for_json(
+    script: &'static str,
+    args: Vec<String>,
+    limit: Duration,
+) -> serde_json::Value {
+    let (ok, said) = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(script, &args, &[], limit)
+    })
+    .await
+    .expect("the script's thread");
+    assert!(ok, "{script}:\n{said}");
+    serde_json::from_str(said.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{script} did not end with a JSON line ({e}):\n{said}"))
+}
