@@ -161,9 +161,13 @@ async function scenario(browser) {
   // Not one already waiting when the page loaded: one the event stream
   // brings in while the operator watches (the demo video loops, so its
   // volunteers keep walking past).
-  const card = op.locator("#pending article.alert.new").first();
-  await card.waitFor({ timeout: alertWait });
-  const id = await card.getAttribute("data-alert");
+  const arrived = op.locator("#pending article.alert.new").first();
+  await arrived.waitFor({ timeout: alertWait });
+  const id = await arrived.getAttribute("data-alert");
+  // From here on, that alert by its id: its card is drawn again when a
+  // sighting or an update arrives (without the arrival mark), and "the
+  // first new card" would then be another alert.
+  const card = op.locator(`#pending #alert-${id}`);
   log(`alert A${id} is in the operator's queue`);
   const text = await card.innerText();
   check(/Score\s+[01]\.\d{3}/.test(text), `the card shows the score (got "${text}")`);
@@ -180,8 +184,8 @@ async function scenario(browser) {
 
   step = "the queue shows how long each alert has waited, and counts them in the title";
   {
-    const waiting = card.locator(".waiting");
-    await op.waitForFunction((el) => /^waiting \d+ (s|min)/.test(el.textContent), await waiting.elementHandle(), { timeout: 5_000 });
+    await op.waitForFunction((sel) => /^waiting \d+ (s|min)/.test(document.querySelector(sel)?.textContent ?? ""),
+      `#pending #alert-${id} .waiting`, { timeout: 5_000 });
     check(/^\(\d+\) Alert queue/.test(await op.title()), `the title counts the waiting alerts (got "${await op.title()}")`);
     const sound = op.getByRole("button", { name: /^Sound on new alerts/ });
     check((await sound.getAttribute("aria-pressed")) === "true", "sound on new alerts is on by default");
@@ -193,7 +197,8 @@ async function scenario(browser) {
   await card.locator(".undo").waitFor({ timeout: 5_000 });
   check((await card.getAttribute("data-deciding")) === "false_alert_no_engagement", "the card waits, marked not a match");
   await op.keyboard.press("u");
-  await op.waitForFunction((el) => !el.hasAttribute("data-deciding") && !el.querySelector(".undo"), await card.elementHandle(), { timeout: 5_000 });
+  await op.waitForFunction((sel) => { const el = document.querySelector(sel); return el && !el.hasAttribute("data-deciding") && !el.querySelector(".undo"); },
+    `#pending #alert-${id}`, { timeout: 5_000 });
   check((await card.getAttribute("data-class")) === "pending", "undone, the alert is waiting again");
   // Past the window, nothing was sent: the store still has it undecided.
   await op.waitForTimeout(5_500);

@@ -26,9 +26,12 @@ async function main() {
     const page = await operatorQueue(browser, url, token);
     await page.locator("body[data-live=yes]").waitFor({ timeout: 10_000 });
     // One the event stream brings in while the operator watches.
-    const card = page.locator("#pending article.alert.new").first();
-    await card.waitFor({ timeout: alertWait });
-    const id = await card.getAttribute("data-alert");
+    const arrived = page.locator("#pending article.alert.new").first();
+    await arrived.waitFor({ timeout: alertWait });
+    const id = await arrived.getAttribute("data-alert");
+    // By its id from here: a sighting redraws the card without the arrival
+    // mark, and "the first new card" would then be another alert.
+    const card = page.locator(`#pending #alert-${id}`);
     const text = await card.innerText();
     const camera = ["left", "right"].find((c) => text.includes(c));
     await card.focus();
