@@ -58,6 +58,9 @@ enum Command {
     /// The force's public notice: its legal basis and a contact for the public.
     #[command(subcommand)]
     Force(cmds::force::ForceCmd),
+    /// Where the master key is kept: its file, or a hardware token (PKCS#11).
+    #[command(subcommand)]
+    Keys(cmds::keys::KeysCmd),
     /// The rules lfr enforces, and who may do what.
     Rules(cmds::rules::RulesArgs),
     /// Users, roles, training and sign-in tokens.
@@ -113,6 +116,7 @@ fn main() -> std::process::ExitCode {
         Command::Audit(c) => cmds::audit::run(g, c),
         Command::Report(a) => cmds::report::run(g, a),
         Command::Force(c) => cmds::force::run(g, c),
+        Command::Keys(c) => cmds::keys::run(g, c),
         Command::Rules(a) => cmds::rules::run(g, a),
         Command::User(c) => cmds::user::run(g, c),
         Command::Models(c) => cmds::models::run(g, c),

@@ -159,6 +159,16 @@ const STORE_COMMANDS: &[(&str, &str, &[&str])] = &[
         &["--force", "F", "--legal-basis", "L", "--contact", "C"],
     ),
     (
+        "keys to-token",
+        "manage_keys",
+        &[
+            "--module",
+            "/nonexistent/libpkcs11.so",
+            "--token-label",
+            "t",
+        ],
+    ),
+    (
         "user add",
         "manage_users",
         &["--name", "N", "--role", "operator", "newbie-{ROLE}"],
@@ -232,6 +242,11 @@ const OTHER_COMMANDS: &[(&str, &str)] = &[
     ),
     ("user whoami", "any signed-in user"),
     ("force show", "public by design: printed on the public page"),
+    ("keys show", "says only where the master key is kept"),
+    (
+        "keys create-in-token",
+        "sets up a new key directory before there is a user; refused where a master key exists",
+    ),
     (
         "deployment outstanding",
         "any signed-in user: each sees what their roles owe",

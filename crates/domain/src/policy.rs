@@ -102,6 +102,7 @@ str_enum! {
         ManageTeam = "manage_team",
         ViewLive = "view_live",
         SetForceNotice = "set_force_notice",
+        ManageKeys = "manage_keys",
     }
 }
 
@@ -114,6 +115,8 @@ impl Action {
             Action::ManageUsers => &[Administrator],
             // The administrator records what the force decided to publish.
             Action::SetForceNotice => &[Administrator],
+            // Where the master key is kept (a file or a hardware token).
+            Action::ManageKeys => &[Administrator],
             Action::ApplyForDeployment => COMMAND,
             Action::Authorise | Action::ConfirmVerbalAuthority | Action::CancelAuthority => {
                 &[AuthorisingOfficer]

@@ -37,12 +37,30 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 #[derive(Clone)]
 pub struct ChainKey(Zeroizing<[u8; 32]>);
 
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(..)")
+    }
+}
+
 impl ChainKey {
+    /// What the master key signs to give the chain's key.
+    pub(crate) const DERIVATION: &'static [u8] = b"lfr audit chain v1";
+
     /// Derived from the master key, so it lives (and is backed up) with it.
     pub(crate) fn derive(master: &[u8; 32]) -> Self {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("any key length");
-        m.update(b"lfr audit chain v1");
+        m.update(Self::DERIVATION);
         Self(Zeroizing::new(m.finalize().into_bytes().into()))
+    }
+
+    /// As a token derived it: HMAC-SHA-256 of [`Self::DERIVATION`] under the master key.
+    pub(crate) fn from_derived(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        self.0[..] == other.0[..]
     }
 
     fn hmac(&self, label: &str, text: &str) -> Hmac<Sha256> {

@@ -32,6 +32,7 @@ pub mod force;
 mod gate;
 pub mod import;
 pub mod keyring;
+mod keys;
 mod migrate;
 pub mod notices;
 mod recognition;
@@ -46,7 +47,7 @@ pub mod templates;
 pub mod users;
 pub mod watchlists;
 
-pub use keyring::Keyring;
+pub use keyring::{Keyring, MovedToToken, PIN_ENV, TOKEN_CONFIG, TokenConfig};
 
 /// What can go wrong, each saying what to do about it.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ pub mod deployment;
 pub mod detect;
 pub mod eval;
 pub mod force;
+pub mod keys;
 pub mod models;
 mod models_combine;
 mod models_packages;

@@ -29,6 +29,8 @@ pub struct Env {
     pub db: String,
     /// A models directory of the test's own; `None`: the installed one.
     models: Option<PathBuf>,
+    /// More environment for every `lfr` this runs.
+    vars: Vec<(String, std::ffi::OsString)>,
 }
 
 pub struct Out {
@@ -45,6 +47,7 @@ impl Env {
             dir,
             db,
             models: None,
+            vars: Vec::new(),
         }
     }
 
@@ -59,6 +62,11 @@ impl Env {
     /// Runs `lfr` with `models` as its models directory from now on.
     pub fn use_models(&mut self, models: PathBuf) {
         self.models = Some(models);
+    }
+
+    /// Runs every `lfr` from now on with `key` set to `value`.
+    pub fn set_var(&mut self, key: &str, value: impl Into<std::ffi::OsString>) {
+        self.vars.push((key.into(), value.into()));
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -78,6 +86,7 @@ impl Env {
         if let Some(m) = &self.models {
             c.env("LFR_MODELS", m);
         }
+        c.envs(self.vars.iter().map(|(k, v)| (k, v)));
         if let Some(t) = token {
             c.env("LFR_TOKEN", t);
         }
