@@ -26,4 +26,5 @@ pub mod pipeline;
 pub mod quality;
 pub mod runtime;
 pub mod search;
+pub mod simd;
 pub mod template;

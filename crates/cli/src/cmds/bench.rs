@@ -554,7 +554,7 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             "input": args.input, "algorithm": algorithm, "width": w, "height": h, "frames": frames, "faces": faces,
             "faces_per_frame": faces as f64 / frames as f64, "workers": workers,
             "detect_scale": config.detector.input_scale(),
-            "threads_per_model": args.engine.threads,
+            "threads_per_model": args.engine.threads, "instructions": lfr_engine::simd::instructions(),
             "ms_per_frame": { "detect": ms(detect), "align_describe": ms(describe), "decode_wait": ms(decode_wait) },
             "ms_per_face_align_describe": per_face, "wall_seconds": wall, "fps": fps,
         });
@@ -566,6 +566,10 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             faces as f64 / frames as f64
         );
         println!("  algorithm {algorithm}");
+        println!(
+            "  lfr's own loops use {} (LFR_SIMD=baseline|avx2 to compare)",
+            lfr_engine::simd::instructions()
+        );
         println!(
             "  {workers} worker(s), {} thread(s) per model, frames shrunk x{:.2} for detection; time per frame in one worker:",
             args.engine.threads,

@@ -125,6 +125,16 @@ pub fn extract_chip(img: &RgbImage, d: &ChipDetails) -> Result<RgbImage, AlignEr
     if d.angle == 0.0 && d.rows as f64 == d.rect.height() && d.cols as f64 == d.rect.width() {
         return Ok(copy_chip(img, d.rect.round(), d.rows, d.cols));
     }
+    Ok(sample_chip_widest(img, d))
+}
+
+crate::simd::widest!(fn sample_chip_widest(img: &RgbImage, d: &ChipDetails) -> RgbImage => sample_chip);
+
+/// The pyramid and the bilinear sampling of [`extract_chip`], inlined into
+/// one copy per instruction set ([`crate::simd`]). Integer sums and dlib's
+/// order of float operations, so every copy gives the same bytes.
+#[inline(always)]
+fn sample_chip(img: &RgbImage, d: &ChipDetails) -> RgbImage {
     let size = (d.rows * d.cols) as f64;
 
     // How many pyramid levels, and how much margin around the chip they need.
@@ -187,7 +197,7 @@ pub fn extract_chip(img: &RgbImage, d: &ChipDetails) -> Result<RgbImage, AlignEr
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// The part of `img` inside `r` (already clipped to the image) as a view.
@@ -286,5 +296,32 @@ mod tests {
         let br = t.apply([149.0, 149.0]);
         let want = rotate_point(d.rect.center(), d.rect.br(), d.angle);
         assert!((br[0] - want[0]).abs() < 1e-9 && (br[1] - want[1]).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod widest {
+    use super::*;
+
+    /// The copy for this processor's widest instructions samples the same
+    /// bytes as the baseline copy, with and without a pyramid level.
+    #[test]
+    fn every_instruction_set_samples_the_same_chip() {
+        let img = RgbImage::from_fn(640, 480, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+        });
+        for side in [90.0, 300.0] {
+            let d = ChipDetails {
+                rect: DRect::centered([320.5, 240.25], side, side),
+                angle: 0.12,
+                rows: 150,
+                cols: 150,
+            };
+            assert_eq!(
+                sample_chip(&img, &d),
+                sample_chip_widest(&img, &d),
+                "{side} px face"
+            );
+        }
     }
 }

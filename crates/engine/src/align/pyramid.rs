@@ -53,6 +53,7 @@ pub(crate) fn rect_down(r: &DRect) -> DRect {
 /// dlib filters rows first; the sums are exact integers either way, so this
 /// filters columns first, which touches only the rows that are kept and runs
 /// over contiguous bytes.
+#[inline(always)]
 pub(crate) fn pyramid_down2(src: Plane) -> RgbBuf {
     if src.width <= 8 || src.height <= 8 {
         return RgbBuf::default();
@@ -96,7 +97,7 @@ pub(crate) fn pyramid_down2(src: Plane) -> RgbBuf {
 /// `floor` without a library call (the baseline x86-64 target has no
 /// rounding instruction): exact for |x| < 2^53, saturating beyond, and 0 for
 /// NaN, so callers check NaN themselves.
-#[inline]
+#[inline(always)]
 pub(crate) fn floor(x: f64) -> f64 {
     let t = x as i64 as f64;
     if t > x { t - 1.0 } else { t }
@@ -106,7 +107,7 @@ pub(crate) fn floor(x: f64) -> f64 {
 /// all four neighbours lie inside the view, so the last row and column are
 /// never sampled even at integer positions; each channel is truncated to u8.
 /// The arithmetic order is dlib's, so results match it bit for bit.
-#[inline]
+#[inline(always)]
 pub(crate) fn bilinear(src: &Plane, x: f64, y: f64) -> Option<[u8; 3]> {
     let left = floor(x);
     let top = floor(y);

@@ -68,6 +68,9 @@ pub(crate) fn taps(origin: f32, src: f32, dst: usize, limit: usize) -> Taps {
 /// `CH`-interleaved values. Vertical first: it shrinks the row count before
 /// the costlier horizontal gather, and its inner loop runs along contiguous
 /// rows, which the compiler vectorises. Only the columns `xt` reads are touched.
+/// Inlined into its callers so that it is vectorised for the instructions
+/// each was compiled for ([`crate::simd`]).
+#[inline(always)]
 pub(crate) fn resample_rows<const CH: usize>(
     raw: &[u8],
     stride: usize,
@@ -100,6 +103,7 @@ pub(crate) fn resample_rows<const CH: usize>(
 
 /// The horizontal step: `out` (`CH`-interleaved) from the vertically filtered
 /// row `acc`, which starts at source column `c0`.
+#[inline(always)]
 fn gather_row<const CH: usize>(acc: &[f32], c0: usize, xt: &Taps, out: &mut [f32]) {
     match xt.n {
         2 => gather::<CH, 2>(acc, c0, xt, out),
@@ -113,6 +117,7 @@ fn gather_row<const CH: usize>(acc: &[f32], c0: usize, xt: &Taps, out: &mut [f32
 /// taps and channels unroll, leaving one bounds check per output pixel. Frames
 /// shrunk by up to 2 (video detection shrinks by 0.75) take 3 taps or fewer,
 /// and this step was most of the resampling's time when written generally.
+#[inline(always)]
 fn gather<const CH: usize, const N: usize>(acc: &[f32], c0: usize, xt: &Taps, out: &mut [f32]) {
     let outputs = out.chunks_exact_mut(CH).zip(&xt.starts);
     for ((o, &sx), w) in outputs.zip(xt.weights.chunks_exact(N)) {
@@ -128,6 +133,7 @@ fn gather<const CH: usize, const N: usize>(acc: &[f32], c0: usize, xt: &Taps, ou
 }
 
 /// The horizontal step for any tap count (large shrink factors).
+#[inline(always)]
 fn gather_any<const CH: usize>(acc: &[f32], c0: usize, xt: &Taps, out: &mut [f32]) {
     for (x, o) in out.chunks_exact_mut(CH).enumerate() {
         let (sx, wx) = xt.at(x);
@@ -152,10 +158,15 @@ pub(crate) fn bgr_tensor(img: &RgbImage, w: &Window) -> Tensor {
     t
 }
 
-/// [`bgr_tensor`] written into `t`, whose buffer is reused when it has the
-/// right shape: video frames all have the same, and a fresh 14 MB buffer a
-/// frame costs page faults and zeroing.
-pub(crate) fn bgr_tensor_into(img: &RgbImage, w: &Window, t: &mut Tensor) {
+crate::simd::widest!(
+    /// [`bgr_tensor`] written into `t`, whose buffer is reused when it has the
+    /// right shape: video frames all have the same, and a fresh 14 MB buffer a
+    /// frame costs page faults and zeroing.
+    pub(crate) fn bgr_tensor_into(img: &RgbImage, w: &Window, t: &mut Tensor) -> () => bgr_tensor_into_with
+);
+
+#[inline(always)]
+fn bgr_tensor_into_with(img: &RgbImage, w: &Window, t: &mut Tensor) {
     let (iw, ih) = (img.width() as usize, img.height() as usize);
     let (ow, oh) = (w.out_w as usize, w.out_h as usize);
     let pw = ow.div_ceil(DIVISOR) * DIVISOR;
@@ -285,5 +296,34 @@ mod tests {
         };
         bgr_tensor_into(&img, &smaller, &mut reused);
         assert_eq!(reused, bgr_tensor(&img, &smaller));
+    }
+}
+
+#[cfg(test)]
+mod widest {
+    use super::*;
+
+    /// The copy for this processor's widest instructions gives the same
+    /// tensor as the baseline copy, shrinking and enlarging.
+    #[test]
+    fn every_instruction_set_resamples_alike() {
+        let img = RgbImage::from_fn(640, 360, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+        });
+        for (out_w, out_h) in [(480, 270), (200, 90), (900, 500)] {
+            let w = Window {
+                x0: 7,
+                y0: 3,
+                src_w: 600,
+                src_h: 350,
+                out_w,
+                out_h,
+                overlap: 0,
+                inner: [false; 4],
+            };
+            let mut base = Tensor::new(vec![0], Vec::new());
+            bgr_tensor_into_with(&img, &w, &mut base);
+            assert_eq!(bgr_tensor(&img, &w), base, "{out_w}x{out_h}");
+        }
     }
 }
