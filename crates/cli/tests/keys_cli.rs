@@ -5,59 +5,15 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::*;
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-/// A SoftHSM2 configuration of the test's own, with tokens `labels`.
-fn softhsm(dir: &Path, labels: &[&str]) -> std::path::PathBuf {
-    assert!(
-        Path::new(MODULE).exists(),
-        "{MODULE} is missing: this test needs SoftHSM2 (apt-get install softhsm2; .ci/run installs it)"
-    );
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    for label in labels {
-        let out = Command::new("softhsm2-util")
-            .args([
-                "--init-token",
-                "--free",
-                "--label",
-                label,
-                "--pin",
-                "4321",
-                "--so-pin",
-                "so-pin-77",
-            ])
-            .env("SOFTHSM2_CONF", &conf)
-            .output()
-            .expect("softhsm2-util runs (apt-get install softhsm2)");
-        assert!(
-            out.status.success(),
-            "softhsm2-util: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    conf
-}
+const MODULE: &str = lfr_testkit::SOFTHSM_MODULE;
 
 #[test]
 fn an_administrator_moves_the_master_key_into_a_token() {
     let mut e = Env::new();
     let hsm = tempfile::tempdir().unwrap();
-    let conf = softhsm(hsm.path(), &["force-hsm", "new-system"]);
+    let conf = lfr_testkit::softhsm(hsm.path(), &[("force-hsm", "4321"), ("new-system", "4321")]);
     e.set_var("SOFTHSM2_CONF", &conf);
     let staff = e.staff();
     let d = format!("D{}", e.json(Some(&staff.silver), APPLY)["id"]);
@@ -113,30 +69,17 @@ fn an_administrator_moves_the_master_key_into_a_token() {
     let mut fresh = Env::new();
     fresh.set_var("SOFTHSM2_CONF", &conf);
     fresh.set_var("LFR_PKCS11_PIN", "4321");
-    fresh.ok(
-        None,
-        &[
-            "keys",
-            "create-in-token",
-            "--module",
-            MODULE,
-            "--token-label",
-            "new-system",
-        ],
-    );
+    let create = [
+        "keys",
+        "create-in-token",
+        "--module",
+        MODULE,
+        "--token-label",
+        "new-system",
+    ];
+    fresh.ok(None, &create);
     fresh.bootstrap();
     assert!(!fresh.path("keys/master.key").exists());
     assert!(fresh.path("keys/master.pkcs11").exists());
-    fresh.fails(
-        None,
-        &[
-            "keys",
-            "create-in-token",
-            "--module",
-            MODULE,
-            "--token-label",
-            "new-system",
-        ],
-        "already has a master key",
-    );
+    fresh.fails(None, &create, "already has a master key");
 }

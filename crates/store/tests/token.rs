@@ -10,53 +10,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use common::*;
 use lfr_store::keyring::TokenKey;
 use lfr_store::{Store, TokenConfig};
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-/// A SoftHSM2 configuration of its own with one fresh token, `label`.
-fn softhsm(dir: &Path, label: &str, pin: &str) -> PathBuf {
-    assert!(
-        Path::new(MODULE).exists(),
-        "{MODULE} is missing: this test needs SoftHSM2 (apt-get install softhsm2; .ci/run installs it)"
-    );
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let out = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            label,
-            "--pin",
-            pin,
-            "--so-pin",
-            "so-secret-9",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util runs (apt-get install softhsm2)");
-    assert!(
-        out.status.success(),
-        "softhsm2-util: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    conf
-}
+const MODULE: &str = lfr_testkit::SOFTHSM_MODULE;
 
 fn config(dir: &Path, token: &str, key: &str, pin: &str) -> TokenConfig {
     let pin_file = dir.join(format!("{token}-{pin}.pin"));
@@ -85,8 +45,7 @@ fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn the_master_key_moves_into_a_token_and_everything_still_opens() {
     let hsm = tempfile::tempdir().unwrap();
-    let conf = softhsm(hsm.path(), "lfr-test", "1234");
-    softhsm_second_token(&conf, "lfr-fresh", "5678");
+    let conf = lfr_testkit::softhsm(hsm.path(), &[("lfr-test", "1234"), ("lfr-fresh", "5678")]);
     // SAFETY: set before any thread of this process starts (the runtime
     // below is made after it), and this binary holds this one test.
     unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
@@ -95,28 +54,6 @@ fn the_master_key_moves_into_a_token_and_everything_still_opens() {
         .build()
         .unwrap()
         .block_on(moves(hsm.path()));
-}
-
-fn softhsm_second_token(conf: &Path, label: &str, pin: &str) {
-    let out = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            label,
-            "--pin",
-            pin,
-            "--so-pin",
-            "so-secret-9",
-        ])
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "softhsm2-util: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 async fn moves(hsm: &Path) {

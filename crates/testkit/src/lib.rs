@@ -44,3 +44,41 @@ pub async fn fresh_database(dir: &Path) -> String {
         None => format!("sqlite://{}", dir.join("lfr.db").display()),
     }
 }
+
+/// SoftHSM2's PKCS#11 library, as Debian's `softhsm2` installs it.
+pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 configuration of the test's own in `dir`, holding a fresh
+/// token for each `(label, user PIN)`; returns the file `SOFTHSM2_CONF`
+/// must name.
+pub fn softhsm(dir: &Path, tokens: &[(&str, &str)]) -> std::path::PathBuf {
+    assert!(
+        Path::new(SOFTHSM_MODULE).exists(),
+        "{SOFTHSM_MODULE} is missing: this test needs SoftHSM2 (apt-get install softhsm2; scripts/setup and .ci/run install it)"
+    );
+    let store = dir.join("tokens");
+    std::fs::create_dir_all(&store).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    for (label, pin) in tokens {
+        let out = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", label, "--pin", pin])
+            .args(["--so-pin", "security-officer-1"])
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .expect("softhsm2-util runs (apt-get install softhsm2)");
+        assert!(
+            out.status.success(),
+            "softhsm2-util: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    conf
+}
