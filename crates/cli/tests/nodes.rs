@@ -13,8 +13,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,87 +35,30 @@ fn models() -> ModelFiles {
 /// One `lfr serve` node.
 struct Node {
     name: &'static str,
-    child: Child,
-    log: std::path::PathBuf,
+    served: Served,
+    /// Its console's address, without the trailing `/`.
     url: String,
 }
 
 impl Node {
     fn start(e: &Env, name: &'static str, token: &str, deployment: Option<&str>) -> Node {
-        let log = e.path(&format!("{name}.log"));
-        let ready = e.path(&format!("{name}.ready.json"));
-        let _ = std::fs::remove_file(&ready);
         let published = e.path("published");
-        let mut args = vec![
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--node",
-            name,
-            "--publish-dir",
-            published.to_str().unwrap(),
-            "--ready-file",
-            ready.to_str().unwrap(),
-        ];
+        let mut args = vec!["--node", name, "--publish-dir", published.to_str().unwrap()];
         if let Some(d) = deployment {
             args.extend(["--deployment", d]);
         }
-        let mut child = e.spawn(token, &args, &log);
-        let start = Instant::now();
-        while !ready.exists() {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "node {name} stopped:\n{}",
-                read(&log)
-            );
-            assert!(
-                start.elapsed() < Duration::from_secs(120),
-                "node {name} not ready:\n{}",
-                read(&log)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let r: Value = serde_json::from_str(&read(&ready)).unwrap();
-        Node {
-            name,
-            child,
-            log,
-            url: r["url"].as_str().unwrap().trim_end_matches('/').into(),
-        }
+        let served = e.serve_as(name, token, &args);
+        let url = served.url.trim_end_matches('/').into();
+        Node { name, served, url }
     }
 
     fn said(&self) -> String {
-        read(&self.log)
+        self.served.said()
     }
 
     fn signal(&mut self, sig: &str) {
-        let ok = std::process::Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let start = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "node {} did not stop on {sig}:\n{}",
-                self.name,
-                self.said()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.served.signal(sig);
     }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
 }
 
 /// Waits until `f` holds, or fails saying `what` and the nodes' logs.

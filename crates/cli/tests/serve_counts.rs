@@ -33,46 +33,36 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
     let e = Env::new();
     let r = e.running_deployment();
     let cameras = crowd_camera(&e);
-    let log = e.path("serve.log");
     let published = e.path("published");
-    let ready = e.path("ready.json");
-    let mut server = e.spawn(
+    let mut server = e.serve(
         &r.staff.engineer,
         &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
             "--publish-dir",
             published.to_str().unwrap(),
             "--deployment",
             &r.deployment,
             "--cameras",
             cameras.to_str().unwrap(),
-            "--ready-file",
-            ready.to_str().unwrap(),
         ],
-        &log,
     );
-    let said = || std::fs::read_to_string(&log).unwrap_or_default();
     let running = format!("cameras of {} running", r.deployment);
     let start = Instant::now();
-    while !said().contains(&running) {
+    while !server.said().contains(&running) {
         assert!(
-            server.try_wait().unwrap().is_none(),
+            server.child.try_wait().unwrap().is_none(),
             "lfr serve stopped before its cameras ran:\n{}",
-            said()
+            server.said()
         );
         assert!(
             start.elapsed() < Duration::from_secs(120),
             "the cameras did not start:\n{}",
-            said()
+            server.said()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let ready: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    let ready = &server.ready;
     assert_eq!(ready["deployment"], r.deployment.as_str(), "{ready}");
-    assert_eq!(ready["pid"], server.id(), "{ready}");
+    assert_eq!(ready["pid"], server.child.id(), "{ready}");
     assert!(
         ready["url"]
             .as_str()
@@ -82,24 +72,8 @@ fn a_stopped_server_has_recorded_every_face_it_scanned() {
     // Long enough for faces to be scanned, and not a whole number of the
     // 5 s write interval: the last counts are written only by the stop.
     std::thread::sleep(Duration::from_millis(7_500));
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = server.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "lfr serve did not stop on SIGTERM:\n{}",
-            said()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let text = said();
+    let status = server.signal("-TERM");
+    let text = server.said();
     assert!(status.success(), "lfr serve failed: {status}\n{text}");
     // "camera arcade stopped: N faces scanned, M frames dropped, all recorded"
     let line = text

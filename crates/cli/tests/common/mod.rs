@@ -326,8 +326,39 @@ impl Env {
 /// `lfr serve` on a free loopback port, running until dropped.
 pub struct Served {
     pub child: std::process::Child,
+    /// The console's address, as its ready file gives it (ends in `/`).
     pub url: String,
     pub log: PathBuf,
+    /// What its ready file said.
+    pub ready: serde_json::Value,
+}
+
+impl Served {
+    /// Everything it has printed so far.
+    pub fn said(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `sig` (`-TERM`, `-KILL`) and waits up to 60 s for it to end.
+    pub fn signal(&mut self, sig: &str) -> std::process::ExitStatus {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "lfr serve did not stop on {sig}:\n{}",
+                self.said()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Served {
@@ -340,8 +371,14 @@ impl Drop for Served {
 impl Env {
     /// Starts `lfr serve` with `args` and waits for its ready file.
     pub fn serve(&self, token: &str, args: &[&str]) -> Served {
-        let ready = self.path("ready.json");
-        let log = self.path("serve.log");
+        self.serve_as("serve", token, args)
+    }
+
+    /// [`Env::serve`] for a server named `name`: its output in `NAME.log`,
+    /// its ready file `NAME.ready.json`, so that several can run at once.
+    pub fn serve_as(&self, name: &str, token: &str, args: &[&str]) -> Served {
+        let ready = self.path(&format!("{name}.ready.json"));
+        let log = self.path(&format!("{name}.log"));
         let _ = std::fs::remove_file(&ready);
         let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--ready-file"];
         all.push(ready.to_str().unwrap());
@@ -353,17 +390,23 @@ impl Env {
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             {
                 let url = v["url"].as_str().unwrap().to_string();
-                return Served { child, url, log };
+                return Served {
+                    child,
+                    url,
+                    log,
+                    ready: v,
+                };
             }
             if let Some(status) = child.try_wait().unwrap() {
                 panic!(
-                    "lfr serve stopped ({status}):\n{}",
+                    "lfr serve {name} stopped ({status}):\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
             assert!(
-                start.elapsed() < std::time::Duration::from_secs(60),
-                "lfr serve was not ready in 60 s"
+                start.elapsed() < std::time::Duration::from_secs(120),
+                "lfr serve {name} was not ready in 120 s:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
