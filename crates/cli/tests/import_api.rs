@@ -112,6 +112,15 @@ async fn an_upload_is_checked_image_by_image_and_stored_whole_or_not_at_all() {
     assert_eq!(res.status(), 403);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["rule"], "on_the_deployment_team", "{body}");
+    // Refusals leave the connection fit for the next request: the upload is
+    // read away, not left half-sent on a connection the server then closes
+    // under the client's next request (a broken pipe instead of an answer).
+    for i in 0..30 {
+        let res = post(&other, true, good.clone())
+            .await
+            .unwrap_or_else(|e| panic!("refusal {i} did not arrive: {e}"));
+        assert_eq!(res.status(), 403);
+    }
 
     // One bad image: every image answered, the bad one named, nothing stored.
     let res = post(&r.staff.silver, false, bad).await.unwrap();

@@ -88,21 +88,24 @@ pub struct ImageCheck {
     pub thumbnail: Option<String>,
 }
 
-async fn import(
-    State(app): State<App>,
-    c: Caller,
-    Path(w): Path<String>,
-    Query(q): Query<ImportQuery>,
-    body: axum::body::Body,
-) -> ApiResult<Response> {
-    let w = id(&w)?;
-    // Role, team and an open watchlist before the upload is even read.
+/// What an import needs before its upload is looked at: the caller's
+/// role and team and an open watchlist, an engine for the deployment's
+/// model, and this node's one turn.
+async fn ready(
+    app: &App,
+    c: &Caller,
+    w: lfr_domain::ids::WatchlistId,
+) -> ApiResult<(
+    lfr_store::watchlists::ImportTarget,
+    Arc<dyn Enrollers>,
+    tokio::sync::OwnedSemaphorePermit,
+)> {
     let target = app.store.import_target(&c.user, w).await?;
-    let model = target.model.clone();
     let unavailable = |m: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
     let Some(enrollers) = app.enrollers.clone() else {
         return Err(unavailable(format!(
-            "this server cannot enrol images; import with `lfr watchlist import W{w} ARCHIVE` on a machine with model {model} installed"
+            "this server cannot enrol images; import with `lfr watchlist import W{} ARCHIVE` on a machine with model {} installed",
+            w.0, target.model
         )));
     };
     // One import at a time: enrolling is CPU work that live cameras share.
@@ -113,6 +116,45 @@ async fn import(
             "another import is being checked on this node; try again when it has finished".into(),
         )
     })?;
+    Ok((target, enrollers, turn))
+}
+
+/// Reads and throws away what the caller is still sending (up to the
+/// upload limit, for at most a minute), then gives the refusal. A server
+/// that answers and closes while the client is still writing resets the
+/// connection, and the client sees a broken pipe instead of the reason.
+async fn discard(body: axum::body::Body, refusal: ApiError) -> ApiError {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let drain = async {
+        let mut seen = 0;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > MAX_UPLOAD {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(60), drain).await;
+    refusal
+}
+
+async fn import(
+    State(app): State<App>,
+    c: Caller,
+    Path(w): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    let w = id(&w)?;
+    // Role, team, an open watchlist, an engine and a free turn before the
+    // upload is examined: a refusal discards it unread.
+    let (target, enrollers, turn) = match ready(&app, &c, w).await {
+        Ok(r) => r,
+        Err(e) => return Err(discard(body, e).await),
+    };
+    let model = target.model.clone();
+    let unavailable = |m: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
     let body = axum::body::to_bytes(body, MAX_UPLOAD).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
