@@ -197,3 +197,29 @@ async fn an_upload_is_checked_image_by_image_and_stored_whole_or_not_at_all() {
     assert!(body["problems"][0].is_string(), "{body}");
     assert_eq!(inclusions().await.len(), 2);
 }
+
+/// A refused sign-in reaches a caller still sending an upload, request
+/// after request on one connection (the failed sign-ins are soon
+/// rate-limited: either answer will do, a broken connection will not).
+#[tokio::test]
+async fn an_upload_refused_at_sign_in_gets_its_answer() {
+    let e = Env::new();
+    let staff = e.staff();
+    let server = e.serve(&staff.engineer, &[]);
+    let http = reqwest::Client::new();
+    for i in 0..10 {
+        let res = http
+            .post(format!("{}api/watchlists/W1/import?check=true", server.url))
+            .bearer_auth("lfr_not-a-token")
+            .header("content-type", "application/gzip")
+            .body(vec![7u8; 4 << 20])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("refusal {i} did not arrive: {e}"));
+        assert!(
+            matches!(res.status().as_u16(), 401 | 429),
+            "{}",
+            res.status()
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Wider vector instructions where the processor has them.
 //!
 //! The build targets baseline x86-64, so the compiler may use only SSE2. The
-//! hot loops of lfr's own code (resampling a frame for the detector) are
+//! hot loops of lfr's own code (resampling a frame for the detector, sampling
+//! face chips) are
 //! written so that the compiler vectorises them, and compiled a second time
 //! with AVX2 and FMA enabled (an `#[inline(always)]` body called from a
 //! `#[target_feature]` wrapper, made by [`widest!`]), which picks that copy at run time
@@ -15,60 +16,56 @@ use std::sync::OnceLock;
 /// them: `baseline`, `avx2` (or unset: the widest the processor has).
 pub const CAP_ENV: &str = "LFR_SIMD";
 
-fn cap() -> u8 {
-    static CAP: OnceLock<u8> = OnceLock::new();
-    *CAP.get_or_init(|| match std::env::var(CAP_ENV).as_deref() {
-        Ok("baseline") => 0,
-        Ok("avx2") => 1,
-        _ => 2,
-    })
+/// The widest instructions in use, found once: the processor's, capped by
+/// `LFR_SIMD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Baseline,
+    Avx2Fma,
+    Avx512,
 }
 
-/// Whether this processor runs AVX2 and FMA instructions (and `LFR_SIMD`
-/// allows them).
-pub fn has_avx2_fma() -> bool {
-    static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| {
+fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let cap = match std::env::var(CAP_ENV).as_deref() {
+            Ok("baseline") => Level::Baseline,
+            Ok("avx2") => Level::Avx2Fma,
+            _ => Level::Avx512,
+        };
         #[cfg(target_arch = "x86_64")]
-        {
-            cap() >= 1
-                && std::is_x86_feature_detected!("avx2")
-                && std::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
-}
-
-/// Whether this processor also runs AVX-512 F and BW instructions (and
-/// `LFR_SIMD` allows them).
-pub fn has_avx512() -> bool {
-    static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            cap() >= 2
-                && has_avx2_fma()
-                && std::is_x86_feature_detected!("avx512f")
+        let has =
+            if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+                Level::Baseline
+            } else if std::is_x86_feature_detected!("avx512f")
                 && std::is_x86_feature_detected!("avx512bw")
-        }
+            {
+                Level::Avx512
+            } else {
+                Level::Avx2Fma
+            };
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
+        let has = Level::Baseline;
+        has.min(cap)
     })
+}
+
+/// Whether lfr's own loops may use AVX2 and FMA here.
+pub fn has_avx2_fma() -> bool {
+    level() >= Level::Avx2Fma
+}
+
+/// Whether they may also use AVX-512 F and BW.
+pub fn has_avx512() -> bool {
+    level() >= Level::Avx512
 }
 
 /// The vector instructions lfr's own loops use here, for benchmark reports.
 pub fn instructions() -> &'static str {
-    if has_avx512() {
-        "AVX-512"
-    } else if has_avx2_fma() {
-        "AVX2+FMA"
-    } else {
-        "baseline (SSE2 on x86-64)"
+    match level() {
+        Level::Avx512 => "AVX-512",
+        Level::Avx2Fma => "AVX2+FMA",
+        Level::Baseline => "baseline (SSE2 on x86-64)",
     }
 }
 

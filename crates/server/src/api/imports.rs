@@ -101,7 +101,6 @@ async fn ready(
     tokio::sync::OwnedSemaphorePermit,
 )> {
     let target = app.store.import_target(&c.user, w).await?;
-    let unavailable = |m: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
     let Some(enrollers) = app.enrollers.clone() else {
         return Err(unavailable(format!(
             "this server cannot enrol images; import with `lfr watchlist import W{} ARCHIVE` on a machine with model {} installed",
@@ -117,6 +116,10 @@ async fn ready(
         )
     })?;
     Ok((target, enrollers, turn))
+}
+
+fn unavailable(why: String) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)
 }
 
 /// Reads and throws away what the caller is still sending (up to the
@@ -141,20 +144,23 @@ async fn discard(body: axum::body::Body, refusal: ApiError) -> ApiError {
 
 async fn import(
     State(app): State<App>,
-    c: Caller,
+    c: Result<Caller, ApiError>,
     Path(w): Path<String>,
     Query(q): Query<ImportQuery>,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
-    let w = id(&w)?;
-    // Role, team, an open watchlist, an engine and a free turn before the
-    // upload is examined: a refusal discards it unread.
-    let (target, enrollers, turn) = match ready(&app, &c, w).await {
+    // Sign-in, role, team, an open watchlist, an engine and a free turn
+    // before the upload is examined: a refusal discards it unread.
+    let checked = async {
+        let (c, w) = (c?, id(&w)?);
+        let r = ready(&app, &c, w).await?;
+        Ok::<_, ApiError>((c, w, r))
+    };
+    let (c, w, (target, enrollers, turn)) = match checked.await {
         Ok(r) => r,
         Err(e) => return Err(discard(body, e).await),
     };
     let model = target.model.clone();
-    let unavailable = |m: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
     let body = axum::body::to_bytes(body, MAX_UPLOAD).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

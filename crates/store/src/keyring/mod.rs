@@ -52,7 +52,7 @@ impl Master {
     fn chain_key(&self) -> Result<ChainKey, StoreError> {
         match self {
             Master::File(k) => Ok(ChainKey::derive(k.bytes())),
-            Master::Token(t) => Ok(ChainKey::from_derived(t.mac(ChainKey::DERIVATION)?)),
+            Master::Token(t) => t.chain_key(),
         }
     }
 }
@@ -186,15 +186,15 @@ impl Keyring {
                 c.key
             )));
         }
-        let moved = Master::Token(TokenKey::import(cfg, file)?);
-        let proven = self.prove(&moved, cfg);
-        if proven.is_err()
-            && let Master::Token(t) = moved
-        {
-            // Nothing of a failed move stays in the token.
-            t.destroy();
-        }
-        let deployment_keys = proven?;
+        let token = TokenKey::import(cfg, file)?;
+        let deployment_keys = match self.prove(&token) {
+            Ok(n) => n,
+            Err(e) => {
+                // Nothing of a failed move stays in the token.
+                token.destroy();
+                return Err(e);
+            }
+        };
         cfg.write(&self.dir)?;
         shred_file(&self.dir.join(MASTER), &self.dir)?;
         Ok(MovedToToken {
@@ -204,20 +204,18 @@ impl Keyring {
         })
     }
 
-    /// That `moved` holds this keyring's master key, unextractable: it
+    /// That `token` holds this keyring's master key, unextractable: it
     /// gives the same audit chain key and opens every deployment's data key
     /// as the file does. Returns how many data keys it opened.
-    fn prove(&self, moved: &Master, cfg: &TokenConfig) -> Result<usize, StoreError> {
-        let Master::Token(token) = moved else {
-            unreachable!("proves a token");
-        };
+    fn prove(&self, token: &TokenKey) -> Result<usize, StoreError> {
+        let cfg = token.config();
         if token.extractable() {
             return Err(StoreError::Invalid(format!(
                 "PKCS#11 token {:?} gives out the value of key {:?}: it cannot keep a master key; use a token that honours CKA_SENSITIVE",
                 cfg.token, cfg.key
             )));
         }
-        if !moved.chain_key()?.same_as(&self.chain) {
+        if !token.chain_key()?.same_as(&self.chain) {
             return Err(StoreError::Invalid(format!(
                 "PKCS#11 token {:?}'s key {:?} is not this system's master key: choose another --key-label",
                 cfg.token, cfg.key
@@ -237,7 +235,7 @@ impl Keyring {
             let d = DeploymentId(id);
             let wrapped = self.wrapped(d)?;
             let by_file = self.master.open(&wrapped, &Self::aad(d))?;
-            let by_token = moved.open(&wrapped, &Self::aad(d))?;
+            let by_token = token.open(&wrapped, &Self::aad(d))?;
             if by_file[..] != by_token[..] {
                 return Err(StoreError::Crypto(format!(
                     "{} opens differently under the token: the file is kept",

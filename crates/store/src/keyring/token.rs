@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::StoreError;
+use crate::audit::ChainKey;
 use crate::crypto::Key;
 
 /// The configuration's file name in the key directory.
@@ -70,10 +71,6 @@ impl TokenConfig {
     pub(super) fn write(&self, dir: &Path) -> Result<(), StoreError> {
         let text = serde_json::to_string_pretty(self).expect("plain fields");
         super::write_atomic(&dir.join(CONFIG), text.as_bytes())
-    }
-
-    fn audit_label(&self) -> String {
-        format!("{}-audit", self.key)
     }
 
     fn pin(&self) -> Result<AuthPin, StoreError> {
@@ -159,43 +156,76 @@ fn session(cfg: &TokenConfig) -> Result<Session, StoreError> {
     }
 }
 
-fn find(
-    s: &Session,
-    cfg: &TokenConfig,
-    label: &str,
-    kind: KeyType,
-) -> Result<Option<ObjectHandle>, StoreError> {
-    let found = s
-        .find_objects(&[
-            Attribute::Class(ObjectClass::SECRET_KEY),
-            Attribute::KeyType(kind),
-            Attribute::Label(label.as_bytes().to_vec()),
-        ])
-        .map_err(|e| failed("looking for the key", cfg, e))?;
-    match found.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(*one)),
-        _ => Err(StoreError::Invalid(format!(
-            "PKCS#11 token {:?} holds {} keys labelled {label:?}: lfr cannot tell which is the master key",
-            cfg.token,
-            found.len()
-        ))),
-    }
+/// The two secrets the master key is in a token: an AES key that wraps
+/// the data keys, and an HMAC secret of the same value for the audit chain.
+#[derive(Clone, Copy)]
+enum Part {
+    Wrap,
+    Audit,
 }
 
-/// The attributes of a key that stays in the token.
-fn kept(label: &str, kind: KeyType, uses: [Attribute; 2]) -> Vec<Attribute> {
-    let mut a = vec![
-        Attribute::Class(ObjectClass::SECRET_KEY),
-        Attribute::KeyType(kind),
-        Attribute::Label(label.as_bytes().to_vec()),
-        Attribute::Token(true),
-        Attribute::Private(true),
-        Attribute::Sensitive(true),
-        Attribute::Extractable(false),
-    ];
-    a.extend(uses);
-    a
+impl Part {
+    fn label(self, cfg: &TokenConfig) -> String {
+        match self {
+            Part::Wrap => cfg.key.clone(),
+            Part::Audit => format!("{}-audit", cfg.key),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Part::Wrap => "the master key",
+            Part::Audit => "the audit secret",
+        }
+    }
+
+    fn kind(self) -> KeyType {
+        match self {
+            Part::Wrap => KeyType::AES,
+            Part::Audit => KeyType::GENERIC_SECRET,
+        }
+    }
+
+    /// What the token is asked to keep: this part, in the token, unreadable;
+    /// `value` is its value or its length.
+    fn template(self, cfg: &TokenConfig, value: Attribute) -> Vec<Attribute> {
+        let uses = match self {
+            Part::Wrap => [Attribute::Encrypt(true), Attribute::Decrypt(true)],
+            Part::Audit => [Attribute::Sign(true), Attribute::Verify(true)],
+        };
+        let mut a = vec![
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(self.kind()),
+            Attribute::Label(self.label(cfg).into_bytes()),
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            value,
+        ];
+        a.extend(uses);
+        a
+    }
+
+    fn find(self, s: &Session, cfg: &TokenConfig) -> Result<Option<ObjectHandle>, StoreError> {
+        let label = self.label(cfg);
+        let found = s
+            .find_objects(&[
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(self.kind()),
+                Attribute::Label(label.clone().into_bytes()),
+            ])
+            .map_err(|e| failed("looking for the key", cfg, e))?;
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            _ => Err(StoreError::Invalid(format!(
+                "PKCS#11 token {:?} holds {} keys labelled {label:?}: lfr cannot tell which is the master key",
+                cfg.token,
+                found.len()
+            ))),
+        }
+    }
 }
 
 /// The master key in a token, with a signed-in session.
@@ -217,63 +247,29 @@ impl TokenKey {
     /// a new one, made inside it.
     pub fn connect(cfg: &TokenConfig, create: bool) -> Result<Self, StoreError> {
         let s = session(cfg)?;
-        let aes = find(&s, cfg, &cfg.key, KeyType::AES)?;
-        let mac = find(&s, cfg, &cfg.audit_label(), KeyType::GENERIC_SECRET)?;
-        let (aes, mac) = match (aes, mac) {
-            (Some(a), Some(m)) => (a, m),
+        match (Part::Wrap.find(&s, cfg)?, Part::Audit.find(&s, cfg)?) {
+            (Some(aes), Some(mac)) => Ok(Self::new(cfg, s, aes, mac)),
             (None, None) if create => {
-                let len = Attribute::ValueLen(32.into());
-                let aes = s
-                    .generate_key(
-                        &Mechanism::AesKeyGen,
-                        &[
-                            kept(
-                                &cfg.key,
-                                KeyType::AES,
-                                [Attribute::Encrypt(true), Attribute::Decrypt(true)],
-                            ),
-                            vec![len.clone()],
-                        ]
-                        .concat(),
-                    )
-                    .map_err(|e| failed("making the master key", cfg, e))?;
-                let mac = s
-                    .generate_key(
-                        &Mechanism::GenericSecretKeyGen,
-                        &[
-                            kept(
-                                &cfg.audit_label(),
-                                KeyType::GENERIC_SECRET,
-                                [Attribute::Sign(true), Attribute::Verify(true)],
-                            ),
-                            vec![len],
-                        ]
-                        .concat(),
-                    )
-                    .map_err(|e| failed("making the audit secret", cfg, e))?;
-                (aes, mac)
+                let make = |p: Part, how: Mechanism| {
+                    s.generate_key(&how, &p.template(cfg, Attribute::ValueLen(32.into())))
+                        .map_err(|e| failed(&format!("making {}", p.what()), cfg, e))
+                };
+                let aes = make(Part::Wrap, Mechanism::AesKeyGen)?;
+                let mac = make(Part::Audit, Mechanism::GenericSecretKeyGen)
+                    .inspect_err(|_| drop(s.destroy_object(aes)))?;
+                Ok(Self::new(cfg, s, aes, mac))
             }
-            (None, None) => {
-                return Err(StoreError::Invalid(format!(
-                    "PKCS#11 token {:?} holds no key labelled {:?}: this is not the token the system was set up with, or \"key\" in {CONFIG} is wrong",
-                    cfg.token, cfg.key
-                )));
-            }
-            _ => {
-                return Err(StoreError::Invalid(format!(
-                    "PKCS#11 token {:?} holds only one of {:?} and {:?}: an earlier move into it did not finish; restore the token from its backup",
-                    cfg.token,
-                    cfg.key,
-                    cfg.audit_label()
-                )));
-            }
-        };
-        Ok(Self {
-            cfg: cfg.clone(),
-            session: Mutex::new(s),
-            aes,
-            mac,
-        })
+            (None, None) => Err(StoreError::Invalid(format!(
+                "PKCS#11 token {:?} holds no key labelled {:?}: this is not the token the system was set up with, or \"key\" in {CONFIG} is wrong",
+                cfg.token, cfg.key
+            ))),
+            _ => Err(StoreError::Invalid(format!(
+                "PKCS#11 token {:?} holds only one of {:?} and {:?}: an earlier move into it did not finish; restore the token from its backup",
+                cfg.token,
+                Part::Wrap.label(cfg),
+                Part::Audit.label(cfg)
+            ))),
+        }
     }
 
     /// Puts an existing master key into the token (as the AES key and the
@@ -281,52 +277,28 @@ impl TokenKey {
     /// token already holds a key of that label.
     pub fn import(cfg: &TokenConfig, master: &Key) -> Result<Self, StoreError> {
         let s = session(cfg)?;
-        if find(&s, cfg, &cfg.key, KeyType::AES)?.is_some()
-            || find(&s, cfg, &cfg.audit_label(), KeyType::GENERIC_SECRET)?.is_some()
-        {
+        if Part::Wrap.find(&s, cfg)?.is_some() || Part::Audit.find(&s, cfg)?.is_some() {
             return Err(StoreError::Invalid(format!(
                 "PKCS#11 token {:?} already holds a key labelled {:?}: choose another --key-label",
                 cfg.token, cfg.key
             )));
         }
-        let value = Attribute::Value(master.bytes().to_vec());
-        let aes = s
-            .create_object(
-                &[
-                    kept(
-                        &cfg.key,
-                        KeyType::AES,
-                        [Attribute::Encrypt(true), Attribute::Decrypt(true)],
-                    ),
-                    vec![value.clone()],
-                ]
-                .concat(),
-            )
-            .map_err(|e| failed("storing the master key", cfg, e))?;
-        let mac = s.create_object(
-            &[
-                kept(
-                    &cfg.audit_label(),
-                    KeyType::GENERIC_SECRET,
-                    [Attribute::Sign(true), Attribute::Verify(true)],
-                ),
-                vec![value],
-            ]
-            .concat(),
-        );
-        let mac = match mac {
-            Ok(m) => m,
-            Err(e) => {
-                let _ = s.destroy_object(aes);
-                return Err(failed("storing the audit secret", cfg, e));
-            }
+        let store = |p: Part| {
+            s.create_object(&p.template(cfg, Attribute::Value(master.bytes().to_vec())))
+                .map_err(|e| failed(&format!("storing {}", p.what()), cfg, e))
         };
-        Ok(Self {
+        let aes = store(Part::Wrap)?;
+        let mac = store(Part::Audit).inspect_err(|_| drop(s.destroy_object(aes)))?;
+        Ok(Self::new(cfg, s, aes, mac))
+    }
+
+    fn new(cfg: &TokenConfig, session: Session, aes: ObjectHandle, mac: ObjectHandle) -> Self {
+        Self {
             cfg: cfg.clone(),
-            session: Mutex::new(s),
+            session: Mutex::new(session),
             aes,
             mac,
-        })
+        }
     }
 
     /// Removes the key from the token: for a move that failed its checks.
@@ -391,8 +363,14 @@ impl TokenKey {
             })
     }
 
+    /// The audit chain's key, derived by the token as [`ChainKey::derive`]
+    /// derives it from a key file, so a moved key keeps the chain.
+    pub(crate) fn chain_key(&self) -> Result<ChainKey, StoreError> {
+        Ok(ChainKey::from_derived(self.mac(ChainKey::DERIVATION)?))
+    }
+
     /// HMAC-SHA-256 of `data` under the audit secret.
-    pub fn mac(&self, data: &[u8]) -> Result<[u8; 32], StoreError> {
+    fn mac(&self, data: &[u8]) -> Result<[u8; 32], StoreError> {
         let m = self
             .session
             .lock()
