@@ -71,6 +71,18 @@ pub struct Global {
     )]
     pub token: Option<String>,
 
+    /// What runs the networks: onnxruntime (default), openvino (bfloat16
+    /// where the processor computes in it natively, about twice as fast
+    /// there) or openvino-f32. Every engine of the process uses it.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "LFR_RUNTIME",
+        value_name = "RUNTIME"
+    )]
+    pub runtime: Option<lfr_engine::runtime::Runtime>,
+
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,

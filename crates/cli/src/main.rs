@@ -101,6 +101,10 @@ fn main() -> std::process::ExitCode {
         .with_ansi(false)
         .init();
     let g = &cli.global;
+    if let Some(r) = g.runtime {
+        // The first choice in the process; nothing has opened an engine yet.
+        lfr_engine::runtime::choose(r).expect("the runtime is chosen once, at start");
+    }
     let result: anyhow::Result<()> = match cli.command {
         Command::Detect(a) => cmds::detect::run(g, a),
         Command::Compare(a) => cmds::compare::run(g, a),

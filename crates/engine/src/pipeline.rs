@@ -14,7 +14,7 @@ use crate::detect::{DetectError, Detector, DetectorConfig, Face};
 use crate::geometry::BoundingBox;
 use crate::landmarks::{LandmarksError, ShapePredictor};
 use crate::package::{CombinedModel, Package, append_component};
-use crate::runtime::{OrtBackend, RuntimeError};
+use crate::runtime::{Runtime, RuntimeError};
 use crate::template::{Algorithm, Template, TemplateError};
 
 /// Where the model files are. Resolving and verifying them is the caller's
@@ -141,6 +141,9 @@ pub struct EngineConfig {
     pub align: AlignMethod,
     /// Threads each model may use for one run.
     pub threads: usize,
+    /// What runs the networks; by default this process's choice
+    /// ([`crate::runtime::chosen`]).
+    pub runtime: Runtime,
 }
 
 impl Default for EngineConfig {
@@ -149,6 +152,7 @@ impl Default for EngineConfig {
             detector: DetectorConfig::default(),
             align: AlignMethod::YuNet5,
             threads: 1,
+            runtime: crate::runtime::chosen(),
         }
     }
 }
@@ -199,6 +203,24 @@ pub fn algorithm(align: AlignMethod) -> Algorithm {
     Algorithm::new(DETECTOR_ID, aligner, EMBEDDER_ID)
 }
 
+/// What [`Engine::runtime_busy`] reports: the runtime's own share of each
+/// stage, so a benchmark can show what lfr adds around it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuntimeBusy {
+    pub detect: std::time::Duration,
+    pub describe: std::time::Duration,
+}
+
+impl std::ops::Sub for RuntimeBusy {
+    type Output = Self;
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            detect: self.detect.saturating_sub(earlier.detect),
+            describe: self.describe.saturating_sub(earlier.describe),
+        }
+    }
+}
+
 pub struct Engine {
     detector: Detector,
     parts: Vec<Part>,
@@ -225,8 +247,9 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
 impl Engine {
     pub fn open(files: &ModelFiles, config: &EngineConfig) -> Result<Self, EngineError> {
         let algorithm = files.algorithm(config.align)?;
-        let backend = OrtBackend::new(&files.onnxruntime, config.threads)?;
-        let detector = Detector::new(&backend, &read(&files.yunet)?, config.detector)?;
+        let backend = config.runtime.backend(&files.onnxruntime, config.threads)?;
+        let backend = backend.as_ref();
+        let detector = Detector::new(backend, &read(&files.yunet)?, config.detector)?;
         let dlib =
             |align: AlignMethod| -> Result<Part, EngineError> {
                 Ok(Part {
@@ -245,7 +268,7 @@ impl Engine {
                             Aligner::dlib5_cascade(Arc::new(ShapePredictor::load(path)?))
                         }
                     },
-                    describer: Describer::dlib_resnet(&backend, &read(&files.dlib_resnet)?)?,
+                    describer: Describer::dlib_resnet(backend, &read(&files.dlib_resnet)?)?,
                     weight: None,
                 })
             };
@@ -253,7 +276,7 @@ impl Engine {
             Ok(Part {
                 aligner: Aligner::template(p.manifest().template()),
                 describer: Describer::onnx(
-                    &backend,
+                    backend,
                     &format!("model {}", p.id()),
                     &p.read_onnx()?,
                     &p.manifest().model,
@@ -289,6 +312,15 @@ impl Engine {
 
     pub fn algorithm(&self) -> &Algorithm {
         &self.algorithm
+    }
+
+    /// Time this engine's networks have spent inside the runtime since it
+    /// was opened: detection, and description (every component's).
+    pub fn runtime_busy(&self) -> RuntimeBusy {
+        RuntimeBusy {
+            detect: self.detector.busy(),
+            describe: self.parts.iter().map(|p| p.describer.busy()).sum(),
+        }
     }
 
     /// Replaces the calibration (for example with one computed by `lfr calibrate`).

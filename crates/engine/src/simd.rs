@@ -101,3 +101,43 @@ macro_rules! widest {
     };
 }
 pub(crate) use widest;
+
+/// The processor's name, its cores and the vector instructions it has, for
+/// benchmark reports: a figure means little without the machine it came from
+/// (ONNX Runtime, too, picks its kernels by these instructions).
+pub fn processor() -> String {
+    let name = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{name}, {cores} core(s): {}", features().join(" "))
+}
+
+/// The vector instructions this processor reports, of those that matter to
+/// lfr and ONNX Runtime.
+pub fn features() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut has = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($f:tt => $label:expr),* $(,)?) => {
+                $(if std::is_x86_feature_detected!($f) { has.push($label); })*
+            };
+        }
+        probe!(
+            "sse4.2" => "SSE4.2", "avx" => "AVX", "avx2" => "AVX2", "fma" => "FMA",
+            "avxvnni" => "AVX-VNNI", "avx512f" => "AVX-512F", "avx512bw" => "AVX-512BW",
+            "avx512vl" => "AVX-512VL", "avx512vnni" => "AVX-512VNNI", "avx512bf16" => "AVX-512BF16",
+        );
+    }
+    if has.is_empty() {
+        has.push("none detected");
+    }
+    has
+}

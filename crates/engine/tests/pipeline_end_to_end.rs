@@ -94,3 +94,27 @@ fn templates_record_their_algorithm_and_alignments_do_not_mix() {
     other.algorithm = lfr_engine::pipeline::algorithm(lfr_engine::align::AlignMethod::Dlib5Cascade);
     assert!(e.score(&a, &other).is_err());
 }
+
+/// `bench video` sets the runtime's own time beside each stage's; that
+/// figure must count each network's runs, and only them.
+#[test]
+fn the_runtime_s_share_of_each_stage_is_counted_and_within_it() {
+    let mut e = engine();
+    let img = load_rgb(&shared("data/dlib-reference/images/obama.jpg"));
+    let before = e.runtime_busy();
+    let t0 = std::time::Instant::now();
+    let faces = e.detect(&img).unwrap();
+    let detect = t0.elapsed();
+    let after_detect = e.runtime_busy() - before;
+    assert!(after_detect.detect > std::time::Duration::ZERO, "YuNet's run was not counted");
+    assert!(after_detect.detect <= detect, "{after_detect:?} is more than the stage's {detect:?}");
+    assert_eq!(after_detect.describe, std::time::Duration::ZERO, "detection counted as description");
+    let t1 = std::time::Instant::now();
+    let templates = e.templates(&img, &faces).unwrap();
+    let describe = t1.elapsed();
+    assert!(!templates.is_empty());
+    let both = e.runtime_busy() - before;
+    assert_eq!(both.detect, after_detect.detect, "description counted as detection");
+    assert!(both.describe > std::time::Duration::ZERO, "the descriptor's run was not counted");
+    assert!(both.describe <= describe, "{both:?} is more than the stage's {describe:?}");
+}

@@ -25,6 +25,7 @@ impl EngineEnroller {
             detector: DetectorConfig::stills(),
             align: AlignMethod::YuNet5,
             threads: 1,
+            runtime: lfr_engine::runtime::chosen(),
         };
         Ok(Self {
             engine: Mutex::new(Engine::open(models, &config)?),

@@ -42,6 +42,15 @@ pub mod files {
     pub const OMZ_REID: &str = "face-reidentification-retail-0095.onnx";
     pub const OMZ_LICENSE: &str = "LICENSE.omz-face-reid-0095";
     pub const ARCFACE_MBF: &str = "w600k_mbf.onnx";
+    /// OpenVINO, the optional second runtime (`lfr --runtime openvino`):
+    /// its C API, which the others are found beside.
+    pub const OPENVINO_C: &str = "libopenvino_c.so.2641";
+    pub const OPENVINO: &str = "libopenvino.so.2641";
+    pub const OPENVINO_CPU: &str = "libopenvino_intel_cpu_plugin.so";
+    pub const OPENVINO_ONNX: &str = "libopenvino_onnx_frontend.so.2641";
+    pub const OPENVINO_TBB: &str = "libtbb.so.12";
+    pub const OPENVINO_LICENSE: &str = "LICENSE.openvino";
+    pub const OPENVINO_NOTICES: &str = "third-party-programs.openvino.txt";
 }
 
 /// The environment variable naming the models directory (read by the CLI

@@ -386,10 +386,134 @@ const DESCRIPTORS: &[ModelFile] = &[
     },
 ];
 
-/// Every file `install` handles: the default pipeline's, then the
-/// descriptors that shipped packages are built from.
+const OPENVINO_VERSION: &str = "2026.4.1";
+const OPENVINO_PROVENANCE: &str =
+    "Intel OpenVINO 2026.4.1, from the PyPI wheel openvino==2026.4.1 (openvino/libs/)";
+
+static OPENVINO_WHEEL: Dist = Dist::Wheel {
+    project: "openvino",
+    version: OPENVINO_VERSION,
+    arch: "x86_64",
+};
+
+/// OpenVINO, the optional second runtime (`lfr --runtime openvino`): not
+/// needed by the default pipeline, so a failure to obtain it stops nothing.
+/// x86-64 only (its pins are of the x86-64 wheel).
+const RUNTIMES: &[ModelFile] = &[
+    ModelFile {
+        name: files::OPENVINO_C,
+        sha256: "d2d0836d422b21fc5da2739af0d6035df3fc6dd5e4756402eb848974edecf8a5",
+        size: 377_505,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "OpenVINO's C API, loaded at run time by the `openvino` crate (runtime-linking) for `--runtime openvino`",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino/libs/libopenvino_c.so.2641",
+        }],
+    },
+    ModelFile {
+        name: files::OPENVINO,
+        sha256: "9b9a80ac1f18e07b13ed54459d9a865bcfe9dc170dbf8fe740c2974b85ecedc1",
+        size: 20_526_937,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "OpenVINO's core library, found by the C API beside it",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino/libs/libopenvino.so.2641",
+        }],
+    },
+    ModelFile {
+        name: files::OPENVINO_CPU,
+        sha256: "6599e3dd300d047b5ed72f8e48101c5f312c25321f35f57f803641ff8372900b",
+        size: 63_691_929,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "OpenVINO's CPU plugin (oneDNN kernels; bfloat16 where the processor has it)",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino/libs/libopenvino_intel_cpu_plugin.so",
+        }],
+    },
+    ModelFile {
+        name: files::OPENVINO_ONNX,
+        sha256: "82d499f5b5e8514def7aaa1ecd5a9f570542d33ae9d00a0077f707cccd0e0192",
+        size: 6_827_321,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "OpenVINO's ONNX reader",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino/libs/libopenvino_onnx_frontend.so.2641",
+        }],
+    },
+    ModelFile {
+        name: files::OPENVINO_TBB,
+        sha256: "ac9518497a4f2cb6729792730f145ee58367316031511923fef263c9ac81ca61",
+        size: 369_313,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "oneTBB, OpenVINO's thread pool",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino/libs/libtbb.so.12",
+        }],
+    },
+    ModelFile {
+        name: files::OPENVINO_LICENSE,
+        sha256: "c71d239df91726fc519c6eb72d318ec65820627232b2f796219e87dcf35d0ab4",
+        size: 11_357,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "OpenVINO licence text",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino-2026.4.1.dist-info/licenses/LICENSE",
+        }],
+    },
+    ModelFile {
+        name: files::OPENVINO_NOTICES,
+        sha256: "caf4040a8c3043c9fdc7638ccc61078b40ce623e69e3bcd2bc544ae70a368b2f",
+        size: 120_451,
+        version: OPENVINO_VERSION,
+        licence: "Apache-2.0",
+        role: "OpenVINO runtime third-party notices",
+        provenance: OPENVINO_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &OPENVINO_WHEEL,
+            member: "openvino-2026.4.1.dist-info/licenses/licensing/runtime-third-party-programs.txt",
+        }],
+    },
+];
+
+/// Every file `install` handles: the default pipeline's, the descriptors
+/// that shipped packages are built from, then the optional runtime.
 pub fn all() -> impl Iterator<Item = &'static ModelFile> {
-    MANIFEST.iter().chain(DESCRIPTORS)
+    MANIFEST
+        .iter()
+        .chain(DESCRIPTORS)
+        .chain(RUNTIMES.iter().filter(|_| cfg!(target_arch = "x86_64")))
 }
 
 /// The manifest entry for `name`, if the manifest has one.

@@ -462,6 +462,8 @@ struct StageTimes {
     faces: usize,
     detect: f64,
     describe: f64,
+    /// ONNX Runtime's own part of the two, in the same calls.
+    runtime: lfr_engine::pipeline::RuntimeBusy,
 }
 
 /// Decodes on its own thread and analyses frames on `workers` threads, each
@@ -498,10 +500,14 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
                 let (rx, done, progress) = (&rx, &done, &progress);
                 s.spawn(move || -> Result<StageTimes> {
                     let mut t = StageTimes::default();
+                    let busy_before = engine.runtime_busy();
                     loop {
                         let frame = match rx.lock().unwrap().recv() {
                             Ok(f) => f,
-                            Err(_) => return Ok(t),
+                            Err(_) => {
+                                t.runtime = engine.runtime_busy() - busy_before;
+                                return Ok(t);
+                            }
                         };
                         let t1 = Instant::now();
                         let found = engine.detect(&frame)?;
@@ -543,20 +549,32 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     let faces: usize = times.iter().map(|t| t.faces).sum();
     let detect: f64 = times.iter().map(|t| t.detect).sum();
     let describe: f64 = times.iter().map(|t| t.describe).sum();
+    let runtime_detect: f64 = times.iter().map(|t| t.runtime.detect.as_secs_f64()).sum();
+    let runtime_describe: f64 = times.iter().map(|t| t.runtime.describe.as_secs_f64()).sum();
     if frames == 0 {
         bail!("{} gave no frames", args.input);
     }
     let fps = frames as f64 / wall;
     let ms = |s: f64| 1000.0 * s / frames as f64;
     let per_face = 1000.0 * describe / faces.max(1) as f64;
+    let runtime_per_face = 1000.0 * runtime_describe / faces.max(1) as f64;
+    // lfr's time over the runtime's, in the same calls on the same inputs.
+    let ratio = |stage: f64, runtime: f64| (runtime > 0.0).then(|| stage / runtime);
+    let processor = lfr_engine::simd::processor();
+    let runtime_name = config.runtime.name();
     if g.json {
         let v = serde_json::json!({
             "input": args.input, "algorithm": algorithm, "width": w, "height": h, "frames": frames, "faces": faces,
             "faces_per_frame": faces as f64 / frames as f64, "workers": workers,
             "detect_scale": config.detector.input_scale(),
             "threads_per_model": args.engine.threads, "instructions": lfr_engine::simd::instructions(),
+            "processor": processor,
             "ms_per_frame": { "detect": ms(detect), "align_describe": ms(describe), "decode_wait": ms(decode_wait) },
-            "ms_per_face_align_describe": per_face, "wall_seconds": wall, "fps": fps,
+            "runtime": runtime_name,
+            "runtime_ms_per_frame": { "detect": ms(runtime_detect), "describe": ms(runtime_describe) },
+            "stage_over_runtime": { "detect": ratio(detect, runtime_detect), "align_describe": ratio(describe, runtime_describe) },
+            "ms_per_face_align_describe": per_face, "runtime_ms_per_face_describe": runtime_per_face,
+            "wall_seconds": wall, "fps": fps,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -565,7 +583,8 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             args.input,
             faces as f64 / frames as f64
         );
-        println!("  algorithm {algorithm}");
+        println!("  algorithm {algorithm}, run by {runtime_name}");
+        println!("  processor {processor}");
         println!(
             "  lfr's own loops use {} (LFR_SIMD=baseline|avx2 to compare)",
             lfr_engine::simd::instructions()
@@ -575,10 +594,25 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             args.engine.threads,
             config.detector.input_scale()
         );
-        println!("  detect + quality:  {:7.1} ms", ms(detect));
+        let of = |stage: f64, runtime: f64| {
+            ratio(stage, runtime).map_or(String::new(), |r| {
+                format!("; {runtime_name} alone {:.1} ms, the stage x{r:.2} of it", ms(runtime))
+            })
+        };
         println!(
-            "  align + describe:  {:7.1} ms ({per_face:.1} ms per face)",
-            ms(describe)
+            "  detect + quality:  {:7.1} ms{}",
+            ms(detect),
+            of(detect, runtime_detect)
+        );
+        println!(
+            "  align + describe:  {:7.1} ms ({per_face:.1} ms per face{}){}",
+            ms(describe),
+            if runtime_describe > 0.0 {
+                format!(", {runtime_name} alone {runtime_per_face:.1}")
+            } else {
+                String::new()
+            },
+            of(describe, runtime_describe)
         );
         println!("  decoder waited on: {:7.1} ms per frame", ms(decode_wait));
         println!("  wall time {wall:.1} s");

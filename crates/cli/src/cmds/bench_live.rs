@@ -68,6 +68,11 @@ struct Report {
     volunteers: usize,
     strangers: usize,
     cores: usize,
+    /// The processor, its cores and vector instructions (`simd::processor`).
+    processor: String,
+    /// Frames analysed of those decoded, all cameras together: the share the
+    /// machine kept up with.
+    analysed_share: f64,
     /// Set-up (picking and enrolling volunteers), not part of the run.
     setup_seconds: f64,
     /// Peak resident memory of the process during the run, and at its end.
@@ -348,6 +353,12 @@ async fn bench(
         volunteers: w.volunteers.len(),
         strangers: a.strangers,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        processor: lfr_engine::simd::processor(),
+        analysed_share: {
+            let decoded: u64 = per_camera.iter().map(|c| c.frames_decoded).sum();
+            let analysed: u64 = per_camera.iter().map(|c| c.frames_analysed).sum();
+            analysed as f64 / decoded.max(1) as f64
+        },
         setup_seconds,
         peak_rss_mib: peak_rss as f64 / 1024.0,
         final_rss_mib: status_kib("VmRSS:").unwrap_or(0) as f64 / 1024.0,
@@ -375,11 +386,13 @@ fn print_report(r: &Report) {
         "{}: {} camera(s) at {fps}, real time, {:.0} s, {} volunteer(s), {} cores",
         r.video, r.cameras, r.seconds, r.volunteers, r.cores
     );
+    println!("processor {}", r.processor);
     println!(
-        "{:<10} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>18} {:>9} {:>6}",
+        "{:<10} {:>8} {:>8} {:>6} {:>8} {:>6} {:>7} {:>6} {:>6} {:>18} {:>9} {:>6}",
         "camera",
         "decoded",
         "analysed",
+        "share",
         "dropped",
         "fps",
         "ms/fr",
@@ -393,11 +406,13 @@ fn print_report(r: &Report) {
         let times = c.recognition_ms.as_ref().map_or("-".to_string(), |p| {
             format!("{}/{}/{} ms", p.p50, p.p95, p.max)
         });
+        let share = 100.0 * c.frames_analysed as f64 / c.frames_decoded.max(1) as f64;
         println!(
-            "{:<10} {:>8} {:>8} {:>8} {:>6.1} {:>7.0} {:>6} {:>6} {:>18} {:>9} {:>6}",
+            "{:<10} {:>8} {:>8} {:>5.0}% {:>8} {:>6.1} {:>7.0} {:>6} {:>6} {:>18} {:>9} {:>6}",
             c.camera,
             c.frames_decoded,
             c.frames_analysed,
+            share,
             c.frames_dropped,
             c.analysed_fps,
             c.analysis_ms_per_frame,
@@ -411,6 +426,10 @@ fn print_report(r: &Report) {
     println!(
         "peak RSS {:.0} MiB (at the end {:.0} MiB); lfr's CPU load {:.2} cores (FFmpeg not counted); machine load average {:.1} at the start, {:.1} at the end",
         r.peak_rss_mib, r.final_rss_mib, r.cpu_load, r.load_average.0, r.load_average.1
+    );
+    println!(
+        "analysed {:.0}% of the frames decoded, all cameras together",
+        100.0 * r.analysed_share
     );
     println!(
         "alerts: {} announced, {} in the store",

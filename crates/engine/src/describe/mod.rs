@@ -158,6 +158,11 @@ impl Describer {
         Ok(out)
     }
 
+    /// Time spent inside the runtime running the network ([`Model::busy`]).
+    pub fn busy(&self) -> std::time::Duration {
+        self.model.busy()
+    }
+
     fn run(&mut self, chips: &[&RgbImage]) -> Result<Tensor, DescribeError> {
         if chips.is_empty() {
             return Ok(Tensor::new(vec![0, self.dims], Vec::new()));

@@ -258,6 +258,11 @@ impl Detector {
         &self.config
     }
 
+    /// Time spent inside the runtime running YuNet ([`Model::busy`]).
+    pub fn busy(&self) -> std::time::Duration {
+        self.model.busy()
+    }
+
     /// All faces above the score threshold, best first, at most `max_faces`,
     /// each with its quality measures.
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>, DetectError> {

@@ -1,64 +1,10 @@
-//! Model execution behind a small trait, so that the engine does not care
-//! which runtime (ONNX Runtime on CPU today; a GPU execution provider or another
-//! runtime tomorrow) executes its networks.
+//! ONNX Runtime on the CPU, the default runtime.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-/// A dense f32 tensor in row-major (NCHW for images) order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tensor {
-    pub shape: Vec<usize>,
-    pub data: Vec<f32>,
-}
-
-impl Tensor {
-    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
-        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        Self { shape, data }
-    }
-}
-
-/// The named outputs of one run, in the model's output order.
-#[derive(Debug, Clone, Default)]
-pub struct Outputs(pub Vec<(String, Tensor)>);
-
-impl Outputs {
-    pub fn get(&self, name: &str) -> Result<&Tensor, RuntimeError> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t)
-            .ok_or_else(|| RuntimeError::MissingOutput(name.to_string()))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RuntimeError {
-    #[error(
-        "cannot load ONNX Runtime from {path}: {reason}. Run `lfr models install` to put the library in the models directory"
-    )]
-    Library { path: PathBuf, reason: String },
-    #[error("cannot load model {model}: {reason}")]
-    Load { model: String, reason: String },
-    #[error("running model {model} failed: {reason}")]
-    Run { model: String, reason: String },
-    #[error("model output {0:?} is missing")]
-    MissingOutput(String),
-}
-
-/// A network ready to run. `run` takes `&mut self` because runtimes keep
-/// per-session scratch state; share a model between threads by giving each
-/// thread its own.
-pub trait Model: Send {
-    fn run(&mut self, inputs: &[(&str, &Tensor)]) -> Result<Outputs, RuntimeError>;
-}
-
-/// Something that turns ONNX bytes into a runnable [`Model`].
-pub trait Backend: Send + Sync {
-    /// `name` is used only in error messages.
-    fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError>;
-}
+use super::{Backend, Model, Outputs, RuntimeError, Tensor};
 
 /// ONNX Runtime on the CPU, loaded from a shared library at run time.
 pub struct OrtBackend {
@@ -160,6 +106,7 @@ impl Backend for OrtBackend {
         Ok(Box::new(OrtModel {
             name: name.to_string(),
             session,
+            busy: Duration::ZERO,
         }))
     }
 }
@@ -167,6 +114,7 @@ impl Backend for OrtBackend {
 struct OrtModel {
     name: String,
     session: ort::session::Session,
+    busy: Duration,
 }
 
 impl Model for OrtModel {
@@ -182,7 +130,10 @@ impl Model for OrtModel {
                 .map_err(|e| err(&e))?;
             values.push((name.to_string(), v));
         }
-        let outputs = self.session.run(values).map_err(|e| err(&e))?;
+        let started = Instant::now();
+        let outputs = self.session.run(values);
+        self.busy += started.elapsed();
+        let outputs = outputs.map_err(|e| err(&e))?;
         let mut out = Vec::with_capacity(outputs.len());
         for (name, value) in outputs.iter() {
             let (shape, data) = value.try_extract_tensor::<f32>().map_err(|e| err(&e))?;
@@ -190,5 +141,9 @@ impl Model for OrtModel {
             out.push((name.to_string(), Tensor::new(shape, data.to_vec())));
         }
         Ok(Outputs(out))
+    }
+
+    fn busy(&self) -> Duration {
+        self.busy
     }
 }

@@ -1,0 +1,166 @@
+//! Model execution behind a small trait, so that the engine does not care
+//! which runtime (ONNX Runtime on CPU today; a GPU execution provider or another
+//! runtime tomorrow) executes its networks.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+mod openvino_cpu;
+mod ort_cpu;
+
+pub use self::openvino_cpu::OpenVinoBackend;
+pub use self::ort_cpu::OrtBackend;
+
+/// A dense f32 tensor in row-major (NCHW for images) order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl Tensor {
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Self { shape, data }
+    }
+}
+
+/// The named outputs of one run, in the model's output order.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs(pub Vec<(String, Tensor)>);
+
+impl Outputs {
+    pub fn get(&self, name: &str) -> Result<&Tensor, RuntimeError> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+            .ok_or_else(|| RuntimeError::MissingOutput(name.to_string()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(
+        "cannot load ONNX Runtime from {path}: {reason}. Run `lfr models install` to put the library in the models directory"
+    )]
+    Library { path: PathBuf, reason: String },
+    #[error("cannot load model {model}: {reason}")]
+    Load { model: String, reason: String },
+    #[error("running model {model} failed: {reason}")]
+    Run { model: String, reason: String },
+    #[error("model output {0:?} is missing")]
+    MissingOutput(String),
+}
+
+/// A network ready to run. `run` takes `&mut self` because runtimes keep
+/// per-session scratch state; share a model between threads by giving each
+/// thread its own.
+pub trait Model: Send {
+    fn run(&mut self, inputs: &[(&str, &Tensor)]) -> Result<Outputs, RuntimeError>;
+
+    /// Time spent inside the runtime's own run calls since the model was
+    /// loaded, without lfr's conversions around them: benchmarks set it
+    /// beside the whole stage's time, so lfr's own share shows.
+    fn busy(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// Something that turns ONNX bytes into a runnable [`Model`].
+pub trait Backend: Send + Sync {
+    /// `name` is used only in error messages.
+    fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError>;
+}
+
+
+/// Which runtime executes the networks.
+///
+/// One process uses one ([`chosen`]: `lfr --runtime`, or `LFR_RUNTIME`), so
+/// that every engine in it (enrolment, cameras, evaluation) describes the same
+/// face the same way. Runtimes differ in rounding only: the algorithm, and so
+/// the templates' compatibility, does not depend on the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Runtime {
+    /// ONNX Runtime, f32 (the default).
+    #[default]
+    OnnxRuntime,
+    /// OpenVINO, at the precision it prefers on this processor: bfloat16
+    /// where the processor computes in it natively, else f32.
+    OpenVino,
+    /// OpenVINO in f32 throughout.
+    OpenVinoF32,
+}
+
+/// The environment variable that chooses the runtime when `--runtime` does not.
+pub const RUNTIME_ENV: &str = "LFR_RUNTIME";
+
+impl Runtime {
+    pub const NAMES: [&'static str; 3] = ["onnxruntime", "openvino", "openvino-f32"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::OnnxRuntime => Self::NAMES[0],
+            Runtime::OpenVino => Self::NAMES[1],
+            Runtime::OpenVinoF32 => Self::NAMES[2],
+        }
+    }
+
+    /// The backend for this runtime, its library found beside ONNX
+    /// Runtime's (`onnxruntime`, the models directory's copy).
+    pub fn backend(
+        self,
+        onnxruntime: &std::path::Path,
+        threads: usize,
+    ) -> Result<Box<dyn Backend>, RuntimeError> {
+        Ok(match self {
+            Runtime::OnnxRuntime => Box::new(OrtBackend::new(onnxruntime, threads)?),
+            Runtime::OpenVino | Runtime::OpenVinoF32 => Box::new(OpenVinoBackend::new(
+                &onnxruntime.with_file_name(lfr_models::files::OPENVINO_C),
+                threads,
+                self == Runtime::OpenVinoF32,
+            )?),
+        })
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Runtime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Runtime::OnnxRuntime, Runtime::OpenVino, Runtime::OpenVinoF32]
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("no runtime {s:?}: use one of {}", Self::NAMES.join(", ")))
+    }
+}
+
+static CHOSEN: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
+
+/// Sets this process's runtime, once, before any engine opens. A second
+/// call with another runtime is refused: engines already open use the first.
+pub fn choose(runtime: Runtime) -> Result<(), String> {
+    let now = *CHOSEN.get_or_init(|| runtime);
+    if now == runtime {
+        Ok(())
+    } else {
+        Err(format!("this process already runs {now}, not {runtime}"))
+    }
+}
+
+/// This process's runtime: the one [`choose`]n, else `LFR_RUNTIME`'s, else
+/// ONNX Runtime. An unknown `LFR_RUNTIME` is ONNX Runtime, with a warning.
+pub fn chosen() -> Runtime {
+    *CHOSEN.get_or_init(|| match std::env::var(RUNTIME_ENV) {
+        Ok(v) if !v.is_empty() => v.parse().unwrap_or_else(|e| {
+            tracing::warn!("{RUNTIME_ENV}: {e}; using onnxruntime");
+            Runtime::OnnxRuntime
+        }),
+        _ => Runtime::OnnxRuntime,
+    })
+}
