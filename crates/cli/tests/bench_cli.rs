@@ -30,10 +30,16 @@ fn bench_video_describes_every_face_of_every_frame() {
     let fps: f64 = last.strip_prefix("fps: ").unwrap().parse().unwrap();
     assert!(fps > 0.0, "{out}");
     // The yardsticks: the machine, and the runtime's own part of each stage.
-    assert!(out.contains("  processor ") && out.contains(" core(s): "), "{out}");
+    assert!(
+        out.contains("  processor ") && out.contains(" core(s): "),
+        "{out}"
+    );
     for stage in ["detect + quality:", "align + describe:"] {
         let l = out.lines().find(|l| l.contains(stage)).unwrap();
-        assert!(l.contains("onnxruntime alone ") && l.contains(", the stage x"), "{l}");
+        assert!(
+            l.contains("onnxruntime alone ") && l.contains(", the stage x"),
+            "{l}"
+        );
     }
 }
 
@@ -44,18 +50,37 @@ fn bench_video_runs_on_openvino_and_sets_its_time_beside_each_stage() {
     let video = shared("data/video/arcade-crowd-1080p.mp4");
     let out = Env::new().ok(
         None,
-        &["--runtime", "openvino", "--json", "bench", "video", "--frames", "12", "--input", video.to_str().unwrap()],
+        &[
+            "--runtime",
+            "openvino",
+            "--json",
+            "bench",
+            "video",
+            "--frames",
+            "12",
+            "--input",
+            video.to_str().unwrap(),
+        ],
     );
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["runtime"], "openvino", "{r:#}");
     assert_eq!(r["frames"], 12, "{r:#}");
     let faces = r["faces"].as_u64().unwrap();
-    assert!((80..=100).contains(&faces), "the first 12 frames hold about 90 faces: {r:#}");
+    assert!(
+        (80..=100).contains(&faces),
+        "the first 12 frames hold about 90 faces: {r:#}"
+    );
     for (stage, runtime) in [("detect", "detect"), ("align_describe", "describe")] {
         let whole = r["ms_per_frame"][stage].as_f64().unwrap();
         let own = r["runtime_ms_per_frame"][runtime].as_f64().unwrap();
-        assert!(own > 0.0 && own <= whole, "{stage}: runtime {own} ms of {whole}: {r:#}");
-        assert!(r["stage_over_runtime"][stage].as_f64().unwrap() >= 1.0, "{r:#}");
+        assert!(
+            own > 0.0 && own <= whole,
+            "{stage}: runtime {own} ms of {whole}: {r:#}"
+        );
+        assert!(
+            r["stage_over_runtime"][stage].as_f64().unwrap() >= 1.0,
+            "{r:#}"
+        );
     }
 }
 
@@ -80,8 +105,14 @@ fn bench_live_accounts_for_every_frame_and_alert() {
     assert!(n(&c["frames_analysed"]) > 0, "{c:#}");
     let share = r["analysed_share"].as_f64().unwrap();
     let expected = n(&c["frames_analysed"]) as f64 / n(&c["frames_decoded"]) as f64;
-    assert!((share - expected).abs() < 1e-9, "share {share}, expected {expected}: {r:#}");
-    assert!(r["processor"].as_str().unwrap().contains(" core(s): "), "{r:#}");
+    assert!(
+        (share - expected).abs() < 1e-9,
+        "share {share}, expected {expected}: {r:#}"
+    );
+    assert!(
+        r["processor"].as_str().unwrap().contains(" core(s): "),
+        "{r:#}"
+    );
     // Every frame decoded was analysed, dropped on purpose, or still in the
     // hand-off when the camera stopped (it holds one).
     let accounted = n(&c["frames_analysed"]) + n(&c["frames_dropped"]) + n(&c["frames_paused"]);

@@ -106,15 +106,34 @@ fn the_runtime_s_share_of_each_stage_is_counted_and_within_it() {
     let faces = e.detect(&img).unwrap();
     let detect = t0.elapsed();
     let after_detect = e.runtime_busy() - before;
-    assert!(after_detect.detect > std::time::Duration::ZERO, "YuNet's run was not counted");
-    assert!(after_detect.detect <= detect, "{after_detect:?} is more than the stage's {detect:?}");
-    assert_eq!(after_detect.describe, std::time::Duration::ZERO, "detection counted as description");
+    assert!(
+        after_detect.detect > std::time::Duration::ZERO,
+        "YuNet's run was not counted"
+    );
+    assert!(
+        after_detect.detect <= detect,
+        "{after_detect:?} is more than the stage's {detect:?}"
+    );
+    assert_eq!(
+        after_detect.describe,
+        std::time::Duration::ZERO,
+        "detection counted as description"
+    );
     let t1 = std::time::Instant::now();
     let templates = e.templates(&img, &faces).unwrap();
     let describe = t1.elapsed();
     assert!(!templates.is_empty());
     let both = e.runtime_busy() - before;
-    assert_eq!(both.detect, after_detect.detect, "description counted as detection");
-    assert!(both.describe > std::time::Duration::ZERO, "the descriptor's run was not counted");
-    assert!(both.describe <= describe, "{both:?} is more than the stage's {describe:?}");
+    assert_eq!(
+        both.detect, after_detect.detect,
+        "description counted as detection"
+    );
+    assert!(
+        both.describe > std::time::Duration::ZERO,
+        "the descriptor's run was not counted"
+    );
+    assert!(
+        both.describe <= describe,
+        "{both:?} is more than the stage's {describe:?}"
+    );
 }

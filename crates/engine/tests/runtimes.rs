@@ -64,7 +64,10 @@ fn cosine(a: &Template, b: &Template) -> f32 {
 }
 
 /// The largest change of any score between two photographs.
-fn largest_score_change(a: (&Engine, &[([f32; 4], Template)]), b: (&Engine, &[([f32; 4], Template)])) -> f64 {
+fn largest_score_change(
+    a: (&Engine, &[([f32; 4], Template)]),
+    b: (&Engine, &[([f32; 4], Template)]),
+) -> f64 {
     let mut worst = 0f64;
     for i in 0..PHOTOS.len() {
         for j in i + 1..PHOTOS.len() {
@@ -83,11 +86,22 @@ fn openvino_in_f32_finds_and_describes_as_onnx_runtime_does() {
         let mut ov = engine(recogniser, Runtime::OpenVinoF32);
         let (a, b) = (subjects(&mut ort), subjects(&mut ov));
         for (k, ((box_a, ta), (box_b, tb))) in a.iter().zip(&b).enumerate() {
-            let moved = box_a.iter().zip(box_b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-            assert!(moved < 0.05, "{what} {}: the face box moved {moved} px", PHOTOS[k]);
+            let moved = box_a
+                .iter()
+                .zip(box_b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                moved < 0.05,
+                "{what} {}: the face box moved {moved} px",
+                PHOTOS[k]
+            );
             let c = cosine(ta, tb);
             assert!(c > 0.99999, "{what} {}: templates at cosine {c}", PHOTOS[k]);
-            assert_eq!(ta.algorithm, tb.algorithm, "one algorithm, whichever runtime");
+            assert_eq!(
+                ta.algorithm, tb.algorithm,
+                "one algorithm, whichever runtime"
+            );
         }
         let change = largest_score_change((&ort, &a), (&ov, &b));
         assert!(change < 1e-4, "{what}: a score moved by {change}");
@@ -107,8 +121,16 @@ fn openvino_at_its_own_precision_moves_scores_by_less_than_0_025() {
         let mut ov = engine(recogniser, Runtime::OpenVino);
         let (a, b) = (subjects(&mut ort), subjects(&mut ov));
         for (k, ((ba, ta), (bb, tb))) in a.iter().zip(&b).enumerate() {
-            let moved = ba.iter().zip(bb).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-            assert!(moved < 4.0, "{what} {}: the face box moved {moved} px", PHOTOS[k]);
+            let moved = ba
+                .iter()
+                .zip(bb)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                moved < 4.0,
+                "{what} {}: the face box moved {moved} px",
+                PHOTOS[k]
+            );
             let c = cosine(ta, tb);
             assert!(c > 0.995, "{what} {}: templates at cosine {c}", PHOTOS[k]);
         }
@@ -121,7 +143,10 @@ fn openvino_at_its_own_precision_moves_scores_by_less_than_0_025() {
 #[test]
 fn a_missing_openvino_library_says_how_to_install_it() {
     let err = Runtime::OpenVino
-        .backend(std::path::Path::new("/nonexistent/libonnxruntime.so.1.31.1"), 1)
+        .backend(
+            std::path::Path::new("/nonexistent/libonnxruntime.so.1.31.1"),
+            1,
+        )
         .err()
         .expect("no library, no backend");
     let msg = err.to_string();

@@ -596,7 +596,10 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
         );
         let of = |stage: f64, runtime: f64| {
             ratio(stage, runtime).map_or(String::new(), |r| {
-                format!("; {runtime_name} alone {:.1} ms, the stage x{r:.2} of it", ms(runtime))
+                format!(
+                    "; {runtime_name} alone {:.1} ms, the stage x{r:.2} of it",
+                    ms(runtime)
+                )
             })
         };
         println!(

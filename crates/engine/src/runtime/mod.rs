@@ -73,7 +73,6 @@ pub trait Backend: Send + Sync {
     fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError>;
 }
 
-
 /// Which runtime executes the networks.
 ///
 /// One process uses one ([`chosen`]: `lfr --runtime`, or `LFR_RUNTIME`), so
@@ -133,10 +132,14 @@ impl std::fmt::Display for Runtime {
 impl std::str::FromStr for Runtime {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [Runtime::OnnxRuntime, Runtime::OpenVino, Runtime::OpenVinoF32]
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| format!("no runtime {s:?}: use one of {}", Self::NAMES.join(", ")))
+        [
+            Runtime::OnnxRuntime,
+            Runtime::OpenVino,
+            Runtime::OpenVinoF32,
+        ]
+        .into_iter()
+        .find(|r| r.name() == s)
+        .ok_or_else(|| format!("no runtime {s:?}: use one of {}", Self::NAMES.join(", ")))
     }
 }
 

@@ -56,16 +56,6 @@ impl OpenVinoBackend {
             core: Mutex::new(core),
         })
     }
-
-    /// The precision OpenVINO's CPU plugin runs at here (`bf16` or `f32`).
-    pub fn precision(&self) -> String {
-        let core = self.core.lock().unwrap_or_else(|e| e.into_inner());
-        core.get_property(
-            &DeviceType::CPU,
-            &openvino::PropertyKey::Rw(RwPropertyKey::HintInferencePrecision),
-        )
-        .unwrap_or_else(|_| "unknown".into())
-    }
 }
 
 impl Backend for OpenVinoBackend {
@@ -114,12 +104,15 @@ impl Model for OpenVinoModel {
         for (name, t) in inputs {
             let dims: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
             let shape = Shape::new(&dims).map_err(|e| err(&e))?;
-            let mut tensor = openvino::Tensor::new(ElementType::F32, &shape).map_err(|e| err(&e))?;
+            let mut tensor =
+                openvino::Tensor::new(ElementType::F32, &shape).map_err(|e| err(&e))?;
             tensor
                 .get_data_mut::<f32>()
                 .map_err(|e| err(&e))?
                 .copy_from_slice(&t.data);
-            self.request.set_tensor(name, &tensor).map_err(|e| err(&e))?;
+            self.request
+                .set_tensor(name, &tensor)
+                .map_err(|e| err(&e))?;
         }
         let started = Instant::now();
         let done = self.request.infer();
@@ -129,7 +122,11 @@ impl Model for OpenVinoModel {
         for name in &self.outputs {
             let tensor = self.request.get_tensor(name).map_err(|e| err(&e))?;
             let shape = tensor.get_shape().map_err(|e| err(&e))?;
-            let shape: Vec<usize> = shape.get_dimensions().iter().map(|&d| d.max(0) as usize).collect();
+            let shape: Vec<usize> = shape
+                .get_dimensions()
+                .iter()
+                .map(|&d| d.max(0) as usize)
+                .collect();
             let data = tensor.get_data::<f32>().map_err(|e| err(&e))?.to_vec();
             out.push((name.clone(), Tensor::new(shape, data)));
         }
