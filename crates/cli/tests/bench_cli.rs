@@ -36,10 +36,7 @@ fn bench_video_describes_every_face_of_every_frame() {
     );
     for stage in ["detect + quality:", "align + describe:"] {
         let l = out.lines().find(|l| l.contains(stage)).unwrap();
-        assert!(
-            l.contains(" alone ") && l.contains(", the stage x"),
-            "{l}"
-        );
+        assert!(l.contains(" alone ") && l.contains(", the stage x"), "{l}");
     }
 }
 

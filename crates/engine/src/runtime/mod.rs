@@ -42,9 +42,13 @@ impl Outputs {
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error(
-        "cannot load ONNX Runtime from {path}: {reason}. Run `lfr models install` to put the library in the models directory"
+        "cannot load {runtime} from {path}: {reason}. Run `lfr models install` to put the library in the models directory"
     )]
-    Library { path: PathBuf, reason: String },
+    Library {
+        runtime: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("cannot load model {model}: {reason}")]
     Load { model: String, reason: String },
     #[error("running model {model} failed: {reason}")]

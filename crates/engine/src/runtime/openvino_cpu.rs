@@ -27,12 +27,13 @@ impl OpenVinoBackend {
     /// at the precision OpenVINO prefers on this processor.
     pub fn new(library: &Path, threads: usize, f32_only: bool) -> Result<Self, RuntimeError> {
         let fail = |reason: String| RuntimeError::Library {
+            runtime: "OpenVINO",
             path: library.to_path_buf(),
             reason,
         };
         if !library.is_file() {
             return Err(fail(
-                "no such file (`lfr models install` installs OpenVINO beside ONNX Runtime; or run with --runtime onnxruntime)".into(),
+                "no such file (or run with --runtime onnxruntime)".into(),
             ));
         }
         openvino_sys::library::load_from(library).map_err(fail)?;

@@ -27,12 +27,14 @@ impl OrtBackend {
             None => {
                 if !library.is_file() {
                     return Err(RuntimeError::Library {
+                        runtime: "ONNX Runtime",
                         path: library.to_path_buf(),
                         reason: "no such file".into(),
                     });
                 }
                 let env = ort::init_from(library)
                     .map_err(|e| RuntimeError::Library {
+                        runtime: "ONNX Runtime",
                         path: library.to_path_buf(),
                         reason: e.to_string(),
                     })?
@@ -40,6 +42,7 @@ impl OrtBackend {
                     .with_telemetry(false)
                     .build()
                     .map_err(|e| RuntimeError::Library {
+                        runtime: "ONNX Runtime",
                         path: library.to_path_buf(),
                         reason: e.to_string(),
                     })?;
