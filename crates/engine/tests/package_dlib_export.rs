@@ -131,8 +131,11 @@ fn engine(package: Option<Package>) -> Engine {
         dlib_shape5: None,
         recogniser: package.map_or(Recogniser::Builtin, Recogniser::Package),
     };
+    // f32 throughout, whatever LFR_RUNTIME says: the export must give the
+    // built-in graph's numbers exactly, which bfloat16 rounding would blur.
     let config = EngineConfig {
         detector: DetectorConfig::stills(),
+        runtime: lfr_engine::runtime::Runtime::OnnxRuntime,
         ..Default::default()
     };
     Engine::open(&files, &config).unwrap()

