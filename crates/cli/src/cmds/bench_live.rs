@@ -81,6 +81,9 @@ struct Report {
     /// CPU time the process used during the run, per second of wall time
     /// (2.0 = both cores busy). FFmpeg decodes in child processes, not counted here.
     cpu_load: f64,
+    /// CPU time of the FFmpeg decoders, per second of wall time, counted
+    /// when the session stopped them.
+    decoders_cpu_load: f64,
     /// The machine's one-minute load average at the start and end of the
     /// run: figures measured beside other work are not an idle machine's.
     load_average: (f64, f64),
@@ -158,11 +161,23 @@ fn load_average() -> f64 {
 
 /// User plus system CPU time of this process, in seconds.
 fn cpu_seconds() -> Option<f64> {
+    proc_stat_seconds(11)
+}
+
+/// The same of its ended child processes (the FFmpeg decoders, once the
+/// session has stopped and reaped them).
+fn children_cpu_seconds() -> Option<f64> {
+    proc_stat_seconds(13)
+}
+
+/// Fields `first` and `first + 1` of /proc/self/stat after the command
+/// name, summed, in seconds.
+fn proc_stat_seconds(first: usize) -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = &s[s.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let ticks: f64 = f.get(first)?.parse::<f64>().ok()? + f.get(first + 1)?.parse::<f64>().ok()?;
     // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
     Some(ticks / 100.0)
 }
@@ -304,6 +319,7 @@ async fn bench(
     .await?;
     let mut events = session.subscribe();
     let cpu0 = cpu_seconds();
+    let children0 = children_cpu_seconds();
     let load0 = load_average();
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(a.seconds);
@@ -334,6 +350,10 @@ async fn bench(
         _ => f64::NAN,
     };
     let per_camera = session.stop().await;
+    let decoders = match (children0, children_cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) / wall,
+        _ => f64::NAN,
+    };
     // Alerts announced after the loop ended (written during stop).
     while let Ok(ev) = events.try_recv() {
         if matches!(ev, LiveEvent::Alert(_)) {
@@ -363,6 +383,7 @@ async fn bench(
         peak_rss_mib: peak_rss as f64 / 1024.0,
         final_rss_mib: status_kib("VmRSS:").unwrap_or(0) as f64 / 1024.0,
         cpu_load: cpu,
+        decoders_cpu_load: decoders,
         load_average: (load0, load_average()),
         alerts_announced: announced,
         alerts_in_store: alerts.len(),
@@ -424,8 +445,13 @@ fn print_report(r: &Report) {
         );
     }
     println!(
-        "peak RSS {:.0} MiB (at the end {:.0} MiB); lfr's CPU load {:.2} cores (FFmpeg not counted); machine load average {:.1} at the start, {:.1} at the end",
-        r.peak_rss_mib, r.final_rss_mib, r.cpu_load, r.load_average.0, r.load_average.1
+        "peak RSS {:.0} MiB (at the end {:.0} MiB); lfr's CPU load {:.2} cores, the FFmpeg decoders' {:.2}; machine load average {:.1} at the start, {:.1} at the end",
+        r.peak_rss_mib,
+        r.final_rss_mib,
+        r.cpu_load,
+        r.decoders_cpu_load,
+        r.load_average.0,
+        r.load_average.1
     );
     println!(
         "analysed {:.0}% of the frames decoded, all cameras together",
