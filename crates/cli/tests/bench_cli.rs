@@ -110,6 +110,9 @@ fn bench_live_accounts_for_every_frame_and_alert() {
         r["processor"].as_str().unwrap().contains(" core(s): "),
         "{r:#}"
     );
+    // The decoders ran, and their CPU was counted once they were reaped.
+    let decoders = r["decoders_cpu_load"].as_f64().unwrap();
+    assert!(decoders > 0.0 && decoders < 4.0, "{r:#}");
     // Every frame decoded was analysed, dropped on purpose, or still in the
     // hand-off when the camera stopped (it holds one).
     let accounted = n(&c["frames_analysed"]) + n(&c["frames_dropped"]) + n(&c["frames_paused"]);
