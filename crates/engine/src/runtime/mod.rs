@@ -1,6 +1,7 @@
 //! Model execution behind a small trait, so that the engine does not care
-//! which runtime (ONNX Runtime on CPU today; a GPU execution provider or another
-//! runtime tomorrow) executes its networks.
+//! which runtime executes its networks: ONNX Runtime on the CPU (the
+//! default) or OpenVINO on the CPU ([`Runtime`]); a GPU execution provider
+//! would be a third [`Backend`].
 
 use std::path::PathBuf;
 use std::time::Duration;
