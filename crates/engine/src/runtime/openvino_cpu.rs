@@ -81,6 +81,7 @@ impl Backend for OpenVinoBackend {
             name: name.to_string(),
             _compiled: compiled,
             request,
+            inputs: Vec::new(),
             outputs,
             busy: Duration::ZERO,
         }))
@@ -92,28 +93,68 @@ struct OpenVinoModel {
     /// Kept alive for as long as its request.
     _compiled: openvino::CompiledModel,
     request: openvino::InferRequest,
+    /// Each input's tensor, bound to the request and written in place while
+    /// its shape stays the same: otherwise every frame would cost the
+    /// detector a new 14 MB buffer (ONNX Runtime reads lfr's own buffer).
+    inputs: Vec<BoundInput>,
     outputs: Vec<String>,
     busy: Duration,
 }
 
+struct BoundInput {
+    name: String,
+    shape: Vec<usize>,
+    tensor: openvino::Tensor,
+}
+
+impl OpenVinoModel {
+    /// The request's tensor for input `name` at `shape`; a new one is made
+    /// and bound only when the input is new or its shape changed.
+    fn input(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+    ) -> Result<&mut openvino::Tensor, openvino::InferenceError> {
+        let at = self.inputs.iter().position(|b| b.name == name);
+        if let Some(i) = at
+            && self.inputs[i].shape == shape
+        {
+            return Ok(&mut self.inputs[i].tensor);
+        }
+        let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let tensor = openvino::Tensor::new(ElementType::F32, &Shape::new(&dims)?)?;
+        self.request.set_tensor(name, &tensor)?;
+        let bound = BoundInput {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+            tensor,
+        };
+        let i = match at {
+            Some(i) => {
+                self.inputs[i] = bound;
+                i
+            }
+            None => {
+                self.inputs.push(bound);
+                self.inputs.len() - 1
+            }
+        };
+        Ok(&mut self.inputs[i].tensor)
+    }
+}
+
 impl Model for OpenVinoModel {
     fn run(&mut self, inputs: &[(&str, &Tensor)]) -> Result<Outputs, RuntimeError> {
+        let name = self.name.clone();
         let err = |e: &dyn std::fmt::Display| RuntimeError::Run {
-            model: self.name.clone(),
+            model: name.clone(),
             reason: format!("OpenVINO: {e}"),
         };
-        for (name, t) in inputs {
-            let dims: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
-            let shape = Shape::new(&dims).map_err(|e| err(&e))?;
-            let mut tensor =
-                openvino::Tensor::new(ElementType::F32, &shape).map_err(|e| err(&e))?;
-            tensor
-                .get_data_mut::<f32>()
+        for (input, t) in inputs {
+            self.input(input, &t.shape)
+                .and_then(|tensor| tensor.get_data_mut::<f32>())
                 .map_err(|e| err(&e))?
                 .copy_from_slice(&t.data);
-            self.request
-                .set_tensor(name, &tensor)
-                .map_err(|e| err(&e))?;
         }
         let started = Instant::now();
         let done = self.request.infer();
