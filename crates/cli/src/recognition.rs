@@ -141,7 +141,7 @@ impl EngineArgs {
             detector,
             align: self.align,
             threads: self.threads,
-            runtime: lfr_engine::runtime::chosen(),
+            ..EngineConfig::default()
         }
     }
 

@@ -24,8 +24,7 @@ impl EngineEnroller {
         let config = EngineConfig {
             detector: DetectorConfig::stills(),
             align: AlignMethod::YuNet5,
-            threads: 1,
-            runtime: lfr_engine::runtime::chosen(),
+            ..EngineConfig::default()
         };
         Ok(Self {
             engine: Mutex::new(Engine::open(models, &config)?),

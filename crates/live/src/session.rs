@@ -186,7 +186,7 @@ impl Session {
                 detector: config.detector,
                 align: config.align,
                 threads,
-                runtime: lfr_engine::runtime::chosen(),
+                ..EngineConfig::default()
             },
             analysis: AnalysisConfig {
                 gate: config.gate,

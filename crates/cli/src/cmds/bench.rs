@@ -462,7 +462,7 @@ struct StageTimes {
     faces: usize,
     detect: f64,
     describe: f64,
-    /// ONNX Runtime's own part of the two, in the same calls.
+    /// The runtime's own part of the two, in the same calls.
     runtime: lfr_engine::pipeline::RuntimeBusy,
 }
 
@@ -594,10 +594,12 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             args.engine.threads,
             config.detector.input_scale()
         );
-        let of = |stage: f64, runtime: f64| {
+        // Each stage beside the runtime's own time in it (none for a stage
+        // that never ran, such as description in a video without faces).
+        let of = |stage: f64, runtime: f64, per_face: &str| {
             ratio(stage, runtime).map_or(String::new(), |r| {
                 format!(
-                    "; {runtime_name} alone {:.1} ms, the stage x{r:.2} of it",
+                    "; {runtime_name} alone {:.1} ms{per_face}, the stage x{r:.2} of it",
                     ms(runtime)
                 )
             })
@@ -605,17 +607,16 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
         println!(
             "  detect + quality:  {:7.1} ms{}",
             ms(detect),
-            of(detect, runtime_detect)
+            of(detect, runtime_detect, "")
         );
         println!(
-            "  align + describe:  {:7.1} ms ({per_face:.1} ms per face{}){}",
+            "  align + describe:  {:7.1} ms ({per_face:.1} ms per face){}",
             ms(describe),
-            if runtime_describe > 0.0 {
-                format!(", {runtime_name} alone {runtime_per_face:.1}")
-            } else {
-                String::new()
-            },
-            of(describe, runtime_describe)
+            of(
+                describe,
+                runtime_describe,
+                &format!(" ({runtime_per_face:.1} per face)")
+            )
         );
         println!("  decoder waited on: {:7.1} ms per frame", ms(decode_wait));
         println!("  wall time {wall:.1} s");

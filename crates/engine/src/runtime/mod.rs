@@ -67,9 +67,7 @@ pub trait Model: Send {
     /// Time spent inside the runtime's own run calls since the model was
     /// loaded, without lfr's conversions around them: benchmarks set it
     /// beside the whole stage's time, so lfr's own share shows.
-    fn busy(&self) -> Duration {
-        Duration::ZERO
-    }
+    fn busy(&self) -> Duration;
 }
 
 /// Something that turns ONNX bytes into a runnable [`Model`].
@@ -100,13 +98,17 @@ pub enum Runtime {
 pub const RUNTIME_ENV: &str = "LFR_RUNTIME";
 
 impl Runtime {
-    pub const NAMES: [&'static str; 3] = ["onnxruntime", "openvino", "openvino-f32"];
+    pub const ALL: [Runtime; 3] = [
+        Runtime::OnnxRuntime,
+        Runtime::OpenVino,
+        Runtime::OpenVinoF32,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Runtime::OnnxRuntime => Self::NAMES[0],
-            Runtime::OpenVino => Self::NAMES[1],
-            Runtime::OpenVinoF32 => Self::NAMES[2],
+            Runtime::OnnxRuntime => "onnxruntime",
+            Runtime::OpenVino => "openvino",
+            Runtime::OpenVinoF32 => "openvino-f32",
         }
     }
 
@@ -137,14 +139,13 @@ impl std::fmt::Display for Runtime {
 impl std::str::FromStr for Runtime {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [
-            Runtime::OnnxRuntime,
-            Runtime::OpenVino,
-            Runtime::OpenVinoF32,
-        ]
-        .into_iter()
-        .find(|r| r.name() == s)
-        .ok_or_else(|| format!("no runtime {s:?}: use one of {}", Self::NAMES.join(", ")))
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|r| r.name()).collect();
+                format!("no runtime {s:?}: use one of {}", names.join(", "))
+            })
     }
 }
 
