@@ -9,33 +9,16 @@ use lfr_engine::package::{
     BUILTIN_ID, COMBINED_FILE, CombinedManifest, CombinedModel, Component, Package,
     append_component,
 };
-use lfr_engine::pipeline::{Engine, EngineConfig, ModelFiles, Recogniser, algorithm};
+use lfr_engine::pipeline::{Engine, EngineConfig, Recogniser, algorithm};
 use lfr_engine::template::{Algorithm, euclidean};
 use support::*;
 
 fn sface() -> Package {
-    let dir = lfr_models::ModelsDir::resolve(
-        std::env::var_os("LFR_MODELS")
-            .map(std::path::PathBuf::from)
-            .as_deref(),
-    );
-    let path = dir.package_dir("sface").unwrap();
-    Package::open(&path).unwrap_or_else(|e| {
-        panic!(
-            "the shipped package sface is not installed in {} ({e}): run `lfr models install` (see docs/models.md)",
-            path.display()
-        )
-    })
+    package("sface")
 }
 
 fn engine(recogniser: Recogniser) -> Engine {
-    let files = ModelFiles {
-        onnxruntime: model(lfr_models::files::ONNXRUNTIME),
-        yunet: model(lfr_models::files::YUNET),
-        dlib_resnet: model(lfr_models::files::DLIB_RESNET),
-        dlib_shape5: None,
-        recogniser,
-    };
+    let files = model_files(recogniser);
     let config = EngineConfig {
         detector: DetectorConfig::stills(),
         ..Default::default()
@@ -122,13 +105,7 @@ fn a_combined_template_is_its_components_weighed_and_compares_with_no_component(
         dir.path().join("calibration.json"),
     )
     .unwrap();
-    let files = ModelFiles {
-        onnxruntime: model(lfr_models::files::ONNXRUNTIME),
-        yunet: model(lfr_models::files::YUNET),
-        dlib_resnet: model(lfr_models::files::DLIB_RESNET),
-        dlib_shape5: None,
-        recogniser: Recogniser::Combined(combined),
-    };
+    let files = model_files(Recogniser::Combined(combined));
     let e = files
         .calibration(lfr_engine::align::AlignMethod::YuNet5)
         .unwrap_err()

@@ -8,7 +8,7 @@ use lfr_engine::describe::Describer;
 use lfr_engine::detect::DetectorConfig;
 use lfr_engine::package::{ColourOrder, Layout, MANIFEST_FILE, Manifest, Package, export_dlib};
 use lfr_engine::pipeline::Recogniser;
-use lfr_engine::pipeline::{Engine, EngineConfig, ModelFiles};
+use lfr_engine::pipeline::{Engine, EngineConfig};
 use support::*;
 
 fn exported() -> (tempfile::TempDir, Package) {
@@ -124,13 +124,7 @@ fn a_changed_model_file_is_refused() {
 }
 
 fn engine(package: Option<Package>) -> Engine {
-    let files = ModelFiles {
-        onnxruntime: model(lfr_models::files::ONNXRUNTIME),
-        yunet: model(lfr_models::files::YUNET),
-        dlib_resnet: model(lfr_models::files::DLIB_RESNET),
-        dlib_shape5: None,
-        recogniser: package.map_or(Recogniser::Builtin, Recogniser::Package),
-    };
+    let files = model_files(package.map_or(Recogniser::Builtin, Recogniser::Package));
     // f32 throughout, whatever LFR_RUNTIME says: the export must give the
     // built-in graph's numbers exactly, which bfloat16 rounding would blur.
     let config = EngineConfig {

@@ -14,22 +14,6 @@ use lfr_engine::package::Package;
 use lfr_engine::pipeline::subject_face;
 use support::*;
 
-/// An installed shipped package, or a panic that says how to install it.
-fn package(id: &str) -> Package {
-    let dir = lfr_models::ModelsDir::resolve(
-        std::env::var_os("LFR_MODELS")
-            .map(std::path::PathBuf::from)
-            .as_deref(),
-    );
-    let path = dir.package_dir(id).unwrap();
-    Package::open(&path).unwrap_or_else(|e| {
-        panic!(
-            "the shipped package {id} is not installed in {} ({e}): run `lfr models install --from ARCHIVES --from ../shared/models/yunet --from ../shared/models/omz-face-reid-0095` (see docs/models.md)",
-            path.display()
-        )
-    })
-}
-
 /// Photographs of four LFW people, two each, for chips cut to `p`'s template.
 fn chips(p: &Package) -> Vec<(String, image::RgbImage)> {
     let backend = backend();

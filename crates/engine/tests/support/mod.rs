@@ -12,6 +12,33 @@ pub fn model(name: &str) -> PathBuf {
     dir.file(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The installed model files, running `recogniser`.
+pub fn model_files(
+    recogniser: lfr_engine::pipeline::Recogniser,
+) -> lfr_engine::pipeline::ModelFiles {
+    lfr_engine::pipeline::ModelFiles {
+        onnxruntime: model(lfr_models::files::ONNXRUNTIME),
+        yunet: model(lfr_models::files::YUNET),
+        dlib_resnet: model(lfr_models::files::DLIB_RESNET),
+        dlib_shape5: Some(model(lfr_models::files::DLIB_SHAPE5)),
+        recogniser,
+    }
+}
+
+/// An installed shipped package, or a panic that says how to install it.
+pub fn package(id: &str) -> lfr_engine::package::Package {
+    let dir = lfr_models::ModelsDir::resolve(
+        std::env::var_os("LFR_MODELS").map(PathBuf::from).as_deref(),
+    );
+    let path = dir.package_dir(id).unwrap();
+    lfr_engine::package::Package::open(&path).unwrap_or_else(|e| {
+        panic!(
+            "the shipped package {id} is not installed in {} ({e}): run `lfr models install --from ARCHIVES --from ../shared/models/yunet --from ../shared/models/omz-face-reid-0095` (see docs/models.md)",
+            path.display()
+        )
+    })
+}
+
 pub fn model_bytes(name: &str) -> Vec<u8> {
     std::fs::read(model(name)).unwrap()
 }
