@@ -222,6 +222,8 @@ impl std::ops::Sub for RuntimeBusy {
 }
 
 pub struct Engine {
+    /// What runs its networks ([`Runtime::Auto`] resolved).
+    runtime: crate::runtime::Runtime,
     detector: Detector,
     parts: Vec<Part>,
     algorithm: Algorithm,
@@ -247,9 +249,15 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
 impl Engine {
     pub fn open(files: &ModelFiles, config: &EngineConfig) -> Result<Self, EngineError> {
         let algorithm = files.algorithm(config.align)?;
-        let backend = config.runtime.backend(&files.onnxruntime, config.threads)?;
-        let backend = backend.as_ref();
-        let detector = Detector::new(backend, &read(&files.yunet)?, config.detector)?;
+        let backends = config
+            .runtime
+            .backends(&files.onnxruntime, config.threads)?;
+        let detector = Detector::new(
+            backends.detect.as_ref(),
+            &read(&files.yunet)?,
+            config.detector,
+        )?;
+        let backend = backends.describe.as_ref();
         let dlib =
             |align: AlignMethod| -> Result<Part, EngineError> {
                 Ok(Part {
@@ -303,6 +311,7 @@ impl Engine {
         };
         let calibration = files.calibration(config.align).ok().map(Arc::new);
         Ok(Self {
+            runtime: backends.runtime,
             detector,
             parts,
             algorithm,
@@ -312,6 +321,11 @@ impl Engine {
 
     pub fn algorithm(&self) -> &Algorithm {
         &self.algorithm
+    }
+
+    /// What runs its networks: the configured runtime, `auto` resolved.
+    pub fn runtime(&self) -> crate::runtime::Runtime {
+        self.runtime
     }
 
     /// Time this engine's networks have spent inside the runtime since it

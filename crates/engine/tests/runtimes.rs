@@ -141,7 +141,7 @@ fn openvino_at_its_own_precision_moves_scores_by_less_than_0_025() {
 #[test]
 fn a_missing_openvino_library_says_how_to_install_it() {
     let err = Runtime::OpenVino
-        .backend(
+        .backends(
             std::path::Path::new("/nonexistent/libonnxruntime.so.1.31.1"),
             1,
         )
@@ -150,4 +150,27 @@ fn a_missing_openvino_library_says_how_to_install_it() {
     let msg = err.to_string();
     assert!(msg.contains("libopenvino_c.so"), "{msg}");
     assert!(msg.contains("lfr models install"), "{msg}");
+}
+
+/// The hybrid runtime detects with ONNX Runtime, so every box (and so
+/// every chip) is ONNX Runtime's exactly; only the descriptors' rounding is
+/// OpenVINO's. In bfloat16 YuNet's boxes would move by up to 2 px.
+#[test]
+fn the_hybrid_runtime_finds_faces_exactly_as_onnx_runtime_does() {
+    for (what, recogniser) in descriptors() {
+        let s = strays(recogniser, Runtime::Hybrid);
+        eprintln!("{what}: largest score change {:.4}", s.score_change);
+        assert_eq!(s.box_moved_px, 0.0, "{what}: a face box moved");
+        assert!(s.same_algorithm, "{what}: one algorithm, whichever runtime");
+        assert!(
+            s.lowest_cosine > 0.995,
+            "{what}: templates at cosine {}",
+            s.lowest_cosine
+        );
+        assert!(
+            s.score_change < 0.025,
+            "{what}: a score moved by {}",
+            s.score_change
+        );
+    }
 }

@@ -32,11 +32,16 @@ pub struct AnalysisConfig {
     /// Templates made per track at most: the first face that passes the
     /// gate (for a quick answer), then only faces clearly better than the
     /// best described so far. 8: a passer's face grows from 20 px between
-    /// the eyes to 60 or more on the way in, and each 1.25-fold step may be
+    /// the eyes to 60 or more on the way in, and each clearly better step may be
     /// the view that matches; with 4, the walk-through seeds recognised 48
     /// of 400 volunteers, with 8, 54, and no more false alerts.
     pub templates_per_track: u32,
     /// "Clearly better": merit at least this many times the best so far.
+    /// 1.1: a face a tenth better (nearer, more frontal, sharper) may be the
+    /// one that matches. On the four walk-through seeds (the default model,
+    /// ONNX Runtime) 1.1 recognised 158 of 400 volunteers against 150 with
+    /// 1.25, with no false alert either way and the same highest false
+    /// scores, for 6 % more templates.
     pub better_by: f32,
     /// A face that passed the gate also earns a template when the track's
     /// last one is this old, better or not, or when the track may have
@@ -111,7 +116,7 @@ impl Default for AnalysisConfig {
             gate: QualityGate::default(),
             tracker: TrackerConfig::default(),
             templates_per_track: 8,
-            better_by: 1.25,
+            better_by: 1.1,
             recheck: Duration::from_secs(1),
             identity_break: 0.2,
             regions: None,

@@ -1,5 +1,6 @@
 //! `lfr bench ...`: accuracy and speed, measured the standard way.
 
+use lfr_engine::runtime::Runtime;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -482,6 +483,7 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     let engines = (0..workers)
         .map(|_| Engine::open(&files, &config))
         .collect::<Result<Vec<_>, _>>()?;
+    let runtime = engines[0].runtime();
     let mut decoder = lfr_video::Decoder::open(&args.input, &Default::default())?;
     let (w, h) = decoder.size();
     let total = lfr_video::probe(&args.input)?.frames.map(|n| n as usize);
@@ -561,7 +563,8 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     // lfr's time over the runtime's, in the same calls on the same inputs.
     let ratio = |stage: f64, runtime: f64| (runtime > 0.0).then(|| stage / runtime);
     let processor = lfr_engine::simd::processor();
-    let runtime_name = config.runtime.name();
+    let runtime_name = runtime.name();
+    let (detect_by, describe_by) = runtime.stages();
     if g.json {
         let v = serde_json::json!({
             "input": args.input, "algorithm": algorithm, "width": w, "height": h, "frames": frames, "faces": faces,
@@ -596,10 +599,10 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
         );
         // Each stage beside the runtime's own time in it (none for a stage
         // that never ran, such as description in a video without faces).
-        let of = |stage: f64, runtime: f64, per_face: &str| {
+        let of = |stage: f64, runtime: f64, by: Runtime, per_face: &str| {
             ratio(stage, runtime).map_or(String::new(), |r| {
                 format!(
-                    "; {runtime_name} alone {:.1} ms{per_face}, the stage x{r:.2} of it",
+                    "; {by} alone {:.1} ms{per_face}, the stage x{r:.2} of it",
                     ms(runtime)
                 )
             })
@@ -607,7 +610,7 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
         println!(
             "  detect + quality:  {:7.1} ms{}",
             ms(detect),
-            of(detect, runtime_detect, "")
+            of(detect, runtime_detect, detect_by, "")
         );
         println!(
             "  align + describe:  {:7.1} ms ({per_face:.1} ms per face){}",
@@ -615,6 +618,7 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
             of(
                 describe,
                 runtime_describe,
+                describe_by,
                 &format!(" ({runtime_per_face:.1} per face)")
             )
         );

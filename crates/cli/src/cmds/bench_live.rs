@@ -70,6 +70,8 @@ struct Report {
     cores: usize,
     /// The processor, its cores and vector instructions (`simd::processor`).
     processor: String,
+    /// What ran the networks (`--runtime`, `auto` resolved).
+    runtime: String,
     /// Frames analysed of those decoded, all cameras together: the share the
     /// machine kept up with.
     analysed_share: f64,
@@ -262,6 +264,9 @@ async fn bench(
     lfw: PathBuf,
     models: lfr_engine::pipeline::ModelFiles,
 ) -> Result<()> {
+    let runtime = lfr_engine::runtime::chosen()
+        .resolve(&models.onnxruntime)
+        .to_string();
     let dir = TempDir(std::env::temp_dir().join(format!("lfr-bench-live-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0)
@@ -374,6 +379,7 @@ async fn bench(
         strangers: a.strangers,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         processor: lfr_engine::simd::processor(),
+        runtime,
         analysed_share: {
             let decoded: u64 = per_camera.iter().map(|c| c.frames_decoded).sum();
             let analysed: u64 = per_camera.iter().map(|c| c.frames_analysed).sum();
@@ -407,7 +413,7 @@ fn print_report(r: &Report) {
         "{}: {} camera(s) at {fps}, real time, {:.0} s, {} volunteer(s), {} cores",
         r.video, r.cameras, r.seconds, r.volunteers, r.cores
     );
-    println!("processor {}", r.processor);
+    println!("processor {}; networks run by {}", r.processor, r.runtime);
     println!(
         "{:<10} {:>8} {:>8} {:>6} {:>8} {:>6} {:>7} {:>6} {:>6} {:>18} {:>9} {:>6}",
         "camera",
