@@ -71,11 +71,10 @@ pub struct Global {
     )]
     pub token: Option<String>,
 
-    /// What runs the networks: auto (the default: hybrid where OpenVINO is
-    /// installed and the processor computes in bfloat16 natively, else
-    /// onnxruntime), onnxruntime, hybrid (ONNX Runtime detects, OpenVINO
-    /// describes, twice as fast there), openvino (both, bfloat16 where
-    /// native) or openvino-f32. Every engine of the process uses it.
+    /// What runs the networks: onnxruntime (the default), hybrid (ONNX
+    /// Runtime detects, OpenVINO describes, in bfloat16 where the processor
+    /// computes in it natively: twice as fast there), openvino (both) or
+    /// openvino-f32. Every engine of the process uses it.
     #[arg(
         long,
         global = true,

@@ -222,8 +222,6 @@ impl std::ops::Sub for RuntimeBusy {
 }
 
 pub struct Engine {
-    /// What runs its networks ([`Runtime::Auto`] resolved).
-    runtime: crate::runtime::Runtime,
     detector: Detector,
     parts: Vec<Part>,
     algorithm: Algorithm,
@@ -311,7 +309,6 @@ impl Engine {
         };
         let calibration = files.calibration(config.align).ok().map(Arc::new);
         Ok(Self {
-            runtime: backends.runtime,
             detector,
             parts,
             algorithm,
@@ -321,11 +318,6 @@ impl Engine {
 
     pub fn algorithm(&self) -> &Algorithm {
         &self.algorithm
-    }
-
-    /// What runs its networks: the configured runtime, `auto` resolved.
-    pub fn runtime(&self) -> crate::runtime::Runtime {
-        self.runtime
     }
 
     /// Time this engine's networks have spent inside the runtime since it

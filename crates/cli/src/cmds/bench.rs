@@ -483,7 +483,6 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     let engines = (0..workers)
         .map(|_| Engine::open(&files, &config))
         .collect::<Result<Vec<_>, _>>()?;
-    let runtime = engines[0].runtime();
     let mut decoder = lfr_video::Decoder::open(&args.input, &Default::default())?;
     let (w, h) = decoder.size();
     let total = lfr_video::probe(&args.input)?.frames.map(|n| n as usize);
@@ -563,8 +562,8 @@ fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     // lfr's time over the runtime's, in the same calls on the same inputs.
     let ratio = |stage: f64, runtime: f64| (runtime > 0.0).then(|| stage / runtime);
     let processor = lfr_engine::simd::processor();
-    let runtime_name = runtime.name();
-    let (detect_by, describe_by) = runtime.stages();
+    let runtime_name = config.runtime.name();
+    let (detect_by, describe_by) = config.runtime.stages();
     if g.json {
         let v = serde_json::json!({
             "input": args.input, "algorithm": algorithm, "width": w, "height": h, "frames": frames, "faces": faces,

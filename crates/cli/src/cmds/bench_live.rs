@@ -70,7 +70,7 @@ struct Report {
     cores: usize,
     /// The processor, its cores and vector instructions (`simd::processor`).
     processor: String,
-    /// What ran the networks (`--runtime`, `auto` resolved).
+    /// What ran the networks (`--runtime`).
     runtime: String,
     /// Frames analysed of those decoded, all cameras together: the share the
     /// machine kept up with.
@@ -264,9 +264,7 @@ async fn bench(
     lfw: PathBuf,
     models: lfr_engine::pipeline::ModelFiles,
 ) -> Result<()> {
-    let runtime = lfr_engine::runtime::chosen()
-        .resolve(&models.onnxruntime)
-        .to_string();
+    let runtime = lfr_engine::runtime::chosen().to_string();
     let dir = TempDir(std::env::temp_dir().join(format!("lfr-bench-live-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0)

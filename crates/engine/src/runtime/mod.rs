@@ -85,13 +85,8 @@ pub trait Backend: Send + Sync {
 /// the templates' compatibility, does not depend on the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Runtime {
-    /// The default: [`Runtime::Hybrid`] where OpenVINO is installed and the
-    /// processor computes in bfloat16 natively (there it describes a face in
-    /// half the time, and changed no walk-through outcome), else ONNX
-    /// Runtime ([`Runtime::resolve`]).
+    /// ONNX Runtime, f32 (the default).
     #[default]
-    Auto,
-    /// ONNX Runtime, f32.
     OnnxRuntime,
     /// OpenVINO, at the precision it prefers on this processor: bfloat16
     /// where the processor computes in it natively, else f32.
@@ -113,15 +108,12 @@ pub const RUNTIME_ENV: &str = "LFR_RUNTIME";
 /// The runtimes an engine's networks run on: the detector's and the
 /// descriptors'. One runtime serves both, except [`Runtime::Hybrid`].
 pub struct Backends {
-    /// The runtime they are, [`Runtime::Auto`] resolved.
-    pub runtime: Runtime,
     pub detect: Arc<dyn Backend>,
     pub describe: Arc<dyn Backend>,
 }
 
 impl Runtime {
-    pub const ALL: [Runtime; 5] = [
-        Runtime::Auto,
+    pub const ALL: [Runtime; 4] = [
         Runtime::OnnxRuntime,
         Runtime::OpenVino,
         Runtime::OpenVinoF32,
@@ -130,7 +122,6 @@ impl Runtime {
 
     pub fn name(self) -> &'static str {
         match self {
-            Runtime::Auto => "auto",
             Runtime::OnnxRuntime => "onnxruntime",
             Runtime::OpenVino => "openvino",
             Runtime::OpenVinoF32 => "openvino-f32",
@@ -139,30 +130,11 @@ impl Runtime {
     }
 
     /// The runtime that runs the detector, and the one that runs the
-    /// descriptors: itself, except for [`Runtime::Hybrid`] (and
-    /// [`Runtime::Auto`], which is [`resolve`](Runtime::resolve)d first).
+    /// descriptors: itself, except for [`Runtime::Hybrid`].
     pub fn stages(self) -> (Runtime, Runtime) {
         match self {
             Runtime::Hybrid => (Runtime::OnnxRuntime, Runtime::OpenVino),
             r => (r, r),
-        }
-    }
-
-    /// The runtime [`Runtime::Auto`] stands for with the libraries beside
-    /// `onnxruntime` (the models directory's copy) on this processor; any
-    /// other runtime is itself.
-    pub fn resolve(self, onnxruntime: &std::path::Path) -> Runtime {
-        match self {
-            Runtime::Auto
-                if bfloat16_native()
-                    && onnxruntime
-                        .with_file_name(lfr_models::files::OPENVINO_C)
-                        .is_file() =>
-            {
-                Runtime::Hybrid
-            }
-            Runtime::Auto => Runtime::OnnxRuntime,
-            r => r,
         }
     }
 
@@ -173,7 +145,6 @@ impl Runtime {
         onnxruntime: &std::path::Path,
         threads: usize,
     ) -> Result<Backends, RuntimeError> {
-        let runtime = self.resolve(onnxruntime);
         let ort = || -> Result<Arc<dyn Backend>, RuntimeError> {
             Ok(Arc::new(OrtBackend::new(onnxruntime, threads)?))
         };
@@ -185,16 +156,14 @@ impl Runtime {
             )?))
         };
         let both = |b: Arc<dyn Backend>| Backends {
-            runtime,
             detect: b.clone(),
             describe: b,
         };
-        Ok(match runtime {
-            Runtime::Auto | Runtime::OnnxRuntime => both(ort()?),
+        Ok(match self {
+            Runtime::OnnxRuntime => both(ort()?),
             Runtime::OpenVino => both(openvino(false)?),
             Runtime::OpenVinoF32 => both(openvino(true)?),
             Runtime::Hybrid => Backends {
-                runtime,
                 detect: ort()?,
                 describe: openvino(false)?,
             },
@@ -235,55 +204,20 @@ pub fn choose(runtime: Runtime) -> Result<(), String> {
 }
 
 /// This process's runtime: the one [`choose`]n, else `LFR_RUNTIME`'s, else
-/// [`Runtime::Auto`]. An unknown `LFR_RUNTIME` is `auto`, with a warning.
+/// ONNX Runtime. An unknown `LFR_RUNTIME` is ONNX Runtime, with a warning.
 pub fn chosen() -> Runtime {
     *CHOSEN.get_or_init(|| match std::env::var(RUNTIME_ENV) {
         Ok(v) if !v.is_empty() => v.parse().unwrap_or_else(|e| {
-            tracing::warn!("{RUNTIME_ENV}: {e}; using auto");
-            Runtime::Auto
+            tracing::warn!("{RUNTIME_ENV}: {e}; using onnxruntime");
+            Runtime::OnnxRuntime
         }),
-        _ => Runtime::Auto,
+        _ => Runtime::OnnxRuntime,
     })
-}
-
-/// Whether this processor computes in bfloat16 natively (AVX-512 BF16,
-/// which every processor with AMX has too), where OpenVINO then runs its
-/// convolutions: elsewhere it computes in f32 and is no faster than ONNX
-/// Runtime.
-pub fn bfloat16_native() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `auto` runs OpenVINO's descriptors only where they are installed and
-    /// fast: without the library, or without bfloat16, it is ONNX Runtime.
-    #[test]
-    fn auto_is_hybrid_only_with_openvino_installed_on_a_bfloat16_processor() {
-        let dir = tempfile::tempdir().unwrap();
-        let ort = dir.path().join("libonnxruntime.so");
-        assert_eq!(Runtime::Auto.resolve(&ort), Runtime::OnnxRuntime);
-        std::fs::write(dir.path().join(lfr_models::files::OPENVINO_C), b"").unwrap();
-        let with_openvino = if bfloat16_native() {
-            Runtime::Hybrid
-        } else {
-            Runtime::OnnxRuntime
-        };
-        assert_eq!(Runtime::Auto.resolve(&ort), with_openvino);
-        for r in Runtime::ALL.into_iter().filter(|r| *r != Runtime::Auto) {
-            assert_eq!(r.resolve(&ort), r, "a runtime named is the one run");
-        }
-        assert_eq!(Runtime::default(), Runtime::Auto);
-    }
 
     #[test]
     fn every_runtime_is_named_by_what_parses_to_it() {
