@@ -1,7 +1,8 @@
 //! Model execution behind a small trait, so that the engine does not care
 //! which runtime executes its networks: ONNX Runtime on the CPU (the
-//! default) or OpenVINO on the CPU ([`Runtime`]); a GPU execution provider
-//! would be a third [`Backend`].
+//! default), OpenVINO on the CPU, or each for the networks it suits
+//! ([`Runtime`], [`Backends`]); a GPU execution provider would be a third
+//! [`Backend`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,10 +96,10 @@ pub enum Runtime {
     OpenVinoF32,
     /// ONNX Runtime for detection and OpenVINO at its own precision for
     /// description. The detector's boxes and landmarks place every chip, and
-    /// in bfloat16 they move by up to 2 px, enough to change a borderline
-    /// match; the descriptors in bfloat16 changed no walk-through outcome
-    /// (docs/models.md). So the detector keeps f32 and the descriptors,
-    /// most of a face's time, run at twice the speed.
+    /// in bfloat16 they move by up to 2 px, enough to change borderline
+    /// matches; the descriptors in bfloat16 moved one walk-through outcome
+    /// of 400 (docs/models.md). So the detector keeps f32 and the
+    /// descriptors, most of a face's time, run at twice the speed.
     Hybrid,
 }
 
