@@ -79,6 +79,22 @@ fn strays(recogniser: Recogniser, runtime: Runtime) -> Strays {
     s
 }
 
+/// Descriptors in OpenVINO's own precision: templates within a cosine of
+/// 0.995 of ONNX Runtime's and scores within 0.025 (0.012 measured).
+fn assert_descriptors_within_bfloat16(what: &str, s: &Strays) {
+    eprintln!("{what}: largest score change {:.4}", s.score_change);
+    assert!(
+        s.lowest_cosine > 0.995,
+        "{what}: templates at cosine {}",
+        s.lowest_cosine
+    );
+    assert!(
+        s.score_change < 0.025,
+        "{what}: a score moved by {}",
+        s.score_change
+    );
+}
+
 fn descriptors() -> [(&'static str, Recogniser); 2] {
     [
         ("dlib", Recogniser::Builtin),
@@ -119,22 +135,12 @@ fn openvino_in_f32_finds_and_describes_as_onnx_runtime_does() {
 fn openvino_at_its_own_precision_moves_scores_by_less_than_0_025() {
     for (what, recogniser) in descriptors() {
         let s = strays(recogniser, Runtime::OpenVino);
-        eprintln!("{what}: largest score change {:.4}", s.score_change);
         assert!(
             s.box_moved_px < 4.0,
             "{what}: a face box moved {} px",
             s.box_moved_px
         );
-        assert!(
-            s.lowest_cosine > 0.995,
-            "{what}: templates at cosine {}",
-            s.lowest_cosine
-        );
-        assert!(
-            s.score_change < 0.025,
-            "{what}: a score moved by {}",
-            s.score_change
-        );
+        assert_descriptors_within_bfloat16(what, &s);
     }
 }
 
@@ -159,18 +165,8 @@ fn a_missing_openvino_library_says_how_to_install_it() {
 fn the_hybrid_runtime_finds_faces_exactly_as_onnx_runtime_does() {
     for (what, recogniser) in descriptors() {
         let s = strays(recogniser, Runtime::Hybrid);
-        eprintln!("{what}: largest score change {:.4}", s.score_change);
         assert_eq!(s.box_moved_px, 0.0, "{what}: a face box moved");
         assert!(s.same_algorithm, "{what}: one algorithm, whichever runtime");
-        assert!(
-            s.lowest_cosine > 0.995,
-            "{what}: templates at cosine {}",
-            s.lowest_cosine
-        );
-        assert!(
-            s.score_change < 0.025,
-            "{what}: a score moved by {}",
-            s.score_change
-        );
+        assert_descriptors_within_bfloat16(what, &s);
     }
 }

@@ -1,12 +1,12 @@
 //! `lfr bench ...`: accuracy and speed, measured the standard way.
 
-use lfr_engine::runtime::Runtime;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use lfr_engine::detect::DetectorConfig;
 use lfr_engine::pipeline::Engine;
+use lfr_engine::runtime::Runtime;
 use lfr_engine::template::Algorithm;
 use lfr_eval::faceset::{self, Described};
 use lfr_eval::lfw::{self, Protocol};

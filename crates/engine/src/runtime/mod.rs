@@ -139,35 +139,37 @@ impl Runtime {
         }
     }
 
-    /// The backends for this runtime, OpenVINO's library found beside ONNX
-    /// Runtime's (`onnxruntime`, the models directory's copy).
+    /// The backends for this runtime's [`stages`](Runtime::stages),
+    /// OpenVINO's library found beside ONNX Runtime's (`onnxruntime`, the
+    /// models directory's copy); one backend when both stages share it.
     pub fn backends(
         self,
         onnxruntime: &std::path::Path,
         threads: usize,
     ) -> Result<Backends, RuntimeError> {
-        let ort = || -> Result<Arc<dyn Backend>, RuntimeError> {
-            Ok(Arc::new(OrtBackend::new(onnxruntime, threads)?))
+        let one = |r: Runtime| -> Result<Arc<dyn Backend>, RuntimeError> {
+            Ok(match r {
+                Runtime::OnnxRuntime => Arc::new(OrtBackend::new(onnxruntime, threads)?),
+                // `stages` never names `Hybrid` for a stage.
+                Runtime::OpenVino | Runtime::OpenVinoF32 | Runtime::Hybrid => {
+                    Arc::new(OpenVinoBackend::new(
+                        &onnxruntime.with_file_name(lfr_models::files::OPENVINO_C),
+                        threads,
+                        r == Runtime::OpenVinoF32,
+                    )?)
+                }
+            })
         };
-        let openvino = |f32_only: bool| -> Result<Arc<dyn Backend>, RuntimeError> {
-            Ok(Arc::new(OpenVinoBackend::new(
-                &onnxruntime.with_file_name(lfr_models::files::OPENVINO_C),
-                threads,
-                f32_only,
-            )?))
+        let (detect, describe) = self.stages();
+        let detect_backend = one(detect)?;
+        let describe_backend = if describe == detect {
+            detect_backend.clone()
+        } else {
+            one(describe)?
         };
-        let both = |b: Arc<dyn Backend>| Backends {
-            detect: b.clone(),
-            describe: b,
-        };
-        Ok(match self {
-            Runtime::OnnxRuntime => both(ort()?),
-            Runtime::OpenVino => both(openvino(false)?),
-            Runtime::OpenVinoF32 => both(openvino(true)?),
-            Runtime::Hybrid => Backends {
-                detect: ort()?,
-                describe: openvino(false)?,
-            },
+        Ok(Backends {
+            detect: detect_backend,
+            describe: describe_backend,
         })
     }
 }
