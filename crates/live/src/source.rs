@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lfr_video::{Frame, Killer, Stream, StreamOptions, VideoError};
+use lfr_video::{Frame, Killer, Replay, Stream, StreamOptions, VideoError};
 
 use crate::backoff::{Backoff, Retry};
 use crate::camera::{CameraConfig, Source};
@@ -50,8 +50,6 @@ pub struct SourceContext {
 enum Outcome {
     /// Reached its end and is not to be restarted.
     Ended,
-    /// A looped file reached its end: open it again at once.
-    Loop,
     /// Failed; try again after a wait.
     Failed(CameraStatus, String),
     Stopped,
@@ -110,38 +108,27 @@ impl SourceContext {
     /// The thread's body.
     pub fn run(self) {
         let mut retry = Retry::new(self.settings.backoff);
-        let mut looping = false;
         loop {
             if self.stopped() {
                 break;
             }
-            if !looping {
-                self.say(
-                    CameraStatus::Connecting,
-                    format!("opening {}", self.config.source.describe()),
-                );
-            }
-            looping = false;
+            self.say(
+                CameraStatus::Connecting,
+                format!("opening {}", self.config.source.describe()),
+            );
             let started = Instant::now();
             let outcome = match &self.config.source {
-                Source::Rtsp { url } => self.stream(url, false, false),
+                Source::Rtsp { url } => self.stream(url),
                 Source::File {
                     path,
                     realtime,
                     looped,
                     ..
-                } => self.stream(&path.to_string_lossy(), *realtime, *looped),
+                } => self.replay(&path.to_string_lossy(), *realtime, *looped),
                 Source::Images { dir, fps, looped } => self.images(dir, *fps, *looped),
             };
             match outcome {
                 Outcome::Stopped => break,
-                Outcome::Loop => {
-                    // The picture jumps back to the start: no track may
-                    // carry across the jump.
-                    self.handoff.restart(self.camera);
-                    self.pause(self.config.source.loop_pause());
-                    looping = true;
-                }
                 Outcome::Ended => {
                     self.say(CameraStatus::Ended, "the source reached its end");
                     return;
@@ -191,66 +178,123 @@ impl SourceContext {
         self.handoff.push(self.camera, frame);
     }
 
-    /// A stream or a file. A looped file is replayed by opening it again at
-    /// its end ([`Outcome::Loop`]) rather than by FFmpeg's own looping, so
-    /// that the analysis hears of the jump back to the start.
-    fn stream(&self, input: &str, realtime: bool, looped: bool) -> Outcome {
+    /// A live stream (RTSP): FFmpeg reads it as the camera sends it.
+    fn stream(&self, input: &str) -> Outcome {
         let opts = StreamOptions {
-            realtime,
-            looped: false,
-            width: None,
             max_fps: self.settings.max_fps,
             stall_timeout: self.settings.stall_timeout,
+            ..StreamOptions::default()
         };
         let mut stream = match Stream::open(input, &opts) {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
         };
-        *self.killer.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream.killer());
-        let is_file = Path::new(input).exists();
+        self.set_killer(Some(stream.killer()));
         let mut first = true;
-        let mut delivered = 0u64;
-        let mut last_warning: Option<Instant> = None;
+        let mut warned = None;
         let outcome = loop {
             if self.stopped() {
                 break Outcome::Stopped;
             }
             match stream.next_frame() {
                 Ok(Some(frame)) => {
-                    delivered += 1;
                     self.deliver(frame, &mut first);
-                    // Damage the decoder concealed: said at most every 5 s.
-                    if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5))
-                        && let Some((n, lines)) = stream.take_diagnostics()
-                    {
-                        last_warning = Some(Instant::now());
-                        self.say(
-                            CameraStatus::Degraded,
-                            format!("the decoder reported {n} problem(s): {}", lines.join("; ")),
-                        );
-                        first = true; // say Streaming again with the next frame
-                    }
+                    self.warn_of_damage(|| stream.take_diagnostics(), &mut warned, &mut first);
                 }
-                Ok(None) if is_file && !looped => break Outcome::Ended,
-                Ok(None) if is_file && delivered > 0 => break Outcome::Loop,
                 Ok(None) => {
                     break Outcome::Failed(
                         CameraStatus::Reconnecting,
                         "the stream ended".to_string(),
                     );
                 }
-                Err(e @ VideoError::Stalled { .. }) => {
-                    break Outcome::Failed(CameraStatus::Stalled, e.to_string());
-                }
-                Err(e) if self.stopped() => {
-                    let _ = e;
-                    break Outcome::Stopped;
-                }
-                Err(e) => break Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
+                Err(e) => break self.failed(e),
             }
         };
-        *self.killer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.set_killer(None);
         outcome
+    }
+
+    /// A file replayed as a camera ([`Replay`]): paced at its own rate when
+    /// `realtime`, and when `looped` played again from the start, the
+    /// analysis told of each jump back so that no track carries across it.
+    fn replay(&self, path: &str, realtime: bool, looped: bool) -> Outcome {
+        let opts = StreamOptions {
+            realtime,
+            max_fps: self.settings.max_fps,
+            stall_timeout: self.settings.stall_timeout,
+            ..StreamOptions::default()
+        };
+        let mut replay = match Replay::open(path, looped, &opts) {
+            Ok(r) => r,
+            Err(e) => return Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
+        };
+        self.set_killer(Some(replay.killer()));
+        let mut first = true;
+        let mut warned = None;
+        let outcome = loop {
+            if self.stopped() {
+                break Outcome::Stopped;
+            }
+            match replay.next_frame() {
+                Ok(Some(mut paced)) => {
+                    if paced.jumped {
+                        self.set_killer(Some(replay.killer()));
+                        self.handoff.restart(self.camera);
+                        let pause = self.config.source.loop_pause();
+                        if !pause.is_zero() {
+                            self.pause(pause);
+                            replay.resync(Instant::now());
+                            paced.due = Instant::now();
+                        }
+                    }
+                    self.pause(paced.due.saturating_duration_since(Instant::now()));
+                    if replay.paced() {
+                        // Handed on now: recognition time counts from here.
+                        paced.frame.captured = Instant::now();
+                    }
+                    self.deliver(paced.frame, &mut first);
+                    self.warn_of_damage(|| replay.take_diagnostics(), &mut warned, &mut first);
+                }
+                Ok(None) => break Outcome::Ended,
+                Err(e) => break self.failed(e),
+            }
+        };
+        self.set_killer(None);
+        outcome
+    }
+
+    fn set_killer(&self, killer: Option<Killer>) {
+        *self.killer.lock().unwrap_or_else(|e| e.into_inner()) = killer;
+    }
+
+    /// Why a stream or replay stopped delivering, as an outcome.
+    fn failed(&self, e: VideoError) -> Outcome {
+        match e {
+            e @ VideoError::Stalled { .. } => Outcome::Failed(CameraStatus::Stalled, e.to_string()),
+            _ if self.stopped() => Outcome::Stopped,
+            e => Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
+        }
+    }
+
+    /// Damage the decoder concealed, said at most every 5 s: `take` is
+    /// asked only then, so what comes in between is counted in the next.
+    fn warn_of_damage(
+        &self,
+        take: impl FnOnce() -> Option<(u64, Vec<String>)>,
+        last: &mut Option<Instant>,
+        first: &mut bool,
+    ) {
+        if last.is_some_and(|t| t.elapsed() <= Duration::from_secs(5)) {
+            return;
+        }
+        if let Some((n, lines)) = take() {
+            *last = Some(Instant::now());
+            self.say(
+                CameraStatus::Degraded,
+                format!("the decoder reported {n} problem(s): {}", lines.join("; ")),
+            );
+            *first = true; // say Streaming again with the next frame
+        }
     }
 
     /// A folder of images, in name order, paced at `fps`. An unreadable

@@ -12,8 +12,10 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use image::RgbImage;
 
 mod redact;
+pub mod replay;
 pub mod stream;
 pub use redact::{redact, redact_in};
+pub use replay::{Paced, Replay};
 pub use stream::{Frame, Killer, Stream, StreamOptions};
 
 #[derive(Debug, thiserror::Error)]
