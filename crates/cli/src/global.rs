@@ -73,8 +73,9 @@ pub struct Global {
 
     /// What runs the networks: onnxruntime (the default), hybrid (ONNX
     /// Runtime detects, OpenVINO describes, in bfloat16 where the processor
-    /// computes in it natively: twice as fast there), openvino (both) or
-    /// openvino-f32. Every engine of the process uses it.
+    /// computes in it natively: twice as fast there), openvino (both),
+    /// openvino-f32, or cuda (ONNX Runtime on an NVIDIA GPU: `lfr models
+    /// install --gpu`). Every engine of the process uses it.
     #[arg(
         long,
         global = true,

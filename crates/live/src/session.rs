@@ -63,6 +63,8 @@ pub struct LiveConfig {
     pub threads_per_worker: Option<usize>,
     /// Ask the decoder for at most this many frames per second per camera.
     pub max_fps_per_camera: Option<f64>,
+    /// Decode the cameras' video on this hardware (`None`: the CPU).
+    pub hwaccel: Option<lfr_video::HwAccel>,
     pub stall_timeout: Duration,
     pub backoff: Backoff,
     /// How often counts are written to the store (and always at stop): a
@@ -89,6 +91,7 @@ impl Default for LiveConfig {
             workers: None,
             threads_per_worker: None,
             max_fps_per_camera: None,
+            hwaccel: None,
             stall_timeout: Duration::from_secs(10),
             backoff: Backoff::default(),
             counts_interval: Duration::from_secs(5),
@@ -199,6 +202,7 @@ impl Session {
                 backoff: config.backoff,
                 stall_timeout: config.stall_timeout,
                 max_fps: config.max_fps_per_camera,
+                hwaccel: config.hwaccel,
             },
             workers,
         };

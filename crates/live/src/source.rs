@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lfr_video::{Frame, Killer, Replay, Stream, StreamOptions, VideoError};
+use lfr_video::{Frame, HwAccel, Killer, Replay, Stream, StreamOptions, VideoError};
 
 use crate::backoff::{Backoff, Retry};
 use crate::camera::{CameraConfig, Source};
@@ -31,6 +31,7 @@ pub struct SourceSettings {
     pub backoff: Backoff,
     pub stall_timeout: Duration,
     pub max_fps: Option<f64>,
+    pub hwaccel: Option<HwAccel>,
 }
 
 /// The pieces a source thread needs.
@@ -183,6 +184,7 @@ impl SourceContext {
         let opts = StreamOptions {
             max_fps: self.settings.max_fps,
             stall_timeout: self.settings.stall_timeout,
+            hwaccel: self.settings.hwaccel,
             ..StreamOptions::default()
         };
         let mut stream = match Stream::open(input, &opts) {
@@ -222,6 +224,7 @@ impl SourceContext {
             realtime,
             max_fps: self.settings.max_fps,
             stall_timeout: self.settings.stall_timeout,
+            hwaccel: self.settings.hwaccel,
             ..StreamOptions::default()
         };
         let mut replay = match Replay::open(path, looped, &opts) {

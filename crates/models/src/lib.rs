@@ -50,6 +50,12 @@ pub mod files {
     pub const OPENVINO_ONNX: &str = "libopenvino_onnx_frontend.so.2641";
     pub const OPENVINO_TBB: &str = "libtbb.so.12";
     pub const OPENVINO_LICENSE: &str = "LICENSE.openvino";
+    /// ONNX Runtime for NVIDIA GPUs (`lfr --runtime cuda`), installed only
+    /// by `lfr models install --gpu`; the providers keep the names ONNX
+    /// Runtime looks for beside its library.
+    pub const ONNXRUNTIME_GPU: &str = "libonnxruntime-gpu.so.1.31.1";
+    pub const ONNXRUNTIME_CUDA: &str = "libonnxruntime_providers_cuda.so";
+    pub const ONNXRUNTIME_PROVIDERS_SHARED: &str = "libonnxruntime_providers_shared.so";
     pub const OPENVINO_NOTICES: &str = "third-party-programs.openvino.txt";
 }
 

@@ -507,6 +507,68 @@ const RUNTIMES: &[ModelFile] = &[
     },
 ];
 
+const ORT_GPU_PROVENANCE: &str = "Microsoft ONNX Runtime 1.31.1 built for CUDA 13, from the PyPI wheel onnxruntime-gpu==1.31.1 (onnxruntime/capi/)";
+
+static ORT_GPU_WHEEL: Dist = Dist::Wheel {
+    project: "onnxruntime-gpu",
+    version: ORT_VERSION,
+    arch: "x86_64",
+};
+
+/// ONNX Runtime built for NVIDIA GPUs (`lfr --runtime cuda`): a 256 MB
+/// wheel, so installed only when asked (`lfr models install --gpu`). Its
+/// library is renamed, to sit beside the CPU build in the flat directory;
+/// ONNX Runtime finds its execution providers beside whichever library it
+/// was loaded from. CUDA's own libraries are not among them: they come
+/// with the GPU's CUDA installation (docs/models.md).
+const GPU_RUNTIME: &[ModelFile] = &[
+    ModelFile {
+        name: files::ONNXRUNTIME_GPU,
+        sha256: "5104254339ecadae808da771bd0b63b240f0dbd466514234905e54372435c303",
+        size: 29_421_832,
+        version: ORT_VERSION,
+        licence: "MIT",
+        role: "ONNX Runtime built for CUDA 13, loaded instead of the CPU build for `--runtime cuda`",
+        provenance: ORT_GPU_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &ORT_GPU_WHEEL,
+            member: "onnxruntime/capi/libonnxruntime.so.1.31.1",
+        }],
+    },
+    ModelFile {
+        name: files::ONNXRUNTIME_CUDA,
+        sha256: "d5290158115fa5569a3fe8f1f4037ee9b0e86658a96e52f852bbb7039aa88137",
+        size: 284_014_752,
+        version: ORT_VERSION,
+        licence: "MIT",
+        role: "ONNX Runtime's CUDA execution provider (needs CUDA 13's cuBLAS, cuRAND, runtime and cuDNN 9 on the library path)",
+        provenance: ORT_GPU_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &ORT_GPU_WHEEL,
+            member: "onnxruntime/capi/libonnxruntime_providers_cuda.so",
+        }],
+    },
+    ModelFile {
+        name: files::ONNXRUNTIME_PROVIDERS_SHARED,
+        sha256: "086ec1d5388f64153d9c63470d126693db9a182c8ce236d3a1119068471b8a0d",
+        size: 14_632,
+        version: ORT_VERSION,
+        licence: "MIT",
+        role: "ONNX Runtime's bridge to its execution providers",
+        provenance: ORT_GPU_PROVENANCE,
+        required: false,
+        local_aliases: &[],
+        sources: &[Source::Pypi {
+            dist: &ORT_GPU_WHEEL,
+            member: "onnxruntime/capi/libonnxruntime_providers_shared.so",
+        }],
+    },
+];
+
 /// Every file `install` handles: the default pipeline's, the descriptors
 /// that shipped packages are built from, then the optional runtime.
 pub fn all() -> impl Iterator<Item = &'static ModelFile> {
@@ -516,9 +578,15 @@ pub fn all() -> impl Iterator<Item = &'static ModelFile> {
         .chain(RUNTIMES.iter().filter(|_| cfg!(target_arch = "x86_64")))
 }
 
+/// The files of ONNX Runtime for NVIDIA GPUs, which `install` handles only
+/// when asked ([`crate::InstallOptions::gpu`]). x86-64 only.
+pub fn gpu() -> impl Iterator<Item = &'static ModelFile> {
+    GPU_RUNTIME.iter().filter(|_| cfg!(target_arch = "x86_64"))
+}
+
 /// The manifest entry for `name`, if the manifest has one.
 pub fn entry(name: &str) -> Option<&'static ModelFile> {
-    all().find(|m| m.name == name)
+    all().chain(gpu()).find(|m| m.name == name)
 }
 
 #[cfg(test)]
@@ -527,7 +595,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_hashes_are_hex_sha256() {
-        let all: Vec<_> = all().collect();
+        let all: Vec<_> = all().chain(gpu()).collect();
         for (i, m) in all.iter().enumerate() {
             assert!(all[..i].iter().all(|o| o.name != m.name), "{}", m.name);
             assert_eq!(m.sha256.len(), 64, "{}", m.name);

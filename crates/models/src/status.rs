@@ -57,7 +57,10 @@ impl FileStatus {
 /// an error: the caller should say how to rebuild it.
 pub fn check(dir: &ModelsDir) -> Result<Vec<FileStatus>, ModelsError> {
     let record = Record::load(dir.root())?;
+    // The GPU runtime is listed once installed: it is not missing otherwise.
+    let gpu = manifest::gpu().filter(|m| dir.root().join(m.name).exists());
     Ok(manifest::all()
+        .chain(gpu)
         .map(|m| {
             let path = dir.root().join(m.name);
             let state = state_of(m, &path);

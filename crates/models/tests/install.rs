@@ -15,6 +15,7 @@ fn offline_from(dir: &Path) -> InstallOptions {
         from: vec![dir.to_path_buf()],
         force: false,
         offline: true,
+        gpu: false,
     }
 }
 
@@ -107,6 +108,51 @@ fn installs_everything_offline_from_archives_and_files() {
         }
     }
     models.verified(files::YUNET).unwrap();
+}
+
+/// ONNX Runtime's GPU build comes only when asked for, checked member by
+/// member like the CPU build, and `lfr models list` shows it once there.
+#[test]
+fn the_gpu_runtime_is_installed_only_when_asked_for() {
+    if !cfg!(target_arch = "x86_64") {
+        return;
+    }
+    let from = tempfile::tempdir().unwrap();
+    link(&ort_gpu_wheel(&archives()), from.path());
+    let target = tempfile::tempdir().unwrap();
+    let models = ModelsDir::resolve(Some(target.path()));
+    let without = install(&models, &offline_from(from.path()), &mut Quiet).unwrap_err();
+    assert!(
+        matches!(without, ModelsError::Unavailable { .. }),
+        "{without}"
+    );
+    assert!(
+        manifest::gpu().all(|m| !models.root().join(m.name).exists()),
+        "nothing of the GPU build without --gpu"
+    );
+    let with = InstallOptions {
+        gpu: true,
+        ..offline_from(from.path())
+    };
+    let report = install(&models, &with, &mut Quiet).unwrap_err();
+    // The default pipeline's files are missing here, so the install fails,
+    // keeping what it got: the GPU build, verified.
+    assert!(
+        matches!(report, ModelsError::Unavailable { .. }),
+        "{report}"
+    );
+    for m in manifest::gpu() {
+        let (sha, size) = lfr_models::sha256_file(&models.root().join(m.name)).unwrap();
+        assert_eq!((sha.as_str(), size), (m.sha256, m.size), "{}", m.name);
+    }
+    let st = status::check(&models).unwrap();
+    for m in manifest::gpu() {
+        let s = st
+            .iter()
+            .find(|s| s.file.name == m.name)
+            .expect("listed once installed");
+        assert_eq!(s.state, State::Installed, "{}", m.name);
+    }
 }
 
 #[test]
@@ -299,6 +345,7 @@ fn offline_without_a_directory_fails_before_touching_anything() {
         from: Vec::new(),
         force: false,
         offline: true,
+        gpu: false,
     };
     let err = install(&models, &opts, &mut Quiet).unwrap_err();
     assert!(
@@ -321,6 +368,7 @@ fn online_install_downloads_only_what_the_directory_lacks() {
         from: vec![from.path().to_path_buf()],
         force: false,
         offline: false,
+        gpu: false,
     };
     let report = install(&models, &opts, &mut Quiet).unwrap();
     for (m, o) in &report.items {

@@ -16,7 +16,7 @@ pub mod replay;
 pub mod stream;
 pub use redact::{redact, redact_in};
 pub use replay::{Paced, Replay};
-pub use stream::{Frame, Killer, Stream, StreamOptions};
+pub use stream::{Frame, HwAccel, Killer, Stream, StreamOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VideoError {

@@ -42,6 +42,28 @@ pub struct StreamOptions {
     /// may take twice as long plus five seconds (connecting, and FFmpeg
     /// reading enough of the stream to know its format).
     pub stall_timeout: Duration,
+    /// Decode on this hardware instead of the CPU (FFmpeg's `-hwaccel`).
+    pub hwaccel: Option<HwAccel>,
+}
+
+/// Hardware that FFmpeg can decode video on (`-hwaccel`). Frames still
+/// arrive in memory as RGB; what moves is the decoding's CPU time, a
+/// quarter of two cores for four 1080p cameras at 10 fps (docs/live.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HwAccel {
+    /// NVIDIA's decoder (NVDEC), through CUDA.
+    Cuda,
+    /// VA-API: Intel and AMD graphics.
+    Vaapi,
+}
+
+impl HwAccel {
+    pub fn name(self) -> &'static str {
+        match self {
+            HwAccel::Cuda => "cuda",
+            HwAccel::Vaapi => "vaapi",
+        }
+    }
 }
 
 impl Default for StreamOptions {
@@ -52,6 +74,7 @@ impl Default for StreamOptions {
             width: None,
             max_fps: None,
             stall_timeout: Duration::from_secs(10),
+            hwaccel: None,
         }
     }
 }
@@ -116,6 +139,9 @@ impl Stream {
             if opts.realtime {
                 cmd.arg("-re");
             }
+        }
+        if let Some(h) = opts.hwaccel {
+            cmd.args(["-hwaccel", h.name()]);
         }
         cmd.args(["-i", input, "-an", "-sn", "-dn"]);
         crate::add_filters(

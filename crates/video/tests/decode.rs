@@ -98,3 +98,23 @@ fn a_camera_that_refuses_says_so_without_its_password() {
     let e = probe(url).expect_err("nothing to probe");
     assert!(!e.to_string().contains("s3cret-pw"), "{e}");
 }
+
+/// Decoding on an NVIDIA GPU (`-hwaccel cuda`): where there is none, the
+/// stream fails and says why, rather than decoding on the CPU unnoticed;
+/// where there is one, frames arrive as from the CPU.
+#[test]
+fn hardware_decoding_works_or_says_why_not() {
+    let opts = lfr_video::StreamOptions {
+        hwaccel: Some(lfr_video::HwAccel::Cuda),
+        ..Default::default()
+    };
+    let mut s = lfr_video::Stream::open(&crowd(), &opts).unwrap();
+    let first = s.next_frame();
+    if std::path::Path::new("/dev/nvidiactl").exists() {
+        let f = first.unwrap().expect("a frame");
+        assert_eq!(f.image.dimensions(), (1920, 1080));
+    } else {
+        let e = first.expect_err("no GPU here").to_string();
+        assert!(e.to_lowercase().contains("cuda"), "{e}");
+    }
+}

@@ -48,6 +48,10 @@ pub struct InstallArgs {
     /// Never use the network: fail if DIR lacks a required file.
     #[arg(long)]
     offline: bool,
+    /// Also install ONNX Runtime for NVIDIA GPUs (`--runtime cuda`), from
+    /// the PyPI wheel onnxruntime-gpu (256 MB).
+    #[arg(long)]
+    gpu: bool,
 }
 
 pub fn run(g: &Global, cmd: ModelsCmd) -> anyhow::Result<()> {
@@ -72,6 +76,7 @@ fn install(dir: &ModelsDir, a: InstallArgs) -> anyhow::Result<()> {
         from: a.from,
         force: a.force,
         offline: a.offline,
+        gpu: a.gpu,
     };
     eprintln!("models directory: {}", dir.root().display());
     let mut rep = StderrReporter::default();
@@ -238,6 +243,7 @@ fn print_json(
 
 fn name_width() -> usize {
     lfr_models::manifest::all()
+        .chain(lfr_models::manifest::gpu())
         .map(|m| m.name.len())
         .max()
         .unwrap_or(0)

@@ -69,6 +69,11 @@ pub struct ServeArgs {
     /// tracked faces between; docs/live.md). Default: `full`.
     #[arg(long, value_enum)]
     pub detect: Option<super::Detection>,
+    /// Decode the cameras' video on this hardware instead of the CPU
+    /// (FFmpeg's `-hwaccel`); a camera whose decoder cannot use it fails
+    /// and says why.
+    #[arg(long, value_enum)]
+    pub hwaccel: Option<super::HwAccel>,
     /// This process's name among the nodes sharing one PostgreSQL database
     /// (docs/nodes.md): what one node announces reaches every node's
     /// console. Default: the host's name and the process id.
@@ -170,6 +175,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
             .detect
             .unwrap_or_else(super::Detection::default_live)
             .regions(),
+        hwaccel: a.hwaccel.map(Into::into),
         ..LiveConfig::default()
     };
     let live = match pipeline {

@@ -1,18 +1,17 @@
 //! Model execution behind a small trait, so that the engine does not care
 //! which runtime executes its networks: ONNX Runtime on the CPU (the
-//! default), OpenVINO on the CPU, or each for the networks it suits
-//! ([`Runtime`], [`Backends`]); a GPU execution provider would be a third
-//! [`Backend`].
+//! default), OpenVINO on the CPU, each for the networks it suits, or ONNX
+//! Runtime on an NVIDIA GPU ([`Runtime`], [`Backends`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod onnxruntime;
 mod openvino_cpu;
-mod ort_cpu;
 
+pub use self::onnxruntime::{CUDA_HELP, OrtBackend};
 pub use self::openvino_cpu::OpenVinoBackend;
-pub use self::ort_cpu::OrtBackend;
 
 /// A dense f32 tensor in row-major (NCHW for images) order.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +100,9 @@ pub enum Runtime {
     /// of 400 (docs/models.md). So the detector keeps f32 and the
     /// descriptors, most of a face's time, run at twice the speed.
     Hybrid,
+    /// ONNX Runtime's GPU build with its CUDA execution provider, f32, on
+    /// the first GPU that `CUDA_VISIBLE_DEVICES` leaves visible.
+    Cuda,
 }
 
 /// The environment variable that chooses the runtime when `--runtime` does not.
@@ -114,11 +116,12 @@ pub struct Backends {
 }
 
 impl Runtime {
-    pub const ALL: [Runtime; 4] = [
+    pub const ALL: [Runtime; 5] = [
         Runtime::OnnxRuntime,
         Runtime::OpenVino,
         Runtime::OpenVinoF32,
         Runtime::Hybrid,
+        Runtime::Cuda,
     ];
 
     pub fn name(self) -> &'static str {
@@ -127,6 +130,7 @@ impl Runtime {
             Runtime::OpenVino => "openvino",
             Runtime::OpenVinoF32 => "openvino-f32",
             Runtime::Hybrid => "hybrid",
+            Runtime::Cuda => "cuda",
         }
     }
 
@@ -150,6 +154,17 @@ impl Runtime {
         let one = |r: Runtime| -> Result<Arc<dyn Backend>, RuntimeError> {
             Ok(match r {
                 Runtime::OnnxRuntime => Arc::new(OrtBackend::new(onnxruntime, threads)?),
+                Runtime::Cuda => {
+                    let gpu = onnxruntime.with_file_name(lfr_models::files::ONNXRUNTIME_GPU);
+                    if !gpu.is_file() {
+                        return Err(RuntimeError::Library {
+                            runtime: "ONNX Runtime for GPUs",
+                            path: gpu,
+                            reason: format!("no such file. {CUDA_HELP}"),
+                        });
+                    }
+                    Arc::new(OrtBackend::new(&gpu, threads)?.on_cuda(0))
+                }
                 // `stages` never names `Hybrid` for a stage.
                 Runtime::OpenVino | Runtime::OpenVinoF32 | Runtime::Hybrid => {
                     Arc::new(OpenVinoBackend::new(
@@ -227,6 +242,6 @@ mod tests {
         for r in Runtime::ALL {
             assert_eq!(r.name().parse::<Runtime>(), Ok(r));
         }
-        assert!("cuda".parse::<Runtime>().unwrap_err().contains("hybrid"));
+        assert!("gpu".parse::<Runtime>().unwrap_err().contains("cuda"));
     }
 }

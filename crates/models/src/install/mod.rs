@@ -25,6 +25,14 @@ pub struct InstallOptions {
     pub force: bool,
     /// Never use the network; fail if the `from` directories lack a required file.
     pub offline: bool,
+    /// Also install ONNX Runtime for NVIDIA GPUs ([`manifest::gpu`]).
+    pub gpu: bool,
+}
+
+/// The files an install with `opts` handles, in order.
+fn wanted(opts: &InstallOptions) -> impl Iterator<Item = &'static ModelFile> {
+    let gpu = opts.gpu;
+    manifest::all().chain(manifest::gpu().filter(move |_| gpu))
 }
 
 /// Where install messages go; the library itself prints nothing.
@@ -187,7 +195,7 @@ pub fn install(
     };
 
     let mut todo: Vec<&'static ModelFile> = Vec::new();
-    for m in manifest::all() {
+    for m in wanted(opts) {
         let path = root.join(m.name);
         if path.exists() {
             match sha256_file(&path) {
@@ -270,7 +278,7 @@ pub fn install(
             .unwrap_or_else(|| "no source provided it".into());
         s.done.insert(m.name, Outcome::NotObtained(why));
     }
-    let items = manifest::all()
+    let items = wanted(opts)
         .map(|m| {
             let o = s
                 .done

