@@ -2,13 +2,14 @@
 //! provider. Its own test binary, because a process loads ONNX Runtime
 //! once and this one loads the GPU build. Where no NVIDIA GPU is present
 //! (CI), asking for it must fail at once and say what is missing, never
-//! fall back to the CPU unnoticed; on a GPU it must tell the same people
-//! apart as the CPU does.
+//! fall back to the CPU unnoticed; where the CUDA engine opens, it must
+//! tell the same people apart as the CPU does. On a GPU machine set up for
+//! it, `LFR_TEST_CUDA=1` makes failing to open an error.
 mod support;
 
 use lfr_engine::detect::DetectorConfig;
 use lfr_engine::pipeline::{Engine, EngineConfig, Recogniser};
-use lfr_engine::runtime::Runtime;
+use lfr_engine::runtime::{CUDA_HELP, Runtime};
 use support::*;
 
 fn cuda_engine() -> Result<Engine, String> {
@@ -22,24 +23,25 @@ fn cuda_engine() -> Result<Engine, String> {
     Engine::open(&model_files(Recogniser::Builtin), &config).map_err(|e| e.to_string())
 }
 
-fn has_nvidia_gpu() -> bool {
-    std::path::Path::new("/dev/nvidiactl").exists()
-}
-
 #[test]
 fn the_cuda_runtime_runs_on_a_gpu_or_says_what_it_lacks() {
-    if !has_nvidia_gpu() {
-        let e = cuda_engine().err().expect("no GPU here, so no CUDA engine");
-        eprintln!("{e}");
-        assert!(
-            e.contains("libonnxruntime_providers_cuda.so")
-                && e.contains("lfr models install --gpu"),
-            "the error names the provider that failed and what it needs: {e}"
-        );
-        assert!(e.contains("LD_LIBRARY_PATH"), "{e}");
-        return;
-    }
-    let mut e = cuda_engine().unwrap_or_else(|e| panic!("a GPU is present: {e}"));
+    let gpu = std::path::Path::new("/dev/nvidiactl").exists();
+    let mut e = match cuda_engine() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            assert!(
+                e.contains("libonnxruntime_providers_cuda.so") && e.contains(CUDA_HELP),
+                "the error names the provider that failed and what it needs: {e}"
+            );
+            assert!(
+                !(gpu && std::env::var_os("LFR_TEST_CUDA").is_some()),
+                "LFR_TEST_CUDA is set, so this GPU machine should run it: {e}"
+            );
+            return;
+        }
+    };
+    assert!(gpu, "a CUDA engine opened without an NVIDIA device");
     let templates: Vec<_> = ["obama", "obama2", "obama3", "biden"]
         .iter()
         .map(|name| {

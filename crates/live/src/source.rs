@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lfr_video::{Frame, HwAccel, Killer, Replay, Stream, StreamOptions, VideoError};
+use lfr_video::{Frame, HwAccel, Killer, Next, Replay, Stream, StreamOptions, VideoError};
 
 use crate::backoff::{Backoff, Retry};
 use crate::camera::{CameraConfig, Source};
@@ -227,11 +227,12 @@ impl SourceContext {
             hwaccel: self.settings.hwaccel,
             ..StreamOptions::default()
         };
-        let mut replay = match Replay::open(path, looped, &opts) {
+        let pause = self.config.source.loop_pause();
+        let mut replay = match Replay::open(path, looped, pause, &opts) {
             Ok(r) => r,
             Err(e) => return Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
         };
-        self.set_killer(Some(replay.killer()));
+        self.set_killer(replay.killer());
         let mut first = true;
         let mut warned = None;
         let outcome = loop {
@@ -239,17 +240,7 @@ impl SourceContext {
                 break Outcome::Stopped;
             }
             match replay.next_frame() {
-                Ok(Some(mut paced)) => {
-                    if paced.jumped {
-                        self.set_killer(Some(replay.killer()));
-                        self.handoff.restart(self.camera);
-                        let pause = self.config.source.loop_pause();
-                        if !pause.is_zero() {
-                            self.pause(pause);
-                            replay.resync(Instant::now());
-                            paced.due = Instant::now();
-                        }
-                    }
+                Ok(Next::Frame(mut paced)) => {
                     self.pause(paced.due.saturating_duration_since(Instant::now()));
                     if replay.paced() {
                         // Handed on now: recognition time counts from here.
@@ -258,7 +249,23 @@ impl SourceContext {
                     self.deliver(paced.frame, &mut first);
                     self.warn_of_damage(|| replay.take_diagnostics(), &mut warned, &mut first);
                 }
-                Ok(None) => break Outcome::Ended,
+                Ok(Next::PassEnded) => {
+                    // The picture jumps back to the start: no track may
+                    // carry across the jump. No FFmpeg runs in the pause,
+                    // so no stall watchdog can fire during it.
+                    self.set_killer(None);
+                    self.handoff.restart(self.camera);
+                    self.pause(pause);
+                    if self.stopped() {
+                        break Outcome::Stopped;
+                    }
+                    if let Err(e) = replay.begin_pass() {
+                        break self.failed(e);
+                    }
+                    // Before the first read, so that stopping can end a read that waits.
+                    self.set_killer(replay.killer());
+                }
+                Ok(Next::Ended) => break Outcome::Ended,
                 Err(e) => break self.failed(e),
             }
         };

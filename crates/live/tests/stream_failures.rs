@@ -243,3 +243,64 @@ async fn a_file_that_ends_a_stalled_fifo_and_garbage_are_survived_and_reported()
         assert_eq!(first.status, CameraStatus::Connecting, "{name}: {seen:#?}");
     }
 }
+
+/// A looped file with a pause between passes (the demo waits 20 s) is not
+/// taken for a stalled stream, however long the pause beside the stall
+/// timeout: no FFmpeg runs in the pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_between_passes_is_not_a_stall() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, w) = active_deployment(tmp.path(), 1).await;
+    let clip = tmp.path().join("clip.mp4");
+    ffmpeg(&[
+        "-i",
+        crowd().to_str().unwrap(),
+        "-t",
+        "1",
+        "-an",
+        "-vf",
+        "scale=640:-2",
+        clip.to_str().unwrap(),
+    ]);
+    let mut camera = file("pausing", &clip, true);
+    camera.source = Source::File {
+        path: clip.clone(),
+        realtime: true,
+        looped: true,
+        loop_pause_s: 2.0, // longer than quick()'s 1.5 s stall timeout
+    };
+    let session = Session::start(
+        store.clone(),
+        w.engineer.clone(),
+        w.deployment,
+        vec![camera],
+        models(),
+        quick(),
+    )
+    .await
+    .unwrap();
+    let mut rx = session.subscribe();
+    let mut seen = Vec::new();
+    // Two passes and two pauses, and into the third pass.
+    let until = Instant::now() + Duration::from_millis(6_500);
+    while let Ok(Ok(e)) =
+        tokio::time::timeout(until.saturating_duration_since(Instant::now()), rx.recv()).await
+    {
+        if let LiveEvent::Camera(e) = e {
+            seen.push(e);
+        }
+    }
+    let figures = session.stop().await;
+    assert!(
+        seen.iter().all(|e| !matches!(
+            e.status,
+            CameraStatus::Stalled | CameraStatus::Reconnecting | CameraStatus::Failed
+        )),
+        "{seen:#?}"
+    );
+    assert!(
+        figures[0].frames_decoded >= 50,
+        "at least two passes of 25 frames: {}",
+        figures[0].frames_decoded
+    );
+}

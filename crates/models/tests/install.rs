@@ -153,6 +153,22 @@ fn the_gpu_runtime_is_installed_only_when_asked_for() {
             .expect("listed once installed");
         assert_eq!(s.state, State::Installed, "{}", m.name);
     }
+
+    // Asked for and not to be had: an error that names it, not a skip.
+    let no_gpu = full_from_dir();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let models = ModelsDir::resolve(Some(elsewhere.path()));
+    let asked = InstallOptions {
+        gpu: true,
+        ..offline_from(no_gpu.path())
+    };
+    match install(&models, &asked, &mut Quiet).unwrap_err() {
+        ModelsError::Unavailable { files, .. } => {
+            let gpu: Vec<_> = manifest::gpu().map(|m| m.name.to_string()).collect();
+            assert_eq!(files, gpu);
+        }
+        e => panic!("{e}"),
+    }
 }
 
 #[test]

@@ -15,7 +15,7 @@ mod redact;
 pub mod replay;
 pub mod stream;
 pub use redact::{redact, redact_in};
-pub use replay::{Paced, Replay};
+pub use replay::{Next, Paced, Replay};
 pub use stream::{Frame, HwAccel, Killer, Stream, StreamOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,8 @@ pub struct VideoInfo {
     /// Frames per second, if the container says.
     pub fps: Option<f64>,
     pub frames: Option<u64>,
+    /// Seconds, if the container says (some state no frame count).
+    pub duration_s: Option<f64>,
     pub codec: String,
 }
 
@@ -65,7 +67,7 @@ pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
             "-select_streams",
             "v:0",
             "-show_entries",
-            "stream=width,height,avg_frame_rate,nb_frames,codec_name",
+            "stream=width,height,avg_frame_rate,nb_frames,duration,codec_name",
             "-of",
             "json",
             input,
@@ -105,6 +107,10 @@ pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
         height: dim("height")?,
         fps,
         frames: s["nb_frames"].as_str().and_then(|n| n.parse().ok()),
+        duration_s: s["duration"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .filter(|d: &f64| d.is_finite() && *d > 0.0),
         codec: s["codec_name"].as_str().unwrap_or("unknown").to_string(),
     })
 }

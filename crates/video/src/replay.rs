@@ -9,9 +9,12 @@
 //! and the next pass's FFmpeg is started about a second before the current
 //! one ends, so the first frame of the next pass is ready in time.
 //!
-//! Only regular files are replayed this way: a FIFO can be read once, so
-//! it cannot be probed for its rate, and is read as a [`Stream`] that
-//! FFmpeg paces.
+//! The end of a pass is its own step ([`Next::PassEnded`]): the caller
+//! ends its tracks, may pause (a quiet street between replays), and opens
+//! the next pass with [`Replay::begin_pass`] before reading from it, so
+//! that it can stop a read that waits. Only regular files are probed and
+//! paced by lfr: a FIFO can be read once, so FFmpeg paces it, as it does a
+//! file that FFprobe cannot read.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,6 +27,11 @@ use crate::stream::{Frame, Killer, Stream, StreamOptions};
 /// allowance of the stall watchdog.
 const START_AHEAD: Duration = Duration::from_secs(1);
 
+/// How late a frame may fall behind its due time and still be handed on
+/// in a burst to catch up (as a camera's buffered frames would be); later
+/// than this, the schedule starts again from now.
+const MAX_LAG: Duration = Duration::from_secs(1);
+
 /// One frame of a replay, and when a camera would have delivered it.
 #[derive(Debug)]
 pub struct Paced {
@@ -31,8 +39,17 @@ pub struct Paced {
     /// When the frame is due: wait until then before handing it on. Later
     /// than `now` only for a paced replay.
     pub due: Instant,
-    /// The first frame of a new pass: the picture jumped back to the start.
-    pub jumped: bool,
+}
+
+/// What a replay gives next.
+#[derive(Debug)]
+pub enum Next {
+    Frame(Paced),
+    /// A looped file reached its end: the picture jumps back to the start.
+    /// Call [`Replay::begin_pass`] (after any pause) to go on.
+    PassEnded,
+    /// A file that is not looped reached its end.
+    Ended,
 }
 
 /// A file replayed as a camera would send it.
@@ -40,12 +57,16 @@ pub struct Replay {
     input: String,
     opts: StreamOptions,
     looped: bool,
+    /// Start each pass's FFmpeg before the last one ends (looped files
+    /// replayed without a pause between passes).
+    start_ahead: bool,
     /// Time between frames when lfr paces the replay; `None` when it runs
     /// as fast as it is read, or FFmpeg paces it.
     interval: Option<Duration>,
-    /// Frames in one pass, if the container says (for the early start).
+    /// Frames in one pass, if known (for the early start).
     pass_frames: Option<u64>,
-    current: Stream,
+    /// The pass being read; `None` between passes.
+    current: Option<Stream>,
     next: Option<Stream>,
     /// Frames of the current pass delivered so far.
     in_pass: u64,
@@ -54,45 +75,56 @@ pub struct Replay {
 
 impl Replay {
     /// Opens `path`. `opts.realtime` paces it at its own frame rate (capped
-    /// by `opts.max_fps`); `looped` plays it again from the start at its end.
-    pub fn open(path: &str, looped: bool, opts: &StreamOptions) -> Result<Self, VideoError> {
+    /// by `opts.max_fps`); `looped` plays it again from the start at its
+    /// end, after `loop_pause`.
+    pub fn open(
+        path: &str,
+        looped: bool,
+        loop_pause: Duration,
+        opts: &StreamOptions,
+    ) -> Result<Self, VideoError> {
         let regular = Path::new(path).metadata().is_ok_and(|m| m.is_file());
-        let info = if regular {
-            Some(crate::probe(path)?)
-        } else {
-            None
-        };
-        let rate = info
-            .as_ref()
-            .and_then(|i| i.fps)
-            .map(|fps| match opts.max_fps {
-                Some(max) if max.is_finite() && max > 0.0 => fps.min(max),
-                _ => fps,
-            });
-        let interval = rate
-            .filter(|_| opts.realtime)
-            .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok());
-        let pass_frames = match (&info, rate) {
-            (Some(i), Some(r)) => i
-                .frames
-                .zip(i.fps)
-                .map(|(n, fps)| (n as f64 * r / fps).floor() as u64),
-            _ => None,
-        };
-        let opts = StreamOptions {
-            // lfr paces what it knows the rate of; FFmpeg the rest.
-            realtime: opts.realtime && interval.is_none(),
+        // A file FFprobe cannot read is left to FFmpeg, which says why.
+        let info = regular.then(|| crate::probe(path).ok()).flatten();
+        let fps = info.as_ref().and_then(|i| i.fps);
+        let mut opts = StreamOptions {
             looped: false,
             ..opts.clone()
         };
+        // FFmpeg's rate filter also repeats frames up to its rate: a cap at
+        // or above the file's own rate is no cap.
+        if let (Some(f), Some(max)) = (fps, opts.max_fps)
+            && max >= f
+        {
+            opts.max_fps = None;
+        }
+        let rate = fps.map(|f| {
+            opts.max_fps
+                .filter(|m| m.is_finite() && *m > 0.0)
+                .unwrap_or(f)
+        });
+        let interval = rate
+            .filter(|_| opts.realtime)
+            .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok());
+        let pass_frames = match (&info, fps, rate) {
+            (Some(i), Some(f), Some(r)) => i
+                .frames
+                .map(|n| n as f64)
+                .or(i.duration_s.map(|d| d * f))
+                .map(|n| (n * r / f).floor() as u64),
+            _ => None,
+        };
+        // lfr paces what it knows the rate of; FFmpeg the rest.
+        opts.realtime = opts.realtime && interval.is_none();
         let current = Stream::open(path, &opts)?;
         Ok(Self {
             input: path.to_string(),
             opts,
             looped,
+            start_ahead: looped && loop_pause.is_zero(),
             interval,
             pass_frames,
-            current,
+            current: Some(current),
             next: None,
             in_pass: 0,
             next_due: None,
@@ -105,69 +137,71 @@ impl Replay {
         self.interval.is_some()
     }
 
-    /// The next frame and when it is due; `Ok(None)` at the end of a file
-    /// that is not looped. A looped file that ends without a single frame
-    /// is an error, not an endless series of empty passes.
-    pub fn next_frame(&mut self) -> Result<Option<Paced>, VideoError> {
-        let mut jumped = false;
-        let frame = loop {
-            if let Some(f) = self.current.next_frame()? {
-                break f;
-            }
+    /// The next frame and when it is due, or the end of a pass or of the
+    /// file. A looped file that ends without a single frame is an error,
+    /// not an endless series of empty passes.
+    pub fn next_frame(&mut self) -> Result<Next, VideoError> {
+        if self.current.is_none() {
+            self.begin_pass()?;
+        }
+        let current = self.current.as_mut().expect("a pass is open");
+        let Some(frame) = current.next_frame()? else {
             if !self.looped {
-                return Ok(None);
+                return Ok(Next::Ended);
             }
             if self.in_pass == 0 {
                 return Err(VideoError::Failed {
-                    input: self.current.input().to_string(),
+                    input: current.input().to_string(),
                     reason: "the file ended without a frame".into(),
                 });
             }
-            self.current = match self.next.take() {
-                Some(s) => s,
-                None => Stream::open(&self.input, &self.opts)?,
-            };
-            self.in_pass = 0;
-            jumped = true;
+            self.current = None;
+            return Ok(Next::PassEnded);
         };
         self.in_pass += 1;
         self.start_next_if_due();
         let now = Instant::now();
         let due = match (self.next_due, self.interval) {
-            (Some(d), Some(_)) => d,
+            (Some(d), Some(_)) if d + MAX_LAG >= now => d,
             _ => now,
         };
         if let Some(i) = self.interval {
             self.next_due = Some(due + i);
         }
-        Ok(Some(Paced { frame, due, jumped }))
+        Ok(Next::Frame(Paced { frame, due }))
     }
 
-    /// Says that the frame just returned was handed on at `at`, later than
-    /// it was due (after a pause between passes): the next is due one
-    /// interval after it, not in a burst to catch up.
-    pub fn resync(&mut self, at: Instant) {
-        if let Some(i) = self.interval {
-            self.next_due = Some(at + i);
+    /// Opens the next pass (the one started ahead, if any). After a pause,
+    /// its first frame is due when it is read.
+    pub fn begin_pass(&mut self) -> Result<(), VideoError> {
+        let resumed = self.next_due.is_some_and(|d| d < Instant::now());
+        if resumed {
+            self.next_due = None;
         }
+        self.current = Some(match self.next.take() {
+            Some(s) => s,
+            None => Stream::open(&self.input, &self.opts)?,
+        });
+        self.in_pass = 0;
+        Ok(())
     }
 
-    /// A handle that stops the FFmpeg of the pass being read; ask again
-    /// after a jump.
-    pub fn killer(&self) -> Killer {
-        self.current.killer()
+    /// A handle that stops the FFmpeg of the pass being read (`None`
+    /// between passes); ask again after [`Replay::begin_pass`].
+    pub fn killer(&self) -> Option<Killer> {
+        self.current.as_ref().map(Stream::killer)
     }
 
     /// FFmpeg's diagnostics for the pass being read (see
     /// [`Stream::take_diagnostics`]).
     pub fn take_diagnostics(&mut self) -> Option<(u64, Vec<String>)> {
-        self.current.take_diagnostics()
+        self.current.as_mut().and_then(Stream::take_diagnostics)
     }
 
     /// Starts the next pass's FFmpeg once the current pass is within
     /// [`START_AHEAD`] of its end (at once for a clip shorter than that).
     fn start_next_if_due(&mut self) {
-        if !self.looped || self.next.is_some() {
+        if !self.start_ahead || self.next.is_some() {
             return;
         }
         let Some(n) = self.pass_frames else {
@@ -177,7 +211,7 @@ impl Replay {
             (START_AHEAD.as_secs_f64() / i.as_secs_f64()).ceil() as u64
         });
         if self.in_pass + ahead >= n {
-            // A failure here is met again, and reported, at the jump.
+            // A failure here is met again, and reported, at the next pass.
             self.next = Stream::open(&self.input, &self.opts).ok();
         }
     }

@@ -1,14 +1,14 @@
-//! A file replayed as a camera: paced by lfr, looped without a gap, each
-//! jump back to the start said.
+//! A file replayed as a camera: paced by lfr, looped without a gap, the
+//! end of each pass said.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lfr_video::{Replay, StreamOptions};
+use lfr_video::{Next, Paced, Replay, StreamOptions};
 
 /// A one-second clip of FFmpeg's test pattern at 10 frames a second.
-fn clip(dir: &std::path::Path) -> String {
-    let out = dir.join("clip.mp4");
+fn clip(dir: &std::path::Path, container: &str) -> String {
+    let out = dir.join(format!("clip.{container}"));
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
         .arg("testsrc=size=96x64:rate=10:duration=1")
@@ -27,76 +27,137 @@ fn realtime() -> StreamOptions {
     }
 }
 
-#[test]
-fn a_looped_replay_keeps_the_cameras_pace_across_each_jump_and_says_where_it_jumped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut replay = Replay::open(&clip(tmp.path()), true, &realtime()).unwrap();
-    assert!(replay.paced());
-    let started = Instant::now();
-    let mut dues = Vec::new();
-    let mut jumps = Vec::new();
-    for n in 0..25 {
-        let p = replay
-            .next_frame()
-            .unwrap()
-            .expect("a looped file never ends");
-        if p.jumped {
-            jumps.push(n);
+/// Reads `n` frames without waiting for them to be due, going on at each
+/// pass's end; the frames' due times, and where the passes ended.
+fn read(replay: &mut Replay, n: usize) -> (Vec<Paced>, Vec<usize>) {
+    let (mut frames, mut ends) = (Vec::new(), Vec::new());
+    while frames.len() < n {
+        match replay.next_frame().unwrap() {
+            Next::Frame(p) => frames.push(p),
+            Next::PassEnded => {
+                ends.push(frames.len());
+                replay.begin_pass().unwrap();
+                assert!(replay.killer().is_some(), "the new pass can be stopped");
+            }
+            Next::Ended => panic!("a looped file never ends"),
         }
-        assert_eq!(p.frame.image.dimensions(), (96, 64));
-        dues.push(p.due);
     }
-    assert_eq!(jumps, [10, 20], "each pass is the clip's ten frames");
-    for (k, w) in dues.windows(2).enumerate() {
-        assert_eq!(
-            w[1] - w[0],
-            Duration::from_millis(100),
-            "frame {} is due one interval after the one before, jump or not",
-            k + 1
-        );
-    }
-    // Read without waiting: decoding ran ahead of the schedule, the jumps
-    // included, so the whole 2.5 s of frames came well before they were due.
-    assert!(started.elapsed() < Duration::from_millis(2_400));
+    (frames, ends)
 }
 
 #[test]
-fn a_replay_that_is_not_looped_ends_and_one_capped_in_rate_is_paced_at_the_cap() {
+fn a_looped_replay_keeps_the_cameras_pace_across_each_pass_and_says_where_it_ended() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = clip(tmp.path());
-    let mut once = Replay::open(&path, false, &realtime()).unwrap();
+    // MP4 states its frame count; Matroska only its duration.
+    for container in ["mp4", "mkv"] {
+        let mut replay = Replay::open(
+            &clip(tmp.path(), container),
+            true,
+            Duration::ZERO,
+            &realtime(),
+        )
+        .unwrap();
+        assert!(replay.paced());
+        let started = Instant::now();
+        let (frames, ends) = read(&mut replay, 25);
+        assert_eq!(
+            ends,
+            [10, 20],
+            "{container}: each pass is the clip's ten frames"
+        );
+        assert!(
+            frames
+                .iter()
+                .all(|p| p.frame.image.dimensions() == (96, 64))
+        );
+        for (k, w) in frames.windows(2).enumerate() {
+            assert_eq!(
+                w[1].due - w[0].due,
+                Duration::from_millis(100),
+                "{container}: frame {} is due one interval after the one before, pass end or not",
+                k + 1
+            );
+        }
+        // Read without waiting: decoding ran ahead of the schedule, the
+        // passes' ends included, so 2.5 s of frames came well before due.
+        assert!(started.elapsed() < Duration::from_millis(2_400));
+    }
+}
+
+#[test]
+fn after_a_pause_between_passes_the_next_frame_is_due_when_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = clip(tmp.path(), "mp4");
+    let mut replay = Replay::open(&path, true, Duration::from_millis(300), &realtime()).unwrap();
+    let mut last_due = None;
+    loop {
+        match replay.next_frame().unwrap() {
+            Next::Frame(p) => last_due = Some(p.due),
+            Next::PassEnded => break,
+            Next::Ended => panic!("looped"),
+        }
+    }
+    assert!(replay.killer().is_none(), "no FFmpeg runs between passes");
+    // The pause: the schedule went by meanwhile.
+    std::thread::sleep(
+        last_due.unwrap().saturating_duration_since(Instant::now()) + Duration::from_millis(300),
+    );
+    replay.begin_pass().unwrap();
+    let before = Instant::now();
+    let Next::Frame(first) = replay.next_frame().unwrap() else {
+        panic!("a frame")
+    };
+    assert!(
+        first.due >= before,
+        "due when read, not in a burst to catch up"
+    );
+}
+
+#[test]
+fn a_replay_that_is_not_looped_ends_and_a_rate_cap_below_the_files_paces_at_the_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = clip(tmp.path(), "mp4");
+    let mut once = Replay::open(&path, false, Duration::ZERO, &realtime()).unwrap();
     let mut n = 0;
-    while let Some(p) = once.next_frame().unwrap() {
-        assert!(!p.jumped);
-        n += 1;
+    loop {
+        match once.next_frame().unwrap() {
+            Next::Frame(_) => n += 1,
+            Next::PassEnded => panic!("not looped"),
+            Next::Ended => break,
+        }
     }
     assert_eq!(n, 10);
 
-    let capped = StreamOptions {
-        max_fps: Some(5.0),
+    let capped = |max| StreamOptions {
+        max_fps: Some(max),
         ..realtime()
     };
-    let mut slow = Replay::open(&path, true, &capped).unwrap();
-    let a = slow.next_frame().unwrap().unwrap();
-    let b = slow.next_frame().unwrap().unwrap();
-    assert_eq!(b.due - a.due, Duration::from_millis(200));
-    let jumped_at = (2..12)
-        .find(|_| slow.next_frame().unwrap().unwrap().jumped)
-        .expect("the capped pass jumps");
-    assert_eq!(jumped_at, 5, "five frames a pass at 5 a second");
+    let mut slow = Replay::open(&path, true, Duration::ZERO, &capped(5.0)).unwrap();
+    let (frames, ends) = read(&mut slow, 12);
+    assert_eq!(frames[1].due - frames[0].due, Duration::from_millis(200));
+    assert_eq!(ends, [5, 10], "five frames a pass at 5 a second");
+    // A cap above the file's rate is no cap: FFmpeg's filter would repeat
+    // frames up to it, and the replay would run slow.
+    let mut fast = Replay::open(&path, true, Duration::ZERO, &capped(30.0)).unwrap();
+    let (frames, ends) = read(&mut fast, 12);
+    assert_eq!(frames[1].due - frames[0].due, Duration::from_millis(100));
+    assert_eq!(ends, [10]);
 }
 
 #[test]
 fn a_replay_not_in_real_time_is_due_at_once_and_a_missing_file_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut fast = Replay::open(&clip(tmp.path()), false, &StreamOptions::default()).unwrap();
+    let path = clip(tmp.path(), "mp4");
+    let mut fast = Replay::open(&path, false, Duration::ZERO, &StreamOptions::default()).unwrap();
     assert!(!fast.paced());
-    let p = fast.next_frame().unwrap().unwrap();
+    let Next::Frame(p) = fast.next_frame().unwrap() else {
+        panic!("a frame")
+    };
     assert!(p.due <= Instant::now());
 
-    let missing = tmp.path().join("nowhere.mp4");
     // Not a regular file, so not probed: FFmpeg is what says so.
-    let e = Replay::open(missing.to_str().unwrap(), true, &realtime())
+    let missing = tmp.path().join("nowhere.mp4");
+    let e = Replay::open(missing.to_str().unwrap(), true, Duration::ZERO, &realtime())
         .and_then(|mut r| r.next_frame().map(|_| ()))
         .expect_err("a missing file is refused")
         .to_string();

@@ -73,9 +73,11 @@ impl OrtBackend {
     }
 
     /// Runs every graph on CUDA device `device` (the library must be ONNX
-    /// Runtime's GPU build). A graph that cannot be put on the device is an
-    /// error, never a silent fall back to the CPU: a deployment sized for a
-    /// GPU would drop most of its frames there.
+    /// Runtime's GPU build). If the CUDA provider cannot start, loading is
+    /// an error, never a silent fall back to the CPU: a deployment sized
+    /// for a GPU would drop most of its frames there. (Within a graph,
+    /// operators CUDA does not implement run on the CPU, as ONNX Runtime
+    /// always places them.)
     pub fn on_cuda(mut self, device: i32) -> Self {
         self.cuda = Some(device);
         self
@@ -115,7 +117,7 @@ impl OrtBackend {
 }
 
 /// What `--runtime cuda` needs besides lfr's files.
-pub const CUDA_HELP: &str = "`--runtime cuda` needs an NVIDIA GPU and its driver, ONNX Runtime's GPU build (`lfr models install --gpu`), and CUDA 13's runtime, cuBLAS, cuRAND, cuFFT and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH), for example from the PyPI wheels nvidia-cuda-runtime, nvidia-cublas, nvidia-curand, nvidia-cufft and nvidia-cudnn-cu13";
+pub const CUDA_HELP: &str = "`--runtime cuda` needs an NVIDIA GPU with a driver for CUDA 13 (R580 or later), ONNX Runtime's GPU build (`lfr models install --gpu`), and CUDA 13's runtime, cuBLAS, cuRAND, cuFFT and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH), for example from the PyPI wheels nvidia-cuda-runtime, nvidia-cublas, nvidia-curand, nvidia-cufft and nvidia-cudnn-cu13";
 
 impl Backend for OrtBackend {
     fn load(&self, name: &str, onnx: &[u8]) -> Result<Box<dyn Model>, RuntimeError> {

@@ -253,7 +253,10 @@ pub fn install(
     }
     todo.retain(|m| !s.is_done(m));
 
-    let missing: Vec<&'static ModelFile> = todo.iter().copied().filter(|m| m.required).collect();
+    // Asked for, the GPU build is required too.
+    let required =
+        |m: &ModelFile| m.required || (opts.gpu && manifest::gpu().any(|g| g.name == m.name));
+    let missing: Vec<&'static ModelFile> = todo.iter().copied().filter(|m| required(m)).collect();
     if !missing.is_empty() {
         let reasons = missing
             .iter()
