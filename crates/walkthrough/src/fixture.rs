@@ -2,7 +2,7 @@
 //! (two Blue, two public), four subjects (two Blue, two padding) and a
 //! false detection, with scores chosen so each definition has a case.
 
-use crate::record::{Analysis, Detection, Probe, Record, Subject, SubjectRole, TrackRecord};
+use crate::record::{Analysis, Detection, Probe, Record, Still, Subject, SubjectRole, TrackRecord};
 use crate::truth::{Conditions, Crowd, Params, Pass, Role, Sample, Truth, Video};
 
 fn pass(id: u32, person: &str, role: Role, frame: u32, x: f32) -> Pass {
@@ -159,5 +159,21 @@ pub fn record() -> Record {
             .collect(),
         detections,
         probes,
+        // B_One's walk photograph matches as a still, B_Two's does not,
+        // and one gave no face.
+        stills: vec![
+            Still {
+                pass: 0,
+                score: Some(0.81),
+            },
+            Still {
+                pass: 1,
+                score: Some(0.52),
+            },
+            Still {
+                pass: 2,
+                score: None,
+            },
+        ],
     }
 }

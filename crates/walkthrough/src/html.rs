@@ -207,6 +207,7 @@ pub fn page(r: &Report) -> String {
 <h2>At threshold {t:.2}</h2><table>
 <tr><th>measure</th><th>value</th></tr>
 <tr><td>True Recognition Rate (Blue passes with a true alert)</td><td>{trr}</td></tr>
+<tr><td>The same passes' photographs as stills, reaching the threshold against the enrolment</td><td>{stills}</td></tr>
 <tr><td>System False Alert Rate by person (public passes with a false alert)</td><td>{farp}</td></tr>
 <tr><td>System False Alert Rate by face scanned (false alerts / faces scanned)</td><td>{fars}</td></tr>
 <tr><td>True alerts / false alerts (on public, on Blue, on no passer)</td><td>{ta} / {fa} ({fap}, {fab}, {fan})</td></tr>
@@ -229,6 +230,10 @@ pub fn page(r: &Report) -> String {
         size = f.watchlist_size,
         t = f.threshold,
         trr = pct(&f.true_recognition_rate),
+        stills = r
+            .stills
+            .as_ref()
+            .map_or("not measured".into(), |s| pct(&s.reach)),
         farp = pct(&f.false_alert_rate_by_person),
         fars = pct(&f.false_alert_rate_by_face_scanned),
         ta = f.true_alerts,

@@ -63,6 +63,17 @@ pub struct Probe {
     pub all: Vec<(u32, f64)>,
 }
 
+/// A Blue pass's walk photograph described as a still and scored against
+/// the volunteer's own enrolment, as the live search would score it: what
+/// the descriptor does with the same two photographs before the video
+/// (rendering, blur, motion, compression) and the live pipeline act on them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Still {
+    pub pass: u32,
+    /// `None`: no face was found in the photograph.
+    pub score: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     pub frames: u32,
@@ -103,6 +114,10 @@ pub struct Record {
     pub tracks: Vec<TrackRecord>,
     pub detections: Vec<Detection>,
     pub probes: Vec<Probe>,
+    /// Blue passes of enrolled volunteers as stills (absent from records
+    /// made before it was measured).
+    #[serde(default)]
+    pub stills: Vec<Still>,
 }
 
 impl Record {

@@ -64,7 +64,37 @@ pub struct Report {
     /// scores, against the rate each score stands for.
     pub track_calibration: Vec<TailRow>,
     pub equitability: Option<Vec<AttributeReport>>,
+    /// The Blue passes as still photographs ([`crate::record::Still`]),
+    /// at the run's threshold; absent for records made before it.
+    #[serde(default)]
+    pub stills: Option<Stills>,
     pub notes: Vec<String>,
+}
+
+/// How many Blue passes' walk photographs, as stills, reach the threshold
+/// against the volunteer's enrolment: the True Recognition Rate the
+/// descriptor would give without the video. The difference from the True
+/// Recognition Rate is what the video and the live pipeline cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stills {
+    pub threshold: f64,
+    /// Of the passes of enrolled volunteers whose photograph held a face.
+    pub reach: score::Rate,
+    /// Passes whose photograph gave no face.
+    pub no_face: usize,
+}
+
+fn stills(record: &Record) -> Option<Stills> {
+    if record.stills.is_empty() {
+        return None;
+    }
+    let scored: Vec<f64> = record.stills.iter().filter_map(|s| s.score).collect();
+    let reach = scored.iter().filter(|&&s| s >= record.threshold).count();
+    Some(Stills {
+        threshold: record.threshold,
+        reach: score::Rate::of(reach as u64, scored.len() as u64),
+        no_face: record.stills.len() - scored.len(),
+    })
 }
 
 fn speed(record: &Record) -> Speed {
@@ -139,6 +169,24 @@ pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report
         det,
         track_calibration: tail::tail(truth, record, &at),
         equitability: labels.map(|l| equity::by_group(truth, record, &at, l, n, &thresholds)),
+        stills: stills(record),
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture;
+
+    #[test]
+    fn stills_count_the_photographs_that_reach_the_threshold() {
+        let mut r = fixture::record();
+        let s = stills(&r).expect("measured");
+        assert_eq!((s.reach.k, s.reach.n, s.no_face), (1, 2, 1));
+        r.threshold = 0.5;
+        assert_eq!(stills(&r).unwrap().reach.k, 2);
+        r.stills.clear();
+        assert_eq!(stills(&r), None, "records made before it say nothing");
     }
 }

@@ -32,8 +32,9 @@ use lfr_video::{DecodeOptions, Decoder, VideoError};
 
 use crate::cast::{self, CastError};
 use crate::record::{
-    Analysis, Detection, Probe, RECORD_FORMAT, Record, Subject, SubjectRole, TrackRecord,
+    Analysis, Detection, Probe, RECORD_FORMAT, Record, Still, Subject, SubjectRole, TrackRecord,
 };
+use crate::truth::Role;
 use crate::truth::{Enrolment, Truth, TruthError};
 
 /// Scores below this are not kept: far below any threshold a force would
@@ -219,6 +220,20 @@ pub fn run(
         })
         .collect();
     wanted.extend(pool.iter().cloned());
+    // The photographs the Blue volunteers walk with, for the stills measure.
+    let walked: Vec<(u32, ImageId)> = truth
+        .passes
+        .iter()
+        .filter(|p| p.role == Role::Blue)
+        .map(|p| {
+            let id = ImageId {
+                person: p.person.clone(),
+                number: p.image,
+            };
+            (p.id, id)
+        })
+        .collect();
+    wanted.extend(walked.iter().map(|(_, id)| id.clone()));
     progress("enrolling", 0, wanted.len());
     let vectors = describe(files, &images, &wanted, o, progress)?;
 
@@ -302,6 +317,9 @@ pub fn run(
         .filter(|e| (e.inclusion.0 as usize) < o.watchlist_size)
         .cloned()
         .collect();
+    let stills = stills(
+        &walked, &subjects, &templates, &vectors, &matcher, &algorithm,
+    )?;
     let gallery = Gallery::new(matcher.clone(), live).map_err(EngineError::from)?;
     let everyone = Gallery::new(matcher.clone(), entries).map_err(EngineError::from)?;
     drop(templates);
@@ -427,5 +445,53 @@ pub fn run(
         tracks,
         detections,
         probes,
+        stills,
     })
+}
+
+/// Each Blue pass's walk photograph, as a still, against the volunteer's
+/// own enrolment, fused as the live gallery fuses them ([`Still`]).
+fn stills(
+    walked: &[(u32, ImageId)],
+    subjects: &[Subject],
+    templates: &[Vec<&[f32]>],
+    vectors: &HashMap<ImageId, Vec<f32>>,
+    matcher: &Matcher,
+    algorithm: &lfr_engine::template::Algorithm,
+) -> Result<Vec<Still>, RunError> {
+    let template = |v: &[f32]| lfr_engine::template::Template::new(algorithm.clone(), v.to_vec());
+    let mut out = Vec::new();
+    for (pass, id) in walked {
+        let Some(si) = subjects
+            .iter()
+            .position(|s| s.role == SubjectRole::Blue && s.person == id.person)
+        else {
+            continue; // not enrolled
+        };
+        let Some(v) = vectors.get(id) else {
+            out.push(Still {
+                pass: *pass,
+                score: None,
+            });
+            continue;
+        };
+        let refs: Vec<_> = templates[si].iter().map(|r| template(r)).collect();
+        let samples: Vec<_> = refs
+            .iter()
+            .map(|t| lfr_engine::fusion::Sample::new(t, 1.0))
+            .collect();
+        let reference = matcher.reference(&samples).map_err(EngineError::from)?;
+        let walk = template(v);
+        let probe = matcher
+            .probe(&[lfr_engine::fusion::Sample::new(&walk, 1.0)])
+            .map_err(EngineError::from)?;
+        let m = matcher
+            .compare(&probe, &reference)
+            .map_err(EngineError::from)?;
+        out.push(Still {
+            pass: *pass,
+            score: Some(m.score),
+        });
+    }
+    Ok(out)
 }

@@ -125,6 +125,26 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
         f.false_alerts_on_public + f.false_alerts_on_blue + f.false_alerts_on_nobody
     );
     assert_eq!(r.speed.dropped_frames, 0);
+    // Each Blue pass's walk photograph as a still: both volunteers are
+    // enrolled, and their LFW photographs hold faces.
+    let blue: Vec<u32> = truth
+        .passes
+        .iter()
+        .filter(|p| p.role == lfr_walkthrough::truth::Role::Blue)
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(
+        record.stills.iter().map(|s| s.pass).collect::<Vec<_>>(),
+        blue
+    );
+    assert!(
+        record
+            .stills
+            .iter()
+            .all(|s| s.score.is_some_and(|x| (0.0..=1.0).contains(&x)))
+    );
+    let stills = r.stills.as_ref().expect("measured");
+    assert_eq!((stills.reach.n, stills.no_face), (2, 0));
     // The sweep: rates fall as the threshold rises; sizes beyond the enrolled set are extrapolated.
     for n in [12, 1_000, 10_000] {
         let rows: Vec<_> = r.sweep.iter().filter(|x| x.watchlist_size == n).collect();

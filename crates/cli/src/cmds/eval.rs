@@ -246,6 +246,18 @@ fn write_report(g: &Global, dir: &Path, r: &Report) -> Result<()> {
         "  True Recognition Rate            {}",
         rate(&f.true_recognition_rate)
     );
+    if let Some(s) = &r.stills {
+        println!(
+            "  the same photographs as stills   {} reach {:.2} against the enrolment{}",
+            rate(&s.reach),
+            s.threshold,
+            if s.no_face > 0 {
+                format!(" ({} gave no face)", s.no_face)
+            } else {
+                String::new()
+            }
+        );
+    }
     println!(
         "  False alert rate, by person      {}",
         rate(&f.false_alert_rate_by_person)
