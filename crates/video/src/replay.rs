@@ -171,11 +171,11 @@ impl Replay {
         Ok(Next::Frame(Paced { frame, due }))
     }
 
-    /// Opens the next pass (the one started ahead, if any). After a pause,
-    /// its first frame is due when it is read.
+    /// Opens the next pass (the one started ahead, if any). Without a
+    /// pause the schedule runs on across the jump, as a camera's does;
+    /// after a pause, the first frame is due when it is read.
     pub fn begin_pass(&mut self) -> Result<(), VideoError> {
-        let resumed = self.next_due.is_some_and(|d| d < Instant::now());
-        if resumed {
+        if !self.start_ahead {
             self.next_due = None;
         }
         self.current = Some(match self.next.take() {

@@ -84,6 +84,40 @@ fn a_looped_replay_keeps_the_cameras_pace_across_each_pass_and_says_where_it_end
     }
 }
 
+/// Read as a camera's frames are handed on, each when due: the jump back
+/// to the start (FFmpeg finishing one pass, the next taking over) shifts
+/// nothing, so a replay delivers the file's rate however many passes.
+#[test]
+fn read_in_real_time_the_schedule_runs_on_across_each_jump() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut replay =
+        Replay::open(&clip(tmp.path(), "mp4"), true, Duration::ZERO, &realtime()).unwrap();
+    let mut dues = Vec::new();
+    let mut ends = 0;
+    while dues.len() < 16 {
+        match replay.next_frame().unwrap() {
+            Next::Frame(p) => {
+                std::thread::sleep(p.due.saturating_duration_since(Instant::now()));
+                dues.push(p.due);
+            }
+            Next::PassEnded => {
+                ends += 1;
+                // A busy machine: the end of the pass is seen late, after
+                // the next frame was due.
+                std::thread::sleep(Duration::from_millis(150));
+                replay.begin_pass().unwrap();
+            }
+            Next::Ended => panic!("looped"),
+        }
+    }
+    assert_eq!(ends, 1);
+    assert_eq!(
+        *dues.last().unwrap() - dues[0],
+        Duration::from_millis(1_500),
+        "16 frames at 10 a second, the jump after the tenth included"
+    );
+}
+
 #[test]
 fn after_a_pause_between_passes_the_next_frame_is_due_when_read() {
     let tmp = tempfile::tempdir().unwrap();
