@@ -179,15 +179,20 @@ impl SourceContext {
         self.handoff.push(self.camera, frame);
     }
 
-    /// A live stream (RTSP): FFmpeg reads it as the camera sends it.
-    fn stream(&self, input: &str) -> Outcome {
-        let opts = StreamOptions {
+    /// How every source's FFmpeg is started.
+    fn stream_options(&self, realtime: bool) -> StreamOptions {
+        StreamOptions {
+            realtime,
             max_fps: self.settings.max_fps,
             stall_timeout: self.settings.stall_timeout,
             hwaccel: self.settings.hwaccel,
             ..StreamOptions::default()
-        };
-        let mut stream = match Stream::open(input, &opts) {
+        }
+    }
+
+    /// A live stream (RTSP): FFmpeg reads it as the camera sends it.
+    fn stream(&self, input: &str) -> Outcome {
+        let mut stream = match Stream::open(input, &self.stream_options(false)) {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),
         };
@@ -220,14 +225,8 @@ impl SourceContext {
     /// `realtime`, and when `looped` played again from the start, the
     /// analysis told of each jump back so that no track carries across it.
     fn replay(&self, path: &str, realtime: bool, looped: bool) -> Outcome {
-        let opts = StreamOptions {
-            realtime,
-            max_fps: self.settings.max_fps,
-            stall_timeout: self.settings.stall_timeout,
-            hwaccel: self.settings.hwaccel,
-            ..StreamOptions::default()
-        };
         let pause = self.config.source.loop_pause();
+        let opts = self.stream_options(realtime);
         let mut replay = match Replay::open(path, looped, pause, &opts) {
             Ok(r) => r,
             Err(e) => return Outcome::Failed(CameraStatus::Reconnecting, e.to_string()),

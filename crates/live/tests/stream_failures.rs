@@ -26,6 +26,10 @@ fn quick() -> LiveConfig {
 }
 
 fn file(name: &str, path: &Path, looped: bool) -> CameraConfig {
+    file_pausing(name, path, looped, 0.0)
+}
+
+fn file_pausing(name: &str, path: &Path, looped: bool, loop_pause_s: f64) -> CameraConfig {
     CameraConfig {
         name: name.into(),
         location: format!("{name} location"),
@@ -33,10 +37,26 @@ fn file(name: &str, path: &Path, looped: bool) -> CameraConfig {
             path: path.into(),
             realtime: true,
             looped,
-            loop_pause_s: 0.0,
+            loop_pause_s,
         },
         zone: None,
     }
+}
+
+/// The crowd video's first second, small.
+fn one_second_clip(dir: &Path) -> std::path::PathBuf {
+    let clip = dir.join("clip.mp4");
+    ffmpeg(&[
+        "-i",
+        crowd().to_str().unwrap(),
+        "-t",
+        "1",
+        "-an",
+        "-vf",
+        "scale=640:-2",
+        clip.to_str().unwrap(),
+    ]);
+    clip
 }
 
 /// Waits for a camera event matching `f`, collecting every camera event seen.
@@ -74,17 +94,7 @@ async fn a_file_that_ends_a_stalled_fifo_and_garbage_are_survived_and_reported()
     let (store, w) = active_deployment(tmp.path(), 1).await;
     // Inputs: a short clip that ends; garbage; a clip damaged in the middle;
     // a FIFO whose writer stops writing but keeps it open.
-    let clip = tmp.path().join("clip.mp4");
-    ffmpeg(&[
-        "-i",
-        crowd().to_str().unwrap(),
-        "-t",
-        "1",
-        "-an",
-        "-vf",
-        "scale=640:-2",
-        clip.to_str().unwrap(),
-    ]);
+    let clip = one_second_clip(tmp.path());
     let garbage = tmp.path().join("garbage.mp4");
     std::fs::write(
         &garbage,
@@ -251,24 +261,9 @@ async fn a_file_that_ends_a_stalled_fifo_and_garbage_are_survived_and_reported()
 async fn a_pause_between_passes_is_not_a_stall() {
     let tmp = tempfile::tempdir().unwrap();
     let (store, w) = active_deployment(tmp.path(), 1).await;
-    let clip = tmp.path().join("clip.mp4");
-    ffmpeg(&[
-        "-i",
-        crowd().to_str().unwrap(),
-        "-t",
-        "1",
-        "-an",
-        "-vf",
-        "scale=640:-2",
-        clip.to_str().unwrap(),
-    ]);
-    let mut camera = file("pausing", &clip, true);
-    camera.source = Source::File {
-        path: clip.clone(),
-        realtime: true,
-        looped: true,
-        loop_pause_s: 2.0, // longer than quick()'s 1.5 s stall timeout
-    };
+    let clip = one_second_clip(tmp.path());
+    // A pause longer than quick()'s 1.5 s stall timeout.
+    let camera = file_pausing("pausing", &clip, true, 2.0);
     let session = Session::start(
         store.clone(),
         w.engineer.clone(),

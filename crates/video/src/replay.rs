@@ -57,14 +57,15 @@ pub struct Replay {
     input: String,
     opts: StreamOptions,
     looped: bool,
-    /// Start each pass's FFmpeg before the last one ends (looped files
-    /// replayed without a pause between passes).
-    start_ahead: bool,
+    /// Passes follow each other without a pause: the schedule runs on
+    /// across the jump, and each pass's FFmpeg may start early.
+    seamless: bool,
     /// Time between frames when lfr paces the replay; `None` when it runs
     /// as fast as it is read, or FFmpeg paces it.
     interval: Option<Duration>,
-    /// Frames in one pass, if known (for the early start).
-    pass_frames: Option<u64>,
+    /// The frame of a pass after which the next pass's FFmpeg starts (a
+    /// looped file without a pause, whose length is known).
+    start_next_at: Option<u64>,
     /// The pass being read; `None` between passes.
     current: Option<Stream>,
     next: Option<Stream>,
@@ -114,6 +115,13 @@ impl Replay {
                 .map(|n| (n * r / f).floor() as u64),
             _ => None,
         };
+        let seamless = looped && loop_pause.is_zero();
+        let ahead = interval.map_or(1, |i| {
+            (START_AHEAD.as_secs_f64() / i.as_secs_f64()).ceil() as u64
+        });
+        let start_next_at = pass_frames
+            .filter(|_| seamless)
+            .map(|n| n.saturating_sub(ahead));
         // lfr paces what it knows the rate of; FFmpeg the rest.
         opts.realtime = opts.realtime && interval.is_none();
         let current = Stream::open(path, &opts)?;
@@ -121,9 +129,9 @@ impl Replay {
             input: path.to_string(),
             opts,
             looped,
-            start_ahead: looped && loop_pause.is_zero(),
+            seamless,
             interval,
-            pass_frames,
+            start_next_at,
             current: Some(current),
             next: None,
             in_pass: 0,
@@ -175,7 +183,7 @@ impl Replay {
     /// pause the schedule runs on across the jump, as a camera's does;
     /// after a pause, the first frame is due when it is read.
     pub fn begin_pass(&mut self) -> Result<(), VideoError> {
-        if !self.start_ahead {
+        if !self.seamless {
             self.next_due = None;
         }
         self.current = Some(match self.next.take() {
@@ -201,16 +209,7 @@ impl Replay {
     /// Starts the next pass's FFmpeg once the current pass is within
     /// [`START_AHEAD`] of its end (at once for a clip shorter than that).
     fn start_next_if_due(&mut self) {
-        if !self.start_ahead || self.next.is_some() {
-            return;
-        }
-        let Some(n) = self.pass_frames else {
-            return;
-        };
-        let ahead = self.interval.map_or(1, |i| {
-            (START_AHEAD.as_secs_f64() / i.as_secs_f64()).ceil() as u64
-        });
-        if self.in_pass + ahead >= n {
+        if self.next.is_none() && self.start_next_at.is_some_and(|at| self.in_pass >= at) {
             // A failure here is met again, and reported, at the next pass.
             self.next = Stream::open(&self.input, &self.opts).ok();
         }

@@ -58,11 +58,26 @@ pub enum HwAccel {
 }
 
 impl HwAccel {
+    pub const ALL: [HwAccel; 2] = [HwAccel::Cuda, HwAccel::Vaapi];
+
+    /// FFmpeg's name for it, which `--hwaccel` takes too.
     pub fn name(self) -> &'static str {
         match self {
             HwAccel::Cuda => "cuda",
             HwAccel::Vaapi => "vaapi",
         }
+    }
+}
+
+impl std::str::FromStr for HwAccel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|h| h.name() == s)
+            .ok_or_else(|| {
+                format!("no hardware decoder {s:?}: use cuda (NVIDIA) or vaapi (Intel, AMD)")
+            })
     }
 }
 
@@ -504,6 +519,14 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_hardware_decoder_is_named_by_what_parses_to_it() {
+        for h in HwAccel::ALL {
+            assert_eq!(h.name().parse::<HwAccel>(), Ok(h));
+        }
+        assert!("gpu".parse::<HwAccel>().unwrap_err().contains("vaapi"));
+    }
 
     #[test]
     fn reads_frames_and_refuses_garbage() {

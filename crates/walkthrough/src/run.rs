@@ -34,8 +34,7 @@ use crate::cast::{self, CastError};
 use crate::record::{
     Analysis, Detection, Probe, RECORD_FORMAT, Record, Still, Subject, SubjectRole, TrackRecord,
 };
-use crate::truth::Role;
-use crate::truth::{Enrolment, Truth, TruthError};
+use crate::truth::{Enrolment, Role, Truth, TruthError};
 
 /// Scores below this are not kept: far below any threshold a force would
 /// use (0.25 is a false match rate of about 3e-3 per comparison).
@@ -317,11 +316,9 @@ pub fn run(
         .filter(|e| (e.inclusion.0 as usize) < o.watchlist_size)
         .cloned()
         .collect();
-    let stills = stills(
-        &walked, &subjects, &templates, &vectors, &matcher, &algorithm,
-    )?;
     let gallery = Gallery::new(matcher.clone(), live).map_err(EngineError::from)?;
     let everyone = Gallery::new(matcher.clone(), entries).map_err(EngineError::from)?;
+    let stills = stills(&walked, &subjects, &vectors, &everyone, &algorithm)?;
     drop(templates);
     drop(vectors);
 
@@ -450,16 +447,14 @@ pub fn run(
 }
 
 /// Each Blue pass's walk photograph, as a still, against the volunteer's
-/// own enrolment, fused as the live gallery fuses them ([`Still`]).
+/// own enrolment, scored by the gallery that holds everyone ([`Still`]).
 fn stills(
     walked: &[(u32, ImageId)],
     subjects: &[Subject],
-    templates: &[Vec<&[f32]>],
     vectors: &HashMap<ImageId, Vec<f32>>,
-    matcher: &Matcher,
+    everyone: &Gallery,
     algorithm: &lfr_engine::template::Algorithm,
 ) -> Result<Vec<Still>, RunError> {
-    let template = |v: &[f32]| lfr_engine::template::Template::new(algorithm.clone(), v.to_vec());
     let mut out = Vec::new();
     for (pass, id) in walked {
         let Some(si) = subjects
@@ -468,30 +463,23 @@ fn stills(
         else {
             continue; // not enrolled
         };
-        let Some(v) = vectors.get(id) else {
-            out.push(Still {
-                pass: *pass,
-                score: None,
-            });
-            continue;
+        let score = match vectors.get(id) {
+            None => None, // no face in the photograph
+            Some(v) => {
+                let walk = lfr_engine::template::Template::new(algorithm.clone(), v.clone());
+                let probe = everyone
+                    .matcher()
+                    .probe(&[lfr_engine::fusion::Sample::new(&walk, 1.0)])
+                    .map_err(EngineError::from)?;
+                everyone
+                    .top(&probe, everyone.subjects())
+                    .map_err(EngineError::from)?
+                    .into_iter()
+                    .find(|h| h.inclusion.0 as usize == si)
+                    .map(|h| h.score)
+            }
         };
-        let refs: Vec<_> = templates[si].iter().map(|r| template(r)).collect();
-        let samples: Vec<_> = refs
-            .iter()
-            .map(|t| lfr_engine::fusion::Sample::new(t, 1.0))
-            .collect();
-        let reference = matcher.reference(&samples).map_err(EngineError::from)?;
-        let walk = template(v);
-        let probe = matcher
-            .probe(&[lfr_engine::fusion::Sample::new(&walk, 1.0)])
-            .map_err(EngineError::from)?;
-        let m = matcher
-            .compare(&probe, &reference)
-            .map_err(EngineError::from)?;
-        out.push(Still {
-            pass: *pass,
-            score: Some(m.score),
-        });
+        out.push(Still { pass: *pass, score });
     }
     Ok(out)
 }

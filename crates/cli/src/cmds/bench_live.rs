@@ -53,9 +53,9 @@ pub struct LiveArgs {
     /// (whole frames every 400 ms, around tracked faces between; default: the live pipeline's).
     #[arg(long, value_enum)]
     pub detect: Option<super::Detection>,
-    /// Decode on this hardware instead of the CPU (FFmpeg's `-hwaccel`).
-    #[arg(long, value_enum)]
-    pub hwaccel: Option<super::HwAccel>,
+    /// Decode on this hardware instead of the CPU: cuda or vaapi (FFmpeg's `-hwaccel`).
+    #[arg(long, value_name = "HW")]
+    pub hwaccel: Option<lfr_video::HwAccel>,
 }
 
 /// The whole run, as `--json` prints it.
@@ -312,7 +312,7 @@ async fn bench(
             .detect
             .unwrap_or_else(super::Detection::default_live)
             .regions(),
-        hwaccel: a.hwaccel.map(Into::into),
+        hwaccel: a.hwaccel,
         ..LiveConfig::default()
     };
     let session = Session::start(

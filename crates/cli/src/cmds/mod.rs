@@ -24,25 +24,6 @@ mod session;
 pub mod user;
 pub mod watchlist;
 
-/// Hardware the cameras' video is decoded on (`--hwaccel`), instead of
-/// the CPU.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HwAccel {
-    /// An NVIDIA GPU's decoder (FFmpeg's `-hwaccel cuda`).
-    Cuda,
-    /// Intel or AMD graphics through VA-API (`-hwaccel vaapi`).
-    Vaapi,
-}
-
-impl From<HwAccel> for lfr_video::HwAccel {
-    fn from(h: HwAccel) -> Self {
-        match h {
-            HwAccel::Cuda => lfr_video::HwAccel::Cuda,
-            HwAccel::Vaapi => lfr_video::HwAccel::Vaapi,
-        }
-    }
-}
-
 /// How a video's frames are searched for faces (`--detect`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detection {

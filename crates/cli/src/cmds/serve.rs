@@ -69,11 +69,11 @@ pub struct ServeArgs {
     /// tracked faces between; docs/live.md). Default: `full`.
     #[arg(long, value_enum)]
     pub detect: Option<super::Detection>,
-    /// Decode the cameras' video on this hardware instead of the CPU
-    /// (FFmpeg's `-hwaccel`); a camera whose decoder cannot use it fails
-    /// and says why.
-    #[arg(long, value_enum)]
-    pub hwaccel: Option<super::HwAccel>,
+    /// Decode the cameras' video on this hardware instead of the CPU:
+    /// cuda (NVIDIA) or vaapi (Intel, AMD), as FFmpeg's `-hwaccel`; a
+    /// camera whose decoder cannot open it fails and says why.
+    #[arg(long, value_name = "HW")]
+    pub hwaccel: Option<lfr_video::HwAccel>,
     /// This process's name among the nodes sharing one PostgreSQL database
     /// (docs/nodes.md): what one node announces reaches every node's
     /// console. Default: the host's name and the process id.
@@ -175,7 +175,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
             .detect
             .unwrap_or_else(super::Detection::default_live)
             .regions(),
-        hwaccel: a.hwaccel.map(Into::into),
+        hwaccel: a.hwaccel,
         ..LiveConfig::default()
     };
     let live = match pipeline {

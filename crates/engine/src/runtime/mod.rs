@@ -156,14 +156,15 @@ impl Runtime {
                 Runtime::OnnxRuntime => Arc::new(OrtBackend::new(onnxruntime, threads)?),
                 Runtime::Cuda => {
                     let gpu = onnxruntime.with_file_name(lfr_models::files::ONNXRUNTIME_GPU);
-                    if !gpu.is_file() {
-                        return Err(RuntimeError::Library {
+                    let backend = OrtBackend::new(&gpu, threads).map_err(|e| match e {
+                        RuntimeError::Library { path, reason, .. } => RuntimeError::Library {
                             runtime: "ONNX Runtime for GPUs",
-                            path: gpu,
-                            reason: format!("no such file. {CUDA_HELP}"),
-                        });
-                    }
-                    Arc::new(OrtBackend::new(&gpu, threads)?.on_cuda(0))
+                            path,
+                            reason: format!("{reason}. {CUDA_HELP}"),
+                        },
+                        e => e,
+                    })?;
+                    Arc::new(backend.on_cuda(0))
                 }
                 // `stages` never names `Hybrid` for a stage.
                 Runtime::OpenVino | Runtime::OpenVinoF32 | Runtime::Hybrid => {

