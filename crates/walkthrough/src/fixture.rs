@@ -50,6 +50,7 @@ pub fn truth() -> Truth {
             width: 640,
             height: 360,
             fps: 10,
+            without: Vec::new(),
         },
         crowd: Crowd {
             mean_in_view: 1.0,

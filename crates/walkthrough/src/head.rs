@@ -9,12 +9,22 @@
 
 use std::f32::consts::FRAC_PI_2;
 
-/// Half-width of the head (the cylinder's radius) in head units.
+/// Half-width of the head (the cylinder's radius) in head units: a head is
+/// about 155 mm broad (British men, median) against about 63 mm between
+/// the pupils.
 pub const RADIUS: f32 = 1.2;
-/// The head's outline: an ellipse centred this far below the eyes...
-pub const OUTLINE_CENTRE_V: f32 = 0.45;
+/// How far above the eyes the outline reaches: the crown, hair included.
+/// British adults' median stature less their eye height is 110 mm for men
+/// and 105 mm for women (Pheasant, *Bodyspace*), 1.7-1.75 times the
+/// distance between the pupils. (Until truth format 2 the outline stopped
+/// at 1.25, mid-forehead, and the walkway showed where the hair should be.)
+pub const CROWN_V: f32 = -1.75;
+/// How far below the eyes it reaches: past the chin, into the neck.
+pub const NECK_V: f32 = 2.15;
+/// The head's outline: an ellipse from the crown to the neck...
+pub const OUTLINE_CENTRE_V: f32 = (CROWN_V + NECK_V) / 2.0;
 /// ...this tall (half-height), and `RADIUS` wide.
-pub const OUTLINE_HALF_HEIGHT: f32 = 1.7;
+pub const OUTLINE_HALF_HEIGHT: f32 = (NECK_V - CROWN_V) / 2.0;
 
 /// Where and how a head is drawn in one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -123,5 +133,15 @@ mod tests {
         assert!((u - 0.3).abs() < 1e-3 && (v - 0.7).abs() < 1e-3);
         assert_eq!(Pose::outline_alpha(0.0, 0.45), 1.0);
         assert_eq!(Pose::outline_alpha(2.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn the_outline_holds_the_hair_above_the_forehead() {
+        // The forehead and the hair above it are drawn from the photograph...
+        assert_eq!(Pose::outline_alpha(0.0, -1.5), 1.0);
+        assert!(Pose::outline_alpha(0.5, -1.2) > 0.9);
+        // ...up to the crown, and not beyond.
+        assert_eq!(Pose::outline_alpha(0.0, CROWN_V - 0.05), 0.0);
+        assert_eq!(Pose::outline_alpha(0.0, NECK_V + 0.05), 0.0);
     }
 }

@@ -197,8 +197,9 @@ impl Scene {
         draw_head(frame, look);
     }
 
-    /// The post, the lighting and the sensor noise, over the whole frame.
-    pub fn finish(&self, frame: &mut RgbImage, t: f64, noise: &mut Rng) {
+    /// The post, the lighting and the sensor noise (unless left out), over
+    /// the whole frame.
+    pub fn finish(&self, frame: &mut RgbImage, t: f64, mut noise: Option<&mut Rng>) {
         let (w, h) = frame.dimensions();
         let (px, pw) = self.post;
         for y in (0.12 * h as f32) as u32..h {
@@ -211,14 +212,19 @@ impl Scene {
         let mut bits = 0u64;
         let mut left = 0;
         for (i, p) in frame.as_mut().iter_mut().enumerate() {
-            if left == 0 {
-                bits = noise.next_u64();
-                left = 4;
-            }
-            let (a, b) = ((bits & 0xff) as f32, ((bits >> 8) & 0xff) as f32);
-            bits >>= 16;
-            left -= 1;
-            let n = (a + b - 255.0) / 40.0;
+            let n = match noise.as_deref_mut() {
+                None => 0.0,
+                Some(rng) => {
+                    if left == 0 {
+                        bits = rng.next_u64();
+                        left = 4;
+                    }
+                    let (a, b) = ((bits & 0xff) as f32, ((bits >> 8) & 0xff) as f32);
+                    bits >>= 16;
+                    left -= 1;
+                    (a + b - 255.0) / 40.0
+                }
+            };
             let g = gains[i / (3 * w as usize)];
             *p = (*p as f32 * g + n).round().clamp(0.0, 255.0) as u8;
         }
@@ -324,5 +330,31 @@ fn draw_head(frame: &mut RgbImage, look: &Look) {
                 blend(frame, x, y, c, alpha / steps as f32);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noise_left_out_leaves_only_the_light() {
+        let scene = Scene::new(64, 48, &Rng::new(3), 1.0);
+        let grey = RgbImage::from_pixel(64, 48, Rgb([100, 100, 100]));
+        let (mut quiet, mut noisy) = (grey.clone(), grey);
+        scene.finish(&mut quiet, 0.0, None);
+        scene.finish(&mut noisy, 0.0, Some(&mut Rng::new(4)));
+        // Without noise every pixel of a row is the same (the post aside).
+        let row = |img: &RgbImage, y: u32| -> Vec<u8> {
+            (0..scene.post.0).map(|x| img.get_pixel(x, y)[0]).collect()
+        };
+        for y in 0..48 {
+            let r = row(&quiet, y);
+            assert!(r.iter().all(|&v| v == r[0]), "row {y}: {r:?}");
+        }
+        assert!((0..48).any(|y| {
+            let r = row(&noisy, y);
+            r.iter().any(|&v| v != r[0])
+        }));
     }
 }

@@ -142,6 +142,13 @@ pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report
         ),
         "The video is a simulation: head turns, blur, lighting and occlusion are image transforms of LFW photographs, not footage of people walking.".into(),
     ];
+    if !truth.requested.without.is_empty() {
+        let left: Vec<&str> = truth.requested.without.iter().map(|e| e.name()).collect();
+        notes.push(format!(
+            "Built without {} (`--without`): a diagnostic walk-through, to see what those effects cost; its figures do not stand for the full simulation.",
+            left.join(", ")
+        ));
+    }
     if truth.video.frames_sha256 != record.frames_sha256 {
         notes
             .push("The run record was made against a different build of this walk-through.".into());

@@ -50,7 +50,7 @@ pub struct Plan {
 }
 
 /// The state of a pass in one frame.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Moment {
     pub pose: Pose,
     /// Movement of the head during the exposure, in frame pixels.

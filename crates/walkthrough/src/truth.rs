@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 pub const TRUTH_FILE: &str = "truth.json";
 pub const ENROLMENT_FILE: &str = "enrolment.json";
 pub const VIDEO_FILE: &str = "walkthrough.mp4";
-pub const TRUTH_FORMAT: &str = "lfr-walkthrough-truth/1";
+/// Format 2: heads drawn up to the crown (`head::CROWN_V`); a format 1
+/// walk-through's frames differ, so its figures do not compare.
+pub const TRUTH_FORMAT: &str = "lfr-walkthrough-truth/2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,6 +35,66 @@ pub struct Params {
     pub width: u32,
     pub height: u32,
     pub fps: u32,
+    /// Effects left out (`--without`): a diagnostic build that shows what
+    /// one effect costs, not a walk-through to report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without: Vec<Effect>,
+}
+
+/// An effect the simulator applies that a diagnostic build may leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// Each passer's defocus blur.
+    Defocus,
+    /// The blur of the head's movement during the exposure.
+    MotionBlur,
+    /// The sensor noise on every pixel.
+    Noise,
+    /// Each passer's brightness and colour cast (the scene's light stays).
+    Lighting,
+    /// Head turns, and each passer's own yaw and roll.
+    Pose,
+}
+
+impl Effect {
+    pub const ALL: [Effect; 5] = [
+        Effect::Defocus,
+        Effect::MotionBlur,
+        Effect::Noise,
+        Effect::Lighting,
+        Effect::Pose,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Effect::Defocus => "defocus",
+            Effect::MotionBlur => "motion-blur",
+            Effect::Noise => "noise",
+            Effect::Lighting => "lighting",
+            Effect::Pose => "pose",
+        }
+    }
+}
+
+impl std::fmt::Display for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Effect {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Effect::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Effect::ALL.iter().map(|e| e.name()).collect();
+                format!("no effect {s:?}: one of {}", names.join(", "))
+            })
+    }
 }
 
 /// The crowd as built.
@@ -212,5 +274,31 @@ impl Truth {
 impl Enrolment {
     pub fn load(dir: &Path) -> Result<Self, TruthError> {
         read_json(&dir.join(ENROLMENT_FILE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effects_are_named_as_the_command_line_and_the_truth_write_them() {
+        for e in Effect::ALL {
+            assert_eq!(e.name().parse::<Effect>(), Ok(e));
+            assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{e}\""));
+        }
+        let err = "blur".parse::<Effect>().unwrap_err();
+        assert!(err.contains("defocus, motion-blur"), "{err}");
+    }
+
+    #[test]
+    fn a_full_build_records_nothing_left_out() {
+        let mut p = crate::fixture::truth().requested;
+        let json = serde_json::to_value(&p).unwrap();
+        assert!(json.get("without").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<Params>(json).unwrap(), p);
+        p.without = vec![Effect::Noise, Effect::Pose];
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["without"], serde_json::json!(["noise", "pose"]));
     }
 }

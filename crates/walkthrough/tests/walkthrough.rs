@@ -23,6 +23,7 @@ fn options() -> BuildOptions {
             width: 640,
             height: 360,
             fps: 8,
+            without: Vec::new(),
         },
         ..BuildOptions::default()
     }

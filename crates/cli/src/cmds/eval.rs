@@ -61,6 +61,11 @@ pub struct BuildArgs {
     /// H.264 quality (FFmpeg's CRF: higher compresses harder).
     #[arg(long, default_value_t = 26)]
     pub crf: u8,
+    /// Leave an effect out, to see what it costs (repeatable): defocus,
+    /// motion-blur, noise, lighting (each passer's), pose (turns, yaw and
+    /// roll). A diagnostic build: its report says so.
+    #[arg(long, value_name = "EFFECT")]
+    pub without: Vec<lfr_walkthrough::truth::Effect>,
     /// The folder to write the video, truth.json and enrolment.json to.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -146,6 +151,7 @@ fn build_cmd(g: &Global, a: BuildArgs) -> Result<()> {
             width: a.width,
             height: a.height,
             fps: a.fps,
+            without: a.without,
         },
         crf: a.crf,
     };
