@@ -196,4 +196,19 @@ mod tests {
         r.stills.clear();
         assert_eq!(stills(&r), None, "records made before it say nothing");
     }
+
+    #[test]
+    fn a_build_without_effects_says_so() {
+        let (mut truth, record) = (fixture::truth(), fixture::record());
+        let diagnostic = |t: &Truth| {
+            report(t, &record, None)
+                .notes
+                .into_iter()
+                .find(|n| n.contains("--without"))
+        };
+        assert_eq!(diagnostic(&truth), None);
+        truth.requested.without = vec![crate::truth::Effect::MotionBlur];
+        let note = diagnostic(&truth).expect("noted");
+        assert!(note.starts_with("Built without motion-blur"), "{note}");
+    }
 }
