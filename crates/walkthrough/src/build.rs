@@ -164,7 +164,10 @@ pub fn build(
         &mut |id| finder.eyes(id),
     )?;
     progress("casting", 1, 1);
-    let plans = script::plan(o.seed, o.scene.passes, o.scene.blue, o.scene.density);
+    let mut plans = script::plan(o.seed, o.scene.passes, o.scene.blue, o.scene.density);
+    for p in &mut plans {
+        p.leave_out(&o.scene.without);
+    }
     let walker = |p: &Plan| -> &Walker {
         match p.role {
             Role::Blue => &cast.blue[p.walker],
@@ -175,7 +178,7 @@ pub fn build(
     let frames = plans.iter().map(|p| p.last_frame(fps)).max().unwrap_or(0) + 1 + o.scene.fps / 2;
     let scene = Scene::new(o.scene.width, o.scene.height, &rng, frames as f64 / fps);
     let mut noise = rng.fork(30);
-    let without = &o.scene.without;
+    let sensor_noise = !o.scene.without.contains(&Effect::Noise);
     let mut encoder = Encoder::start(
         &out.join(VIDEO_FILE),
         o.scene.width,
@@ -193,10 +196,7 @@ pub fn build(
         let mut active: Vec<(&Plan, script::Moment)> = plans
             .iter()
             .filter(|p| p.first_frame(fps) <= f && f <= p.last_frame(fps))
-            .map(|p| {
-                let m = p.moment(t, o.scene.width as f64, o.scene.height as f64);
-                (p, leave_out(m, without))
-            })
+            .map(|p| (p, p.moment(t, o.scene.width as f64, o.scene.height as f64)))
             .collect();
         active.sort_by(|a, b| {
             a.1.pose
@@ -220,21 +220,18 @@ pub fn build(
                     })?;
                 slot.insert(Sprite::new(&photo, w.eyes));
             }
-            let lit = !without.contains(&Effect::Lighting);
-            let look = Look {
-                sprite: &sprites[&p.id],
-                moment: *m,
-                gain: if lit { p.gain } else { 1.0 },
-                tint: if lit { p.tint } else { [1.0; 3] },
-                focus_blur: if without.contains(&Effect::Defocus) {
-                    0.0
-                } else {
-                    p.focus_blur
+            scene.draw(
+                &mut frame,
+                &Look {
+                    sprite: &sprites[&p.id],
+                    moment: *m,
+                    gain: p.gain,
+                    tint: p.tint,
+                    focus_blur: p.focus_blur,
+                    clothes: p.clothes,
+                    occluder: p.occluder,
                 },
-                clothes: p.clothes,
-                occluder: p.occluder,
-            };
-            scene.draw(&mut frame, &look);
+            );
             let [l, r] = m.pose.eyes();
             let face = m.pose.face_box();
             let inside = face[0] >= 0.0
@@ -261,8 +258,7 @@ pub fn build(
         }
         in_view_total += in_view as u64;
         max_in_view = max_in_view.max(in_view);
-        let noise = (!without.contains(&Effect::Noise)).then_some(&mut noise);
-        scene.finish(&mut frame, t, noise);
+        scene.finish(&mut frame, t, sensor_noise.then_some(&mut noise));
         hash.update(frame.as_raw());
         encoder.write(&frame)?;
         progress("rendering", f as usize + 1, frames as usize);
@@ -345,47 +341,5 @@ fn enrolment_of(cast: &Cast) -> Enrolment {
                 images: w.enrol.clone(),
             })
             .collect(),
-    }
-}
-
-/// A passer's moment with the effects left out that act on it.
-fn leave_out(mut m: script::Moment, without: &[Effect]) -> script::Moment {
-    if without.contains(&Effect::MotionBlur) {
-        m.motion = (0.0, 0.0);
-    }
-    if without.contains(&Effect::Pose) {
-        (m.pose.yaw, m.pose.roll) = (0.0, 0.0);
-    }
-    m
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::head::Pose;
-
-    #[test]
-    fn leaving_out_motion_and_pose_keeps_the_rest_of_the_moment() {
-        let m = script::Moment {
-            pose: Pose {
-                x: 10.0,
-                y: 20.0,
-                iod: 30.0,
-                yaw: 0.5,
-                roll: 0.1,
-            },
-            motion: (2.0, 3.0),
-            occluded: true,
-        };
-        assert_eq!(leave_out(m, &[]), m);
-        let still = leave_out(m, &[Effect::MotionBlur]);
-        assert_eq!((still.motion, still.pose), ((0.0, 0.0), m.pose));
-        let frontal = leave_out(m, &[Effect::Pose, Effect::Noise]);
-        assert_eq!((frontal.pose.yaw, frontal.pose.roll), (0.0, 0.0));
-        assert_eq!(
-            (frontal.pose.x, frontal.pose.iod, frontal.motion),
-            (10.0, 30.0, m.motion)
-        );
-        assert!(frontal.occluded);
     }
 }

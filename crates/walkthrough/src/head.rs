@@ -25,6 +25,9 @@ pub const NECK_V: f32 = 2.15;
 pub const OUTLINE_CENTRE_V: f32 = (CROWN_V + NECK_V) / 2.0;
 /// ...this tall (half-height), and `RADIUS` wide.
 pub const OUTLINE_HALF_HEIGHT: f32 = (NECK_V - CROWN_V) / 2.0;
+/// How far from the eyes' midpoint any of the head can be drawn, whatever
+/// its roll: the farthest point of the outline.
+pub const REACH: f32 = 2.4;
 
 /// Where and how a head is drawn in one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,5 +146,11 @@ mod tests {
         // ...up to the crown, and not beyond.
         assert_eq!(Pose::outline_alpha(0.0, CROWN_V - 0.05), 0.0);
         assert_eq!(Pose::outline_alpha(0.0, NECK_V + 0.05), 0.0);
+        // Nothing of it lies beyond the reach drawing searches.
+        for k in 0..360 {
+            let a = (k as f32).to_radians();
+            let (u, v) = (RADIUS * a.cos(), OUTLINE_CENTRE_V + OUTLINE_HALF_HEIGHT * a.sin());
+            assert!(u.hypot(v) < REACH, "{u}, {v}");
+        }
     }
 }

@@ -279,7 +279,7 @@ fn draw_head(frame: &mut RgbImage, look: &Look) {
     let p = m.pose;
     let sprite = look.sprite;
     let level = sprite.level_for(p.iod, look.focus_blur);
-    let reach = 2.4 * p.iod;
+    let reach = crate::head::REACH * p.iod;
     let (mx, my) = m.motion;
     let Some((x0, y0, x1, y1)) = clip(
         frame,

@@ -8,7 +8,7 @@
 
 use crate::head::Pose;
 use crate::rng::Rng;
-use crate::truth::Role;
+use crate::truth::{Effect, Role};
 
 /// Group sizes 1-4 and how often each occurs.
 const GROUP_SIZES: [(u32, f64); 4] = [(1, 0.60), (2, 0.25), (3, 0.10), (4, 0.05)];
@@ -50,7 +50,7 @@ pub struct Plan {
 }
 
 /// The state of a pass in one frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Moment {
     pub pose: Pose,
     /// Movement of the head during the exposure, in frame pixels.
@@ -59,6 +59,22 @@ pub struct Moment {
 }
 
 impl Plan {
+    /// Leaves out what a diagnostic build asks (`--without`), in the plan
+    /// itself, so that the truth's conditions say what was applied. Sensor
+    /// noise is the scene's, left out when the frame is finished.
+    pub fn leave_out(&mut self, without: &[Effect]) {
+        for e in without {
+            match e {
+                Effect::Defocus => self.focus_blur = 0.0,
+                // No time open, no movement during it.
+                Effect::MotionBlur => self.exposure = 0.0,
+                Effect::Lighting => (self.gain, self.tint) = (1.0, [1.0; 3]),
+                Effect::Pose => (self.yaw, self.roll, self.turn) = (0.0, 0.0, None),
+                Effect::Noise => {}
+            }
+        }
+    }
+
     pub fn first_frame(&self, fps: f64) -> u32 {
         (self.start * fps).ceil() as u32
     }
@@ -253,6 +269,33 @@ mod tests {
         let again = plan(42, 60, 12, 2.0);
         assert_eq!(again[17].lane, plans[17].lane);
         assert_ne!(plan(43, 60, 12, 2.0)[17].lane, plans[17].lane);
+        // Left out for a diagnosis, an effect goes from the plan and from
+        // nothing else.
+        let full = &plans[0];
+        let t = full.start + full.duration * 0.9;
+        let mut bare = full.clone();
+        bare.leave_out(&[Effect::MotionBlur, Effect::Pose]);
+        let (a, b) = (full.moment(t, 1280.0, 720.0), bare.moment(t, 1280.0, 720.0));
+        assert_ne!(a.motion, (0.0, 0.0));
+        assert_eq!(b.motion, (0.0, 0.0));
+        assert_eq!(
+            (b.pose.x, b.pose.y, b.pose.iod),
+            (a.pose.x, a.pose.y, a.pose.iod)
+        );
+        assert_eq!(b.pose.yaw, 0.0);
+        assert!(
+            b.pose.roll.to_degrees().abs() <= 2.0,
+            "only the walk's sway"
+        );
+        assert_eq!(
+            (bare.gain, bare.focus_blur, bare.turn),
+            (full.gain, full.focus_blur, None)
+        );
+        bare.leave_out(&[Effect::Lighting, Effect::Defocus, Effect::Noise]);
+        assert_eq!(
+            (bare.gain, bare.tint, bare.focus_blur),
+            (1.0, [1.0; 3], 0.0)
+        );
         // A denser crowd arrives faster.
         let span = |ps: &[Plan]| ps.last().unwrap().start;
         assert!(span(&plan(42, 60, 12, 4.0)) < span(&plans));

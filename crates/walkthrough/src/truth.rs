@@ -53,7 +53,8 @@ pub enum Effect {
     Noise,
     /// Each passer's brightness and colour cast (the scene's light stays).
     Lighting,
-    /// Head turns, and each passer's own yaw and roll.
+    /// Head turns, and each passer's own yaw and roll (the walk's sway of
+    /// the head, within 2 degrees, stays).
     Pose,
 }
 
@@ -224,7 +225,7 @@ pub enum TruthError {
         source: serde_json::Error,
     },
     #[error(
-        "{path}: format {found:?}, expected {TRUTH_FORMAT:?}. Rebuild it with `lfr eval walkthrough build`"
+        "{path}: format {found:?}, expected {TRUTH_FORMAT:?}: its frames were drawn otherwise, so its figures would not compare. Rebuild it with `lfr eval walkthrough build`"
     )]
     Format { path: PathBuf, found: String },
 }
@@ -289,6 +290,22 @@ mod tests {
         }
         let err = "blur".parse::<Effect>().unwrap_err();
         assert!(err.contains("defocus, motion-blur"), "{err}");
+    }
+
+    #[test]
+    fn a_walkthrough_of_another_format_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = crate::fixture::truth();
+        t.format = "lfr-walkthrough-truth/1".into();
+        std::fs::write(dir.path().join(TRUTH_FILE), serde_json::to_vec(&t).unwrap()).unwrap();
+        let err = Truth::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("truth/1") && err.contains("Rebuild it"),
+            "{err}"
+        );
+        t.format = TRUTH_FORMAT.into();
+        std::fs::write(dir.path().join(TRUTH_FILE), serde_json::to_vec(&t).unwrap()).unwrap();
+        assert_eq!(Truth::load(dir.path()).unwrap(), t);
     }
 
     #[test]

@@ -75,20 +75,60 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
         "video differs between two builds of one seed"
     );
 
-    // Left out for a diagnosis, an effect changes the frames, not the
-    // passes: the same people walk the same way, here without turning.
-    let c = dir.path().join("c");
+    // Left out for a diagnosis, an effect changes the frames and what the
+    // truth says was done, nothing else: without everything but pose the
+    // faces are where they were; without pose too, they face the camera.
     let mut plain = options();
-    plain.scene.without = Effect::ALL.to_vec();
-    let bare = build(&lfw, &c, &plain, &models, &mut |_, _, _| {}).unwrap();
-    assert_eq!(Truth::load(&c).unwrap().requested.without, Effect::ALL);
-    assert_ne!(bare.video.frames_sha256, truth.video.frames_sha256);
-    for (p, q) in truth.passes.iter().zip(&bare.passes) {
-        assert_eq!(
-            (&p.person, p.first_frame, p.last_frame),
-            (&q.person, q.first_frame, q.last_frame)
+    plain.scene.without = vec![
+        Effect::Defocus,
+        Effect::MotionBlur,
+        Effect::Noise,
+        Effect::Lighting,
+    ];
+    let posed = build(
+        &lfw,
+        &dir.path().join("c"),
+        &plain,
+        &models,
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    assert_eq!(
+        Truth::load(&dir.path().join("c"))
+            .unwrap()
+            .requested
+            .without,
+        plain.scene.without
+    );
+    assert_ne!(posed.video.frames_sha256, truth.video.frames_sha256);
+    for (p, q) in truth.passes.iter().zip(&posed.passes) {
+        assert_eq!(p.samples, q.samples);
+        let c = &q.conditions;
+        assert_eq!((c.gain, c.focus_blur_px, c.exposure_ms), (1.0, 0.0, 0.0));
+        assert_eq!(c.turn, p.conditions.turn);
+    }
+    plain.scene.without.push(Effect::Pose);
+    let bare = build(
+        &lfw,
+        &dir.path().join("d"),
+        &plain,
+        &models,
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    assert!(
+        truth
+            .passes
+            .iter()
+            .any(|p| p.samples.iter().any(|s| s.yaw.abs() > 5.0))
+    );
+    for q in &bare.passes {
+        assert!(q.conditions.turn.is_none());
+        assert!(
+            q.samples
+                .iter()
+                .all(|s| s.yaw == 0.0 && s.roll.abs() <= 2.0)
         );
-        assert!(q.samples.iter().all(|s| s.yaw == 0.0 && s.roll == 0.0));
     }
 
     // Run it: Blue Watchlist padded to 12.

@@ -62,8 +62,8 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 26)]
     pub crf: u8,
     /// Leave an effect out, to see what it costs (repeatable): defocus,
-    /// motion-blur, noise, lighting (each passer's), pose (turns, yaw and
-    /// roll). A diagnostic build: its report says so.
+    /// motion-blur, noise, lighting (each passer's), pose (turns, each
+    /// passer's yaw and roll). A diagnostic build: its report says so.
     #[arg(long, value_name = "EFFECT")]
     pub without: Vec<lfr_walkthrough::truth::Effect>,
     /// The folder to write the video, truth.json and enrolment.json to.
@@ -151,7 +151,12 @@ fn build_cmd(g: &Global, a: BuildArgs) -> Result<()> {
             width: a.width,
             height: a.height,
             fps: a.fps,
-            without: a.without,
+            without: {
+                let mut w = a.without;
+                w.sort_by_key(|e| e.name());
+                w.dedup();
+                w
+            },
         },
         crf: a.crf,
     };
@@ -244,6 +249,10 @@ fn write_report(g: &Global, dir: &Path, r: &Report) -> Result<()> {
             100.0 * x.hi
         )
     };
+    // A diagnostic build must not pass for a walk-through in the terminal either.
+    for n in r.notes.iter().filter(|n| n.contains("--without")) {
+        println!("note: {n}");
+    }
     println!(
         "{} passes ({} Blue), watchlist {}, threshold {:.2}:",
         r.passes, r.blue_passes, f.watchlist_size, f.threshold
