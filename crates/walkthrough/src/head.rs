@@ -149,7 +149,10 @@ mod tests {
         // Nothing of it lies beyond the reach drawing searches.
         for k in 0..360 {
             let a = (k as f32).to_radians();
-            let (u, v) = (RADIUS * a.cos(), OUTLINE_CENTRE_V + OUTLINE_HALF_HEIGHT * a.sin());
+            let (u, v) = (
+                RADIUS * a.cos(),
+                OUTLINE_CENTRE_V + OUTLINE_HALF_HEIGHT * a.sin(),
+            );
             assert!(u.hypot(v) < REACH, "{u}, {v}");
         }
     }
