@@ -2,6 +2,8 @@
 
 /// Declares an enum whose variants have a stable text form, used in the
 /// database, the CLI and JSON alike, so that one spelling serves everywhere.
+/// Exported for other crates' word-valued options (the caller needs `serde`).
+#[macro_export]
 macro_rules! str_enum {
     ($(#[$m:meta])* $vis:vis enum $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*

@@ -44,7 +44,7 @@ impl Default for BuildOptions {
                 width: 1280,
                 height: 720,
                 fps: 10,
-                without: Vec::new(),
+                without: Default::default(),
             },
             crf: 26,
         }

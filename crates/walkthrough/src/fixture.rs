@@ -50,7 +50,7 @@ pub fn truth() -> Truth {
             width: 640,
             height: 360,
             fps: 10,
-            without: Vec::new(),
+            without: Default::default(),
         },
         crowd: Crowd {
             mean_in_view: 1.0,

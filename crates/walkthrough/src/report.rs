@@ -143,7 +143,7 @@ pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report
         "The video is a simulation: head turns, blur, lighting and occlusion are image transforms of LFW photographs, not footage of people walking.".into(),
     ];
     if !truth.requested.without.is_empty() {
-        let left: Vec<&str> = truth.requested.without.iter().map(|e| e.name()).collect();
+        let left: Vec<&str> = truth.requested.without.iter().map(|e| e.as_str()).collect();
         notes.push(format!(
             "Built without {} (`--without`): a diagnostic walk-through, to see what those effects cost; its figures do not stand for the full simulation.",
             left.join(", ")
@@ -207,8 +207,8 @@ mod tests {
                 .find(|n| n.contains("--without"))
         };
         assert_eq!(diagnostic(&truth), None);
-        truth.requested.without = vec![crate::truth::Effect::MotionBlur];
+        truth.requested.without = [crate::truth::Effect::MotionBlur].into();
         let note = diagnostic(&truth).expect("noted");
-        assert!(note.starts_with("Built without motion-blur"), "{note}");
+        assert!(note.starts_with("Built without motion_blur"), "{note}");
     }
 }

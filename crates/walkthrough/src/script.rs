@@ -62,7 +62,7 @@ impl Plan {
     /// Leaves out what a diagnostic build asks (`--without`), in the plan
     /// itself, so that the truth's conditions say what was applied. Sensor
     /// noise is the scene's, left out when the frame is finished.
-    pub fn leave_out(&mut self, without: &[Effect]) {
+    pub fn leave_out(&mut self, without: &std::collections::BTreeSet<Effect>) {
         for e in without {
             match e {
                 Effect::Defocus => self.focus_blur = 0.0,
@@ -274,7 +274,7 @@ mod tests {
         let full = &plans[0];
         let t = full.start + full.duration * 0.9;
         let mut bare = full.clone();
-        bare.leave_out(&[Effect::MotionBlur, Effect::Pose]);
+        bare.leave_out(&[Effect::MotionBlur, Effect::Pose].into());
         let (a, b) = (full.moment(t, 1280.0, 720.0), bare.moment(t, 1280.0, 720.0));
         assert_ne!(a.motion, (0.0, 0.0));
         assert_eq!(b.motion, (0.0, 0.0));
@@ -291,7 +291,7 @@ mod tests {
             (bare.gain, bare.focus_blur, bare.turn),
             (full.gain, full.focus_blur, None)
         );
-        bare.leave_out(&[Effect::Lighting, Effect::Defocus, Effect::Noise]);
+        bare.leave_out(&[Effect::Lighting, Effect::Defocus, Effect::Noise].into());
         assert_eq!(
             (bare.gain, bare.tint, bare.focus_blur),
             (1.0, [1.0; 3], 0.0)

@@ -3,6 +3,7 @@
 //! enrolment list: which *other* images of each Blue Watchlist volunteer
 //! make up the watchlist.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,64 +38,24 @@ pub struct Params {
     pub fps: u32,
     /// Effects left out (`--without`): a diagnostic build that shows what
     /// one effect costs, not a walk-through to report.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub without: Vec<Effect>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub without: BTreeSet<Effect>,
 }
 
-/// An effect the simulator applies that a diagnostic build may leave out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Effect {
-    /// Each passer's defocus blur.
-    Defocus,
-    /// The blur of the head's movement during the exposure.
-    MotionBlur,
-    /// The sensor noise on every pixel.
-    Noise,
-    /// Each passer's brightness and colour cast (the scene's light stays).
-    Lighting,
-    /// Head turns, and each passer's own yaw and roll (the walk's sway of
-    /// the head, within 2 degrees, stays).
-    Pose,
-}
-
-impl Effect {
-    pub const ALL: [Effect; 5] = [
-        Effect::Defocus,
-        Effect::MotionBlur,
-        Effect::Noise,
-        Effect::Lighting,
-        Effect::Pose,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Effect::Defocus => "defocus",
-            Effect::MotionBlur => "motion-blur",
-            Effect::Noise => "noise",
-            Effect::Lighting => "lighting",
-            Effect::Pose => "pose",
-        }
-    }
-}
-
-impl std::fmt::Display for Effect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Effect {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Effect::ALL
-            .into_iter()
-            .find(|e| e.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Effect::ALL.iter().map(|e| e.name()).collect();
-                format!("no effect {s:?}: one of {}", names.join(", "))
-            })
+lfr_domain::str_enum! {
+    /// An effect the simulator applies that a diagnostic build may leave out.
+    pub enum Effect {
+        /// Each passer's defocus blur.
+        Defocus = "defocus",
+        /// The blur of the head's movement during the exposure.
+        MotionBlur = "motion_blur",
+        /// The sensor noise on every pixel.
+        Noise = "noise",
+        /// Each passer's brightness and colour cast (the scene's light stays).
+        Lighting = "lighting",
+        /// Head turns, and each passer's own yaw and roll (the walk's sway of
+        /// the head, within 2 degrees, stays).
+        Pose = "pose",
     }
 }
 
@@ -284,12 +245,13 @@ mod tests {
 
     #[test]
     fn effects_are_named_as_the_command_line_and_the_truth_write_them() {
-        for e in Effect::ALL {
-            assert_eq!(e.name().parse::<Effect>(), Ok(e));
+        for &e in Effect::ALL {
+            assert_eq!(e.as_str().parse::<Effect>(), Ok(e));
             assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{e}\""));
         }
+        assert_eq!("motion-blur".parse::<Effect>(), Ok(Effect::MotionBlur));
         let err = "blur".parse::<Effect>().unwrap_err();
-        assert!(err.contains("defocus, motion-blur"), "{err}");
+        assert!(err.contains("defocus, motion_blur"), "{err}");
     }
 
     #[test]
@@ -314,7 +276,7 @@ mod tests {
         let json = serde_json::to_value(&p).unwrap();
         assert!(json.get("without").is_none(), "{json}");
         assert_eq!(serde_json::from_value::<Params>(json).unwrap(), p);
-        p.without = vec![Effect::Noise, Effect::Pose];
+        p.without = BTreeSet::from([Effect::Pose, Effect::Noise]);
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json["without"], serde_json::json!(["noise", "pose"]));
     }

@@ -23,7 +23,7 @@ fn options() -> BuildOptions {
             width: 640,
             height: 360,
             fps: 8,
-            without: Vec::new(),
+            without: Default::default(),
         },
         ..BuildOptions::default()
     }
@@ -78,28 +78,23 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
     // Left out for a diagnosis, an effect changes the frames and what the
     // truth says was done, nothing else: without everything but pose the
     // faces are where they were; without pose too, they face the camera.
-    let mut plain = options();
-    plain.scene.without = vec![
+    let build_without = |name: &str, without: &[Effect]| {
+        let (mut o, out) = (options(), dir.path().join(name));
+        o.scene.without = without.iter().copied().collect();
+        let built = build(&lfw, &out, &o, &models, &mut |_, _, _| {}).unwrap();
+        assert_eq!(
+            Truth::load(&out).unwrap().requested.without,
+            o.scene.without
+        );
+        built
+    };
+    let mut left_out = vec![
         Effect::Defocus,
         Effect::MotionBlur,
         Effect::Noise,
         Effect::Lighting,
     ];
-    let posed = build(
-        &lfw,
-        &dir.path().join("c"),
-        &plain,
-        &models,
-        &mut |_, _, _| {},
-    )
-    .unwrap();
-    assert_eq!(
-        Truth::load(&dir.path().join("c"))
-            .unwrap()
-            .requested
-            .without,
-        plain.scene.without
-    );
+    let posed = build_without("c", &left_out);
     assert_ne!(posed.video.frames_sha256, truth.video.frames_sha256);
     for (p, q) in truth.passes.iter().zip(&posed.passes) {
         assert_eq!(p.samples, q.samples);
@@ -107,15 +102,8 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
         assert_eq!((c.gain, c.focus_blur_px, c.exposure_ms), (1.0, 0.0, 0.0));
         assert_eq!(c.turn, p.conditions.turn);
     }
-    plain.scene.without.push(Effect::Pose);
-    let bare = build(
-        &lfw,
-        &dir.path().join("d"),
-        &plain,
-        &models,
-        &mut |_, _, _| {},
-    )
-    .unwrap();
+    left_out.push(Effect::Pose);
+    let bare = build_without("d", &left_out);
     assert!(
         truth
             .passes

@@ -62,7 +62,7 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 26)]
     pub crf: u8,
     /// Leave an effect out, to see what it costs (repeatable): defocus,
-    /// motion-blur, noise, lighting (each passer's), pose (turns, each
+    /// motion_blur, noise, lighting (each passer's), pose (turns, each
     /// passer's yaw and roll). A diagnostic build: its report says so.
     #[arg(long, value_name = "EFFECT")]
     pub without: Vec<lfr_walkthrough::truth::Effect>,
@@ -151,12 +151,7 @@ fn build_cmd(g: &Global, a: BuildArgs) -> Result<()> {
             width: a.width,
             height: a.height,
             fps: a.fps,
-            without: {
-                let mut w = a.without;
-                w.sort_by_key(|e| e.name());
-                w.dedup();
-                w
-            },
+            without: a.without.into_iter().collect(),
         },
         crf: a.crf,
     };
