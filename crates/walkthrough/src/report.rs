@@ -1,6 +1,8 @@
 //! The report of a run: every figure in one JSON document, from which the
 //! HTML page is drawn.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::equity::{self, AttributeReport, Labels};
@@ -8,7 +10,7 @@ use crate::record::Record;
 use crate::score::{self, Figures};
 use crate::sweep::{self, DetPoint, Row, ZeroFalseAlerts};
 use crate::tail::{self, TailRow};
-use crate::truth::{Crowd, Role, Truth};
+use crate::truth::{Crowd, Effect, Role, Truth};
 
 pub const REPORT_FORMAT: &str = "lfr-walkthrough-report/2";
 pub const REPORT_JSON: &str = "report.json";
@@ -68,7 +70,25 @@ pub struct Report {
     /// at the run's threshold; absent for records made before it.
     #[serde(default)]
     pub stills: Option<Stills>,
+    /// The effects the build left out (`--without`): empty for a
+    /// walk-through whose figures stand for the full simulation.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub without: BTreeSet<Effect>,
     pub notes: Vec<String>,
+}
+
+/// What a report of a build made `--without` effects must say wherever its
+/// figures are shown, so that a diagnostic build never passes for a
+/// walk-through.
+pub fn diagnostic_note(without: &BTreeSet<Effect>) -> Option<String> {
+    if without.is_empty() {
+        return None;
+    }
+    let left: Vec<&str> = without.iter().map(|e| e.as_str()).collect();
+    Some(format!(
+        "Built without {} (`--without`): a diagnostic walk-through, to see what those effects cost; its figures do not stand for the full simulation.",
+        left.join(", ")
+    ))
 }
 
 /// How many Blue passes' walk photographs, as stills, reach the threshold
@@ -142,13 +162,7 @@ pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report
         ),
         "The video is a simulation: head turns, blur, lighting and occlusion are image transforms of LFW photographs, not footage of people walking.".into(),
     ];
-    if !truth.requested.without.is_empty() {
-        let left: Vec<&str> = truth.requested.without.iter().map(|e| e.as_str()).collect();
-        notes.push(format!(
-            "Built without {} (`--without`): a diagnostic walk-through, to see what those effects cost; its figures do not stand for the full simulation.",
-            left.join(", ")
-        ));
-    }
+    notes.extend(diagnostic_note(&truth.requested.without));
     if truth.video.frames_sha256 != record.frames_sha256 {
         notes
             .push("The run record was made against a different build of this walk-through.".into());
@@ -177,6 +191,7 @@ pub fn report(truth: &Truth, record: &Record, labels: Option<&Labels>) -> Report
         track_calibration: tail::tail(truth, record, &at),
         equitability: labels.map(|l| equity::by_group(truth, record, &at, l, n, &thresholds)),
         stills: stills(record),
+        without: truth.requested.without.clone(),
         notes,
     }
 }
@@ -200,15 +215,19 @@ mod tests {
     #[test]
     fn a_build_without_effects_says_so() {
         let (mut truth, record) = (fixture::truth(), fixture::record());
-        let diagnostic = |t: &Truth| {
-            report(t, &record, None)
-                .notes
-                .into_iter()
-                .find(|n| n.contains("--without"))
-        };
-        assert_eq!(diagnostic(&truth), None);
-        truth.requested.without = [crate::truth::Effect::MotionBlur].into();
-        let note = diagnostic(&truth).expect("noted");
+        let full = report(&truth, &record, None);
+        assert!(full.without.is_empty());
+        assert!(!full.notes.iter().any(|n| n.contains("diagnostic")));
+        truth.requested.without = [Effect::MotionBlur].into();
+        let r = report(&truth, &record, None);
+        assert_eq!(r.without, [Effect::MotionBlur].into());
+        let note = diagnostic_note(&r.without).expect("noted");
         assert!(note.starts_with("Built without motion_blur"), "{note}");
+        assert!(r.notes.contains(&note), "{:?}", r.notes);
+        // Reports written before the field read as full builds.
+        let mut json: serde_json::Value = serde_json::to_value(&full).unwrap();
+        json.as_object_mut().unwrap().remove("without");
+        let old: Report = serde_json::from_value(json).unwrap();
+        assert!(old.without.is_empty());
     }
 }

@@ -245,7 +245,7 @@ fn write_report(g: &Global, dir: &Path, r: &Report) -> Result<()> {
         )
     };
     // A diagnostic build must not pass for a walk-through in the terminal either.
-    for n in r.notes.iter().filter(|n| n.contains("--without")) {
+    if let Some(n) = lfr_walkthrough::report::diagnostic_note(&r.without) {
         println!("note: {n}");
     }
     println!(
