@@ -5,7 +5,7 @@
 use lfr_domain::alert::{
     Adjudication, Alert, AlertSource, Decision, EngagementOutcome, PolicingOutcome, Sighting,
 };
-use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId};
+use lfr_domain::ids::{AlertId, DeploymentId, ImageId, InclusionId, UserId};
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
 use lfr_domain::{Refusal, Timestamp};
@@ -427,16 +427,7 @@ impl Store {
             note,
             |a, now| {
                 policy::adjudication_is_final(a)?;
-                let d = Decision {
-                    value,
-                    by,
-                    at: now,
-                    note: note.into(),
-                };
-                let s = json(&Decision {
-                    note: String::new(),
-                    ..d.clone()
-                });
+                let (d, s) = decision(value, by, now, note);
                 a.adjudication = Some(d);
                 Ok((s, value.to_string()))
             },
@@ -476,20 +467,12 @@ impl Store {
                 policy::adjudication_is_final(&a)?;
                 policy::repeat_of_a_dealt_with_alert(&a, &original)?;
                 policy::note_within_alert_retention(&a, note)?;
-                let d = Decision {
-                    value: Adjudication::Repeat,
-                    by,
-                    at: now,
-                    note: note.into(),
-                };
+                let (d, row) = decision(Adjudication::Repeat, by, now, note);
                 let sealed = self.seal_note(&a, "adjudication", note)?;
                 sqlx::query(
                     "UPDATE alerts SET adjudication = $1, adjudication_note_enc = $2, repeat_of = $3 WHERE id = $4",
                 )
-                .bind(json(&Decision {
-                    note: String::new(),
-                    ..d.clone()
-                }))
+                .bind(row)
                 .bind(sealed)
                 .bind(of.0)
                 .bind(id.0)
@@ -521,16 +504,7 @@ impl Store {
             note,
             |a, now| {
                 policy::engagement_follows_passed_alert(a)?;
-                let d = Decision {
-                    value,
-                    by,
-                    at: now,
-                    note: note.into(),
-                };
-                let s = json(&Decision {
-                    note: String::new(),
-                    ..d.clone()
-                });
+                let (d, s) = decision(value, by, now, note);
                 a.engagement = Some(d);
                 Ok((s, value.to_string()))
             },
@@ -556,16 +530,7 @@ impl Store {
             note,
             |a, now| {
                 policy::policing_outcome_follows_engagement(a)?;
-                let d = Decision {
-                    value,
-                    by,
-                    at: now,
-                    note: note.into(),
-                };
-                let s = json(&Decision {
-                    note: String::new(),
-                    ..d.clone()
-                });
+                let (d, s) = decision(value, by, now, note);
                 a.policing_outcome = Some(d);
                 Ok((s, value.to_string()))
             },
@@ -658,4 +623,26 @@ impl Store {
         })
         .await
     }
+}
+
+/// A decision and the JSON its column holds: the note is left out there,
+/// because it is sealed apart under the deployment's key
+/// ([`Store::seal_note`]).
+fn decision<T: Clone + serde::Serialize>(
+    value: T,
+    by: UserId,
+    at: Timestamp,
+    note: &str,
+) -> (Decision<T>, String) {
+    let d = Decision {
+        value,
+        by,
+        at,
+        note: note.into(),
+    };
+    let row = json(&Decision {
+        note: String::new(),
+        ..d.clone()
+    });
+    (d, row)
 }
