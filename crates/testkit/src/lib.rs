@@ -1,7 +1,24 @@
 //! What several crates' tests share. Test code only: no crate depends on
 //! this one outside `[dev-dependencies]`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A file or folder of the read-only test data (`shared/` beside the
+/// repository, or `$LFR_SHARED`), or a failure that says where it was
+/// looked for and how to point the tests at it.
+pub fn shared(rel: &str) -> PathBuf {
+    let root = std::env::var_os("LFR_SHARED")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let p = root.join(rel);
+    assert!(
+        p.exists(),
+        "shared test data {} is missing: this test needs the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
+        p.display()
+    );
+    p
+}
 
 /// The PostgreSQL server the tests may use, from `LFR_TEST_POSTGRES` (an
 /// administrator's URL such as `postgres://postgres:PW@localhost/postgres`;

@@ -16,14 +16,8 @@ pub fn models() -> ModelFiles {
 
 /// LFW in the shared test data (`../shared` beside the repository, or $LFR_SHARED).
 pub fn lfw() -> PathBuf {
-    let root = std::env::var_os("LFR_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let p = root.join("data/lfw");
-    assert!(
-        p.join("images").is_dir(),
-        "shared test data {} is missing: the walk-through tests need LFW in the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
-        p.join("images").display()
-    );
-    p
+    lfr_testkit::shared("data/lfw/images")
+        .parent()
+        .expect("LFW's folder")
+        .to_path_buf()
 }

@@ -8,20 +8,7 @@ use std::process::Command;
 
 pub mod browser;
 
-/// Data beside the repository (`shared/`, or `LFR_SHARED`); a clear failure when missing.
-pub fn shared(rel: &str) -> PathBuf {
-    let root = std::env::var_os("LFR_SHARED")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "shared test data {} is missing: this test needs the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
-        p.display()
-    );
-    p
-}
+pub use lfr_testkit::shared;
 
 pub struct Env {
     pub dir: tempfile::TempDir,

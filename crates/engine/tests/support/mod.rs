@@ -43,19 +43,7 @@ pub fn model_bytes(name: &str) -> Vec<u8> {
     std::fs::read(model(name)).unwrap()
 }
 
-/// The shared test data folder (`../shared` beside the repository, or $LFR_SHARED).
-pub fn shared(rel: &str) -> PathBuf {
-    let root = std::env::var_os("LFR_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "shared test data {} is missing: these tests need the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
-        p.display()
-    );
-    p
-}
+pub use lfr_testkit::shared;
 
 pub fn backend() -> lfr_engine::runtime::OrtBackend {
     lfr_engine::runtime::OrtBackend::new(&model(lfr_models::files::ONNXRUNTIME), 1)

@@ -19,19 +19,7 @@ pub fn models() -> ModelFiles {
     ModelFiles::builtin_in(&dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A file of the shared test data (`../shared` beside the repository, or $LFR_SHARED).
-pub fn shared(rel: &str) -> PathBuf {
-    let root = std::env::var_os("LFR_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "shared test data {} is missing: these tests need the read-only `shared/` folder beside the repository (or set LFR_SHARED)",
-        p.display()
-    );
-    p
-}
+pub use lfr_testkit::shared;
 
 pub fn crowd() -> PathBuf {
     shared("data/video/arcade-crowd-1080p.mp4")
