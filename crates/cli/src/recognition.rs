@@ -87,7 +87,7 @@ pub fn recogniser(dir: &ModelsDir, id: &str) -> Result<Recogniser> {
     }
     let path = installed(dir, id)?;
     if !CombinedModel::is_combined(&path) {
-        return Ok(Recogniser::Package(package(dir, id)?));
+        return Ok(Recogniser::Package(Box::new(package(dir, id)?)));
     }
     let builtin = lfr_engine::pipeline::algorithm(AlignMethod::YuNet5);
     let mut failure = None;

@@ -37,7 +37,7 @@ pub enum Recogniser {
     #[default]
     Builtin,
     /// A package's ONNX descriptor (dlib's file is then not read).
-    Package(Package),
+    Package(Box<Package>),
     /// Several descriptors in one template ([`crate::package::combined`]).
     Combined(CombinedModel),
 }

@@ -69,7 +69,7 @@ fn a_combined_template_is_its_components_weighed_and_compares_with_no_component(
     let (_, c) = engine(Recogniser::Combined(combined.clone()))
         .subject_template(&img, "obama")
         .unwrap();
-    let (_, s) = engine(Recogniser::Package(sface.clone()))
+    let (_, s) = engine(Recogniser::Package(Box::new(sface.clone())))
         .subject_template(&img, "obama")
         .unwrap();
     let (_, d) = engine(Recogniser::Builtin)

@@ -124,7 +124,8 @@ fn a_changed_model_file_is_refused() {
 }
 
 fn engine(package: Option<Package>) -> Engine {
-    let files = model_files(package.map_or(Recogniser::Builtin, Recogniser::Package));
+    let files =
+        model_files(package.map_or(Recogniser::Builtin, |p| Recogniser::Package(Box::new(p))));
     // f32 throughout, whatever LFR_RUNTIME says: the export must give the
     // built-in graph's numbers exactly, which bfloat16 rounding would blur.
     let config = EngineConfig {

@@ -98,7 +98,7 @@ fn assert_descriptors_within_bfloat16(what: &str, s: &Strays) {
 fn descriptors() -> [(&'static str, Recogniser); 2] {
     [
         ("dlib", Recogniser::Builtin),
-        ("sface", Recogniser::Package(package("sface"))),
+        ("sface", Recogniser::Package(Box::new(package("sface")))),
     ]
 }
 

@@ -6,8 +6,11 @@
 
 use lfr_domain::watchlist::{Template, WatchlistKind};
 
+/// A fuzz target: any bytes in, a panic only on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its fuzzer and seed folder carry.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("watchlist_manifest", watchlist_manifest),
     ("package_manifest", package_manifest),
     ("combined_model", combined_model),

@@ -87,11 +87,14 @@ impl ViewSlot {
     }
 }
 
+/// One camera's view, by its deployment and name.
+type CameraView = (lfr_domain::ids::DeploymentId, String, Arc<ViewSlot>);
+
 /// The views of the cameras a process runs, by deployment and camera, for
 /// the console: the supervisor registers a session's cameras while it runs.
 #[derive(Clone, Default)]
 pub struct Views {
-    cameras: Arc<RwLock<Vec<(lfr_domain::ids::DeploymentId, String, Arc<ViewSlot>)>>>,
+    cameras: Arc<RwLock<Vec<CameraView>>>,
 }
 
 impl Views {

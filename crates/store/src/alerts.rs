@@ -372,17 +372,20 @@ impl Store {
         &self,
         actor: &User,
         id: AlertId,
-        action: Action,
-        name: &'static str,
-        column: &'static str,
+        kind: DecisionKind,
         note: &str,
         f: F,
     ) -> Result<Alert>
     where
         F: FnOnce(&mut Alert, Timestamp) -> Result<(String, String), Refusal>,
     {
+        let DecisionKind {
+            action,
+            audit,
+            column,
+        } = kind;
         self.act(
-            Act::new(actor, action, name, format!("A{id}")),
+            Act::new(actor, action, audit, format!("A{id}")),
             async |tx, now| {
                 let mut a = load(tx, self.keys(), id).await?;
                 policy::note_within_alert_retention(&a, note)?;
@@ -418,20 +421,12 @@ impl Store {
             )));
         }
         let by = actor.id;
-        self.decide(
-            actor,
-            id,
-            Action::Adjudicate,
-            "alert.adjudicate",
-            "adjudication",
-            note,
-            |a, now| {
-                policy::adjudication_is_final(a)?;
-                let (d, s) = decision(value, by, now, note);
-                a.adjudication = Some(d);
-                Ok((s, value.to_string()))
-            },
-        )
+        self.decide(actor, id, ADJUDICATION, note, |a, now| {
+            policy::adjudication_is_final(a)?;
+            let (d, s) = decision(value, by, now, note);
+            a.adjudication = Some(d);
+            Ok((s, value.to_string()))
+        })
         .await
     }
 
@@ -495,20 +490,12 @@ impl Store {
         note: &str,
     ) -> Result<Alert> {
         let by = actor.id;
-        self.decide(
-            actor,
-            id,
-            Action::RecordEngagement,
-            "alert.engagement",
-            "engagement",
-            note,
-            |a, now| {
-                policy::engagement_follows_passed_alert(a)?;
-                let (d, s) = decision(value, by, now, note);
-                a.engagement = Some(d);
-                Ok((s, value.to_string()))
-            },
-        )
+        self.decide(actor, id, ENGAGEMENT, note, |a, now| {
+            policy::engagement_follows_passed_alert(a)?;
+            let (d, s) = decision(value, by, now, note);
+            a.engagement = Some(d);
+            Ok((s, value.to_string()))
+        })
         .await
     }
 
@@ -521,20 +508,12 @@ impl Store {
         note: &str,
     ) -> Result<Alert> {
         let by = actor.id;
-        self.decide(
-            actor,
-            id,
-            Action::RecordEngagement,
-            "alert.outcome",
-            "policing_outcome",
-            note,
-            |a, now| {
-                policy::policing_outcome_follows_engagement(a)?;
-                let (d, s) = decision(value, by, now, note);
-                a.policing_outcome = Some(d);
-                Ok((s, value.to_string()))
-            },
-        )
+        self.decide(actor, id, POLICING_OUTCOME, note, |a, now| {
+            policy::policing_outcome_follows_engagement(a)?;
+            let (d, s) = decision(value, by, now, note);
+            a.policing_outcome = Some(d);
+            Ok((s, value.to_string()))
+        })
         .await
     }
 
@@ -624,6 +603,31 @@ impl Store {
         .await
     }
 }
+
+/// Which of an alert's decisions a step records: the action that may, the
+/// audit log's name for it, and the column it is kept in.
+#[derive(Clone, Copy)]
+struct DecisionKind {
+    action: Action,
+    audit: &'static str,
+    column: &'static str,
+}
+
+const ADJUDICATION: DecisionKind = DecisionKind {
+    action: Action::Adjudicate,
+    audit: "alert.adjudicate",
+    column: "adjudication",
+};
+const ENGAGEMENT: DecisionKind = DecisionKind {
+    action: Action::RecordEngagement,
+    audit: "alert.engagement",
+    column: "engagement",
+};
+const POLICING_OUTCOME: DecisionKind = DecisionKind {
+    action: Action::RecordEngagement,
+    audit: "alert.outcome",
+    column: "policing_outcome",
+};
 
 /// A decision and the JSON its column holds: the note is left out there,
 /// because it is sealed apart under the deployment's key
