@@ -39,21 +39,29 @@ pub fn recognition_model(files: &ModelFiles) -> Result<RecognitionModel> {
 }
 
 /// The model new deployments get: `--model`, or the default. A model whose
-/// licence forbids operational use is refused here: a deployment takes it
-/// only through `deployment set-algorithm --licence`.
+/// licence forbids operational use, or whose calibration is not shown to
+/// hold on unseen people, is refused here: a deployment takes it only
+/// through `deployment set-algorithm`, with the reference or reason the
+/// rule asks for.
 pub fn new_deployment_model(g: &Global) -> Result<RecognitionModel> {
     let files = model_files(g)?;
+    let id = files.recogniser.id();
+    let refused = |r: lfr_domain::Refusal| {
+        anyhow::anyhow!(
+            "{r}; apply with another model, then `lfr deployment set-algorithm D {id}` with what the rule asks for"
+        )
+    };
     lfr_domain::policy::model_licensed_for_operational_use(
-        files.recogniser.id(),
+        id,
         files.recogniser.restriction(),
         None,
     )
-    .map_err(|r| {
-        anyhow::anyhow!(
-            "{r}; apply with another model, then `lfr deployment set-algorithm D MODEL --licence REF`"
-        )
-    })?;
-    recognition_model(&files)
+    .map_err(refused)?;
+    // A model that cannot score yet says so before its checks are asked for.
+    let model = recognition_model(&files)?;
+    let check = lfr_live::enrol::calibration_check(&files)?;
+    lfr_domain::policy::model_calibration_holds(id, &check, None).map_err(refused)?;
+    Ok(model)
 }
 
 /// An installed package, opened and checked (manifest and SHA-256).

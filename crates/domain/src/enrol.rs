@@ -2,6 +2,8 @@
 
 use crate::watchlist::{QualityGrade, Template};
 
+pub use crate::calibration::{CalibrationCheck, ModelUse};
+
 /// What the engine makes of one reference image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enrolment {
@@ -30,6 +32,11 @@ pub trait Enroller: Send + Sync {
     /// with the deployment's model (see `RecognitionModel::calibration`).
     fn calibration(&self) -> Option<String> {
         None
+    }
+    /// Whether that calibration was shown to hold on people it was not
+    /// fitted on (see `policy::model_calibration_holds`).
+    fn calibration_check(&self) -> CalibrationCheck {
+        CalibrationCheck::NotChecked
     }
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String>;
 }

@@ -16,6 +16,7 @@ pub mod alert;
 pub mod audit;
 pub mod authority;
 pub mod blue;
+pub mod calibration;
 pub mod deployment;
 pub mod enrol;
 pub mod force;

@@ -6,6 +6,7 @@
 
 use crate::alert::{Adjudication, Alert};
 use crate::authority::{Authority, AuthorityForm};
+use crate::calibration::CalibrationCheck;
 use crate::deployment::{Deployment, DeploymentState};
 use crate::ids::{DeploymentId, ImageId, InclusionId, WatchlistId};
 use crate::refusal::{Refusal, Verdict};
@@ -625,6 +626,34 @@ pub fn model_licensed_for_operational_use(
             "model {model} is restricted ({restriction}); give the reference of the licence that allows this deployment to use it with `--licence REF`, or choose another model"
         ),
     ))
+}
+
+/// The threshold an Authorising Officer sets names a false match rate only
+/// through the model's calibration, so a model becomes a deployment's model
+/// only where its calibration was checked on people it was not fitted on
+/// and held, or with the recorded reason it may be used anyway.
+pub fn model_calibration_holds(
+    model: &str,
+    check: &CalibrationCheck,
+    accepted: Option<&str>,
+) -> Verdict {
+    if check.holds() || accepted.is_some_and(|r| !r.trim().is_empty()) {
+        return Ok(());
+    }
+    let what = match check {
+        CalibrationCheck::NotChecked => format!(
+            "model {model}'s calibration has not been checked on people it was not fitted on, so no one knows whether a threshold means the false match rate it names; check it with `lfr --model {model} bench lfw --data LFW_DIR --checks-only --record`"
+        ),
+        fails => format!(
+            "model {model}'s calibration {}, so its thresholds understate how often strangers match; recalibrate it or choose another model",
+            fails
+                .summary()
+                .replacen("DOES NOT HOLD", "does not hold", 1)
+        ),
+    };
+    Err(Rule::ModelCalibrationHolds.refuse(format!(
+        "{what}, or record why this deployment may use it anyway with `--accept-calibration REASON`"
+    )))
 }
 
 /// The pipeline scores with the calibration recorded with the deployment's

@@ -768,6 +768,38 @@ fn a_restricted_model_needs_a_licence_reference() {
     );
 }
 
+#[test]
+fn a_model_whose_calibration_is_not_shown_to_hold_needs_a_reason() {
+    use crate::calibration::CalibrationCheck;
+    let on = "LFW people N-Z".to_string();
+    let holds = CalibrationCheck::Holds {
+        of: 45,
+        on: on.clone(),
+    };
+    let fails = CalibrationCheck::Fails {
+        held: 35,
+        of: 45,
+        on,
+        not_held: vec!["single image at 1e-4: measured 1.3e-4".into()],
+    };
+    let unchecked = CalibrationCheck::NotChecked;
+    assert!(model_calibration_holds("sface", &holds, None).is_ok());
+    for (check, says) in [(&fails, "35 of 45"), (&unchecked, "not been checked")] {
+        let r = model_calibration_holds("omz", check, None).unwrap_err();
+        assert_eq!(r.rule, Rule::ModelCalibrationHolds);
+        assert!(r.message.contains(says), "{r}");
+        assert!(r.message.contains("--accept-calibration"), "{r}");
+        assert!(model_calibration_holds("omz", check, Some(" \t")).is_err());
+        assert!(model_calibration_holds("omz", check, Some("force's own check, ref 12")).is_ok());
+    }
+    assert!(
+        model_calibration_holds("omz", &fails, None)
+            .unwrap_err()
+            .message
+            .contains("measured 1.3e-4")
+    );
+}
+
 /// Properties over many generated cases: the rules' boundaries, and the
 /// lifecycle's invariants under any sequence of steps at any times.
 mod properties {

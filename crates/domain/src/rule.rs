@@ -30,6 +30,7 @@ str_enum! {
         WatchlistsReviewedBeforeDeployment = "watchlists_reviewed_before_deployment",
         AlgorithmChangesOnlyWhileNotRunning = "algorithm_changes_only_while_not_running",
         ModelLicensedForOperationalUse = "model_licensed_for_operational_use",
+        ModelCalibrationHolds = "model_calibration_holds",
         CalibrationAsRecorded = "calibration_as_recorded",
         TemplatesMatchTheDeploymentAlgorithm = "templates_match_the_deployment_algorithm",
         TemplatesMatchTheAlgorithm = "templates_match_the_algorithm",
@@ -127,6 +128,9 @@ impl Rule {
             }
             ModelLicensedForOperationalUse => {
                 "A model whose licence forbids operational use becomes a deployment's model only with the reference of a licence that allows it."
+            }
+            ModelCalibrationHolds => {
+                "A model becomes a deployment's model only if its score calibration was checked on people it was not fitted on and held, or with a recorded reason to use it anyway."
             }
             CalibrationAsRecorded => {
                 "Recognition scores with the calibration recorded with the deployment's model, so the threshold the Authorising Officer set keeps its meaning."

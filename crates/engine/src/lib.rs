@@ -11,6 +11,7 @@
 
 pub mod align;
 pub mod calibration;
+pub mod checks;
 pub mod describe;
 pub mod detect;
 pub mod dlib_format;

@@ -121,6 +121,25 @@ impl ModelFiles {
         }
     }
 
+    /// The record of the checks of these calibrations on people they were
+    /// not fitted on ([`crate::checks`]); `None` when there is none, or
+    /// when the model cannot score yet.
+    pub fn calibration_checks(
+        &self,
+        align: AlignMethod,
+    ) -> Result<Option<crate::checks::CheckRecord>, EngineError> {
+        let (Ok(single), Ok(fused)) = (self.calibration(align), self.fusion_calibration(align))
+        else {
+            return Ok(None);
+        };
+        Ok(crate::checks::CheckRecord::find(
+            self.recogniser.dir(),
+            &self.algorithm(align)?,
+            &single.digest(),
+            &fused.digest(),
+        )?)
+    }
+
     pub fn fusion_calibration(
         &self,
         align: AlignMethod,

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use lfr_domain::enrol::{Enroller, Enrolment};
+use lfr_domain::enrol::{CalibrationCheck, Enroller, Enrolment};
 use lfr_domain::watchlist::{QualityGrade, Template};
 use lfr_engine::align::AlignMethod;
 use lfr_engine::detect::DetectorConfig;
@@ -17,6 +17,26 @@ pub struct EngineEnroller {
     engine: Mutex<Engine>,
     restriction: Option<String>,
     calibration: Option<String>,
+    check: CalibrationCheck,
+}
+
+/// What the record of `models`' calibration checks says, in the rules' terms.
+pub fn calibration_check(models: &ModelFiles) -> Result<CalibrationCheck, EngineError> {
+    Ok(check_of(models.calibration_checks(AlignMethod::YuNet5)?))
+}
+
+/// A record of calibration checks ([`lfr_engine::checks`]) in the rules' terms.
+pub fn check_of(record: Option<lfr_engine::checks::CheckRecord>) -> CalibrationCheck {
+    match record {
+        None => CalibrationCheck::NotChecked,
+        Some(r) if r.holds() => CalibrationCheck::Holds { of: r.of, on: r.on },
+        Some(r) => CalibrationCheck::Fails {
+            held: r.held,
+            of: r.of,
+            on: r.on,
+            not_held: r.not_held,
+        },
+    }
 }
 
 impl EngineEnroller {
@@ -30,6 +50,7 @@ impl EngineEnroller {
             engine: Mutex::new(Engine::open(models, &config)?),
             restriction: models.recogniser.restriction().map(str::to_string),
             calibration: Some(models.calibration_digest(AlignMethod::YuNet5)?),
+            check: calibration_check(models)?,
         })
     }
 }
@@ -49,6 +70,10 @@ impl Enroller for EngineEnroller {
 
     fn calibration(&self) -> Option<String> {
         self.calibration.clone()
+    }
+
+    fn calibration_check(&self) -> CalibrationCheck {
+        self.check.clone()
     }
 
     fn enrol(&self, image: &[u8]) -> Result<Enrolment, String> {

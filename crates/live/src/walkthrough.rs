@@ -27,7 +27,8 @@ use crate::enrol::EngineEnroller;
 use crate::session::LiveError;
 
 /// What a walk-through records as the licence under which it runs a
-/// restricted model: measurement in a throwaway store, no operational use.
+/// restricted model, and as the reason it runs one whose calibration is not
+/// shown to hold: measurement in a throwaway store, no operational use.
 pub const EVALUATION_USE: &str =
     "evaluation only: a benchmark walk-through in a throwaway store, no operational use";
 
@@ -184,14 +185,18 @@ pub async fn setup(
         // A new deployment recognises with the default model; this one with
         // the model the walk-through measures, before anyone is enrolled. A
         // benchmark in a throwaway store is an evaluation, which even a
-        // research-only licence allows; it says so in its audit log.
+        // research-only licence allows, and which measures a model whose
+        // calibration is not shown to hold; it says so in its audit log.
         store
             .set_recognition(
                 &silver,
                 d,
                 models.recogniser.id(),
                 &enroller,
-                Some(EVALUATION_USE),
+                lfr_domain::enrol::ModelUse {
+                    licence: Some(EVALUATION_USE),
+                    calibration: Some(EVALUATION_USE),
+                },
             )
             .await?;
     }

@@ -2,7 +2,7 @@
 //! and always together with every template of its watchlists.
 
 use lfr_domain::deployment::{Deployment, RecognitionModel};
-use lfr_domain::enrol::Enroller;
+use lfr_domain::enrol::{Enroller, ModelUse};
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::{self, Action};
 use lfr_domain::role::User;
@@ -17,16 +17,18 @@ impl Store {
     /// and re-enrols every watchlist of the deployment from its stored
     /// reference images in the same transaction: all or nothing, so a
     /// deployment never holds templates its model cannot compare. A model
-    /// whose licence forbids operational use needs `licence`, the reference
-    /// of a licence that allows it, which the audit entry records. Returns
-    /// the deployment and the number of templates remade.
+    /// whose licence forbids operational use needs `uses.licence`, the
+    /// reference of a licence that allows it; one whose calibration is not
+    /// shown to hold on unseen people needs `uses.calibration`, the reason it
+    /// may be used anyway. The audit entry records both. Returns the
+    /// deployment and the number of templates remade.
     pub async fn set_recognition(
         &self,
         actor: &User,
         id: DeploymentId,
         model: &str,
         enroller: &dyn Enroller,
-        licence: Option<&str>,
+        uses: ModelUse<'_>,
     ) -> Result<(Deployment, usize)> {
         let act = Act::new(
             actor,
@@ -44,7 +46,9 @@ impl Store {
                 calibration: enroller.calibration(),
             };
             let restriction = enroller.restriction();
-            policy::model_licensed_for_operational_use(model, restriction.as_deref(), licence)?;
+            policy::model_licensed_for_operational_use(model, restriction.as_deref(), uses.licence)?;
+            let check = enroller.calibration_check();
+            policy::model_calibration_holds(model, &check, uses.calibration)?;
             d.set_recognition(to.clone())?;
             for w in &wls {
                 policy::watchlist_open_for_changes(w, &d)?;
@@ -64,19 +68,25 @@ impl Store {
             .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+            let licensed = match (&restriction, uses.licence) {
+                (Some(r), Some(l)) => format!("; restricted model ({r}) used under licence {l}"),
+                _ => String::new(),
+            };
+            let calibrated = match uses.calibration {
+                Some(why) if !check.holds() => {
+                    format!("; calibration {}, used because: {why}", check.summary())
+                }
+                _ => format!("; calibration {}", check.summary()),
+            };
             let detail = format!(
-                    "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images{}",
-                    from.model,
-                    from.algorithm,
-                    to.model,
-                    to.algorithm,
-                    remade.len(),
-                    ids.len(),
-                    match (&restriction, licence) {
-                        (Some(r), Some(l)) => format!("; restricted model ({r}) used under licence {l}"),
-                        _ => String::new(),
-                    }
-                );
+                "recognition model {} ({}) -> {} ({}); {} templates of {} watchlist(s) remade from their reference images{licensed}{calibrated}",
+                from.model,
+                from.algorithm,
+                to.model,
+                to.algorithm,
+                remade.len(),
+                ids.len(),
+            );
             let n = remade.len();
             done((d, n), detail)
         })

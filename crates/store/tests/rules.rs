@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use lfr_domain::alert::{Adjudication, EngagementOutcome, PolicingOutcome};
 use lfr_domain::deployment::DeploymentState;
+use lfr_domain::enrol::ModelUse;
 use lfr_domain::watchlist::{Consent, WatchlistKind};
 use lfr_store::StoreError;
 use lfr_store::audit::AuditFilter;
@@ -572,10 +573,13 @@ async fn templates_of_another_algorithm_are_not_released() {
 }
 
 /// Makes templates of another algorithm; fails on images once `fail` is set.
+#[derive(Default)]
 struct OtherModel {
     fail: bool,
     /// Its licence forbids operational use.
     restricted: bool,
+    /// Its calibration has no record of checks on unseen people.
+    unchecked: bool,
 }
 const OTHER_ALGORITHM: &str = "yunet-n-dynamic/align-other-v1/other-1";
 const OTHER_CALIBRATION: &str = "5ca1ab1e";
@@ -588,6 +592,15 @@ impl lfr_domain::enrol::Enroller for OtherModel {
     }
     fn calibration(&self) -> Option<String> {
         Some(OTHER_CALIBRATION.into())
+    }
+    fn calibration_check(&self) -> lfr_domain::enrol::CalibrationCheck {
+        match self.unchecked {
+            true => lfr_domain::enrol::CalibrationCheck::NotChecked,
+            false => lfr_domain::enrol::CalibrationCheck::Holds {
+                of: 45,
+                on: "LFW people N-Z".into(),
+            },
+        }
     }
     fn enrol(&self, _: &[u8]) -> Result<lfr_domain::enrol::Enrolment, String> {
         if self.fail {
@@ -604,18 +617,77 @@ impl lfr_domain::enrol::Enroller for OtherModel {
     }
 }
 
+fn licensed(reference: &str) -> ModelUse<'_> {
+    ModelUse {
+        licence: Some(reference),
+        ..Default::default()
+    }
+}
+
+/// A threshold names a false match rate only through the calibration: a
+/// model whose calibration was never checked on unseen people becomes the
+/// deployment's model only with a reason, which the audit log keeps.
+#[tokio::test]
+async fn a_model_whose_calibration_is_not_shown_to_hold_needs_a_recorded_reason() {
+    let w = World::new().await;
+    let (d, _) = w.authorised().await;
+    let unchecked = OtherModel {
+        unchecked: true,
+        ..Default::default()
+    };
+    for blank in [None, Some("  ")] {
+        let uses = ModelUse {
+            calibration: blank,
+            ..Default::default()
+        };
+        let e = w
+            .store
+            .set_recognition(&w.silver, d, "other", &unchecked, uses)
+            .await
+            .unwrap_err();
+        assert_eq!(rule(e), "model_calibration_holds");
+    }
+    assert!(
+        last_refusal(&w, &format!("D{d}"))
+            .await
+            .contains("--accept-calibration")
+    );
+    let dep = w.store.deployment(&w.silver, d).await.unwrap();
+    assert_eq!(dep.recognition.algorithm, TEST_ALGORITHM);
+
+    let why = "checked on the force's own custody images, report CI-2026-04";
+    let uses = ModelUse {
+        calibration: Some(why),
+        ..Default::default()
+    };
+    let (dep, _) = w
+        .store
+        .set_recognition(&w.silver, d, "other", &unchecked, uses)
+        .await
+        .unwrap();
+    assert_eq!(dep.recognition.algorithm, OTHER_ALGORITHM);
+    let f = AuditFilter {
+        target: Some(format!("D{d}")),
+        limit: 1,
+        ..Default::default()
+    };
+    let e = w.store.audit_entries(&w.auditor, &f).await.unwrap();
+    let detail = &e[0].event.detail;
+    assert!(
+        detail.contains("not checked on people it was not fitted on") && detail.contains(why),
+        "{detail}"
+    );
+}
+
 /// The calibration recorded with the model is the one recognition must run
 /// with: another would change what the authorised threshold means.
 #[tokio::test]
 async fn recognition_runs_only_with_the_recorded_calibration() {
     let w = World::new().await;
     let (d, _) = w.authorised().await;
-    let other = OtherModel {
-        fail: false,
-        restricted: false,
-    };
+    let other = OtherModel::default();
     w.store
-        .set_recognition(&w.silver, d, "other", &other, None)
+        .set_recognition(&w.silver, d, "other", &other, ModelUse::default())
         .await
         .unwrap();
     let dep = w.store.deployment(&w.silver, d).await.unwrap();
@@ -645,14 +717,11 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
     let w = World::new().await;
     let (d, wl) = w.authorised().await;
     w.store.start(&w.silver, d).await.unwrap();
-    let ok = OtherModel {
-        fail: false,
-        restricted: false,
-    };
+    let ok = OtherModel::default();
     // Not while cameras may recognise with the old model, and not by an operator.
     let e = w
         .store
-        .set_recognition(&w.silver, d, "other", &ok, None)
+        .set_recognition(&w.silver, d, "other", &ok, ModelUse::default())
         .await;
     assert_eq!(
         rule(e.unwrap_err()),
@@ -665,7 +734,7 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
     );
     let e = w
         .store
-        .set_recognition(&w.operator, d, "other", &ok, None)
+        .set_recognition(&w.operator, d, "other", &ok, ModelUse::default())
         .await;
     assert_eq!(rule(e.unwrap_err()), "role_permits");
     w.store
@@ -681,9 +750,9 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
             "other",
             &OtherModel {
                 fail: true,
-                restricted: false,
+                ..Default::default()
             },
-            None,
+            ModelUse::default(),
         )
         .await
         .unwrap_err();
@@ -693,12 +762,12 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
 
     // A model whose licence forbids operational use needs a licence reference.
     let research = OtherModel {
-        fail: false,
         restricted: true,
+        ..Default::default()
     };
     let e = w
         .store
-        .set_recognition(&w.silver, d, "other", &research, None)
+        .set_recognition(&w.silver, d, "other", &research, ModelUse::default())
         .await
         .unwrap_err();
     assert_eq!(rule(e), "model_licensed_for_operational_use");
@@ -712,7 +781,13 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
 
     let (dep, n) = w
         .store
-        .set_recognition(&w.silver, d, "other", &research, Some("vendor licence 17"))
+        .set_recognition(
+            &w.silver,
+            d,
+            "other",
+            &research,
+            licensed("vendor licence 17"),
+        )
         .await
         .unwrap();
     assert_eq!(n, 2);

@@ -140,6 +140,11 @@ pub struct LfwArgs {
     /// rates), describing those people alone: about a third of the work.
     #[arg(long)]
     pub checks_only: bool,
+    /// With --checks-only: write what the checks found, for these exact
+    /// calibrations, to FILE (by default `checks.json` in the model's
+    /// directory), where the rule `model_calibration_holds` reads it.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, requires = "checks_only")]
+    pub record: Option<Option<PathBuf>>,
 }
 
 fn parse_pair(s: &str) -> Result<(usize, usize), String> {
@@ -191,6 +196,30 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             args.data.workers(),
             &|what| eprintln!("{what}..."),
         )?;
+        if let Some(to) = &args.record {
+            let record = check_record(g, &files, &calibration, &fusion, &checks)?;
+            let to = match (to, files.recogniser.dir()) {
+                (Some(to), _) => {
+                    std::fs::write(to, record.to_json())
+                        .with_context(|| format!("cannot write {}", to.display()))?;
+                    to.clone()
+                }
+                (None, Some(dir)) => {
+                    let name = lfr_engine::checks::FILE;
+                    lfr_models::packages::write_file(dir, name, record.to_json().as_bytes())?;
+                    dir.join(name)
+                }
+                (None, None) => bail!(
+                    "the record of the built-in model's shipped calibration ships with lfr; give --record FILE to write one elsewhere"
+                ),
+            };
+            eprintln!(
+                "recorded in {}: {} of {} rates hold",
+                to.display(),
+                record.held,
+                record.of
+            );
+        }
         if g.json {
             let v = serde_json::json!({ "algorithm": algorithm.to_string(), "checks": checks });
             println!("{}", serde_json::to_string_pretty(&v)?);
@@ -385,6 +414,58 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     print_checks(&r.checks);
     println!("accuracy: {:.4}", r.accuracy);
     Ok(())
+}
+
+/// What the checks found, as the record the rules read ([`lfr_engine::checks`]).
+fn check_record(
+    g: &Global,
+    files: &lfr_engine::pipeline::ModelFiles,
+    calibration: &lfr_engine::calibration::Calibration,
+    fusion: &lfr_engine::fusion::FusionCalibration,
+    checks: &[lfr_eval::lfw_bench::Check],
+) -> Result<lfr_engine::checks::CheckRecord> {
+    let model = files.recogniser.id().to_string();
+    let pairs = checks.iter().map(|c| c.pairs).max().unwrap_or(0);
+    let not_held: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.holds)
+        .map(|c| {
+            let who = match c.who.is_empty() {
+                true => String::new(),
+                false => format!(": {}", c.who.join("; ")),
+            };
+            format!(
+                "{} {}v{} at score {:.2} (nominal FMR {:.1e}): measured {:.1e} (95 % {:.1e} to {:.1e}; pairs of people beyond: {}{who})",
+                c.method,
+                c.references,
+                c.frames,
+                c.score,
+                c.nominal_fmr,
+                c.measured_fmr,
+                c.measured_fmr_ci.0,
+                c.measured_fmr_ci.1,
+                c.pairs_beyond,
+            )
+        })
+        .collect();
+    let named = g
+        .model
+        .as_ref()
+        .map_or(String::new(), |m| format!(" --model {m}"));
+    Ok(lfr_engine::checks::CheckRecord {
+        algorithm: calibration.algorithm.clone(),
+        calibration: calibration.digest(),
+        fused_calibration: fusion.digest(),
+        on: format!(
+            "LFW people N-Z less the exclusion list ({pairs} pairs of people at one image each side)"
+        ),
+        date: lfr_base::Timestamp::now().strftime("%Y-%m-%d").to_string(),
+        command: format!("lfr{named} bench lfw --data LFW_DIR --checks-only --record"),
+        held: checks.len() - not_held.len(),
+        of: checks.len(),
+        not_held,
+        model,
+    })
 }
 
 /// Whether each calibrated rate holds for people the calibration never saw.

@@ -114,6 +114,11 @@ pub enum DeploymentCmd {
         /// that allows this deployment to use it, recorded in the audit log.
         #[arg(long, value_name = "REF")]
         licence: Option<String>,
+        /// For a model whose calibration is not shown to hold on people it
+        /// was not fitted on (`lfr models list` says): why this deployment
+        /// may use it anyway, recorded in the audit log.
+        #[arg(long, value_name = "REASON")]
+        accept_calibration: Option<String>,
     },
     /// List deployments.
     List,
@@ -368,6 +373,7 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                 deployment,
                 model,
                 licence,
+                accept_calibration,
             } => {
                 let files = crate::recognition::model_files_for(g, &model)?;
                 let align = lfr_engine::align::AlignMethod::YuNet5;
@@ -377,8 +383,12 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                     .and_then(|_| files.fusion_calibration(align).map(drop))
                     .with_context(|| format!("model {model} cannot score matches yet"))?;
                 let enroller = lfr_live::enrol::EngineEnroller::open(&files)?;
+                let uses = lfr_domain::enrol::ModelUse {
+                    licence: licence.as_deref(),
+                    calibration: accept_calibration.as_deref(),
+                };
                 let (d, n) = store
-                    .set_recognition(&me, deployment, &model, &enroller, licence.as_deref())
+                    .set_recognition(&me, deployment, &model, &enroller, uses)
                     .await?;
                 if g.json {
                     return print_json(&serde_json::json!({ "deployment": d, "reenrolled": n }));

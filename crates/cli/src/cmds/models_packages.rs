@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use lfr_domain::enrol::CalibrationCheck;
+use lfr_engine::checks::CheckRecord;
 use lfr_engine::describe::Describer;
 use lfr_engine::package::{
     BUILTIN_ID, CALIBRATION_FILE, CombinedModel, FUSED_CALIBRATION_FILE, MANIFEST_FILE, Package,
@@ -12,6 +14,7 @@ use lfr_engine::package::{
 };
 use lfr_engine::pipeline::Recogniser;
 use lfr_engine::runtime::OrtBackend;
+use lfr_engine::template::Algorithm;
 use lfr_models::packages::{Added, Existing, PackageFile};
 use lfr_models::{ModelsDir, files};
 use serde::Serialize;
@@ -168,6 +171,23 @@ fn checked_add(dir: &ModelsDir, src: &Path, existing: Existing) -> Result<(Packa
             sha256: None,
         });
     }
+    let checks = p.dir().join(lfr_engine::checks::FILE);
+    if checks.exists() {
+        // Read now, so that a broken record is refused here, not at a deployment.
+        std::fs::read_to_string(&checks)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| Ok(CheckRecord::from_json(&t)?))
+            .with_context(|| {
+                format!(
+                    "the package's {} (remove it to install the package without it)",
+                    lfr_engine::checks::FILE
+                )
+            })?;
+        list.push(PackageFile {
+            name: lfr_engine::checks::FILE.into(),
+            sha256: None,
+        });
+    }
     for e in std::fs::read_dir(src)? {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();
@@ -228,6 +248,26 @@ pub struct Listed {
     pub fused: bool,
     /// Why the package cannot be used, if it cannot.
     pub problem: Option<String>,
+    /// Whether its calibrations were shown to hold on people they were not
+    /// fitted on (`None` until it has both calibrations).
+    pub calibration_check: Option<CalibrationCheck>,
+}
+
+/// What is recorded of the checks of a model's calibrations, once it has
+/// both; an unreadable record is a problem that makes the model unusable.
+fn checks_of(
+    dir: &Path,
+    algorithm: &Algorithm,
+    single: Option<String>,
+    fused: Option<String>,
+) -> (Option<CalibrationCheck>, Option<String>) {
+    let (Some(single), Some(fused)) = (single, fused) else {
+        return (None, None);
+    };
+    match CheckRecord::find(Some(dir), algorithm, &single, &fused) {
+        Ok(r) => (Some(lfr_live::enrol::check_of(r)), None),
+        Err(e) => (None, Some(e.to_string())),
+    }
 }
 
 pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
@@ -242,6 +282,13 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
             Ok(p) => {
                 let m = p.manifest();
                 let cal = p.calibration();
+                let fused = p.fusion_calibration();
+                let (calibration_check, broken) = checks_of(
+                    p.dir(),
+                    &p.algorithm(),
+                    cal.as_ref().ok().map(|c| c.digest()),
+                    fused.as_ref().ok().map(|c| c.digest()),
+                );
                 Listed {
                     id,
                     version: Some(m.version.clone()),
@@ -250,9 +297,10 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                     restriction: m.restriction.clone(),
                     algorithm: Some(p.algorithm().to_string()),
                     calibrated: cal.is_ok(),
-                    fused: p.fusion_calibration().is_ok(),
+                    fused: fused.is_ok(),
+                    calibration_check,
                     problem: match cal {
-                        Ok(_) => None,
+                        Ok(_) => broken,
                         Err(e) if p.calibration_path().exists() => Some(e.to_string()),
                         Err(_) => None,
                     },
@@ -276,6 +324,7 @@ fn unusable(id: String, problem: String) -> Listed {
         calibrated: false,
         fused: false,
         problem: Some(problem),
+        calibration_check: None,
     }
 }
 
@@ -293,6 +342,13 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         .map(|p| format!("{} x{:.2}", p.model, p.weight))
         .collect();
     let cal = read_calibration(c.dir(), &algorithm, &id);
+    let fused = read_fusion_calibration(c.dir(), &algorithm, &id);
+    let (calibration_check, broken) = checks_of(
+        c.dir(),
+        &algorithm,
+        cal.as_ref().ok().map(|c| c.digest()),
+        fused.as_ref().ok().map(|c| c.digest()),
+    );
     Listed {
         version: Some(c.manifest().version.clone()),
         licence: Some("those of its components".into()),
@@ -300,9 +356,10 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         restriction: c.restriction().map(str::to_string),
         algorithm: Some(algorithm.to_string()),
         calibrated: cal.is_ok(),
-        fused: read_fusion_calibration(c.dir(), &algorithm, &id).is_ok(),
+        fused: fused.is_ok(),
+        calibration_check,
         problem: match cal {
-            Ok(_) => None,
+            Ok(_) => broken,
             Err(e) if c.dir().join(CALIBRATION_FILE).exists() => Some(e.to_string()),
             Err(_) => None,
         },
@@ -321,6 +378,18 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
     writeln!(
         out,
         "  {BUILTIN_ID}  v1  CC0-1.0  calibrated  (built in) Davis King (dlib)"
+    )?;
+    let builtin = lfr_engine::pipeline::algorithm(lfr_engine::align::AlignMethod::YuNet5);
+    let shipped = CheckRecord::find(
+        None,
+        &builtin,
+        &lfr_engine::calibration::Calibration::shipped(&builtin)?.digest(),
+        &lfr_engine::fusion::FusionCalibration::shipped(&builtin)?.digest(),
+    )?;
+    writeln!(
+        out,
+        "    calibration {}",
+        lfr_live::enrol::check_of(shipped).summary()
     )?;
     for p in packages {
         let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
@@ -346,6 +415,13 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
                 out,
                 "    RESTRICTED: {r}; a deployment uses it only with `deployment set-algorithm --licence REF`"
             )?;
+        }
+        if let Some(c) = &p.calibration_check {
+            let allowed = match c.holds() {
+                true => String::new(),
+                false => "; a deployment uses it only with `deployment set-algorithm --accept-calibration REASON`".into(),
+            };
+            writeln!(out, "    calibration {}{allowed}", c.summary())?;
         }
     }
     Ok(())

@@ -1,0 +1,207 @@
+//! The record of a calibration's checks on people it was not fitted on
+//! (`lfr bench lfw --checks-only --record`). A threshold stands for the
+//! false match rate it names only where they held, so a deployment takes a
+//! model without such a record, or with failed checks, only with a recorded
+//! reason (`lfr_domain::policy::model_calibration_holds`).
+//!
+//! A record names the exact calibrations it checked by their SHA-256: a
+//! model recalibrated since has no record until it is checked again. The
+//! records of the calibrations lfr ships are built in, so a models
+//! directory installed before they existed still finds them.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::CalibrationError;
+use crate::template::Algorithm;
+
+/// Name of the record in a package's (or combined model's) directory.
+pub const FILE: &str = "checks.json";
+
+/// The records of the shipped calibrations, one file per model.
+const SHIPPED: &[&str] = &[
+    include_str!("../calibration/checks/dlib-resnet-v1.json"),
+    include_str!("../calibration/checks/sface.json"),
+    include_str!("../calibration/checks/sface-dlib.json"),
+    include_str!("../calibration/checks/w600k-mbf.json"),
+    include_str!("../calibration/checks/omz-face-reid.json"),
+];
+
+/// What one run of the checks found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub model: String,
+    pub algorithm: Algorithm,
+    /// SHA-256 of the single-image calibration checked.
+    pub calibration: String,
+    /// SHA-256 of the fused calibration checked (cohort and curves).
+    pub fused_calibration: String,
+    /// The people the rates were measured on.
+    pub on: String,
+    /// When, and with what, so that anyone can run them again.
+    pub date: String,
+    pub command: String,
+    pub held: usize,
+    pub of: usize,
+    /// Each rate that did not hold, in words.
+    #[serde(default)]
+    pub not_held: Vec<String>,
+}
+
+impl CheckRecord {
+    pub fn from_json(text: &str) -> Result<Self, CalibrationError> {
+        let r: Self = serde_json::from_str(text)
+            .map_err(|e| CalibrationError::Invalid(format!("calibration checks: {e}")))?;
+        if r.held > r.of || r.of == 0 || r.not_held.len() != r.of - r.held {
+            return Err(CalibrationError::Invalid(format!(
+                "calibration checks: {} of {} held, with {} failures listed",
+                r.held,
+                r.of,
+                r.not_held.len()
+            )));
+        }
+        Ok(r)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a record serialises") + "\n"
+    }
+
+    /// Every checked rate held.
+    pub fn holds(&self) -> bool {
+        self.held == self.of
+    }
+
+    fn is_of(&self, algorithm: &Algorithm, calibration: &str, fused: &str) -> bool {
+        self.algorithm == *algorithm
+            && self.calibration == calibration
+            && self.fused_calibration == fused
+    }
+
+    /// The record of exactly these calibrations (by SHA-256): the one in
+    /// the model's directory `dir`, else one shipped with lfr. A record in
+    /// `dir` that cannot be read is an error, not a missing record.
+    pub fn find(
+        dir: Option<&Path>,
+        algorithm: &Algorithm,
+        calibration: &str,
+        fused: &str,
+    ) -> Result<Option<Self>, CalibrationError> {
+        if let Some(path) = dir.map(|d| d.join(FILE)).filter(|p| p.is_file()) {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                CalibrationError::Invalid(format!("cannot read {}: {e}", path.display()))
+            })?;
+            let r = Self::from_json(&text)
+                .map_err(|e| CalibrationError::Invalid(format!("{}: {e}", path.display())))?;
+            if r.is_of(algorithm, calibration, fused) {
+                return Ok(Some(r));
+            }
+        }
+        for text in SHIPPED {
+            let r = Self::from_json(text)?;
+            if r.is_of(algorithm, calibration, fused) {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every shipped record (for tests that hold them to the shipped calibrations).
+    pub fn shipped() -> Result<Vec<Self>, CalibrationError> {
+        SHIPPED.iter().map(|t| Self::from_json(t)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> CheckRecord {
+        CheckRecord {
+            model: "m".into(),
+            algorithm: Algorithm("d/a/m".into()),
+            calibration: "c1".into(),
+            fused_calibration: "f1".into(),
+            on: "LFW people N-Z".into(),
+            date: "2026-12-07".into(),
+            command: "lfr --model m bench lfw --checks-only --record".into(),
+            held: 44,
+            of: 45,
+            not_held: vec!["single image at score 0.4".into()],
+        }
+    }
+
+    #[test]
+    fn a_record_round_trips_and_its_counts_must_agree() {
+        let r = record();
+        assert_eq!(CheckRecord::from_json(&r.to_json()).unwrap(), r);
+        assert!(!r.holds());
+        let mut bad = r.clone();
+        bad.not_held.clear();
+        assert!(CheckRecord::from_json(&bad.to_json()).is_err());
+        bad.held = 46;
+        assert!(CheckRecord::from_json(&bad.to_json()).is_err());
+        assert!(CheckRecord::from_json("{").is_err());
+    }
+
+    /// Each shipped calibration has its record: a model recalibrated
+    /// without its checks run again fails here, not at a deployment.
+    #[test]
+    fn every_shipped_calibration_has_its_record() {
+        use crate::calibration::Calibration;
+        use crate::fusion::FusionCalibration;
+        use lfr_models::shipped::{SHIPPED as PACKAGES, SHIPPED_COMBINED};
+        let file = |files: &[(&str, &'static str)], name: &str| {
+            files.iter().find(|(n, _)| *n == name).unwrap().1
+        };
+        let mut shipped: Vec<(&str, &str, &str)> = vec![(
+            "dlib-resnet-v1",
+            include_str!("../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.json"),
+            include_str!(
+                "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.fused.json"
+            ),
+        )];
+        for p in PACKAGES {
+            let f = p.files;
+            shipped.push((
+                p.id,
+                file(f, "calibration.json"),
+                file(f, "calibration.fused.json"),
+            ));
+        }
+        for c in SHIPPED_COMBINED {
+            let f = c.files;
+            shipped.push((
+                c.id,
+                file(f, "calibration.json"),
+                file(f, "calibration.fused.json"),
+            ));
+        }
+        assert_eq!(shipped.len(), SHIPPED.len(), "one record per shipped model");
+        for (id, single, fused) in shipped {
+            let single = Calibration::from_json(single).unwrap();
+            let fused = FusionCalibration::from_json(fused).unwrap();
+            let r = CheckRecord::find(None, &single.algorithm, &single.digest(), &fused.digest())
+                .unwrap()
+                .unwrap_or_else(|| {
+                    panic!("{id}: no record of checks for the shipped calibrations; run `lfr --model {id} bench lfw --data LFW_DIR --checks-only --record crates/engine/calibration/checks/{id}.json`")
+                });
+            assert_eq!(r.model, id);
+        }
+    }
+
+    #[test]
+    fn a_record_counts_only_for_the_calibrations_it_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = record();
+        std::fs::write(dir.path().join(FILE), r.to_json()).unwrap();
+        let a = Algorithm("d/a/m".into());
+        let found = |c: &str, f: &str| CheckRecord::find(Some(dir.path()), &a, c, f).unwrap();
+        assert_eq!(found("c1", "f1"), Some(r));
+        assert_eq!(found("c2", "f1"), None);
+        assert_eq!(found("c1", "f2"), None);
+        std::fs::write(dir.path().join(FILE), "not json").unwrap();
+        assert!(CheckRecord::find(Some(dir.path()), &a, "c1", "f1").is_err());
+    }
+}
