@@ -55,6 +55,9 @@ pub struct RunOptions {
     /// ([`AnalysisConfig::regions`]); each frame's detection then waits for
     /// the tracks of the one before, so frames are detected one at a time.
     pub regions: Option<Regions>,
+    /// How the video's faces are found (the smallest face, `--min-eyes`):
+    /// the live pipeline's default unless a deployment sets another.
+    pub detector: DetectorConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -281,7 +284,10 @@ pub fn run(
         )));
     }
 
-    let video_config = EngineConfig::default();
+    let video_config = EngineConfig {
+        detector: o.detector,
+        ..EngineConfig::default()
+    };
     let mut engines: Vec<Engine> = (0..o.workers.max(1))
         .map(|_| Engine::open(files, &video_config))
         .collect::<Result<_, _>>()?;

@@ -127,6 +127,7 @@ fn tiny_walkthrough_is_reproducible_and_scores_consistently() {
         workers: 1,
         cache: None,
         regions: None,
+        detector: lfr_engine::detect::DetectorConfig::default(),
     };
     let record = run(&a, &lfw, &o, &models, &mut |_, _, _| {}).unwrap();
     assert_eq!(

@@ -56,6 +56,8 @@ pub struct LiveArgs {
     /// Decode on this hardware instead of the CPU: cuda or vaapi (FFmpeg's `-hwaccel`).
     #[arg(long, value_name = "HW")]
     pub hwaccel: Option<lfr_video::HwAccel>,
+    #[command(flatten)]
+    pub smallest: super::SmallestFace,
 }
 
 /// The whole run, as `--json` prints it.
@@ -313,6 +315,7 @@ async fn bench(
             .unwrap_or_else(super::Detection::default_live)
             .regions(),
         hwaccel: a.hwaccel,
+        detector: a.smallest.detector(),
         ..LiveConfig::default()
     };
     let session = Session::start(

@@ -100,6 +100,8 @@ pub struct RunArgs {
     /// then detected one at a time). Default: the live pipeline's.
     #[arg(long, value_enum)]
     pub detect: Option<super::Detection>,
+    #[command(flatten)]
+    pub smallest: super::SmallestFace,
 }
 
 #[derive(clap::Args, Debug)]
@@ -208,6 +210,7 @@ fn run_cmd(g: &Global, a: RunArgs) -> Result<()> {
             .detect
             .unwrap_or_else(super::Detection::default_live)
             .regions(),
+        detector: a.smallest.detector(),
     };
     let record = run::run(&a.dir, &a.lfw, &o, &model_files(g)?, &mut stages())?;
     let path = a.dir.join(RECORD_FILE);

@@ -74,6 +74,8 @@ pub struct ServeArgs {
     /// camera whose decoder cannot open it fails and says why.
     #[arg(long, value_name = "HW")]
     pub hwaccel: Option<lfr_video::HwAccel>,
+    #[command(flatten)]
+    pub smallest: super::SmallestFace,
     /// This process's name among the nodes sharing one PostgreSQL database
     /// (docs/nodes.md): what one node announces reaches every node's
     /// console. Default: the host's name and the process id.
@@ -176,6 +178,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
             .unwrap_or_else(super::Detection::default_live)
             .regions(),
         hwaccel: a.hwaccel,
+        detector: a.smallest.detector(),
         ..LiveConfig::default()
     };
     let live = match pipeline {
