@@ -2,6 +2,7 @@
 //! subcommands that look at faces.
 
 use anyhow::{Context, Result};
+use lfr_domain::calibration::NewDeploymentModel;
 use lfr_domain::deployment::RecognitionModel;
 use lfr_engine::align::AlignMethod;
 use lfr_engine::detect::DetectorConfig;
@@ -38,30 +39,25 @@ pub fn recognition_model(files: &ModelFiles) -> Result<RecognitionModel> {
     })
 }
 
-/// The model new deployments get: `--model`, or the default. A model whose
-/// licence forbids operational use, or whose calibration is not shown to
-/// hold on unseen people, is refused here: a deployment takes it only
-/// through `deployment set-algorithm`, with the reference or reason the
-/// rule asks for.
-pub fn new_deployment_model(g: &Global) -> Result<RecognitionModel> {
+/// The model new deployments get: `--model`, or the default, with its
+/// licence restriction and calibration record, which the store's model
+/// rules check at each application.
+pub fn new_deployment_model(g: &Global) -> Result<NewDeploymentModel> {
     let files = model_files(g)?;
     let id = files.recogniser.id();
-    let refused = |r: lfr_domain::Refusal| {
+    let restriction = files.recogniser.restriction();
+    // Said first, before whether it can score: a restricted model is never
+    // a new deployment's, whatever else is true of it.
+    lfr_domain::policy::model_licensed_for_operational_use(id, restriction, None).map_err(|r| {
         anyhow::anyhow!(
-            "{r}; apply with another model, then `lfr deployment set-algorithm D {id}` with what the rule asks for"
+            "{r}; apply with another model (--model), then `lfr deployment set-algorithm D {id} --licence REF`"
         )
-    };
-    lfr_domain::policy::model_licensed_for_operational_use(
-        id,
-        files.recogniser.restriction(),
-        None,
-    )
-    .map_err(refused)?;
-    // A model that cannot score yet says so before its checks are asked for.
-    let model = recognition_model(&files)?;
-    let check = lfr_live::enrol::calibration_check(&files)?;
-    lfr_domain::policy::model_calibration_holds(id, &check, None).map_err(refused)?;
-    Ok(model)
+    })?;
+    Ok(NewDeploymentModel {
+        recognition: recognition_model(&files)?,
+        restriction: restriction.map(str::to_string),
+        check: Some(lfr_live::enrol::calibration_check(&files)),
+    })
 }
 
 /// An installed package, opened and checked (manifest and SHA-256).

@@ -336,6 +336,23 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     let named: Vec<&str> = ["--model", PKG].into_iter().chain(apply.clone()).collect();
     e.fails(Some(&silver), &named, "not been checked");
     let lfw = shared("data/lfw");
+    // A check on part of LFW proves nothing, so it makes no record.
+    e.fails(
+        None,
+        &[
+            "--model",
+            PKG,
+            "bench",
+            "lfw",
+            "--data",
+            lfw.to_str().unwrap(),
+            "--checks-only",
+            "--record",
+            "--max-images",
+            "50",
+        ],
+        "leave out --max-images",
+    );
     let checked = e.ok(
         None,
         &[

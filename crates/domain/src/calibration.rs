@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::deployment::RecognitionModel;
+
 /// What the record of a calibration's checks on unseen people says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -56,4 +58,16 @@ pub struct ModelUse<'a> {
     /// Why a calibration not shown to hold is acceptable for this deployment
     /// ([`crate::policy::model_calibration_holds`]).
     pub calibration: Option<&'a str>,
+}
+
+/// The model new deployments get, with what the model rules ask of it:
+/// the store checks both when a deployment is applied for, whoever applies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewDeploymentModel {
+    pub recognition: RecognitionModel,
+    /// What its licence forbids, when it forbids operational use.
+    pub restriction: Option<String>,
+    /// What its calibration's record says; `None` only for the store's
+    /// default, lfr's built-in descriptor, whose shipped record holds.
+    pub check: Option<CalibrationCheck>,
 }

@@ -19,6 +19,11 @@ use crate::template::Algorithm;
 /// Name of the record in a package's (or combined model's) directory.
 pub const FILE: &str = "checks.json";
 
+/// A record counts only if its single-image check covered at least this
+/// many pairs of people: LFW people N-Z give 1,546,153, while a check on a
+/// few images finds nothing beyond any threshold and so "holds" everywhere.
+pub const MIN_PAIRS_OF_PEOPLE: u64 = 1_000_000;
+
 /// The records of the shipped calibrations, one file per model.
 const SHIPPED: &[&str] = &[
     include_str!("../calibration/checks/dlib-resnet-v1.json"),
@@ -39,6 +44,8 @@ pub struct CheckRecord {
     pub fused_calibration: String,
     /// The people the rates were measured on.
     pub on: String,
+    /// Pairs of different people in the single-image check.
+    pub pairs_of_people: u64,
     /// When, and with what, so that anyone can run them again.
     pub date: String,
     pub command: String,
@@ -53,6 +60,12 @@ impl CheckRecord {
     pub fn from_json(text: &str) -> Result<Self, CalibrationError> {
         let r: Self = serde_json::from_str(text)
             .map_err(|e| CalibrationError::Invalid(format!("calibration checks: {e}")))?;
+        if r.pairs_of_people < MIN_PAIRS_OF_PEOPLE {
+            return Err(CalibrationError::Invalid(format!(
+                "calibration checks on {} pairs of people prove nothing; a record needs at least {MIN_PAIRS_OF_PEOPLE} (LFW people N-Z give 1,546,153)",
+                r.pairs_of_people
+            )));
+        }
         if r.held > r.of || r.of == 0 || r.not_held.len() != r.of - r.held {
             return Err(CalibrationError::Invalid(format!(
                 "calibration checks: {} of {} held, with {} failures listed",
@@ -79,27 +92,28 @@ impl CheckRecord {
             && self.fused_calibration == fused
     }
 
-    /// The record of exactly these calibrations (by SHA-256): the one in
-    /// the model's directory `dir`, else one shipped with lfr. A record in
-    /// `dir` that cannot be read is an error, not a missing record.
+    /// The record of exactly these calibrations (by SHA-256): the one
+    /// shipped with lfr, which no file can replace, else the one in the
+    /// model's directory `dir`. A record in `dir` that cannot be read is an
+    /// error, not a missing record.
     pub fn find(
         dir: Option<&Path>,
         algorithm: &Algorithm,
         calibration: &str,
         fused: &str,
     ) -> Result<Option<Self>, CalibrationError> {
+        for text in SHIPPED {
+            let r = Self::from_json(text)?;
+            if r.is_of(algorithm, calibration, fused) {
+                return Ok(Some(r));
+            }
+        }
         if let Some(path) = dir.map(|d| d.join(FILE)).filter(|p| p.is_file()) {
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 CalibrationError::Invalid(format!("cannot read {}: {e}", path.display()))
             })?;
             let r = Self::from_json(&text)
                 .map_err(|e| CalibrationError::Invalid(format!("{}: {e}", path.display())))?;
-            if r.is_of(algorithm, calibration, fused) {
-                return Ok(Some(r));
-            }
-        }
-        for text in SHIPPED {
-            let r = Self::from_json(text)?;
             if r.is_of(algorithm, calibration, fused) {
                 return Ok(Some(r));
             }
@@ -124,6 +138,7 @@ mod tests {
             calibration: "c1".into(),
             fused_calibration: "f1".into(),
             on: "LFW people N-Z".into(),
+            pairs_of_people: 1_546_153,
             date: "2026-12-07".into(),
             command: "lfr --model m bench lfw --checks-only --record".into(),
             held: 44,
@@ -142,6 +157,10 @@ mod tests {
         assert!(CheckRecord::from_json(&bad.to_json()).is_err());
         bad.held = 46;
         assert!(CheckRecord::from_json(&bad.to_json()).is_err());
+        let mut few = r.clone();
+        few.pairs_of_people = 780;
+        let e = CheckRecord::from_json(&few.to_json()).unwrap_err();
+        assert!(e.to_string().contains("prove nothing"), "{e}");
         assert!(CheckRecord::from_json("{").is_err());
     }
 
@@ -201,6 +220,24 @@ mod tests {
         assert_eq!(found("c1", "f1"), Some(r));
         assert_eq!(found("c2", "f1"), None);
         assert_eq!(found("c1", "f2"), None);
+        // A file cannot stand in for the record of a shipped calibration.
+        let shipped = CheckRecord::shipped()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.model == "omz-face-reid")
+            .unwrap();
+        assert!(!shipped.holds());
+        let mut forged = shipped.clone();
+        (forged.held, forged.not_held) = (forged.of, vec![]);
+        std::fs::write(dir.path().join(FILE), forged.to_json()).unwrap();
+        let got = CheckRecord::find(
+            Some(dir.path()),
+            &shipped.algorithm,
+            &shipped.calibration,
+            &shipped.fused_calibration,
+        )
+        .unwrap();
+        assert_eq!(got, Some(shipped));
         std::fs::write(dir.path().join(FILE), "not json").unwrap();
         assert!(CheckRecord::find(Some(dir.path()), &a, "c1", "f1").is_err());
     }

@@ -20,9 +20,21 @@ pub struct EngineEnroller {
     check: CalibrationCheck,
 }
 
-/// What the record of `models`' calibration checks says, in the rules' terms.
-pub fn calibration_check(models: &ModelFiles) -> Result<CalibrationCheck, EngineError> {
-    Ok(check_of(models.calibration_checks(AlignMethod::YuNet5)?))
+/// What the record of `models`' calibration checks says, in the rules'
+/// terms. A record that cannot be read proves nothing, so the model counts
+/// as not checked (the rule then asks for a reason); it does not stop the
+/// model enrolling or recognising for a deployment that already has it.
+pub fn calibration_check(models: &ModelFiles) -> CalibrationCheck {
+    match models.calibration_checks(AlignMethod::YuNet5) {
+        Ok(r) => check_of(r),
+        Err(e) => {
+            tracing::warn!(
+                "{}: its calibration checks cannot be read: {e}",
+                models.recogniser.id()
+            );
+            CalibrationCheck::NotChecked
+        }
+    }
 }
 
 /// A record of calibration checks ([`lfr_engine::checks`]) in the rules' terms.
@@ -50,7 +62,7 @@ impl EngineEnroller {
             engine: Mutex::new(Engine::open(models, &config)?),
             restriction: models.recogniser.restriction().map(str::to_string),
             calibration: Some(models.calibration_digest(AlignMethod::YuNet5)?),
-            check: calibration_check(models)?,
+            check: calibration_check(models),
         })
     }
 }

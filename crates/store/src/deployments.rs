@@ -106,6 +106,12 @@ impl Store {
         let act = Act::new(actor, Action::ApplyForDeployment, "deployment.apply", "-");
         self.act(act, async |tx, now| {
             policy::application_is_complete(&app)?;
+            let m = &self.new_deployments;
+            let model = &m.recognition.model;
+            policy::model_licensed_for_operational_use(model, m.restriction.as_deref(), None)?;
+            if let Some(check) = &m.check {
+                policy::model_calibration_holds(model, check, None)?;
+            }
             let id = DeploymentId(next_id(tx, "deployments").await?);
             let d = Deployment {
                 id,
@@ -118,7 +124,7 @@ impl Store {
                 ended_at: None,
                 last_review_at: None,
                 record_submitted_at: None,
-                recognition: self.new_deployments.clone(),
+                recognition: self.new_deployments.recognition.clone(),
             };
             sqlx::query("INSERT INTO deployments (id, application, applied_by, applied_ms, state, model, algorithm, calibration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(id.0)

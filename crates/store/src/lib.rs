@@ -88,7 +88,7 @@ pub struct Store {
     /// The only folder whose recordings retention registers and deletes.
     footage_dir: Option<std::path::PathBuf>,
     /// The recognition model new deployments get.
-    new_deployments: lfr_domain::deployment::RecognitionModel,
+    new_deployments: lfr_domain::calibration::NewDeploymentModel,
     backend: Backend,
     /// PostgreSQL's URL, for listening to other processes' notices.
     shared_url: Option<String>,
@@ -233,8 +233,11 @@ impl Store {
 
     /// The recognition model new deployments get (the built-in descriptor
     /// unless set): the product's default, or the one the applicant named.
-    /// Existing deployments keep theirs.
-    pub fn set_new_deployment_model(&mut self, model: lfr_domain::deployment::RecognitionModel) {
+    /// An application is refused if the model's licence forbids
+    /// operational use or its calibration is not shown to hold (a
+    /// deployment takes such a model only through
+    /// [`Store::set_recognition`]). Existing deployments keep theirs.
+    pub fn set_new_deployment_model(&mut self, model: lfr_domain::calibration::NewDeploymentModel) {
         self.new_deployments = model;
     }
 

@@ -679,6 +679,67 @@ async fn a_model_whose_calibration_is_not_shown_to_hold_needs_a_recorded_reason(
     );
 }
 
+/// Whoever applies (the CLI, the console), the store refuses a new
+/// deployment a model the model rules refuse, and audits the refusal.
+#[tokio::test]
+async fn an_application_is_refused_a_model_the_model_rules_refuse() {
+    use lfr_domain::calibration::{CalibrationCheck, NewDeploymentModel};
+    use lfr_domain::deployment::RecognitionModel;
+    let mut w = World::new().await;
+    let other = RecognitionModel {
+        model: "other".into(),
+        algorithm: OTHER_ALGORITHM.into(),
+        calibration: Some(OTHER_CALIBRATION.into()),
+    };
+    let fails = CalibrationCheck::Fails {
+        held: 35,
+        of: 45,
+        on: "LFW people N-Z".into(),
+        not_held: vec!["single image 1v1 at score 0.40: measured 1.3e-4".into()],
+    };
+    for (restriction, check, rule_name) in [
+        (None, fails.clone(), "model_calibration_holds"),
+        (
+            None,
+            CalibrationCheck::NotChecked,
+            "model_calibration_holds",
+        ),
+        (
+            Some("research only".to_string()),
+            CalibrationCheck::Holds {
+                of: 45,
+                on: "LFW people N-Z".into(),
+            },
+            "model_licensed_for_operational_use",
+        ),
+    ] {
+        w.store.set_new_deployment_model(NewDeploymentModel {
+            recognition: other.clone(),
+            restriction,
+            check: Some(check),
+        });
+        let e = w.store.apply(&w.silver, w.application()).await.unwrap_err();
+        assert_eq!(rule(e), rule_name);
+    }
+    let f = AuditFilter {
+        refused_only: true,
+        limit: 1,
+        ..Default::default()
+    };
+    let last = w.store.audit_entries(&w.auditor, &f).await.unwrap();
+    assert!(last[0].event.detail.contains("--licence"), "{last:?}");
+    w.store.set_new_deployment_model(NewDeploymentModel {
+        recognition: other.clone(),
+        restriction: None,
+        check: Some(CalibrationCheck::Holds {
+            of: 45,
+            on: "LFW people N-Z".into(),
+        }),
+    });
+    let d = w.store.apply(&w.silver, w.application()).await.unwrap();
+    assert_eq!(d.recognition, other);
+}
+
 /// The calibration recorded with the model is the one recognition must run
 /// with: another would change what the authorised threshold means.
 #[tokio::test]

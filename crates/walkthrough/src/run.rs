@@ -56,7 +56,7 @@ pub struct RunOptions {
     /// the tracks of the one before, so frames are detected one at a time.
     pub regions: Option<Regions>,
     /// How the video's faces are found (the smallest face, `--min-eyes`):
-    /// the live pipeline's default unless a deployment sets another.
+    /// the live pipeline's default unless the run asks for another.
     pub detector: DetectorConfig,
 }
 

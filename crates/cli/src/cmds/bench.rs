@@ -166,6 +166,17 @@ fn read_text(p: &std::path::Path) -> Result<String> {
 fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     use lfr_engine::calibration::Calibration;
     use lfr_engine::fusion::FusionCalibration;
+    if let Some(to) = &args.record {
+        if args.data.max_images.is_some() {
+            bail!("--record needs the checks on every person N-Z: leave out --max-images");
+        }
+        let own = args.calibration.is_none() && args.fusion_calibration.is_none();
+        if to.is_none() && !own {
+            bail!(
+                "these are not the model's installed calibrations: give --record FILE, so that the model's own record is not replaced"
+            );
+        }
+    }
     let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
     let (algorithm, set, secs) = describe_lfw(g, &args.data, args.checks_only)?;
     let files = model_files(g)?;
@@ -197,7 +208,7 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             &|what| eprintln!("{what}..."),
         )?;
         if let Some(to) = &args.record {
-            let record = check_record(g, &files, &calibration, &fusion, &checks)?;
+            let record = check_record(g, &files, &calibration, &fusion, &checks, to.is_some())?;
             let to = match (to, files.recogniser.dir()) {
                 (Some(to), _) => {
                     std::fs::write(to, record.to_json())
@@ -423,9 +434,19 @@ fn check_record(
     calibration: &lfr_engine::calibration::Calibration,
     fusion: &lfr_engine::fusion::FusionCalibration,
     checks: &[lfr_eval::lfw_bench::Check],
+    to_file: bool,
 ) -> Result<lfr_engine::checks::CheckRecord> {
     let model = files.recogniser.id().to_string();
-    let pairs = checks.iter().map(|c| c.pairs).max().unwrap_or(0);
+    let pairs = checks
+        .iter()
+        .find(|c| c.method == "single image")
+        .map_or(0, |c| c.pairs);
+    if pairs < lfr_engine::checks::MIN_PAIRS_OF_PEOPLE {
+        bail!(
+            "the checks covered {pairs} pairs of people N-Z, too few for a record (at least {}): give the whole LFW set to --data",
+            lfr_engine::checks::MIN_PAIRS_OF_PEOPLE
+        );
+    }
     let not_held: Vec<String> = checks
         .iter()
         .filter(|c| !c.holds)
@@ -460,7 +481,11 @@ fn check_record(
             "LFW people N-Z less the exclusion list ({pairs} pairs of people at one image each side)"
         ),
         date: lfr_base::Timestamp::now().strftime("%Y-%m-%d").to_string(),
-        command: format!("lfr{named} bench lfw --data LFW_DIR --checks-only --record"),
+        command: format!(
+            "lfr{named} bench lfw --data LFW_DIR --checks-only --record{}",
+            if to_file { " FILE" } else { "" }
+        ),
+        pairs_of_people: pairs,
         held: checks.len() - not_held.len(),
         of: checks.len(),
         not_held,
@@ -528,11 +553,8 @@ pub struct VideoArgs {
     /// Frames analysed at once, each by its own engine (default: all cores).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// The smallest face to find, as pixels between the eyes in the frame:
-    /// frames are shrunk as far as still finds it (20 is the APP's minimum for
-    /// a reference image; larger values are faster).
-    #[arg(long, default_value_t = 20.0, value_name = "PX")]
-    pub min_eyes: f32,
+    #[command(flatten)]
+    pub smallest: super::SmallestFace,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -553,10 +575,7 @@ struct StageTimes {
 fn video_bench(g: &Global, args: VideoArgs) -> Result<()> {
     let files = model_files(g)?;
     let algorithm = files.algorithm(args.engine.align)?.to_string();
-    let config = args.engine.config(DetectorConfig {
-        min_face_iod: args.min_eyes,
-        ..DetectorConfig::default()
-    });
+    let config = args.engine.config(args.smallest.detector());
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -73,6 +73,8 @@ struct Report {
     volunteers: usize,
     strangers: usize,
     cores: usize,
+    /// The smallest face searched for, pixels between the eyes (`--min-eyes`).
+    min_eyes: f32,
     /// The processor, its cores and vector instructions (`simd::processor`).
     processor: String,
     /// What ran the networks (`--runtime`).
@@ -383,6 +385,7 @@ async fn bench(
         volunteers: w.volunteers.len(),
         strangers: a.strangers,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        min_eyes: a.smallest.min_eyes,
         processor: lfr_engine::simd::processor(),
         runtime,
         analysed_share: {

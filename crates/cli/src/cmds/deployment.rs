@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use lfr_domain::Rule;
 use lfr_domain::deployment::{Application, AssessmentKind, Deployment, DeploymentStyle, UseCase};
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD;
@@ -271,8 +272,23 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
             DeploymentCmd::Apply(a) => {
                 let app = application(*a)?;
                 let mut store = store;
-                store.set_new_deployment_model(crate::recognition::new_deployment_model(g)?);
-                summary(g, &store.apply(&me, app).await?)
+                let model = crate::recognition::new_deployment_model(g)?;
+                let id = model.recognition.model.clone();
+                store.set_new_deployment_model(model);
+                let d = store.apply(&me, app).await.map_err(|e| match &e {
+                    lfr_store::StoreError::Refused(r)
+                        if matches!(
+                            r.rule,
+                            Rule::ModelLicensedForOperationalUse | Rule::ModelCalibrationHolds
+                        ) =>
+                    {
+                        anyhow::anyhow!(
+                            "{e}; apply with another model (--model), then `lfr deployment set-algorithm D {id}` with what the rule asks for"
+                        )
+                    }
+                    _ => e.into(),
+                })?;
+                summary(g, &d)
             }
             DeploymentCmd::Attach {
                 deployment,

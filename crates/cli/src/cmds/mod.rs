@@ -39,8 +39,9 @@ pub enum Detection {
 /// close costs less to search (docs/live.md).
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct SmallestFace {
-    /// The smallest face the cameras must find, as pixels between the eyes
-    /// in the frame (default 20; 30 halves the detector's work on 1080p).
+    /// The smallest face to find, as pixels between the eyes in the frame:
+    /// 20 (the default, and the quality gate's floor) to 200; 30 halves the
+    /// detector's work on 1080p.
     #[arg(long, default_value_t = 20.0, value_name = "PX", value_parser = parse_min_eyes)]
     pub min_eyes: f32,
 }
@@ -57,9 +58,9 @@ impl SmallestFace {
 
 fn parse_min_eyes(s: &str) -> Result<f32, String> {
     match s.parse::<f32>() {
-        Ok(v) if (8.0..=200.0).contains(&v) => Ok(v),
+        Ok(v) if (20.0..=200.0).contains(&v) => Ok(v),
         _ => Err(format!(
-            "expected pixels between the eyes from 8 to 200, got {s:?}"
+            "expected pixels between the eyes from 20 (the quality gate's floor: smaller faces are never recognised) to 200, got {s:?}"
         )),
     }
 }
@@ -89,17 +90,25 @@ impl Detection {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        smallest: SmallestFace,
+    }
+
     #[test]
     fn the_smallest_face_by_default_is_the_live_detectors_and_is_bounded() {
-        let default = SmallestFace { min_eyes: 20.0 };
+        use clap::Parser;
+        let default = Args::try_parse_from(["lfr"]).unwrap().smallest;
         assert_eq!(
             default.detector(),
             lfr_engine::detect::DetectorConfig::default()
         );
+        assert!(Args::try_parse_from(["lfr", "--min-eyes", "19"]).is_err());
         let close = SmallestFace { min_eyes: 30.0 }.detector();
         assert_eq!((close.min_face_iod, close.min_box_side), (30.0, 30.0));
         assert!(parse_min_eyes("30").is_ok());
-        for bad in ["0", "7.9", "201", "NaN", "thirty"] {
+        for bad in ["0", "19.9", "201", "NaN", "thirty"] {
             assert!(parse_min_eyes(bad).is_err(), "{bad}");
         }
     }

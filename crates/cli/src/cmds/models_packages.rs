@@ -171,23 +171,9 @@ fn checked_add(dir: &ModelsDir, src: &Path, existing: Existing) -> Result<(Packa
             sha256: None,
         });
     }
-    let checks = p.dir().join(lfr_engine::checks::FILE);
-    if checks.exists() {
-        // Read now, so that a broken record is refused here, not at a deployment.
-        std::fs::read_to_string(&checks)
-            .map_err(anyhow::Error::from)
-            .and_then(|t| Ok(CheckRecord::from_json(&t)?))
-            .with_context(|| {
-                format!(
-                    "the package's {} (remove it to install the package without it)",
-                    lfr_engine::checks::FILE
-                )
-            })?;
-        list.push(PackageFile {
-            name: lfr_engine::checks::FILE.into(),
-            sha256: None,
-        });
-    }
+    // A package's own record of calibration checks is not carried: what
+    // the deployment rule trusts is checked on this machine (`bench lfw
+    // --checks-only --record`), or shipped with lfr.
     for e in std::fs::read_dir(src)? {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();

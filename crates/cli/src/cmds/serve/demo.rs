@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use lfr_base::{RealClock, SignedDuration, Timestamp};
+
 use lfr_domain::deployment::{Application, DeploymentStyle, UseCase};
 use lfr_domain::role::{Rank, Role};
 use lfr_domain::watchlist::WatchlistKind;
@@ -20,6 +21,11 @@ use lfr_store::users::NewUser;
 
 use super::{Pipeline, ServeArgs};
 use crate::Global;
+
+/// What the demo records as the licence and the reason under which it runs
+/// a model the rules would otherwise refuse.
+const DEMONSTRATION_USE: &str =
+    "demonstration in a throwaway database on sample footage, no operational use";
 
 /// A temporary directory removed when the demo stops.
 pub struct DemoDir(pub PathBuf);
@@ -71,8 +77,10 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
     std::fs::create_dir_all(&dir.0)
         .with_context(|| format!("cannot create {}", dir.0.display()))?;
     let url = format!("sqlite://{}", dir.0.join("lfr.db").display());
-    let mut store = Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?;
-    store.set_new_deployment_model(crate::recognition::new_deployment_model(g)?);
+    let store = Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?;
+    // The deployment is applied for with the store's default, the built-in
+    // descriptor, and switched to the model the demo runs before anyone is
+    // enrolled (below), as a demonstration: no operational use.
     let store = Arc::new(store);
     eprintln!(
         "demo: a fresh database in {} (deleted when the demo stops)",
@@ -248,6 +256,15 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         })
         .await??
     };
+    if models.recogniser != lfr_engine::pipeline::Recogniser::Builtin {
+        let uses = lfr_domain::enrol::ModelUse {
+            licence: Some(DEMONSTRATION_USE),
+            calibration: Some(DEMONSTRATION_USE),
+        };
+        store
+            .set_recognition(&silver, d.id, models.recogniser.id(), &enroller, uses)
+            .await?;
+    }
     if vols.len() < 2 {
         bail!(
             "only {} face(s) in {} are clear enough to enrol; the demo needs two (one stand-in watchlist subject, one volunteer): try another --video or more --volunteers",
