@@ -353,6 +353,21 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
         ],
         "leave out --max-images",
     );
+    // Nor is a shipped record replaced.
+    e.fails(
+        None,
+        &[
+            "--model",
+            "dlib-resnet-v1",
+            "bench",
+            "lfw",
+            "--data",
+            lfw.to_str().unwrap(),
+            "--checks-only",
+            "--record",
+        ],
+        "it stands",
+    );
     let checked = e.ok(
         None,
         &[

@@ -62,12 +62,34 @@ pub struct ModelUse<'a> {
 
 /// The model new deployments get, with what the model rules ask of it:
 /// the store checks both when a deployment is applied for, whoever applies.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewDeploymentModel {
     pub recognition: RecognitionModel,
     /// What its licence forbids, when it forbids operational use.
     pub restriction: Option<String>,
-    /// What its calibration's record says; `None` only for the store's
-    /// default, lfr's built-in descriptor, whose shipped record holds.
+    /// What its calibration's record says; `None` is accepted only for the
+    /// store's own default ([`Self::builtin`]) and counts as not checked
+    /// for any other model.
     pub check: Option<CalibrationCheck>,
+}
+
+impl NewDeploymentModel {
+    /// The store's default until the model is set: lfr's built-in
+    /// descriptor, whose shipped record holds (tested where it ships).
+    pub fn builtin() -> Self {
+        Self {
+            recognition: RecognitionModel::default(),
+            restriction: None,
+            check: None,
+        }
+    }
+
+    /// What the calibration rule is to be asked of.
+    pub fn check(&self) -> Option<CalibrationCheck> {
+        match &self.check {
+            Some(c) => Some(c.clone()),
+            None if self.recognition == RecognitionModel::default() => None,
+            None => Some(CalibrationCheck::NotChecked),
+        }
+    }
 }

@@ -109,8 +109,8 @@ impl Store {
             let m = &self.new_deployments;
             let model = &m.recognition.model;
             policy::model_licensed_for_operational_use(model, m.restriction.as_deref(), None)?;
-            if let Some(check) = &m.check {
-                policy::model_calibration_holds(model, check, None)?;
+            if let Some(check) = m.check() {
+                policy::model_calibration_holds(model, &check, None)?;
             }
             let id = DeploymentId(next_id(tx, "deployments").await?);
             let d = Deployment {

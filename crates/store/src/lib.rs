@@ -181,7 +181,7 @@ impl Store {
             clock,
             retention: RetentionPolicy::default(),
             footage_dir: None,
-            new_deployments: Default::default(),
+            new_deployments: lfr_domain::calibration::NewDeploymentModel::builtin(),
             backend,
             shared_url: (backend == Backend::Postgres).then(|| url.clone()),
         };

@@ -698,25 +698,27 @@ async fn an_application_is_refused_a_model_the_model_rules_refuse() {
         not_held: vec!["single image 1v1 at score 0.40: measured 1.3e-4".into()],
     };
     for (restriction, check, rule_name) in [
-        (None, fails.clone(), "model_calibration_holds"),
+        (None, Some(fails.clone()), "model_calibration_holds"),
         (
             None,
-            CalibrationCheck::NotChecked,
+            Some(CalibrationCheck::NotChecked),
             "model_calibration_holds",
         ),
+        // Only the store's own default may come without a record.
+        (None, None, "model_calibration_holds"),
         (
             Some("research only".to_string()),
-            CalibrationCheck::Holds {
+            Some(CalibrationCheck::Holds {
                 of: 45,
                 on: "LFW people N-Z".into(),
-            },
+            }),
             "model_licensed_for_operational_use",
         ),
     ] {
         w.store.set_new_deployment_model(NewDeploymentModel {
             recognition: other.clone(),
             restriction,
-            check: Some(check),
+            check,
         });
         let e = w.store.apply(&w.silver, w.application()).await.unwrap_err();
         assert_eq!(rule(e), rule_name);

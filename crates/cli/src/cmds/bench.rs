@@ -176,6 +176,23 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
                 "these are not the model's installed calibrations: give --record FILE, so that the model's own record is not replaced"
             );
         }
+        let files = model_files(g)?;
+        let align = args.data.engine.align;
+        if to.is_none()
+            && let (Ok(single), Ok(fused)) =
+                (files.calibration(align), files.fusion_calibration(align))
+            && lfr_engine::checks::CheckRecord::find(
+                None,
+                &single.algorithm,
+                &single.digest(),
+                &fused.digest(),
+            )?
+            .is_some()
+        {
+            bail!(
+                "lfr ships the record of this model's calibration checks, and it stands; give --record FILE to write another elsewhere"
+            );
+        }
     }
     let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
     let (algorithm, set, secs) = describe_lfw(g, &args.data, args.checks_only)?;

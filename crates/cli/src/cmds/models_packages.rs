@@ -237,10 +237,13 @@ pub struct Listed {
     /// Whether its calibrations were shown to hold on people they were not
     /// fitted on (`None` until it has both calibrations).
     pub calibration_check: Option<CalibrationCheck>,
+    /// Why its record of those checks could not be read, if it could not.
+    pub checks_problem: Option<String>,
 }
 
 /// What is recorded of the checks of a model's calibrations, once it has
-/// both; an unreadable record is a problem that makes the model unusable.
+/// both. A record that cannot be read proves nothing: the model counts as
+/// not checked, and why is said beside it.
 fn checks_of(
     dir: &Path,
     algorithm: &Algorithm,
@@ -252,7 +255,7 @@ fn checks_of(
     };
     match CheckRecord::find(Some(dir), algorithm, &single, &fused) {
         Ok(r) => (Some(lfr_live::enrol::check_of(r)), None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (Some(CalibrationCheck::NotChecked), Some(e.to_string())),
     }
 }
 
@@ -269,7 +272,7 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                 let m = p.manifest();
                 let cal = p.calibration();
                 let fused = p.fusion_calibration();
-                let (calibration_check, broken) = checks_of(
+                let (calibration_check, checks_problem) = checks_of(
                     p.dir(),
                     &p.algorithm(),
                     cal.as_ref().ok().map(|c| c.digest()),
@@ -285,8 +288,9 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                     calibrated: cal.is_ok(),
                     fused: fused.is_ok(),
                     calibration_check,
+                    checks_problem,
                     problem: match cal {
-                        Ok(_) => broken,
+                        Ok(_) => None,
                         Err(e) if p.calibration_path().exists() => Some(e.to_string()),
                         Err(_) => None,
                     },
@@ -311,6 +315,7 @@ fn unusable(id: String, problem: String) -> Listed {
         fused: false,
         problem: Some(problem),
         calibration_check: None,
+        checks_problem: None,
     }
 }
 
@@ -329,7 +334,7 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         .collect();
     let cal = read_calibration(c.dir(), &algorithm, &id);
     let fused = read_fusion_calibration(c.dir(), &algorithm, &id);
-    let (calibration_check, broken) = checks_of(
+    let (calibration_check, checks_problem) = checks_of(
         c.dir(),
         &algorithm,
         cal.as_ref().ok().map(|c| c.digest()),
@@ -344,8 +349,9 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         calibrated: cal.is_ok(),
         fused: fused.is_ok(),
         calibration_check,
+        checks_problem,
         problem: match cal {
-            Ok(_) => broken,
+            Ok(_) => None,
             Err(e) if c.dir().join(CALIBRATION_FILE).exists() => Some(e.to_string()),
             Err(_) => None,
         },
@@ -408,6 +414,12 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
                 false => "; a deployment uses it only with `deployment set-algorithm --accept-calibration REASON`".into(),
             };
             writeln!(out, "    calibration {}{allowed}", c.summary())?;
+        }
+        if let Some(e) = &p.checks_problem {
+            writeln!(
+                out,
+                "    its record of calibration checks cannot be read: {e}"
+            )?;
         }
     }
     Ok(())

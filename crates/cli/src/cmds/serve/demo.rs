@@ -22,8 +22,8 @@ use lfr_store::users::NewUser;
 use super::{Pipeline, ServeArgs};
 use crate::Global;
 
-/// What the demo records as the licence and the reason under which it runs
-/// a model the rules would otherwise refuse.
+/// What the demo records as the reason it runs a model whose calibration is
+/// not shown to hold.
 const DEMONSTRATION_USE: &str =
     "demonstration in a throwaway database on sample footage, no operational use";
 
@@ -80,7 +80,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
     let store = Store::open(&url, &dir.0.join("keys"), true, Arc::new(RealClock)).await?;
     // The deployment is applied for with the store's default, the built-in
     // descriptor, and switched to the model the demo runs before anyone is
-    // enrolled (below), as a demonstration: no operational use.
+    // enrolled (below).
     let store = Arc::new(store);
     eprintln!(
         "demo: a fresh database in {} (deleted when the demo stops)",
@@ -256,15 +256,16 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
         })
         .await??
     };
-    if models.recogniser != lfr_engine::pipeline::Recogniser::Builtin {
-        let uses = lfr_domain::enrol::ModelUse {
-            licence: Some(DEMONSTRATION_USE),
-            calibration: Some(DEMONSTRATION_USE),
-        };
-        store
-            .set_recognition(&silver, d.id, models.recogniser.id(), &enroller, uses)
-            .await?;
-    }
+    // Switched even to the built-in model, so that its calibration's digest
+    // is recorded. A restricted model is still refused: a demonstration to
+    // staff is not the research its licence allows.
+    let uses = lfr_domain::enrol::ModelUse {
+        licence: None,
+        calibration: Some(DEMONSTRATION_USE),
+    };
+    store
+        .set_recognition(&silver, d.id, models.recogniser.id(), &enroller, uses)
+        .await?;
     if vols.len() < 2 {
         bail!(
             "only {} face(s) in {} are clear enough to enrol; the demo needs two (one stand-in watchlist subject, one volunteer): try another --video or more --volunteers",
