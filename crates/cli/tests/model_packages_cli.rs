@@ -335,6 +335,7 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     // the strict end, and the refusal says where.
     let named: Vec<&str> = ["--model", PKG].into_iter().chain(apply.clone()).collect();
     e.fails(Some(&silver), &named, "not been checked");
+    e.fails(Some(&silver), &named, "apply with another model (--model)");
     let lfw = shared("data/lfw");
     // A check on part of LFW proves nothing, so it makes no record.
     e.fails(

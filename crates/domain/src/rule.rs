@@ -72,6 +72,16 @@ impl Rule {
         Refusal::new(self, message)
     }
 
+    /// Whether it refuses a deployment the model chosen for it: answered by
+    /// applying with another model and changing to this one with
+    /// `deployment set-algorithm`, which takes what the rule asks for.
+    pub fn is_about_the_model(self) -> bool {
+        matches!(
+            self,
+            Rule::ModelLicensedForOperationalUse | Rule::ModelCalibrationHolds
+        )
+    }
+
     /// What the rule requires, in one sentence, for the catalogue.
     pub fn requires(self) -> &'static str {
         use Rule::*;

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use lfr_domain::Rule;
 use lfr_domain::deployment::{Application, AssessmentKind, Deployment, DeploymentStyle, UseCase};
 use lfr_domain::ids::DeploymentId;
 use lfr_domain::policy::DEFAULT_MINIMUM_THRESHOLD;
@@ -276,12 +275,7 @@ pub fn run(g: &Global, cmd: DeploymentCmd) -> Result<()> {
                 let id = model.recognition.model.clone();
                 store.set_new_deployment_model(model);
                 let d = store.apply(&me, app).await.map_err(|e| match &e {
-                    lfr_store::StoreError::Refused(r)
-                        if matches!(
-                            r.rule,
-                            Rule::ModelLicensedForOperationalUse | Rule::ModelCalibrationHolds
-                        ) =>
-                    {
+                    lfr_store::StoreError::Refused(r) if r.rule.is_about_the_model() => {
                         anyhow::anyhow!(
                             "{e}; apply with another model (--model), then `lfr deployment set-algorithm D {id}` with what the rule asks for"
                         )
