@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{APPLY, Env, shared};
+use common::{APPLY, Env, lfw_checks, shared};
 
 const PKG: &str = "dlib-resnet-export";
 const PKG_ALGORITHM: &str = "yunet-n-dynamic/align-dlib-resnet-export-v1/dlib-resnet-export-1";
@@ -337,51 +337,17 @@ fn a_deployment_switched_to_a_package_reenrols_its_watchlist_from_the_reference_
     e.fails(Some(&silver), &named, "not been checked");
     e.fails(Some(&silver), &named, "apply with another model (--model)");
     let lfw = shared("data/lfw");
+    let lfw = lfw.to_str().unwrap();
     // A check on part of LFW proves nothing, so it makes no record.
-    e.fails(
-        None,
-        &[
-            "--model",
-            PKG,
-            "bench",
-            "lfw",
-            "--data",
-            lfw.to_str().unwrap(),
-            "--checks-only",
-            "--record",
-            "--max-images",
-            "50",
-        ],
-        "leave out --max-images",
-    );
+    let part = lfw_checks(lfw, Some(PKG), &["--max-images", "50"]);
+    e.fails(None, &part, "leave out --max-images");
     // Nor is a shipped record replaced.
     e.fails(
         None,
-        &[
-            "--model",
-            "dlib-resnet-v1",
-            "bench",
-            "lfw",
-            "--data",
-            lfw.to_str().unwrap(),
-            "--checks-only",
-            "--record",
-        ],
+        &lfw_checks(lfw, Some("dlib-resnet-v1"), &[]),
         "it stands",
     );
-    let checked = e.ok(
-        None,
-        &[
-            "--model",
-            PKG,
-            "bench",
-            "lfw",
-            "--data",
-            lfw.to_str().unwrap(),
-            "--checks-only",
-            "--record",
-        ],
-    );
+    let checked = e.ok(None, &lfw_checks(lfw, Some(PKG), &[]));
     assert!(
         checked.contains("calibrated rates do not hold"),
         "{checked}"

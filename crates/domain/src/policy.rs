@@ -6,7 +6,7 @@
 
 use crate::alert::{Adjudication, Alert};
 use crate::authority::{Authority, AuthorityForm};
-use crate::calibration::CalibrationCheck;
+use crate::calibration::{CalibrationCheck, ModelUse};
 use crate::deployment::{Deployment, DeploymentState};
 use crate::ids::{DeploymentId, ImageId, InclusionId, WatchlistId};
 use crate::refusal::{Refusal, Verdict};
@@ -654,6 +654,21 @@ pub fn model_calibration_holds(
     Err(Rule::ModelCalibrationHolds.refuse(format!(
         "{what}, or record why this deployment may use it anyway with `--accept-calibration REASON`"
     )))
+}
+
+/// Both rules on choosing a deployment's model, in the order a user meets
+/// them: the licence, then the calibration (`None`: the store's built-in
+/// default, whose shipped record holds).
+pub fn model_may_be_chosen(
+    model: &str,
+    restriction: Option<&str>,
+    check: Option<&CalibrationCheck>,
+    uses: ModelUse<'_>,
+) -> Verdict {
+    model_licensed_for_operational_use(model, restriction, uses.licence)?;
+    check.map_or(Ok(()), |c| {
+        model_calibration_holds(model, c, uses.calibration)
+    })
 }
 
 /// The pipeline scores with the calibration recorded with the deployment's

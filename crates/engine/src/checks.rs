@@ -13,7 +13,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::calibration::CalibrationError;
+use crate::calibration::{Calibration, CalibrationError};
+use crate::fusion::FusionCalibration;
 use crate::template::Algorithm;
 
 /// Name of the record in a package's (or combined model's) directory.
@@ -60,21 +61,28 @@ impl CheckRecord {
     pub fn from_json(text: &str) -> Result<Self, CalibrationError> {
         let r: Self = serde_json::from_str(text)
             .map_err(|e| CalibrationError::Invalid(format!("calibration checks: {e}")))?;
-        if r.pairs_of_people < MIN_PAIRS_OF_PEOPLE {
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// A record proves something only over enough pairs of people, and its
+    /// counts must agree with the failures it lists.
+    pub fn validate(&self) -> Result<(), CalibrationError> {
+        if self.pairs_of_people < MIN_PAIRS_OF_PEOPLE {
             return Err(CalibrationError::Invalid(format!(
                 "calibration checks on {} pairs of people prove nothing; a record needs at least {MIN_PAIRS_OF_PEOPLE} (LFW people N-Z give 1,546,153)",
-                r.pairs_of_people
+                self.pairs_of_people
             )));
         }
-        if r.held > r.of || r.of == 0 || r.not_held.len() != r.of - r.held {
+        if self.held > self.of || self.of == 0 || self.not_held.len() != self.of - self.held {
             return Err(CalibrationError::Invalid(format!(
                 "calibration checks: {} of {} held, with {} failures listed",
-                r.held,
-                r.of,
-                r.not_held.len()
+                self.held,
+                self.of,
+                self.not_held.len()
             )));
         }
-        Ok(r)
+        Ok(())
     }
 
     pub fn to_json(&self) -> String {
@@ -86,39 +94,41 @@ impl CheckRecord {
         self.held == self.of
     }
 
-    fn is_of(&self, algorithm: &Algorithm, calibration: &str, fused: &str) -> bool {
-        self.algorithm == *algorithm
-            && self.calibration == calibration
-            && self.fused_calibration == fused
-    }
-
     /// The record of exactly these calibrations (by SHA-256): the one
     /// shipped with lfr, which no file can replace, else the one in the
     /// model's directory `dir`. A record in `dir` that cannot be read is an
     /// error, not a missing record.
     pub fn find(
         dir: Option<&Path>,
+        single: &Calibration,
+        fused: &FusionCalibration,
+    ) -> Result<Option<Self>, CalibrationError> {
+        Self::find_by_digest(dir, &single.algorithm, &single.digest(), &fused.digest())
+    }
+
+    fn find_by_digest(
+        dir: Option<&Path>,
         algorithm: &Algorithm,
         calibration: &str,
         fused: &str,
     ) -> Result<Option<Self>, CalibrationError> {
-        for text in SHIPPED {
-            let r = Self::from_json(text)?;
-            if r.is_of(algorithm, calibration, fused) {
-                return Ok(Some(r));
-            }
+        let is_of = |r: &Self| {
+            r.algorithm == *algorithm
+                && r.calibration == calibration
+                && r.fused_calibration == fused
+        };
+        if let Some(r) = Self::shipped()?.into_iter().find(is_of) {
+            return Ok(Some(r));
         }
-        if let Some(path) = dir.map(|d| d.join(FILE)).filter(|p| p.is_file()) {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                CalibrationError::Invalid(format!("cannot read {}: {e}", path.display()))
-            })?;
-            let r = Self::from_json(&text)
-                .map_err(|e| CalibrationError::Invalid(format!("{}: {e}", path.display())))?;
-            if r.is_of(algorithm, calibration, fused) {
-                return Ok(Some(r));
-            }
-        }
-        Ok(None)
+        let Some(path) = dir.map(|d| d.join(FILE)).filter(|p| p.is_file()) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            CalibrationError::Invalid(format!("cannot read {}: {e}", path.display()))
+        })?;
+        let r = Self::from_json(&text)
+            .map_err(|e| CalibrationError::Invalid(format!("{}: {e}", path.display())))?;
+        Ok(Some(r).filter(is_of))
     }
 
     /// Every shipped record (for tests that hold them to the shipped calibrations).
@@ -168,40 +178,33 @@ mod tests {
     /// without its checks run again fails here, not at a deployment.
     #[test]
     fn every_shipped_calibration_has_its_record() {
-        use crate::calibration::Calibration;
-        use crate::fusion::FusionCalibration;
         use lfr_models::shipped::{SHIPPED as PACKAGES, SHIPPED_COMBINED};
         let file = |files: &[(&str, &'static str)], name: &str| {
             files.iter().find(|(n, _)| *n == name).unwrap().1
         };
-        let mut shipped: Vec<(&str, &str, &str)> = vec![(
+        let builtin = (
             "dlib-resnet-v1",
             include_str!("../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.json"),
             include_str!(
                 "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.fused.json"
             ),
-        )];
-        for p in PACKAGES {
-            let f = p.files;
-            shipped.push((
-                p.id,
-                file(f, "calibration.json"),
-                file(f, "calibration.fused.json"),
-            ));
-        }
-        for c in SHIPPED_COMBINED {
-            let f = c.files;
-            shipped.push((
-                c.id,
-                file(f, "calibration.json"),
-                file(f, "calibration.fused.json"),
-            ));
-        }
+        );
+        let packages = PACKAGES.iter().map(|p| (p.id, p.files));
+        let combined = SHIPPED_COMBINED.iter().map(|c| (c.id, c.files));
+        let shipped: Vec<(&str, &str, &str)> = std::iter::once(builtin)
+            .chain(packages.chain(combined).map(|(id, f)| {
+                (
+                    id,
+                    file(f, "calibration.json"),
+                    file(f, "calibration.fused.json"),
+                )
+            }))
+            .collect();
         assert_eq!(shipped.len(), SHIPPED.len(), "one record per shipped model");
         for (id, single, fused) in shipped {
             let single = Calibration::from_json(single).unwrap();
             let fused = FusionCalibration::from_json(fused).unwrap();
-            let r = CheckRecord::find(None, &single.algorithm, &single.digest(), &fused.digest())
+            let r = CheckRecord::find(None, &single, &fused)
                 .unwrap()
                 .unwrap_or_else(|| {
                     panic!("{id}: no record of checks for the shipped calibrations; run `lfr --model {id} bench lfw --data LFW_DIR --checks-only --record crates/engine/calibration/checks/{id}.json`")
@@ -216,7 +219,8 @@ mod tests {
         let r = record();
         std::fs::write(dir.path().join(FILE), r.to_json()).unwrap();
         let a = Algorithm("d/a/m".into());
-        let found = |c: &str, f: &str| CheckRecord::find(Some(dir.path()), &a, c, f).unwrap();
+        let found =
+            |c: &str, f: &str| CheckRecord::find_by_digest(Some(dir.path()), &a, c, f).unwrap();
         assert_eq!(found("c1", "f1"), Some(r));
         assert_eq!(found("c2", "f1"), None);
         assert_eq!(found("c1", "f2"), None);
@@ -230,7 +234,7 @@ mod tests {
         let mut forged = shipped.clone();
         (forged.held, forged.not_held) = (forged.of, vec![]);
         std::fs::write(dir.path().join(FILE), forged.to_json()).unwrap();
-        let got = CheckRecord::find(
+        let got = CheckRecord::find_by_digest(
             Some(dir.path()),
             &shipped.algorithm,
             &shipped.calibration,
@@ -239,6 +243,6 @@ mod tests {
         .unwrap();
         assert_eq!(got, Some(shipped));
         std::fs::write(dir.path().join(FILE), "not json").unwrap();
-        assert!(CheckRecord::find(Some(dir.path()), &a, "c1", "f1").is_err());
+        assert!(CheckRecord::find_by_digest(Some(dir.path()), &a, "c1", "f1").is_err());
     }
 }

@@ -134,9 +134,8 @@ impl ModelFiles {
         };
         Ok(crate::checks::CheckRecord::find(
             self.recogniser.dir(),
-            &self.algorithm(align)?,
-            &single.digest(),
-            &fused.digest(),
+            &single,
+            &fused,
         )?)
     }
 

@@ -107,11 +107,12 @@ impl Store {
         self.act(act, async |tx, now| {
             policy::application_is_complete(&app)?;
             let m = &self.new_deployments;
-            let model = &m.recognition.model;
-            policy::model_licensed_for_operational_use(model, m.restriction.as_deref(), None)?;
-            if let Some(check) = m.check() {
-                policy::model_calibration_holds(model, &check, None)?;
-            }
+            policy::model_may_be_chosen(
+                &m.recognition.model,
+                m.restriction.as_deref(),
+                m.check().as_ref(),
+                Default::default(),
+            )?;
             let id = DeploymentId(next_id(tx, "deployments").await?);
             let d = Deployment {
                 id,

@@ -46,9 +46,8 @@ impl Store {
                 calibration: enroller.calibration(),
             };
             let restriction = enroller.restriction();
-            policy::model_licensed_for_operational_use(model, restriction.as_deref(), uses.licence)?;
             let check = enroller.calibration_check();
-            policy::model_calibration_holds(model, &check, uses.calibration)?;
+            policy::model_may_be_chosen(model, restriction.as_deref(), Some(&check), uses)?;
             d.set_recognition(to.clone())?;
             for w in &wls {
                 policy::watchlist_open_for_changes(w, &d)?;

@@ -617,6 +617,29 @@ impl lfr_domain::enrol::Enroller for OtherModel {
     }
 }
 
+/// Asks `who` to switch D to `model` and expects the refusal of `rule_name`,
+/// audited with a message that `says`, and the deployment's model unchanged.
+async fn model_change_refused(
+    w: &World,
+    who: &lfr_domain::role::User,
+    d: lfr_domain::ids::DeploymentId,
+    (model, uses): (&OtherModel, ModelUse<'_>),
+    rule_name: &str,
+    says: &str,
+) {
+    let before = w.store.deployment(&w.silver, d).await.unwrap().recognition;
+    let e = w
+        .store
+        .set_recognition(who, d, "other", model, uses)
+        .await
+        .unwrap_err();
+    assert_eq!(rule(e), rule_name);
+    let refusal = last_refusal(w, &format!("D{d}")).await;
+    assert!(refusal.contains(says), "{refusal}");
+    let after = w.store.deployment(&w.silver, d).await.unwrap().recognition;
+    assert_eq!(after, before);
+}
+
 fn licensed(reference: &str) -> ModelUse<'_> {
     ModelUse {
         licence: Some(reference),
@@ -640,20 +663,9 @@ async fn a_model_whose_calibration_is_not_shown_to_hold_needs_a_recorded_reason(
             calibration: blank,
             ..Default::default()
         };
-        let e = w
-            .store
-            .set_recognition(&w.silver, d, "other", &unchecked, uses)
-            .await
-            .unwrap_err();
-        assert_eq!(rule(e), "model_calibration_holds");
+        let (rule_name, says) = ("model_calibration_holds", "--accept-calibration");
+        model_change_refused(&w, &w.silver, d, (&unchecked, uses), rule_name, says).await;
     }
-    assert!(
-        last_refusal(&w, &format!("D{d}"))
-            .await
-            .contains("--accept-calibration")
-    );
-    let dep = w.store.deployment(&w.silver, d).await.unwrap();
-    assert_eq!(dep.recognition.algorithm, TEST_ALGORITHM);
 
     let why = "checked on the force's own custody images, report CI-2026-04";
     let uses = ModelUse {
@@ -782,19 +794,9 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
     w.store.start(&w.silver, d).await.unwrap();
     let ok = OtherModel::default();
     // Not while cameras may recognise with the old model, and not by an operator.
-    let e = w
-        .store
-        .set_recognition(&w.silver, d, "other", &ok, ModelUse::default())
-        .await;
-    assert_eq!(
-        rule(e.unwrap_err()),
-        "algorithm_changes_only_while_not_running"
-    );
-    assert!(
-        last_refusal(&w, &format!("D{d}"))
-            .await
-            .contains("suspends it")
-    );
+    let running = "algorithm_changes_only_while_not_running";
+    let uses = ModelUse::default();
+    model_change_refused(&w, &w.silver, d, (&ok, uses), running, "suspends it").await;
     let e = w
         .store
         .set_recognition(&w.operator, d, "other", &ok, ModelUse::default())
@@ -828,19 +830,9 @@ async fn changing_the_recognition_model_reenrols_every_watchlist_or_nothing() {
         restricted: true,
         ..Default::default()
     };
-    let e = w
-        .store
-        .set_recognition(&w.silver, d, "other", &research, ModelUse::default())
-        .await
-        .unwrap_err();
-    assert_eq!(rule(e), "model_licensed_for_operational_use");
-    assert!(
-        last_refusal(&w, &format!("D{d}"))
-            .await
-            .contains("--licence")
-    );
-    let dep = w.store.deployment(&w.silver, d).await.unwrap();
-    assert_eq!(dep.recognition.algorithm, TEST_ALGORITHM);
+    let licence = "model_licensed_for_operational_use";
+    let uses = ModelUse::default();
+    model_change_refused(&w, &w.silver, d, (&research, uses), licence, "--licence").await;
 
     let (dep, n) = w
         .store

@@ -166,37 +166,10 @@ fn read_text(p: &std::path::Path) -> Result<String> {
 fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     use lfr_engine::calibration::Calibration;
     use lfr_engine::fusion::FusionCalibration;
-    if let Some(to) = &args.record {
-        if args.data.max_images.is_some() {
-            bail!("--record needs the checks on every person N-Z: leave out --max-images");
-        }
-        let own = args.calibration.is_none() && args.fusion_calibration.is_none();
-        if to.is_none() && !own {
-            bail!(
-                "these are not the model's installed calibrations: give --record FILE, so that the model's own record is not replaced"
-            );
-        }
-        let files = model_files(g)?;
-        let align = args.data.engine.align;
-        if to.is_none()
-            && let (Ok(single), Ok(fused)) =
-                (files.calibration(align), files.fusion_calibration(align))
-            && lfr_engine::checks::CheckRecord::find(
-                None,
-                &single.algorithm,
-                &single.digest(),
-                &fused.digest(),
-            )?
-            .is_some()
-        {
-            bail!(
-                "lfr ships the record of this model's calibration checks, and it stands; give --record FILE to write another elsewhere"
-            );
-        }
-    }
+    let files = model_files(g)?;
+    let record_to = record_destination(&args, &files)?;
     let protocol = Protocol::load(&args.data.data.join("pairs.txt"))?;
     let (algorithm, set, secs) = describe_lfw(g, &args.data, args.checks_only)?;
-    let files = model_files(g)?;
     let calibration = match &args.calibration {
         Some(p) => Calibration::from_json(&read_text(p)?)?,
         None => files.calibration(args.data.engine.align)?,
@@ -224,23 +197,11 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
             args.data.workers(),
             &|what| eprintln!("{what}..."),
         )?;
-        if let Some(to) = &args.record {
-            let record = check_record(g, &files, &calibration, &fusion, &checks, to.is_some())?;
-            let to = match (to, files.recogniser.dir()) {
-                (Some(to), _) => {
-                    std::fs::write(to, record.to_json())
-                        .with_context(|| format!("cannot write {}", to.display()))?;
-                    to.clone()
-                }
-                (None, Some(dir)) => {
-                    let name = lfr_engine::checks::FILE;
-                    lfr_models::packages::write_file(dir, name, record.to_json().as_bytes())?;
-                    dir.join(name)
-                }
-                (None, None) => bail!(
-                    "the record of the built-in model's shipped calibration ships with lfr; give --record FILE to write one elsewhere"
-                ),
-            };
+        if let Some(to) = &record_to {
+            let given = matches!(args.record, Some(Some(_)));
+            let record = check_record(g, &files, &calibration, &fusion, &checks, given)?;
+            std::fs::write(to, record.to_json())
+                .with_context(|| format!("cannot write {}", to.display()))?;
             eprintln!(
                 "recorded in {}: {} of {} rates hold",
                 to.display(),
@@ -444,6 +405,40 @@ fn lfw_bench(g: &Global, args: LfwArgs) -> Result<()> {
     Ok(())
 }
 
+/// Where `--record` writes, settled before any image is described: the
+/// FILE given, else `checks.json` in the model's own directory, but never
+/// over a record lfr ships, nor for calibrations other than the model's.
+fn record_destination(
+    args: &LfwArgs,
+    files: &lfr_engine::pipeline::ModelFiles,
+) -> Result<Option<PathBuf>> {
+    let Some(to) = &args.record else {
+        return Ok(None);
+    };
+    if args.data.max_images.is_some() {
+        bail!("--record needs the checks on every person N-Z: leave out --max-images");
+    }
+    if let Some(file) = to {
+        return Ok(Some(file.clone()));
+    }
+    if args.calibration.is_some() || args.fusion_calibration.is_some() {
+        bail!(
+            "these are not the model's installed calibrations: give --record FILE, so that the model's own record is not replaced"
+        );
+    }
+    let align = args.data.engine.align;
+    let shipped = match (files.calibration(align), files.fusion_calibration(align)) {
+        (Ok(single), Ok(fused)) => lfr_engine::checks::CheckRecord::find(None, &single, &fused)?,
+        _ => None,
+    };
+    match (shipped, files.recogniser.dir()) {
+        (None, Some(dir)) => Ok(Some(dir.join(lfr_engine::checks::FILE))),
+        _ => bail!(
+            "lfr ships the record of this model's calibration checks, and it stands; give --record FILE to write another elsewhere"
+        ),
+    }
+}
+
 /// What the checks found, as the record the rules read ([`lfr_engine::checks`]).
 fn check_record(
     g: &Global,
@@ -451,19 +446,13 @@ fn check_record(
     calibration: &lfr_engine::calibration::Calibration,
     fusion: &lfr_engine::fusion::FusionCalibration,
     checks: &[lfr_eval::lfw_bench::Check],
-    to_file: bool,
+    file_given: bool,
 ) -> Result<lfr_engine::checks::CheckRecord> {
     let model = files.recogniser.id().to_string();
     let pairs = checks
         .iter()
         .find(|c| c.method == "single image")
         .map_or(0, |c| c.pairs);
-    if pairs < lfr_engine::checks::MIN_PAIRS_OF_PEOPLE {
-        bail!(
-            "the checks covered {pairs} pairs of people N-Z, too few for a record (at least {}): give the whole LFW set to --data",
-            lfr_engine::checks::MIN_PAIRS_OF_PEOPLE
-        );
-    }
     let not_held: Vec<String> = checks
         .iter()
         .filter(|c| !c.holds)
@@ -490,7 +479,7 @@ fn check_record(
         .model
         .as_ref()
         .map_or(String::new(), |m| format!(" --model {m}"));
-    Ok(lfr_engine::checks::CheckRecord {
+    let record = lfr_engine::checks::CheckRecord {
         algorithm: calibration.algorithm.clone(),
         calibration: calibration.digest(),
         fused_calibration: fusion.digest(),
@@ -500,14 +489,18 @@ fn check_record(
         date: lfr_base::Timestamp::now().strftime("%Y-%m-%d").to_string(),
         command: format!(
             "lfr{named} bench lfw --data LFW_DIR --checks-only --record{}",
-            if to_file { " FILE" } else { "" }
+            if file_given { " FILE" } else { "" }
         ),
         pairs_of_people: pairs,
         held: checks.len() - not_held.len(),
         of: checks.len(),
         not_held,
         model,
-    })
+    };
+    record
+        .validate()
+        .context("no record written: give the whole LFW set to --data")?;
+    Ok(record)
 }
 
 /// Whether each calibrated rate holds for people the calibration never saw.

@@ -6,15 +6,16 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use lfr_domain::enrol::CalibrationCheck;
+use lfr_engine::calibration::Calibration;
 use lfr_engine::checks::CheckRecord;
 use lfr_engine::describe::Describer;
+use lfr_engine::fusion::FusionCalibration;
 use lfr_engine::package::{
     BUILTIN_ID, CALIBRATION_FILE, CombinedModel, FUSED_CALIBRATION_FILE, MANIFEST_FILE, Package,
     read_calibration, read_fusion_calibration,
 };
 use lfr_engine::pipeline::Recogniser;
 use lfr_engine::runtime::OrtBackend;
-use lfr_engine::template::Algorithm;
 use lfr_models::packages::{Added, Existing, PackageFile};
 use lfr_models::{ModelsDir, files};
 use serde::Serialize;
@@ -246,14 +247,13 @@ pub struct Listed {
 /// not checked, and why is said beside it.
 fn checks_of(
     dir: &Path,
-    algorithm: &Algorithm,
-    single: Option<String>,
-    fused: Option<String>,
+    single: Option<&Calibration>,
+    fused: Option<&FusionCalibration>,
 ) -> (Option<CalibrationCheck>, Option<String>) {
     let (Some(single), Some(fused)) = (single, fused) else {
         return (None, None);
     };
-    match CheckRecord::find(Some(dir), algorithm, &single, &fused) {
+    match CheckRecord::find(Some(dir), single, fused) {
         Ok(r) => (Some(lfr_live::enrol::check_of(r)), None),
         Err(e) => (Some(CalibrationCheck::NotChecked), Some(e.to_string())),
     }
@@ -272,12 +272,8 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                 let m = p.manifest();
                 let cal = p.calibration();
                 let fused = p.fusion_calibration();
-                let (calibration_check, checks_problem) = checks_of(
-                    p.dir(),
-                    &p.algorithm(),
-                    cal.as_ref().ok().map(|c| c.digest()),
-                    fused.as_ref().ok().map(|c| c.digest()),
-                );
+                let (calibration_check, checks_problem) =
+                    checks_of(p.dir(), cal.as_ref().ok(), fused.as_ref().ok());
                 Listed {
                     id,
                     version: Some(m.version.clone()),
@@ -334,12 +330,8 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         .collect();
     let cal = read_calibration(c.dir(), &algorithm, &id);
     let fused = read_fusion_calibration(c.dir(), &algorithm, &id);
-    let (calibration_check, checks_problem) = checks_of(
-        c.dir(),
-        &algorithm,
-        cal.as_ref().ok().map(|c| c.digest()),
-        fused.as_ref().ok().map(|c| c.digest()),
-    );
+    let (calibration_check, checks_problem) =
+        checks_of(c.dir(), cal.as_ref().ok(), fused.as_ref().ok());
     Listed {
         version: Some(c.manifest().version.clone()),
         licence: Some("those of its components".into()),
@@ -374,9 +366,8 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
     let builtin = lfr_engine::pipeline::algorithm(lfr_engine::align::AlignMethod::YuNet5);
     let shipped = CheckRecord::find(
         None,
-        &builtin,
-        &lfr_engine::calibration::Calibration::shipped(&builtin)?.digest(),
-        &lfr_engine::fusion::FusionCalibration::shipped(&builtin)?.digest(),
+        &Calibration::shipped(&builtin)?,
+        &FusionCalibration::shipped(&builtin)?,
     )?;
     writeln!(
         out,

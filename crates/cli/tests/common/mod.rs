@@ -10,6 +10,15 @@ pub mod browser;
 
 pub use lfr_testkit::shared;
 
+/// `lfr [--model M] bench lfw --data LFW --checks-only --record ...`: the
+/// calibration checks on people N-Z, recorded; `extra` follows `--record`
+/// (a FILE, or other options).
+pub fn lfw_checks<'a>(lfw: &'a str, model: Option<&'a str>, extra: &[&'a str]) -> Vec<&'a str> {
+    let named = model.map(|m| ["--model", m]).into_iter().flatten();
+    let bench = ["bench", "lfw", "--data", lfw, "--checks-only", "--record"];
+    named.chain(bench).chain(extra.iter().copied()).collect()
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
     /// The database URL (a SQLite file in `dir` unless made with [`Env::on`]).

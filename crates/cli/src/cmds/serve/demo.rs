@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use lfr_base::{RealClock, SignedDuration, Timestamp};
-
 use lfr_domain::deployment::{Application, DeploymentStyle, UseCase};
 use lfr_domain::role::{Rank, Role};
 use lfr_domain::watchlist::WatchlistKind;
