@@ -4,8 +4,9 @@
 //! model without such a record, or with failed checks, only with a recorded
 //! reason (`lfr_domain::policy::model_calibration_holds`).
 //!
-//! A record names the exact calibrations it checked by their SHA-256: a
-//! model recalibrated since has no record until it is checked again. The
+//! A record names the exact calibrations it checked, and the weights it
+//! checked them with, by their SHA-256: a model recalibrated or given other
+//! weights since has no record until it is checked again. The
 //! records of the calibrations lfr ships are built in, so a models
 //! directory installed before they existed still finds them.
 
@@ -39,6 +40,12 @@ const SHIPPED: &[&str] = &[
 pub struct CheckRecord {
     pub model: String,
     pub algorithm: Algorithm,
+    /// SHA-256 of the descriptor's weights the checks ran (a combined
+    /// model's components' in order, joined by `+`): a package that reuses
+    /// a checked model's id and calibrations over other weights does not
+    /// inherit its record. Empty in records written before it was kept.
+    #[serde(default)]
+    pub weights: String,
     /// SHA-256 of the single-image calibration checked.
     pub calibration: String,
     /// SHA-256 of the fused calibration checked (cohort and curves).
@@ -68,6 +75,12 @@ impl CheckRecord {
     /// A record proves something only over enough pairs of people, and its
     /// counts must agree with the failures it lists.
     pub fn validate(&self) -> Result<(), CalibrationError> {
+        if self.weights.is_empty() {
+            return Err(CalibrationError::Invalid(format!(
+                "this record of calibration checks does not name the weights it checked (it predates that); run the checks again: `lfr --model {} bench lfw --data LFW_DIR --checks-only --record`",
+                self.model
+            )));
+        }
         if self.pairs_of_people < MIN_PAIRS_OF_PEOPLE {
             return Err(CalibrationError::Invalid(format!(
                 "calibration checks on {} pairs of people prove nothing; a record needs at least {MIN_PAIRS_OF_PEOPLE} (LFW people N-Z give 1,546,153)",
@@ -94,26 +107,36 @@ impl CheckRecord {
         self.held == self.of
     }
 
-    /// The record of exactly these calibrations (by SHA-256): the one
-    /// shipped with lfr, which no file can replace, else the one in the
-    /// model's directory `dir`. A record in `dir` that cannot be read is an
-    /// error, not a missing record.
+    /// The record of exactly these calibrations and weights (by SHA-256,
+    /// `weights` as [`CheckRecord::weights`]): the one shipped with lfr,
+    /// which no file can replace, else the one in the model's directory
+    /// `dir`. A record in `dir` that cannot be read is an error, not a
+    /// missing record.
     pub fn find(
         dir: Option<&Path>,
+        weights: &str,
         single: &Calibration,
         fused: &FusionCalibration,
     ) -> Result<Option<Self>, CalibrationError> {
-        Self::find_by_digest(dir, &single.algorithm, &single.digest(), &fused.digest())
+        Self::find_by_digest(
+            dir,
+            &single.algorithm,
+            weights,
+            &single.digest(),
+            &fused.digest(),
+        )
     }
 
     fn find_by_digest(
         dir: Option<&Path>,
         algorithm: &Algorithm,
+        weights: &str,
         calibration: &str,
         fused: &str,
     ) -> Result<Option<Self>, CalibrationError> {
         let is_of = |r: &Self| {
             r.algorithm == *algorithm
+                && r.weights == weights
                 && r.calibration == calibration
                 && r.fused_calibration == fused
         };
@@ -145,6 +168,7 @@ mod tests {
         CheckRecord {
             model: "m".into(),
             algorithm: Algorithm("d/a/m".into()),
+            weights: "w1".into(),
             calibration: "c1".into(),
             fused_calibration: "f1".into(),
             on: "LFW people N-Z".into(),
@@ -171,6 +195,12 @@ mod tests {
         few.pairs_of_people = 780;
         let e = CheckRecord::from_json(&few.to_json()).unwrap_err();
         assert!(e.to_string().contains("prove nothing"), "{e}");
+        // A record that does not name the weights it checked proves
+        // nothing about the weights a model runs now.
+        let mut old = serde_json::to_value(&r).unwrap();
+        old.as_object_mut().unwrap().remove("weights");
+        let e = CheckRecord::from_json(&old.to_string()).unwrap_err();
+        assert!(e.to_string().contains("run the checks again"), "{e}");
         assert!(CheckRecord::from_json("{").is_err());
     }
 
@@ -184,27 +214,44 @@ mod tests {
         };
         let builtin = (
             "dlib-resnet-v1",
+            crate::package::builtin_weights().to_string(),
             include_str!("../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.json"),
             include_str!(
                 "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.fused.json"
             ),
         );
-        let packages = PACKAGES.iter().map(|p| (p.id, p.files));
-        let combined = SHIPPED_COMBINED.iter().map(|c| (c.id, c.files));
-        let shipped: Vec<(&str, &str, &str)> = std::iter::once(builtin)
-            .chain(packages.chain(combined).map(|(id, f)| {
+        // The weights each shipped package installs, as its manifest pins them.
+        let manifest_weights = |files: &[(&str, &'static str)]| {
+            let m = crate::package::Manifest::parse(file(files, "manifest.json")).unwrap();
+            m.model.sha256
+        };
+        let weights_of = |id: &str| match id {
+            "dlib-resnet-v1" => crate::package::builtin_weights().to_string(),
+            id => manifest_weights(PACKAGES.iter().find(|p| p.id == id).unwrap().files),
+        };
+        let packages = PACKAGES
+            .iter()
+            .map(|p| (p.id, manifest_weights(p.files), p.files));
+        let combined = SHIPPED_COMBINED.iter().map(|c| {
+            let m = crate::package::CombinedManifest::parse(file(c.files, "combined.json")).unwrap();
+            let parts: Vec<String> = m.components.iter().map(|p| weights_of(&p.model)).collect();
+            (c.id, parts.join("+"), c.files)
+        });
+        let shipped: Vec<(&str, String, &str, &str)> = std::iter::once(builtin)
+            .chain(packages.chain(combined).map(|(id, weights, f)| {
                 (
                     id,
+                    weights,
                     file(f, "calibration.json"),
                     file(f, "calibration.fused.json"),
                 )
             }))
             .collect();
         assert_eq!(shipped.len(), SHIPPED.len(), "one record per shipped model");
-        for (id, single, fused) in shipped {
+        for (id, weights, single, fused) in shipped {
             let single = Calibration::from_json(single).unwrap();
             let fused = FusionCalibration::from_json(fused).unwrap();
-            let r = CheckRecord::find(None, &single, &fused)
+            let r = CheckRecord::find(None, &weights, &single, &fused)
                 .unwrap()
                 .unwrap_or_else(|| {
                     panic!("{id}: no record of checks for the shipped calibrations; run `lfr --model {id} bench lfw --data LFW_DIR --checks-only --record crates/engine/calibration/checks/{id}.json`")
@@ -219,11 +266,14 @@ mod tests {
         let r = record();
         std::fs::write(dir.path().join(FILE), r.to_json()).unwrap();
         let a = Algorithm("d/a/m".into());
-        let found =
-            |c: &str, f: &str| CheckRecord::find_by_digest(Some(dir.path()), &a, c, f).unwrap();
-        assert_eq!(found("c1", "f1"), Some(r));
-        assert_eq!(found("c2", "f1"), None);
-        assert_eq!(found("c1", "f2"), None);
+        let found = |w: &str, c: &str, f: &str| {
+            CheckRecord::find_by_digest(Some(dir.path()), &a, w, c, f).unwrap()
+        };
+        assert_eq!(found("w1", "c1", "f1"), Some(r));
+        assert_eq!(found("w1", "c2", "f1"), None);
+        assert_eq!(found("w1", "c1", "f2"), None);
+        // The same calibrations over other weights have no record.
+        assert_eq!(found("w2", "c1", "f1"), None);
         // A file cannot stand in for the record of a shipped calibration.
         let shipped = CheckRecord::shipped()
             .unwrap()
@@ -237,12 +287,25 @@ mod tests {
         let got = CheckRecord::find_by_digest(
             Some(dir.path()),
             &shipped.algorithm,
+            &shipped.weights,
             &shipped.calibration,
             &shipped.fused_calibration,
         )
         .unwrap();
-        assert_eq!(got, Some(shipped));
+        assert_eq!(got, Some(shipped.clone()));
         std::fs::write(dir.path().join(FILE), "not json").unwrap();
-        assert!(CheckRecord::find_by_digest(Some(dir.path()), &a, "c1", "f1").is_err());
+        assert!(CheckRecord::find_by_digest(Some(dir.path()), &a, "w1", "c1", "f1").is_err());
+        // Nor does the shipped record follow its calibrations onto other
+        // weights: a package that reuses OMZ's id, version and calibration
+        // files over another network is not checked.
+        let other = CheckRecord::find_by_digest(
+            None,
+            &shipped.algorithm,
+            &"0".repeat(64),
+            &shipped.calibration,
+            &shipped.fused_calibration,
+        )
+        .unwrap();
+        assert_eq!(other, None);
     }
 }

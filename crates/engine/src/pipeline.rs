@@ -63,6 +63,15 @@ impl Recogniser {
         }
     }
 
+    /// SHA-256 of the weights it runs (see [`crate::checks::CheckRecord::weights`]).
+    pub fn weights(&self) -> String {
+        match self {
+            Self::Builtin => crate::package::builtin_weights().to_string(),
+            Self::Package(p) => p.weights().to_string(),
+            Self::Combined(c) => c.weights(),
+        }
+    }
+
     /// What `--model` calls it.
     pub fn id(&self) -> &str {
         match self {
@@ -134,6 +143,7 @@ impl ModelFiles {
         };
         Ok(crate::checks::CheckRecord::find(
             self.recogniser.dir(),
+            &self.recogniser.weights(),
             &single,
             &fused,
         )?)

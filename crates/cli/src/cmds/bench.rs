@@ -428,7 +428,12 @@ fn record_destination(
     }
     let align = args.data.engine.align;
     let shipped = match (files.calibration(align), files.fusion_calibration(align)) {
-        (Ok(single), Ok(fused)) => lfr_engine::checks::CheckRecord::find(None, &single, &fused)?,
+        (Ok(single), Ok(fused)) => lfr_engine::checks::CheckRecord::find(
+            None,
+            &files.recogniser.weights(),
+            &single,
+            &fused,
+        )?,
         _ => None,
     };
     match (shipped, files.recogniser.dir()) {
@@ -481,6 +486,7 @@ fn check_record(
         .map_or(String::new(), |m| format!(" --model {m}"));
     let record = lfr_engine::checks::CheckRecord {
         algorithm: calibration.algorithm.clone(),
+        weights: files.recogniser.weights(),
         calibration: calibration.digest(),
         fused_calibration: fusion.digest(),
         on: format!(

@@ -247,13 +247,14 @@ pub struct Listed {
 /// not checked, and why is said beside it.
 fn checks_of(
     dir: &Path,
+    weights: &str,
     single: Option<&Calibration>,
     fused: Option<&FusionCalibration>,
 ) -> (Option<CalibrationCheck>, Option<String>) {
     let (Some(single), Some(fused)) = (single, fused) else {
         return (None, None);
     };
-    match CheckRecord::find(Some(dir), single, fused) {
+    match CheckRecord::find(Some(dir), weights, single, fused) {
         Ok(r) => (Some(lfr_live::enrol::check_of(r)), None),
         Err(e) => (Some(CalibrationCheck::NotChecked), Some(e.to_string())),
     }
@@ -273,7 +274,7 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                 let cal = p.calibration();
                 let fused = p.fusion_calibration();
                 let (calibration_check, checks_problem) =
-                    checks_of(p.dir(), cal.as_ref().ok(), fused.as_ref().ok());
+                    checks_of(p.dir(), p.weights(), cal.as_ref().ok(), fused.as_ref().ok());
                 Listed {
                     id,
                     version: Some(m.version.clone()),
@@ -331,7 +332,12 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
     let cal = read_calibration(c.dir(), &algorithm, &id);
     let fused = read_fusion_calibration(c.dir(), &algorithm, &id);
     let (calibration_check, checks_problem) =
-        checks_of(c.dir(), cal.as_ref().ok(), fused.as_ref().ok());
+        checks_of(
+            c.dir(),
+            &c.weights(),
+            cal.as_ref().ok(),
+            fused.as_ref().ok(),
+        );
     Listed {
         version: Some(c.manifest().version.clone()),
         licence: Some("those of its components".into()),
@@ -366,6 +372,7 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
     let builtin = lfr_engine::pipeline::algorithm(lfr_engine::align::AlignMethod::YuNet5);
     let shipped = CheckRecord::find(
         None,
+        lfr_engine::package::builtin_weights(),
         &Calibration::shipped(&builtin)?,
         &FusionCalibration::shipped(&builtin)?,
     )?;

@@ -236,6 +236,16 @@ impl CombinedModel {
             .find_map(|p| p.manifest().restriction.as_deref())
     }
 
+    /// SHA-256 of its components' weights, in order, joined by `+`.
+    pub fn weights(&self) -> String {
+        let digests: Vec<&str> = self
+            .packages
+            .iter()
+            .map(|p| p.as_ref().map_or(super::builtin_weights(), Package::weights))
+            .collect();
+        digests.join("+")
+    }
+
     pub fn components(&self) -> impl Iterator<Item = (Option<&Package>, f32)> {
         self.packages
             .iter()

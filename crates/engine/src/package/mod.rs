@@ -118,6 +118,11 @@ impl Package {
         Ok(bytes)
     }
 
+    /// SHA-256 of its weights, as its manifest pins them (checked at open).
+    pub fn weights(&self) -> &str {
+        &self.manifest.model.sha256
+    }
+
     pub fn calibration_path(&self) -> PathBuf {
         self.dir.join(CALIBRATION_FILE)
     }
@@ -142,6 +147,13 @@ impl Package {
     pub fn is_calibrated(&self) -> bool {
         self.calibration().is_ok()
     }
+}
+
+/// SHA-256 of the built-in descriptor's weights: dlib's file, as lfr pins it.
+pub fn builtin_weights() -> &'static str {
+    lfr_models::manifest::entry(lfr_models::files::DLIB_RESNET)
+        .expect("lfr pins dlib's descriptor")
+        .sha256
 }
 
 /// The single-image calibration in model directory `dir` (a package or a
