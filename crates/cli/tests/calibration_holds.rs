@@ -40,16 +40,22 @@ fn checked(model: Option<&str>) -> Vec<serde_json::Value> {
         .unwrap()
         .into_iter()
         .find(|r| {
-            (&r.algorithm, &r.weights, &r.calibration, &r.fused_calibration)
-                == (
-                    &written.algorithm,
-                    &written.weights,
-                    &written.calibration,
-                    &written.fused_calibration,
-                )
+            (
+                &r.algorithm,
+                &r.weights,
+                &r.calibration,
+                &r.fused_calibration,
+            ) == (
+                &written.algorithm,
+                &written.weights,
+                &written.calibration,
+                &written.fused_calibration,
+            )
         })
         .unwrap_or_else(|| {
-            panic!("lfr ships no record of these calibrations' checks with these weights: {written:#?}")
+            panic!(
+                "lfr ships no record of these calibrations' checks with these weights: {written:#?}"
+            )
         });
     // Which rates fail, not the digits measured (a comparison at the edge
     // may fall the other way on another processor's arithmetic).

@@ -233,7 +233,8 @@ mod tests {
             .iter()
             .map(|p| (p.id, manifest_weights(p.files), p.files));
         let combined = SHIPPED_COMBINED.iter().map(|c| {
-            let m = crate::package::CombinedManifest::parse(file(c.files, "combined.json")).unwrap();
+            let m =
+                crate::package::CombinedManifest::parse(file(c.files, "combined.json")).unwrap();
             let parts: Vec<String> = m.components.iter().map(|p| weights_of(&p.model)).collect();
             (c.id, parts.join("+"), c.files)
         });

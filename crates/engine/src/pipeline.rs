@@ -390,6 +390,16 @@ impl Engine {
         Ok(self.detector.detect_regions(image, regions)?)
     }
 
+    /// The faces one camera asks for ([`Detector::detect_for`]).
+    pub fn detect_for(
+        &mut self,
+        image: &RgbImage,
+        regions: Option<&[BoundingBox]>,
+        min_eyes: Option<f32>,
+    ) -> Result<Vec<Face>, EngineError> {
+        Ok(self.detector.detect_for(image, regions, min_eyes)?)
+    }
+
     /// A template for each of `faces` (found in `image`), described in one batch.
     pub fn templates(
         &mut self,

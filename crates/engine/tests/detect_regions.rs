@@ -82,3 +82,43 @@ fn regions_find_the_whole_frames_faces_inside_them_and_nothing_else() {
     // The whole frame again, after region runs, still finds the same faces.
     assert_eq!(det.detect(&frame).unwrap().len(), whole.len());
 }
+
+/// Cameras of one process share detectors, each camera with its own
+/// smallest face: searched for 30 px between the eyes, a frame gives what a
+/// detector configured for 30 px gives (on a frame shrunk further), and the
+/// shared detector is left as it was.
+#[test]
+fn a_cameras_smallest_face_is_searched_as_its_own_detector_would() {
+    let frame = crowd_frame();
+    let backend = backend();
+    let yunet = model_bytes(lfr_models::files::YUNET);
+    let mut shared_det = Detector::new(&backend, &yunet, DetectorConfig::default()).unwrap();
+    let close = DetectorConfig::default().with_smallest_face(30.0);
+    assert!(close.input_scale() < DetectorConfig::default().input_scale());
+    let mut own = Detector::new(&backend, &yunet, close).unwrap();
+    let at_20 = shared_det.detect(&frame).unwrap();
+    let want = own.detect(&frame).unwrap();
+    let got = shared_det.detect_for(&frame, None, Some(30.0)).unwrap();
+    assert!(
+        !want.is_empty() && want.len() <= at_20.len(),
+        "{} faces from 30 px, {} from 20",
+        want.len(),
+        at_20.len()
+    );
+    // The very same boxes as the camera's own detector, which are not the
+    // 20 px search's: the frame was shrunk further.
+    let boxes = |f: &[Face]| f.iter().map(|f| f.bbox).collect::<Vec<_>>();
+    assert_eq!(boxes(&got), boxes(&want));
+    assert_ne!(boxes(&at_20), boxes(&want));
+    // In regions too, and the next camera gets the detector's own search.
+    let regions: Vec<BoundingBox> = want.iter().map(|f| around(&f.bbox, 1.0)).collect();
+    let in_regions = shared_det
+        .detect_for(&frame, Some(&regions), Some(30.0))
+        .unwrap();
+    assert!(
+        want.iter()
+            .all(|f| in_regions.iter().any(|g| same_place(f, g)))
+    );
+    assert_eq!(shared_det.detect(&frame).unwrap().len(), at_20.len());
+    assert_eq!(*shared_det.config(), DetectorConfig::default());
+}

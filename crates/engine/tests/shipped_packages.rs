@@ -213,8 +213,8 @@ fn a_shipped_record_does_not_follow_its_calibrations_onto_other_weights() {
     let manifest = dir.path().join(lfr_engine::package::MANIFEST_FILE);
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    let digest = lfr_engine::package::sha256_file(&dir.path().join(&p.manifest().model.file))
-        .unwrap();
+    let digest =
+        lfr_engine::package::sha256_file(&dir.path().join(&p.manifest().model.file)).unwrap();
     json["model"]["sha256"] = digest.clone().into();
     std::fs::write(&manifest, json.to_string()).unwrap();
 

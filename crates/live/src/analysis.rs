@@ -135,6 +135,8 @@ pub struct Recognition {
 pub struct CameraAnalysis {
     pub name: String,
     zone: Option<Zone>,
+    /// The camera's own smallest face, if it sets one ([`crate::camera::MinEyes`]).
+    min_eyes: Option<f32>,
     config: AnalysisConfig,
     tracker: Tracker,
     counters: Arc<Counters>,
@@ -152,11 +154,19 @@ impl CameraAnalysis {
         Self {
             name,
             zone,
+            min_eyes: None,
             tracker: Tracker::new(config.tracker),
             config,
             counters,
             last_full: None,
         }
+    }
+
+    /// Searches this camera's frames for faces down to `min_eyes` rather
+    /// than the detector's own smallest face.
+    pub fn with_min_eyes(mut self, min_eyes: Option<crate::camera::MinEyes>) -> Self {
+        self.min_eyes = min_eyes.map(|m| m.px());
+        self
     }
 
     /// The camera's running counts.
@@ -171,8 +181,11 @@ impl CameraAnalysis {
     }
 
     /// The faces of a frame seen at `at`: the whole frame, or only where the
-    /// tracks can be when [`AnalysisConfig::regions`] says so. Faces outside
-    /// the camera's zone are dropped and counted.
+    /// tracks can be when [`AnalysisConfig::regions`] says so, down to the
+    /// camera's smallest face. A camera with a zone has only the part of the
+    /// frame where a face centred in the zone can lie searched
+    /// ([`Zone::search_box`]): faces elsewhere are never even detected.
+    /// Faces outside the zone are dropped and counted.
     pub fn detect(
         &mut self,
         engine: &mut Engine,
@@ -194,10 +207,16 @@ impl CameraAnalysis {
         let mut faces = match regions {
             None => {
                 self.last_full = Some(at);
-                engine.detect(image)?
+                let (w, h) = image.dimensions();
+                let within = self.zone.as_ref().and_then(|z| z.search_box(w, h));
+                engine.detect_for(
+                    image,
+                    within.as_ref().map(std::slice::from_ref),
+                    self.min_eyes,
+                )?
             }
             Some(b) if b.is_empty() => Vec::new(),
-            Some(b) => engine.detect_regions(image, &b)?,
+            Some(b) => engine.detect_for(image, Some(&b), self.min_eyes)?,
         };
         if let Some(zone) = &self.zone {
             let before = faces.len();

@@ -18,6 +18,48 @@ pub struct CameraConfig {
     /// outside it are neither tracked nor compared; `None` is the whole frame.
     #[serde(default)]
     pub zone: Option<Zone>,
+    /// The smallest face this camera must find, pixels between the eyes
+    /// (`None`: the process's `--min-eyes`). A camera whose passers come
+    /// close asks for more, and its frames are searched shrunk further.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_eyes: Option<MinEyes>,
+}
+
+/// Pixels between the eyes of the smallest face a camera must find: from
+/// 20, the quality gate's floor (a smaller face is never recognised), to
+/// 200.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f32", into = "f32")]
+pub struct MinEyes(f32);
+
+impl MinEyes {
+    pub const RANGE: std::ops::RangeInclusive<f32> = 20.0..=200.0;
+
+    pub fn new(px: f32) -> Result<Self, String> {
+        match Self::RANGE.contains(&px) {
+            true => Ok(Self(px)),
+            false => Err(format!(
+                "the smallest face must be 20 to 200 pixels between the eyes (20 is the quality gate's floor: smaller faces are never recognised), not {px}"
+            )),
+        }
+    }
+
+    pub fn px(self) -> f32 {
+        self.0
+    }
+}
+
+impl TryFrom<f32> for MinEyes {
+    type Error = String;
+    fn try_from(v: f32) -> Result<Self, String> {
+        Self::new(v)
+    }
+}
+
+impl From<MinEyes> for f32 {
+    fn from(m: MinEyes) -> Self {
+        m.0
+    }
 }
 
 /// Where frames come from.
@@ -105,6 +147,28 @@ impl Zone {
         &self.points
     }
 
+    /// Where the detector must look in a `w` x `h` frame to find every face
+    /// whose centre lies inside: the zone's bounding box widened on each
+    /// side by a fifth of the frame's height, so that a face of up to two
+    /// fifths of it (about 200 px between the eyes at 1080p) lies whole in
+    /// it. `None` when that is nearly the whole frame (searched whole).
+    pub fn search_box(&self, w: u32, h: u32) -> Option<lfr_engine::geometry::BoundingBox> {
+        let margin = 0.2 * h as f32;
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for &[x, y] in &self.points {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        let (x0, y0) = ((x0 - margin).max(0.0), (y0 - margin).max(0.0));
+        let (x1, y1) = ((x1 + margin).min(w as f32), (y1 + margin).min(h as f32));
+        let area = (x1 - x0).max(0.0) * (y1 - y0).max(0.0);
+        (area < 0.9 * w as f32 * h as f32).then_some(lfr_engine::geometry::BoundingBox {
+            x: x0,
+            y: y0,
+            w: (x1 - x0).max(0.0),
+            h: (y1 - y0).max(0.0),
+        })
+    }
+
     /// Whether (x, y) lies inside (even-odd rule; points on an edge may go
     /// either way, which does not matter at the scale of a face).
     pub fn contains(&self, x: f32, y: f32) -> bool {
@@ -159,6 +223,47 @@ mod tests {
         assert!(l.contains(75.0, 75.0));
         assert!(Zone::polygon(vec![[0.0, 0.0], [1.0, 1.0]]).is_err());
         assert!(Zone::polygon(vec![[0.0, 0.0], [1.0, f32::NAN], [2.0, 0.0]]).is_err());
+    }
+
+    #[test]
+    fn a_zone_is_searched_with_room_for_the_faces_centred_in_it() {
+        let z = Zone::rect(200.0, 560.0, 800.0, 200.0);
+        let b = z.search_box(1920, 1080).unwrap();
+        // A fifth of the frame's height on each side, clipped to the frame.
+        assert_eq!((b.x, b.y, b.w, b.h), (0.0, 344.0, 1216.0, 632.0));
+        // Nearly the whole frame is searched whole.
+        assert!(
+            Zone::rect(0.0, 100.0, 1920.0, 900.0)
+                .search_box(1920, 1080)
+                .is_none()
+        );
+        // Outside the frame: nothing to search.
+        let off = Zone::rect(3000.0, 100.0, 100.0, 100.0)
+            .search_box(1920, 1080)
+            .unwrap();
+        assert_eq!(off.w, 0.0);
+    }
+
+    #[test]
+    fn a_cameras_smallest_face_is_read_and_bounded() {
+        let c: CameraConfig = serde_json::from_str(
+            r#"{"name":"c","location":"l","source":{"kind":"file","path":"a.mp4"},"min_eyes":30}"#,
+        )
+        .unwrap();
+        assert_eq!(c.min_eyes.map(MinEyes::px), Some(30.0));
+        for bad in ["19", "201", "-1"] {
+            let e = serde_json::from_str::<CameraConfig>(&format!(
+                r#"{{"name":"c","location":"l","source":{{"kind":"file","path":"a.mp4"}},"min_eyes":{bad}}}"#
+            ))
+            .unwrap_err();
+            assert!(e.to_string().contains("quality gate's floor"), "{e}");
+        }
+        let plain: CameraConfig = serde_json::from_str(
+            r#"{"name":"c","location":"l","source":{"kind":"file","path":"a.mp4"}}"#,
+        )
+        .unwrap();
+        assert_eq!(plain.min_eyes, None);
+        assert!(!serde_json::to_string(&plain).unwrap().contains("min_eyes"));
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //!     location: "Queen Street, north entrance".into(),
 //!     source: Source::File { path: video.into(), realtime: true, looped: true, loop_pause_s: 0.0 },
 //!     zone: Some(Zone::rect(0.0, 200.0, 1920.0, 880.0)),
+//!     min_eyes: None,
 //! }];
 //! // `actor` is the user the pipeline acts as: a SystemEngineer or Operator
 //! // (the roles allowed `raise_alert` and `record_counts`).
@@ -111,7 +112,7 @@ pub mod tracker;
 pub mod view;
 pub mod walkthrough;
 
-pub use camera::{CameraConfig, Source, Zone};
+pub use camera::{CameraConfig, MinEyes, Source, Zone};
 pub use events::{CameraEvent, CameraStatus, LiveEvent, Match, RaisedAlert, RecognitionState};
 pub use figures::CameraFigures;
 pub use gate::QualityGate;

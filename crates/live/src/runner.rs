@@ -86,7 +86,8 @@ impl Runner {
                         c.config.zone.clone(),
                         config.analysis,
                         c.counters.clone(),
-                    );
+                    )
+                    .with_min_eyes(c.config.min_eyes);
                     (Box::new(a), c.counters.clone())
                 })
                 .collect(),

@@ -710,6 +710,7 @@ mod tests {
                 loop_pause_s,
             },
             zone: None,
+            min_eyes: None,
         }
     }
 

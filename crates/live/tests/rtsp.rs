@@ -114,6 +114,7 @@ async fn h264_and_h265_rtsp_cameras_are_decoded_and_raise_alerts() {
             location: format!("RTSP camera sending {codec}"),
             source: Source::Rtsp { url: s.url.clone() },
             zone: None,
+            min_eyes: None,
         })
         .collect();
     let session = Session::start(

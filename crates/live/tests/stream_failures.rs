@@ -40,6 +40,7 @@ fn file_pausing(name: &str, path: &Path, looped: bool, loop_pause_s: f64) -> Cam
             loop_pause_s,
         },
         zone: None,
+        min_eyes: None,
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use lfr_base::RealClock;
-use lfr_live::{CameraConfig, CameraFigures, LiveConfig, LiveEvent, Session, Source};
+use lfr_live::{CameraConfig, CameraFigures, LiveConfig, LiveEvent, Session, Source, Zone};
 use lfr_store::Store;
 use lfr_walkthrough::encode::Encoder;
 use serde::Serialize;
@@ -58,6 +58,29 @@ pub struct LiveArgs {
     pub hwaccel: Option<lfr_video::HwAccel>,
     #[command(flatten)]
     pub smallest: super::SmallestFace,
+    /// Every camera's Zone of Recognition, a rectangle in frame pixels:
+    /// LEFT,TOP,WIDTH,HEIGHT (default: the whole frame). Only the part of
+    /// each frame where a face centred in it can lie is searched.
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_zone)]
+    pub zone: Option<[f32; 4]>,
+}
+
+fn parse_zone(s: &str) -> Result<[f32; 4], String> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("expected LEFT,TOP,WIDTH,HEIGHT in frame pixels, got {s:?}"))?;
+    match v[..] {
+        [x, y, w, h]
+            if v.iter().all(|p| p.is_finite()) && x >= 0.0 && y >= 0.0 && w > 0.0 && h > 0.0 =>
+        {
+            Ok([x, y, w, h])
+        }
+        _ => Err(format!(
+            "expected LEFT,TOP,WIDTH,HEIGHT in frame pixels (a width and height above 0), got {s:?}"
+        )),
+    }
 }
 
 /// The whole run, as `--json` prints it.
@@ -75,6 +98,9 @@ struct Report {
     cores: usize,
     /// The smallest face searched for, pixels between the eyes (`--min-eyes`).
     min_eyes: f32,
+    /// Every camera's Zone of Recognition (`--zone`: left, top, width,
+    /// height), or none: the whole frame.
+    zone: Option<[f32; 4]>,
     /// The processor, its cores and vector instructions (`simd::processor`).
     processor: String,
     /// What ran the networks (`--runtime`).
@@ -306,7 +332,8 @@ async fn bench(
                 looped: true,
                 loop_pause_s: 0.0,
             },
-            zone: None,
+            zone: a.zone.map(|[x, y, w, h]| Zone::rect(x, y, w, h)),
+            min_eyes: None,
         })
         .collect();
     let config = LiveConfig {
@@ -386,6 +413,7 @@ async fn bench(
         strangers: a.strangers,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         min_eyes: a.smallest.min_eyes,
+        zone: a.zone,
         processor: lfr_engine::simd::processor(),
         runtime,
         analysed_share: {

@@ -48,21 +48,15 @@ pub struct SmallestFace {
 
 impl SmallestFace {
     pub fn detector(self) -> lfr_engine::detect::DetectorConfig {
-        lfr_engine::detect::DetectorConfig {
-            min_face_iod: self.min_eyes,
-            min_box_side: self.min_eyes,
-            ..Default::default()
-        }
+        lfr_engine::detect::DetectorConfig::default().with_smallest_face(self.min_eyes)
     }
 }
 
 fn parse_min_eyes(s: &str) -> Result<f32, String> {
-    match s.parse::<f32>() {
-        Ok(v) if (20.0..=200.0).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "expected pixels between the eyes from 20 (the quality gate's floor: smaller faces are never recognised) to 200, got {s:?}"
-        )),
-    }
+    let px = s
+        .parse::<f32>()
+        .map_err(|_| format!("expected pixels between the eyes (20 to 200), got {s:?}"))?;
+    lfr_live::MinEyes::new(px).map(lfr_live::MinEyes::px)
 }
 
 impl Detection {

@@ -331,13 +331,12 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
         .collect();
     let cal = read_calibration(c.dir(), &algorithm, &id);
     let fused = read_fusion_calibration(c.dir(), &algorithm, &id);
-    let (calibration_check, checks_problem) =
-        checks_of(
-            c.dir(),
-            &c.weights(),
-            cal.as_ref().ok(),
-            fused.as_ref().ok(),
-        );
+    let (calibration_check, checks_problem) = checks_of(
+        c.dir(),
+        &c.weights(),
+        cal.as_ref().ok(),
+        fused.as_ref().ok(),
+    );
     Listed {
         version: Some(c.manifest().version.clone()),
         licence: Some("those of its components".into()),

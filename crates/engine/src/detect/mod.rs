@@ -151,6 +151,17 @@ impl DetectorConfig {
         }
     }
 
+    /// The same, for faces down to `min_eyes` pixels between the eyes:
+    /// smaller ones are neither searched for ([`InputScale::FitMinFace`])
+    /// nor kept (boxes under that side are specks at this size).
+    pub fn with_smallest_face(&self, min_eyes: f32) -> Self {
+        Self {
+            min_face_iod: min_eyes,
+            min_box_side: min_eyes,
+            ..*self
+        }
+    }
+
     /// The resize factor this configuration applies to a frame.
     pub fn input_scale(&self) -> f32 {
         match self.scale {
@@ -270,6 +281,40 @@ impl Detector {
         Ok(with_quality(image, raw))
     }
 
+    /// The faces one camera asks for: inside `regions` (frame pixels, as
+    /// [`Detector::detect_regions`]) or the whole frame, down to `min_eyes`
+    /// pixels between the eyes when the camera sets its own smallest face
+    /// (the frame is then shrunk for it, [`DetectorConfig::with_smallest_face`]).
+    /// The cameras of one process share detectors, so this leaves the
+    /// detector's own configuration as it was.
+    pub fn detect_for(
+        &mut self,
+        image: &RgbImage,
+        regions: Option<&[BoundingBox]>,
+        min_eyes: Option<f32>,
+    ) -> Result<Vec<Face>, DetectError> {
+        let c = match min_eyes {
+            Some(m) => {
+                let c = self.config.with_smallest_face(m);
+                c.validate()?;
+                c
+            }
+            None => self.config,
+        };
+        let (w, h) = image.dimensions();
+        if w == 0 || h == 0 {
+            return Err(DetectError::EmptyImage);
+        }
+        let raw = match regions {
+            None => self.raw_with(image, &c)?,
+            Some(r) => {
+                let windows = region_windows(w, h, c.input_scale(), r);
+                self.run_windows(image, windows, &c)?
+            }
+        };
+        Ok(with_quality(image, raw))
+    }
+
     /// As [`Detector::detect`], looking only inside `regions` (frame
     /// pixels), each at the configured scale ([`region_windows`]). For the
     /// frames between whole-frame passes of a video, where a face can only
@@ -284,8 +329,9 @@ impl Detector {
         if w == 0 || h == 0 {
             return Err(DetectError::EmptyImage);
         }
-        let windows = region_windows(w, h, self.config.input_scale(), regions);
-        let raw = self.run_windows(image, windows)?;
+        let c = self.config;
+        let windows = region_windows(w, h, c.input_scale(), regions);
+        let raw = self.run_windows(image, windows, &c)?;
         Ok(with_quality(image, raw))
     }
 
@@ -295,7 +341,17 @@ impl Detector {
         if w == 0 || h == 0 {
             return Err(DetectError::EmptyImage);
         }
-        let c = &self.config;
+        let c = self.config;
+        self.raw_with(image, &c)
+    }
+
+    /// The whole image's faces under configuration `c`.
+    fn raw_with(
+        &mut self,
+        image: &RgbImage,
+        c: &DetectorConfig,
+    ) -> Result<Vec<RawFace>, DetectError> {
+        let (w, h) = image.dimensions();
         let scale = c.input_scale();
         let mut windows = plan_windows(w, h, scale, c.tiling);
         let long = w.max(h) as f32;
@@ -304,7 +360,7 @@ impl Detector {
         {
             windows.extend(plan_windows(w, h, side as f32 / long, None));
         }
-        self.run_windows(image, windows)
+        self.run_windows(image, windows, c)
     }
 
     /// Runs the model on each window; the faces found, in frame pixels,
@@ -313,8 +369,8 @@ impl Detector {
         &mut self,
         image: &RgbImage,
         windows: Vec<Window>,
+        c: &DetectorConfig,
     ) -> Result<Vec<RawFace>, DetectError> {
-        let c = self.config;
         let mut all = Vec::new();
         for window in windows {
             // The whole frame's buffer is kept for the next frame; small

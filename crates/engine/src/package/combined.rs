@@ -241,7 +241,10 @@ impl CombinedModel {
         let digests: Vec<&str> = self
             .packages
             .iter()
-            .map(|p| p.as_ref().map_or(super::builtin_weights(), Package::weights))
+            .map(|p| {
+                p.as_ref()
+                    .map_or(super::builtin_weights(), Package::weights)
+            })
             .collect();
         digests.join("+")
     }

@@ -37,6 +37,7 @@ pub fn crowd_camera() -> lfr_live::CameraConfig {
             loop_pause_s: 0.0,
         },
         zone: None,
+        min_eyes: None,
     }
 }
 

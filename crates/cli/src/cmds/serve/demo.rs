@@ -333,6 +333,7 @@ pub async fn setup(g: &Global, a: &ServeArgs, addr: SocketAddr) -> Result<Demo> 
             loop_pause_s: 20.0,
         },
         zone: None,
+        min_eyes: None,
     };
     Ok(Demo {
         store,
