@@ -49,15 +49,8 @@ pub struct LiveArgs {
     /// Analysis workers (default: one per core, no more than cameras).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Where faces are looked for: `full` (every frame whole) or `regions`
-    /// (whole frames every 400 ms, around tracked faces between; default: the live pipeline's).
-    #[arg(long, value_enum)]
-    pub detect: Option<super::Detection>,
-    /// Decode on this hardware instead of the CPU: cuda or vaapi (FFmpeg's `-hwaccel`).
-    #[arg(long, value_name = "HW")]
-    pub hwaccel: Option<lfr_video::HwAccel>,
     #[command(flatten)]
-    pub smallest: super::SmallestFace,
+    pub search: super::CameraSearch,
     /// Every camera's Zone of Recognition, a rectangle in frame pixels:
     /// LEFT,TOP,WIDTH,HEIGHT (default: the whole frame). Only the part of
     /// each frame where a face centred in it can lie is searched.
@@ -339,13 +332,7 @@ async fn bench(
     let config = LiveConfig {
         workers: a.workers,
         max_fps_per_camera: a.fps,
-        regions: a
-            .detect
-            .unwrap_or_else(super::Detection::default_live)
-            .regions(),
-        hwaccel: a.hwaccel,
-        detector: a.smallest.detector(),
-        ..LiveConfig::default()
+        ..a.search.live_config()
     };
     let session = Session::start(
         store.clone(),
@@ -412,7 +399,7 @@ async fn bench(
         volunteers: w.volunteers.len(),
         strangers: a.strangers,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        min_eyes: a.smallest.min_eyes,
+        min_eyes: a.search.smallest.min_eyes,
         zone: a.zone,
         processor: lfr_engine::simd::processor(),
         runtime,

@@ -46,6 +46,40 @@ pub struct SmallestFace {
     pub min_eyes: f32,
 }
 
+/// How the cameras' frames are decoded and searched for faces (`serve`,
+/// `bench live`).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct CameraSearch {
+    /// Where frames are searched for faces: `full` (the whole of every
+    /// frame, or of a camera's Zone of Recognition) or `regions` (that every
+    /// 400 ms, around the tracked faces between; docs/live.md). Default:
+    /// the live pipeline's, `full`.
+    #[arg(long, value_enum)]
+    pub detect: Option<Detection>,
+    /// Decode the cameras' video on this hardware instead of the CPU:
+    /// cuda (NVIDIA) or vaapi (Intel, AMD), as FFmpeg's `-hwaccel`; a
+    /// camera whose decoder cannot open it fails and says why.
+    #[arg(long, value_name = "HW")]
+    pub hwaccel: Option<lfr_video::HwAccel>,
+    #[command(flatten)]
+    pub smallest: SmallestFace,
+}
+
+impl CameraSearch {
+    /// The live pipeline's settings these options choose; the rest default.
+    pub fn live_config(self) -> lfr_live::LiveConfig {
+        lfr_live::LiveConfig {
+            regions: self
+                .detect
+                .unwrap_or_else(Detection::default_live)
+                .regions(),
+            hwaccel: self.hwaccel,
+            detector: self.smallest.detector(),
+            ..lfr_live::LiveConfig::default()
+        }
+    }
+}
+
 impl SmallestFace {
     pub fn detector(self) -> lfr_engine::detect::DetectorConfig {
         lfr_engine::detect::DetectorConfig::default().with_smallest_face(self.min_eyes)

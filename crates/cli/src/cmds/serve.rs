@@ -64,18 +64,8 @@ pub struct ServeArgs {
     /// file (whole, by rename), so that scripts know when and where it is ready.
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
-    /// Where the cameras' frames are searched for faces: `full` (the whole of
-    /// every frame) or `regions` (the whole frame every 400 ms, around the
-    /// tracked faces between; docs/live.md). Default: `full`.
-    #[arg(long, value_enum)]
-    pub detect: Option<super::Detection>,
-    /// Decode the cameras' video on this hardware instead of the CPU:
-    /// cuda (NVIDIA) or vaapi (Intel, AMD), as FFmpeg's `-hwaccel`; a
-    /// camera whose decoder cannot open it fails and says why.
-    #[arg(long, value_name = "HW")]
-    pub hwaccel: Option<lfr_video::HwAccel>,
     #[command(flatten)]
-    pub smallest: super::SmallestFace,
+    pub search: super::CameraSearch,
     /// This process's name among the nodes sharing one PostgreSQL database
     /// (docs/nodes.md): what one node announces reaches every node's
     /// console. Default: the host's name and the process id.
@@ -172,15 +162,7 @@ async fn serve(g: &Global, a: ServeArgs) -> Result<()> {
     // Set at shutdown: the pipeline stops its session, which writes the
     // last counts, before the process ends.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let live_config = LiveConfig {
-        regions: a
-            .detect
-            .unwrap_or_else(super::Detection::default_live)
-            .regions(),
-        hwaccel: a.hwaccel,
-        detector: a.smallest.detector(),
-        ..LiveConfig::default()
-    };
+    let live_config = a.search.live_config();
     let live = match pipeline {
         Some(p) => {
             let models = deployment_models(g, &store, &p).await?;
