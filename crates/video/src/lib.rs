@@ -218,27 +218,26 @@ impl Decoder {
 
     /// The next frame, or `None` at the end of the stream.
     pub fn next_frame(&mut self) -> Result<Option<RgbImage>, VideoError> {
-        let mut buf = vec![0u8; self.frame_bytes];
-        let mut filled = 0;
-        while filled < buf.len() {
-            match self.stdout.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    return Err(VideoError::Read {
-                        input: self.input.clone(),
-                        source,
-                    });
-                }
-            }
-        }
+        let buf =
+            read_bytes(&mut self.stdout, self.frame_bytes).map_err(|source| VideoError::Read {
+                input: self.input.clone(),
+                source,
+            })?;
         // A partial frame at the end of a stream is discarded.
-        if filled < buf.len() {
+        if buf.len() < self.frame_bytes {
             return Ok(None);
         }
         Ok(RgbImage::from_raw(self.width, self.height, buf))
     }
+}
+
+/// Reads `n` bytes, or fewer where the input ends, into a new buffer. The
+/// reads write straight into it, so a 1080p frame's 6 MB is not zeroed
+/// first only to be overwritten.
+pub(crate) fn read_bytes<R: Read>(r: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 impl Iterator for Decoder {

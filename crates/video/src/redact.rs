@@ -38,18 +38,49 @@ pub fn redact_in(text: &str, input: &str) -> String {
 
 /// A command for FFmpeg's tools with a clean environment: the child gets
 /// only `PATH`, never the caller's sign-in token or other secrets.
+///
+/// The program is looked up on `PATH` here, and started by its full path:
+/// given a bare name and a `PATH` of its own, the standard library forks
+/// the whole process (copying the page tables of a process holding its
+/// models, and stalling its analysis threads) instead of spawning.
 pub(crate) fn tool(program: &str) -> Command {
-    let mut c = Command::new(program);
+    let path = std::env::var_os("PATH");
+    let found = path.as_ref().and_then(|p| {
+        std::env::split_paths(p)
+            .map(|dir| dir.join(program))
+            .find(|f| is_executable(f))
+    });
+    let mut c = Command::new(found.as_deref().unwrap_or(program.as_ref()));
     c.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
+    if let Some(path) = path {
         c.env("PATH", path);
     }
     c
 }
 
+fn is_executable(f: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(f).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tools_are_started_by_their_full_path_with_only_path_passed_on() {
+        let c = tool("ffmpeg");
+        let program = std::path::Path::new(c.get_program());
+        assert!(
+            program.is_absolute() && program.ends_with("ffmpeg"),
+            "{program:?}: is FFmpeg installed (apt-get install ffmpeg)?"
+        );
+        let envs: Vec<_> = c.get_envs().map(|(k, _)| k.to_owned()).collect();
+        assert_eq!(envs, ["PATH"]);
+        // What is not on PATH is left to fail when started, saying so.
+        let missing = tool("no-such-tool-lfr");
+        assert_eq!(missing.get_program(), "no-such-tool-lfr");
+    }
 
     #[test]
     fn credentials_are_cut_from_urls_and_from_what_mentions_them() {

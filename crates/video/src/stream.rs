@@ -463,9 +463,9 @@ fn read_ppm<R: BufRead>(r: &mut R) -> Result<Option<RgbImage>, PpmError> {
             "implausible frame header {width}x{height} maxval {maxval}"
         )));
     }
-    let mut buf = vec![0u8; width as usize * height as usize * 3];
-    let n = read_full(r, &mut buf).map_err(PpmError::Io)?;
-    if n < buf.len() {
+    let size = width as usize * height as usize * 3;
+    let buf = crate::read_bytes(r, size).map_err(PpmError::Io)?;
+    if buf.len() < size {
         // A frame cut short: FFmpeg was stopped mid-write.
         return Err(PpmError::Io(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
