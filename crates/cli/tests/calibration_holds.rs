@@ -42,19 +42,19 @@ fn checked(model: Option<&str>) -> Vec<serde_json::Value> {
         .find(|r| {
             (
                 &r.algorithm,
-                &r.weights,
+                &r.network,
                 &r.calibration,
                 &r.fused_calibration,
             ) == (
                 &written.algorithm,
-                &written.weights,
+                &written.network,
                 &written.calibration,
                 &written.fused_calibration,
             )
         })
         .unwrap_or_else(|| {
             panic!(
-                "lfr ships no record of these calibrations' checks with these weights: {written:#?}"
+                "lfr ships no record of these calibrations' checks with this network: {written:#?}"
             )
         });
     // Which rates fail, not the digits measured (a comparison at the edge

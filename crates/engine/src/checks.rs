@@ -4,9 +4,10 @@
 //! model without such a record, or with failed checks, only with a recorded
 //! reason (`lfr_domain::policy::model_calibration_holds`).
 //!
-//! A record names the exact calibrations it checked, and the weights it
-//! checked them with, by their SHA-256: a model recalibrated or given other
-//! weights since has no record until it is checked again. The
+//! A record names the exact calibrations it checked, and the network it
+//! checked them with (the weights and how they are run), by their SHA-256:
+//! a model recalibrated, given other weights or run another way since has
+//! no record until it is checked again. The
 //! records of the calibrations lfr ships are built in, so a models
 //! directory installed before they existed still finds them.
 
@@ -40,12 +41,14 @@ const SHIPPED: &[&str] = &[
 pub struct CheckRecord {
     pub model: String,
     pub algorithm: Algorithm,
-    /// SHA-256 of the descriptor's weights the checks ran (a combined
-    /// model's components' in order, joined by `+`): a package that reuses
-    /// a checked model's id and calibrations over other weights does not
-    /// inherit its record. Empty in records written before it was kept.
+    /// SHA-256 of the network the checks ran
+    /// ([`crate::package::network_of`]: the weights and how they are run;
+    /// a combined model's components' in order, joined by `+`): a package
+    /// that reuses a checked model's id and calibrations over other
+    /// weights, or runs them another way, does not inherit its record.
+    /// Empty in records written before it was kept.
     #[serde(default)]
-    pub weights: String,
+    pub network: String,
     /// SHA-256 of the single-image calibration checked.
     pub calibration: String,
     /// SHA-256 of the fused calibration checked (cohort and curves).
@@ -75,9 +78,9 @@ impl CheckRecord {
     /// A record proves something only over enough pairs of people, and its
     /// counts must agree with the failures it lists.
     pub fn validate(&self) -> Result<(), CalibrationError> {
-        if self.weights.is_empty() {
+        if self.network.is_empty() {
             return Err(CalibrationError::Invalid(format!(
-                "this record of calibration checks does not name the weights it checked (it predates that); run the checks again: `lfr --model {} bench lfw --data LFW_DIR --checks-only --record`",
+                "this record of calibration checks does not name the network it checked (it predates that); run the checks again: `lfr --model {} bench lfw --data LFW_DIR --checks-only --record`",
                 self.model
             )));
         }
@@ -107,21 +110,21 @@ impl CheckRecord {
         self.held == self.of
     }
 
-    /// The record of exactly these calibrations and weights (by SHA-256,
-    /// `weights` as [`CheckRecord::weights`]): the one shipped with lfr,
+    /// The record of exactly these calibrations and this network (by
+    /// SHA-256, `network` as [`CheckRecord::network`]): the one shipped with lfr,
     /// which no file can replace, else the one in the model's directory
     /// `dir`. A record in `dir` that cannot be read is an error, not a
     /// missing record.
     pub fn find(
         dir: Option<&Path>,
-        weights: &str,
+        network: &str,
         single: &Calibration,
         fused: &FusionCalibration,
     ) -> Result<Option<Self>, CalibrationError> {
         Self::find_by_digest(
             dir,
             &single.algorithm,
-            weights,
+            network,
             &single.digest(),
             &fused.digest(),
         )
@@ -130,13 +133,13 @@ impl CheckRecord {
     fn find_by_digest(
         dir: Option<&Path>,
         algorithm: &Algorithm,
-        weights: &str,
+        network: &str,
         calibration: &str,
         fused: &str,
     ) -> Result<Option<Self>, CalibrationError> {
         let is_of = |r: &Self| {
             r.algorithm == *algorithm
-                && r.weights == weights
+                && r.network == network
                 && r.calibration == calibration
                 && r.fused_calibration == fused
         };
@@ -168,7 +171,7 @@ mod tests {
         CheckRecord {
             model: "m".into(),
             algorithm: Algorithm("d/a/m".into()),
-            weights: "w1".into(),
+            network: "w1".into(),
             calibration: "c1".into(),
             fused_calibration: "f1".into(),
             on: "LFW people N-Z".into(),
@@ -195,10 +198,10 @@ mod tests {
         few.pairs_of_people = 780;
         let e = CheckRecord::from_json(&few.to_json()).unwrap_err();
         assert!(e.to_string().contains("prove nothing"), "{e}");
-        // A record that does not name the weights it checked proves
-        // nothing about the weights a model runs now.
+        // A record that does not name the network it checked proves
+        // nothing about the network a model runs now.
         let mut old = serde_json::to_value(&r).unwrap();
-        old.as_object_mut().unwrap().remove("weights");
+        old.as_object_mut().unwrap().remove("network");
         let e = CheckRecord::from_json(&old.to_string()).unwrap_err();
         assert!(e.to_string().contains("run the checks again"), "{e}");
         assert!(CheckRecord::from_json("{").is_err());
@@ -214,45 +217,49 @@ mod tests {
         };
         let builtin = (
             "dlib-resnet-v1",
-            crate::package::builtin_weights().to_string(),
+            crate::package::builtin_network().to_string(),
             include_str!("../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.json"),
             include_str!(
                 "../calibration/yunet-n-dynamic.align-yunet5-v1.dlib-resnet-v1.fused.json"
             ),
         );
-        // The weights each shipped package installs, as its manifest pins them.
-        let manifest_weights = |files: &[(&str, &'static str)]| {
+        // The network each shipped package installs, as its manifest says.
+        let manifest_network = |files: &[(&str, &'static str)]| {
             let m = crate::package::Manifest::parse(file(files, "manifest.json")).unwrap();
-            m.model.sha256
+            crate::package::network_of(&m)
         };
-        let weights_of = |id: &str| match id {
-            "dlib-resnet-v1" => crate::package::builtin_weights().to_string(),
-            id => manifest_weights(PACKAGES.iter().find(|p| p.id == id).unwrap().files),
+        let network_of_model = |id: &str| match id {
+            "dlib-resnet-v1" => crate::package::builtin_network().to_string(),
+            id => manifest_network(PACKAGES.iter().find(|p| p.id == id).unwrap().files),
         };
         let packages = PACKAGES
             .iter()
-            .map(|p| (p.id, manifest_weights(p.files), p.files));
+            .map(|p| (p.id, manifest_network(p.files), p.files));
         let combined = SHIPPED_COMBINED.iter().map(|c| {
             let m =
                 crate::package::CombinedManifest::parse(file(c.files, "combined.json")).unwrap();
-            let parts: Vec<String> = m.components.iter().map(|p| weights_of(&p.model)).collect();
+            let parts: Vec<String> = m
+                .components
+                .iter()
+                .map(|p| network_of_model(&p.model))
+                .collect();
             (c.id, parts.join("+"), c.files)
         });
         let shipped: Vec<(&str, String, &str, &str)> = std::iter::once(builtin)
-            .chain(packages.chain(combined).map(|(id, weights, f)| {
+            .chain(packages.chain(combined).map(|(id, network, f)| {
                 (
                     id,
-                    weights,
+                    network,
                     file(f, "calibration.json"),
                     file(f, "calibration.fused.json"),
                 )
             }))
             .collect();
         assert_eq!(shipped.len(), SHIPPED.len(), "one record per shipped model");
-        for (id, weights, single, fused) in shipped {
+        for (id, network, single, fused) in shipped {
             let single = Calibration::from_json(single).unwrap();
             let fused = FusionCalibration::from_json(fused).unwrap();
-            let r = CheckRecord::find(None, &weights, &single, &fused)
+            let r = CheckRecord::find(None, &network, &single, &fused)
                 .unwrap()
                 .unwrap_or_else(|| {
                     panic!("{id}: no record of checks for the shipped calibrations; run `lfr --model {id} bench lfw --data LFW_DIR --checks-only --record crates/engine/calibration/checks/{id}.json`")
@@ -273,7 +280,7 @@ mod tests {
         assert_eq!(found("w1", "c1", "f1"), Some(r));
         assert_eq!(found("w1", "c2", "f1"), None);
         assert_eq!(found("w1", "c1", "f2"), None);
-        // The same calibrations over other weights have no record.
+        // The same calibrations over another network have no record.
         assert_eq!(found("w2", "c1", "f1"), None);
         // A file cannot stand in for the record of a shipped calibration.
         let shipped = CheckRecord::shipped()
@@ -288,7 +295,7 @@ mod tests {
         let got = CheckRecord::find_by_digest(
             Some(dir.path()),
             &shipped.algorithm,
-            &shipped.weights,
+            &shipped.network,
             &shipped.calibration,
             &shipped.fused_calibration,
         )
@@ -296,8 +303,8 @@ mod tests {
         assert_eq!(got, Some(shipped.clone()));
         std::fs::write(dir.path().join(FILE), "not json").unwrap();
         assert!(CheckRecord::find_by_digest(Some(dir.path()), &a, "w1", "c1", "f1").is_err());
-        // Nor does the shipped record follow its calibrations onto other
-        // weights: a package that reuses OMZ's id, version and calibration
+        // Nor does the shipped record follow its calibrations onto another
+        // network: a package that reuses OMZ's id, version and calibration
         // files over another network is not checked.
         let other = CheckRecord::find_by_digest(
             None,

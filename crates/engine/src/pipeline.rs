@@ -63,12 +63,12 @@ impl Recogniser {
         }
     }
 
-    /// SHA-256 of the weights it runs (see [`crate::checks::CheckRecord::weights`]).
-    pub fn weights(&self) -> String {
+    /// SHA-256 of the network it runs (see [`crate::checks::CheckRecord::network`]).
+    pub fn network(&self) -> String {
         match self {
-            Self::Builtin => crate::package::builtin_weights().to_string(),
-            Self::Package(p) => p.weights().to_string(),
-            Self::Combined(c) => c.weights(),
+            Self::Builtin => crate::package::builtin_network().to_string(),
+            Self::Package(p) => p.network(),
+            Self::Combined(c) => c.network(),
         }
     }
 
@@ -143,7 +143,7 @@ impl ModelFiles {
         };
         Ok(crate::checks::CheckRecord::find(
             self.recogniser.dir(),
-            &self.recogniser.weights(),
+            &self.recogniser.network(),
             &single,
             &fused,
         )?)

@@ -174,54 +174,67 @@ fn prelu_rewrite_keeps_every_shipped_descriptor() {
     }
 }
 
-/// The record of a calibration's checks stays with the weights they ran:
-/// SFace as installed finds its shipped record (every rate holds); the same
-/// package with one weight changed, its id, version and calibration files
-/// untouched, has none, so a deployment treats it as not checked.
+/// The record of a calibration's checks stays with the network they ran:
+/// SFace as installed, or copied, finds its shipped record (every rate
+/// holds); the same package with one weight changed, or with its weights
+/// fed the colour channels the other way round, its id, version and
+/// calibration files untouched, has none, so a deployment treats it as not
+/// checked.
 #[test]
-fn a_shipped_record_does_not_follow_its_calibrations_onto_other_weights() {
+fn a_shipped_record_does_not_follow_its_calibrations_onto_another_network() {
     use lfr_engine::align::AlignMethod;
     use lfr_engine::pipeline::Recogniser;
     let p = package("sface");
-    let files = model_files(Recogniser::Package(Box::new(p.clone())));
-    let shipped = files
-        .calibration_checks(AlignMethod::YuNet5)
-        .unwrap()
-        .expect("the shipped record of SFace's checks");
+    let record_of = |p: Package| {
+        let files = model_files(Recogniser::Package(Box::new(p)));
+        assert!(files.calibration(AlignMethod::YuNet5).is_ok());
+        files.calibration_checks(AlignMethod::YuNet5).unwrap()
+    };
+    let shipped = record_of(p.clone()).expect("the shipped record of SFace's checks");
     assert!(shipped.holds());
-    assert_eq!(shipped.weights, p.weights());
+    assert_eq!(shipped.network, p.network());
 
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(p.dir()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let mut m = lfr_onnx::decode(&p.read_onnx().unwrap()).unwrap();
-    let w = m
-        .graph
-        .as_mut()
-        .unwrap()
-        .initializer
-        .iter_mut()
-        .find(|t| t.dims.len() == 4 && t.raw_data.as_ref().is_some_and(|r| r.len() >= 4))
-        .expect("a convolution's weights");
-    let raw = w.raw_data.as_mut().unwrap();
-    let x = f32::from_le_bytes(raw[..4].try_into().unwrap()) + 0.01;
-    raw[..4].copy_from_slice(&x.to_le_bytes());
-    let onnx = lfr_onnx::encode(&m);
-    std::fs::write(dir.path().join(&p.manifest().model.file), &onnx).unwrap();
-    let manifest = dir.path().join(lfr_engine::package::MANIFEST_FILE);
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    let digest =
-        lfr_engine::package::sha256_file(&dir.path().join(&p.manifest().model.file)).unwrap();
-    json["model"]["sha256"] = digest.clone().into();
-    std::fs::write(&manifest, json.to_string()).unwrap();
+    // A copy of the package, changed by `change` (its folder, its manifest).
+    let changed = |change: &dyn Fn(&std::path::Path, &mut serde_json::Value)| {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(p.dir()).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+        let manifest = dir.path().join(lfr_engine::package::MANIFEST_FILE);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+        change(dir.path(), &mut json);
+        std::fs::write(&manifest, json.to_string()).unwrap();
+        let copy = Package::open(dir.path()).unwrap();
+        assert_eq!(copy.algorithm(), p.algorithm(), "same id and version");
+        (dir, copy)
+    };
+    let (_dir, same) = changed(&|_, _| {});
+    assert_eq!(record_of(same), Some(shipped.clone()));
 
-    let other = Package::open(dir.path()).unwrap();
-    assert_eq!(other.algorithm(), p.algorithm(), "same id and version");
-    assert_eq!(other.weights(), digest);
-    let files = model_files(Recogniser::Package(Box::new(other)));
-    assert!(files.calibration(AlignMethod::YuNet5).is_ok());
-    assert_eq!(files.calibration_checks(AlignMethod::YuNet5).unwrap(), None);
+    let file = p.manifest().model.file.clone();
+    let (_dir, other_weights) = changed(&|dir, json| {
+        let mut m = lfr_onnx::decode(&p.read_onnx().unwrap()).unwrap();
+        let w = m
+            .graph
+            .as_mut()
+            .unwrap()
+            .initializer
+            .iter_mut()
+            .find(|t| t.dims.len() == 4 && t.raw_data.as_ref().is_some_and(|r| r.len() >= 4))
+            .expect("a convolution's weights");
+        let raw = w.raw_data.as_mut().unwrap();
+        let x = f32::from_le_bytes(raw[..4].try_into().unwrap()) + 0.01;
+        raw[..4].copy_from_slice(&x.to_le_bytes());
+        std::fs::write(dir.join(&file), lfr_onnx::encode(&m)).unwrap();
+        let digest = lfr_engine::package::sha256_file(&dir.join(&file)).unwrap();
+        json["model"]["sha256"] = digest.into();
+    });
+    assert_ne!(other_weights.network(), p.network());
+    assert_eq!(record_of(other_weights), None);
+
+    let (_dir, swapped) = changed(&|_, json| json["model"]["colour_order"] = "BGR".into());
+    assert_eq!(swapped.manifest().model.sha256, p.manifest().model.sha256);
+    assert_eq!(record_of(swapped), None);
 }

@@ -207,13 +207,7 @@ impl CameraAnalysis {
         let mut faces = match regions {
             None => {
                 self.last_full = Some(at);
-                let (w, h) = image.dimensions();
-                let within = self.zone.as_ref().and_then(|z| z.search_box(w, h));
-                engine.detect_for(
-                    image,
-                    within.as_ref().map(std::slice::from_ref),
-                    self.min_eyes,
-                )?
+                self.detect_zone(engine, image)?
             }
             Some(b) if b.is_empty() => Vec::new(),
             Some(b) => engine.detect_for(image, Some(&b), self.min_eyes)?,
@@ -222,6 +216,51 @@ impl CameraAnalysis {
             let before = faces.len();
             faces.retain(|f| zone.contains(f.bbox.x + f.bbox.w / 2.0, f.bbox.y + f.bbox.h / 2.0));
             add(&self.counters.outside_zone, (before - faces.len()) as u64);
+        }
+        Ok(faces)
+    }
+
+    /// The whole frame's faces, searched only where a face reaching into
+    /// the zone can lie ([`Zone::search_box`]). A face too large for that
+    /// box and reaching into the zone is cut by its side: then the frame is
+    /// searched whole, so that no face a whole-frame search finds in the
+    /// zone is missed.
+    fn detect_zone(
+        &mut self,
+        engine: &mut Engine,
+        image: &RgbImage,
+    ) -> Result<Vec<Face>, EngineError> {
+        let (w, h) = image.dimensions();
+        let zone = self
+            .zone
+            .as_ref()
+            .and_then(|z| Some((z.bounds(), z.search_box(w, h)?)));
+        let Some((bounds, within)) = zone else {
+            return engine.detect_for(image, None, self.min_eyes);
+        };
+        let faces = engine.detect_for(image, Some(&[within]), self.min_eyes)?;
+        let reaches_zone = |b: &BoundingBox| {
+            b.x < bounds.right()
+                && bounds.x < b.right()
+                && b.y < bounds.bottom()
+                && bounds.y < b.bottom()
+        };
+        // A face the box's side cut may also come back cut short rather
+        // than dropped: one large enough to reach the zone, at a side.
+        let (w, h) = (w as f32, h as f32);
+        let large = Zone::SEARCH_MARGIN * h / 2.0;
+        let at_a_side = |b: &BoundingBox| {
+            const NEAR: f32 = 8.0;
+            b.w.max(b.h) >= large
+                && ((within.x > 0.0 && b.x <= within.x + NEAR)
+                    || (within.y > 0.0 && b.y <= within.y + NEAR)
+                    || (within.right() < w && b.right() >= within.right() - NEAR)
+                    || (within.bottom() < h && b.bottom() >= within.bottom() - NEAR))
+        };
+        if engine.detector().cut_at_seams().iter().any(reaches_zone)
+            || faces.iter().any(|f| at_a_side(&f.bbox))
+        {
+            return engine.detect_for(image, None, self.min_eyes);
         }
         Ok(faces)
     }

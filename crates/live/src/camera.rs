@@ -150,14 +150,14 @@ impl Zone {
     /// Where the detector must look in a `w` x `h` frame to find every face
     /// whose centre lies inside: the zone's bounding box widened on each
     /// side by a fifth of the frame's height, so that a face of up to two
-    /// fifths of it (about 200 px between the eyes at 1080p) lies whole in
-    /// it. `None` when that is nearly the whole frame (searched whole).
+    /// fifths of it (about 170 px between the eyes at 1080p) lies whole in
+    /// it; a larger one reaching into the zone is cut by the box's side, and
+    /// the frame is then searched whole ([`crate::analysis::CameraAnalysis::detect`]).
+    /// `None` when the box is nearly the whole frame (searched whole).
     pub fn search_box(&self, w: u32, h: u32) -> Option<lfr_engine::geometry::BoundingBox> {
-        let margin = 0.2 * h as f32;
-        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
-        for &[x, y] in &self.points {
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
+        let margin = Self::SEARCH_MARGIN * h as f32;
+        let b = self.bounds();
+        let (x0, y0, x1, y1) = (b.x, b.y, b.right(), b.bottom());
         let (x0, y0) = ((x0 - margin).max(0.0), (y0 - margin).max(0.0));
         let (x1, y1) = ((x1 + margin).min(w as f32), (y1 + margin).min(h as f32));
         let area = (x1 - x0).max(0.0) * (y1 - y0).max(0.0);
@@ -167,6 +167,24 @@ impl Zone {
             w: (x1 - x0).max(0.0),
             h: (y1 - y0).max(0.0),
         })
+    }
+
+    /// How far beyond the zone its search reaches, as a share of the
+    /// frame's height ([`Zone::search_box`]).
+    pub const SEARCH_MARGIN: f32 = 0.2;
+
+    /// The smallest rectangle holding the zone.
+    pub fn bounds(&self) -> lfr_engine::geometry::BoundingBox {
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for &[x, y] in &self.points {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        lfr_engine::geometry::BoundingBox {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
     }
 
     /// Whether (x, y) lies inside (even-odd rule; points on an edge may go

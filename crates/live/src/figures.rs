@@ -24,7 +24,9 @@ pub struct Counters {
     pub frames_paused: AtomicU64,
     /// Faces found by the detector inside the zone.
     pub detections: AtomicU64,
-    /// Faces found outside the zone, ignored.
+    /// Faces found centred outside the zone, ignored. Only the part of the
+    /// frame near the zone is searched, so faces far from it are not found
+    /// and not counted here.
     pub outside_zone: AtomicU64,
     pub tracks: AtomicU64,
     /// Tracks that passed the quality gate at least once (see the crate docs).

@@ -52,10 +52,11 @@ fn a_zone_is_searched_alone_and_keeps_every_face_centred_in_it() {
         AnalysisConfig::default(),
         Arc::new(Counters::default()),
     );
-    let mut kept = 0;
+    let (mut kept, mut elsewhere) = (0, 0);
     for frame in crowd_frames() {
         let whole = engine.detect(&frame).unwrap();
         let want: Vec<&Face> = whole.iter().filter(|f| centre_in(&zone, f)).collect();
+        elsewhere += whole.len() - want.len();
         let got = camera.detect(&mut engine, &frame, Instant::now()).unwrap();
         assert_eq!(
             got.len(),
@@ -72,6 +73,70 @@ fn a_zone_is_searched_alone_and_keeps_every_face_centred_in_it() {
         kept += got.len();
     }
     assert!(kept >= 3, "the zone holds faces: {kept}");
+    // Faces far from the zone were not even found: fewer were found and
+    // dropped outside it than the whole frames hold there.
+    let dropped = camera
+        .counters()
+        .outside_zone
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        (dropped as usize) < elsewhere,
+        "{dropped} faces found outside the zone, of {elsewhere} in the whole frames"
+    );
+}
+
+/// A face too large for the zone's search box, centred in the zone, is cut
+/// by the box's side; the frame is then searched whole and the face kept.
+#[test]
+fn a_face_too_large_for_the_zones_search_is_found_by_a_whole_search() {
+    let mut engine = Engine::open(&common::models(), &EngineConfig::default()).unwrap();
+    // A zone whose search box (a fifth of 1080 each side) falls on the
+    // 128-pixel grid of the live scale: rows 256-768, columns 640-1280.
+    let zone = Zone::rect(856.0, 472.0, 208.0, 80.0);
+    let b = zone.search_box(1920, 1080).unwrap();
+    assert_eq!(
+        (b.x, b.y, b.right(), b.bottom()),
+        (640.0, 256.0, 1280.0, 768.0)
+    );
+    // An LFW portrait enlarged so that its face, centred in the zone, is
+    // taller than the box: 540 pixels, where the box holds 512.
+    let portrait = common::shared("data/lfw/images/Colin_Powell/Colin_Powell_0001.jpg");
+    let portrait = image::open(&portrait).unwrap().to_rgb8();
+    let stills = EngineConfig {
+        detector: lfr_engine::detect::DetectorConfig::stills(),
+        ..EngineConfig::default()
+    };
+    let mut still = Engine::open(&common::models(), &stills).unwrap();
+    let face = still.detect(&portrait).unwrap()[0].bbox;
+    let k = 540.0 / face.h;
+    let (w, h) = (portrait.width() as f32 * k, portrait.height() as f32 * k);
+    let big = image::imageops::resize(
+        &portrait,
+        w as u32,
+        h as u32,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut frame = image::RgbImage::from_pixel(1920, 1080, image::Rgb([90, 90, 90]));
+    let (cx, cy) = ((face.x + face.w / 2.0) * k, (face.y + face.h / 2.0) * k);
+    image::imageops::overlay(&mut frame, &big, (960.0 - cx) as i64, (512.0 - cy) as i64);
+
+    let whole = engine.detect(&frame).unwrap();
+    let want: Vec<&Face> = whole.iter().filter(|f| centre_in(&zone, f)).collect();
+    assert_eq!(want.len(), 1, "the whole frame's faces: {whole:?}");
+    assert!(
+        want[0].bbox.h > b.h,
+        "{:?} fits the search box",
+        want[0].bbox
+    );
+    let mut camera = CameraAnalysis::new(
+        "close".into(),
+        Some(zone),
+        AnalysisConfig::default(),
+        Arc::new(Counters::default()),
+    );
+    let got = camera.detect(&mut engine, &frame, Instant::now()).unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].bbox, want[0].bbox);
 }
 
 /// A camera that sets its own smallest face has its frames searched for

@@ -58,9 +58,14 @@ pub(crate) fn tool(program: &str) -> Command {
     c
 }
 
+/// A file this process may execute, as `execvp` would judge it.
 fn is_executable(f: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(f).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(f.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a valid NUL-terminated string for the call's length.
+    f.is_file() && unsafe { libc::access(path.as_ptr(), libc::X_OK) } == 0
 }
 
 #[cfg(test)]

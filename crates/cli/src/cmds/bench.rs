@@ -430,7 +430,7 @@ fn record_destination(
     let shipped = match (files.calibration(align), files.fusion_calibration(align)) {
         (Ok(single), Ok(fused)) => lfr_engine::checks::CheckRecord::find(
             None,
-            &files.recogniser.weights(),
+            &files.recogniser.network(),
             &single,
             &fused,
         )?,
@@ -486,7 +486,7 @@ fn check_record(
         .map_or(String::new(), |m| format!(" --model {m}"));
     let record = lfr_engine::checks::CheckRecord {
         algorithm: calibration.algorithm.clone(),
-        weights: files.recogniser.weights(),
+        network: files.recogniser.network(),
         calibration: calibration.digest(),
         fused_calibration: fusion.digest(),
         on: format!(

@@ -247,14 +247,14 @@ pub struct Listed {
 /// not checked, and why is said beside it.
 fn checks_of(
     dir: &Path,
-    weights: &str,
+    network: &str,
     single: Option<&Calibration>,
     fused: Option<&FusionCalibration>,
 ) -> (Option<CalibrationCheck>, Option<String>) {
     let (Some(single), Some(fused)) = (single, fused) else {
         return (None, None);
     };
-    match CheckRecord::find(Some(dir), weights, single, fused) {
+    match CheckRecord::find(Some(dir), network, single, fused) {
         Ok(r) => (Some(lfr_live::enrol::check_of(r)), None),
         Err(e) => (Some(CalibrationCheck::NotChecked), Some(e.to_string())),
     }
@@ -273,8 +273,12 @@ pub fn listed(dir: &ModelsDir) -> Result<Vec<Listed>> {
                 let m = p.manifest();
                 let cal = p.calibration();
                 let fused = p.fusion_calibration();
-                let (calibration_check, checks_problem) =
-                    checks_of(p.dir(), p.weights(), cal.as_ref().ok(), fused.as_ref().ok());
+                let (calibration_check, checks_problem) = checks_of(
+                    p.dir(),
+                    &p.network(),
+                    cal.as_ref().ok(),
+                    fused.as_ref().ok(),
+                );
                 Listed {
                     id,
                     version: Some(m.version.clone()),
@@ -333,7 +337,7 @@ fn listed_combined(dir: &ModelsDir, id: String) -> Listed {
     let fused = read_fusion_calibration(c.dir(), &algorithm, &id);
     let (calibration_check, checks_problem) = checks_of(
         c.dir(),
-        &c.weights(),
+        &c.network(),
         cal.as_ref().ok(),
         fused.as_ref().ok(),
     );
@@ -371,7 +375,7 @@ pub fn print_table(dir: &ModelsDir, packages: &[Listed]) -> Result<()> {
     let builtin = lfr_engine::pipeline::algorithm(lfr_engine::align::AlignMethod::YuNet5);
     let shipped = CheckRecord::find(
         None,
-        lfr_engine::package::builtin_weights(),
+        lfr_engine::package::builtin_network(),
         &Calibration::shipped(&builtin)?,
         &FusionCalibration::shipped(&builtin)?,
     )?;

@@ -231,6 +231,9 @@ pub struct Detector {
     input: Tensor,
     /// The same for region windows.
     region_input: Tensor,
+    /// Faces the last detection dropped because a crop's side inside the
+    /// frame cut them ([`Detector::cut_at_seams`]).
+    cut: Vec<BoundingBox>,
 }
 
 impl Detector {
@@ -247,6 +250,7 @@ impl Detector {
             config,
             input: Tensor::new(vec![0], Vec::new()),
             region_input: Tensor::new(vec![0], Vec::new()),
+            cut: Vec::new(),
         })
     }
 
@@ -267,6 +271,14 @@ impl Detector {
 
     pub fn config(&self) -> &DetectorConfig {
         &self.config
+    }
+
+    /// The faces (frame pixels) the last detection dropped because a side
+    /// of a crop or tile inside the frame cut them: only a wider look sees
+    /// them whole. A caller that must not miss a face in some part of the
+    /// frame looks again wider when one of these lies there.
+    pub fn cut_at_seams(&self) -> &[BoundingBox] {
+        &self.cut
     }
 
     /// Time spent inside the runtime running YuNet ([`Model::busy`]).
@@ -372,6 +384,7 @@ impl Detector {
         c: &DetectorConfig,
     ) -> Result<Vec<RawFace>, DetectError> {
         let mut all = Vec::new();
+        self.cut.clear();
         for window in windows {
             // The whole frame's buffer is kept for the next frame; small
             // windows use their own.
@@ -383,12 +396,12 @@ impl Detector {
             resample::bgr_tensor_into(image, &window, input);
             let outputs = self.model.run(&[("input", input)])?;
             let found = yunet::decode(&outputs, input.shape[2], input.shape[3], c.score_threshold)?;
-            all.extend(
-                found
-                    .into_iter()
-                    .filter(|f| !window.cuts(&f.bbox))
-                    .map(|f| window.to_image(f)),
-            );
+            for f in found {
+                match window.cuts(&f.bbox) {
+                    true => self.cut.push(window.to_image(f).bbox),
+                    false => all.push(window.to_image(f)),
+                }
+            }
         }
         all.retain(|f| f.bbox.w.min(f.bbox.h) >= c.min_box_side);
         Ok(non_max_suppression(all, c.nms_iou, c.max_faces))

@@ -236,14 +236,14 @@ impl CombinedModel {
             .find_map(|p| p.manifest().restriction.as_deref())
     }
 
-    /// SHA-256 of its components' weights, in order, joined by `+`.
-    pub fn weights(&self) -> String {
-        let digests: Vec<&str> = self
+    /// Its components' networks ([`super::network_of`]), in order, joined by `+`.
+    pub fn network(&self) -> String {
+        let digests: Vec<String> = self
             .packages
             .iter()
             .map(|p| {
                 p.as_ref()
-                    .map_or(super::builtin_weights(), Package::weights)
+                    .map_or(super::builtin_network().into(), Package::network)
             })
             .collect();
         digests.join("+")

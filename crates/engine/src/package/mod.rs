@@ -118,9 +118,9 @@ impl Package {
         Ok(bytes)
     }
 
-    /// SHA-256 of its weights, as its manifest pins them (checked at open).
-    pub fn weights(&self) -> &str {
-        &self.manifest.model.sha256
+    /// SHA-256 of the descriptor as it runs ([`network_of`]).
+    pub fn network(&self) -> String {
+        network_of(&self.manifest)
     }
 
     pub fn calibration_path(&self) -> PathBuf {
@@ -149,8 +149,18 @@ impl Package {
     }
 }
 
-/// SHA-256 of the built-in descriptor's weights: dlib's file, as lfr pins it.
-pub fn builtin_weights() -> &'static str {
+/// SHA-256 of a package's descriptor as it runs: its manifest's model
+/// (the weights' SHA-256, input, channel order, normalisation, distance)
+/// and alignment. The same weights run another way are another network,
+/// and what was measured of one says nothing of the other.
+pub fn network_of(m: &Manifest) -> String {
+    let spec = serde_json::to_vec(&(&m.model, &m.alignment)).expect("specs serialise");
+    hex::encode(Sha256::digest(spec))
+}
+
+/// The same for the built-in descriptor: dlib's file as lfr pins it (how
+/// it runs is lfr's own code, fixed by its algorithm).
+pub fn builtin_network() -> &'static str {
     lfr_models::manifest::entry(lfr_models::files::DLIB_RESNET)
         .expect("lfr pins dlib's descriptor")
         .sha256
