@@ -184,7 +184,9 @@ impl CameraAnalysis {
     /// tracks can be when [`AnalysisConfig::regions`] says so, down to the
     /// camera's smallest face. A camera with a zone has only the part of the
     /// frame where a face centred in the zone can lie searched
-    /// ([`Zone::search_box`]): faces elsewhere are never even detected.
+    /// ([`Zone::search_box`]): faces elsewhere are not even detected,
+    /// unless a face too large for that part is seen cut at its side and
+    /// the frame is searched whole.
     /// Faces outside the zone are dropped and counted.
     pub fn detect(
         &mut self,
@@ -246,12 +248,21 @@ impl CameraAnalysis {
                 && bounds.y < b.bottom()
         };
         // A face the box's side cut may also come back cut short rather
-        // than dropped: one large enough to reach the zone, at a side.
+        // than dropped: a large one at a side, whose whole (at most its
+        // own size further) could reach the zone.
         let (w, h) = (w as f32, h as f32);
         let large = Zone::SEARCH_MARGIN * h / 2.0;
         let at_a_side = |b: &BoundingBox| {
             const NEAR: f32 = 8.0;
-            b.w.max(b.h) >= large
+            let s = b.w.max(b.h);
+            let whole = BoundingBox {
+                x: b.x - s,
+                y: b.y - s,
+                w: b.w + 2.0 * s,
+                h: b.h + 2.0 * s,
+            };
+            s >= large
+                && reaches_zone(&whole)
                 && ((within.x > 0.0 && b.x <= within.x + NEAR)
                     || (within.y > 0.0 && b.y <= within.y + NEAR)
                     || (within.right() < w && b.right() >= within.right() - NEAR)

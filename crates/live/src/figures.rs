@@ -25,8 +25,9 @@ pub struct Counters {
     /// Faces found by the detector inside the zone.
     pub detections: AtomicU64,
     /// Faces found centred outside the zone, ignored. Only the part of the
-    /// frame near the zone is searched, so faces far from it are not found
-    /// and not counted here.
+    /// frame near the zone is searched (the whole frame when a face too
+    /// large for that part is seen cut at its side), so faces far from it
+    /// are mostly not found, and not counted here.
     pub outside_zone: AtomicU64,
     pub tracks: AtomicU64,
     /// Tracks that passed the quality gate at least once (see the crate docs).
