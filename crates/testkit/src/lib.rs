@@ -32,13 +32,17 @@ pub fn postgres_admin() -> Option<String> {
 /// A fresh, empty PostgreSQL database on the server at `admin`.
 pub async fn fresh_postgres(admin: &str) -> String {
     use sqlx::Connection;
+    // Tests run in parallel threads and the clock can read the same for
+    // two of them: a counter keeps the names apart.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = format!(
-        "lfr_test_{}_{}",
+        "lfr_test_{}_{}_{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_nanos()
+            .as_nanos(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
     let mut c = sqlx::PgConnection::connect(admin)
         .await
