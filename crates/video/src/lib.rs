@@ -53,7 +53,8 @@ pub struct VideoInfo {
     /// Frames per second, if the container says.
     pub fps: Option<f64>,
     pub frames: Option<u64>,
-    /// Seconds, if the container says (some state no frame count).
+    /// Seconds, the stream's or else the container's, if either says (some
+    /// state no frame count).
     pub duration_s: Option<f64>,
     pub codec: String,
 }
@@ -67,7 +68,7 @@ pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
             "-select_streams",
             "v:0",
             "-show_entries",
-            "stream=width,height,avg_frame_rate,nb_frames,duration,codec_name",
+            "stream=width,height,avg_frame_rate,nb_frames,duration,codec_name:format=duration",
             "-of",
             "json",
             input,
@@ -107,12 +108,41 @@ pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
         height: dim("height")?,
         fps,
         frames: s["nb_frames"].as_str().and_then(|n| n.parse().ok()),
-        duration_s: s["duration"]
-            .as_str()
-            .and_then(|d| d.parse().ok())
+        // The stream's own, else the container's (Matroska states only that).
+        duration_s: [&s["duration"], &v["format"]["duration"]]
+            .into_iter()
+            .find_map(|d| d.as_str().and_then(|d| d.parse().ok()))
             .filter(|d: &f64| d.is_finite() && *d > 0.0),
         codec: s["codec_name"].as_str().unwrap_or("unknown").to_string(),
     })
+}
+
+/// The frames FFmpeg decodes from `path`'s first video stream, counted by
+/// decoding them all (`ffprobe -count_frames`): exact where a container's
+/// own count may not be. Meant for short clips.
+pub fn count_frames(path: &str) -> Result<u64, VideoError> {
+    let out = redact::tool("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+            path,
+        ])
+        .output()
+        .map_err(|source| VideoError::Spawn {
+            program: "ffprobe",
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match (out.status.success(), text.trim().parse::<u64>()) {
+        (true, Ok(n)) => Ok(n),
+        _ => Err(VideoError::Open {
+            input: redact(path),
+            reason: redact_in(String::from_utf8_lossy(&out.stderr).trim(), path),
+        }),
+    }
 }
 
 /// How to read the input.

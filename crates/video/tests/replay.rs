@@ -65,6 +65,19 @@ fn a_looped_replay_keeps_the_cameras_pace_across_each_pass_and_says_where_it_end
             [10, 20],
             "{container}: each pass is the clip's ten frames"
         );
+        // A short clip without a pause is looped by one FFmpeg, which
+        // costs no start a pass; each pass still begins with the clip's
+        // first picture (the test pattern's pictures all differ).
+        assert_eq!(replay.processes_started(), 1, "{container}");
+        let picture = |k: usize| &frames[k].frame.image;
+        assert!(
+            picture(10) == picture(0) && picture(20) == picture(0),
+            "{container}"
+        );
+        assert!(
+            picture(9) != picture(0) && picture(11) != picture(0),
+            "{container}"
+        );
         assert!(
             frames
                 .iter()
@@ -145,6 +158,8 @@ fn after_a_pause_between_passes_the_next_frame_is_due_when_read() {
         first.due >= before,
         "due when read, not in a burst to catch up"
     );
+    // With a pause, each pass has an FFmpeg of its own, none running between.
+    assert_eq!(replay.processes_started(), 2);
 }
 
 #[test]
