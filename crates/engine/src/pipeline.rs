@@ -381,16 +381,8 @@ impl Engine {
         Ok(self.detector.detect(image)?)
     }
 
-    /// The faces inside `regions` only ([`Detector::detect_regions`]).
-    pub fn detect_regions(
-        &mut self,
-        image: &RgbImage,
-        regions: &[BoundingBox],
-    ) -> Result<Vec<Face>, EngineError> {
-        Ok(self.detector.detect_regions(image, regions)?)
-    }
-
-    /// The faces one camera asks for ([`Detector::detect_for`]).
+    /// The faces one camera asks for, in `regions` or the whole frame
+    /// ([`Detector::detect_for`]).
     pub fn detect_for(
         &mut self,
         image: &RgbImage,

@@ -18,6 +18,11 @@ fn crowd_frame() -> image::RgbImage {
     frame.expect("the crowd video has 60 frames")
 }
 
+/// YuNet with `config`.
+fn detector(config: DetectorConfig) -> Detector {
+    Detector::new(&backend(), &model_bytes(lfr_models::files::YUNET), config).unwrap()
+}
+
 fn around(b: &BoundingBox, widths: f32) -> BoundingBox {
     let pad = b.w * widths;
     BoundingBox {
@@ -40,9 +45,7 @@ fn same_place(a: &Face, b: &Face) -> bool {
 #[test]
 fn regions_find_the_whole_frames_faces_inside_them_and_nothing_else() {
     let frame = crowd_frame();
-    let backend = backend();
-    let yunet = model_bytes(lfr_models::files::YUNET);
-    let mut det = Detector::new(&backend, &yunet, DetectorConfig::default()).unwrap();
+    let mut det = detector(DetectorConfig::default());
     let whole = det.detect(&frame).unwrap();
     assert!(
         whole.len() >= 4,
@@ -90,12 +93,10 @@ fn regions_find_the_whole_frames_faces_inside_them_and_nothing_else() {
 #[test]
 fn a_cameras_smallest_face_is_searched_as_its_own_detector_would() {
     let frame = crowd_frame();
-    let backend = backend();
-    let yunet = model_bytes(lfr_models::files::YUNET);
-    let mut shared_det = Detector::new(&backend, &yunet, DetectorConfig::default()).unwrap();
+    let mut shared_det = detector(DetectorConfig::default());
     let close = DetectorConfig::default().with_smallest_face(30.0);
     assert!(close.input_scale() < DetectorConfig::default().input_scale());
-    let mut own = Detector::new(&backend, &yunet, close).unwrap();
+    let mut own = detector(close);
     let at_20 = shared_det.detect(&frame).unwrap();
     let want = own.detect(&frame).unwrap();
     let got = shared_det.detect_for(&frame, None, Some(30.0)).unwrap();

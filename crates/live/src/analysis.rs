@@ -241,36 +241,10 @@ impl CameraAnalysis {
             return engine.detect_for(image, None, self.min_eyes);
         };
         let faces = engine.detect_for(image, Some(&[within]), self.min_eyes)?;
-        let reaches_zone = |b: &BoundingBox| {
-            b.x < bounds.right()
-                && bounds.x < b.right()
-                && b.y < bounds.bottom()
-                && bounds.y < b.bottom()
-        };
-        // A face the box's side cut may also come back cut short rather
-        // than dropped: a large one at a side, whose whole (at most its
-        // own size further) could reach the zone.
-        let (w, h) = (w as f32, h as f32);
-        let large = Zone::SEARCH_MARGIN * h / 2.0;
-        let at_a_side = |b: &BoundingBox| {
-            const NEAR: f32 = 8.0;
-            let s = b.w.max(b.h);
-            let whole = BoundingBox {
-                x: b.x - s,
-                y: b.y - s,
-                w: b.w + 2.0 * s,
-                h: b.h + 2.0 * s,
-            };
-            s >= large
-                && reaches_zone(&whole)
-                && ((within.x > 0.0 && b.x <= within.x + NEAR)
-                    || (within.y > 0.0 && b.y <= within.y + NEAR)
-                    || (within.right() < w && b.right() >= within.right() - NEAR)
-                    || (within.bottom() < h && b.bottom() >= within.bottom() - NEAR))
-        };
-        if engine.detector().cut_at_seams().iter().any(reaches_zone)
-            || faces.iter().any(|f| at_a_side(&f.bbox))
-        {
+        // A face cut by a side of the box has its centre in the zone only
+        // if its part inside the box reaches the zone.
+        let cut = engine.detector().cut_at_seams();
+        if cut.iter().any(|b| b.iou(&bounds) > 0.0) {
             return engine.detect_for(image, None, self.min_eyes);
         }
         Ok(faces)

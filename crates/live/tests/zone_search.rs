@@ -30,6 +30,16 @@ fn crowd_frames() -> Vec<image::RgbImage> {
     out
 }
 
+/// One camera's analysis, with `zone` if any, as the live pipeline makes it.
+fn camera(zone: Option<Zone>) -> CameraAnalysis {
+    CameraAnalysis::new(
+        "arcade".into(),
+        zone,
+        AnalysisConfig::default(),
+        Arc::new(Counters::default()),
+    )
+}
+
 fn centre_in(zone: &Zone, f: &Face) -> bool {
     zone.contains(f.bbox.x + f.bbox.w / 2.0, f.bbox.y + f.bbox.h / 2.0)
 }
@@ -46,12 +56,7 @@ fn a_zone_is_searched_alone_and_keeps_every_face_centred_in_it() {
         searched.w * searched.h < 0.4 * 1920.0 * 1080.0,
         "{searched:?}"
     );
-    let mut camera = CameraAnalysis::new(
-        "arcade".into(),
-        Some(zone.clone()),
-        AnalysisConfig::default(),
-        Arc::new(Counters::default()),
-    );
+    let mut camera = camera(Some(zone.clone()));
     let (mut kept, mut elsewhere) = (0, 0);
     for frame in crowd_frames() {
         let whole = engine.detect(&frame).unwrap();
@@ -128,12 +133,7 @@ fn a_face_too_large_for_the_zones_search_is_found_by_a_whole_search() {
         "{:?} fits the search box",
         want[0].bbox
     );
-    let mut camera = CameraAnalysis::new(
-        "close".into(),
-        Some(zone),
-        AnalysisConfig::default(),
-        Arc::new(Counters::default()),
-    );
+    let mut camera = camera(Some(zone));
     let got = camera.detect(&mut engine, &frame, Instant::now()).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].bbox, want[0].bbox);
@@ -151,13 +151,7 @@ fn a_camera_searches_for_its_own_smallest_face() {
     };
     let mut own = Engine::open(&files, &close).unwrap();
     let min_eyes = lfr_live::MinEyes::new(30.0).unwrap();
-    let mut camera = CameraAnalysis::new(
-        "close".into(),
-        None,
-        AnalysisConfig::default(),
-        Arc::new(Counters::default()),
-    )
-    .with_min_eyes(Some(min_eyes));
+    let mut camera = camera(None).with_min_eyes(Some(min_eyes));
     for frame in crowd_frames() {
         let boxes = |f: Vec<Face>| f.into_iter().map(|f| f.bbox).collect::<Vec<_>>();
         let want = boxes(own.detect(&frame).unwrap());

@@ -59,36 +59,47 @@ pub struct VideoInfo {
     pub codec: String,
 }
 
-/// Asks `ffprobe` for the size, rate and codec of `input` (a file or URL).
-pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
+/// Runs `ffprobe -v error -select_streams v:0 ARGS input`: its output, or
+/// what it said when it failed (credentials cut).
+fn ffprobe(input: &str, args: &[&str]) -> Result<Vec<u8>, VideoError> {
     let out = redact::tool("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=width,height,avg_frame_rate,nb_frames,duration,codec_name:format=duration",
-            "-of",
-            "json",
-            input,
-        ])
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(args)
+        .arg(input)
         .output()
         .map_err(|source| VideoError::Spawn {
             program: "ffprobe",
             source,
         })?;
-    let open_err = |reason: String| VideoError::Open {
-        input: redact(input),
-        reason: redact_in(&reason, input),
-    };
     if !out.status.success() {
-        return Err(open_err(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        return Err(open_error(
+            input,
+            String::from_utf8_lossy(&out.stderr).trim(),
         ));
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| open_err(e.to_string()))?;
+    Ok(out.stdout)
+}
+
+fn open_error(input: &str, reason: &str) -> VideoError {
+    VideoError::Open {
+        input: redact(input),
+        reason: redact_in(reason, input),
+    }
+}
+
+/// Asks `ffprobe` for the size, rate and codec of `input` (a file or URL).
+pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
+    let out = ffprobe(
+        input,
+        &[
+            "-show_entries",
+            "stream=width,height,avg_frame_rate,nb_frames,duration,codec_name:format=duration",
+            "-of",
+            "json",
+        ],
+    )?;
+    let open_err = |reason: String| open_error(input, &reason);
+    let v: serde_json::Value = serde_json::from_slice(&out).map_err(|e| open_err(e.to_string()))?;
     let s = v["streams"]
         .get(0)
         .ok_or_else(|| open_err("no video stream".into()))?;
@@ -121,28 +132,20 @@ pub fn probe(input: &str) -> Result<VideoInfo, VideoError> {
 /// decoding them all (`ffprobe -count_frames`): exact where a container's
 /// own count may not be. Meant for short clips.
 pub fn count_frames(path: &str) -> Result<u64, VideoError> {
-    let out = redact::tool("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
+    let out = ffprobe(
+        path,
+        &[
+            "-count_frames",
             "-show_entries",
             "stream=nb_read_frames",
             "-of",
             "csv=p=0",
-            path,
-        ])
-        .output()
-        .map_err(|source| VideoError::Spawn {
-            program: "ffprobe",
-            source,
-        })?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    match (out.status.success(), text.trim().parse::<u64>()) {
-        (true, Ok(n)) => Ok(n),
-        _ => Err(VideoError::Open {
-            input: redact(path),
-            reason: redact_in(String::from_utf8_lossy(&out.stderr).trim(), path),
-        }),
-    }
+        ],
+    )?;
+    String::from_utf8_lossy(&out)
+        .trim()
+        .parse()
+        .map_err(|_| open_error(path, "FFprobe counted no frames"))
 }
 
 /// How to read the input.

@@ -228,8 +228,9 @@ impl Replay {
         self.current = Some(match self.next.take() {
             Some(s) => s,
             None => {
+                let s = Stream::open(&self.input, &self.opts)?;
                 self.started += 1;
-                Stream::open(&self.input, &self.opts)?
+                s
             }
         });
         self.in_pass = 0;

@@ -55,10 +55,10 @@ pub struct LiveArgs {
     /// LEFT,TOP,WIDTH,HEIGHT (default: the whole frame). Only the part of
     /// each frame where a face centred in it can lie is searched.
     #[arg(long, value_name = "X,Y,W,H", value_parser = parse_zone)]
-    pub zone: Option<[f32; 4]>,
+    pub zone: Option<Zone>,
 }
 
-fn parse_zone(s: &str) -> Result<[f32; 4], String> {
+fn parse_zone(s: &str) -> Result<Zone, String> {
     let v: Vec<f32> = s
         .split(',')
         .map(|p| p.trim().parse::<f32>())
@@ -68,7 +68,7 @@ fn parse_zone(s: &str) -> Result<[f32; 4], String> {
         [x, y, w, h]
             if v.iter().all(|p| p.is_finite()) && x >= 0.0 && y >= 0.0 && w > 0.0 && h > 0.0 =>
         {
-            Ok([x, y, w, h])
+            Ok(Zone::rect(x, y, w, h))
         }
         _ => Err(format!(
             "expected LEFT,TOP,WIDTH,HEIGHT in frame pixels (a width and height above 0), got {s:?}"
@@ -91,9 +91,9 @@ struct Report {
     cores: usize,
     /// The smallest face searched for, pixels between the eyes (`--min-eyes`).
     min_eyes: f32,
-    /// Every camera's Zone of Recognition (`--zone`: left, top, width,
-    /// height), or none: the whole frame.
-    zone: Option<[f32; 4]>,
+    /// Every camera's Zone of Recognition (`--zone`), as its corners, or
+    /// none: the whole frame.
+    zone: Option<Zone>,
     /// The processor, its cores and vector instructions (`simd::processor`).
     processor: String,
     /// What ran the networks (`--runtime`).
@@ -325,7 +325,7 @@ async fn bench(
                 looped: true,
                 loop_pause_s: 0.0,
             },
-            zone: a.zone.map(|[x, y, w, h]| Zone::rect(x, y, w, h)),
+            zone: a.zone.clone(),
             min_eyes: None,
         })
         .collect();
@@ -400,7 +400,7 @@ async fn bench(
         strangers: a.strangers,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         min_eyes: a.search.smallest.min_eyes,
-        zone: a.zone,
+        zone: a.zone.clone(),
         processor: lfr_engine::simd::processor(),
         runtime,
         analysed_share: {

@@ -289,8 +289,7 @@ impl Detector {
     /// All faces above the score threshold, best first, at most `max_faces`,
     /// each with its quality measures.
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>, DetectError> {
-        let raw = self.detect_raw(image)?;
-        Ok(with_quality(image, raw))
+        self.detect_for(image, None, None)
     }
 
     /// The faces one camera asks for: inside `regions` (frame pixels, as
@@ -313,17 +312,7 @@ impl Detector {
             }
             None => self.config,
         };
-        let (w, h) = image.dimensions();
-        if w == 0 || h == 0 {
-            return Err(DetectError::EmptyImage);
-        }
-        let raw = match regions {
-            None => self.raw_with(image, &c)?,
-            Some(r) => {
-                let windows = region_windows(w, h, c.input_scale(), r);
-                self.run_windows(image, windows, &c)?
-            }
-        };
+        let raw = self.raw_in(image, regions, &c)?;
         Ok(with_quality(image, raw))
     }
 
@@ -337,34 +326,31 @@ impl Detector {
         image: &RgbImage,
         regions: &[BoundingBox],
     ) -> Result<Vec<Face>, DetectError> {
-        let (w, h) = image.dimensions();
-        if w == 0 || h == 0 {
-            return Err(DetectError::EmptyImage);
-        }
-        let c = self.config;
-        let windows = region_windows(w, h, c.input_scale(), regions);
-        let raw = self.run_windows(image, windows, &c)?;
-        Ok(with_quality(image, raw))
+        self.detect_for(image, Some(regions), None)
     }
 
     /// Detection without quality measures.
     pub fn detect_raw(&mut self, image: &RgbImage) -> Result<Vec<RawFace>, DetectError> {
+        let c = self.config;
+        self.raw_in(image, None, &c)
+    }
+
+    /// The faces inside `regions`, or in the whole image, under
+    /// configuration `c`, before quality measures.
+    fn raw_in(
+        &mut self,
+        image: &RgbImage,
+        regions: Option<&[BoundingBox]>,
+        c: &DetectorConfig,
+    ) -> Result<Vec<RawFace>, DetectError> {
         let (w, h) = image.dimensions();
         if w == 0 || h == 0 {
             return Err(DetectError::EmptyImage);
         }
-        let c = self.config;
-        self.raw_with(image, &c)
-    }
-
-    /// The whole image's faces under configuration `c`.
-    fn raw_with(
-        &mut self,
-        image: &RgbImage,
-        c: &DetectorConfig,
-    ) -> Result<Vec<RawFace>, DetectError> {
-        let (w, h) = image.dimensions();
         let scale = c.input_scale();
+        if let Some(r) = regions {
+            return self.run_windows(image, region_windows(w, h, scale, r), c);
+        }
         let mut windows = plan_windows(w, h, scale, c.tiling);
         let long = w.max(h) as f32;
         if let Some(side) = c.coarse_side

@@ -56,11 +56,15 @@ impl Window {
     /// True for a box (model pixels) that touches a side shared with another
     /// tile and is small enough to lie whole in that tile's overlap: the
     /// neighbour sees the whole face, so this cut-off view is dropped.
+    /// "Touches": YuNet may frame a face cut by its input's side short of
+    /// that side, the further the larger the face (a 370-pixel face 2.2
+    /// pixels short), so a box within 2 pixels and a twentieth of its size
+    /// of a seam counts as cut.
     pub fn cuts(&self, b: &BoundingBox) -> bool {
         if self.overlap == 0 || b.w.max(b.h) >= self.overlap as f32 {
             return false;
         }
-        let margin = 2.0;
+        let margin = 2.0 + 0.05 * b.w.max(b.h);
         let [l, t, r, btm] = self.inner;
         (l && b.x <= margin)
             || (t && b.y <= margin)
@@ -248,6 +252,16 @@ mod tests {
         };
         assert!(low.cuts(&edge), "a face of any size on a seam is cut");
         assert!(!left.cuts(&edge), "the frame's own edge is no seam");
+        // A large face framed a little short of the top seam is cut too;
+        // a small one as far from it lies whole in the crop.
+        let at = |y: f32, side: f32| BoundingBox {
+            x: 40.0,
+            y,
+            w: side,
+            h: side * 1.2,
+        };
+        assert!(low.cuts(&at(2.5, 100.0)), "framed short of the seam");
+        assert!(!low.cuts(&at(6.0, 20.0)), "a small face clear of the seam");
     }
 
     #[test]
