@@ -83,7 +83,17 @@ fn bench_video_runs_on_openvino_and_sets_its_time_beside_each_stage() {
 
 #[test]
 fn bench_live_accounts_for_every_frame_and_alert() {
-    let r = bench_live(&[]);
+    accounts_for_every_frame_and_alert(&bench_live(&[]));
+}
+
+/// One camera, two workers: a frame's faces are searched while the frame
+/// before is analysed, and each frame is still analysed in order, once.
+#[test]
+fn bench_live_with_two_workers_on_one_camera_accounts_for_every_frame_and_alert() {
+    accounts_for_every_frame_and_alert(&bench_live_with(&[], &["--workers", "2"]));
+}
+
+fn accounts_for_every_frame_and_alert(r: &serde_json::Value) {
     let n = |v: &serde_json::Value| v.as_u64().unwrap();
     let alerts = n(&r["alerts_in_store"]);
     assert!(alerts > 0, "no alert in 10 s of the crowd video: {r:#}");
@@ -113,8 +123,9 @@ fn bench_live_accounts_for_every_frame_and_alert() {
     // The decoders ran, and their CPU was counted once they were reaped.
     let decoders = r["decoders_cpu_load"].as_f64().unwrap();
     assert!(decoders > 0.0 && decoders < 4.0, "{r:#}");
-    // Every frame decoded was analysed, dropped on purpose, or still in the
-    // hand-off when the camera stopped (it holds one).
+    // Every frame decoded was analysed, dropped on purpose (or stopped
+    // before its turn), or still in the hand-off when the camera stopped
+    // (it holds one).
     let accounted = n(&c["frames_analysed"]) + n(&c["frames_dropped"]) + n(&c["frames_paused"]);
     let decoded = n(&c["frames_decoded"]);
     assert!(accounted <= decoded && decoded <= accounted + 1, "{c:#}");
@@ -147,6 +158,11 @@ fn bench_live_runs_a_shipped_package() {
 
 /// `lfr [GLOBAL...] bench live` for 10 s with three volunteers, as JSON.
 fn bench_live(global: &[&str]) -> serde_json::Value {
+    bench_live_with(global, &[])
+}
+
+/// The same, with `options` after `bench live`.
+fn bench_live_with(global: &[&str], options: &[&str]) -> serde_json::Value {
     let video = shared("data/video/arcade-crowd-1080p.mp4");
     let lfw = shared("data/lfw/images");
     let mut args = global.to_vec();
@@ -162,5 +178,6 @@ fn bench_live(global: &[&str]) -> serde_json::Value {
         "--lfw",
         lfw.to_str().unwrap(),
     ]);
+    args.extend(options);
     Env::new().json(None, &args)
 }

@@ -131,12 +131,68 @@ pub struct Recognition {
     pub threshold: Threshold,
 }
 
-/// One camera's state between frames.
-pub struct CameraAnalysis {
-    pub name: String,
+/// Where a camera's faces are looked for: its zone and its smallest face.
+/// Fixed for the camera, so that one worker may search a frame while
+/// another analyses the frame before ([`crate::handoff`]).
+#[derive(Clone)]
+pub struct ZoneSearch {
     zone: Option<Zone>,
     /// The camera's own smallest face, if it sets one ([`crate::camera::MinEyes`]).
     min_eyes: Option<f32>,
+    counters: Arc<Counters>,
+}
+
+impl ZoneSearch {
+    /// The faces of the whole frame centred in the zone, down to the
+    /// camera's smallest face. A camera with a zone has only the part of
+    /// the frame where a face centred in the zone can lie searched
+    /// ([`Zone::search_box`]): faces elsewhere are not even detected,
+    /// unless a face too large for that part is seen cut at its side and
+    /// the frame is searched whole. Faces outside the zone are dropped and
+    /// counted.
+    pub fn faces(&self, engine: &mut Engine, image: &RgbImage) -> Result<Vec<Face>, EngineError> {
+        let faces = self.detect_zone(engine, image)?;
+        Ok(self.within_zone(faces))
+    }
+
+    fn within_zone(&self, mut faces: Vec<Face>) -> Vec<Face> {
+        if let Some(zone) = &self.zone {
+            let before = faces.len();
+            faces.retain(|f| zone.contains(f.bbox.x + f.bbox.w / 2.0, f.bbox.y + f.bbox.h / 2.0));
+            add(&self.counters.outside_zone, (before - faces.len()) as u64);
+        }
+        faces
+    }
+
+    /// The whole frame's faces, searched only where a face reaching into
+    /// the zone can lie ([`Zone::search_box`]). A face too large for that
+    /// box and reaching into the zone is cut by its side: then the frame is
+    /// searched whole, so that no face a whole-frame search finds in the
+    /// zone is missed.
+    fn detect_zone(&self, engine: &mut Engine, image: &RgbImage) -> Result<Vec<Face>, EngineError> {
+        let (w, h) = image.dimensions();
+        let zone = self
+            .zone
+            .as_ref()
+            .and_then(|z| Some((z.bounds(), z.search_box(w, h)?)));
+        let Some((bounds, within)) = zone else {
+            return engine.detect_for(image, None, self.min_eyes);
+        };
+        let faces = engine.detect_for(image, Some(&[within]), self.min_eyes)?;
+        // A face cut by a side of the box has its centre in the zone only
+        // if its part inside the box reaches the zone.
+        let cut = engine.detector().cut_at_seams();
+        if cut.iter().any(|b| b.iou(&bounds) > 0.0) {
+            return engine.detect_for(image, None, self.min_eyes);
+        }
+        Ok(faces)
+    }
+}
+
+/// One camera's state between frames.
+pub struct CameraAnalysis {
+    pub name: String,
+    search: ZoneSearch,
     config: AnalysisConfig,
     tracker: Tracker,
     counters: Arc<Counters>,
@@ -153,8 +209,11 @@ impl CameraAnalysis {
     ) -> Self {
         Self {
             name,
-            zone,
-            min_eyes: None,
+            search: ZoneSearch {
+                zone,
+                min_eyes: None,
+                counters: counters.clone(),
+            },
             tracker: Tracker::new(config.tracker),
             config,
             counters,
@@ -165,8 +224,16 @@ impl CameraAnalysis {
     /// Searches this camera's frames for faces down to `min_eyes` rather
     /// than the detector's own smallest face.
     pub fn with_min_eyes(mut self, min_eyes: Option<crate::camera::MinEyes>) -> Self {
-        self.min_eyes = min_eyes.map(|m| m.px());
+        self.search.min_eyes = min_eyes.map(|m| m.px());
         self
+    }
+
+    /// Where this camera's faces are looked for, when any worker may look
+    /// before the frame before is analysed: `None` when detection needs the
+    /// tracks ([`AnalysisConfig::regions`]), which only the frame before
+    /// leaves.
+    pub fn search_ahead(&self) -> Option<ZoneSearch> {
+        self.config.regions.is_none().then(|| self.search.clone())
     }
 
     /// The camera's running counts.
@@ -180,14 +247,9 @@ impl CameraAnalysis {
         self.last_full = None;
     }
 
-    /// The faces of a frame seen at `at`: the whole frame, or only where the
-    /// tracks can be when [`AnalysisConfig::regions`] says so, down to the
-    /// camera's smallest face. A camera with a zone has only the part of the
-    /// frame where a face centred in the zone can lie searched
-    /// ([`Zone::search_box`]): faces elsewhere are not even detected,
-    /// unless a face too large for that part is seen cut at its side and
-    /// the frame is searched whole.
-    /// Faces outside the zone are dropped and counted.
+    /// The faces of a frame seen at `at`: those [`ZoneSearch::faces`] finds,
+    /// or, when [`AnalysisConfig::regions`] says so, only those near where
+    /// the tracks were, down to the camera's smallest face.
     pub fn detect(
         &mut self,
         engine: &mut Engine,
@@ -206,48 +268,17 @@ impl CameraAnalysis {
             let area: f32 = boxes.iter().map(|b| b.w * b.h).sum();
             (area <= r.max_share * frame).then_some(boxes)
         });
-        let mut faces = match regions {
+        match regions {
             None => {
                 self.last_full = Some(at);
-                self.detect_zone(engine, image)?
+                self.search.faces(engine, image)
             }
-            Some(b) if b.is_empty() => Vec::new(),
-            Some(b) => engine.detect_for(image, Some(&b), self.min_eyes)?,
-        };
-        if let Some(zone) = &self.zone {
-            let before = faces.len();
-            faces.retain(|f| zone.contains(f.bbox.x + f.bbox.w / 2.0, f.bbox.y + f.bbox.h / 2.0));
-            add(&self.counters.outside_zone, (before - faces.len()) as u64);
+            Some(b) if b.is_empty() => Ok(Vec::new()),
+            Some(b) => {
+                let faces = engine.detect_for(image, Some(&b), self.search.min_eyes)?;
+                Ok(self.search.within_zone(faces))
+            }
         }
-        Ok(faces)
-    }
-
-    /// The whole frame's faces, searched only where a face reaching into
-    /// the zone can lie ([`Zone::search_box`]). A face too large for that
-    /// box and reaching into the zone is cut by its side: then the frame is
-    /// searched whole, so that no face a whole-frame search finds in the
-    /// zone is missed.
-    fn detect_zone(
-        &mut self,
-        engine: &mut Engine,
-        image: &RgbImage,
-    ) -> Result<Vec<Face>, EngineError> {
-        let (w, h) = image.dimensions();
-        let zone = self
-            .zone
-            .as_ref()
-            .and_then(|z| Some((z.bounds(), z.search_box(w, h)?)));
-        let Some((bounds, within)) = zone else {
-            return engine.detect_for(image, None, self.min_eyes);
-        };
-        let faces = engine.detect_for(image, Some(&[within]), self.min_eyes)?;
-        // A face cut by a side of the box has its centre in the zone only
-        // if its part inside the box reaches the zone.
-        let cut = engine.detector().cut_at_seams();
-        if cut.iter().any(|b| b.iou(&bounds) > 0.0) {
-            return engine.detect_for(image, None, self.min_eyes);
-        }
-        Ok(faces)
     }
 
     /// Analyses one frame; returns the matches to raise as alerts.
@@ -259,6 +290,20 @@ impl CameraAnalysis {
     ) -> Result<Vec<Match>, EngineError> {
         let started = Instant::now();
         let faces = self.detect(engine, &frame.image, frame.captured)?;
+        self.process_found(engine, frame, &faces, recognition, started.elapsed())
+    }
+
+    /// Analyses one frame whose faces were found already (by
+    /// [`ZoneSearch::faces`], in `searching`), in the camera's frame order.
+    pub fn process_found(
+        &mut self,
+        engine: &mut Engine,
+        frame: &Frame,
+        faces: &[Face],
+        recognition: &Recognition,
+        searching: Duration,
+    ) -> Result<Vec<Match>, EngineError> {
+        let started = Instant::now();
         // Faces are noted for the operator's view only while someone looks.
         let view_due = self.counters.view.due(frame.captured);
         let (mut seen, mut nothing) = (FacesSeen::default(), ());
@@ -267,14 +312,14 @@ impl CameraAnalysis {
             engine,
             &frame.image,
             frame.captured,
-            &faces,
+            faces,
             recognition,
             observer,
         )?;
         add(&self.counters.frames_analysed, 1);
         add(
             &self.counters.analysis_ms,
-            started.elapsed().as_millis() as u64,
+            (searching + started.elapsed()).as_millis() as u64,
         );
         // Made after the analysis, off its clock.
         if view_due {

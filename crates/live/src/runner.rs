@@ -218,7 +218,9 @@ fn hand_on<T>(out: &Sender<T>, item: T, waits: &AtomicU64) {
     }
 }
 
-/// A worker: takes the next camera's frame, analyses it, hands matches on.
+/// A worker: takes the next camera's frame, looks for its faces (before
+/// its turn where the camera allows), analyses it in the camera's order,
+/// hands matches on.
 fn work(
     handoff: &Handoff,
     recognition: &RwLock<Option<Recognition>>,
@@ -226,41 +228,59 @@ fn work(
     counters: &[Arc<Counters>],
     out: &Sender<Output>,
 ) {
-    while let Some(mut w) = handoff.take() {
-        if w.restarted {
-            w.analysis.forget();
-        }
+    while let Some(w) = handoff.take() {
         // A clone of the Arc: a pause takes effect from the next frame.
         let current = recognition
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        match current {
+        let started = Instant::now();
+        let found = match (&current, &w.search) {
+            (Some(_), Some(search)) => Some(search.faces(engine, &w.frame.image)),
+            _ => None,
+        };
+        let searching = started.elapsed();
+        let Some(mut analysis) = handoff.analysis(&w) else {
+            // Stopped before its turn: counted, as a frame never analysed.
+            add(&counters[w.camera].frames_dropped, 1);
+            return;
+        };
+        if w.restarted {
+            analysis.forget();
+        }
+        let c = &counters[w.camera];
+        let done = match current {
             None => {
-                add(&counters[w.camera].frames_paused, 1);
-                w.analysis.forget();
+                add(&c.frames_paused, 1);
+                analysis.forget();
                 // Paused: nothing is analysed, so nothing may be shown.
-                counters[w.camera].view.clear();
+                c.view.clear();
+                Ok(Vec::new())
             }
-            Some(r) => match w.analysis.process(engine, &w.frame, &r) {
-                Ok(matches) => {
-                    let c = &counters[w.camera];
-                    for m in matches {
-                        let pending = c.matches_pending.fetch_add(1, Ordering::Relaxed) + 1;
-                        peak(&c.peak_matches_pending, pending);
-                        hand_on(out, Output::Match(m), &c.match_queue_waits);
-                    }
-                }
-                Err(e) => {
-                    let _ = out.try_send(Output::Error {
-                        camera: w.camera,
-                        detail: e.to_string(),
-                    });
-                }
+            Some(r) => match found {
+                Some(faces) => faces.and_then(|faces| {
+                    analysis.process_found(engine, &w.frame, &faces, &r, searching)
+                }),
+                None => analysis.process(engine, &w.frame, &r),
             },
+        };
+        match done {
+            Ok(matches) => {
+                for m in matches {
+                    let pending = c.matches_pending.fetch_add(1, Ordering::Relaxed) + 1;
+                    peak(&c.peak_matches_pending, pending);
+                    hand_on(out, Output::Match(m), &c.match_queue_waits);
+                }
+            }
+            Err(e) => {
+                let _ = out.try_send(Output::Error {
+                    camera: w.camera,
+                    detail: e.to_string(),
+                });
+            }
         }
         drop(w.frame);
-        handoff.give_back(w.camera, w.analysis);
+        handoff.give_back(w.camera, analysis);
     }
 }
 

@@ -55,8 +55,10 @@ pub struct LiveConfig {
     pub detector: DetectorConfig,
     pub align: AlignMethod,
     /// Analysis workers, each with its own engine. `None`: one per core,
-    /// but no more than there are cameras (a camera is analysed by one
-    /// worker at a time, so its tracker sees frames in order).
+    /// but no more than there are cameras. A camera's frames are analysed
+    /// in order, one at a time; with more workers than cameras, the search
+    /// for a frame's faces runs while the frame before is analysed
+    /// ([`crate::handoff`]): more frames analysed a second, each later.
     pub workers: Option<usize>,
     /// Threads each model may use. `None`: the cores left over once each
     /// worker has one (so a single camera on two cores detects with two).
