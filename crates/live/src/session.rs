@@ -54,11 +54,12 @@ pub struct LiveConfig {
     /// px between the eyes, frames shrunk to 0.75).
     pub detector: DetectorConfig,
     pub align: AlignMethod,
-    /// Analysis workers, each with its own engine. `None`: one per core,
-    /// but no more than there are cameras. A camera's frames are analysed
-    /// in order, one at a time; with more workers than cameras, the search
-    /// for a frame's faces runs while the frame before is analysed
-    /// ([`crate::handoff`]): more frames analysed a second, each later.
+    /// Analysis workers, each with its own engine. A camera's frames are
+    /// analysed in order, one at a time; with more workers than cameras,
+    /// the search for a frame's faces runs while the frame before is
+    /// analysed ([`crate::handoff`]): more frames analysed a second, each
+    /// later. `None`: one per core, but no more than one a camera (two on
+    /// ONNX Runtime without `regions`; see `default_workers`).
     pub workers: Option<usize>,
     /// Threads each model may use. `None`: the cores left over once each
     /// worker has one (so a single camera on two cores detects with two).
@@ -156,6 +157,23 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// One worker per core, but no more than one a camera, or two a camera
+/// when `ahead`: a camera's next frame searched while the one before is
+/// analysed ([`crate::handoff`]), so that each worker's models run on one
+/// thread. That is the default on ONNX Runtime, whose threads sleep when
+/// idle and wake slowly: YuNet on a 1080p frame took 49 ms of CPU on one
+/// thread and 72 ms on two (42 ms of wall time). One 1080p camera at 25 fps
+/// on two cores (`bench live`, in turn, three times) analysed 21.7, 18.9
+/// and 21.5 frames a second with two workers against 19.4, 17.7 and 18.7
+/// with one on two threads, recognition time p95 unchanged (416 against
+/// 413 ms), p50 about 30 ms later. OpenVINO's threads share a model well
+/// (YuNet: 34 and 35 ms of CPU), and one worker on two threads keeps its
+/// latency lower (p50 54-65 against 92 ms), so there it stays one a camera.
+fn default_workers(cores: usize, cameras: usize, ahead: bool) -> usize {
+    let per_camera = if ahead { 2 } else { 1 };
+    cores.min(cameras * per_camera)
+}
+
 impl Session {
     /// Starts recognition for `deployment` on `cameras`. Fails when the
     /// deployment may not run recognition now (the store's refusal says
@@ -181,7 +199,11 @@ impl Session {
             .await?;
         let workers = config
             .workers
-            .unwrap_or_else(|| cores().min(cameras.len()))
+            .unwrap_or_else(|| {
+                let ahead = config.regions.is_none()
+                    && lfr_engine::runtime::chosen() == lfr_engine::runtime::Runtime::OnnxRuntime;
+                default_workers(cores(), cameras.len(), ahead)
+            })
             .max(1);
         let threads = config
             .threads_per_worker
@@ -714,6 +736,15 @@ mod tests {
             zone: None,
             min_eyes: None,
         }
+    }
+
+    #[test]
+    fn a_camera_gets_two_workers_where_its_search_runs_ahead() {
+        assert_eq!(default_workers(2, 1, true), 2);
+        assert_eq!(default_workers(2, 1, false), 1);
+        assert_eq!(default_workers(2, 4, true), 2, "one per core");
+        assert_eq!(default_workers(16, 3, true), 6);
+        assert_eq!(default_workers(16, 3, false), 3);
     }
 
     #[test]

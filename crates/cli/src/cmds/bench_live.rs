@@ -46,8 +46,9 @@ pub struct LiveArgs {
     /// People on the standard watchlist (strangers: nobody in the video).
     #[arg(long, default_value_t = 40)]
     pub strangers: usize,
-    /// Analysis workers (default: one per core, no more than cameras; more
-    /// than cameras search a camera's next frame while one is analysed).
+    /// Analysis workers (default: one per core, no more than one a camera,
+    /// two on ONNX Runtime; more than cameras search a camera's next frame
+    /// while one is analysed).
     #[arg(long)]
     pub workers: Option<usize>,
     #[command(flatten)]
