@@ -87,6 +87,12 @@ impl Default for Regions {
 }
 
 impl AnalysisConfig {
+    /// Whether a frame's faces may be searched for before the frame before
+    /// is analysed: not with [`Regions`], which come from that frame's tracks.
+    pub fn searches_ahead(&self) -> bool {
+        self.regions.is_none()
+    }
+
     /// Whether a face of track `t` that passed the gate earns a template,
     /// and if so counts it against the track's budget and settles the
     /// track's uncertainty. One rule for the live pipeline and for anything
@@ -192,7 +198,9 @@ impl ZoneSearch {
 /// One camera's state between frames.
 pub struct CameraAnalysis {
     pub name: String,
-    search: ZoneSearch,
+    /// Shared with the hand-off, which lends it with each frame that may be
+    /// searched before its turn.
+    search: Arc<ZoneSearch>,
     config: AnalysisConfig,
     tracker: Tracker,
     counters: Arc<Counters>,
@@ -209,11 +217,11 @@ impl CameraAnalysis {
     ) -> Self {
         Self {
             name,
-            search: ZoneSearch {
+            search: Arc::new(ZoneSearch {
                 zone,
                 min_eyes: None,
                 counters: counters.clone(),
-            },
+            }),
             tracker: Tracker::new(config.tracker),
             config,
             counters,
@@ -224,16 +232,14 @@ impl CameraAnalysis {
     /// Searches this camera's frames for faces down to `min_eyes` rather
     /// than the detector's own smallest face.
     pub fn with_min_eyes(mut self, min_eyes: Option<crate::camera::MinEyes>) -> Self {
-        self.search.min_eyes = min_eyes.map(|m| m.px());
+        Arc::make_mut(&mut self.search).min_eyes = min_eyes.map(|m| m.px());
         self
     }
 
     /// Where this camera's faces are looked for, when any worker may look
-    /// before the frame before is analysed: `None` when detection needs the
-    /// tracks ([`AnalysisConfig::regions`]), which only the frame before
-    /// leaves.
-    pub fn search_ahead(&self) -> Option<ZoneSearch> {
-        self.config.regions.is_none().then(|| self.search.clone())
+    /// before the frame before is analysed ([`AnalysisConfig::searches_ahead`]).
+    pub fn search_ahead(&self) -> Option<Arc<ZoneSearch>> {
+        self.config.searches_ahead().then(|| self.search.clone())
     }
 
     /// The camera's running counts.

@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use lfr_video::Frame;
@@ -35,7 +35,7 @@ struct Slot {
     analysis: Option<Box<CameraAnalysis>>,
     /// Where the camera's faces are looked for, when a frame may be
     /// searched before the one before it is analysed.
-    ahead: Option<ZoneSearch>,
+    ahead: Option<Arc<ZoneSearch>>,
     /// Frames taken by workers, and frames whose analysis ended: the next
     /// frame to analyse is the one taken as number `done`.
     taken: u64,
@@ -68,7 +68,7 @@ pub struct Work {
     pub number: u64,
     /// Where to look for its faces before its turn; `None` when they can
     /// be looked for only in turn ([`CameraAnalysis::search_ahead`]).
-    pub search: Option<ZoneSearch>,
+    pub search: Option<Arc<ZoneSearch>>,
     /// The camera's picture jumped before this frame: its tracks must end.
     pub restarted: bool,
 }
@@ -97,8 +97,17 @@ impl Handoff {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for a change (a frame, an analysis given back, the stop), or
+    /// 200 ms.
+    fn wait<'a>(&self, s: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.ready
+            .wait_timeout(s, Duration::from_millis(200))
+            .unwrap_or_else(|e| e.into_inner())
+            .0
     }
 
     /// Offers a camera's new frame; never blocks on analysis.
@@ -141,20 +150,17 @@ impl Handoff {
                 let slot = &mut s.slots[i];
                 slot.served = turn;
                 let frame = slot.frames.pop_front().expect("non-empty");
+                let number = slot.taken;
                 slot.taken += 1;
                 return Some(Work {
                     camera: i,
                     frame,
-                    number: slot.taken - 1,
+                    number,
                     search: slot.ahead.clone(),
                     restarted: std::mem::take(&mut slot.restarted),
                 });
             }
-            s = self
-                .ready
-                .wait_timeout(s, Duration::from_millis(200))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            s = self.wait(s);
         }
     }
 
@@ -180,11 +186,7 @@ impl Handoff {
             if self.stop.load(Ordering::Relaxed) {
                 return None;
             }
-            s = self
-                .ready
-                .wait_timeout(s, Duration::from_millis(200))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            s = self.wait(s);
         }
     }
 
@@ -222,8 +224,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn newest_frame_wins_and_a_jump_is_told_once() {
+    /// A hand-off for one camera with the default analysis, and its counts.
+    fn one_camera() -> (Handoff, Arc<Counters>) {
         let counters = Arc::new(Counters::default());
         let analysis = CameraAnalysis::new(
             "c".into(),
@@ -231,7 +233,15 @@ mod tests {
             AnalysisConfig::default(),
             counters.clone(),
         );
-        let h = Handoff::new(vec![(Box::new(analysis), counters.clone())]);
+        (
+            Handoff::new(vec![(Box::new(analysis), counters.clone())]),
+            counters,
+        )
+    }
+
+    #[test]
+    fn newest_frame_wins_and_a_jump_is_told_once() {
+        let (h, counters) = one_camera();
         h.push(0, frame(1));
         h.push(0, frame(2));
         assert_eq!(counters.frames_dropped.load(Ordering::Relaxed), 1);
@@ -249,14 +259,7 @@ mod tests {
 
     #[test]
     fn a_frame_searched_ahead_is_analysed_only_after_the_one_before() {
-        let counters = Arc::new(Counters::default());
-        let analysis = CameraAnalysis::new(
-            "c".into(),
-            None,
-            AnalysisConfig::default(),
-            counters.clone(),
-        );
-        let h = Arc::new(Handoff::new(vec![(Box::new(analysis), counters)]));
+        let h = Arc::new(one_camera().0);
         h.push(0, frame(1));
         let first = h.take().unwrap();
         h.push(0, frame(2));

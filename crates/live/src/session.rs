@@ -197,10 +197,17 @@ impl Session {
         let recorded = store
             .open_recognition_session(&actor, deployment, algorithm.as_str(), &calibration)
             .await?;
+        let analysis = AnalysisConfig {
+            gate: config.gate,
+            tracker: config.tracker,
+            templates_per_track: config.templates_per_track,
+            regions: config.regions,
+            ..AnalysisConfig::default()
+        };
         let workers = config
             .workers
             .unwrap_or_else(|| {
-                let ahead = config.regions.is_none()
+                let ahead = analysis.searches_ahead()
                     && lfr_engine::runtime::chosen() == lfr_engine::runtime::Runtime::OnnxRuntime;
                 default_workers(cores(), cameras.len(), ahead)
             })
@@ -215,13 +222,7 @@ impl Session {
                 threads,
                 ..EngineConfig::default()
             },
-            analysis: AnalysisConfig {
-                gate: config.gate,
-                tracker: config.tracker,
-                templates_per_track: config.templates_per_track,
-                regions: config.regions,
-                ..AnalysisConfig::default()
-            },
+            analysis,
             sources: SourceSettings {
                 backoff: config.backoff,
                 stall_timeout: config.stall_timeout,
