@@ -14,7 +14,7 @@ use crate::detect::{DetectError, Detector, DetectorConfig, Face};
 use crate::geometry::BoundingBox;
 use crate::landmarks::{LandmarksError, ShapePredictor};
 use crate::package::{CombinedModel, Package, append_component};
-use crate::runtime::{Runtime, RuntimeError};
+use crate::runtime::{Backends, Runtime, RuntimeError};
 use crate::template::{Algorithm, Template, TemplateError};
 
 /// Where the model files are. Resolving and verifying them is the caller's
@@ -274,10 +274,22 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
 
 impl Engine {
     pub fn open(files: &ModelFiles, config: &EngineConfig) -> Result<Self, EngineError> {
-        let algorithm = files.algorithm(config.align)?;
         let backends = config
             .runtime
             .backends(&files.onnxruntime, config.threads)?;
+        Self::open_on(files, config, &backends)
+    }
+
+    /// An engine whose networks run on `backends` rather than on backends of
+    /// its own: engines opened on the same [`Backends::batched`] share each
+    /// network and join their runs. `config.runtime` and `config.threads`
+    /// are the backends' business then, not the engine's.
+    pub fn open_on(
+        files: &ModelFiles,
+        config: &EngineConfig,
+        backends: &Backends,
+    ) -> Result<Self, EngineError> {
+        let algorithm = files.algorithm(config.align)?;
         let detector = Detector::new(
             backends.detect.as_ref(),
             &read(&files.yunet)?,

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod batch;
 mod onnxruntime;
 mod openvino_cpu;
 
+pub use self::batch::{BatchConfig, BatchStats, Batching};
 pub use self::onnxruntime::{CUDA_HELP, OrtBackend};
 pub use self::openvino_cpu::OpenVinoBackend;
 
@@ -110,9 +112,30 @@ pub const RUNTIME_ENV: &str = "LFR_RUNTIME";
 
 /// The runtimes an engine's networks run on: the detector's and the
 /// descriptors'. One runtime serves both, except [`Runtime::Hybrid`].
+#[derive(Clone)]
 pub struct Backends {
     pub detect: Arc<dyn Backend>,
     pub describe: Arc<dyn Backend>,
+}
+
+impl Backends {
+    /// These backends with every graph shared, and its runs joined, by all
+    /// the engines opened on them ([`Batching`]); the batching backends are
+    /// returned too, for their [`Batching::stats`].
+    pub fn batched(self, config: BatchConfig) -> (Backends, Vec<Arc<Batching>>) {
+        let same = Arc::ptr_eq(&self.detect, &self.describe);
+        let detect = Arc::new(Batching::new(self.detect, config));
+        let describe = if same {
+            detect.clone()
+        } else {
+            Arc::new(Batching::new(self.describe, config))
+        };
+        let mut all = vec![detect.clone()];
+        if !same {
+            all.push(describe.clone());
+        }
+        (Backends { detect, describe }, all)
+    }
 }
 
 impl Runtime {
