@@ -93,6 +93,34 @@ fn bench_live_with_two_workers_on_one_camera_accounts_for_every_frame_and_alert(
     accounts_for_every_frame_and_alert(&bench_live_with(&[], &["--workers", "2"]));
 }
 
+/// Two cameras whose workers share each network, the frames and faces
+/// that arrive together run as one batch: the shared networks report what
+/// they ran, and nothing is lost on the way.
+#[test]
+fn bench_live_with_batched_cameras_accounts_for_every_frame_and_alert() {
+    let r = bench_live_with(
+        &[],
+        &["--cameras", "2", "--fps", "10", "--batch-cameras", "on"],
+    );
+    accounts_for_every_frame_and_alert(&r);
+    let n = |v: &serde_json::Value| v.as_u64().unwrap();
+    let analysed: u64 = r["per_camera"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| n(&c["frames_analysed"]))
+        .sum();
+    let batched = r["batched"].as_array().unwrap();
+    let yunet = batched
+        .iter()
+        .find(|b| b["network"] == "yunet")
+        .unwrap_or_else(|| panic!("the detector is not shared: {r:#}"));
+    // Every frame analysed asked the one shared detector.
+    assert!(n(&yunet["requests"]) >= analysed, "{r:#}");
+    assert!(n(&yunet["runs"]) <= n(&yunet["requests"]), "{r:#}");
+    assert!(batched.len() >= 2, "the descriptors are not shared: {r:#}");
+}
+
 fn accounts_for_every_frame_and_alert(r: &serde_json::Value) {
     let n = |v: &serde_json::Value| v.as_u64().unwrap();
     let alerts = n(&r["alerts_in_store"]);
@@ -106,12 +134,13 @@ fn accounts_for_every_frame_and_alert(r: &serde_json::Value) {
         .sum();
     assert_eq!(by_entry, alerts, "{r:#}");
     let cams = r["per_camera"].as_array().unwrap();
-    assert_eq!(cams.len(), 1);
-    let c = &cams[0];
-    assert_eq!(n(&c["alerts"]), alerts, "{c:#}");
-    assert!(n(&c["frames_analysed"]) > 0, "{c:#}");
+    let by_camera: u64 = cams.iter().map(|c| n(&c["alerts"])).sum();
+    assert_eq!(by_camera, alerts, "{r:#}");
+    let (analysed, decoded) = cams.iter().fold((0, 0), |(a, d), c| {
+        (a + n(&c["frames_analysed"]), d + n(&c["frames_decoded"]))
+    });
     let share = r["analysed_share"].as_f64().unwrap();
-    let expected = n(&c["frames_analysed"]) as f64 / n(&c["frames_decoded"]) as f64;
+    let expected = analysed as f64 / decoded as f64;
     assert!(
         (share - expected).abs() < 1e-9,
         "share {share}, expected {expected}: {r:#}"
@@ -123,18 +152,21 @@ fn accounts_for_every_frame_and_alert(r: &serde_json::Value) {
     // The decoders ran, and their CPU was counted once they were reaped.
     let decoders = r["decoders_cpu_load"].as_f64().unwrap();
     assert!(decoders > 0.0 && decoders < 4.0, "{r:#}");
-    // Every frame decoded was analysed, dropped on purpose (or stopped
-    // before its turn), or still in the hand-off when the camera stopped
-    // (it holds one).
-    let accounted = n(&c["frames_analysed"]) + n(&c["frames_dropped"]) + n(&c["frames_paused"]);
-    let decoded = n(&c["frames_decoded"]);
-    assert!(accounted <= decoded && decoded <= accounted + 1, "{c:#}");
-    // The last counts were written before the session ended.
-    assert_eq!(
-        n(&c["faces_unrecorded"]) + n(&c["dropped_unrecorded"]),
-        0,
-        "{c:#}"
-    );
+    for c in cams {
+        assert!(n(&c["frames_analysed"]) > 0, "{c:#}");
+        // Every frame decoded was analysed, dropped on purpose (or stopped
+        // before its turn), or still in the hand-off when the camera
+        // stopped (it holds one).
+        let accounted = n(&c["frames_analysed"]) + n(&c["frames_dropped"]) + n(&c["frames_paused"]);
+        let decoded = n(&c["frames_decoded"]);
+        assert!(accounted <= decoded && decoded <= accounted + 1, "{c:#}");
+        // The last counts were written before the session ended.
+        assert_eq!(
+            n(&c["faces_unrecorded"]) + n(&c["dropped_unrecorded"]),
+            0,
+            "{c:#}"
+        );
+    }
 }
 
 /// `--model` reaches the whole live pipeline: the test deployment is

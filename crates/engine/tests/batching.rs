@@ -34,6 +34,9 @@ fn cosine(a: &Template, b: &Template) -> f32 {
     dot / (n(&a.vector) * n(&b.vector))
 }
 
+/// Each photograph's subject: its face and template.
+type Found = Vec<(Face, Template)>;
+
 /// Each photograph's subject found by its own engine on `batch`'s shared
 /// backends, the engines' runs started together; and what each graph ran
 /// for them (not for the engines' own checks when they open).
@@ -41,7 +44,7 @@ fn together(
     recogniser: Recogniser,
     photos: &[RgbImage],
     batch: BatchConfig,
-) -> (Vec<(Face, Template)>, Vec<(String, BatchStats)>) {
+) -> (Found, Vec<(String, BatchStats)>) {
     let files = model_files(recogniser);
     let backends = Runtime::OnnxRuntime
         .backends(&files.onnxruntime, 1)
@@ -83,7 +86,7 @@ fn together(
     (found, ran)
 }
 
-fn alone(recogniser: Recogniser, photos: &[RgbImage]) -> Vec<(Face, Template)> {
+fn alone(recogniser: Recogniser, photos: &[RgbImage]) -> Found {
     let mut e = Engine::open(&model_files(recogniser), &config()).unwrap();
     photos
         .iter()

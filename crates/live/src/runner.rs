@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use lfr_engine::pipeline::{Engine, EngineConfig, EngineError, ModelFiles};
+use lfr_engine::runtime::{BatchConfig, BatchStats, Batching};
 use lfr_video::Killer;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::mpsc::error::TrySendError;
@@ -39,6 +40,9 @@ pub struct RunnerConfig {
     pub analysis: AnalysisConfig,
     pub sources: SourceSettings,
     pub workers: usize,
+    /// The workers share each network and join the runs that arrive
+    /// together ([`Batching`]); `None`: each worker runs its own copies.
+    pub batch: Option<BatchConfig>,
 }
 
 struct Camera {
@@ -54,6 +58,31 @@ pub struct Runner {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     started: Instant,
+    batching: Vec<Arc<Batching>>,
+}
+
+/// One engine per worker: each with its own networks, or all on one
+/// batched set of them.
+fn open_engines(
+    models: &ModelFiles,
+    config: &RunnerConfig,
+) -> Result<(Vec<Engine>, Vec<Arc<Batching>>), EngineError> {
+    let workers = 0..config.workers.max(1);
+    let Some(batch) = config.batch else {
+        let engines = workers
+            .map(|_| Engine::open(models, &config.engine))
+            .collect::<Result<_, _>>()?;
+        return Ok((engines, Vec::new()));
+    };
+    let backends = config
+        .engine
+        .runtime
+        .backends(&models.onnxruntime, config.engine.threads)?;
+    let (shared, batching) = backends.batched(batch);
+    let engines = workers
+        .map(|_| Engine::open_on(models, &config.engine, &shared))
+        .collect::<Result<_, _>>()?;
+    Ok((engines, batching))
 }
 
 impl Runner {
@@ -66,9 +95,7 @@ impl Runner {
         recognition: Option<Recognition>,
         out: Sender<Output>,
     ) -> Result<Self, EngineError> {
-        let engines = (0..config.workers.max(1))
-            .map(|_| Engine::open(models, &config.engine))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (engines, batching) = open_engines(models, config)?;
         let cameras: Vec<Camera> = cameras
             .into_iter()
             .map(|c| Camera {
@@ -137,6 +164,7 @@ impl Runner {
             stop,
             threads,
             started: Instant::now(),
+            batching,
         })
     }
 
@@ -159,6 +187,11 @@ impl Runner {
             .iter()
             .map(|c| (c.config.clone(), c.counters.clone()))
             .collect()
+    }
+
+    /// What each shared network has run, when the workers share them.
+    pub fn batch_stats(&self) -> Vec<(String, BatchStats)> {
+        self.batching.iter().flat_map(|b| b.stats()).collect()
     }
 
     /// When the cameras started: the figures' rates are over the time since.

@@ -68,6 +68,12 @@ pub struct LiveConfig {
     pub max_fps_per_camera: Option<f64>,
     /// Decode the cameras' video on this hardware (`None`: the CPU).
     pub hwaccel: Option<lfr_video::HwAccel>,
+    /// The workers share each network, and runs that arrive together (from
+    /// several cameras) are made one ([`lfr_engine::runtime::Batching`]).
+    /// `None`: on with `--runtime cuda` and more than one camera, where a
+    /// GPU would otherwise run one small frame at a time; off on the CPU,
+    /// where each worker running its own copy on one thread is as fast.
+    pub batch_cameras: Option<bool>,
     pub stall_timeout: Duration,
     pub backoff: Backoff,
     /// How often counts are written to the store (and always at stop): a
@@ -95,6 +101,7 @@ impl Default for LiveConfig {
             threads_per_worker: None,
             max_fps_per_camera: None,
             hwaccel: None,
+            batch_cameras: None,
             stall_timeout: Duration::from_secs(10),
             backoff: Backoff::default(),
             counts_interval: Duration::from_secs(5),
@@ -212,9 +219,20 @@ impl Session {
                 default_workers(cores(), cameras.len(), ahead)
             })
             .max(1);
-        let threads = config
-            .threads_per_worker
-            .unwrap_or_else(|| (cores() / workers).max(1));
+        let runtime = lfr_engine::runtime::chosen();
+        let batch = config
+            .batch_cameras
+            .unwrap_or(runtime == lfr_engine::runtime::Runtime::Cuda && cameras.len() > 1)
+            .then(lfr_engine::runtime::BatchConfig::default);
+        // A shared network runs every worker's frames, one batch at a time,
+        // so it may use every core.
+        let threads = config.threads_per_worker.unwrap_or_else(|| {
+            if batch.is_some() {
+                cores()
+            } else {
+                (cores() / workers).max(1)
+            }
+        });
         let runner_config = RunnerConfig {
             engine: EngineConfig {
                 detector: config.detector,
@@ -230,6 +248,7 @@ impl Session {
                 hwaccel: config.hwaccel,
             },
             workers,
+            batch,
         };
         let (out_tx, out_rx) = mpsc::channel(MATCH_QUEUE);
         let runner = tokio::task::spawn_blocking(move || {
@@ -292,6 +311,14 @@ impl Session {
                 .map(|(c, counters)| (c.name, counters.view.clone()))
                 .collect()
         })
+    }
+
+    /// What each network shared by the workers has run (empty when each
+    /// worker runs its own; [`LiveConfig::batch_cameras`]).
+    pub fn batch_stats(&self) -> Vec<(String, lfr_engine::runtime::BatchStats)> {
+        self.runner
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.batch_stats())
     }
 
     /// Each camera's figures now.

@@ -120,6 +120,10 @@ struct Report {
     /// Alerts announced by the session / alerts the store holds after it.
     alerts_announced: usize,
     alerts_in_store: usize,
+    /// What each network the workers shared ran (`--batch-cameras on`):
+    /// fewer runs than requests where several cameras' frames or faces
+    /// were run as one.
+    batched: Vec<Batched>,
     /// Recognition time of every alert in the store, all cameras together.
     recognition_ms: Option<lfr_domain::metrics::Percentiles>,
     /// The same per watchlist entry: a looping clip brings the same few
@@ -128,6 +132,14 @@ struct Report {
     /// to a matching view can be the whole 95th percentile.
     per_entry: Vec<EntryTimes>,
     per_camera: Vec<CameraFigures>,
+}
+
+#[derive(Serialize)]
+struct Batched {
+    network: String,
+    requests: u64,
+    runs: u64,
+    rows: u64,
 }
 
 #[derive(Serialize)]
@@ -377,6 +389,16 @@ async fn bench(
         (Some(a), Some(b)) => (b - a) / wall,
         _ => f64::NAN,
     };
+    let batched: Vec<Batched> = session
+        .batch_stats()
+        .into_iter()
+        .map(|(network, s)| Batched {
+            network,
+            requests: s.requests,
+            runs: s.runs,
+            rows: s.rows,
+        })
+        .collect();
     let per_camera = session.stop().await;
     let decoders = match (children0, children_cpu_seconds()) {
         (Some(a), Some(b)) => (b - a) / wall,
@@ -418,6 +440,7 @@ async fn bench(
         load_average: (load0, load_average()),
         alerts_announced: announced,
         alerts_in_store: alerts.len(),
+        batched,
         recognition_ms: lfr_live::figures::percentiles(&times),
         per_entry: per_entry(&alerts),
         per_camera,
@@ -488,6 +511,15 @@ fn print_report(r: &Report) {
         "analysed {:.0}% of the frames decoded, all cameras together",
         100.0 * r.analysed_share
     );
+    for b in &r.batched {
+        println!(
+            "shared network {}: {} requests in {} runs, {:.2} rows a run",
+            b.network,
+            b.requests,
+            b.runs,
+            b.rows as f64 / b.runs.max(1) as f64
+        );
+    }
     println!(
         "alerts: {} announced, {} in the store",
         r.alerts_announced, r.alerts_in_store

@@ -61,8 +61,22 @@ pub struct CameraSearch {
     /// camera whose decoder cannot open it fails and says why.
     #[arg(long, value_name = "HW")]
     pub hwaccel: Option<lfr_video::HwAccel>,
+    /// Whether the analysis workers share each network and run the frames
+    /// and faces of several cameras that arrive together as one batch:
+    /// on or off. Default: on with `--runtime cuda` and more than one
+    /// camera, off on the CPU (docs/live.md).
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub batch_cameras: Option<bool>,
     #[command(flatten)]
     pub smallest: SmallestFace,
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected on or off, got {s:?}")),
+    }
 }
 
 impl CameraSearch {
@@ -74,6 +88,7 @@ impl CameraSearch {
                 .unwrap_or_else(Detection::default_live)
                 .regions(),
             hwaccel: self.hwaccel,
+            batch_cameras: self.batch_cameras,
             detector: self.smallest.detector(),
             ..lfr_live::LiveConfig::default()
         }
