@@ -161,3 +161,109 @@ fn frames_of_different_sizes_are_run_apart() {
         "frames of two sizes cannot be one batch"
     );
 }
+
+/// A graph that sums its batch into one row: right for one request at a
+/// time, wrong for a joined batch, whose first dimension it does not keep.
+fn batch_summing_graph() -> Vec<u8> {
+    use lfr_onnx::proto::{
+        AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorShapeProto,
+        TypeProto, ValueInfoProto, attribute_proto::AttributeType, tensor_proto,
+        tensor_shape_proto::Dimension, tensor_shape_proto::dimension::Value, type_proto,
+    };
+    let value = |name: &str, first: Value| ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(tensor_proto::DataType::Float as i32),
+                shape: Some(TensorShapeProto {
+                    dim: vec![
+                        Dimension {
+                            value: Some(first),
+                            ..Default::default()
+                        },
+                        Dimension {
+                            value: Some(Value::DimValue(4)),
+                            ..Default::default()
+                        },
+                    ],
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let model = ModelProto {
+        ir_version: Some(7),
+        opset_import: vec![OperatorSetIdProto {
+            domain: Some(String::new()),
+            version: Some(11),
+        }],
+        graph: Some(GraphProto {
+            name: Some("sum".into()),
+            node: vec![NodeProto {
+                op_type: Some("ReduceSum".into()),
+                input: vec!["x".into()],
+                output: vec!["y".into()],
+                attribute: vec![AttributeProto {
+                    name: Some("axes".into()),
+                    ints: vec![0],
+                    r#type: Some(AttributeType::Ints as i32),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            input: vec![value("x", Value::DimParam("N".into()))],
+            output: vec![value("y", Value::DimValue(1))],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    lfr_onnx::encode(&model)
+}
+
+#[test]
+fn a_graph_that_cannot_take_a_joined_batch_runs_each_request_alone() {
+    use lfr_engine::runtime::{Backend, Batching, Tensor};
+    let backend = std::sync::Arc::new(backend());
+    let batching = Batching::new(
+        backend,
+        BatchConfig {
+            max_rows: 2,
+            gather: Duration::from_secs(10),
+        },
+    );
+    let graph = batch_summing_graph();
+    let start = Barrier::new(2);
+    let rows = [[1.0f32, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]];
+    let got: Vec<Vec<f32>> = std::thread::scope(|s| {
+        let runs: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                let mut model = batching.load("sum", &graph).unwrap();
+                let start = &start;
+                s.spawn(move || {
+                    let x = Tensor::new(vec![1, 4], row.to_vec());
+                    start.wait();
+                    let out = model.run(&[("x", &x)]).unwrap();
+                    out.get("y").unwrap().data.clone()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    // Each its own row back, not the two summed.
+    assert_eq!(got, rows.map(|r| r.to_vec()).to_vec());
+    let stats = batching.stats();
+    assert_eq!(
+        stats,
+        [(
+            "sum".to_string(),
+            BatchStats {
+                requests: 2,
+                // The joined run, refused, then each alone.
+                runs: 3,
+                rows: 2
+            }
+        )]
+    );
+}
