@@ -28,12 +28,6 @@ fn config() -> EngineConfig {
     }
 }
 
-fn cosine(a: &Template, b: &Template) -> f32 {
-    let dot: f32 = a.vector.iter().zip(&b.vector).map(|(x, y)| x * y).sum();
-    let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    dot / (n(&a.vector) * n(&b.vector))
-}
-
 /// Each photograph's subject: its face and template.
 type Found = Vec<(Face, Template)>;
 
@@ -105,7 +99,7 @@ fn assert_same(what: &str, a: &[(Face, Template)], b: &[(Face, Template)]) {
         .iter()
         .fold(0f32, |m, d| m.max(d.abs()));
         assert!(moved < 0.01, "{what}: a face box moved {moved} px");
-        let c = cosine(ta, tb);
+        let c = cosine(&ta.vector, &tb.vector);
         assert!(c > 0.99999, "{what}: templates at cosine {c}");
         assert_eq!(ta.algorithm, tb.algorithm);
     }

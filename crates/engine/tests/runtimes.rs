@@ -37,12 +37,6 @@ fn subjects(e: &mut Engine) -> Vec<([f32; 4], Template)> {
         .collect()
 }
 
-fn cosine(a: &Template, b: &Template) -> f32 {
-    let dot: f32 = a.vector.iter().zip(&b.vector).map(|(x, y)| x * y).sum();
-    let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    dot / (n(&a.vector) * n(&b.vector))
-}
-
 /// How far `runtime` strays from ONNX Runtime on the photographs, for one
 /// descriptor: the worst over every photograph and every pair of them.
 struct Strays {
@@ -66,7 +60,7 @@ fn strays(recogniser: Recogniser, runtime: Runtime) -> Strays {
         for (x, y) in box_a.iter().zip(box_b) {
             s.box_moved_px = s.box_moved_px.max((x - y).abs());
         }
-        s.lowest_cosine = s.lowest_cosine.min(cosine(ta, tb));
+        s.lowest_cosine = s.lowest_cosine.min(cosine(&ta.vector, &tb.vector));
         s.same_algorithm &= ta.algorithm == tb.algorithm;
     }
     for i in 0..PHOTOS.len() {
