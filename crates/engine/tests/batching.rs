@@ -256,7 +256,7 @@ fn a_graph_that_cannot_take_a_joined_batch_runs_each_request_alone() {
                 requests: 2,
                 // The joined run, refused, then each alone.
                 runs: 3,
-                rows: 2
+                rows: 4
             }
         )]
     );

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use lfr_engine::pipeline::{Engine, EngineConfig, EngineError, ModelFiles};
-use lfr_engine::runtime::{BatchConfig, BatchStats, Batching};
+use lfr_engine::runtime::{BatchConfig, Batching};
 use lfr_video::Killer;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::mpsc::error::TrySendError;
@@ -189,9 +189,10 @@ impl Runner {
             .collect()
     }
 
-    /// What each shared network has run, when the workers share them.
-    pub fn batch_stats(&self) -> Vec<(String, BatchStats)> {
-        self.batching.iter().flat_map(|b| b.stats()).collect()
+    /// The networks the workers share, if they do: what each has run can
+    /// be read from them after the runner stopped.
+    pub fn batching(&self) -> Vec<Arc<Batching>> {
+        self.batching.clone()
     }
 
     /// When the cameras started: the figures' rates are over the time since.

@@ -62,7 +62,8 @@ pub struct LiveConfig {
     /// ONNX Runtime without `regions`; see `default_workers`).
     pub workers: Option<usize>,
     /// Threads each model may use. `None`: the cores left over once each
-    /// worker has one (so a single camera on two cores detects with two).
+    /// worker has one (so a single camera on two cores detects with two),
+    /// or every core for the networks the workers share when batched.
     pub threads_per_worker: Option<usize>,
     /// Ask the decoder for at most this many frames per second per camera.
     pub max_fps_per_camera: Option<f64>,
@@ -70,9 +71,9 @@ pub struct LiveConfig {
     pub hwaccel: Option<lfr_video::HwAccel>,
     /// The workers share each network, and runs that arrive together (from
     /// several cameras) are made one ([`lfr_engine::runtime::Batching`]).
-    /// `None`: on with `--runtime cuda` and more than one camera, where a
+    /// `None`: on with `--runtime cuda` and more than one worker, where a
     /// GPU would otherwise run one small frame at a time; off on the CPU,
-    /// where each worker running its own copy on one thread is as fast.
+    /// where each worker running its own copies costs fewer frames.
     pub batch_cameras: Option<bool>,
     pub stall_timeout: Duration,
     pub backoff: Backoff,
@@ -222,7 +223,7 @@ impl Session {
         let runtime = lfr_engine::runtime::chosen();
         let batch = config
             .batch_cameras
-            .unwrap_or(runtime == lfr_engine::runtime::Runtime::Cuda && cameras.len() > 1)
+            .unwrap_or(runtime == lfr_engine::runtime::Runtime::Cuda && workers > 1)
             .then(lfr_engine::runtime::BatchConfig::default);
         // A shared network runs every worker's frames, one batch at a time,
         // so it may use every core.
@@ -313,12 +314,10 @@ impl Session {
         })
     }
 
-    /// What each network shared by the workers has run (empty when each
-    /// worker runs its own; [`LiveConfig::batch_cameras`]).
-    pub fn batch_stats(&self) -> Vec<(String, lfr_engine::runtime::BatchStats)> {
-        self.runner
-            .as_ref()
-            .map_or_else(Vec::new, |r| r.batch_stats())
+    /// The networks the workers share (none when each worker runs its own;
+    /// [`LiveConfig::batch_cameras`]); read what they ran after [`Session::stop`].
+    pub fn batching(&self) -> Vec<Arc<lfr_engine::runtime::Batching>> {
+        self.runner.as_ref().map_or_else(Vec::new, |r| r.batching())
     }
 
     /// Each camera's figures now.

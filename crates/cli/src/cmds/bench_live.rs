@@ -389,9 +389,12 @@ async fn bench(
         (Some(a), Some(b)) => (b - a) / wall,
         _ => f64::NAN,
     };
-    let batched: Vec<Batched> = session
-        .batch_stats()
-        .into_iter()
+    let batching = session.batching();
+    let per_camera = session.stop().await;
+    // Read once the workers have stopped, so every frame analysed is in.
+    let batched: Vec<Batched> = batching
+        .iter()
+        .flat_map(|b| b.stats())
         .map(|(network, s)| Batched {
             network,
             requests: s.requests,
@@ -399,7 +402,6 @@ async fn bench(
             rows: s.rows,
         })
         .collect();
-    let per_camera = session.stop().await;
     let decoders = match (children0, children_cpu_seconds()) {
         (Some(a), Some(b)) => (b - a) / wall,
         _ => f64::NAN,

@@ -64,7 +64,7 @@ pub struct CameraSearch {
     /// Whether the analysis workers share each network and run the frames
     /// and faces of several cameras that arrive together as one batch:
     /// on or off. Default: on with `--runtime cuda` and more than one
-    /// camera, off on the CPU (docs/live.md).
+    /// worker, off on the CPU (docs/live.md).
     #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
     pub batch_cameras: Option<bool>,
     #[command(flatten)]
