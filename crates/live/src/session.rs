@@ -182,6 +182,15 @@ fn default_workers(cores: usize, cameras: usize, ahead: bool) -> usize {
     cores.min(cameras * per_camera)
 }
 
+/// Whether the workers share their networks unless told
+/// ([`LiveConfig::batch_cameras`]): on a GPU, where runs of one frame leave
+/// it idle, when there is more than one worker to join; never on the CPU,
+/// where it cost four cameras on OpenVINO 5.0 frames a second against
+/// 5.7-5.8 (docs/live.md).
+fn batches_by_default(runtime: lfr_engine::runtime::Runtime, workers: usize) -> bool {
+    runtime == lfr_engine::runtime::Runtime::Cuda && workers > 1
+}
+
 impl Session {
     /// Starts recognition for `deployment` on `cameras`. Fails when the
     /// deployment may not run recognition now (the store's refusal says
@@ -220,10 +229,9 @@ impl Session {
                 default_workers(cores(), cameras.len(), ahead)
             })
             .max(1);
-        let runtime = lfr_engine::runtime::chosen();
         let batch = config
             .batch_cameras
-            .unwrap_or(runtime == lfr_engine::runtime::Runtime::Cuda && workers > 1)
+            .unwrap_or_else(|| batches_by_default(lfr_engine::runtime::chosen(), workers))
             .then(lfr_engine::runtime::BatchConfig::default);
         // A shared network runs every worker's frames, one batch at a time,
         // so it may use every core.
@@ -772,6 +780,16 @@ mod tests {
         assert_eq!(default_workers(2, 4, true), 2, "one per core");
         assert_eq!(default_workers(16, 3, true), 6);
         assert_eq!(default_workers(16, 3, false), 3);
+    }
+
+    #[test]
+    fn the_workers_share_their_networks_by_default_only_on_a_gpu() {
+        use lfr_engine::runtime::Runtime;
+        assert!(batches_by_default(Runtime::Cuda, 16));
+        assert!(!batches_by_default(Runtime::Cuda, 1), "nothing to join");
+        for cpu in [Runtime::OnnxRuntime, Runtime::OpenVino, Runtime::Hybrid] {
+            assert!(!batches_by_default(cpu, 4), "{cpu}");
+        }
     }
 
     #[test]
