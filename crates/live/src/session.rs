@@ -221,17 +221,18 @@ impl Session {
             regions: config.regions,
             ..AnalysisConfig::default()
         };
+        let runtime = lfr_engine::runtime::chosen();
         let workers = config
             .workers
             .unwrap_or_else(|| {
                 let ahead = analysis.searches_ahead()
-                    && lfr_engine::runtime::chosen() == lfr_engine::runtime::Runtime::OnnxRuntime;
+                    && runtime == lfr_engine::runtime::Runtime::OnnxRuntime;
                 default_workers(cores(), cameras.len(), ahead)
             })
             .max(1);
         let batch = config
             .batch_cameras
-            .unwrap_or_else(|| batches_by_default(lfr_engine::runtime::chosen(), workers))
+            .unwrap_or_else(|| batches_by_default(runtime, workers))
             .then(lfr_engine::runtime::BatchConfig::default);
         // A shared network runs every worker's frames, one batch at a time,
         // so it may use every core.

@@ -65,18 +65,10 @@ pub struct CameraSearch {
     /// and faces of several cameras that arrive together as one batch:
     /// on or off. Default: on with `--runtime cuda` and more than one
     /// worker, off on the CPU (docs/live.md).
-    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
     pub batch_cameras: Option<bool>,
     #[command(flatten)]
     pub smallest: SmallestFace,
-}
-
-fn parse_on_off(s: &str) -> Result<bool, String> {
-    match s {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("expected on or off, got {s:?}")),
-    }
 }
 
 impl CameraSearch {
