@@ -130,10 +130,11 @@ impl Backends {
         } else {
             Arc::new(Batching::new(self.describe, config))
         };
-        let mut all = vec![detect.clone()];
-        if !same {
-            all.push(describe.clone());
-        }
+        let all = if same {
+            vec![detect.clone()]
+        } else {
+            vec![detect.clone(), describe.clone()]
+        };
         (Backends { detect, describe }, all)
     }
 }

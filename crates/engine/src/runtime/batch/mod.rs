@@ -193,13 +193,13 @@ struct Handle(Arc<Shared>);
 impl Model for Handle {
     fn run(&mut self, inputs: &[(&str, &Tensor)]) -> Result<Outputs, RuntimeError> {
         let (reply, answer) = channel();
-        let request = Request {
-            inputs: inputs
+        let request = Request::new(
+            inputs
                 .iter()
                 .map(|(n, t)| (n.to_string(), (*t).clone()))
                 .collect(),
             reply,
-        };
+        );
         let lost = || RuntimeError::Run {
             model: self.0.name.clone(),
             reason: "its shared batching thread failed on this request (the log says why); \

@@ -10,24 +10,35 @@ use super::{BatchConfig, Counts};
 use crate::runtime::{Model, Outputs, RuntimeError, Tensor};
 
 pub(super) struct Request {
-    pub inputs: Vec<(String, Tensor)>,
-    pub reply: Sender<Result<Outputs, RuntimeError>>,
+    inputs: Vec<(String, Tensor)>,
+    /// The first dimension every input shares; `None` when they do not
+    /// share one, and the request can only run alone.
+    rows: Option<usize>,
+    reply: Sender<Result<Outputs, RuntimeError>>,
 }
 
 impl Request {
-    /// Its rows: the first dimension every input shares; `None` when they
-    /// do not share one, and the request can only run alone.
-    fn rows(&self) -> Option<usize> {
-        let mut firsts = self.inputs.iter().map(|(_, t)| t.shape.first().copied());
-        let first = firsts.next()??;
-        firsts.all(|n| n == Some(first)).then_some(first)
+    pub fn new(
+        inputs: Vec<(String, Tensor)>,
+        reply: Sender<Result<Outputs, RuntimeError>>,
+    ) -> Self {
+        let mut firsts = inputs.iter().map(|(_, t)| t.shape.first().copied());
+        let rows = firsts
+            .next()
+            .flatten()
+            .filter(|&first| firsts.all(|n| n == Some(first)));
+        Self {
+            inputs,
+            rows,
+            reply,
+        }
     }
 
     /// Requests join when they name the same inputs, in the same order,
     /// with the same shapes past the first dimension.
     fn joins(&self, other: &Request) -> bool {
-        self.rows().is_some()
-            && other.rows().is_some()
+        self.rows.is_some()
+            && other.rows.is_some()
             && self.inputs.len() == other.inputs.len()
             && self
                 .inputs
@@ -78,7 +89,7 @@ impl Worker {
                 Some(r) => r,
                 None => return,
             };
-            let mut rows = first.rows().unwrap_or(self.config.max_rows);
+            let mut rows = first.rows.unwrap_or(self.config.max_rows);
             let mut batch = vec![first];
             let deadline = Instant::now() + self.config.gather;
             while rows < self.config.max_rows && self.batchable {
@@ -89,7 +100,7 @@ impl Worker {
                     queue.recv_timeout(wait).ok()
                 };
                 let Some(next) = next else { break };
-                let more = next.rows().unwrap_or(usize::MAX);
+                let more = next.rows.unwrap_or(usize::MAX);
                 if !batch[0].joins(&next) || more > self.config.max_rows - rows {
                     // It starts the next batch.
                     held = Some(next);
@@ -112,7 +123,7 @@ impl Worker {
     }
 
     fn run(&mut self, batch: Vec<Request>) {
-        let total: usize = batch.iter().filter_map(Request::rows).sum();
+        let total: usize = batch.iter().filter_map(|r| r.rows).sum();
         if batch.len() > 1 && total > 0 {
             match self.run_joined(&batch, total) {
                 Joined::Ran(parts) => {
@@ -122,7 +133,10 @@ impl Worker {
                     return;
                 }
                 Joined::Refused(why) => {
-                    let answers: Vec<_> = batch.iter().map(|r| self.timed(&r.inputs)).collect();
+                    let answers: Vec<_> = batch
+                        .iter()
+                        .map(|r| self.timed(&r.inputs, r.rows))
+                        .collect();
                     if answers.iter().all(Result::is_ok) {
                         // Each alone runs, so joining is what fails.
                         tracing::warn!(
@@ -139,7 +153,7 @@ impl Worker {
             }
         }
         for r in batch {
-            let a = self.timed(&r.inputs);
+            let a = self.timed(&r.inputs, r.rows);
             self.answer(r, a);
         }
     }
@@ -150,14 +164,17 @@ impl Worker {
     }
 
     /// One run of the model, counted; `busy` is the runtime's own time.
-    fn timed(&mut self, inputs: &[(String, Tensor)]) -> Result<Outputs, RuntimeError> {
+    fn timed(
+        &mut self,
+        inputs: &[(String, Tensor)],
+        rows: Option<usize>,
+    ) -> Result<Outputs, RuntimeError> {
         let named: Vec<(&str, &Tensor)> = inputs.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let before = self.model.busy();
         let out = self.model.run(&named);
         let busy = self.model.busy().saturating_sub(before);
         Counts::add(&self.counts.busy, busy.as_nanos() as u64);
         Counts::add(&self.counts.runs, 1);
-        let rows = inputs.first().and_then(|(_, t)| t.shape.first().copied());
         Counts::add(&self.counts.rows, rows.unwrap_or(1) as u64);
         out
     }
@@ -177,7 +194,7 @@ impl Worker {
                 (name.clone(), Tensor::new(shape, data))
             })
             .collect();
-        let out = match self.timed(&joined) {
+        let out = match self.timed(&joined, Some(total)) {
             Ok(out) => out,
             Err(e) => return Joined::Refused(e.to_string()),
         };
@@ -187,7 +204,7 @@ impl Worker {
                 t.shape
             ));
         }
-        let rows: Vec<usize> = batch.iter().filter_map(Request::rows).collect();
+        let rows: Vec<usize> = batch.iter().filter_map(|r| r.rows).collect();
         let mut parts: Vec<Outputs> = rows.iter().map(|_| Outputs::default()).collect();
         for (name, t) in &out.0 {
             let per_row = t.data.len() / total;
