@@ -103,12 +103,11 @@ fn bench_live_with_batched_cameras_accounts_for_every_frame_and_alert() {
         &["--cameras", "2", "--fps", "10", "--batch-cameras", "on"],
     );
     accounts_for_every_frame_and_alert(&r);
-    let n = |v: &serde_json::Value| v.as_u64().unwrap();
     let analysed: u64 = r["per_camera"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| n(&c["frames_analysed"]))
+        .map(|c| count(&c["frames_analysed"]))
         .sum();
     let batched = r["batched"].as_array().unwrap();
     let yunet = batched
@@ -116,28 +115,35 @@ fn bench_live_with_batched_cameras_accounts_for_every_frame_and_alert() {
         .find(|b| b["network"] == "yunet")
         .unwrap_or_else(|| panic!("the detector is not shared: {r:#}"));
     // Every frame analysed asked the one shared detector.
-    assert!(n(&yunet["requests"]) >= analysed, "{r:#}");
-    assert!(n(&yunet["runs"]) <= n(&yunet["requests"]), "{r:#}");
+    assert!(count(&yunet["requests"]) >= analysed, "{r:#}");
+    assert!(count(&yunet["runs"]) <= count(&yunet["requests"]), "{r:#}");
     assert!(batched.len() >= 2, "the descriptors are not shared: {r:#}");
 }
 
+/// A count in `bench live`'s JSON.
+fn count(v: &serde_json::Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
 fn accounts_for_every_frame_and_alert(r: &serde_json::Value) {
-    let n = |v: &serde_json::Value| v.as_u64().unwrap();
-    let alerts = n(&r["alerts_in_store"]);
+    let alerts = count(&r["alerts_in_store"]);
     assert!(alerts > 0, "no alert in 10 s of the crowd video: {r:#}");
-    assert_eq!(n(&r["alerts_announced"]), alerts, "{r:#}");
+    assert_eq!(count(&r["alerts_announced"]), alerts, "{r:#}");
     let by_entry: u64 = r["per_entry"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| n(&e["alerts"]))
+        .map(|e| count(&e["alerts"]))
         .sum();
     assert_eq!(by_entry, alerts, "{r:#}");
     let cams = r["per_camera"].as_array().unwrap();
-    let by_camera: u64 = cams.iter().map(|c| n(&c["alerts"])).sum();
+    let by_camera: u64 = cams.iter().map(|c| count(&c["alerts"])).sum();
     assert_eq!(by_camera, alerts, "{r:#}");
     let (analysed, decoded) = cams.iter().fold((0, 0), |(a, d), c| {
-        (a + n(&c["frames_analysed"]), d + n(&c["frames_decoded"]))
+        (
+            a + count(&c["frames_analysed"]),
+            d + count(&c["frames_decoded"]),
+        )
     });
     let share = r["analysed_share"].as_f64().unwrap();
     let expected = analysed as f64 / decoded as f64;
@@ -153,16 +159,17 @@ fn accounts_for_every_frame_and_alert(r: &serde_json::Value) {
     let decoders = r["decoders_cpu_load"].as_f64().unwrap();
     assert!(decoders > 0.0 && decoders < 4.0, "{r:#}");
     for c in cams {
-        assert!(n(&c["frames_analysed"]) > 0, "{c:#}");
+        assert!(count(&c["frames_analysed"]) > 0, "{c:#}");
         // Every frame decoded was analysed, dropped on purpose (or stopped
         // before its turn), or still in the hand-off when the camera
         // stopped (it holds one).
-        let accounted = n(&c["frames_analysed"]) + n(&c["frames_dropped"]) + n(&c["frames_paused"]);
-        let decoded = n(&c["frames_decoded"]);
+        let accounted =
+            count(&c["frames_analysed"]) + count(&c["frames_dropped"]) + count(&c["frames_paused"]);
+        let decoded = count(&c["frames_decoded"]);
         assert!(accounted <= decoded && decoded <= accounted + 1, "{c:#}");
         // The last counts were written before the session ended.
         assert_eq!(
-            n(&c["faces_unrecorded"]) + n(&c["dropped_unrecorded"]),
+            count(&c["faces_unrecorded"]) + count(&c["dropped_unrecorded"]),
             0,
             "{c:#}"
         );
